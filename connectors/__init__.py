@@ -1,0 +1,1 @@
+"""Built-in connector plugins; each sub-package registers through the `unigate.connectors` entry point."""

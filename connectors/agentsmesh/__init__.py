@@ -1,0 +1,1 @@
+"""AgentsMesh connector: the Tickets external API (API-key auth, org-scoped paths)."""

@@ -1,0 +1,1 @@
+"""Codimir connector: ticket tracker behind a Next.js API (session-cookie auth)."""

@@ -1,0 +1,1 @@
+"""Opine (api.tryopine.com) connector: tickets linked as requests on sales deals."""

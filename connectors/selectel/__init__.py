@@ -1,0 +1,1 @@
+"""Selectel Tickets API connector (technical-support tickets of a Selectel account)."""

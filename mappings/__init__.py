@@ -1,0 +1,1 @@
+"""Declarative mapping files, one per connector (loaded as package data)."""

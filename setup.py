@@ -1,0 +1,13 @@
+"""Package layout, which pyproject.toml alone cannot express.
+
+src/unigate  -> unigate              the gateway
+connectors/  -> unigate_connectors   built-in connector plugins, one folder each
+mappings/    -> unigate_mappings     declarative mapping files (package data)
+"""
+
+from setuptools import find_packages, setup
+
+ROOTS = {"unigate": "src/unigate", "unigate_connectors": "connectors", "unigate_mappings": "mappings"}
+PACKAGES = [f"{name}.{sub}" if sub else name for name, path in ROOTS.items() for sub in ["", *find_packages(path)]]
+
+setup(package_dir=ROOTS, packages=PACKAGES)

@@ -1,0 +1,1 @@
+"""The unified HTTP API: routes, request parsing and validation, auth -> connection."""

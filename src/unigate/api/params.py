@@ -1,0 +1,140 @@
+"""Query-string parsing exactly as the spec serializes it.
+
+``limit`` (1..200, default 20), ``cursor``, ``raw``, ``fields`` and the deepObject parameters
+``filter[...]``, ``sort[by]``/``sort[direction]`` and ``pass_through[...]`` (nested keys kept;
+arrays as repeated keys, ``[]`` or ``[0]`` suffixes, or comma-separated for ``filter[status]``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from unigate.errors import RequestValidationError, UnsupportedFiltersError
+from unigate.mapping.fields import FieldTree, parse_fields
+from unigate.mapping.transforms import TransformError, parse_timestamp
+
+_DEEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\[\]]*\])+)$")
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+SORT_FIELDS = {
+    "tickets": ("created_at", "updated_at"),
+    "comments": ("created_at", "updated_at"),
+    "collections": ("name", "created_at", "updated_at"),
+}
+FILTERS = {"tickets": ("status", "since", "assignee_id")}
+MAX_LIMIT = 200
+
+
+def deep_objects(params: QueryParams) -> dict[str, dict[str, Any]]:
+    """``filter[status][0]=a&pass_through[x][y]=1`` -> ``{"filter": {"status": ["a"]}, ...}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in params.multi_items():
+        m = _DEEP.match(key)
+        if not m:
+            continue
+        root, segments = m.group(1), _SEGMENT.findall(m.group(2))
+        node: Any = out.setdefault(root, {})
+        for i, seg in enumerate(segments):
+            last = i == len(segments) - 1
+            is_index = seg == "" or seg.isdigit()
+            if is_index:
+                continue  # arrays are collected at their parent key
+            nxt_is_index = not last and (segments[i + 1] == "" or segments[i + 1].isdigit())
+            if last or (nxt_is_index and i + 1 == len(segments) - 1):
+                existing = node.get(seg)
+                if existing is None:
+                    node[seg] = [value] if nxt_is_index else value
+                elif isinstance(existing, list):
+                    existing.append(value)
+                elif isinstance(existing, str):
+                    node[seg] = [existing, value]
+                else:
+                    raise RequestValidationError("Invalid query parameter", {key: "conflicts with a nested key"})
+                break
+            child = node.get(seg)
+            if not isinstance(child, dict):
+                child = node[seg] = {}
+            node = child
+    return out
+
+
+def parse_limit(params: QueryParams) -> int:
+    raw = params.get("limit")
+    if raw is None or raw == "":
+        return 20
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise RequestValidationError("Invalid limit", {"limit": f"must be an integer from 1 to {MAX_LIMIT}, got {raw!r}"}) from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RequestValidationError("Invalid limit", {"limit": f"must be from 1 to {MAX_LIMIT}, got {limit}"})
+    return limit
+
+
+def parse_bool(params: QueryParams, name: str) -> bool:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return False
+    lowered = raw.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise RequestValidationError(f"Invalid {name}", {name: f"must be true or false, got {raw!r}"})
+
+
+def parse_fields_param(params: QueryParams) -> FieldTree | None:
+    raw = params.get("fields")
+    if raw is None or not raw.strip():
+        return None
+    return parse_fields(raw)
+
+
+def parse_filter(resource: str, deep: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    raw = deep.get("filter") or {}
+    if not raw:
+        return {}
+    allowed = FILTERS.get(resource, ())
+    unknown = sorted(k for k in raw if k not in allowed)
+    if unknown:
+        raise UnsupportedFiltersError(
+            "Unsupported filter", f"filter[{unknown[0]}] is not a filter of {resource}; "
+            f"filters: {', '.join(allowed) or 'none'}",
+        )
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            raise RequestValidationError("Invalid filter", {f"filter[{name}]": "must be a value, not an object"})
+        if name == "status":
+            values = value if isinstance(value, list) else [value]
+            out[name] = [v.strip() for item in values for v in item.split(",") if v.strip()]
+        else:
+            if isinstance(value, list):
+                raise RequestValidationError("Invalid filter", {f"filter[{name}]": "takes one value"})
+            if name == "since":
+                try:
+                    parse_timestamp(value)
+                except TransformError as exc:
+                    raise RequestValidationError("Invalid filter", {"filter[since]": str(exc)}) from None
+            out[name] = value
+    return out
+
+
+def parse_sort(resource: str, deep: dict[str, dict[str, Any]]) -> dict[str, str] | None:
+    raw = deep.get("sort")
+    if not raw:
+        return None
+    unknown = sorted(k for k in raw if k not in ("by", "direction"))
+    if unknown:
+        raise RequestValidationError("Invalid sort", {f"sort[{k}]": "unknown; use sort[by] and sort[direction]" for k in unknown})
+    allowed = SORT_FIELDS.get(resource)
+    if allowed is None:
+        raise RequestValidationError("Invalid sort", {"sort": f"{resource} cannot be sorted"})
+    by, direction = raw.get("by"), raw.get("direction", "asc")
+    if not isinstance(by, str) or by not in allowed:
+        raise RequestValidationError("Invalid sort", {"sort[by]": f"must be one of {', '.join(allowed)}, got {by!r}"})
+    if direction not in ("asc", "desc"):
+        raise RequestValidationError("Invalid sort", {"sort[direction]": f"must be asc or desc, got {direction!r}"})
+    return {"by": by, "direction": direction}

@@ -1,0 +1,196 @@
+"""``Connector``: runs the five unified operations as a mapping file declares them.
+
+Each operation ``<resource>_<operation>`` (e.g. ``tickets_all``) resolves to a method of this
+class if a subclass defines one, else to the declarative implementation. Quirk connectors
+override the method and may call ``await super().<same>(ctx)`` or the helpers below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unigate.connector.context import OperationContext, OperationResult
+from unigate.connector.paging import fetch_window
+from unigate.connector.query import filter_params, sort_params
+from unigate.cursor import CursorPosition
+from unigate.errors import ConnectorExecutionError, ConnectorOperationUnsupportedError, RequestValidationError
+from unigate.mapping.compiled import FieldWriteError, RecordMapping
+from unigate.mapping.passthrough import deep_merge
+from unigate.mapping.paths import MISSING, compile_path
+from unigate.mapping.spec import MappingFile, OperationSpec, ResourceSpec
+from unigate.mapping.template import compile_template, render_value
+
+PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
+
+
+class Connector:
+    def __init__(self, spec: MappingFile) -> None:
+        self.spec = spec
+        self.service_id = spec.service_id
+        self.mappings: dict[str, RecordMapping] = {
+            name: RecordMapping.from_spec(name, resource) for name, resource in spec.resources.items()
+        }
+        self._custom_cache: dict[tuple[str, int, str], RecordMapping] = {}
+
+    # -- entry point -------------------------------------------------------------------------------
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        request = ctx.request
+        method = getattr(self, f"{request.resource}_{request.operation}", None)
+        if method is not None:
+            return await method(ctx)
+        return await self.run_declared(ctx)
+
+    def supports(self, resource: str, operation: str) -> bool:
+        if hasattr(self, f"{resource}_{operation}"):
+            return True
+        res = self.spec.resources.get(resource)  # type: ignore[call-overload]
+        return res is not None and operation in res.operations
+
+    def mapping_for(self, resource: str, connection_id: str, revision: int,
+                    custom_mappings: dict[str, str]) -> RecordMapping:
+        base = self.mappings.get(resource) or RecordMapping(resource, {})
+        if resource != "tickets" or not custom_mappings:
+            return base
+        key = (connection_id, revision, resource)
+        cached = self._custom_cache.get(key)
+        if cached is None:
+            if len(self._custom_cache) > 1024:
+                self._custom_cache.clear()
+            cached = self._custom_cache[key] = base.with_custom_mappings(custom_mappings)
+        return cached
+
+    # -- declarative operations -----------------------------------------------------------------------
+    async def run_declared(self, ctx: OperationContext) -> OperationResult:
+        request = ctx.request
+        op = self.operation(request.resource, request.operation)
+        runner = {"all": self.declared_all, "one": self.declared_one, "add": self.declared_add,
+                  "update": self.declared_update, "delete": self.declared_delete}[request.operation]
+        return await runner(ctx, op)
+
+    def operation(self, resource: str, operation: str) -> OperationSpec:
+        res: ResourceSpec | None = self.spec.resources.get(resource)  # type: ignore[call-overload]
+        op = res.operations.get(operation) if res else None  # type: ignore[call-overload]
+        if op is None:
+            raise ConnectorOperationUnsupportedError(
+                "Operation not supported",
+                f"{self.spec.name} ({self.service_id}) does not support {resource}.{operation}",
+            )
+        return op
+
+    def call_id(self, ctx: OperationContext, op: OperationSpec) -> str:
+        return op.call_id or f"{ctx.request.resource}_{ctx.request.operation}"
+
+    def path(self, ctx: OperationContext, template: str) -> str:
+        return compile_template(template).render(ctx.template_context, quote_values=True)
+
+    def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
+        values = ctx.mapping.render_values(ctx.template_context)
+        read = ctx.mapping.read
+        return [read(r, values) for r in records]
+
+    def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
+        """Body constants of the operation, then the mapped unified body (only present fields)."""
+        body: dict[str, Any] = {}
+        for path, value in op.body.items():
+            compile_path(path).set(body, render_value(value, ctx.template_context))
+        try:
+            mapped = ctx.mapping.write(ctx.request.body or {})
+        except FieldWriteError as exc:
+            raise RequestValidationError("Invalid field value", {exc.field_name: exc.message}) from None
+        return deep_merge(body, mapped)
+
+    async def declared_all(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        if op.static is not None:
+            return self._static_page(ctx, op)
+        request = ctx.request
+        base_params = [(k, str(render_value(v, ctx.template_context))) for k, v in op.query.items()]
+        base_params += filter_params(op, request.filter, self.service_id)
+        base_params += sort_params(op, request.sort, self.service_id)
+        call_id = self.call_id(ctx, op)
+        path = self.path(ctx, op.path or "")
+
+        async def fetch(page_params: list[tuple[str, str]]) -> Any:
+            return await ctx.call(call_id, op.method, path, params=base_params + page_params,
+                                  apply_query_pass_through=True)
+
+        window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit)
+        return OperationResult(self.map_records(ctx, window.records), next=window.next, total_count=window.total)
+
+    async def declared_one(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        if op.static is not None:
+            wanted = ctx.request.path_params.get("id") or ctx.request.path_params.get("collection_id")
+            for record in self.map_records(ctx, op.static):
+                if record.get("id") == wanted:
+                    return OperationResult(record)
+            raise ConnectorExecutionError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}",
+                                          status_code=404)
+        response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
+                                  params=self._query(ctx, op), apply_query_pass_through=True)
+        record = _select_one(response.body, op.record)
+        return OperationResult(self.map_records(ctx, [record])[0])
+
+    async def declared_add(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        body = self.downstream_body(ctx, op)
+        response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
+                                  params=self._query(ctx, op), body=body)
+        return OperationResult({"id": self.created_id(ctx, op, response.body)})
+
+    async def declared_update(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        body = self.downstream_body(ctx, op)
+        calls: list[tuple[str, str, str, dict[str, Any]]] = []
+        for split in op.split:
+            part = {k: body.pop(k) for k in split.fields if k in body}
+            if part:
+                calls.append((split.call_id, split.method, self.path(ctx, split.path), part))
+        if body or not calls:
+            calls.insert(0, (self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body))
+        await self.run_calls(ctx, calls)
+        target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
+        return OperationResult({"id": target})
+
+    async def declared_delete(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), params=self._query(ctx, op))
+        target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
+        return OperationResult({"id": target})
+
+    # -- helpers for quirk connectors -----------------------------------------------------------------
+    async def run_calls(self, ctx: OperationContext, calls: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """Run write calls in order; if one fails after others succeeded, say which were applied."""
+        done: list[str] = []
+        for call_id, method, path, body in calls:
+            try:
+                await ctx.call(call_id, method, path, body=body)
+            except ConnectorExecutionError as exc:
+                if done:
+                    detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+                    exc.detail = {**detail, "failed_call": call_id, "applied_calls": done,
+                                  "not_applied": [c[0] for c in calls[len(done) + 1:]]}
+                    exc.message = f"{exc.message} (after {', '.join(done)} succeeded: the update is partly applied)"
+                raise
+            done.append(call_id)
+
+    def created_id(self, ctx: OperationContext, op: OperationSpec, body: Any) -> str | None:
+        if op.id:
+            value = compile_path(op.id).get(body)
+            return None if value is MISSING or value is None else str(value)
+        record = _select_one(body, op.record)
+        return ctx.mapping.read(record, ctx.mapping.render_values(ctx.template_context)).get("id")
+
+    def _query(self, ctx: OperationContext, op: OperationSpec) -> list[tuple[str, str]]:
+        return [(k, str(render_value(v, ctx.template_context))) for k, v in op.query.items()]
+
+    def _static_page(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        records = self.map_records(ctx, render_value(op.static, ctx.template_context))
+        start = ctx.position.offset
+        page = records[start:start + ctx.request.limit]
+        more = start + len(page) < len(records)
+        return OperationResult(page, next=CursorPosition(offset=start + len(page)) if more else None,
+                               total_count=len(records))
+
+
+def _select_one(body: Any, selector: str | None) -> Any:
+    if selector is None:
+        return body
+    value = compile_path(selector).get(body)
+    return {} if value is MISSING else value
+

@@ -1,0 +1,66 @@
+"""Unified ``filter`` and ``sort`` to downstream query parameters, or typed errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unigate.errors import UnsupportedFiltersError, UnsupportedSortFieldError
+from unigate.mapping.spec import OperationSpec
+from unigate.mapping.transforms import TransformError, datetime_writer
+
+
+def filter_params(op: OperationSpec, filters: dict[str, Any], service_id: str) -> list[tuple[str, str]]:
+    unsupported = sorted(k for k in filters if k not in op.filters)
+    if unsupported:
+        raise UnsupportedFiltersError(
+            "Unsupported filter", f"{service_id} does not support filtering by {', '.join(unsupported)}; "
+            f"supported: {', '.join(sorted(op.filters)) or 'none'}",
+        )
+    params: list[tuple[str, str]] = []
+    for name, value in filters.items():
+        spec = op.filters[name]
+        if name == "status":
+            values: list[Any] = []
+            for unified in value:
+                if unified == "all":
+                    values = []
+                    break
+                mapped = (spec.values or {}).get(unified, [unified])
+                values.extend(mapped or [])
+            values = list(dict.fromkeys(values))
+            if not values:
+                continue
+            if spec.multiple == "single" and len(values) > 1:
+                raise UnsupportedFiltersError(
+                    "Unsupported filter", f"{service_id} can filter by one status at a time; "
+                    f"{value} needs {values}",
+                )
+            if spec.multiple == "repeat":
+                params.extend((spec.param, str(v)) for v in values)
+            else:
+                params.append((spec.param, spec.separator.join(map(str, values))))
+        elif name == "since":
+            try:
+                rendered = datetime_writer(spec.format or "iso")(value)
+            except TransformError as exc:
+                raise UnsupportedFiltersError("Invalid filter", f"filter[since]: {exc}") from None
+            params.append((spec.param, str(rendered)))
+        else:
+            params.append((spec.param, str(value)))
+    return params
+
+
+def sort_params(op: OperationSpec, sort: dict[str, str] | None, service_id: str) -> list[tuple[str, str]]:
+    if not sort or not sort.get("by"):
+        return []
+    by, direction = sort["by"], sort.get("direction", "asc")
+    if op.sort is None or by not in op.sort.fields:
+        supported = ", ".join(op.sort.fields) if op.sort else "none"
+        raise UnsupportedSortFieldError(
+            "Unsupported sort field", f"{service_id} cannot sort by {by!r}; supported: {supported}"
+        )
+    spec = op.sort
+    field_value = spec.fields[by]
+    if spec.direction_param is None:
+        return [(spec.param, ("-" if direction == "desc" else "") + field_value)]
+    return [(spec.param, field_value), (spec.direction_param, spec.directions.get(direction, direction))]

@@ -1,0 +1,105 @@
+"""Semantic checks of a schema-valid mapping file: what pydantic alone cannot see."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from unigate.mapping.paths import InvalidPathError, compile_path
+from unigate.mapping.template import PATH_VARIABLES, compile_template
+from unigate.mapping.transforms import TRANSFORM_NAMES, build_transform
+
+if TYPE_CHECKING:
+    from unigate.mapping.spec import FieldSpec, MappingFile
+
+
+def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
+    from unigate.mapping.spec import UNIFIED_FIELDS
+
+    problems: list[tuple[str, str]] = []
+    known = {f"settings.{k}" for k in spec.connection.settings} | {
+        f"credentials.{k}" for k in spec.connection.credentials
+    }
+
+    def path(where: str, value: str | None) -> None:
+        if value is None:
+            return
+        try:
+            compile_path(value)
+        except InvalidPathError as exc:
+            problems.append((where, str(exc)))
+
+    def template(where: str, value: Any, allowed: set[str]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                template(f"{where}.{k}", v, allowed)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                template(f"{where}.{i}", v, allowed)
+        elif isinstance(value, str):
+            for var in compile_template(value).variables:
+                if var not in allowed:
+                    problems.append((where, f"unknown template variable {{{var}}}; known: {sorted(allowed)}"))
+
+    template("http.base_url", spec.http.base_url, known)
+    template("http.headers", spec.http.headers, known)
+    template("http.query", spec.http.query, known)
+    for name in ("message", "code", "detail"):
+        for i, p in enumerate(getattr(spec.http.errors, name)):
+            path(f"http.errors.{name}.{i}", p)
+
+    request_vars = known | PATH_VARIABLES
+    for rname, resource in spec.resources.items():
+        for fname, field in resource.fields.items():
+            where = f"resources.{rname}.fields.{fname}"
+            if fname not in UNIFIED_FIELDS[rname]:
+                problems.append((where, f"{fname!r} is not a field of unified {rname}; known: {list(UNIFIED_FIELDS[rname])}"))
+            problems.extend(_field_problems(where, field))
+            path(f"{where}.read", field.read_path)
+            path(f"{where}.write", field.write_path)
+            if field.value is not None:
+                template(f"{where}.value", field.value, request_vars)
+        for oname, op in resource.operations.items():
+            where = f"resources.{rname}.operations.{oname}"
+            for key in ("records", "record", "id"):
+                path(f"{where}.{key}", getattr(op, key))
+            if op.pagination:
+                for key in ("total", "page_count", "next_token"):
+                    path(f"{where}.pagination.{key}", getattr(op.pagination, key))
+            template(f"{where}.path", op.path, request_vars)
+            template(f"{where}.query", op.query, request_vars)
+            template(f"{where}.body", op.body, request_vars)
+            for key in op.body:
+                path(f"{where}.body", key)
+            for i, call in enumerate(op.split):
+                template(f"{where}.split.{i}.path", call.path, request_vars)
+            ids = Counter(c.call_id for c in op.split)
+            problems.extend((f"{where}.split", f"call_id {c!r} used twice") for c, n in ids.items() if n > 1)
+            if oname == "all" and op.static is None and op.records is None:
+                problems.append((where, "a list operation needs `records` (JSONPath to the list)"))
+    return problems
+
+
+def _field_problems(where: str, field: FieldSpec) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if field.transform is not None:
+        name, options = (field.transform, {}) if isinstance(field.transform, str) else (
+            field.transform.get("name"), {k: v for k, v in field.transform.items() if k != "name"})
+        if name not in TRANSFORM_NAMES:
+            problems.append((f"{where}.transform", f"unknown transform {name!r}; known: {TRANSFORM_NAMES}"))
+        else:
+            try:
+                build_transform(name, options)
+            except (InvalidPathError, KeyError, TypeError) as exc:
+                problems.append((f"{where}.transform", f"bad options: {exc}"))
+    if field.map and field.write_path and field.write_map is None:
+        sources: dict[Any, list[Any]] = {}
+        for downstream, unified in field.map.items():
+            sources.setdefault(unified, []).append(downstream)
+        ambiguous = {u: d for u, d in sources.items() if len(d) > 1}
+        if ambiguous:
+            problems.append((f"{where}.map", f"several downstream values map to the same unified value "
+                             f"({ambiguous}); add `write_map` to say which one to send"))
+    if field.read_path is None and field.write_path is None and field.value is None and field.default is None:
+        problems.append((where, "a field needs a `path`, `read`, `write`, `value` or `default`"))
+    return problems

@@ -1,0 +1,202 @@
+"""The schema of a mapping file (``mappings/<connector>.yaml``), validated on load.
+
+A mapping file says everything a conventional REST tracker needs: how to reach it (base URL,
+auth headers, error body), and per unified resource the downstream endpoints of each operation
+(method, path, query, body constants, record selectors, pagination, filters, sort) and the
+fields in both directions. The reference with an example is docs/mapping-files.md.
+
+``load_mapping_file`` raises :class:`MappingFileError` naming the file, the key path and what
+is wrong, for both schema errors and semantic ones (bad JSONPath, unknown transform,
+ambiguous value map, unknown template variable).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+RESOURCES = ("collections", "tickets", "comments", "users", "tags")
+OPERATIONS = ("all", "one", "add", "update", "delete")
+UNIFIED_FIELDS: dict[str, tuple[str, ...]] = {
+    "tickets": ("id", "parent_id", "collection_id", "type", "subject", "description", "status", "priority",
+                "assignees", "updated_at", "created_at", "created_by", "due_date", "completed_at", "tags"),
+    "comments": ("id", "body", "created_by", "updated_at", "created_at"),
+    "collections": ("id", "parent_id", "type", "name", "description", "updated_at", "created_at"),
+    "users": ("id", "name", "first_name", "last_name", "email", "photo_url", "updated_at", "created_at"),
+    "tags": ("id", "name"),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SettingSpec(_Strict):
+    description: str = ""
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+
+
+class ConnectionSpec(_Strict):
+    settings: dict[str, SettingSpec] = Field(default_factory=dict)
+    credentials: dict[str, SettingSpec] = Field(default_factory=dict)
+
+
+class ErrorSpec(_Strict):
+    """JSONPaths into a downstream error body; each may match a list (one entry per error)."""
+
+    message: list[str] = Field(default_factory=lambda: ["$.message", "$.error.message", "$.error"])
+    code: list[str] = Field(default_factory=lambda: ["$.code", "$.error.code"])
+    detail: list[str] = Field(default_factory=lambda: ["$.detail", "$.details", "$.error.details"])
+
+    @field_validator("message", "code", "detail", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class HttpSpec(_Strict):
+    base_url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    timeout: float = 15.0
+    errors: ErrorSpec = Field(default_factory=ErrorSpec)
+
+
+class PaginationSpec(_Strict):
+    style: Literal["offset", "page", "cursor", "none"]
+    limit_param: str | None = "limit"
+    offset_param: str = "offset"
+    page_param: str = "page"
+    first_page: int = 1
+    max_limit: int = 100
+    total: str | None = None          # JSONPath to the total count
+    page_count: str | None = None     # JSONPath to the number of pages (page style)
+    next_token: str | None = None     # JSONPath to the next-page token (cursor style)
+    token_param: str = "cursor"
+
+
+class FilterSpec(_Strict):
+    param: str
+    values: dict[str, list[Any] | None] | None = None  # unified value -> downstream values (status)
+    multiple: Literal["join", "repeat", "single"] = "join"
+    separator: str = ","
+    format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = None  # timestamps (since)
+
+
+class SortSpec(_Strict):
+    param: str
+    fields: dict[str, str]                       # unified sort field -> downstream value
+    direction_param: str | None = None           # absent: direction by prefix ('-' for desc)
+    directions: dict[str, str] = Field(default_factory=lambda: {"asc": "asc", "desc": "desc"})
+
+
+class SplitCallSpec(_Strict):
+    """Part of an update sent to its own endpoint (e.g. a status sub-resource)."""
+
+    call_id: str
+    fields: list[str]                 # downstream body keys moved to this call
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "PATCH"
+    path: str
+
+
+class OperationSpec(_Strict):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    path: str | None = None
+    call_id: str | None = None                       # default: "<resource>_<operation>"
+    query: dict[str, Any] = Field(default_factory=dict)
+    body: dict[str, Any] = Field(default_factory=dict)   # constants/templates at JSONPaths
+    records: str | None = None                       # list selector (all)
+    record: str | None = None                        # record selector (one/add/update)
+    id: str | None = None                            # id selector in the add response
+    pagination: PaginationSpec | None = None
+    filters: dict[Literal["status", "since", "assignee_id"], FilterSpec] = Field(default_factory=dict)
+    sort: SortSpec | None = None
+    split: list[SplitCallSpec] = Field(default_factory=list)
+    static: list[dict[str, Any]] | None = None       # records served without a call
+    empty_body: bool = False                         # send no body (e.g. DELETE)
+
+    @model_validator(mode="after")
+    def _path_or_static(self) -> OperationSpec:
+        if self.static is None and self.path is None:
+            raise ValueError("an operation needs a `path` (or `static` records)")
+        return self
+
+
+class FieldSpec(_Strict):
+    """One unified field. ``path`` both ways, or ``read``/``write`` separately."""
+
+    path: str | None = None
+    read: str | None = None
+    write: str | None = None
+    map: dict[str, Any] | None = None          # downstream value -> unified value
+    write_map: dict[str, Any] | None = None    # unified value -> downstream value
+    unmapped: Literal["pass", "null"] = "pass"
+    transform: str | dict[str, Any] | None = None
+    default: Any = None                        # read: when the path matches nothing or null
+    value: str | None = None                   # read: a template ({collection_id}, {settings.x})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"path": data} if isinstance(data, str) else data
+
+    @property
+    def read_path(self) -> str | None:
+        return self.read or self.path
+
+    @property
+    def write_path(self) -> str | None:
+        return self.write or self.path
+
+
+class ResourceSpec(_Strict):
+    fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    operations: dict[Literal["all", "one", "add", "update", "delete"], OperationSpec] = Field(default_factory=dict)
+
+
+class MappingFile(_Strict):
+    service_id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    name: str
+    website: str | None = None
+    connection: ConnectionSpec = Field(default_factory=ConnectionSpec)
+    http: HttpSpec
+    resources: dict[Literal["collections", "tickets", "comments", "users", "tags"], ResourceSpec]
+
+
+class MappingFileError(ValueError):
+    """A mapping file is invalid. ``problems`` holds (key path, message) pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {source}: {where or '<root>'}: {what}" for where, what in problems)
+        super().__init__(f"invalid mapping file {source}:\n{lines}")
+
+
+def parse_mapping(data: Any, source: str) -> MappingFile:
+    try:
+        spec = MappingFile.model_validate(data)
+    except ValidationError as exc:
+        raise MappingFileError(source, [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
+    from unigate.mapping.checks import semantic_problems  # late: checks compiles paths/transforms
+
+    problems = semantic_problems(spec)
+    if problems:
+        raise MappingFileError(source, problems)
+    return spec
+
+
+def load_mapping_file(path: str | Path) -> MappingFile:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise MappingFileError(str(path), [("", "file not found")]) from None
+    except yaml.YAMLError as exc:
+        raise MappingFileError(str(path), [("", f"not valid YAML: {exc}")]) from None
+    return parse_mapping(data, str(path))

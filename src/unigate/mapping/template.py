@@ -1,0 +1,92 @@
+"""``{name}`` templates in mapping files: URLs, paths, query values and body constants.
+
+Variables: ``settings.<key>``, ``credentials.<key>`` (secrets: redacted in logs and ``_raw``),
+and the request's path parameters ``collection_id``, ``ticket_id``, ``id``. A filter turns the
+value's type: ``{collection_id|int}``. A template that is exactly one variable renders to that
+variable's value (so body constants keep their type); otherwise to a string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+_VAR = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|(int|str))?\}")
+PATH_VARIABLES = frozenset({"collection_id", "ticket_id", "id"})
+
+
+class TemplateError(ValueError):
+    """A template names a variable the context lacks; the message names it."""
+
+
+@dataclass(frozen=True)
+class Template:
+    source: str
+    parts: tuple[str | tuple[str, str | None], ...]
+
+    @property
+    def variables(self) -> list[str]:
+        return [p[0] for p in self.parts if isinstance(p, tuple)]
+
+    @property
+    def uses_credentials(self) -> bool:
+        return any(v.startswith("credentials.") for v in self.variables)
+
+    def render(self, context: dict[str, Any], *, quote_values: bool = False) -> Any:
+        if len(self.parts) == 1 and isinstance(self.parts[0], tuple):
+            return _convert(_lookup(context, *self.parts[0]), self.parts[0][1])
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = str(_convert(_lookup(context, *part), part[1]))
+            out.append(quote(value, safe="") if quote_values else value)
+        return "".join(out)
+
+
+def _lookup(context: dict[str, Any], name: str, _filter: str | None) -> Any:
+    if name in context:
+        return context[name]
+    head, _, tail = name.partition(".")
+    group = context.get(head)
+    if isinstance(group, dict) and tail in group and group[tail] is not None:
+        return group[tail]
+    raise TemplateError(f"template variable {{{name}}} has no value for this connection or request")
+
+
+def _convert(value: Any, kind: str | None) -> Any:
+    if kind == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise TemplateError(f"expected an integer, got {value!r}") from None
+    if kind == "str":
+        return str(value)
+    return value
+
+
+def compile_template(source: str) -> Template:
+    parts: list[str | tuple[str, str | None]] = []
+    pos = 0
+    for m in _VAR.finditer(source):
+        if m.start() > pos:
+            parts.append(source[pos:m.start()])
+        parts.append((m.group(1), m.group(2)))
+        pos = m.end()
+    if pos < len(source):
+        parts.append(source[pos:])
+    return Template(source, tuple(parts))
+
+
+def render_value(value: Any, context: dict[str, Any]) -> Any:
+    """Render templates inside a constant (strings, lists, dicts) recursively."""
+    if isinstance(value, str):
+        return compile_template(value).render(context) if "{" in value else value
+    if isinstance(value, list):
+        return [render_value(v, context) for v in value]
+    if isinstance(value, dict):
+        return {k: render_value(v, context) for k, v in value.items()}
+    return value

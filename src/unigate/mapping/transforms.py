@@ -1,0 +1,219 @@
+"""Value transforms between downstream and unified forms, each a (read, write) pair.
+
+A mapping file names a transform per field (``transform: datetime``); options go beside it
+(``transform: {name: assignees, id: $.id, username: $.login}``). Read functions take the
+downstream value and return the unified one; write functions do the reverse. Both receive
+``None`` for null and must not raise on it. A write function raises ``TransformError`` on a
+value it cannot convert; the engine turns it into a RequestValidationError naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from unigate.mapping.paths import MISSING, compile_path
+
+Reader = Callable[[Any], Any]
+Writer = Callable[[Any], Any]
+
+
+class TransformError(ValueError):
+    """A value could not be converted; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class Transform:
+    read: Reader
+    write: Writer
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+# -- timestamps --------------------------------------------------------------------------------
+def _format_utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """Any common timestamp form to an aware datetime; raises TransformError otherwise.
+
+    Accepts ISO 8601 (``Z``, offsets, fractions, date only, space separator), Unix epoch
+    seconds or milliseconds (numbers or digit strings), and RFC 2822 (e-mail/HTTP dates).
+    """
+    if isinstance(value, bool):
+        raise TransformError(f"expected a timestamp, got {value!r}")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        number = float(value)
+        if abs(number) > 1e11:  # milliseconds
+            number /= 1000
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if not isinstance(value, str) or not value.strip():
+        raise TransformError(f"expected a timestamp, got {value!r}")
+    text = value.strip()
+    try:
+        iso = text[:-1] + "+00:00" if text[-1] in "zZ" else text
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            raise TransformError(f"expected an ISO 8601, RFC 2822 or epoch timestamp, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def read_datetime(value: Any) -> str | None:
+    """Downstream timestamp to ISO 8601 UTC with milliseconds and ``Z``."""
+    if value is None or value == "":
+        return None
+    if type(value) is str and len(value) in (20, 24) and value[-1] == "Z" and value[10] == "T" and value[4] == "-":
+        # already canonical (the common case): skip parsing
+        return value if len(value) == 24 else value[:19] + ".000Z"
+    try:
+        return _format_utc(parse_timestamp(value))
+    except (TransformError, ValueError, OverflowError, OSError):
+        return value  # unparseable: pass the original through rather than lose it
+
+
+def datetime_writer(fmt: str) -> Writer:
+    def write(value: Any) -> Any:
+        if value is None:
+            return None
+        moment = parse_timestamp(value).astimezone(timezone.utc)
+        if fmt == "iso":
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if fmt == "iso_ms":
+            return _format_utc(moment)
+        if fmt == "date":
+            return moment.date().isoformat()
+        if fmt == "epoch":
+            return int(moment.timestamp())
+        if fmt == "epoch_ms":
+            return int(moment.timestamp() * 1000)
+        raise TransformError(f"unknown timestamp format {fmt!r}")
+
+    return write
+
+
+# -- ids and scalars -----------------------------------------------------------------------------
+def read_string(value: Any) -> Any:
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_integer(value: Any) -> Any:
+    if value is None or (type(value) is int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise TransformError(f"expected an integer id, got {value!r}") from None
+
+
+def write_id(value: Any) -> Any:
+    """Unified ids are strings; send digit strings as integers, others unchanged."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def read_boolean(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "y", "on"}
+    return bool(value)
+
+
+# -- lists of objects: assignees and tags ------------------------------------------------------------
+def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
+    """Read scalar/list/objects into ``[{key: str, second: ...}]``; write back.
+
+    Options: ``id``/``name``/``username`` sub-paths into downstream objects; ``write``:
+    ``single`` (send the first id as a scalar), ``list`` (list of ids) or ``objects``
+    (list of ``{id-subpath: id}``); ``id_type: integer`` to send ids as integers; ``by``: which
+    unified key is sent (``id`` or ``name``; tags default ``name``).
+    """
+    id_path = compile_path(options.get("id", "$.id"))
+    second_path = compile_path(options[second]) if second in options else None
+    write_style = options.get("write", "list")
+    sent_key = options.get("by", "id")
+    coerce = write_integer if options.get("id_type") == "integer" else _identity
+
+    def one(item: Any) -> dict[str, Any] | None:
+        if item is None:
+            return None
+        if isinstance(item, dict):
+            ident = id_path.get(item)
+            label = second_path.get(item) if second_path else MISSING
+            return {key: read_string(None if ident is MISSING else ident),
+                    second: None if label is MISSING else label}
+        return {key: read_string(item), second: item if second == "name" else None}
+
+    def read(value: Any) -> list[dict[str, Any]]:
+        if value is None:
+            return []
+        if type(value) is not list:
+            value = [value]
+        if second == "name":  # tags: plain label strings are the common case
+            if all(type(v) is str for v in value):
+                return [{key: v, second: v} for v in value]
+        return [o for o in map(one, value) if o is not None]
+
+    def write(value: Any) -> Any:
+        if value is None:
+            return None if write_style == "single" else []
+        if not isinstance(value, list):
+            raise TransformError("expected a list of objects")
+        idents = [coerce(item.get(sent_key) if isinstance(item, dict) else item) for item in value]
+        if write_style == "single":
+            if len(idents) > 1:
+                raise TransformError("this tracker takes a single value here; send at most one item")
+            return idents[0] if idents else None
+        if write_style == "objects":
+            return [id_path.set({}, i) for i in idents]
+        return idents
+
+    return Transform(read, write)
+
+
+# -- registry ----------------------------------------------------------------------------------------
+SIMPLE: dict[str, Transform] = {
+    "none": Transform(_identity, _identity),
+    "string": Transform(read_string, _identity),
+    "id": Transform(read_string, write_id),
+    "integer": Transform(_identity, write_integer),
+    "boolean": Transform(read_boolean, _identity),
+    "datetime": Transform(read_datetime, datetime_writer("iso")),
+}
+
+
+def build_transform(name: str, options: dict[str, Any]) -> Transform:
+    """The transform called ``name`` configured with ``options``; KeyError if unknown."""
+    if name == "datetime":
+        return Transform(read_datetime, datetime_writer(options.get("format", "iso")))
+    if name == "date":
+        return Transform(read_datetime, datetime_writer("date"))
+    if name == "assignees":
+        return _object_list("id", "username", {"write": "single", **options})
+    if name == "tags":
+        return _object_list("id", "name", options)
+    return SIMPLE[name]
+
+
+TRANSFORM_NAMES = sorted({*SIMPLE, "date", "assignees", "tags"})

@@ -1,0 +1,5 @@
+"""Connector plugins: the hook contract (``hookspec``) and the registry that loads them."""
+
+from unigate.plugins.hookspec import ConnectorDefinition, SandboxProfile, hookimpl
+
+__all__ = ["ConnectorDefinition", "SandboxProfile", "hookimpl"]

@@ -1,0 +1,94 @@
+"""The connector plugin contract — everything a connector author needs is on this page.
+
+A connector is a Python package that registers, through the ``unigate.connectors`` entry-point
+group, a module implementing the hook below::
+
+    # pyproject.toml of your package
+    [project.entry-points."unigate.connectors"]
+    acme = "unigate_acme.plugin"
+
+    # unigate_acme/plugin.py
+    from pathlib import Path
+    from unigate.plugins import ConnectorDefinition, hookimpl
+
+    @hookimpl
+    def unigate_connectors():
+        return [ConnectorDefinition(service_id="acme", mapping=Path(__file__).with_name("acme.yaml"))]
+
+The mapping file (reference: docs/mapping-files.md) declares the base URL, auth headers, error
+body paths, and per resource (collections, tickets, comments, users, tags) the downstream
+endpoint of each operation (all, one, add, update, delete) and the fields in both directions.
+A conventional REST tracker needs nothing more. Operations a file does not declare answer
+``ConnectorOperationUnsupportedError``; filters and sorts it does not declare answer
+``UnsupportedFiltersError`` / ``UnsupportedSortFieldError``.
+
+For what YAML cannot say, subclass :class:`unigate.connector.Connector` and pass it as
+``connector_class``. Override one operation with a method named ``<resource>_<operation>``
+(``async def tickets_update(self, ctx) -> OperationResult``); inside, ``ctx.call(...)`` makes a
+downstream call (auth, pass_through, raw capture and error handling included), ``ctx.mapping``
+maps records, and ``await super().tickets_update(ctx)`` runs the declarative default. See
+``unigate.connector.Connector`` for the helpers.
+
+Loading rules: a plugin that fails to import, whose hook raises, or whose mapping file is
+invalid is reported (at start-up and by ``unigate connectors``) and skipped; the gateway serves
+the other connectors. A broken *built-in* connector (module under ``unigate_connectors``) stops
+the gateway from starting, because that is our bug. Two plugins claiming one ``service_id``:
+the first loaded wins and the second is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from unigate.connector.base import Connector
+
+PROJECT = "unigate"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@dataclass(frozen=True)
+class SandboxProfile:
+    """How ``unigate sandbox`` runs this connector against a local simulator.
+
+    ``create_app()`` returns the simulator's ASGI app; ``settings`` and ``credentials`` are the
+    connection to create for the demo consumer, where ``{url}`` is replaced by the simulator's
+    base URL. ``curl_path`` is an example path for the printed curl command.
+    """
+
+    create_app: Callable[[], ASGIApp]
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, Any] = field(default_factory=dict)
+    curl_path: str = "/issue-tracking/collections"
+
+
+@dataclass(frozen=True)
+class ConnectorDefinition:
+    """What a plugin registers: one per tracker.
+
+    ``service_id`` must equal the mapping file's; it is the ``x-apideck-service-id`` clients use.
+    ``mapping`` is the path of the mapping file (or its parsed ``dict``).
+    ``connector_class`` defaults to the purely declarative :class:`unigate.connector.Connector`.
+    ``sandbox`` (optional) lets ``unigate sandbox`` run the connector against a simulator.
+    """
+
+    service_id: str
+    mapping: Path | dict[str, Any]
+    connector_class: type[Connector] | None = None
+    sandbox: SandboxProfile | None = None
+
+
+@hookspec
+def unigate_connectors() -> list[ConnectorDefinition]:  # type: ignore[empty-body]
+    """Return the connectors this plugin provides.
+
+    Called once at start-up. Must be cheap and side-effect free: no network, no threads.
+    """

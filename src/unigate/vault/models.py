@@ -1,0 +1,47 @@
+"""Vault records as plain dataclasses. ``Connection.credentials`` is decrypted, in memory only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class App:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Consumer:
+    app_id: str
+    id: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Connection:
+    id: str
+    app_id: str
+    consumer_id: str
+    service_id: str
+    unified_api: str
+    enabled: bool
+    settings: dict[str, Any]
+    credentials: dict[str, Any] = field(repr=False)
+    custom_mappings: dict[str, str]
+    revision: int
+
+    def public_view(self) -> dict[str, Any]:
+        """What may be printed or returned: everything but credential values."""
+        return {
+            "id": self.id,
+            "app_id": self.app_id,
+            "consumer_id": self.consumer_id,
+            "service_id": self.service_id,
+            "unified_api": self.unified_api,
+            "enabled": self.enabled,
+            "settings": self.settings,
+            "credentials": sorted(self.credentials),
+            "custom_mappings": self.custom_mappings,
+        }
