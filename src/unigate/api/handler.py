@@ -1,0 +1,74 @@
+"""One unified request end to end: resolve the connection, parse, dispatch, envelope."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from unigate.api.bodies import MAX_BODY_BYTES, parse_body
+from unigate.api.params import deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort
+from unigate.connector.context import UnifiedRequest
+from unigate.envelope import error_response, success
+from unigate.errors import RequestValidationError, UnexpectedError, UnifiedError
+from unigate.jsonutil import JSONResponse
+from unigate.mapping.passthrough import flatten_query
+from unigate.vault.resolve import resolve_connection
+
+if TYPE_CHECKING:
+    from unigate.app import Gateway
+
+log = logging.getLogger("unigate.api")
+
+
+async def handle(request: Request, resource: str, operation: str) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    request_id: str = request.scope["state"]["request_id"]
+    try:
+        connection = resolve_connection(request.headers, gateway.store, gateway.registry.connectors)
+        request.scope["state"]["service_id"] = connection.service_id
+        unified = await parse_request(request, resource, operation)
+        dispatched = await gateway.dispatcher.dispatch(unified, connection)
+        url = (gateway.settings.public_url or str(request.base_url)).rstrip("/") + request.url.path
+        body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
+                       request.query_params.multi_items(), raw=dispatched.session.raw() if unified.raw else None)
+        return JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
+    except UnifiedError as error:
+        return error_response(error, request_id)
+    except Exception:  # noqa: BLE001 - answer in the error schema, log the traceback server-side only
+        log.exception("unexpected error in request %s", request_id)
+        return error_response(UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
+                                              f"quote request id {request_id} when reporting it"), request_id)
+
+
+async def parse_request(request: Request, resource: str, operation: str) -> UnifiedRequest:
+    params = request.query_params
+    deep = deep_objects(params)
+    unified = UnifiedRequest(
+        resource=resource, operation=operation, path_params=dict(request.path_params),
+        raw=parse_bool(params, "raw"), fields=parse_fields_param(params),
+        pass_through_query=flatten_query(deep.get("pass_through") or {}),
+    )
+    if operation == "all":
+        unified.limit = parse_limit(params)
+        unified.cursor = params.get("cursor") or None
+        unified.filter = parse_filter(resource, deep)
+        unified.sort = parse_sort(resource, deep)
+    if operation in ("add", "update"):
+        unified.body, unified.pass_through_body = parse_body(resource, await read_body(request))
+    return unified
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestValidationError("Request body too large", f"the body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise RequestValidationError("Request body too large", f"the limit is {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

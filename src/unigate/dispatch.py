@@ -1,0 +1,121 @@
+"""Dispatch: a resolved connection + a unified request -> the connector's result.
+
+Picks the connector for ``connection.service_id``, checks the connection has the settings and
+credentials the connector declares, builds the downstream session (base URL, auth headers,
+redaction of every credential value), decodes the cursor, runs the operation and encodes the
+next/previous cursors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from unigate.connector.base import Connector
+from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
+from unigate.cursor import CursorCodec, CursorPosition
+from unigate.downstream.client import ClientPool, DownstreamSession, ErrorPaths
+from unigate.downstream.redact import Redactor
+from unigate.errors import ConnectionSettingsError, ConnectorNotFoundError, ConnectorOperationUnsupportedError
+from unigate.mapping.spec import SettingSpec
+from unigate.mapping.template import TemplateError, compile_template
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.vault.models import Connection
+
+
+@dataclass
+class Dispatched:
+    result: OperationResult
+    session: DownstreamSession
+    cursors: dict[str, str | None] | None
+
+
+class Dispatcher:
+    def __init__(self, registry: ConnectorRegistry, pool: ClientPool, codec: CursorCodec) -> None:
+        self.registry = registry
+        self.pool = pool
+        self.codec = codec
+
+    def connector(self, service_id: str) -> Connector:
+        connector = self.registry.get(service_id)
+        if connector is None:
+            raise ConnectorNotFoundError("Connector not found", f"no connector is installed for {service_id!r}")
+        return connector
+
+    async def dispatch(self, request: UnifiedRequest, connection: Connection) -> Dispatched:
+        connector = self.connector(connection.service_id)
+        if not connector.supports(request.resource, request.operation):
+            raise ConnectorOperationUnsupportedError(
+                "Operation not supported",
+                f"{connector.spec.name} ({connector.service_id}) does not support {request.resource}.{request.operation}",
+            )
+        context = template_context(connector, connection, request)
+        session = self.session(connector, connection, context)
+        position = CursorPosition()
+        if request.operation == "all" and request.cursor:
+            position = self.codec.decode(request.cursor, connection.service_id, request.scope)
+        ctx = OperationContext(
+            request=request, connection=connection, session=session,
+            mapping=connector.mapping_for(request.resource, connection.id, connection.revision, connection.custom_mappings),
+            template_context=context, position=position,
+        )
+        result = await connector.execute(ctx)
+        cursors = self._cursors(request, connection, position, result) if request.operation == "all" else None
+        return Dispatched(result, session, cursors)
+
+    def session(self, connector: Connector, connection: Connection, context: dict[str, Any]) -> DownstreamSession:
+        http = connector.spec.http
+        try:
+            base_url = compile_template(http.base_url).render(context)
+            headers = {k: str(compile_template(v).render(context)) for k, v in http.headers.items()}
+            query = {k: str(compile_template(v).render(context)) for k, v in http.query.items()}
+        except TemplateError as exc:
+            raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
+        secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]
+        secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
+                    if s.secret and connection.settings.get(k)]
+        return DownstreamSession(
+            service_id=connection.service_id, client=self.pool.client(connection.service_id),
+            base_url=base_url, headers=headers, query=query, timeout=_timeout(connection, http.timeout),
+            errors=ErrorPaths(http.errors.message, http.errors.code, http.errors.detail),
+            redactor=Redactor(secrets),
+        )
+
+    def _cursors(self, request: UnifiedRequest, connection: Connection, position: CursorPosition,
+                 result: OperationResult) -> dict[str, str | None]:
+        def enc(p: CursorPosition | None) -> str | None:
+            return None if p is None else self.codec.encode(connection.service_id, request.scope, p)
+
+        previous = result.previous
+        if previous is None and position.token is None and position.offset > 0:
+            previous = CursorPosition(offset=max(0, position.offset - request.limit))
+        current = result.current or (position if (position.offset or position.token) else None)
+        return {"previous": enc(previous), "current": enc(current), "next": enc(result.next)}
+
+
+def _timeout(connection: Connection, default: float) -> float:
+    """A connection may lower or raise the downstream timeout with its ``timeout`` setting."""
+    try:
+        return float(connection.settings.get("timeout", default))
+    except (TypeError, ValueError):
+        raise ConnectionSettingsError("Invalid connection setting", "timeout must be a number of seconds") from None
+
+
+def template_context(connector: Connector, connection: Connection, request: UnifiedRequest) -> dict[str, Any]:
+    declared = connector.spec.connection
+    settings = _with_defaults("settings", declared.settings, connection.settings, connector.service_id)
+    credentials = _with_defaults("credentials", declared.credentials, connection.credentials, connector.service_id)
+    return {"settings": settings, "credentials": credentials, **request.path_params}
+
+
+def _with_defaults(kind: str, declared: dict[str, SettingSpec], given: dict[str, Any], service_id: str) -> dict[str, Any]:
+    values = {k: s.default for k, s in declared.items() if s.default is not None}
+    values.update({k: v for k, v in given.items() if v is not None and v != ""})
+    missing = sorted(k for k, s in declared.items() if s.required and k not in values)
+    if missing:
+        raise ConnectionSettingsError(
+            "Connection settings incomplete",
+            f"the {service_id} connection lacks required {kind}: {', '.join(missing)}; "
+            f"set them with `unigate vault connection-update`",
+        )
+    return values

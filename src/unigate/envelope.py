@@ -1,0 +1,65 @@
+"""Responses in the spec's shapes: the success envelope and the error schema."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from unigate.connector.context import OperationResult, UnifiedRequest
+from unigate.errors import UnifiedError
+from unigate.jsonutil import JSONResponse
+from unigate.mapping.fields import select_fields
+
+STATUS_TEXT = {200: "OK", 201: "Created"}
+
+
+def success(
+    request: UnifiedRequest,
+    service_id: str,
+    result: OperationResult,
+    cursors: dict[str, str | None] | None,
+    url: str,
+    query: list[tuple[str, str]],
+    raw: Any = None,
+) -> dict[str, Any]:
+    status_code = 201 if request.operation == "add" else 200
+    data = result.data
+    if request.fields is not None and request.operation in ("all", "one"):
+        data = select_fields(data, request.fields)
+    body: dict[str, Any] = {
+        "status_code": status_code,
+        "status": STATUS_TEXT[status_code],
+        "service": service_id,
+        "resource": request.resource,
+        "operation": request.operation,
+        "data": data,
+    }
+    if request.operation == "all":
+        meta: dict[str, Any] = {"items_on_page": len(data), "cursors": cursors}
+        if result.total_count is not None:
+            meta["total_count"] = result.total_count
+        if result.warnings:
+            meta["warnings"] = result.warnings
+        body["meta"] = meta
+        body["links"] = _links(url, query, cursors or {})
+    if request.raw:
+        body["_raw"] = raw
+    return body
+
+
+def _links(url: str, query: list[tuple[str, str]], cursors: dict[str, str | None]) -> dict[str, str | None]:
+    kept = [(k, v) for k, v in query if k != "cursor"]
+
+    def link(cursor: str | None) -> str:
+        return url + ("?" + urlencode(kept + ([("cursor", cursor)] if cursor else [])) if kept or cursor else "")
+
+    return {
+        "previous": link(cursors["previous"]) if cursors.get("previous") else None,
+        "current": link(cursors.get("current")),
+        "next": link(cursors["next"]) if cursors.get("next") else None,
+    }
+
+
+def error_response(error: UnifiedError, request_id: str) -> JSONResponse:
+    headers = {"request-id": request_id, **error.headers}
+    return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)

@@ -1,0 +1,29 @@
+"""Gateway settings from the environment (``UNIGATE_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: Path = Path(".unigate/vault.db")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "info"
+    transport: str = "aiohttp"   # downstream HTTP transport: aiohttp (default) or httpx
+    public_url: str | None = None  # base of `links` in list responses; default: from the request
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ) if env is None else env
+        return cls(
+            database=Path(env.get("UNIGATE_DATABASE", str(cls.database))),
+            host=env.get("UNIGATE_HOST", cls.host),
+            port=int(env.get("UNIGATE_PORT", cls.port)),
+            log_level=env.get("UNIGATE_LOG_LEVEL", cls.log_level),
+            transport=env.get("UNIGATE_TRANSPORT", cls.transport),
+            public_url=env.get("UNIGATE_PUBLIC_URL") or None,
+        )

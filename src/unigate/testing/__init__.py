@@ -1,0 +1,10 @@
+"""Test support for unigate and for connector authors: a real gateway in front of simulators.
+
+``GatewayHarness`` runs the gateway on loopback (real vault in a temp dir, real registry) and
+gives a ``httpx.Client`` with the demo app's headers. Pytest fixtures in ``unigate.testing.fixtures``
+(enable with ``pytest_plugins = ["unigate.testing.fixtures"]``).
+"""
+
+from unigate.testing.harness import GatewayHarness, Simulator
+
+__all__ = ["GatewayHarness", "Simulator"]
