@@ -14,7 +14,7 @@ and logs), and the conversion of every failure into a typed error:
 - refused connection, DNS failure, dropped connection, invalid JSON -> ``ConnectorExecutionError``
   502; timeout -> ``ConnectorExecutionError`` 504.
 
-Idempotent calls (GET) are retried once after a connection failure, 502/503/504, or a 429 whose
+Idempotent calls (GET) are retried once after a connection failure, a 500/502/503/504, or a 429 whose
 ``Retry-After`` is at most one second.
 """
 
@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
@@ -36,7 +37,7 @@ from unigate.mapping.paths import MISSING, compile_path
 
 log = logging.getLogger("unigate.downstream")
 USER_AGENT = "unigate/0.1 (+https://github.com/unigate)"
-RETRY_STATUSES = frozenset({502, 503, 504})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class ClientPool:
@@ -122,8 +123,17 @@ class DownstreamSession:
                     method, url, params=query, content=content, headers=headers, timeout=self.timeout
                 )
                 raw_body = response.content
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
                 self._record(call_id, method, url, query, None, None, started)
+                if _is_refusal(exc):
+                    if attempt + 1 < attempts:
+                        continue
+                    raise ConnectorExecutionError(
+                        f"could not reach {self.service_id}: {_network_reason(exc)}",
+                        {"call_id": call_id, "method": method, "url": self.redactor.url(url),
+                         "reason": _network_reason(exc)},
+                        status_code=502,
+                    ) from None
                 raise ConnectorExecutionError(
                     f"{self.service_id} did not answer within {self.timeout:g}s",
                     {"call_id": call_id, "method": method, "url": self.redactor.url(url), "reason": "timeout"},
@@ -219,9 +229,15 @@ def _retry_delay(response: httpx.Response) -> float:
         return 10.0
 
 
+def _is_refusal(exc: httpx.TimeoutException) -> bool:
+    """httpx-aiohttp reports a refused connection as ConnectTimeout; its cause tells them apart."""
+    cause = exc.__cause__
+    return isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause, aiohttp.ServerTimeoutError)
+
+
 def _network_reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError) or "refused" in text.lower():
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)) or "refused" in text.lower():
         return f"connection refused or host unreachable ({text})"
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return f"the connection was closed before the response was complete ({text})"

@@ -1,0 +1,67 @@
+"""``unigate sandbox``: the gateway with simulated trackers and demo data, ready for curl.
+
+Starts every installed connector's simulator (``SandboxProfile``) on loopback, creates a fresh
+vault in ``data_dir`` (key generated into ``data_dir/secret.key`` if absent, and said so), a demo
+app, a demo consumer connected to every simulated tracker, prints one curl command per tracker
+and serves the gateway in the foreground.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import click
+import uvicorn
+
+from unigate.app import build_gateway, create_app
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.settings import Settings
+from unigate.simulation import BackgroundServer
+from unigate.vault.crypto import ensure_key_file
+
+APP_ID = "sandbox-app"
+CONSUMER_ID = "demo-consumer"
+
+
+def _render(values: dict[str, object], url: str) -> dict[str, object]:
+    return {k: v.replace("{url}", url) if isinstance(v, str) else v for k, v in values.items()}
+
+
+def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key, created = ensure_key_file(data_dir / "secret.key")
+    if created:
+        click.echo(f"Generated a sandbox secret key at {data_dir / 'secret.key'} (never use it in production).")
+    database = data_dir / "vault.db"
+    for stale in (database, database.with_suffix(".db-wal"), database.with_suffix(".db-shm")):
+        stale.unlink(missing_ok=True)
+    registry = ConnectorRegistry.load()
+    gateway = build_gateway(Settings(database=database, host=host, port=port), key, registry=registry)
+    _, api_key = gateway.store.create_app("Sandbox app", app_id=APP_ID)
+    gateway.store.create_consumer(APP_ID, CONSUMER_ID)
+    base = f"http://{host}:{port}"
+    lines = []
+    servers = []
+    for service_id, definition in sorted(registry.definitions.items()):
+        profile = definition.sandbox
+        if profile is None:
+            continue
+        server = BackgroundServer(profile.create_app()).start()
+        servers.append(server)
+        gateway.store.create_connection(APP_ID, CONSUMER_ID, service_id, settings=_render(profile.settings, server.url),
+                                        credentials=_render(profile.credentials, server.url))
+        headers = [f"Authorization: Bearer {api_key}", f"x-apideck-app-id: {APP_ID}",
+                   f"x-apideck-consumer-id: {CONSUMER_ID}", f"x-apideck-service-id: {service_id}"]
+        curl = " ".join(["curl -s", shlex.quote(base + profile.curl_path), *(f"-H {shlex.quote(h)}" for h in headers)])
+        lines.append(f"# {registry.connectors[service_id].spec.name} (simulated at {server.url})\n{curl}\n")
+    for failure in registry.failures:
+        click.echo(f"warning: connector {failure.source} not loaded: {failure.error}", err=True)
+    click.echo(f"\nunigate sandbox on {base}\napp id: {APP_ID}  api key: {api_key}  consumer: {CONSUMER_ID}\n")
+    click.echo("\n".join(lines))
+    click.echo(f"Health: curl -s {base}/health\nPress Ctrl+C to stop.\n")
+    try:
+        uvicorn.run(create_app(gateway), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        for server in servers:
+            server.stop()

@@ -1,0 +1,1 @@
+"""An out-of-tree connector for the Example Tracker (a tiny API the test serves)."""

@@ -1,0 +1,8 @@
+from pathlib import Path
+
+from unigate.plugins import ConnectorDefinition, hookimpl
+
+
+@hookimpl
+def unigate_connectors():
+    return [ConnectorDefinition(service_id="example", mapping=Path(__file__).with_name("example.yaml"))]

@@ -1,0 +1,129 @@
+"""The vault: encrypted credentials, hashed keys, versioned schema, and its CLI round trip."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from unigate.app import open_store
+from unigate.cli import main
+from unigate.settings import Settings
+from unigate.vault.crypto import SecretKeyError, generate_secret_key, load_secret_key
+from unigate.vault.migrations import MIGRATIONS
+
+SECRET = "amk_super-secret-credential-value"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"UNIGATE_DATABASE": str(tmp_path / "vault.db"), "UNIGATE_SECRET_KEY": generate_secret_key()}
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["vault", *args], env=env)
+    return result.exit_code, result.output
+
+
+def test_cli_round_trip_never_prints_or_stores_secrets_in_clear(env: dict[str, str]) -> None:
+    code, out = run(env, "app-create", "Acme", "--app-id", "acme")
+    assert code == 0
+    api_key = orjson.loads(out[: out.rindex("}") + 1])["api_key"]
+    assert run(env, "consumer-create", "acme", "customer-1")[0] == 0
+    code, out = run(env, "connection-create", "acme", "customer-1", "agentsmesh", "-s", "organization=acme",
+                    "-c", f"api_key={SECRET}", "-m", "team=$.team.name")
+    assert code == 0, out
+    created = orjson.loads(out)
+    assert created["credentials"] == ["api_key"] and SECRET not in out
+    code, out = run(env, "connection-list")
+    assert code == 0 and SECRET not in out
+    assert orjson.loads(out)[0]["custom_mappings"] == {"team": "$.team.name"}
+    raw = Path(env["UNIGATE_DATABASE"]).read_bytes()
+    assert SECRET.encode() not in raw and api_key.encode() not in raw
+    store = open_store(Settings(database=Path(env["UNIGATE_DATABASE"])), env["UNIGATE_SECRET_KEY"])
+    assert store.connections_of("acme", "customer-1")[0].credentials == {"api_key": SECRET}
+    assert store.authenticate("acme", api_key) is not None
+
+
+def test_connection_update_merges_and_disables(env: dict[str, str]) -> None:
+    run(env, "app-create", "Acme", "--app-id", "acme")
+    run(env, "consumer-create", "acme", "c")
+    connection_id = orjson.loads(run(env, "connection-create", "acme", "c", "agentsmesh", "-s", "organization=acme")[1])["id"]
+    code, out = run(env, "connection-update", connection_id, "-s", "base_url=http://localhost:1", "--disable")
+    updated = orjson.loads(out)
+    assert code == 0
+    assert updated["settings"] == {"organization": "acme", "base_url": "http://localhost:1"}
+    assert updated["enabled"] is False
+
+
+def test_invalid_custom_mapping_is_refused_when_configured(env: dict[str, str]) -> None:
+    run(env, "app-create", "Acme", "--app-id", "acme")
+    run(env, "consumer-create", "acme", "c")
+    code, out = run(env, "connection-create", "acme", "c", "agentsmesh", "-m", "team=$.[broken")
+    assert code == 1
+    assert "custom_mappings['team']" in out and "invalid JSONPath" in out
+
+
+def test_connection_for_unknown_consumer_is_refused(env: dict[str, str]) -> None:
+    run(env, "app-create", "Acme", "--app-id", "acme")
+    code, out = run(env, "connection-create", "acme", "ghost", "agentsmesh")
+    assert code == 1 and "FOREIGN KEY" in out
+
+
+def test_missing_secret_key_says_how_to_provide_one(tmp_path: Path) -> None:
+    code, out = run({"UNIGATE_DATABASE": str(tmp_path / "v.db"), "UNIGATE_SECRET_KEY": ""}, "app-list")
+    assert code == 1 and "UNIGATE_SECRET_KEY" in out and "keygen" in out
+
+
+def test_key_file_is_read(tmp_path: Path) -> None:
+    key = generate_secret_key()
+    (tmp_path / "key").write_text(key + "\n")
+    assert load_secret_key({"UNIGATE_SECRET_KEY_FILE": str(tmp_path / "key")}) == key
+
+
+def test_malformed_key_is_rejected() -> None:
+    with pytest.raises(SecretKeyError, match="not a valid Fernet key"):
+        load_secret_key({"UNIGATE_SECRET_KEY": "hunter2"})
+
+
+def test_credentials_sealed_with_another_key_cannot_be_opened(env: dict[str, str]) -> None:
+    run(env, "app-create", "Acme", "--app-id", "acme")
+    run(env, "consumer-create", "acme", "c")
+    run(env, "connection-create", "acme", "c", "agentsmesh", "-c", f"api_key={SECRET}")
+    code, out = run({**env, "UNIGATE_SECRET_KEY": generate_secret_key()}, "connection-list")
+    assert code == 1 and "cannot be decrypted with this secret key" in out
+
+
+def test_schema_is_versioned_and_migrations_are_idempotent(env: dict[str, str]) -> None:
+    settings = Settings(database=Path(env["UNIGATE_DATABASE"]))
+    open_store(settings, env["UNIGATE_SECRET_KEY"]).close()
+    store = open_store(settings, env["UNIGATE_SECRET_KEY"])
+    assert store.schema_version == len(MIGRATIONS)
+    with sqlite3.connect(env["UNIGATE_DATABASE"]) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+
+
+def test_newer_schema_than_the_code_is_refused(env: dict[str, str]) -> None:
+    settings = Settings(database=Path(env["UNIGATE_DATABASE"]))
+    open_store(settings, env["UNIGATE_SECRET_KEY"]).close()
+    with sqlite3.connect(env["UNIGATE_DATABASE"]) as db:
+        db.execute("INSERT INTO schema_version VALUES (99)")
+    with pytest.raises(RuntimeError, match="newer than this unigate knows"):
+        open_store(settings, env["UNIGATE_SECRET_KEY"])
+
+
+def test_cache_sees_changes_made_by_another_process(env: dict[str, str]) -> None:
+    settings = Settings(database=Path(env["UNIGATE_DATABASE"]))
+    gateway_view = open_store(settings, env["UNIGATE_SECRET_KEY"])
+    cli_view = open_store(settings, env["UNIGATE_SECRET_KEY"])
+    cli_view.create_app("Acme", app_id="acme")
+    cli_view.create_consumer("acme", "c")
+    assert gateway_view.connections_of("acme", "c") == []
+    connection = cli_view.create_connection("acme", "c", "agentsmesh")
+    assert [c.id for c in gateway_view.connections_of("acme", "c")] == [connection.id]
+    cli_view.update_connection(connection.id, enabled=False)
+    assert gateway_view.connections_of("acme", "c")[0].enabled is False
+
