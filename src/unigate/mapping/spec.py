@@ -133,7 +133,7 @@ class FieldSpec(_Strict):
     path: str | None = None
     read: str | None = None
     write: str | None = None
-    map: dict[str, Any] | None = None          # downstream value -> unified value
+    map: dict[str | int, Any] | None = None    # downstream value -> unified value
     write_map: dict[str, Any] | None = None    # unified value -> downstream value
     unmapped: Literal["pass", "null"] = "pass"
     transform: str | dict[str, Any] | None = None
