@@ -33,16 +33,17 @@ _INLINE = {
                 " and {v}[10] == 'T'): {v} = {t}({v})",
     "assignees": "    {v} = [{{'id': {v} if type({v}) is str else str({v}), 'username': None}}]"
                  " if type({v}) is int or type({v}) is str else {t}({v})",
-    "tags": "    {v} = [{{'id': x, 'name': x}} for x in {v}] if type({v}) is list and"
-            " all(type(x) is str for x in {v}) else {t}({v})",
+    "tags": "    {v} = [{{'id': x, 'name': x}} if type(x) is str else {t}.item(x) for x in {v} if x is not None]"
+            " if type({v}) is list else {t}.read({v})",
 }
 
 
 def _inline_code(spec: FieldSpec, var: str, fn: str) -> str:
+    """``fn`` names the transform's read function; ``{t}`` templates get the Transform itself."""
     name = spec.transform if isinstance(spec.transform, str) else None
     name = "string" if name == "id" else name
     template = _INLINE.get(name or "", "    if {v} is not None: {v} = {t}({v})")
-    return template.format(v=var, t=fn)
+    return template.format(v=var, t=fn + "x" if name == "tags" else fn)
 ARRAY_FIELDS = frozenset({"assignees", "tags"})
 
 
@@ -154,7 +155,7 @@ def _generate_reader(resource: str, fields: dict[str, FieldSpec], custom: dict[s
             lines += ["    try:", f"        {var} = {get}", "    except TypeError:", "        pass"]
         transform = _transform_of(spec)
         if transform is not None:
-            env[f"t{i}"] = transform.read
+            env[f"t{i}"], env[f"t{i}x"] = transform.read, transform
             lines.append(_inline_code(spec, var, f"t{i}"))
         if spec.default is not None:
             env[f"d{i}"] = spec.default

@@ -29,6 +29,7 @@ class TransformError(ValueError):
 class Transform:
     read: Reader
     write: Writer
+    item: Reader | None = None  # list transforms: reads one element (used by generated readers)
 
 
 def _identity(value: Any) -> Any:
@@ -170,9 +171,6 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
             return []
         if type(value) is not list:
             value = [value]
-        if second == "name":  # tags: plain label strings are the common case
-            if all(type(v) is str for v in value):
-                return [{key: v, second: v} for v in value]
         return [o for o in map(one, value) if o is not None]
 
     def write(value: Any) -> Any:
@@ -189,7 +187,7 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
             return [id_path.set({}, i) for i in idents]
         return idents
 
-    return Transform(read, write)
+    return Transform(read, write, one)
 
 
 # -- registry ----------------------------------------------------------------------------------------
