@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox test serve bench
+.PHONY: sandbox test serve bench cassettes
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,7 @@ serve: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/mapping.py
+
+# Re-record every vcrpy cassette against the simulators (fixtures/cassettes/<connector>/).
+cassettes: $(VENV)/.installed
+	UNIGATE_RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -k recorded

@@ -53,13 +53,14 @@ class Simulator:
 class GatewayHarness:
     tmp: Path
     registry: ConnectorRegistry | None = None
+    transport: str = "aiohttp"
     secret_key: str = field(default_factory=generate_secret_key)
     gateway: Gateway = field(init=False)
     server: BackgroundServer = field(init=False)
     api_key: str = field(init=False)
 
     def __post_init__(self) -> None:
-        settings = Settings(database=self.tmp / "vault.db")
+        settings = Settings(database=self.tmp / "vault.db", transport=self.transport)
         self.gateway = build_gateway(settings, self.secret_key, registry=self.registry)
         self.server = BackgroundServer(create_app(self.gateway)).start()
         _, self.api_key = self.gateway.store.create_app("Test app", app_id=APP_ID)
