@@ -1,0 +1,104 @@
+"""AgentsMesh through the gateway against its simulator: paging, writes, filters, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from unigate.testing import GatewayHarness, Simulator
+from unigate_connectors.agentsmesh import simulator
+
+TICKETS = f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets"
+
+
+@pytest.fixture(scope="module")
+def sim(simulator_factory) -> Simulator:  # noqa: ANN001
+    return simulator_factory(simulator.create_app())
+
+
+@pytest.fixture(scope="module")
+def gateway(harness: GatewayHarness, sim: Simulator) -> GatewayHarness:
+    harness.connect("agentsmesh", settings={"base_url": sim.url, "organization": simulator.DEFAULT_ORG},
+                    credentials={"api_key": simulator.DEFAULT_API_KEY})
+    return harness
+
+
+@pytest.fixture
+def client(gateway: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
+    sim.clear()
+    with gateway.client() as c:
+        yield c
+
+
+def walk(client: httpx.Client, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
+    ids, cursor = [], None
+    for _ in range(max_pages):
+        body = client.get(TICKETS, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
+        ids += [t["id"] for t in body["data"]]
+        cursor = body["meta"]["cursors"]["next"]
+        if cursor is None:
+            return ids, True
+    return ids, False
+
+
+@pytest.fixture(scope="module")
+def all_ids(gateway: GatewayHarness) -> list[str]:
+    with gateway.client() as c:
+        ids, ended = walk(c, 200)
+    assert ended
+    return ids
+
+
+@pytest.mark.parametrize("limit", [7, 20, 200])
+def test_paging_yields_every_ticket_once_in_order(client: httpx.Client, all_ids: list[str], limit: int) -> None:
+    ids, ended = walk(client, limit)
+    assert ended and ids == all_ids
+    assert len(ids) == len(set(ids)) >= 250
+
+
+def test_paging_by_one_matches_the_same_prefix(client: httpx.Client, all_ids: list[str]) -> None:
+    ids, ended = walk(client, 1, max_pages=30)
+    assert not ended and ids == all_ids[:30]
+
+
+def test_status_transitions_round_trip(client: httpx.Client) -> None:
+    ticket_id = client.post(TICKETS, json={"subject": "Transitions"}).json()["data"]["id"]
+    seen = []
+    for status in ("in_progress", "closed", "open"):
+        assert client.patch(f"{TICKETS}/{ticket_id}", json={"status": status}).status_code == 200
+        seen.append(client.get(f"{TICKETS}/{ticket_id}").json()["data"]["status"])
+    assert seen == ["in_progress", "closed", "open"]
+
+
+def test_create_then_get_returns_what_was_sent(client: httpx.Client) -> None:
+    sent = {"subject": "Faithful", "description": "Body text", "type": "bug", "status": "in_progress",
+            "priority": "low", "assignees": [{"id": "3"}], "tags": [{"id": "frontend"}], "parent_id": "AM-1"}
+    ticket_id = client.post(TICKETS, json=sent).json()["data"]["id"]
+    got = client.get(f"{TICKETS}/{ticket_id}").json()["data"]
+    assert {k: got[k] for k in sent} == {**sent, "assignees": [{"id": "3", "username": None}],
+                                         "tags": [{"id": "frontend", "name": "frontend"}]}
+
+
+def test_two_assignees_are_refused_before_any_call(client: httpx.Client, sim: Simulator) -> None:
+    body = client.post(TICKETS, json={"subject": "x", "assignees": [{"id": "1"}, {"id": "2"}]}).json()
+    assert (body["status_code"], body["type_name"]) == (400, "RequestValidationError")
+    assert "assignees" in body["detail"] and sim.requests() == []
+
+
+def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) -> None:
+    data = client.get(TICKETS, params={"filter[assignee_id]": "3"}).json()["data"]
+    assert data and all(t["assignees"] == [{"id": "3", "username": None}] for t in data)
+    assert ("assignee_id", "3") in sim.requests()[-1]["query"]
+
+
+def test_open_filter_needs_two_statuses_and_says_so(client: httpx.Client) -> None:
+    body = client.get(TICKETS, params={"filter[status]": "open"}).json()
+    assert body["type_name"] == "UnsupportedFiltersError" and "backlog" in body["detail"]
+
+
+@pytest.mark.parametrize("resource", ["tickets/AM-1/comments", "users", "tags"])
+def test_unbacked_resources_are_unsupported(client: httpx.Client, resource: str) -> None:
+    body = client.get(f"/issue-tracking/collections/1/{resource}").json()
+    assert (body["status_code"], body["type_name"]) == (501, "ConnectorOperationUnsupportedError")
