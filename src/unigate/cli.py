@@ -235,3 +235,7 @@ def _vault_errors() -> Iterator[None]:
         yield
     except (VaultError, SecretKeyError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Is the gateway nearly free in the path? Direct vs bare forwarder vs gateway, on loopback.
+
+    python bench/gateway.py [--seconds 3] [--paging 10000]
+
+Starts, each in its own process: a simulated AgentsMesh with no injected latency; a bare
+pass-through forwarder on the gateway's HTTP stack (Starlette + uvicorn + httpx over aiohttp) that
+does no mapping; and the gateway with production settings (real SQLite vault, real mapping). A
+separate load-generator process drives each. Prints req/s, p50 and p99 for GET one ticket and list
+100 tickets at 1 and 32 clients, the ratios against the targets, the cursor paging scaling and
+RSS growth, and how fast `unigate serve` answers /health. Bounded in time; not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from load import Result, measure  # noqa: E402
+
+from unigate.simulation.server import free_port  # noqa: E402
+
+ORG_PATH = "/api/v1/ext/orgs/acme"
+CASES = {
+    "GET one ticket": (f"{ORG_PATH}/tickets/AM-7", "/issue-tracking/collections/1/tickets/AM-7"),
+    "list 100 tickets": (f"{ORG_PATH}/tickets?repository_id=1&offset=0&limit=100",
+                         "/issue-tracking/collections/1/tickets?limit=100"),
+}
+
+
+def serve_simulator(port: int, tickets: int) -> None:
+    import uvicorn
+
+    from unigate_connectors.agentsmesh.simulator import create_app
+
+    app = create_app(ticket_count=tickets)
+    app.record = False  # recording every request would grow memory during the benchmark
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def serve_forwarder(port: int, upstream: str) -> None:
+    import httpx
+    import uvicorn
+    from httpx_aiohttp import AiohttpTransport
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from unigate_connectors.agentsmesh.simulator import DEFAULT_API_KEY
+
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits), limits=limits)
+
+    async def forward(request):  # noqa: ANN001, ANN202
+        response = await client.get(upstream + request.url.path, params=request.query_params,
+                                    headers={"x-api-key": DEFAULT_API_KEY})
+        return Response(response.content, response.status_code, media_type="application/json")
+
+    uvicorn.run(Starlette(routes=[Route("/{path:path}", forward)]), host="127.0.0.1", port=port,
+                log_level="warning", access_log=False)
+
+
+def prepare_vault(directory: Path, upstream: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A vault with one app, consumer and AgentsMesh connection; returns (env, request headers)."""
+    from unigate.app import open_store
+    from unigate.settings import Settings
+    from unigate.vault.crypto import generate_secret_key
+    from unigate_connectors.agentsmesh.simulator import DEFAULT_API_KEY
+
+    key = generate_secret_key()
+    env = {"UNIGATE_SECRET_KEY": key, "UNIGATE_DATABASE": str(directory / "vault.db"), "UNIGATE_LOG_LEVEL": "warning"}
+    store = open_store(Settings(database=directory / "vault.db"), key)
+    _, api_key = store.create_app("bench", app_id="bench")
+    store.create_consumer("bench", "c")
+    store.create_connection("bench", "c", "agentsmesh", settings={"base_url": upstream, "organization": "acme"},
+                            credentials={"api_key": DEFAULT_API_KEY})
+    store.close()
+    return env, {"authorization": f"Bearer {api_key}", "x-apideck-app-id": "bench", "x-apideck-consumer-id": "c"}
+
+
+def start_gateway(env: dict[str, str], port: int) -> tuple[subprocess.Popen, float]:
+    """`unigate serve` as an operator runs it; returns the process and seconds until /health answered."""
+    import httpx
+
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "unigate.cli", "serve", "--port", str(port)],
+                               env={**os.environ, **env})
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.2).status_code == 200:
+                return process, time.perf_counter() - started
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.perf_counter() - started > 30:
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.01)
+
+
+def wait_for(port: int) -> None:
+    import httpx
+
+    for _ in range(600):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on {port}")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def page_through(base: str, headers: dict[str, str], count: int) -> float:
+    import httpx
+
+    started, seen, cursor = time.perf_counter(), 0, None
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        while seen < count:
+            params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+            body = client.get("/issue-tracking/collections/1/tickets", params=params).json()
+            seen += len(body["data"])
+            cursor = body["meta"]["cursors"]["next"]
+            if cursor is None:
+                break
+    if seen < count:
+        raise RuntimeError(f"paging ended after {seen} tickets")
+    return time.perf_counter() - started
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=3.0, help="load duration per measurement")
+    parser.add_argument("--paging", type=int, default=10_000, help="tickets in the first paging run (twice as many in the second)")
+    args = parser.parse_args()
+    ctx = mp.get_context("spawn")
+    ports = {"direct": free_port(), "forwarder": free_port(), "gateway": free_port(), "paging_sim": free_port()}
+    children = [
+        ctx.Process(target=serve_simulator, args=(ports["direct"], 260), daemon=True),
+        ctx.Process(target=serve_forwarder, args=(ports["forwarder"], f"http://127.0.0.1:{ports['direct']}"), daemon=True),
+        ctx.Process(target=serve_simulator, args=(ports["paging_sim"], 2 * args.paging), daemon=True),
+    ]
+    for child in children:
+        child.start()
+    gateway = None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            wait_for(ports["direct"])
+            wait_for(ports["forwarder"])
+            env, headers = prepare_vault(Path(tmp), f"http://127.0.0.1:{ports['direct']}")
+            gateway, health_seconds = start_gateway(env, ports["gateway"])
+            print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+            print(f"`unigate serve` answered /health after {health_seconds:.2f}s  "
+                  f"(target <= 1.5 s: {verdict(health_seconds <= 1.5)})\n")
+            from unigate_connectors.agentsmesh.simulator import DEFAULT_API_KEY
+
+            target_headers = {"direct": {"x-api-key": DEFAULT_API_KEY}, "forwarder": {}, "gateway": headers}
+            results: dict[tuple[str, str, int], Result] = {}
+            for case, (downstream_path, unified_path) in CASES.items():
+                for clients in (1, 32):
+                    for target in ("direct", "forwarder", "gateway"):
+                        path = unified_path if target == "gateway" else downstream_path
+                        url = f"http://127.0.0.1:{ports[target]}{path}"
+                        hdrs = target_headers[target]
+                        measure(url, hdrs, concurrency=clients, seconds=0.5)  # warm up
+                        r = measure(url, hdrs, concurrency=clients, seconds=args.seconds)
+                        results[(case, target, clients)] = r
+                        print(f"{case:<17} {clients:>2} clients {target:>9}: {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms"
+                              f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}")
+                direct1, gw1 = results[(case, "direct", 1)], results[(case, "gateway", 1)]
+                fwd32, gw32 = results[(case, "forwarder", 32)], results[(case, "gateway", 32)]
+                print(f"  -> p50 at 1 client: gateway {gw1.p50_ms:.2f} ms vs direct {direct1.p50_ms:.2f} ms "
+                      f"(+{gw1.p50_ms - direct1.p50_ms:.2f} ms; target <= +1 ms: {verdict(gw1.p50_ms <= direct1.p50_ms + 1)})")
+                print(f"  -> req/s at 32 clients: gateway/forwarder {gw32.rps / fwd32.rps:.2f} "
+                      f"(target >= 0.80: {verdict(gw32.rps >= 0.8 * fwd32.rps)})")
+                print(f"  -> p99/p50 at 32 clients: {gw32.p99_ms / gw32.p50_ms:.2f} (target <= 3: "
+                      f"{verdict(gw32.p99_ms <= 3 * gw32.p50_ms)})\n")
+            gateway.terminate()
+            gateway.wait(10)
+            paging_env, paging_headers = prepare_vault(Path(tmp) / "paging", f"http://127.0.0.1:{ports['paging_sim']}")
+            wait_for(ports["paging_sim"])
+            gateway, _ = start_gateway(paging_env, ports["gateway"])
+            base = f"http://127.0.0.1:{ports['gateway']}"
+            rss_before = rss_mb(gateway.pid)
+            first = page_through(base, paging_headers, args.paging)
+            second = page_through(base, paging_headers, 2 * args.paging)
+            growth = rss_mb(gateway.pid) - rss_before
+            print(f"paging {args.paging:,} tickets: {first:.2f}s; {2 * args.paging:,}: {second:.2f}s; ratio "
+                  f"{second / first:.2f} (target <= 2.2: {verdict(second <= 2.2 * first)})")
+            print(f"gateway RSS growth over the paging runs: {growth:+.1f} MB (target < 20 MB: {verdict(growth < 20)})")
+        finally:
+            if gateway is not None:
+                gateway.terminate()
+            for child in children:
+                child.terminate()
+
+
+if __name__ == "__main__":
+    main()
