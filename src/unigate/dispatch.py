@@ -35,6 +35,8 @@ class Dispatcher:
         self.registry = registry
         self.pool = pool
         self.codec = codec
+        # per connection revision: rendered base URL, headers, query, redactor, timeout
+        self._endpoints: dict[tuple[str, int], _Endpoint] = {}
 
     def connector(self, service_id: str) -> Connector:
         connector = self.registry.get(service_id)
@@ -64,21 +66,16 @@ class Dispatcher:
         return Dispatched(result, session, cursors)
 
     def session(self, connector: Connector, connection: Connection, context: dict[str, Any]) -> DownstreamSession:
-        http = connector.spec.http
-        try:
-            base_url = compile_template(http.base_url).render(context)
-            headers = {k: str(compile_template(v).render(context)) for k, v in http.headers.items()}
-            query = {k: str(compile_template(v).render(context)) for k, v in http.query.items()}
-        except TemplateError as exc:
-            raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
-        secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]
-        secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
-                    if s.secret and connection.settings.get(k)]
+        key = (connection.id, connection.revision)
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
+            if len(self._endpoints) > 4096:
+                self._endpoints.clear()
+            endpoint = self._endpoints[key] = _endpoint(connector, connection, context)
         return DownstreamSession(
             service_id=connection.service_id, client=self.pool.client(connection.service_id),
-            base_url=base_url, headers=headers, query=query, timeout=_timeout(connection, http.timeout),
-            errors=ErrorPaths(http.errors.message, http.errors.code, http.errors.detail),
-            redactor=Redactor(secrets),
+            base_url=endpoint.base_url, headers=endpoint.headers, query=endpoint.query, timeout=endpoint.timeout,
+            errors=endpoint.errors, redactor=endpoint.redactor,
         )
 
     def _cursors(self, request: UnifiedRequest, connection: Connection, position: CursorPosition,
@@ -91,6 +88,32 @@ class Dispatcher:
             previous = CursorPosition(offset=max(0, position.offset - request.limit))
         current = result.current or (position if (position.offset or position.token) else None)
         return {"previous": enc(previous), "current": enc(current), "next": enc(result.next)}
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    base_url: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    timeout: float
+    errors: ErrorPaths
+    redactor: Redactor
+
+
+def _endpoint(connector: Connector, connection: Connection, context: dict[str, Any]) -> _Endpoint:
+    """What a connection's calls share: rendered once per connection revision."""
+    http = connector.spec.http
+    try:
+        base_url = compile_template(http.base_url).render(context)
+        headers = {k: str(compile_template(v).render(context)) for k, v in http.headers.items()}
+        query = {k: str(compile_template(v).render(context)) for k, v in http.query.items()}
+    except TemplateError as exc:
+        raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
+    secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]
+    secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
+                if s.secret and connection.settings.get(k)]
+    return _Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
+                     ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets))
 
 
 def _timeout(connection: Connection, default: float) -> float:

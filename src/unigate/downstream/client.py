@@ -68,9 +68,14 @@ class RawCall:
     call_id: str
     method: str
     url: str
+    query: list[tuple[str, str]]
     status_code: int | None
     body: Any
     duration_ms: float
+
+    @property
+    def full_url(self) -> str:
+        return str(httpx.URL(self.url, params=self.query)) if self.query else self.url
 
 
 @dataclass
@@ -170,16 +175,18 @@ class DownstreamSession:
         """``_raw`` for the response: the body of each call, secrets redacted."""
         if len(self.calls) == 1:
             return self.redactor.deep(self.calls[0].body)
-        return {"calls": [self.redactor.deep({"call_id": c.call_id, "method": c.method, "url": c.url,
-                                              "status_code": c.status_code, "body": c.body}) for c in self.calls]}
+        return {"calls": [self.redactor.deep({"call_id": c.call_id, "method": c.method,
+                                              "url": self.redactor.url(c.full_url), "status_code": c.status_code,
+                                              "body": c.body}) for c in self.calls]}
 
     def _record(self, call_id: str, method: str, url: str, query: list[tuple[str, str]], status: int | None,
                 body: Any, started: float) -> None:
         duration = (time.perf_counter() - started) * 1000
-        full = str(httpx.URL(url, params=query)) if query else url
-        safe_url = self.redactor.url(full)
-        self.calls.append(RawCall(call_id, method, safe_url, status, None if body is _INVALID_JSON else body, duration))
-        log.info("downstream %s %s %s -> %s in %.1f ms", self.service_id, method, safe_url, status, duration)
+        call = RawCall(call_id, method, url, query, status, None if body is _INVALID_JSON else body, duration)
+        self.calls.append(call)
+        if log.isEnabledFor(logging.INFO):  # building the redacted URL costs; only when it is logged
+            log.info("downstream %s %s %s -> %s in %.1f ms", self.service_id, method,
+                     self.redactor.url(call.full_url), status, duration)
 
     def _error(self, call_id: str, method: str, url: str, response: httpx.Response, body: Any) -> Exception:
         status = response.status_code

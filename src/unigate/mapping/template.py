@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -68,6 +69,7 @@ def _convert(value: Any, kind: str | None) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
 def compile_template(source: str) -> Template:
     parts: list[str | tuple[str, str | None]] = []
     pos = 0

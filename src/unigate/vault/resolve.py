@@ -37,10 +37,10 @@ def resolve_connection(
     if not app_id:
         raise RequestHeadersValidationError("Missing Header: x-apideck-app-id",
                                             "send the id of your application in x-apideck-app-id")
-    app = store.authenticate(app_id, api_key)
+    consumer_id = headers.get("x-apideck-consumer-id", "").strip()
+    app, connections = store.lookup(app_id, api_key, consumer_id, unified_api)
     if app is None:
         raise UnauthorizedError("Unauthorized", "the API key is not valid for this application (x-apideck-app-id)")
-    consumer_id = headers.get("x-apideck-consumer-id", "").strip()
     if not consumer_id:
         raise RequestHeadersValidationError("Missing Header: x-apideck-consumer-id",
                                             "send the id of the consumer to act for in x-apideck-consumer-id")
@@ -48,7 +48,6 @@ def resolve_connection(
     if service_id is not None and service_id not in known_services:
         raise ConnectorNotFoundError("Unknown service", f"no issue-tracking connector is installed for service "
                                      f"{service_id!r}; installed: {', '.join(sorted(known_services)) or 'none'}")
-    connections = store.connections_of(app.id, consumer_id, unified_api)
     if service_id is not None:
         match = [c for c in connections if c.service_id == service_id]
         if not match:

@@ -59,6 +59,7 @@ class ConnectionStore:
 
     # -- cache ---------------------------------------------------------------------------------
     def _fresh_cache(self) -> dict[tuple[Any, ...], Any]:
+        """The cache, emptied if another connection (the CLI, another worker) committed since."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._seen_version:
             self._cache.clear()
@@ -85,11 +86,24 @@ class ConnectionStore:
     def authenticate(self, app_id: str, api_key: str) -> App | None:
         """The app if ``api_key`` is its key, else None (constant-time comparison)."""
         with self._lock:
+            return self._authenticate(self._fresh_cache(), app_id, api_key)
+
+    def lookup(self, app_id: str, api_key: str, consumer_id: str,
+               unified_api: str = "issue-tracking") -> tuple[App | None, list[Connection]]:
+        """A request's vault work in one step (one freshness check): the app, if the key is its
+        key, and then the consumer's connections for the unified API."""
+        with self._lock:
             cache = self._fresh_cache()
-            key = ("app", app_id)
-            if key not in cache:
-                cache[key] = self._db.execute("SELECT id, name, api_key_hash FROM apps WHERE id = ?", (app_id,)).fetchone()
-            row = cache[key]
+            app = self._authenticate(cache, app_id, api_key)
+            if app is None or not consumer_id:
+                return app, []
+            return app, self._connections(cache, app_id, consumer_id, unified_api)
+
+    def _authenticate(self, cache: dict[tuple[Any, ...], Any], app_id: str, api_key: str) -> App | None:
+        key = ("app", app_id)
+        if key not in cache:
+            cache[key] = self._db.execute("SELECT id, name, api_key_hash FROM apps WHERE id = ?", (app_id,)).fetchone()
+        row = cache[key]
         candidate = hash_api_key(api_key)
         expected = row[2] if row else hash_api_key("")  # compare anyway: no timing hint
         if row is None or not hmac.compare_digest(candidate, expected):
@@ -185,16 +199,19 @@ class ConnectionStore:
     def connections_of(self, app_id: str, consumer_id: str, unified_api: str = "issue-tracking") -> list[Connection]:
         """A consumer's connections for one unified API (cached; credentials decrypted once)."""
         with self._lock:
-            cache = self._fresh_cache()
-            key = ("connections", app_id, consumer_id, unified_api)
-            if key not in cache:
-                rows = self._db.execute(
-                    f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE app_id = ? AND consumer_id = ?"
-                    " AND unified_api = ? ORDER BY service_id",
-                    (app_id, consumer_id, unified_api),
-                ).fetchall()
-                cache[key] = [self._connection(r) for r in rows]
-            return list(cache[key])
+            return self._connections(self._fresh_cache(), app_id, consumer_id, unified_api)
+
+    def _connections(self, cache: dict[tuple[Any, ...], Any], app_id: str, consumer_id: str,
+                     unified_api: str) -> list[Connection]:
+        key = ("connections", app_id, consumer_id, unified_api)
+        if key not in cache:
+            rows = self._db.execute(
+                f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE app_id = ? AND consumer_id = ?"
+                " AND unified_api = ? ORDER BY service_id",
+                (app_id, consumer_id, unified_api),
+            ).fetchall()
+            cache[key] = [self._connection(r) for r in rows]
+        return list(cache[key])
 
     def list_connections(self, app_id: str | None = None) -> list[Connection]:
         sql = f"SELECT {_CONNECTION_COLUMNS} FROM connections"
