@@ -105,7 +105,7 @@ def test_label_strings_read_as_tags() -> None:
 
 
 def test_tag_objects_read_with_sub_paths() -> None:
-    transform = build_transform("tags", {"id": "$.id", "name": "$.title"})
+    transform = build_transform("tags", {"id": "$.id", "label": "$.title"})
     assert transform.read([{"id": 3, "title": "bug"}]) == [{"id": "3", "name": "bug"}]
 
 

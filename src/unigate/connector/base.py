@@ -114,7 +114,11 @@ class Connector:
                                   apply_query_pass_through=True)
 
         window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit)
-        return OperationResult(self.map_records(ctx, window.records), next=window.next, total_count=window.total)
+        records = self.map_records(ctx, window.records)
+        for record in records if op.omit else ():
+            for name in op.omit:
+                record.pop(name, None)
+        return OperationResult(records, next=window.next, total_count=window.total)
 
     async def declared_one(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         if op.static is not None:
@@ -124,9 +128,10 @@ class Connector:
                     return OperationResult(record)
             raise ConnectorExecutionError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}",
                                           status_code=404)
-        response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
-                                  params=self._query(ctx, op), apply_query_pass_through=True)
+        response = await self.call_declared(ctx, op)
         record = _select_one(response.body, op.record)
+        if op.match is not None:
+            record = self._matching(ctx, op, record)
         return OperationResult(self.map_records(ctx, [record])[0])
 
     async def declared_add(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
@@ -142,9 +147,11 @@ class Connector:
             part = {k: body.pop(k) for k in split.fields if k in body}
             if part:
                 calls.append((split.call_id, split.method, self.path(ctx, split.path), part))
-        if body or not calls:
-            calls.insert(0, (self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body))
-        await self.run_calls(ctx, calls)
+        main_call = self.call_id(ctx, op)
+        targeted = any(e.applies_to(self.service_id, main_call) for e in ctx.request.pass_through_body)
+        if body or targeted:
+            calls.insert(0, (main_call, op.method, self.path(ctx, op.path or ""), body))
+        await self.run_calls(ctx, calls)  # no field to change and no pass_through: no call at all
         target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
         return OperationResult({"id": target})
 
@@ -154,6 +161,22 @@ class Connector:
         return OperationResult({"id": target})
 
     # -- helpers for quirk connectors -----------------------------------------------------------------
+    async def call_declared(self, ctx: OperationContext, op: OperationSpec) -> Any:
+        """Make the downstream call ``op`` declares (query, pass_through query); return the response."""
+        return await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
+                              params=self._query(ctx, op), apply_query_pass_through=True)
+
+    def _matching(self, ctx: OperationContext, op: OperationSpec, selected: Any) -> Any:
+        assert op.match is not None
+        wanted = str(render_value(op.match.value, ctx.template_context))
+        getter = compile_path(op.match.path)
+        for item in selected if isinstance(selected, list) else []:
+            value = getter.get(item)
+            if value is not MISSING and str(value) == wanted:
+                return item
+        raise ConnectorExecutionError("Not found", f"{self.spec.name} has no {ctx.request.resource} {wanted!r} here",
+                                      status_code=404)
+
     async def run_calls(self, ctx: OperationContext, calls: list[tuple[str, str, str, dict[str, Any]]]) -> None:
         """Run write calls in order; if one fails after others succeeded, say which were applied."""
         done: list[str] = []

@@ -25,6 +25,11 @@ def filter_params(op: OperationSpec, filters: dict[str, Any], service_id: str) -
                 if unified == "all":
                     values = []
                     break
+                if spec.strict and unified not in (spec.values or {}):
+                    raise UnsupportedFiltersError(
+                        "Unsupported filter", f"{service_id} cannot filter by status {unified!r}; "
+                        f"supported: {', '.join(sorted(spec.values or {})) or 'none'}",
+                    )
                 mapped = (spec.values or {}).get(unified, [unified])
                 values.extend(mapped or [])
             values = list(dict.fromkeys(values))

@@ -10,6 +10,7 @@ and logs), and the conversion of every failure into a typed error:
 
 - downstream 4xx/5xx -> ``ConnectorExecutionError`` (status: the downstream 4xx, or 502 for a
   5xx) with ``downstream_errors`` read from the body by the mapping's ``http.errors`` paths;
+  401 -> ``ConnectorCredentialsError`` (the stored credentials need attention);
   429 -> ``ConnectorRateLimitError`` with ``Retry-After`` passed on;
 - refused connection, DNS failure, dropped connection, invalid JSON -> ``ConnectorExecutionError``
   502; timeout -> ``ConnectorExecutionError`` 504.
@@ -32,7 +33,7 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 
 from unigate.downstream.redact import Redactor
-from unigate.errors import ConnectorExecutionError, ConnectorRateLimitError
+from unigate.errors import ConnectorCredentialsError, ConnectorExecutionError, ConnectorRateLimitError
 from unigate.mapping.paths import MISSING, compile_path
 
 log = logging.getLogger("unigate.downstream")
@@ -201,6 +202,9 @@ class DownstreamSession:
                 detail, downstream_errors=errors, headers={"retry-after": retry_after} if retry_after else None,
             )
         summary = "; ".join(e["message"] for e in errors if e.get("message")) or response.reason_phrase
+        if status == 401:
+            return ConnectorCredentialsError(
+                f"{self.service_id} rejected the connection's credentials: {summary}", detail, downstream_errors=errors)
         return ConnectorExecutionError(
             f"{self.service_id} answered {status}: {summary}", detail,
             status_code=status if 400 <= status < 500 else 502, downstream_errors=errors,
@@ -258,14 +262,14 @@ def _downstream_errors(body: Any, paths: ErrorPaths) -> list[dict[str, Any]]:
     if isinstance(body, str):
         return [{"message": body}]
 
-    def first(candidates: list[str]) -> Any:
+    def first(candidates: list[str], objects: bool = False) -> Any:
         for candidate in candidates:
             value = compile_path(candidate).get(body)
-            if value is not MISSING and value is not None and not isinstance(value, dict):
+            if value is not MISSING and value is not None and (objects or not isinstance(value, dict)):
                 return value
         return None
 
-    message, code, detail = first(paths.message), first(paths.code), first(paths.detail)
+    message, code, detail = first(paths.message), first(paths.code), first(paths.detail, objects=True)
     messages = message if isinstance(message, list) else [message]
     out = []
     for m in messages:

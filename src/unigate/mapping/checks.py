@@ -63,6 +63,11 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
             where = f"resources.{rname}.operations.{oname}"
             for key in ("records", "record", "id"):
                 path(f"{where}.{key}", getattr(op, key))
+            if op.match is not None:
+                path(f"{where}.match.path", op.match.path)
+                template(f"{where}.match.value", op.match.value, request_vars)
+            problems.extend((f"{where}.omit", f"{f!r} is not a field of unified {rname}")
+                            for f in op.omit if f not in UNIFIED_FIELDS[rname])
             if op.pagination:
                 for key in ("total", "page_count", "next_token"):
                     path(f"{where}.pagination.{key}", getattr(op.pagination, key))

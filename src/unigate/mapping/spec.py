@@ -83,6 +83,7 @@ class PaginationSpec(_Strict):
 class FilterSpec(_Strict):
     param: str
     values: dict[str, list[Any] | None] | None = None  # unified value -> downstream values (status)
+    strict: bool = False   # status values not in `values` -> UnsupportedFiltersError (else sent as given)
     multiple: Literal["join", "repeat", "single"] = "join"
     separator: str = ","
     format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = None  # timestamps (since)
@@ -104,6 +105,13 @@ class SplitCallSpec(_Strict):
     path: str
 
 
+class MatchSpec(_Strict):
+    """Pick one element of the selected list: the one whose ``path`` equals ``value`` (a template)."""
+
+    path: str
+    value: str
+
+
 class OperationSpec(_Strict):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
     path: str | None = None
@@ -112,6 +120,8 @@ class OperationSpec(_Strict):
     body: dict[str, Any] = Field(default_factory=dict)   # constants/templates at JSONPaths
     records: str | None = None                       # list selector (all)
     record: str | None = None                        # record selector (one/add/update)
+    match: MatchSpec | None = None                   # one: pick from the list `record` selects
+    omit: list[str] = Field(default_factory=list)    # unified fields these records lack (summaries)
     id: str | None = None                            # id selector in the add response
     pagination: PaginationSpec | None = None
     filters: dict[Literal["status", "since", "assignee_id"], FilterSpec] = Field(default_factory=dict)

@@ -145,13 +145,15 @@ def read_boolean(value: Any) -> Any:
 def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
     """Read scalar/list/objects into ``[{key: str, second: ...}]``; write back.
 
-    Options: ``id``/``name``/``username`` sub-paths into downstream objects; ``write``:
+    Options: ``id`` and ``username`` (assignees) / ``label`` (tags: the name; ``name`` is the
+    transform's own key in a mapping file) sub-paths into downstream objects; ``write``:
     ``single`` (send the first id as a scalar), ``list`` (list of ids) or ``objects``
     (list of ``{id-subpath: id}``); ``id_type: integer`` to send ids as integers; ``by``: which
     unified key is sent (``id`` or ``name``; tags default ``name``).
     """
     id_path = compile_path(options.get("id", "$.id"))
-    second_path = compile_path(options[second]) if second in options else None
+    second_option = "label" if second == "name" else second
+    second_path = compile_path(options[second_option]) if second_option in options else None
     write_style = options.get("write", "list")
     sent_key = options.get("by", "id")
     coerce = write_integer if options.get("id_type") == "integer" else _identity

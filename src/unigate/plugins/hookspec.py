@@ -24,10 +24,18 @@ A conventional REST tracker needs nothing more. Operations a file does not decla
 
 For what YAML cannot say, subclass :class:`unigate.connector.Connector` and pass it as
 ``connector_class``. Override one operation with a method named ``<resource>_<operation>``
-(``async def tickets_update(self, ctx) -> OperationResult``); inside, ``ctx.call(...)`` makes a
-downstream call (auth, pass_through, raw capture and error handling included), ``ctx.mapping``
-maps records, and ``await super().tickets_update(ctx)`` runs the declarative default. See
-``unigate.connector.Connector`` for the helpers.
+(``async def tickets_update(self, ctx) -> OperationResult``). Inside:
+
+- ``await self.run_declared(ctx)`` runs the declarative implementation (then adjust its result);
+- ``await ctx.call(call_id, method, path, params=..., body=...)`` makes one downstream call with
+  auth, body pass_through for that ``call_id``, raw capture and typed errors included;
+  ``await self.call_declared(ctx, self.operation(resource, operation))`` makes the declared one;
+- ``self.map_records(ctx, records)`` maps downstream records; ``self.downstream_body(ctx, op)``
+  maps the request body (only the fields present); ``await self.run_calls(ctx, calls)`` runs
+  several writes and reports which were applied if one fails.
+
+Name every downstream call with a stable ``call_id`` and list them in the connector's README:
+clients target calls with ``pass_through[].operation_id``.
 
 Loading rules: a plugin that fails to import, whose hook raises, or whose mapping file is
 invalid is reported (at start-up and by ``unigate connectors``) and skipped; the gateway serves

@@ -1,0 +1,116 @@
+"""Opine: the quirks mappings/opine.yaml cannot say (README "## Connector").
+
+- One collection (the API key's organization): other collection ids are a 404.
+- Tickets are listed in creation order only: a sort asking for exactly that order is served
+  (nothing is sent), any other is ``UnsupportedSortFieldError``.
+- A ticket's priority is derived: the most severe priority among its linked deals.
+- A user's name is first and last name joined; there is no single-user endpoint, so one user
+  is found by paging the organization's members (call id ``users_one``).
+- Fields Opine cannot store (parent, assignees, the derived priority) are refused with a 400
+  instead of being dropped silently; nulls are left out of a create, which Opine refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest
+from unigate.connector.paging import fetch_window
+from unigate.cursor import CursorPosition
+from unigate.errors import ConnectorExecutionError, RequestValidationError, UnsupportedSortFieldError
+from unigate.mapping.paths import MISSING, compile_path
+from unigate.mapping.spec import MappingFile, OperationSpec
+
+# The only order Opine lists tickets in (id ascending = creation order).
+NATURAL_TICKET_ORDER = ("created_at", "asc")
+# Unified priorities, most severe first: a ticket takes the first one among its deals'.
+PRIORITY_SEVERITY = ("urgent", "high", "normal", "low")
+# Why a unified ticket field Opine has no place for is refused on write.
+UNSTORABLE_REASONS = {
+    "parent_id": "Opine tickets have no parent",
+    "assignees": "Opine tickets have no assignees",
+    "priority": "read-only in Opine: derived from the priorities of the linked deals "
+                "(link deals with a body pass_through of `deals`)",
+}
+EMPTY_VALUES: tuple[Any, ...] = (None, [])
+
+
+class OpineConnector(Connector):
+    def __init__(self, spec: MappingFile) -> None:
+        super().__init__(spec)
+        self.collection_ids = frozenset(str(c["id"]) for c in self.operation("collections", "all").static or [])
+        priority = spec.resources["tickets"].fields["priority"]
+        self.deal_priorities = compile_path(priority.read_path or "$")
+        self.priority_map: dict[Any, Any] = dict(priority.map or {})
+
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        request = ctx.request
+        if request.resource != "collections":
+            self._require_known_collection(request.path_params["collection_id"])
+        if request.resource == "tickets" and request.operation == "all":
+            request.sort = self._pushed_down_sort(request)
+        return await super().execute(ctx)
+
+    # -- users --------------------------------------------------------------------------------
+    async def users_one(self, ctx: OperationContext) -> OperationResult:
+        op = self.operation("users", "all")
+        wanted = ctx.request.path_params["id"]
+        path = self.path(ctx, op.path or "")
+
+        async def fetch(page_params: list[tuple[str, str]]) -> Any:
+            return await ctx.call("users_one", "GET", path, params=page_params, apply_query_pass_through=True)
+
+        position: CursorPosition | None = CursorPosition()
+        page_size = op.pagination.max_limit if op.pagination else 100
+        while position is not None:
+            window = await fetch_window(fetch, op.pagination, op.records or "$", position, page_size)
+            for user in window.records:
+                if isinstance(user, dict) and str(user.get("id")) == wanted:
+                    return OperationResult(self.map_records(ctx, [user])[0])
+            position = window.next
+        raise ConnectorExecutionError("Not found", f"{self.spec.name} has no user {wanted!r} in the organization",
+                                      status_code=404)
+
+    # -- engine hooks -------------------------------------------------------------------------
+    def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
+        body = ctx.request.body or {}
+        refused = {name: UNSTORABLE_REASONS.get(name, f"{self.spec.name} cannot store {name}")
+                   for name, value in body.items()
+                   if name != "custom_mappings" and name not in ctx.mapping.writable and value not in EMPTY_VALUES}
+        if refused:
+            raise RequestValidationError("Field not supported by Opine", refused)
+        downstream = super().downstream_body(ctx, op)
+        if ctx.request.operation == "add":  # Opine's create takes no nulls: absent means unset
+            downstream = {k: v for k, v in downstream.items() if v is not None}
+        return downstream
+
+    def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
+        mapped = super().map_records(ctx, records)
+        resource = ctx.request.resource
+        for record, unified in zip(records, mapped):
+            if resource == "tickets":
+                unified["priority"] = self._most_severe_priority(record)
+            elif resource == "users":
+                unified["name"] = " ".join(n for n in (unified["first_name"], unified["last_name"]) if n) or None
+        return mapped
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _most_severe_priority(self, ticket: Any) -> str | None:
+        found = self.deal_priorities.get(ticket)
+        values = [] if found is MISSING else found if isinstance(found, list) else [found]
+        unified = {self.priority_map.get(v) for v in values if v is not None}
+        return next((p for p in PRIORITY_SEVERITY if p in unified), None)
+
+    def _require_known_collection(self, collection_id: str) -> None:
+        if collection_id not in self.collection_ids:
+            raise ConnectorExecutionError(
+                "Not found", f"{self.spec.name} has one collection, {', '.join(sorted(self.collection_ids))}; "
+                f"not {collection_id!r}", status_code=404)
+
+    def _pushed_down_sort(self, request: UnifiedRequest) -> dict[str, str] | None:
+        """None when the requested ticket sort is the natural order (nothing to send); else refused."""
+        if not request.sort or (request.sort["by"], request.sort["direction"]) == NATURAL_TICKET_ORDER:
+            return None
+        raise UnsupportedSortFieldError(
+            "Unsupported sort field", f"{self.spec.name} lists tickets in one order only "
+            f"({' '.join(NATURAL_TICKET_ORDER)}); cannot sort by {request.sort['by']} {request.sort['direction']}")

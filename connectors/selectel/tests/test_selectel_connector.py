@@ -1,0 +1,489 @@
+"""Selectel Tickets through the gateway, against its simulator over real HTTP.
+
+Each test is one behaviour of the connector (README "## Connector"); what the tracker received is
+read back from the simulator's request log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.testing import GatewayHarness, Simulator
+from unigate.testing.harness import APP_ID
+from unigate_connectors.selectel import plugin
+from unigate_connectors.selectel.simulator import BASE_PATH, DEFAULT_API_KEY, create_app
+
+COLLECTION = "/issue-tracking/collections/support"
+TICKETS = f"{COLLECTION}/tickets"
+MAPPED_CONSUMER = "selectel-custom-mappings"
+IMPATIENT_CONSUMER = "selectel-half-second-timeout"
+CUSTOM_MAPPINGS = {"emails": "$.client_emails", "alias": "$.client_aliased_name"}
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator.start(create_app())
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
+    registry = ConnectorRegistry()
+    registry.register_module("selectel", plugin)
+    gateway = GatewayHarness(tmp_path_factory.mktemp("gw"), registry=registry)
+    settings = {"base_url": sim.url + BASE_PATH}
+    credentials = {"token": DEFAULT_API_KEY}
+    gateway.connect("selectel", settings=settings, credentials=credentials)
+    for consumer_id, extra in ((MAPPED_CONSUMER, {"custom_mappings": CUSTOM_MAPPINGS}),
+                               (IMPATIENT_CONSUMER, {"settings": {**settings, "timeout": 0.5}})):
+        gateway.store.create_consumer(APP_ID, consumer_id)
+        connection = {"settings": settings, "credentials": credentials, **extra}
+        gateway.connect("selectel", consumer_id=consumer_id, **connection)
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
+def client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
+    sim.clear()
+    with harness.client() as c:
+        yield c
+
+
+@pytest.fixture
+def mapped_client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
+    sim.clear()
+    with harness.client(consumer_id=MAPPED_CONSUMER) as c:
+        yield c
+
+
+@pytest.fixture
+def selectel(sim: Simulator) -> Iterator[httpx.Client]:
+    """The tracker itself, for reference data (its requests are logged too: clear after use)."""
+    with httpx.Client(base_url=sim.url + BASE_PATH, headers={"X-Token": DEFAULT_API_KEY}) as c:
+        yield c
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def tracker_tickets(selectel: httpx.Client, sim: Simulator) -> list[dict[str, Any]]:
+    tickets = selectel.get("/tickets", params={"items_per_page": 1000}).json()["items"]
+    sim.clear()
+    return tickets
+
+
+def tracker_ticket_in(selectel: httpx.Client, sim: Simulator, status: str, min_comments: int = 1) -> dict[str, Any]:
+    for ticket in tracker_tickets(selectel, sim):
+        if ticket["status"]["en"] == status:
+            thread = selectel.get(f"/tickets/{ticket['number']}/comments").json()["items"]
+            if len(thread) >= min_comments:
+                sim.clear()
+                return {**ticket, "comments": thread}
+    raise AssertionError(f"no seeded ticket in status {status!r} with {min_comments}+ comments")
+
+
+def walk(client: httpx.Client, url: str, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
+    """Ids of a list walked page by page; True when meta.cursors.next ended the walk."""
+    ids, cursor = [], None
+    for _ in range(max_pages):
+        body = client.get(url, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
+        ids += [item["id"] for item in body["data"]]
+        cursor = body["meta"]["cursors"]["next"]
+        if cursor is None:
+            return ids, True
+    return ids, False
+
+
+def new_ticket(client: httpx.Client, sim: Simulator, **fields: Any) -> str:
+    body = {"subject": "Cloud server srv-101 unreachable", "description": "It stopped answering ping.", **fields}
+    response = client.post(TICKETS, json=body)
+    assert response.status_code == 201, response.text
+    sim.clear()
+    return response.json()["data"]["id"]
+
+
+def sent(sim: Simulator) -> list[tuple[str, str]]:
+    """(method, path) of every call the tracker received."""
+    return [(r["method"], r["path"]) for r in sim.requests()]
+
+
+def with_millis(timestamp: str) -> str:
+    return timestamp.replace("Z", ".000Z")
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    body = response.json()
+    return body["status_code"], body["type_name"]
+
+
+# -- collections -------------------------------------------------------------------------------------
+def test_the_account_support_desk_is_the_only_collection(client: httpx.Client, sim: Simulator) -> None:
+    data = client.get("/issue-tracking/collections").json()["data"]
+    assert [c["id"] for c in data] == ["support"]
+    assert client.get(COLLECTION).json()["data"]["name"] == "Selectel technical support"
+    assert sim.requests() == []
+
+
+def test_an_unknown_collection_is_not_found_without_a_call(client: httpx.Client, sim: Simulator) -> None:
+    response = client.get("/issue-tracking/collections/208417/tickets")
+    assert error_of(response) == (404, "ConnectorExecutionError") and sim.requests() == []
+
+
+# -- paging ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("limit", [7, 20, 200])
+def test_paging_yields_every_ticket_once_in_the_tracker_order(
+    client: httpx.Client, selectel: httpx.Client, sim: Simulator, limit: int,
+) -> None:
+    expected = [str(t["number"]) for t in tracker_tickets(selectel, sim)]
+    ids, ended = walk(client, TICKETS, limit)
+    assert ended and ids == expected and len(expected) >= 250
+
+
+def test_paging_by_one_yields_the_same_prefix(client: httpx.Client, selectel: httpx.Client, sim: Simulator) -> None:
+    expected = [str(t["number"]) for t in tracker_tickets(selectel, sim)]
+    by_one, ended = walk(client, TICKETS, 1, max_pages=30)
+    by_seven, _ = walk(client, TICKETS, 7, max_pages=5)
+    assert not ended and by_one == expected[:30] == by_seven[:30]
+
+
+def test_a_page_is_one_call_with_page_and_items_per_page(client: httpx.Client, sim: Simulator) -> None:
+    cursor = client.get(TICKETS, params={"limit": 20}).json()["meta"]["cursors"]["next"]
+    sim.clear()
+    client.get(TICKETS, params={"limit": 20, "cursor": cursor})
+    assert [r["query"] for r in sim.requests()] == [[("page", "2"), ("items_per_page", "20")]]
+
+
+def test_a_cursor_from_another_list_is_refused(client: httpx.Client, selectel: httpx.Client, sim: Simulator) -> None:
+    ticket = tracker_ticket_in(selectel, sim, "Closed", min_comments=2)
+    comments_url = f"{TICKETS}/{ticket['number']}/comments"
+    cursor = client.get(comments_url, params={"limit": 1}).json()["meta"]["cursors"]["next"]
+    sim.clear()
+    assert error_of(client.get(TICKETS, params={"cursor": cursor})) == (400, "InvalidCursorError")
+    assert sim.requests() == []
+
+
+def test_a_tampered_cursor_is_refused(client: httpx.Client) -> None:
+    cursor = client.get(TICKETS, params={"limit": 5}).json()["meta"]["cursors"]["next"]
+    tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    assert error_of(client.get(TICKETS, params={"cursor": tampered})) == (400, "InvalidCursorError")
+
+
+# -- tickets: read -----------------------------------------------------------------------------------
+def test_get_maps_the_ticket_and_takes_the_description_from_the_first_comment(
+    client: httpx.Client, selectel: httpx.Client, sim: Simulator,
+) -> None:
+    ticket = tracker_ticket_in(selectel, sim, "Closed")
+    data = client.get(f"{TICKETS}/{ticket['number']}").json()["data"]
+    assert data == {
+        "id": str(ticket["number"]), "subject": ticket["summary"], "description": ticket["comments"][0]["body"],
+        "status": "closed", "type": None, "tags": [], "parent_id": None, "collection_id": "support",
+        "created_by": "client" if ticket["is_client_author"] else "support",
+        "created_at": with_millis(ticket["created_at"]), "updated_at": with_millis(ticket["updated_at"]),
+        "completed_at": with_millis(ticket["closed_at"]),
+    }
+    number = ticket["number"]
+    assert sent(sim) == [("GET", f"/support/tickets/{number}"), ("GET", f"/support/tickets/{number}/comments")]
+
+
+@pytest.mark.parametrize(("selectel_status", "unified"), [
+    ("Open", "open"), ("In progress", "in_progress"), ("Closed", "closed"),
+    ("Awaiting reply", "Awaiting reply"), ("Resolved", "Resolved"),
+])
+def test_statuses_map_and_the_rest_pass_through(
+    client: httpx.Client, selectel: httpx.Client, sim: Simulator, selectel_status: str, unified: str,
+) -> None:
+    ticket = tracker_ticket_in(selectel, sim, selectel_status)
+    assert client.get(f"{TICKETS}/{ticket['number']}").json()["data"]["status"] == unified
+
+
+def test_a_split_ticket_names_its_origin_as_parent(
+    client: httpx.Client, selectel: httpx.Client, sim: Simulator,
+) -> None:
+    split = next(t for t in tracker_tickets(selectel, sim) if t["splitted_from_ticket_number"])
+    data = client.get(f"{TICKETS}/{split['number']}").json()["data"]
+    assert data["parent_id"] == str(split["splitted_from_ticket_number"])
+
+
+def test_an_unknown_ticket_is_the_trackers_404(client: httpx.Client) -> None:
+    response = client.get(f"{TICKETS}/1")
+    assert error_of(response) == (404, "ConnectorExecutionError")
+    assert response.json()["downstream_errors"][0]["code"] == "not_found"
+
+
+# -- tickets: write ----------------------------------------------------------------------------------
+def test_create_then_get_returns_what_was_sent(client: httpx.Client, sim: Simulator) -> None:
+    sent_fields = {"subject": "S3 bucket media-7 returns 403", "description": "Public URL answers 403.",
+                   "status": "open"}
+    ticket_id = new_ticket(client, sim, **sent_fields, tags=[{"id": "object_storage"}])
+    got = client.get(f"{TICKETS}/{ticket_id}").json()["data"]
+    assert {k: got[k] for k in sent_fields} == sent_fields
+    assert got["tags"] == []  # documented loss: the topic is write-only
+
+
+def test_create_sends_summary_first_comment_and_topic(client: httpx.Client, sim: Simulator) -> None:
+    client.post(TICKETS, json={"subject": "Invoice missing", "description": "For June.", "tags": [{"id": "billing"}]})
+    assert [r["body"] for r in sim.requests()] == [
+        {"summary": "Invoice missing", "comment_body": "For June.", "topic_key": "billing"}]
+
+
+def test_create_without_description_is_refused_before_any_call(client: httpx.Client, sim: Simulator) -> None:
+    response = client.post(TICKETS, json={"subject": "No body"})
+    assert error_of(response) == (400, "RequestValidationError")
+    assert "description" in response.json()["detail"] and sim.requests() == []
+
+
+def test_create_as_closed_is_refused(client: httpx.Client, sim: Simulator) -> None:
+    response = client.post(TICKETS, json={"subject": "x", "description": "y", "status": "closed"})
+    assert error_of(response) == (400, "RequestValidationError") and sim.requests() == []
+
+
+def test_an_unknown_topic_is_the_trackers_404(client: httpx.Client) -> None:
+    response = client.post(TICKETS, json={"subject": "x", "description": "y", "tags": [{"id": "no_such_topic"}]})
+    assert error_of(response) == (404, "ConnectorExecutionError")
+
+
+def test_closing_is_one_call_to_the_close_endpoint(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    assert client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed"}).status_code == 200
+    assert [(r["method"], r["path"], r["body"]) for r in sim.requests()] == [
+        ("POST", f"/support/tickets/{ticket_id}/close", {})]
+
+
+def test_status_transitions_open_closed_open(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    seen = []
+    for status in ("closed", "open"):
+        assert client.patch(f"{TICKETS}/{ticket_id}", json={"status": status}).status_code == 200
+        seen.append(client.get(f"{TICKETS}/{ticket_id}").json()["data"]["status"])
+    assert seen == ["closed", "open"]
+
+
+def test_reopening_posts_the_configured_comment(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed"})
+    sim.clear()
+    client.patch(f"{TICKETS}/{ticket_id}", json={"status": "open"})
+    assert [(r["path"], r["body"]) for r in sim.requests()] == [
+        (f"/support/tickets/{ticket_id}/reopen", {"body": "Reopened by the client."})]
+    comments = client.get(f"{TICKETS}/{ticket_id}/comments").json()["data"]
+    assert comments[-1]["body"] == "Reopened by the client."
+
+
+def test_closing_a_closed_ticket_is_the_trackers_400(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed"})
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed"})
+    assert error_of(response) == (400, "ConnectorExecutionError")
+    assert response.json()["downstream_errors"][0]["code"] == "ticket_closed"
+
+
+def test_statuses_only_support_sets_are_refused(client: httpx.Client, sim: Simulator) -> None:
+    response = client.patch(f"{TICKETS}/2417301", json={"status": "in_progress"})
+    assert error_of(response) == (400, "RequestValidationError")
+    assert "status" in response.json()["detail"] and sim.requests() == []
+
+
+@pytest.mark.parametrize("field", [{"subject": "Renamed"}, {"priority": "high"}, {"description": "Changed"}])
+def test_fields_fixed_after_creation_are_refused(client: httpx.Client, sim: Simulator, field: dict[str, str]) -> None:
+    response = client.patch(f"{TICKETS}/2417301", json=field)
+    assert error_of(response) == (400, "RequestValidationError")
+    assert set(response.json()["detail"]) == set(field) and sim.requests() == []
+
+
+def test_update_sends_only_the_changed_custom_field(mapped_client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(mapped_client, sim)
+    body = {"custom_mappings": {"emails": ["noc@northwind-labs.ru"]}}
+    assert mapped_client.patch(f"{TICKETS}/{ticket_id}", json=body).status_code == 200
+    assert [(r["method"], r["path"], r["body"]) for r in sim.requests()] == [
+        ("PATCH", f"/support/tickets/{ticket_id}", {"client_emails": ["noc@northwind-labs.ru"]})]
+
+
+def test_custom_field_and_status_change_in_two_calls(mapped_client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(mapped_client, sim)
+    mapped_client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed", "custom_mappings": {"alias": "NOC"}})
+    assert [(r["method"], r["path"], r["body"]) for r in sim.requests()] == [
+        ("PATCH", f"/support/tickets/{ticket_id}", {"client_aliased_name": "NOC"}),
+        ("POST", f"/support/tickets/{ticket_id}/close", {}),
+    ]
+
+
+def test_delete_is_unsupported(client: httpx.Client, sim: Simulator) -> None:
+    assert error_of(client.delete(f"{TICKETS}/2417301")) == (501, "ConnectorOperationUnsupportedError")
+    assert sim.requests() == []
+
+
+# -- custom mappings ---------------------------------------------------------------------------------
+def test_custom_mappings_are_read_from_the_ticket(
+    mapped_client: httpx.Client, selectel: httpx.Client, sim: Simulator,
+) -> None:
+    ticket = next(t for t in tracker_tickets(selectel, sim) if t["client_emails"])
+    data = mapped_client.get(f"{TICKETS}/{ticket['number']}").json()["data"]
+    assert data["custom_mappings"] == {"emails": ticket["client_emails"], "alias": ticket["client_aliased_name"]}
+
+
+def test_custom_mappings_written_are_read_back(mapped_client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(mapped_client, sim)
+    mapped_client.patch(f"{TICKETS}/{ticket_id}", json={"custom_mappings": {"alias": "On-call"}})
+    assert mapped_client.get(f"{TICKETS}/{ticket_id}").json()["data"]["custom_mappings"]["alias"] == "On-call"
+
+
+# -- comments ----------------------------------------------------------------------------------------
+def test_comments_list_the_thread_oldest_first(client: httpx.Client, selectel: httpx.Client, sim: Simulator) -> None:
+    ticket = tracker_ticket_in(selectel, sim, "Awaiting reply", min_comments=2)
+    data = client.get(f"{TICKETS}/{ticket['number']}/comments").json()["data"]
+    assert [(c["id"], c["body"]) for c in data] == [(str(c["id"]), c["body"]) for c in ticket["comments"]]
+    assert data[1]["created_by"] == ("client" if ticket["comments"][1]["is_client_author"] else "support")
+
+
+def test_comment_add_then_get(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    comment_id = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "Any news?"}).json()["data"]["id"]
+    data = client.get(f"{TICKETS}/{ticket_id}/comments/{comment_id}").json()["data"]
+    assert (data["body"], data["created_by"]) == ("Any news?", "client")
+    assert sent(sim)[0] == ("POST", f"/support/tickets/{ticket_id}/comments")
+
+
+def test_a_comment_of_another_ticket_is_not_found(client: httpx.Client, sim: Simulator) -> None:
+    first, second = new_ticket(client, sim), new_ticket(client, sim)
+    comment_id = client.get(f"{TICKETS}/{first}/comments").json()["data"][0]["id"]
+    assert error_of(client.get(f"{TICKETS}/{second}/comments/{comment_id}")) == (404, "ConnectorExecutionError")
+
+
+def test_commenting_a_closed_ticket_is_the_trackers_400(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed"})
+    response = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "One more thing"})
+    assert error_of(response) == (400, "ConnectorExecutionError")
+    assert response.json()["downstream_errors"][0]["code"] == "ticket_closed"
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_comments_cannot_be_edited_or_deleted(client: httpx.Client, method: str) -> None:
+    response = client.request(method, f"{TICKETS}/2417301/comments/1", json={"body": "x"})
+    assert error_of(response) == (501, "ConnectorOperationUnsupportedError")
+
+
+# -- users and tags ----------------------------------------------------------------------------------
+def test_users_are_unsupported(client: httpx.Client) -> None:
+    assert error_of(client.get(f"{COLLECTION}/users")) == (501, "ConnectorOperationUnsupportedError")
+
+
+def test_tags_are_the_ticket_topics(client: httpx.Client, sim: Simulator) -> None:
+    data = client.get(f"{COLLECTION}/tags").json()["data"]
+    assert {"id": "dns", "name": "DNS hosting"} in data and len(data) == 10
+    assert sent(sim) == [("GET", "/support/topics")]
+
+
+# -- filters and sort --------------------------------------------------------------------------------
+def test_closed_filter_is_pushed_down(client: httpx.Client, sim: Simulator) -> None:
+    data = client.get(TICKETS, params={"filter[status]": "closed", "limit": 50}).json()["data"]
+    assert data and {t["status"] for t in data} == {"closed"}
+    assert ("only_closed", "true") in sim.requests()[0]["query"]
+
+
+def test_open_status_filter_is_unsupported(client: httpx.Client, sim: Simulator) -> None:
+    response = client.get(TICKETS, params={"filter[status]": "open"})
+    assert error_of(response) == (400, "UnsupportedFiltersError") and sim.requests() == []
+
+
+@pytest.mark.parametrize("name", ["since", "assignee_id"])
+def test_since_and_assignee_filters_are_unsupported(client: httpx.Client, name: str) -> None:
+    value = "2024-06-01T00:00:00Z" if name == "since" else "1"
+    assert error_of(client.get(TICKETS, params={f"filter[{name}]": value})) == (400, "UnsupportedFiltersError")
+
+
+def test_newest_first_sort_is_the_trackers_order(client: httpx.Client, sim: Simulator) -> None:
+    params = {"sort[by]": "created_at", "sort[direction]": "desc"}
+    sorted_ids = [t["id"] for t in client.get(TICKETS, params=params).json()["data"]]
+    assert sorted_ids == [t["id"] for t in client.get(TICKETS).json()["data"]]
+    assert sim.requests()[0]["query"] == [("page", "1"), ("items_per_page", "20")]
+
+
+def test_comments_sorted_oldest_first_are_the_trackers_order(
+    client: httpx.Client, selectel: httpx.Client, sim: Simulator,
+) -> None:
+    ticket = tracker_ticket_in(selectel, sim, "Closed", min_comments=3)
+    data = client.get(f"{TICKETS}/{ticket['number']}/comments", params={"sort[by]": "created_at"}).json()["data"]
+    assert [c["id"] for c in data] == [str(c["id"]) for c in ticket["comments"]]
+
+
+def test_comments_newest_first_is_unsupported(client: httpx.Client) -> None:
+    params = {"sort[by]": "created_at", "sort[direction]": "desc"}
+    assert error_of(client.get(f"{TICKETS}/2417301/comments", params=params)) == (400, "UnsupportedSortFieldError")
+
+
+@pytest.mark.parametrize("sort", [{"sort[by]": "updated_at"}, {"sort[by]": "created_at", "sort[direction]": "asc"}])
+def test_other_ticket_sorts_are_unsupported(client: httpx.Client, sim: Simulator, sort: dict[str, str]) -> None:
+    assert error_of(client.get(TICKETS, params=sort)) == (400, "UnsupportedSortFieldError")
+    assert sim.requests() == []
+
+
+# -- pass_through and raw ----------------------------------------------------------------------------
+def test_query_pass_through_reaches_the_tracker(client: httpx.Client, sim: Simulator) -> None:
+    data = client.get(TICKETS, params={"pass_through[q]": "invoice"}).json()["data"]
+    assert data and all("invoice" in t["subject"].lower() for t in data)
+    assert ("q", "invoice") in sim.requests()[0]["query"]
+
+
+def test_body_pass_through_extends_the_create_call(client: httpx.Client, sim: Simulator) -> None:
+    pass_through = [{"service_id": "selectel", "operation_id": "tickets_add",
+                     "extend_paths": [{"path": "$.client_emails", "value": ["noc@northwind-labs.ru"]}]}]
+    client.post(TICKETS, json={"subject": "x", "description": "y", "pass_through": pass_through})
+    assert sim.requests()[0]["body"]["client_emails"] == ["noc@northwind-labs.ru"]
+
+
+def test_body_pass_through_rates_the_ticket_on_close(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    pass_through = [{"service_id": "selectel", "operation_id": "tickets_close",
+                     "extend_object": {"score": 9, "comment": "Quick, thanks"}}]
+    client.patch(f"{TICKETS}/{ticket_id}", json={"status": "closed", "pass_through": pass_through})
+    assert [(r["path"], r["body"]) for r in sim.requests()] == [
+        (f"/support/tickets/{ticket_id}/close", {"score": 9, "comment": "Quick, thanks"})]
+
+
+def test_body_pass_through_alone_makes_the_modify_call(client: httpx.Client, sim: Simulator) -> None:
+    ticket_id = new_ticket(client, sim)
+    pass_through = [{"service_id": "selectel", "operation_id": "tickets_update",
+                     "extend_object": {"client_aliased_name": "Billing"}}]
+    client.patch(f"{TICKETS}/{ticket_id}", json={"pass_through": pass_through})
+    assert [(r["method"], r["body"]) for r in sim.requests()] == [("PATCH", {"client_aliased_name": "Billing"})]
+
+
+def test_raw_holds_the_tracker_body_and_never_the_token(client: httpx.Client) -> None:
+    response = client.get(TICKETS, params={"raw": "true", "limit": 3})
+    raw = response.json()["_raw"]
+    assert raw["items_per_page"] == 3 and len(raw["items"]) == 3
+    assert DEFAULT_API_KEY not in response.text
+
+
+# -- faults ------------------------------------------------------------------------------------------
+def test_rate_limit_is_429_with_retry_after(client: httpx.Client, sim: Simulator) -> None:
+    sim.fault(status=429, retry_after=1)
+    response = client.get(TICKETS)
+    assert error_of(response) == (429, "ConnectorRateLimitError") and response.headers["retry-after"] == "1"
+
+
+def test_server_error_is_502_with_downstream_errors(client: httpx.Client, sim: Simulator) -> None:
+    sim.fault(status=500)
+    body = client.get(TICKETS).json()
+    assert (body["status_code"], body["type_name"]) == (502, "ConnectorExecutionError")
+    assert body["downstream_errors"] == [{"message": "simulated 500"}]
+
+
+@pytest.mark.parametrize("fault", [{"malformed_json": True}, {"drop_connection": True}])
+def test_broken_responses_are_502(client: httpx.Client, sim: Simulator, fault: dict[str, bool]) -> None:
+    sim.fault(**fault)
+    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
+
+
+def test_a_slow_tracker_is_504(harness: GatewayHarness, sim: Simulator) -> None:
+    sim.clear()
+    sim.fault(latency_ms=1500)
+    with harness.client(consumer_id=IMPATIENT_CONSUMER) as impatient:
+        assert error_of(impatient.get(TICKETS)) == (504, "ConnectorExecutionError")
