@@ -1,8 +1,5 @@
 """Opine: the quirks mappings/opine.yaml cannot say (README "## Connector").
 
-- One collection (the API key's organization): other collection ids are a 404.
-- Tickets are listed in creation order only: a sort asking for exactly that order is served
-  (nothing is sent), any other is ``UnsupportedSortFieldError``.
 - A ticket's priority is derived: the most severe priority among its linked deals.
 - A user's name is first and last name joined; there is no single-user endpoint, so one user
   is found by paging the organization's members (call id ``users_one``).
@@ -14,15 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest
+from unigate.connector import Connector, OperationContext, OperationResult
 from unigate.connector.paging import fetch_window
 from unigate.cursor import CursorPosition
-from unigate.errors import ConnectorExecutionError, RequestValidationError, UnsupportedSortFieldError
+from unigate.errors import ConnectorExecutionError, RequestValidationError
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import MappingFile, OperationSpec
 
-# The only order Opine lists tickets in (id ascending = creation order).
-NATURAL_TICKET_ORDER = ("created_at", "asc")
 # Unified priorities, most severe first: a ticket takes the first one among its deals'.
 PRIORITY_SEVERITY = ("urgent", "high", "normal", "low")
 # Why a unified ticket field Opine has no place for is refused on write.
@@ -38,18 +33,9 @@ EMPTY_VALUES: tuple[Any, ...] = (None, [])
 class OpineConnector(Connector):
     def __init__(self, spec: MappingFile) -> None:
         super().__init__(spec)
-        self.collection_ids = frozenset(str(c["id"]) for c in self.operation("collections", "all").static or [])
         priority = spec.resources["tickets"].fields["priority"]
         self.deal_priorities = compile_path(priority.read_path or "$")
         self.priority_map: dict[Any, Any] = dict(priority.map or {})
-
-    async def execute(self, ctx: OperationContext) -> OperationResult:
-        request = ctx.request
-        if request.resource != "collections":
-            self._require_known_collection(request.path_params["collection_id"])
-        if request.resource == "tickets" and request.operation == "all":
-            request.sort = self._pushed_down_sort(request)
-        return await super().execute(ctx)
 
     # -- users --------------------------------------------------------------------------------
     async def users_one(self, ctx: OperationContext) -> OperationResult:
@@ -100,17 +86,3 @@ class OpineConnector(Connector):
         values = [] if found is MISSING else found if isinstance(found, list) else [found]
         unified = {self.priority_map.get(v) for v in values if v is not None}
         return next((p for p in PRIORITY_SEVERITY if p in unified), None)
-
-    def _require_known_collection(self, collection_id: str) -> None:
-        if collection_id not in self.collection_ids:
-            raise ConnectorExecutionError(
-                "Not found", f"{self.spec.name} has one collection, {', '.join(sorted(self.collection_ids))}; "
-                f"not {collection_id!r}", status_code=404)
-
-    def _pushed_down_sort(self, request: UnifiedRequest) -> dict[str, str] | None:
-        """None when the requested ticket sort is the natural order (nothing to send); else refused."""
-        if not request.sort or (request.sort["by"], request.sort["direction"]) == NATURAL_TICKET_ORDER:
-            return None
-        raise UnsupportedSortFieldError(
-            "Unsupported sort field", f"{self.spec.name} lists tickets in one order only "
-            f"({' '.join(NATURAL_TICKET_ORDER)}); cannot sort by {request.sort['by']} {request.sort['direction']}")

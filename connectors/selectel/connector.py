@@ -1,14 +1,8 @@
 """Selectel Tickets: the quirks mappings/selectel.yaml cannot say (README "## Connector").
 
-- One collection (the account's support desk): other collection ids are a 404.
-- Lists come in one fixed order (tickets newest first, comments oldest first): a sort asking
-  for exactly that order is served, any other is ``UnsupportedSortFieldError``.
-- ``filter[status]`` can only say "closed" (``only_closed``): other values are refused rather
-  than sent on.
 - A ticket's description is its first comment: ``tickets_one`` also reads the comment thread.
 - Only status (close / reopen, each its own endpoint) and custom mappings can change after
   creation; a new ticket is always open.
-- A comment has no ticket reference, so one comment is found in its ticket's thread.
 """
 
 from __future__ import annotations
@@ -16,51 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.connector import Connector, OperationContext, OperationResult
-from unigate.errors import (
-    ConnectorExecutionError,
-    RequestValidationError,
-    UnsupportedFiltersError,
-    UnsupportedSortFieldError,
-)
+from unigate.errors import RequestValidationError
 from unigate.mapping.paths import MISSING, compile_path
-from unigate.mapping.spec import MappingFile
 
-# The only order Selectel lists in, per resource: (unified sort field, direction) pairs it equals.
-NATURAL_ORDER: dict[str, frozenset[tuple[str, str]]] = {
-    "tickets": frozenset({("created_at", "desc")}),               # number descending
-    "comments": frozenset({("created_at", "asc"), ("updated_at", "asc")}),  # sent_at, never edited
-}
 STATUS_ACTION = "status_action"      # downstream key the mapping writes status to (close | reopen)
 FIRST_COMMENT = "_first_comment"     # key tickets_one adds to the ticket for `description`
 UPDATABLE_FIELDS = frozenset({"status", "custom_mappings"})
 
 
 class SelectelConnector(Connector):
-    def __init__(self, spec: MappingFile) -> None:
-        super().__init__(spec)
-        self.collection_ids = frozenset(str(c["id"]) for c in self.operation("collections", "all").static or [])
-
-    async def execute(self, ctx: OperationContext) -> OperationResult:
-        request = ctx.request
-        if request.resource != "collections":
-            self._require_known_collection(request.path_params["collection_id"])
-        if request.operation == "all" and request.sort:
-            self._require_natural_order(request.resource, request.sort)
-            request.sort = None  # the tracker's own order: no parameter to send
-        return await super().execute(ctx)
-
     # -- tickets --------------------------------------------------------------------------------
-    async def tickets_all(self, ctx: OperationContext) -> OperationResult:
-        op = self.operation("tickets", "all")
-        declared = op.filters["status"].values or {}
-        refused = [s for s in ctx.request.filter.get("status", []) if s != "all" and s not in declared]
-        if refused:
-            raise UnsupportedFiltersError(
-                "Unsupported filter", f"{self.spec.name} can only list closed tickets (or all); "
-                f"it cannot filter by status {', '.join(refused)}",
-            )
-        return await self.declared_all(ctx, op)
-
     async def tickets_one(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("tickets", "one")
         path = self.path(ctx, op.path or "")
@@ -102,32 +61,7 @@ class SelectelConnector(Connector):
         await self.run_calls(ctx, calls)
         return OperationResult({"id": ctx.request.path_params["ticket_id"]})
 
-    # -- comments -------------------------------------------------------------------------------
-    async def comments_one(self, ctx: OperationContext) -> OperationResult:
-        thread = (await ctx.call("comments_one", "GET", self._comments_path(ctx), apply_query_pass_through=True)).body
-        wanted = ctx.request.path_params["id"]
-        for comment in self._comment_records(thread):
-            if isinstance(comment, dict) and str(comment.get("id")) == wanted:
-                return OperationResult(self.map_records(ctx, [comment])[0])
-        raise ConnectorExecutionError(
-            "Not found", f"{self.spec.name} ticket {ctx.request.path_params['ticket_id']} has no comment {wanted!r}",
-            status_code=404)
-
     # -- helpers --------------------------------------------------------------------------------
-    def _require_known_collection(self, collection_id: str) -> None:
-        if collection_id not in self.collection_ids:
-            raise ConnectorExecutionError(
-                "Not found", f"{self.spec.name} has one collection, {', '.join(sorted(self.collection_ids))}; "
-                f"not {collection_id!r}", status_code=404)
-
-    def _require_natural_order(self, resource: str, sort: dict[str, str]) -> None:
-        natural = NATURAL_ORDER.get(resource, frozenset())
-        if (sort["by"], sort["direction"]) not in natural:
-            served = ", ".join(f"{by} {direction}" for by, direction in sorted(natural)) or "none"
-            raise UnsupportedSortFieldError(
-                "Unsupported sort field", f"{self.spec.name} lists {resource} in one order only "
-                f"({served}); cannot sort by {sort['by']} {sort['direction']}")
-
     def _comments_path(self, ctx: OperationContext) -> str:
         return self.path(ctx, self.operation("comments", "all").path or "")
 

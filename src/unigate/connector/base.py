@@ -31,10 +31,21 @@ class Connector:
             name: RecordMapping.from_spec(name, resource) for name, resource in spec.resources.items()
         }
         self._custom_cache: dict[tuple[str, int, str], RecordMapping] = {}
+        collections = spec.resources.get("collections")  # type: ignore[call-overload]
+        listing = collections.operations.get("all") if collections else None
+        # trackers with fixed (static) collections: other collection ids are refused before any call
+        self.static_collection_ids = (frozenset(str(c.get("id")) for c in listing.static)
+                                      if listing is not None and listing.static is not None else None)
 
     # -- entry point -------------------------------------------------------------------------------
     async def execute(self, ctx: OperationContext) -> OperationResult:
         request = ctx.request
+        collection_id = request.path_params.get("collection_id")
+        if self.static_collection_ids is not None and collection_id is not None \
+                and collection_id not in self.static_collection_ids:
+            raise ConnectorExecutionError(
+                "Not found", f"{self.spec.name} has the collections {', '.join(sorted(self.static_collection_ids))}; "
+                f"not {collection_id!r}", status_code=404)
         method = getattr(self, f"{request.resource}_{request.operation}", None)
         if method is not None:
             return await method(ctx)

@@ -59,12 +59,15 @@ def sort_params(op: OperationSpec, sort: dict[str, str] | None, service_id: str)
     if not sort or not sort.get("by"):
         return []
     by, direction = sort["by"], sort.get("direction", "asc")
-    if op.sort is None or by not in op.sort.fields:
-        supported = ", ".join(op.sort.fields) if op.sort else "none"
-        raise UnsupportedSortFieldError(
-            "Unsupported sort field", f"{service_id} cannot sort by {by!r}; supported: {supported}"
-        )
     spec = op.sort
+    if spec is not None and f"{by} {direction}" in spec.natural:
+        return []  # the list already comes in this order: nothing to ask for
+    if spec is None or by not in spec.fields or spec.param is None:
+        supported = [*(spec.fields if spec else ()), *(f"{o} (natural order)" for o in (spec.natural if spec else ()))]
+        raise UnsupportedSortFieldError(
+            "Unsupported sort field",
+            f"{service_id} cannot sort by {by} {direction}; supported: {', '.join(supported) or 'none'}",
+        )
     field_value = spec.fields[by]
     if spec.direction_param is None:
         return [(spec.param, ("-" if direction == "desc" else "") + field_value)]

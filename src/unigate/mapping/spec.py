@@ -90,10 +90,21 @@ class FilterSpec(_Strict):
 
 
 class SortSpec(_Strict):
-    param: str
-    fields: dict[str, str]                       # unified sort field -> downstream value
+    param: str | None = None                     # absent: the tracker cannot be asked to sort
+    fields: dict[str, str] = Field(default_factory=dict)  # unified sort field -> downstream value
     direction_param: str | None = None           # absent: direction by prefix ('-' for desc)
     directions: dict[str, str] = Field(default_factory=lambda: {"asc": "asc", "desc": "desc"})
+    natural: list[str] = Field(default_factory=list)  # orders the list already comes in: "created_at desc"
+
+    @model_validator(mode="after")
+    def _param_for_fields(self) -> SortSpec:
+        if self.fields and self.param is None:
+            raise ValueError("sort `fields` need a `param` to send them in")
+        for order in self.natural:
+            by, _, direction = order.partition(" ")
+            if by not in ("name", "created_at", "updated_at") or direction not in ("asc", "desc"):
+                raise ValueError(f"natural order {order!r} must be '<created_at|updated_at|name> <asc|desc>'")
+        return self
 
 
 class SplitCallSpec(_Strict):
