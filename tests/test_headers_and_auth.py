@@ -87,14 +87,15 @@ def test_service_id_required_with_several_connections(harness: GatewayHarness, a
     harness.store.create_consumer(APP_ID, "two-trackers")
     harness.connect("agentsmesh", consumer_id="two-trackers", settings={"base_url": agentsmesh_sim.url, "organization": "acme"},
                     credentials={"api_key": "amk_x"})
-    harness.store.create_connection(APP_ID, "two-trackers", "agentsmesh-staging", unified_api="issue-tracking")
-    harness.gateway.registry.connectors["agentsmesh-staging"] = harness.gateway.registry.connectors["agentsmesh"]
-    try:
-        body = assert_error(call(harness, harness.headers(consumer_id="two-trackers")), 400, "RequestHeadersValidationError")
-        assert "x-apideck-service-id" in body["message"]
-        assert "agentsmesh, agentsmesh-staging" in body["detail"]
-    finally:
-        del harness.gateway.registry.connectors["agentsmesh-staging"]
+    harness.connect("codimir", consumer_id="two-trackers", credentials={"session_token": "t"})
+    body = assert_error(call(harness, harness.headers(consumer_id="two-trackers")), 400, "RequestHeadersValidationError")
+    assert "x-apideck-service-id" in body["message"]
+    assert "agentsmesh, codimir" in body["detail"]
+
+
+def test_service_id_picks_among_several_connections(harness: GatewayHarness) -> None:
+    response = call(harness, harness.headers("agentsmesh", "two-trackers"))
+    assert response.status_code == 200 and response.json()["service"] == "agentsmesh"
 
 
 def test_disabled_connection_is_reported(harness: GatewayHarness, agentsmesh_sim) -> None:  # noqa: ANN001
