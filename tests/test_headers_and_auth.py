@@ -7,6 +7,7 @@ import pytest
 
 from unigate.testing import GatewayHarness
 from unigate.testing.harness import APP_ID, CONSUMER_ID
+from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import TICKETS
 
@@ -83,18 +84,24 @@ def test_service_id_not_needed_with_one_connection(harness: GatewayHarness) -> N
     assert call(harness, harness.headers()).status_code == 200
 
 
-def test_service_id_required_with_several_connections(harness: GatewayHarness, agentsmesh_sim) -> None:  # noqa: ANN001
+@pytest.fixture(scope="module")
+def two_trackers(harness: GatewayHarness, agentsmesh_sim) -> str:  # noqa: ANN001
+    """A consumer connected to AgentsMesh and Codimir."""
     harness.store.create_consumer(APP_ID, "two-trackers")
     harness.connect("agentsmesh", consumer_id="two-trackers", settings={"base_url": agentsmesh_sim.url, "organization": "acme"},
-                    credentials={"api_key": "amk_x"})
+                    credentials={"api_key": agentsmesh.DEFAULT_API_KEY})
     harness.connect("codimir", consumer_id="two-trackers", credentials={"session_token": "t"})
-    body = assert_error(call(harness, harness.headers(consumer_id="two-trackers")), 400, "RequestHeadersValidationError")
+    return "two-trackers"
+
+
+def test_service_id_required_with_several_connections(harness: GatewayHarness, two_trackers: str) -> None:
+    body = assert_error(call(harness, harness.headers(consumer_id=two_trackers)), 400, "RequestHeadersValidationError")
     assert "x-apideck-service-id" in body["message"]
     assert "agentsmesh, codimir" in body["detail"]
 
 
-def test_service_id_picks_among_several_connections(harness: GatewayHarness) -> None:
-    response = call(harness, harness.headers("agentsmesh", "two-trackers"))
+def test_service_id_picks_among_several_connections(harness: GatewayHarness, two_trackers: str) -> None:
+    response = call(harness, harness.headers("agentsmesh", two_trackers))
     assert response.status_code == 200 and response.json()["service"] == "agentsmesh"
 
 
