@@ -136,3 +136,12 @@ def test_consumer_ids_are_scoped_to_their_app(harness: GatewayHarness) -> None:
     headers_b = {**harness.headers(), "authorization": f"Bearer {key_b}", "x-apideck-app-id": "app-b"}
     assert_error(call(harness, headers_b), 404, "ConnectionNotFoundError")
     assert call(harness, harness.headers()).status_code == 200
+
+
+def test_cursor_from_another_connector_is_invalid(harness: GatewayHarness, two_trackers: str) -> None:
+    with harness.client("agentsmesh", two_trackers) as agentsmesh_client:
+        cursor = agentsmesh_client.get(TICKETS, params={"limit": 2}).json()["meta"]["cursors"]["next"]
+    with harness.client("codimir", two_trackers) as codimir_client:
+        response = codimir_client.get(TICKETS, params={"cursor": cursor})
+    body = assert_error(response, 400, "InvalidCursorError")
+    assert "issued for service 'agentsmesh'" in body["detail"]
