@@ -3,29 +3,25 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-from pathlib import Path
-
-from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl
+from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
 
 
-def _simulator():  # imported lazily: production gateways never load simulators
+def sandbox() -> SandboxProfile:
+    """The simulator and demo connection for `unigate sandbox` and recorded tests (imported only then)."""
     from unigate_connectors.agentsmesh import simulator
 
-    return simulator.create_app()
+    return SandboxProfile(
+        create_app=simulator.create_app,
+        settings={"base_url": "{url}", "organization": simulator.DEFAULT_ORG},
+        credentials={"api_key": simulator.DEFAULT_API_KEY},
+        curl_path=f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets?limit=2",
+    )
 
 
 @hookimpl
 def unigate_connectors() -> list[ConnectorDefinition]:
-    from unigate_connectors.agentsmesh.simulator import DEFAULT_API_KEY, DEFAULT_ORG, MAIN_REPOSITORY_ID
-
     return [ConnectorDefinition(
         service_id="agentsmesh",
-        mapping=Path(str(files("unigate_mappings").joinpath("agentsmesh.yaml"))),
-        sandbox=SandboxProfile(
-            create_app=_simulator,
-            settings={"base_url": "{url}", "organization": DEFAULT_ORG},
-            credentials={"api_key": DEFAULT_API_KEY},
-            curl_path=f"/issue-tracking/collections/{MAIN_REPOSITORY_ID}/tickets?limit=2",
-        ),
+        mapping=packaged_mapping("unigate_mappings", "agentsmesh.yaml"),
+        sandbox=sandbox,
     )]

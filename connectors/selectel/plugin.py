@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl
+from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
 from unigate_connectors.selectel.connector import SelectelConnector
 
-if TYPE_CHECKING:
-    from unigate.simulation import SimulatorControl
 
-
-def _simulator() -> SimulatorControl:  # built only when `unigate sandbox` runs
+def sandbox() -> SandboxProfile:
+    """The simulator and demo connection for `unigate sandbox` and recorded tests (imported only then)."""
     from unigate_connectors.selectel import simulator
 
-    return simulator.create_app()
+    return SandboxProfile(
+        create_app=simulator.create_app,
+        settings={"base_url": "{url}" + simulator.BASE_PATH},
+        credentials={"token": simulator.DEFAULT_API_KEY},
+        curl_path="/issue-tracking/collections/support/tickets?limit=2",
+    )
 
 
 @hookimpl
 def unigate_connectors() -> list[ConnectorDefinition]:
-    from unigate_connectors.selectel.simulator import BASE_PATH, DEFAULT_API_KEY
-
     return [ConnectorDefinition(
         service_id="selectel",
-        mapping=Path(str(files("unigate_mappings").joinpath("selectel.yaml"))),
+        mapping=packaged_mapping("unigate_mappings", "selectel.yaml"),
         connector_class=SelectelConnector,
-        sandbox=SandboxProfile(
-            create_app=_simulator,
-            settings={"base_url": "{url}" + BASE_PATH},
-            credentials={"token": DEFAULT_API_KEY},
-            curl_path="/issue-tracking/collections/support/tickets?limit=2",
-        ),
+        sandbox=sandbox,
     )]

@@ -14,7 +14,7 @@ from typing import Any
 from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
-from unigate.downstream.client import ClientPool, DownstreamSession, ErrorPaths
+from unigate.downstream.client import ClientPool, DownstreamSession, Endpoint, ErrorPaths
 from unigate.downstream.redact import Redactor
 from unigate.errors import ConnectionSettingsError, ConnectorNotFoundError, ConnectorOperationUnsupportedError
 from unigate.mapping.spec import SettingSpec
@@ -36,7 +36,7 @@ class Dispatcher:
         self.pool = pool
         self.codec = codec
         # per connection revision: rendered base URL, headers, query, redactor, timeout
-        self._endpoints: dict[tuple[str, int], _Endpoint] = {}
+        self._endpoints: dict[tuple[str, int], Endpoint] = {}
 
     def connector(self, service_id: str) -> Connector:
         connector = self.registry.get(service_id)
@@ -72,11 +72,7 @@ class Dispatcher:
             if len(self._endpoints) > 4096:
                 self._endpoints.clear()
             endpoint = self._endpoints[key] = _endpoint(connector, connection, context)
-        return DownstreamSession(
-            service_id=connection.service_id, client=self.pool.client(connection.service_id),
-            base_url=endpoint.base_url, headers=endpoint.headers, query=endpoint.query, timeout=endpoint.timeout,
-            errors=endpoint.errors, redactor=endpoint.redactor,
-        )
+        return DownstreamSession(connection.service_id, self.pool.client(connection.service_id), endpoint)
 
     def _cursors(self, request: UnifiedRequest, connection: Connection, position: CursorPosition,
                  result: OperationResult) -> dict[str, str | None]:
@@ -90,17 +86,7 @@ class Dispatcher:
         return {"previous": enc(previous), "current": enc(current), "next": enc(result.next)}
 
 
-@dataclass(frozen=True)
-class _Endpoint:
-    base_url: str
-    headers: dict[str, str]
-    query: dict[str, str]
-    timeout: float
-    errors: ErrorPaths
-    redactor: Redactor
-
-
-def _endpoint(connector: Connector, connection: Connection, context: dict[str, Any]) -> _Endpoint:
+def _endpoint(connector: Connector, connection: Connection, context: dict[str, Any]) -> Endpoint:
     """What a connection's calls share: rendered once per connection revision."""
     http = connector.spec.http
     try:
@@ -112,7 +98,7 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
     secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]
     secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
                 if s.secret and connection.settings.get(k)]
-    return _Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
+    return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
                      ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets))
 
 

@@ -44,9 +44,9 @@ def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     lines = []
     servers = []
     for service_id, definition in sorted(registry.definitions.items()):
-        profile = definition.sandbox
-        if profile is None:
+        if definition.sandbox is None:
             continue
+        profile = definition.sandbox()
         server = BackgroundServer(profile.create_app()).start()
         servers.append(server)
         gateway.store.create_connection(APP_ID, CONSUMER_ID, service_id, settings=_render(profile.settings, server.url),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from unigate.testing import GatewayHarness, Simulator
+from unigate.testing import GatewayHarness, Simulator, walk_pages
 from unigate_connectors.agentsmesh import simulator
 
 TICKETS = f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets"
@@ -32,34 +32,23 @@ def client(gateway: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
         yield c
 
 
-def walk(client: httpx.Client, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
-    ids, cursor = [], None
-    for _ in range(max_pages):
-        body = client.get(TICKETS, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
-        ids += [t["id"] for t in body["data"]]
-        cursor = body["meta"]["cursors"]["next"]
-        if cursor is None:
-            return ids, True
-    return ids, False
-
-
 @pytest.fixture(scope="module")
 def all_ids(gateway: GatewayHarness) -> list[str]:
     with gateway.client() as c:
-        ids, ended = walk(c, 200)
+        ids, ended = walk_pages(c, TICKETS, 200)
     assert ended
     return ids
 
 
 @pytest.mark.parametrize("limit", [7, 20, 200])
 def test_paging_yields_every_ticket_once_in_order(client: httpx.Client, all_ids: list[str], limit: int) -> None:
-    ids, ended = walk(client, limit)
+    ids, ended = walk_pages(client, TICKETS, limit)
     assert ended and ids == all_ids
     assert len(ids) == len(set(ids)) >= 250
 
 
 def test_paging_by_one_matches_the_same_prefix(client: httpx.Client, all_ids: list[str]) -> None:
-    ids, ended = walk(client, 1, max_pages=30)
+    ids, ended = walk_pages(client, TICKETS, 1, max_pages=30)
     assert not ended and ids == all_ids[:30]
 
 

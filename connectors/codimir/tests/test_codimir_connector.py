@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing import GatewayHarness, Simulator
+from unigate.testing import GatewayHarness, Simulator, error_of, walk_pages
 from unigate.testing.harness import APP_ID
 from unigate_connectors.codimir import plugin
 from unigate_connectors.codimir.simulator import (
@@ -80,28 +80,10 @@ def downstream(sim: Simulator, path: str) -> Any:
     return response.json()["data"]
 
 
-def walk(client: httpx.Client, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
-    ids: list[str] = []
-    cursor = None
-    for _ in range(max_pages):
-        body = client.get(TICKETS, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
-        ids += [t["id"] for t in body["data"]]
-        cursor = body["meta"]["cursors"]["next"]
-        if cursor is None:
-            return ids, True
-    return ids, False
-
-
 def new_ticket(client: httpx.Client, **fields: Any) -> str:
     response = client.post(OPS_TICKETS, json={"subject": "Connector test", **fields})
     assert response.status_code == 201, response.text
     return response.json()["data"]["id"]
-
-
-def error(response: httpx.Response) -> tuple[int, str]:
-    body = response.json()
-    assert response.status_code == body["status_code"]
-    return body["status_code"], body["type_name"]
 
 
 def calls(sim: Simulator) -> list[tuple[str, str]]:
@@ -118,13 +100,13 @@ def all_ids(sim: Simulator) -> list[str]:
 # -- paging -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("limit", [7, 20, 200])
 def test_paging_yields_every_ticket_once_in_order(client: httpx.Client, all_ids: list[str], limit: int) -> None:
-    ids, ended = walk(client, limit)
+    ids, ended = walk_pages(client, TICKETS, limit)
     assert ended and ids == all_ids
     assert len(ids) == len(set(ids)) == 260
 
 
 def test_paging_by_one_matches_the_same_prefix(client: httpx.Client, all_ids: list[str]) -> None:
-    ids, ended = walk(client, 1, max_pages=30)
+    ids, ended = walk_pages(client, TICKETS, 1, max_pages=30)
     assert not ended and ids == all_ids[:30]
 
 
@@ -151,13 +133,13 @@ def test_cursor_from_another_list_is_refused(client: httpx.Client, sim: Simulato
     foreign = client.get(OPS_TICKETS, params={"limit": 1}).json()["meta"]["cursors"]["next"]
     sim.clear()
     response = client.get(TICKETS, params={"cursor": foreign})
-    assert error(response) == (400, "InvalidCursorError") and sim.requests() == []
+    assert error_of(response) == (400, "InvalidCursorError") and sim.requests() == []
 
 
 def test_tampered_cursor_is_refused(client: httpx.Client) -> None:
     cursor = client.get(TICKETS, params={"limit": 1}).json()["meta"]["cursors"]["next"]
     tampered = cursor[:-1] + ("A" if cursor[-1] != "A" else "B")
-    assert error(client.get(TICKETS, params={"cursor": tampered})) == (400, "InvalidCursorError")
+    assert error_of(client.get(TICKETS, params={"cursor": tampered})) == (400, "InvalidCursorError")
 
 
 # -- reading tickets --------------------------------------------------------------------------
@@ -190,7 +172,7 @@ def test_list_items_leave_tags_out_because_codimir_lists_carry_no_labels(client:
 
 def test_unknown_ticket_is_a_404_connector_error(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/ticket_999999")
-    assert error(response) == (404, "ConnectorExecutionError")
+    assert error_of(response) == (404, "ConnectorExecutionError")
     assert response.json()["downstream_errors"] == [{"message": "Ticket not found", "code": "NOT_FOUND"}]
 
 
@@ -228,7 +210,7 @@ def test_create_without_fields_gets_codimirs_defaults(client: httpx.Client) -> N
 
 def test_create_with_a_non_member_assignee_is_codimirs_400(client: httpx.Client) -> None:
     response = client.post(OPS_TICKETS, json={"subject": "x", "assignees": [{"id": "user_102"}]})
-    assert error(response) == (400, "ConnectorExecutionError")
+    assert error_of(response) == (400, "ConnectorExecutionError")
     body = response.json()
     assert body["downstream_errors"] == [{"message": "Invalid input data", "code": "VALIDATION_ERROR",
                                           "detail": '{"assigneeId":["Invalid assignee ID"]}'}]
@@ -236,7 +218,7 @@ def test_create_with_a_non_member_assignee_is_codimirs_400(client: httpx.Client)
 
 def test_two_assignees_are_refused_before_any_call(client: httpx.Client, sim: Simulator) -> None:
     response = client.post(OPS_TICKETS, json={"subject": "x", "assignees": [{"id": "user_101"}, {"id": "user_107"}]})
-    assert error(response) == (400, "RequestValidationError") and sim.requests() == []
+    assert error_of(response) == (400, "RequestValidationError") and sim.requests() == []
 
 
 def test_update_sends_only_the_changed_fields_in_one_call(client: httpx.Client, sim: Simulator) -> None:
@@ -278,7 +260,7 @@ def test_codimir_statuses_without_a_unified_one_pass_through_both_ways(client: h
 
 def test_unknown_status_is_codimirs_validation_error(client: httpx.Client) -> None:
     response = client.patch(f"{OPS_TICKETS}/{new_ticket(client)}", json={"status": "blocked"})
-    assert error(response) == (400, "ConnectorExecutionError")
+    assert error_of(response) == (400, "ConnectorExecutionError")
     assert "status" in response.json()["detail"]["downstream_body"]["error"]["details"]
 
 
@@ -288,14 +270,14 @@ def test_delete_removes_the_ticket(client: httpx.Client, sim: Simulator) -> None
     response = client.delete(f"{OPS_TICKETS}/{ticket_id}")
     assert response.status_code == 200 and response.json()["data"] == {"id": ticket_id}
     assert calls(sim) == [("DELETE", f"/api/tickets/{ticket_id}")]
-    assert error(client.get(f"{OPS_TICKETS}/{ticket_id}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{OPS_TICKETS}/{ticket_id}")) == (404, "ConnectorExecutionError")
 
 
 def test_delete_of_someone_elses_ticket_as_plain_member_is_403(client: httpx.Client) -> None:
     tickets = client.get(f"/issue-tracking/collections/{MOB}/tickets").json()["data"]
     foreign = next(t["id"] for t in tickets if t["created_by"] != SESSION_USER_ID)
     response = client.delete(f"/issue-tracking/collections/{MOB}/tickets/{foreign}")
-    assert error(response) == (403, "ConnectorExecutionError")
+    assert error_of(response) == (403, "ConnectorExecutionError")
     assert response.json()["downstream_errors"][0]["code"] == "FORBIDDEN"
 
 
@@ -319,7 +301,7 @@ def test_comment_lifecycle_add_get_update_delete(client: httpx.Client, sim: Simu
     assert client.patch(f"{comments}/{comment_id}", json={"body": "Edited"}).status_code == 200
     assert client.get(f"{comments}/{comment_id}").json()["data"]["body"] == "Edited"
     assert client.delete(f"{comments}/{comment_id}").json()["data"] == {"id": comment_id}
-    assert error(client.get(f"{comments}/{comment_id}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{comments}/{comment_id}")) == (404, "ConnectorExecutionError")
 
 
 def test_one_comment_is_read_from_the_ticket_in_one_call(client: httpx.Client, sim: Simulator) -> None:
@@ -334,12 +316,12 @@ def test_editing_someone_elses_comment_is_403(client: httpx.Client, sim: Simulat
     ticket_id, comment = next((i, c) for i in all_ids for c in downstream(sim, f"/tickets/{i}")["comments"]
                               if c["authorId"] != SESSION_USER_ID)
     response = client.patch(f"{TICKETS}/{ticket_id}/comments/{comment['id']}", json={"body": "hijack"})
-    assert error(response) == (403, "ConnectorExecutionError")
+    assert error_of(response) == (403, "ConnectorExecutionError")
 
 
 def test_comments_cannot_be_sorted(client: httpx.Client, all_ids: list[str]) -> None:
     response = client.get(f"{TICKETS}/{all_ids[0]}/comments", params={"sort[by]": "updated_at"})
-    assert error(response) == (400, "UnsupportedSortFieldError")
+    assert error_of(response) == (400, "UnsupportedSortFieldError")
 
 
 # -- collections, users, tags -----------------------------------------------------------------
@@ -367,7 +349,7 @@ def test_users_are_the_projects_members(client: httpx.Client, sim: Simulator) ->
 def test_one_user_is_a_member_and_a_non_member_is_404(client: httpx.Client) -> None:
     users = f"/issue-tracking/collections/{OPS}/users"
     assert client.get(f"{users}/user_107").json()["data"]["name"] == "Amara Okafor"
-    assert error(client.get(f"{users}/user_103")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{users}/user_103")) == (404, "ConnectorExecutionError")
 
 
 def test_tags_are_the_projects_labels(client: httpx.Client, sim: Simulator) -> None:
@@ -391,7 +373,7 @@ def test_status_filter_takes_a_codimir_status_as_is(client: httpx.Client, sim: S
 
 def test_open_filter_needs_two_codimir_statuses_and_says_so(client: httpx.Client, sim: Simulator) -> None:
     response = client.get(TICKETS, params={"filter[status]": "open"})
-    assert error(response) == (400, "UnsupportedFiltersError")
+    assert error_of(response) == (400, "UnsupportedFiltersError")
     assert "backlog" in response.json()["detail"] and sim.requests() == []
 
 
@@ -403,7 +385,7 @@ def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) ->
 
 def test_since_filter_is_unsupported(client: httpx.Client, sim: Simulator) -> None:
     response = client.get(TICKETS, params={"filter[since]": "2025-06-01T00:00:00Z"})
-    assert error(response) == (400, "UnsupportedFiltersError") and sim.requests() == []
+    assert error_of(response) == (400, "UnsupportedFiltersError") and sim.requests() == []
 
 
 @pytest.mark.parametrize(("by", "direction", "downstream_sort"), [
@@ -420,7 +402,7 @@ def test_sort_is_pushed_down(client: httpx.Client, sim: Simulator, by: str, dire
 def test_sort_by_a_field_the_unified_api_lacks_is_refused_before_any_call(client: httpx.Client,
                                                                           sim: Simulator) -> None:
     response = client.get(TICKETS, params={"sort[by]": "priority"})
-    assert error(response) == (400, "RequestValidationError") and sim.requests() == []
+    assert error_of(response) == (400, "RequestValidationError") and sim.requests() == []
 
 
 # -- pass_through, custom_mappings, raw --------------------------------------------------------
@@ -466,28 +448,28 @@ def test_raw_holds_codimirs_body_and_never_the_session_token(client: httpx.Clien
 def test_rate_limit_is_429_with_retry_after(client: httpx.Client, sim: Simulator) -> None:
     sim.fault(status=429, retry_after=1)
     response = client.get(TICKETS)
-    assert error(response) == (429, "ConnectorRateLimitError") and response.headers["retry-after"] == "1"
+    assert error_of(response) == (429, "ConnectorRateLimitError") and response.headers["retry-after"] == "1"
 
 
 def test_server_error_is_502_with_downstream_errors(client: httpx.Client, sim: Simulator) -> None:
     sim.fault(status=500)
     response = client.get(TICKETS)
-    assert error(response) == (502, "ConnectorExecutionError")
+    assert error_of(response) == (502, "ConnectorExecutionError")
     assert response.json()["downstream_errors"] == [{"message": "simulated 500"}]
 
 
 def test_malformed_json_is_502(client: httpx.Client, sim: Simulator) -> None:
     sim.fault(malformed_json=True)
-    assert error(client.get(TICKETS)) == (502, "ConnectorExecutionError")
+    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
 
 
 def test_dropped_connection_is_502(client: httpx.Client, sim: Simulator) -> None:
     sim.fault(drop_connection=True)
-    assert error(client.get(TICKETS)) == (502, "ConnectorExecutionError")
+    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
 
 
 def test_slow_codimir_is_a_504_after_the_connections_timeout(impatient_client: httpx.Client, sim: Simulator) -> None:
     sim.clear()
     sim.fault(latency_ms=1500)
     response = impatient_client.get(TICKETS)
-    assert error(response) == (504, "ConnectorExecutionError") and response.json()["detail"]["reason"] == "timeout"
+    assert error_of(response) == (504, "ConnectorExecutionError") and response.json()["detail"]["reason"] == "timeout"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing import GatewayHarness, Simulator
+from unigate.testing import GatewayHarness, Simulator, error_of, walk_pages
 from unigate.testing.harness import APP_ID
 from unigate_connectors.opine import plugin as plugin_module
 from unigate_connectors.opine.simulator import DEFAULT_API_KEY, DEFAULT_ORGANIZATION_ID, OpineState, create_app
@@ -67,28 +67,10 @@ def opine_ticket_ids(sim: Simulator) -> list[str]:
     return [str(t["id"]) for t in opine(sim).org_tickets(DEFAULT_ORGANIZATION_ID)]
 
 
-def walk(client: httpx.Client, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
-    ids: list[str] = []
-    cursor = None
-    for _ in range(max_pages):
-        body = client.get(TICKETS, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
-        ids += [t["id"] for t in body["data"]]
-        cursor = body["meta"]["cursors"]["next"]
-        if cursor is None:
-            return ids, True
-    return ids, False
-
-
 def create(client: httpx.Client, **fields: Any) -> str:
     response = client.post(TICKETS, json={"subject": "Export fails for big workspaces", **fields})
     assert response.status_code == 201, response.text
     return response.json()["data"]["id"]
-
-
-def error_of(response: httpx.Response) -> tuple[int, str]:
-    body = response.json()
-    assert response.status_code == body["status_code"]
-    return body["status_code"], body["type_name"]
 
 
 # -- collections --------------------------------------------------------------------------------
@@ -108,15 +90,15 @@ def test_tickets_of_an_unknown_collection_are_not_found(client: httpx.Client, si
 @pytest.mark.parametrize("limit", [7, 20, 200])
 def test_paging_yields_every_ticket_once_in_creation_order(client: httpx.Client, sim: Simulator,
                                                            limit: int) -> None:
-    ids, ended = walk(client, limit)
+    ids, ended = walk_pages(client, TICKETS, limit)
     assert ended and ids == opine_ticket_ids(sim)
     assert len(set(ids)) == len(ids) >= 250
 
 
 def test_paging_by_one_serves_the_same_prefix_as_larger_pages(client: httpx.Client) -> None:
-    by_one, ended = walk(client, 1, max_pages=30)
+    by_one, ended = walk_pages(client, TICKETS, 1, max_pages=30)
     assert not ended
-    assert by_one == walk(client, 7, max_pages=5)[0][:30] == walk(client, 20, max_pages=2)[0][:30]
+    assert by_one == walk_pages(client, TICKETS, 7, max_pages=5)[0][:30] == walk_pages(client, TICKETS, 20, max_pages=2)[0][:30]
 
 
 def test_last_page_has_no_next_cursor_and_counts_every_ticket(client: httpx.Client, sim: Simulator) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing import GatewayHarness, Simulator
+from unigate.testing import GatewayHarness, Simulator, error_of, walk_pages
 from unigate.testing.harness import APP_ID
 from unigate_connectors.selectel import plugin
 from unigate_connectors.selectel.simulator import BASE_PATH, DEFAULT_API_KEY, create_app
@@ -88,18 +88,6 @@ def tracker_ticket_in(selectel: httpx.Client, sim: Simulator, status: str, min_c
     raise AssertionError(f"no seeded ticket in status {status!r} with {min_comments}+ comments")
 
 
-def walk(client: httpx.Client, url: str, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
-    """Ids of a list walked page by page; True when meta.cursors.next ended the walk."""
-    ids, cursor = [], None
-    for _ in range(max_pages):
-        body = client.get(url, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
-        ids += [item["id"] for item in body["data"]]
-        cursor = body["meta"]["cursors"]["next"]
-        if cursor is None:
-            return ids, True
-    return ids, False
-
-
 def new_ticket(client: httpx.Client, sim: Simulator, **fields: Any) -> str:
     body = {"subject": "Cloud server srv-101 unreachable", "description": "It stopped answering ping.", **fields}
     response = client.post(TICKETS, json=body)
@@ -115,11 +103,6 @@ def sent(sim: Simulator) -> list[tuple[str, str]]:
 
 def with_millis(timestamp: str) -> str:
     return timestamp.replace("Z", ".000Z")
-
-
-def error_of(response: httpx.Response) -> tuple[int, str]:
-    body = response.json()
-    return body["status_code"], body["type_name"]
 
 
 # -- collections -------------------------------------------------------------------------------------
@@ -141,14 +124,14 @@ def test_paging_yields_every_ticket_once_in_the_tracker_order(
     client: httpx.Client, selectel: httpx.Client, sim: Simulator, limit: int,
 ) -> None:
     expected = [str(t["number"]) for t in tracker_tickets(selectel, sim)]
-    ids, ended = walk(client, TICKETS, limit)
+    ids, ended = walk_pages(client, TICKETS, limit)
     assert ended and ids == expected and len(expected) >= 250
 
 
 def test_paging_by_one_yields_the_same_prefix(client: httpx.Client, selectel: httpx.Client, sim: Simulator) -> None:
     expected = [str(t["number"]) for t in tracker_tickets(selectel, sim)]
-    by_one, ended = walk(client, TICKETS, 1, max_pages=30)
-    by_seven, _ = walk(client, TICKETS, 7, max_pages=5)
+    by_one, ended = walk_pages(client, TICKETS, 1, max_pages=30)
+    by_seven, _ = walk_pages(client, TICKETS, 7, max_pages=5)
     assert not ended and by_one == expected[:30] == by_seven[:30]
 
 

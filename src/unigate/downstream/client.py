@@ -93,17 +93,32 @@ class ErrorPaths:
     detail: list[str]
 
 
-@dataclass
-class DownstreamSession:
-    service_id: str
-    client: httpx.AsyncClient
+@dataclass(frozen=True)
+class Endpoint:
+    """What every call of one connection shares, rendered once per connection revision."""
+
     base_url: str
     headers: dict[str, str]
     query: dict[str, str]
     timeout: float
     errors: ErrorPaths
     redactor: Redactor
+
+
+@dataclass
+class DownstreamSession:
+    service_id: str
+    client: httpx.AsyncClient
+    endpoint: Endpoint
     calls: list[RawCall] = field(default_factory=list)
+
+    @property
+    def redactor(self) -> Redactor:
+        return self.endpoint.redactor
+
+    @property
+    def timeout(self) -> float:
+        return self.endpoint.timeout
 
     async def request(
         self,
@@ -115,10 +130,10 @@ class DownstreamSession:
         json: Any = None,
         send_body: bool = False,
     ) -> DownstreamResponse:
-        url = self.base_url.rstrip("/") + path
-        query = [*self.query.items(), *(params or [])]
+        url = self.endpoint.base_url.rstrip("/") + path
+        query = [*self.endpoint.query.items(), *(params or [])]
         content = orjson.dumps(json) if (json is not None or send_body) else None
-        headers = dict(self.headers)
+        headers = dict(self.endpoint.headers)
         if content is not None:
             headers["content-type"] = "application/json"
         attempts = 2 if method == "GET" else 1
@@ -191,7 +206,7 @@ class DownstreamSession:
 
     def _error(self, call_id: str, method: str, url: str, response: httpx.Response, body: Any) -> Exception:
         status = response.status_code
-        errors = _downstream_errors(body, self.errors)
+        errors = _downstream_errors(body, self.endpoint.errors)
         errors = self.redactor.deep(errors)
         detail = {"call_id": call_id, "method": method, "url": self.redactor.url(url), "downstream_status": status,
                   "downstream_body": self.redactor.deep(body if body is not _INVALID_JSON else None)}

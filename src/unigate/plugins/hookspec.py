@@ -8,12 +8,11 @@ group, a module implementing the hook below::
     acme = "unigate_acme.plugin"
 
     # unigate_acme/plugin.py
-    from pathlib import Path
-    from unigate.plugins import ConnectorDefinition, hookimpl
+    from unigate.plugins import ConnectorDefinition, hookimpl, packaged_mapping
 
     @hookimpl
     def unigate_connectors():
-        return [ConnectorDefinition(service_id="acme", mapping=Path(__file__).with_name("acme.yaml"))]
+        return [ConnectorDefinition(service_id="acme", mapping=packaged_mapping("unigate_acme", "acme.yaml"))]
 
 The mapping file (reference: docs/mapping-files.md) declares the base URL, auth headers, error
 body paths, and per resource (collections, tickets, comments, users, tags) the downstream
@@ -48,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,13 +85,20 @@ class ConnectorDefinition:
     ``service_id`` must equal the mapping file's; it is the ``x-apideck-service-id`` clients use.
     ``mapping`` is the path of the mapping file (or its parsed ``dict``).
     ``connector_class`` defaults to the purely declarative :class:`unigate.connector.Connector`.
-    ``sandbox`` (optional) lets ``unigate sandbox`` run the connector against a simulator.
+    ``sandbox`` (optional) returns a :class:`SandboxProfile`, so ``unigate sandbox`` and the
+    recorded tests can run the connector against a simulator; it is called only by them, so a
+    production gateway never imports simulator code.
     """
 
     service_id: str
     mapping: Path | dict[str, Any]
     connector_class: type[Connector] | None = None
-    sandbox: SandboxProfile | None = None
+    sandbox: Callable[[], SandboxProfile] | None = None
+
+
+def packaged_mapping(package: str, name: str) -> Path:
+    """The path of a mapping file shipped as package data (``packaged_mapping("unigate_acme", "acme.yaml")``)."""
+    return Path(str(files(package).joinpath(name)))
 
 
 @hookspec

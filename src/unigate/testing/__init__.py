@@ -5,6 +5,7 @@ gives a ``httpx.Client`` with the demo app's headers. Pytest fixtures in ``uniga
 (enable with ``pytest_plugins = ["unigate.testing.fixtures"]``).
 """
 
+from unigate.testing.assertions import error_of, walk_pages
 from unigate.testing.harness import GatewayHarness, Simulator
 
-__all__ = ["GatewayHarness", "Simulator"]
+__all__ = ["GatewayHarness", "Simulator", "error_of", "walk_pages"]

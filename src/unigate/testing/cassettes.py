@@ -92,9 +92,10 @@ def recorded_client(tmp: Path, service_id: str, name: str) -> Iterator[Any]:
     from unigate.testing.harness import GatewayHarness, Simulator
 
     registry = ConnectorRegistry.load()
-    profile = registry.definitions[service_id].sandbox
-    if profile is None:
+    sandbox = registry.definitions[service_id].sandbox
+    if sandbox is None:
         raise ValueError(f"{service_id} has no SandboxProfile to record against")
+    profile = sandbox()
     simulator = Simulator.start(profile.create_app()) if recording() else None
     url = simulator.url if simulator else f"http://{service_id}.recorded.invalid"
 
