@@ -98,7 +98,7 @@ def all_ids(sim: Simulator) -> list[str]:
 
 
 # -- paging -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("limit", [7, 20, 200])
+@pytest.mark.parametrize("limit", [1, 7, 20, 200])
 def test_paging_yields_every_ticket_once_in_order(client: httpx.Client, all_ids: list[str], limit: int) -> None:
     ids, ended = walk_pages(client, TICKETS, limit)
     assert ended and ids == all_ids

@@ -87,7 +87,7 @@ def test_tickets_of_an_unknown_collection_are_not_found(client: httpx.Client, si
 
 
 # -- listing and paging -------------------------------------------------------------------------
-@pytest.mark.parametrize("limit", [7, 20, 200])
+@pytest.mark.parametrize("limit", [1, 7, 20, 200])
 def test_paging_yields_every_ticket_once_in_creation_order(client: httpx.Client, sim: Simulator,
                                                            limit: int) -> None:
     ids, ended = walk_pages(client, TICKETS, limit)

@@ -119,7 +119,7 @@ def test_an_unknown_collection_is_not_found_without_a_call(client: httpx.Client,
 
 
 # -- paging ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("limit", [7, 20, 200])
+@pytest.mark.parametrize("limit", [1, 7, 20, 200])
 def test_paging_yields_every_ticket_once_in_the_tracker_order(
     client: httpx.Client, selectel: httpx.Client, sim: Simulator, limit: int,
 ) -> None:
