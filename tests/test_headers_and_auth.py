@@ -5,14 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from unigate.testing import GatewayHarness
+from unigate.testing import GatewayHarness, Simulator
 from unigate.testing.harness import APP_ID, CONSUMER_ID
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import TICKETS
-
-pytestmark = pytest.mark.usefixtures("connected")
-
 
 def call(harness: GatewayHarness, headers: dict[str, str]) -> httpx.Response:
     with harness.anonymous() as anonymous:
@@ -85,10 +82,10 @@ def test_service_id_not_needed_with_one_connection(harness: GatewayHarness) -> N
 
 
 @pytest.fixture(scope="module")
-def two_trackers(harness: GatewayHarness, agentsmesh_sim) -> str:  # noqa: ANN001
-    """A consumer connected to AgentsMesh and Codimir."""
+def two_trackers(harness: GatewayHarness, sim: Simulator) -> str:
+    """A consumer harness to AgentsMesh and Codimir."""
     harness.store.create_consumer(APP_ID, "two-trackers")
-    harness.connect("agentsmesh", consumer_id="two-trackers", settings={"base_url": agentsmesh_sim.url, "organization": "acme"},
+    harness.connect("agentsmesh", consumer_id="two-trackers", settings={"base_url": sim.url, "organization": "acme"},
                     credentials={"api_key": agentsmesh.DEFAULT_API_KEY})
     harness.connect("codimir", consumer_id="two-trackers", credentials={"session_token": "t"})
     return "two-trackers"
@@ -105,10 +102,10 @@ def test_service_id_picks_among_several_connections(harness: GatewayHarness, two
     assert response.status_code == 200 and response.json()["service"] == "agentsmesh"
 
 
-def test_disabled_connection_is_reported(harness: GatewayHarness, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_disabled_connection_is_reported(harness: GatewayHarness, sim: Simulator) -> None:
     harness.store.create_consumer(APP_ID, "disabled-one")
     harness.connect("agentsmesh", consumer_id="disabled-one", enabled=False,
-                    settings={"base_url": agentsmesh_sim.url, "organization": "acme"}, credentials={"api_key": "amk_x"})
+                    settings={"base_url": sim.url, "organization": "acme"}, credentials={"api_key": "amk_x"})
     assert_error(call(harness, harness.headers("agentsmesh", "disabled-one")), 422, "ConnectorDisabledError")
     assert_error(call(harness, harness.headers(None, "disabled-one")), 404, "ConnectionNotFoundError")
 

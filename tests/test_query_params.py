@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from unigate.testing import Simulator
+
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import COLLECTION, TICKETS
@@ -30,10 +32,10 @@ def test_limit_out_of_range_names_limit(client: httpx.Client, limit: str) -> Non
     assert "limit" in body["detail"]
 
 
-def test_limit_200_is_served_with_downstream_pages(client: httpx.Client, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_limit_200_is_served_with_downstream_pages(client: httpx.Client, sim: Simulator) -> None:
     data = client.get(TICKETS, params={"limit": 200}).json()["data"]
     assert len(data) == 200
-    assert len(agentsmesh_sim.requests()) == 2  # the mapping caps AgentsMesh pages at 100
+    assert len(sim.requests()) == 2  # the mapping caps AgentsMesh pages at 100
 
 
 def test_raw_must_be_boolean(client: httpx.Client) -> None:
@@ -71,21 +73,21 @@ def test_invalid_since_is_a_validation_error(client: httpx.Client) -> None:
     error_of(client.get(TICKETS, params={"filter[since]": "last tuesday"}), 400, "RequestValidationError")
 
 
-def test_status_filter_reaches_downstream_mapped(client: httpx.Client, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_status_filter_reaches_downstream_mapped(client: httpx.Client, sim: Simulator) -> None:
     data = client.get(TICKETS, params={"filter[status]": "closed"}).json()["data"]
     assert data and {t["status"] for t in data} == {"closed"}
-    assert ("status", "done") in sent_query(agentsmesh_sim)
+    assert ("status", "done") in sent_query(sim)
 
 
 @pytest.mark.parametrize("serialized", [{"filter[status][]": "closed"}, {"filter[status][0]": "closed"}])
-def test_status_filter_array_forms_are_accepted(client: httpx.Client, agentsmesh_sim, serialized) -> None:  # noqa: ANN001
+def test_status_filter_array_forms_are_accepted(client: httpx.Client, sim: Simulator, serialized) -> None:  # noqa: ANN001
     assert client.get(TICKETS, params=serialized).status_code == 200
-    assert ("status", "done") in sent_query(agentsmesh_sim)
+    assert ("status", "done") in sent_query(sim)
 
 
-def test_unmapped_status_filter_passes_through(client: httpx.Client, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_unmapped_status_filter_passes_through(client: httpx.Client, sim: Simulator) -> None:
     assert client.get(TICKETS, params={"filter[status]": "in_review"}).status_code == 200
-    assert ("status", "in_review") in sent_query(agentsmesh_sim)
+    assert ("status", "in_review") in sent_query(sim)
 
 
 def test_sort_by_a_field_outside_the_spec_is_a_validation_error(client: httpx.Client) -> None:
@@ -103,17 +105,17 @@ def test_bad_sort_direction_is_a_validation_error(client: httpx.Client) -> None:
              "RequestValidationError")
 
 
-def test_pass_through_query_reaches_downstream_and_wins(client: httpx.Client, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_pass_through_query_reaches_downstream_and_wins(client: httpx.Client, sim: Simulator) -> None:
     response = client.get(TICKETS, params={"pass_through[labels]": "backend", "pass_through[repository_id]": "2"})
     assert response.status_code == 200
-    query = sent_query(agentsmesh_sim)
+    query = sent_query(sim)
     assert ("labels", "backend") in query
     assert ("repository_id", "2") in query and ("repository_id", "1") not in query
 
 
-def test_nested_pass_through_keeps_bracket_keys(client: httpx.Client, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_nested_pass_through_keeps_bracket_keys(client: httpx.Client, sim: Simulator) -> None:
     client.get(TICKETS, params={"pass_through[meta][team]": "core"})
-    assert ("meta[team]", "core") in sent_query(agentsmesh_sim)
+    assert ("meta[team]", "core") in sent_query(sim)
 
 
 def test_fields_keeps_named_fields_of_a_list(client: httpx.Client) -> None:

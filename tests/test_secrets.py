@@ -7,6 +7,8 @@ import logging
 import httpx
 import pytest
 
+from unigate.testing import Simulator
+
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import TICKETS
@@ -20,15 +22,15 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def test_credential_is_sent_downstream_as_the_auth_header(client: httpx.Client, agentsmesh_sim) -> None:  # noqa: ANN001
+def test_credential_is_sent_downstream_as_the_auth_header(client: httpx.Client, sim: Simulator) -> None:
     client.get(TICKETS, params={"limit": 1})
-    assert agentsmesh_sim.requests()[-1]["headers"]["x-api-key"] == SECRET
+    assert sim.requests()[-1]["headers"]["x-api-key"] == SECRET
 
 
-def test_downstream_echo_of_the_credential_is_redacted_in_errors(client: httpx.Client, agentsmesh_sim, logs) -> None:  # noqa: ANN001
-    agentsmesh_sim.fault(status=401, body={"error": f"key {SECRET} is revoked", "code": "INVALID_TOKEN"})
+def test_downstream_echo_of_the_credential_is_redacted_in_errors(client: httpx.Client, sim: Simulator, logs) -> None:  # noqa: ANN001
+    sim.fault(status=401, body={"error": f"key {SECRET} is revoked", "code": "INVALID_TOKEN"})
     response = client.get(f"{TICKETS}/AM-1", params={"raw": "true"})
-    agentsmesh_sim.clear()
+    sim.clear()
     assert response.status_code == 401
     assert SECRET not in response.text
     assert "[REDACTED]" in response.json()["downstream_errors"][0]["message"]

@@ -24,10 +24,6 @@ APP_ID = "sandbox-app"
 CONSUMER_ID = "demo-consumer"
 
 
-def _render(values: dict[str, object], url: str) -> dict[str, object]:
-    return {k: v.replace("{url}", url) if isinstance(v, str) else v for k, v in values.items()}
-
-
 def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     key, created = ensure_key_file(data_dir / "secret.key")
@@ -49,8 +45,8 @@ def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
         profile = definition.sandbox()
         server = BackgroundServer(profile.create_app()).start()
         servers.append(server)
-        gateway.store.create_connection(APP_ID, CONSUMER_ID, service_id, settings=_render(profile.settings, server.url),
-                                        credentials=_render(profile.credentials, server.url))
+        settings, credentials = profile.connection(server.url)
+        gateway.store.create_connection(APP_ID, CONSUMER_ID, service_id, settings=settings, credentials=credentials)
         headers = [f"Authorization: Bearer {api_key}", f"x-apideck-app-id: {APP_ID}",
                    f"x-apideck-consumer-id: {CONSUMER_ID}", f"x-apideck-service-id: {service_id}"]
         curl = " ".join(["curl -s", shlex.quote(base + profile.curl_path), *(f"-H {shlex.quote(h)}" for h in headers)])

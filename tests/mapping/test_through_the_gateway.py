@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
-from unigate.testing import GatewayHarness
+from unigate.testing import ConnectorUnderTest, GatewayHarness, Simulator, connector_fixtures
 from unigate.testing.harness import APP_ID
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 TICKETS = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/tickets"
 
 
-@pytest.fixture(scope="module")
-def custom(harness: GatewayHarness, simulator_factory) -> tuple[GatewayHarness, object]:  # noqa: ANN001
-    sim = simulator_factory(agentsmesh.create_app())
-    harness.store.create_consumer(APP_ID, "custom")
-    harness.connect("agentsmesh", consumer_id="custom", settings={"base_url": sim.url, "organization": "acme"},
-                    credentials={"api_key": agentsmesh.DEFAULT_API_KEY},
-                    custom_mappings={"number": "$.number", "first_label": "$.labels[0]", "nothing": "$.not.there"})
-    return harness, sim
+tracker, sim, harness, _ = connector_fixtures("agentsmesh", consumers={
+    "custom": {"custom_mappings": {"number": "$.number", "first_label": "$.labels[0]", "nothing": "$.not.there"}}})
 
 
 @pytest.fixture
-def client(custom) -> httpx.Client:  # noqa: ANN001
-    harness, sim = custom
-    sim.clear()
-    with harness.client(consumer_id="custom") as c:
+def client(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
+    """A client of the consumer whose connection has custom mappings."""
+    with tracker.client("custom") as c:
         yield c
 
 
@@ -37,22 +32,21 @@ def test_custom_mappings_are_read_under_custom_mappings(client: httpx.Client) ->
     assert ticket["custom_mappings"]["first_label"] == (ticket["tags"][0]["id"] if ticket["tags"] else None)
 
 
-def test_custom_mappings_are_written_back(client: httpx.Client, custom) -> None:  # noqa: ANN001
+def test_custom_mappings_are_written_back(client: httpx.Client, sim: Simulator) -> None:
     response = client.patch(f"{TICKETS}/AM-12", json={"custom_mappings": {"first_label": "auth"}})
     assert response.status_code == 200, response.json()
-    assert custom[1].requests()[-1]["body"] == {"labels": ["auth"]}
+    assert sim.requests()[-1]["body"] == {"labels": ["auth"]}
     assert client.get(f"{TICKETS}/AM-12").json()["data"]["custom_mappings"]["first_label"] == "auth"
 
 
-def test_unknown_custom_mapping_on_write_is_a_validation_error(client: httpx.Client, custom) -> None:  # noqa: ANN001
+def test_unknown_custom_mapping_on_write_is_a_validation_error(client: httpx.Client, sim: Simulator) -> None:
     body = client.patch(f"{TICKETS}/AM-12", json={"custom_mappings": {"team": "x"}}).json()
     assert (body["status_code"], body["type_name"]) == (400, "RequestValidationError")
     assert "custom_mappings.team" in body["detail"]
-    assert custom[1].requests() == []
+    assert sim.requests() == []
 
 
-def test_changed_custom_mappings_take_effect_on_the_next_request(client: httpx.Client, custom) -> None:  # noqa: ANN001
-    harness, _ = custom
+def test_changed_custom_mappings_take_effect_on_the_next_request(client: httpx.Client, harness: GatewayHarness) -> None:
     connection = harness.store.connections_of(APP_ID, "custom")[0]
     harness.store.update_connection(connection.id, custom_mappings={"slug_again": "$.slug"})
     try:
@@ -61,7 +55,7 @@ def test_changed_custom_mappings_take_effect_on_the_next_request(client: httpx.C
         harness.store.update_connection(connection.id, custom_mappings=connection.custom_mappings)
 
 
-def test_body_pass_through_extends_the_downstream_body(client: httpx.Client, custom) -> None:  # noqa: ANN001
+def test_body_pass_through_extends_the_downstream_body(client: httpx.Client, sim: Simulator) -> None:
     pass_through = [
         {"service_id": "agentsmesh", "extend_object": {"labels": ["backend"], "type": "bug"},
          "extend_paths": [{"path": "$.assignee_id", "value": 3}]},
@@ -69,16 +63,16 @@ def test_body_pass_through_extends_the_downstream_body(client: httpx.Client, cus
     ]
     response = client.post(TICKETS, json={"subject": "With pass_through", "pass_through": pass_through})
     assert response.status_code == 201, response.json()
-    sent = custom[1].requests()[-1]["body"]
+    sent = sim.requests()[-1]["body"]
     assert sent == {"repository_id": 1, "type": "bug", "title": "With pass_through", "labels": ["backend"], "assignee_id": 3}
 
 
-def test_body_pass_through_operation_id_targets_one_call(client: httpx.Client, custom) -> None:  # noqa: ANN001
+def test_body_pass_through_operation_id_targets_one_call(client: httpx.Client, sim: Simulator) -> None:
     pass_through = [{"service_id": "agentsmesh", "operation_id": "tickets_update_status",
                      "extend_object": {"note": "closing"}}]
     response = client.patch(f"{TICKETS}/AM-20", json={"subject": "Two calls", "status": "closed", "pass_through": pass_through})
     assert response.status_code == 200, response.json()
-    calls = [(r["method"], r["body"]) for r in custom[1].requests()]
+    calls = [(r["method"], r["body"]) for r in sim.requests()]
     assert calls == [("PUT", {"title": "Two calls"}), ("PATCH", {"status": "done", "note": "closing"})]
 
 
@@ -89,8 +83,8 @@ def test_raw_of_a_multi_call_update_carries_every_call(client: httpx.Client) -> 
     assert calls[1]["body"] == {"message": "Status updated"}
 
 
-def test_failed_second_call_reports_what_was_applied(client: httpx.Client, custom) -> None:  # noqa: ANN001
-    custom[1].fault(status=500, path="/status$")
+def test_failed_second_call_reports_what_was_applied(client: httpx.Client, sim: Simulator) -> None:
+    sim.fault(status=500, path="/status$")
     body = client.patch(f"{TICKETS}/AM-22", json={"subject": "Half", "status": "closed"}).json()
     assert body["type_name"] == "ConnectorExecutionError"
     assert body["detail"]["applied_calls"] == ["tickets_update"]

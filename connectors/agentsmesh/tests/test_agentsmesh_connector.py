@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from unigate.testing import GatewayHarness, Simulator, walk_pages
+from unigate.testing import GatewayHarness, Simulator, connector_fixtures, injected_fault_tests, walk_pages
 from unigate_connectors.agentsmesh import simulator
 
 TICKETS = f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets"
 
 
-@pytest.fixture(scope="module")
-def sim(simulator_factory) -> Simulator:  # noqa: ANN001
-    return simulator_factory(simulator.create_app())
+tracker, sim, harness, client = connector_fixtures("agentsmesh")
 
 
 @pytest.fixture(scope="module")
-def gateway(harness: GatewayHarness, sim: Simulator) -> GatewayHarness:
-    harness.connect("agentsmesh", settings={"base_url": sim.url, "organization": simulator.DEFAULT_ORG},
-                    credentials={"api_key": simulator.DEFAULT_API_KEY})
-    return harness
-
-
-@pytest.fixture
-def client(gateway: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with gateway.client() as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def all_ids(gateway: GatewayHarness) -> list[str]:
-    with gateway.client() as c:
+def all_ids(harness: GatewayHarness) -> list[str]:
+    with harness.client() as c:
         ids, ended = walk_pages(c, TICKETS, 200)
     assert ended
     return ids
@@ -86,3 +68,7 @@ def test_open_filter_needs_two_statuses_and_says_so(client: httpx.Client) -> Non
 def test_unbacked_resources_are_unsupported(client: httpx.Client, resource: str) -> None:
     body = client.get(f"/issue-tracking/collections/1/{resource}").json()
     assert (body["status_code"], body["type_name"]) == (501, "ConnectorOperationUnsupportedError")
+
+
+# -- downstream faults: the shared contract (unigate.testing.faults) -------------------------
+test_injected_fault_surfaces_as_its_typed_error = injected_fault_tests(TICKETS)

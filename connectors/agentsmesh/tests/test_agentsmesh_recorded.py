@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from unigate.testing import read_pages
 from unigate.testing.cassettes import recorded_client
 
 TICKETS = "/issue-tracking/collections/1/tickets"
@@ -11,8 +12,7 @@ TICKETS = "/issue-tracking/collections/1/tickets"
 
 def test_paging_reads_and_maps_tickets(tmp_path: Path) -> None:
     with recorded_client(tmp_path, "agentsmesh", "paging") as client:
-        first = client.get(TICKETS, params={"limit": 3}).json()
-        second = client.get(TICKETS, params={"limit": 3, "cursor": first["meta"]["cursors"]["next"]}).json()
+        first, second = read_pages(client, TICKETS, limit=3, max_pages=2)
     ids = [t["id"] for t in first["data"] + second["data"]]
     assert ids == ["AM-260", "AM-259", "AM-258", "AM-257", "AM-256", "AM-255"]
     assert first["meta"]["total_count"] == 260

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
-import orjson
 import pytest
 
 from connectors.agentsmesh.simulator import (
@@ -349,38 +347,6 @@ def test_some_tickets_have_comments(client: httpx.Client) -> None:
 
 
 # -- fault injection -------------------------------------------------------------------------------
-
-def test_fault_latency_delays_the_answer(client: httpx.Client, control: httpx.Client) -> None:
-    control.put("/__sim/faults", json={"latency_ms": 300, "times": 1})
-    started = time.monotonic()
-    assert client.get("/tickets").status_code == 200
-    assert time.monotonic() - started >= 0.3
-
-
-def test_fault_429_carries_retry_after(client: httpx.Client, control: httpx.Client) -> None:
-    control.put("/__sim/faults", json={"status": 429, "retry_after": 7, "times": 1})
-    response = client.get("/tickets")
-    assert (response.status_code, response.headers["retry-after"]) == (429, "7")
-    assert client.get("/tickets").status_code == 200
-
-
-def test_fault_500_is_returned(client: httpx.Client, control: httpx.Client) -> None:
-    control.put("/__sim/faults", json={"status": 500, "times": 1, "path": "/tickets/AM-1$"})
-    assert client.get("/tickets/AM-1").status_code == 500
-
-
-def test_fault_malformed_json_breaks_decoding(client: httpx.Client, control: httpx.Client) -> None:
-    control.put("/__sim/faults", json={"malformed_json": True, "times": 1})
-    response = client.get("/tickets")
-    with pytest.raises(orjson.JSONDecodeError):
-        orjson.loads(response.content)
-
-
-def test_fault_dropped_connection_raises(client: httpx.Client, control: httpx.Client) -> None:
-    control.put("/__sim/faults", json={"drop_connection": True, "times": 1})
-    with pytest.raises(httpx.RemoteProtocolError):
-        client.get("/tickets")
-
 
 def test_requests_are_recorded_with_headers(client: httpx.Client, control: httpx.Client) -> None:
     control.delete("/__sim/requests")

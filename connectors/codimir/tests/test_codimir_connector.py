@@ -12,12 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing import GatewayHarness, Simulator, error_of, walk_pages
-from unigate.testing.harness import APP_ID
-from unigate_connectors.codimir import plugin
+from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, injected_fault_tests, walk_pages
 from unigate_connectors.codimir.simulator import (
-    DEFAULT_API_KEY, DEFAULT_PROJECT_ID, SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_USER_ID, create_app,
+    DEFAULT_API_KEY, DEFAULT_PROJECT_ID, SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_USER_ID,
 )
 
 WEB = DEFAULT_PROJECT_ID        # 260 tickets: paging, filters, sorts (read only)
@@ -25,55 +22,19 @@ MOB = "project_457"             # session user is a plain MEMBER: cannot delete 
 OPS = "project_458"             # session user is ADMIN: every write test lives here
 TICKETS = f"/issue-tracking/collections/{WEB}/tickets"
 OPS_TICKETS = f"/issue-tracking/collections/{OPS}/tickets"
-CREDENTIALS = {"session_token": DEFAULT_API_KEY}
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    running = Simulator.start(create_app())
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
-    registry = ConnectorRegistry()
-    registry.register_module("codimir", plugin)
-    harness = GatewayHarness(tmp_path_factory.mktemp("gw"), registry=registry)
-    harness.connect("codimir", settings={"base_url": sim.url}, credentials=CREDENTIALS)
-    yield harness
-    harness.stop()
+tracker, sim, harness, client = connector_fixtures("codimir", consumers={
+    "custom": {"custom_mappings": {"key": "$.key", "stage": "$.stage"}}})
 
 
 @pytest.fixture
-def client(gateway: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with gateway.client() as c:
+def custom_client(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
+    with tracker.client("custom") as c:
         yield c
 
 
-def consumer_client(gateway: GatewayHarness, sim: Simulator, consumer_id: str, **connection: Any) -> httpx.Client:
-    """A client of another consumer whose codimir connection has its own settings/custom_mappings."""
-    gateway.store.create_consumer(APP_ID, consumer_id)
-    settings = {"base_url": sim.url, **connection.pop("settings", {})}
-    gateway.connect("codimir", consumer_id=consumer_id, settings=settings, credentials=CREDENTIALS, **connection)
-    return gateway.client(consumer_id=consumer_id)
-
-
-@pytest.fixture(scope="module")
-def impatient_client(gateway: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    with consumer_client(gateway, sim, "impatient", settings={"timeout": 0.5}) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def custom_client(gateway: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    with consumer_client(gateway, sim, "custom", custom_mappings={"key": "$.key", "stage": "$.stage"}) as c:
-        yield c
-
-
-# -- helpers ----------------------------------------------------------------------------------
 def downstream(sim: Simulator, path: str) -> Any:
     """What Codimir itself answers (ground truth), bypassing the gateway."""
     response = httpx.get(f"{sim.url}/api{path}", cookies={SESSION_COOKIE: DEFAULT_API_KEY})
@@ -444,32 +405,5 @@ def test_raw_holds_codimirs_body_and_never_the_session_token(client: httpx.Clien
     assert DEFAULT_API_KEY not in response.text
 
 
-# -- downstream failures ----------------------------------------------------------------------
-def test_rate_limit_is_429_with_retry_after(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(status=429, retry_after=1)
-    response = client.get(TICKETS)
-    assert error_of(response) == (429, "ConnectorRateLimitError") and response.headers["retry-after"] == "1"
-
-
-def test_server_error_is_502_with_downstream_errors(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(status=500)
-    response = client.get(TICKETS)
-    assert error_of(response) == (502, "ConnectorExecutionError")
-    assert response.json()["downstream_errors"] == [{"message": "simulated 500"}]
-
-
-def test_malformed_json_is_502(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(malformed_json=True)
-    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
-
-
-def test_dropped_connection_is_502(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(drop_connection=True)
-    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
-
-
-def test_slow_codimir_is_a_504_after_the_connections_timeout(impatient_client: httpx.Client, sim: Simulator) -> None:
-    sim.clear()
-    sim.fault(latency_ms=1500)
-    response = impatient_client.get(TICKETS)
-    assert error_of(response) == (504, "ConnectorExecutionError") and response.json()["detail"]["reason"] == "timeout"
+# -- downstream faults: the shared contract (unigate.testing.faults) -------------------------
+test_injected_fault_surfaces_as_its_typed_error = injected_fault_tests(TICKETS)

@@ -357,37 +357,6 @@ def test_same_seed_gives_same_data_and_ticket_count_sizes_the_main_project() -> 
 
 
 # -- injected faults --------------------------------------------------------------------------
-def test_fault_429_carries_retry_after(client: httpx.Client) -> None:
-    client.put("/__sim/faults", json={"path": "^/api/tickets$", "status": 429, "retry_after": 7, "times": 1})
-    response = client.get("/api/tickets")
-    assert response.status_code == 429 and response.headers["retry-after"] == "7"
-    assert client.get("/api/tickets").status_code == 200
-
-
-def test_fault_500_is_returned(client: httpx.Client) -> None:
-    client.put("/__sim/faults", json={"status": 500, "times": 1})
-    assert client.get("/api/tickets/ticket_1").status_code == 500
-
-
-def test_fault_malformed_json_fails_to_decode(client: httpx.Client) -> None:
-    client.put("/__sim/faults", json={"malformed_json": True, "times": 1})
-    response = client.get("/api/tickets")
-    with pytest.raises(ValueError):
-        response.json()
-
-
-def test_fault_dropped_connection_raises_remote_protocol_error(client: httpx.Client) -> None:
-    client.put("/__sim/faults", json={"drop_connection": True, "times": 1})
-    with pytest.raises(httpx.RemoteProtocolError):
-        client.get("/api/tickets")
-
-
-def test_fault_latency_delays_the_answer(client: httpx.Client) -> None:
-    client.put("/__sim/faults", json={"latency_ms": 300, "times": 1})
-    response = client.get("/api/tickets", params={"limit": 1})
-    assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.3
-
-
 def test_requests_are_recorded_with_the_session_cookie(client: httpx.Client) -> None:
     client.delete("/__sim/requests")
     client.get("/api/tickets", params={"status": "todo"})

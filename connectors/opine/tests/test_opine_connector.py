@@ -8,54 +8,22 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing import GatewayHarness, Simulator, error_of, walk_pages
-from unigate.testing.harness import APP_ID
-from unigate_connectors.opine import plugin as plugin_module
-from unigate_connectors.opine.simulator import DEFAULT_API_KEY, DEFAULT_ORGANIZATION_ID, OpineState, create_app
+from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, injected_fault_tests, walk_pages
+from unigate_connectors.opine.simulator import DEFAULT_API_KEY, DEFAULT_ORGANIZATION_ID, OpineState
 
 COLLECTION = "/issue-tracking/collections/organization"
 TICKETS = f"{COLLECTION}/tickets"
 USERS = f"{COLLECTION}/users"
-CUSTOM_CONSUMER, SLOW_CONSUMER = "custom-consumer", "slow-consumer"
+CUSTOM_CONSUMER = "custom-consumer"
 CUSTOM_MAPPINGS = {"vendor_key": "$.vendorEntityKey", "vendor_url": "$.vendorEntityUrl"}
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    simulator = Simulator.start(create_app())
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
-    registry = ConnectorRegistry()
-    registry.register_module("opine", plugin_module)
-    gateway = GatewayHarness(tmp_path_factory.mktemp("gw"), registry=registry)
-    settings, credentials = {"base_url": sim.url}, {"api_key": DEFAULT_API_KEY}
-    gateway.connect("opine", settings=settings, credentials=credentials)
-    gateway.store.create_consumer(APP_ID, CUSTOM_CONSUMER)
-    gateway.connect("opine", consumer_id=CUSTOM_CONSUMER, settings=settings, credentials=credentials,
-                    custom_mappings=CUSTOM_MAPPINGS)
-    gateway.store.create_consumer(APP_ID, SLOW_CONSUMER)
-    gateway.connect("opine", consumer_id=SLOW_CONSUMER, settings={**settings, "timeout": 0.5},
-                    credentials=credentials)
-    yield gateway
-    gateway.stop()
+tracker, sim, harness, client = connector_fixtures("opine", consumers={CUSTOM_CONSUMER: {"custom_mappings": CUSTOM_MAPPINGS}})
 
 
 @pytest.fixture
-def client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with harness.client() as c:
-        yield c
-
-
-@pytest.fixture
-def custom_client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with harness.client(consumer_id=CUSTOM_CONSUMER) as c:
+def custom_client(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
+    with tracker.client(CUSTOM_CONSUMER) as c:
         yield c
 
 
@@ -326,30 +294,5 @@ def test_comments_and_tags_are_unsupported(client: httpx.Client, path: str) -> N
     assert error_of(client.get(path)) == (501, "ConnectorOperationUnsupportedError")
 
 
-# -- downstream faults --------------------------------------------------------------------------
-def test_rate_limit_is_a_429_with_retry_after(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(status=429, retry_after=1)
-    response = client.get(f"{TICKETS}/1")
-    assert error_of(response) == (429, "ConnectorRateLimitError")
-    assert response.headers["retry-after"] == "1"
-
-
-def test_server_error_is_a_502_with_downstream_errors(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(status=500, body={"error": "An unknown error occurred, trying again might help."})
-    response = client.get(f"{TICKETS}/1")
-    assert error_of(response) == (502, "ConnectorExecutionError")
-    assert response.json()["downstream_errors"] == [
-        {"message": "An unknown error occurred, trying again might help."}]
-
-
-@pytest.mark.parametrize("fault", [{"malformed_json": True}, {"drop_connection": True}])
-def test_broken_responses_are_a_502(client: httpx.Client, sim: Simulator, fault: dict[str, Any]) -> None:
-    sim.fault(**fault)
-    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
-
-
-def test_a_slow_opine_is_a_504_after_the_connection_timeout(harness: GatewayHarness, sim: Simulator) -> None:
-    sim.clear()
-    sim.fault(latency_ms=1500)
-    with harness.client(consumer_id=SLOW_CONSUMER) as slow:
-        assert error_of(slow.get(f"{TICKETS}/1")) == (504, "ConnectorExecutionError")
+# -- downstream faults: the shared contract (unigate.testing.faults) -------------------------
+test_injected_fault_surfaces_as_its_typed_error = injected_fault_tests(TICKETS)

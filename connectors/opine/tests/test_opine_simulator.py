@@ -43,12 +43,6 @@ def client(server: BackgroundServer) -> Iterator[httpx.Client]:
         yield http
 
 
-@pytest.fixture
-def faults(client: httpx.Client) -> Iterator[httpx.Client]:
-    yield client
-    client.delete("/__sim/faults")
-
-
 def new_ticket(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     body = {"title": "Export fails for big workspaces", "type": "BUG", "state": "OPEN", **fields}
     response = client.post("/v1/tickets", json=body)
@@ -349,41 +343,7 @@ def test_organization_users_are_listed_with_paging(client: httpx.Client) -> None
                                      "createdAt", "updatedAt"}
 
 
-# -- faults (through the /__sim control endpoints) -------------------------------------------
-def test_fault_latency_delays_the_answer(faults: httpx.Client) -> None:
-    faults.put("/__sim/faults", json={"latency_ms": 300, "times": 1})
-    started = time.monotonic()
-    assert faults.get("/v1/tickets", params={"limit": 1}).status_code == 200
-    assert time.monotonic() - started >= 0.3
-
-
-def test_fault_429_carries_retry_after(faults: httpx.Client) -> None:
-    faults.put("/__sim/faults", json={"status": 429, "retry_after": 7, "times": 1})
-    response = faults.get("/v1/tickets")
-    assert response.status_code == 429 and response.headers["Retry-After"] == "7"
-    assert faults.get("/v1/tickets").status_code == 200
-
-
-def test_fault_500_with_opines_documented_message(faults: httpx.Client) -> None:
-    body = {"error": "An unknown error occurred, trying again might help."}
-    faults.put("/__sim/faults", json={"status": 500, "body": body, "method": "POST"})
-    assert faults.post("/v1/tickets", json={}).status_code == 500
-    assert faults.get("/v1/tickets/1").status_code == 200
-
-
-def test_fault_malformed_json_breaks_decoding(faults: httpx.Client) -> None:
-    faults.put("/__sim/faults", json={"malformed_json": True, "path": "^/v1/tickets$"})
-    response = faults.get("/v1/tickets")
-    with pytest.raises(ValueError):
-        response.json()
-
-
-def test_fault_dropped_connection_raises_remote_protocol_error(faults: httpx.Client) -> None:
-    faults.put("/__sim/faults", json={"drop_connection": True, "times": 1})
-    with pytest.raises(httpx.RemoteProtocolError):
-        faults.get("/v1/tickets")
-
-
+# -- request recording (the shared /__sim layer is tested in tests/test_simulation_control.py) --
 def test_requests_are_recorded_with_headers_and_body(client: httpx.Client) -> None:
     client.delete("/__sim/requests")
     client.post("/v1/tickets", json={"title": "rec", "type": "TASK", "state": "OPEN"})

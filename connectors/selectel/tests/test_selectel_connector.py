@@ -12,55 +12,22 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing import GatewayHarness, Simulator, error_of, walk_pages
-from unigate.testing.harness import APP_ID
-from unigate_connectors.selectel import plugin
-from unigate_connectors.selectel.simulator import BASE_PATH, DEFAULT_API_KEY, create_app
+from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, injected_fault_tests, walk_pages
+from unigate_connectors.selectel.simulator import BASE_PATH, DEFAULT_API_KEY
 
 COLLECTION = "/issue-tracking/collections/support"
 TICKETS = f"{COLLECTION}/tickets"
 MAPPED_CONSUMER = "selectel-custom-mappings"
-IMPATIENT_CONSUMER = "selectel-half-second-timeout"
 CUSTOM_MAPPINGS = {"emails": "$.client_emails", "alias": "$.client_aliased_name"}
 
 
 # -- fixtures --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    simulator = Simulator.start(create_app())
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
-    registry = ConnectorRegistry()
-    registry.register_module("selectel", plugin)
-    gateway = GatewayHarness(tmp_path_factory.mktemp("gw"), registry=registry)
-    settings = {"base_url": sim.url + BASE_PATH}
-    credentials = {"token": DEFAULT_API_KEY}
-    gateway.connect("selectel", settings=settings, credentials=credentials)
-    for consumer_id, extra in ((MAPPED_CONSUMER, {"custom_mappings": CUSTOM_MAPPINGS}),
-                               (IMPATIENT_CONSUMER, {"settings": {**settings, "timeout": 0.5}})):
-        gateway.store.create_consumer(APP_ID, consumer_id)
-        connection = {"settings": settings, "credentials": credentials, **extra}
-        gateway.connect("selectel", consumer_id=consumer_id, **connection)
-    yield gateway
-    gateway.stop()
+tracker, sim, harness, client = connector_fixtures("selectel", consumers={MAPPED_CONSUMER: {"custom_mappings": CUSTOM_MAPPINGS}})
 
 
 @pytest.fixture
-def client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with harness.client() as c:
-        yield c
-
-
-@pytest.fixture
-def mapped_client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with harness.client(consumer_id=MAPPED_CONSUMER) as c:
+def mapped_client(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
+    with tracker.client(MAPPED_CONSUMER) as c:
         yield c
 
 
@@ -445,28 +412,5 @@ def test_raw_holds_the_tracker_body_and_never_the_token(client: httpx.Client) ->
     assert DEFAULT_API_KEY not in response.text
 
 
-# -- faults ------------------------------------------------------------------------------------------
-def test_rate_limit_is_429_with_retry_after(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(status=429, retry_after=1)
-    response = client.get(TICKETS)
-    assert error_of(response) == (429, "ConnectorRateLimitError") and response.headers["retry-after"] == "1"
-
-
-def test_server_error_is_502_with_downstream_errors(client: httpx.Client, sim: Simulator) -> None:
-    sim.fault(status=500)
-    body = client.get(TICKETS).json()
-    assert (body["status_code"], body["type_name"]) == (502, "ConnectorExecutionError")
-    assert body["downstream_errors"] == [{"message": "simulated 500"}]
-
-
-@pytest.mark.parametrize("fault", [{"malformed_json": True}, {"drop_connection": True}])
-def test_broken_responses_are_502(client: httpx.Client, sim: Simulator, fault: dict[str, bool]) -> None:
-    sim.fault(**fault)
-    assert error_of(client.get(TICKETS)) == (502, "ConnectorExecutionError")
-
-
-def test_a_slow_tracker_is_504(harness: GatewayHarness, sim: Simulator) -> None:
-    sim.clear()
-    sim.fault(latency_ms=1500)
-    with harness.client(consumer_id=IMPATIENT_CONSUMER) as impatient:
-        assert error_of(impatient.get(TICKETS)) == (504, "ConnectorExecutionError")
+# -- downstream faults: the shared contract (unigate.testing.faults) -------------------------
+test_injected_fault_surfaces_as_its_typed_error = injected_fault_tests(TICKETS)

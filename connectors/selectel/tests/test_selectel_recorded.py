@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from unigate.testing import read_pages
 from unigate.testing.cassettes import recorded_client
 
 TICKETS = "/issue-tracking/collections/support/tickets"
@@ -11,8 +12,7 @@ TICKETS = "/issue-tracking/collections/support/tickets"
 
 def test_paging_reads_and_maps_tickets(tmp_path: Path) -> None:
     with recorded_client(tmp_path, "selectel", "paging") as client:
-        first = client.get(TICKETS, params={"limit": 3}).json()
-        second = client.get(TICKETS, params={"limit": 3, "cursor": first["meta"]["cursors"]["next"]}).json()
+        first, second = read_pages(client, TICKETS, limit=3, max_pages=2)
     numbers = [int(t["id"]) for t in first["data"] + second["data"]]
     assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == 6
     assert first["meta"]["total_count"] == 260

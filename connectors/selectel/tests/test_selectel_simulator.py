@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -380,42 +378,3 @@ def test_same_seed_gives_the_same_tickets() -> None:
             headers = {"X-Token": DEFAULT_API_KEY}
             pages.append(httpx.get(other.url + BASE_PATH + "/tickets?items_per_page=15", headers=headers).json())
     assert pages[0] == pages[1] and pages[0]["item_count"] == 15
-
-
-# -- faults through /__sim/faults -------------------------------------------------------------
-def put_fault(server: BackgroundServer, **plan: Any) -> None:
-    assert httpx.put(server.url + "/__sim/faults", json={"path": "/tickets", "times": 1, **plan}).status_code == 200
-
-
-def test_fault_429_carries_retry_after(server: BackgroundServer, api: httpx.Client) -> None:
-    put_fault(server, status=429, retry_after=7)
-    response = api.get("/tickets")
-    assert response.status_code == 429 and response.headers["retry-after"] == "7"
-    assert api.get("/tickets").status_code == 200
-
-
-def test_fault_500_is_returned_once(server: BackgroundServer, api: httpx.Client) -> None:
-    put_fault(server, status=500)
-    assert api.get("/tickets").status_code == 500
-    assert api.get("/tickets").status_code == 200
-
-
-def test_fault_malformed_json_cannot_be_decoded(server: BackgroundServer, api: httpx.Client) -> None:
-    put_fault(server, malformed_json=True)
-    response = api.get("/tickets")
-    assert response.status_code == 200
-    with pytest.raises(json.JSONDecodeError):
-        response.json()
-
-
-def test_fault_dropped_connection_raises_remote_protocol_error(server: BackgroundServer, api: httpx.Client) -> None:
-    put_fault(server, drop_connection=True)
-    with pytest.raises(httpx.RemoteProtocolError):
-        api.get("/tickets")
-
-
-def test_fault_latency_delays_the_answer(server: BackgroundServer, api: httpx.Client) -> None:
-    put_fault(server, latency_ms=300)
-    started = time.monotonic()
-    assert api.get("/tickets").status_code == 200
-    assert time.monotonic() - started >= 0.3

@@ -36,6 +36,11 @@ For what YAML cannot say, subclass :class:`unigate.connector.Connector` and pass
 Name every downstream call with a stable ``call_id`` and list them in the connector's README:
 clients target calls with ``pass_through[].operation_id``.
 
+Testing: give the definition a ``sandbox`` (a simulator of the tracker), then in your tests
+``tracker, sim, harness, client = unigate.testing.connector_fixtures("acme")`` runs a real gateway
+in front of it, ``injected_fault_tests(path)`` checks the shared fault contract, and
+``unigate.testing.cassettes.recorded_client`` replays recorded interactions offline.
+
 Loading rules: a plugin that fails to import, whose hook raises, or whose mapping file is
 invalid is reported (at start-up and by ``unigate connectors``) and skipped; the gateway serves
 the other connectors. A broken *built-in* connector (module under ``unigate_connectors``) stops
@@ -76,6 +81,14 @@ class SandboxProfile:
     settings: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, Any] = field(default_factory=dict)
     curl_path: str = "/issue-tracking/collections"
+
+    def connection(self, url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(settings, credentials) of a connection to the simulator served at ``url``."""
+
+        def render(values: dict[str, Any]) -> dict[str, Any]:
+            return {k: v.replace("{url}", url) if isinstance(v, str) else v for k, v in values.items()}
+
+        return render(self.settings), render(self.credentials)
 
 
 @dataclass(frozen=True)

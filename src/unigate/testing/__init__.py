@@ -5,7 +5,10 @@ gives a ``httpx.Client`` with the demo app's headers. Pytest fixtures in ``uniga
 (enable with ``pytest_plugins = ["unigate.testing.fixtures"]``).
 """
 
-from unigate.testing.assertions import error_of, walk_pages
+from unigate.testing.assertions import error_of, read_pages, walk_pages
+from unigate.testing.connector import ConnectorUnderTest, connector_fixtures
+from unigate.testing.faults import FAULT_CASES, injected_fault_tests
 from unigate.testing.harness import GatewayHarness, Simulator
 
-__all__ = ["GatewayHarness", "Simulator", "error_of", "walk_pages"]
+__all__ = ["FAULT_CASES", "ConnectorUnderTest", "GatewayHarness", "Simulator", "connector_fixtures", "error_of",
+           "injected_fault_tests", "read_pages", "walk_pages"]

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 
-def walk_pages(client: httpx.Client, path: str, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
-    """Ids of a unified list read page by page through cursors; True when ``meta.cursors.next`` ended it."""
-    ids: list[str] = []
+def read_pages(client: httpx.Client, path: str, limit: int, max_pages: int = 1000) -> list[dict[str, Any]]:
+    """Response bodies of a unified list read page by page through ``meta.cursors.next``."""
+    pages: list[dict[str, Any]] = []
     cursor = None
     for _ in range(max_pages):
         body = client.get(path, params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
-        ids += [item["id"] for item in body["data"]]
+        pages.append(body)
         cursor = body["meta"]["cursors"]["next"]
         if cursor is None:
-            return ids, True
-    return ids, False
+            break
+    return pages
+
+
+def walk_pages(client: httpx.Client, path: str, limit: int, max_pages: int = 1000) -> tuple[list[str], bool]:
+    """Ids of a unified list read page by page; True when ``meta.cursors.next`` ended the walk."""
+    pages = read_pages(client, path, limit, max_pages)
+    return [item["id"] for page in pages for item in page["data"]], pages[-1]["meta"]["cursors"]["next"] is None
 
 
 def error_of(response: httpx.Response) -> tuple[int, str]:

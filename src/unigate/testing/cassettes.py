@@ -88,27 +88,11 @@ def recorded_client(tmp: Path, service_id: str, name: str) -> Iterator[Any]:
     The connection comes from the connector's ``SandboxProfile``: its simulator answers when
     recording; replay needs nothing but the cassette.
     """
-    from unigate.plugins.registry import ConnectorRegistry
-    from unigate.testing.harness import GatewayHarness, Simulator
+    from unigate.testing.connector import ConnectorUnderTest
 
-    registry = ConnectorRegistry.load()
-    sandbox = registry.definitions[service_id].sandbox
-    if sandbox is None:
-        raise ValueError(f"{service_id} has no SandboxProfile to record against")
-    profile = sandbox()
-    simulator = Simulator.start(profile.create_app()) if recording() else None
-    url = simulator.url if simulator else f"http://{service_id}.recorded.invalid"
-
-    def render(values: dict[str, Any]) -> dict[str, Any]:
-        return {k: v.replace("{url}", url) if isinstance(v, str) else v for k, v in values.items()}
-
-    harness = GatewayHarness(tmp, registry=registry, transport="httpx")
-    credentials = render(profile.credentials)
-    harness.connect(service_id, settings=render(profile.settings), credentials=credentials)
+    tracker = ConnectorUnderTest.start(tmp, service_id, transport="httpx", simulate=recording())
     try:
-        with cassette(service_id, name, secrets=[str(v) for v in credentials.values()]), harness.client(service_id) as c:
+        with cassette(service_id, name, secrets=[str(v) for v in tracker.credentials.values()]), tracker.client() as c:
             yield c
     finally:
-        harness.stop()
-        if simulator:
-            simulator.stop()
+        tracker.stop()

@@ -1,0 +1,107 @@
+"""``ConnectorUnderTest``: one connector, its simulator and a gateway connected to it.
+
+Built from the connector's own ``SandboxProfile`` (simulator factory, settings, credentials), so a
+connector's tests say only what is particular to them::
+
+    tracker, sim, harness, client = connector_fixtures(
+        "opine", consumers={"custom": {"custom_mappings": {"key": "$.vendorEntityKey"}}})
+
+gives module-scoped ``tracker``/``sim``/``harness`` fixtures and a per-test ``client`` of the
+default consumer whose simulator request log and faults are reset first. Besides the default
+consumer, ``TIMEOUT_CONSUMER`` is connected with a 0.5 s downstream timeout, for timeout tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from unigate.plugins.hookspec import SandboxProfile
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.testing.harness import APP_ID, CONSUMER_ID, GatewayHarness, Simulator
+
+TIMEOUT_CONSUMER = "impatient-consumer"
+
+
+@dataclass
+class ConnectorUnderTest:
+    service_id: str
+    profile: SandboxProfile
+    harness: GatewayHarness
+    simulator: Simulator | None
+    url: str
+
+    @classmethod
+    def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True) -> ConnectorUnderTest:
+        """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway."""
+        registry = ConnectorRegistry.load()
+        definition = registry.definitions[service_id]
+        if definition.sandbox is None:
+            raise ValueError(f"{service_id} has no SandboxProfile to test against")
+        profile = definition.sandbox()
+        simulator = Simulator.start(profile.create_app()) if simulate else None
+        url = simulator.url if simulator else f"http://{service_id}.recorded.invalid"
+        tracker = cls(service_id, profile, GatewayHarness(tmp, registry=registry, transport=transport), simulator, url)
+        tracker.connect(CONSUMER_ID)
+        tracker.connect(TIMEOUT_CONSUMER, settings={"timeout": 0.5})
+        return tracker
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return self.profile.connection(self.url)[1]
+
+    def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None, **connection: Any) -> None:
+        """Connect ``consumer_id`` (created if new) to the simulator; ``settings`` override the profile's."""
+        base_settings, credentials = self.profile.connection(self.url)
+        if consumer_id != CONSUMER_ID:
+            self.harness.store.create_consumer(APP_ID, consumer_id)
+        self.harness.connect(self.service_id, consumer_id=consumer_id, settings={**base_settings, **(settings or {})},
+                             credentials=credentials, **connection)
+
+    def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
+        """A client of ``consumer_id``; the simulator's request log and faults are reset first."""
+        if self.simulator is not None:
+            self.simulator.clear()
+        return self.harness.client(consumer_id=consumer_id)
+
+    def stop(self) -> None:
+        self.harness.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
+    """Fixtures ``tracker``, ``sim``, ``harness`` (module scope) and ``client`` for a connector's tests.
+
+    ``consumers`` adds consumers with their own connection options (``settings`` overrides,
+    ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``.
+    """
+
+    @pytest.fixture(scope="module", name="tracker")
+    def tracker_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+        tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id)
+        for consumer_id, options in (consumers or {}).items():
+            tracker.connect(consumer_id, **options)
+        yield tracker
+        tracker.stop()
+
+    @pytest.fixture(scope="module", name="sim")
+    def sim_fixture(tracker: ConnectorUnderTest) -> Simulator:
+        assert tracker.simulator is not None
+        return tracker.simulator
+
+    @pytest.fixture(scope="module", name="harness")
+    def harness_fixture(tracker: ConnectorUnderTest) -> GatewayHarness:
+        return tracker.harness
+
+    @pytest.fixture(name="client")
+    def client_fixture(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
+        with tracker.client() as client:
+            yield client
+
+    return tracker_fixture, sim_fixture, harness_fixture, client_fixture
