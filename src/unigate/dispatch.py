@@ -8,6 +8,8 @@ next/previous cursors.
 
 from __future__ import annotations
 
+import base64
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,9 +95,16 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
         base_url = compile_template(http.base_url).render(context)
         headers = {k: str(compile_template(v).render(context)) for k, v in http.headers.items()}
         query = {k: str(compile_template(v).render(context)) for k, v in http.query.items()}
+        basic = None
+        if http.basic_auth is not None:
+            user = compile_template(http.basic_auth.username).render(context)
+            password = compile_template(http.basic_auth.password).render(context)
+            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
     except TemplateError as exc:
         raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
     secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]
+    secrets += [basic] if basic else []
     secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
                 if s.secret and connection.settings.get(k)]
     return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),

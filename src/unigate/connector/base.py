@@ -100,7 +100,10 @@ class Connector:
         return [read(r, values) for r in records]
 
     def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
-        """Body constants of the operation, then the mapped unified body (only present fields)."""
+        """Body constants of the operation, then the mapped unified body (only present fields).
+
+        With ``wrap: $.issue`` the mapped fields (custom_mappings included) go under ``issue``.
+        """
         body: dict[str, Any] = {}
         for path, value in op.body.items():
             compile_path(path).set(body, render_value(value, ctx.template_context))
@@ -108,6 +111,8 @@ class Connector:
             mapped = ctx.mapping.write(ctx.request.body or {})
         except FieldWriteError as exc:
             raise RequestValidationError("Invalid field value", {exc.field_name: exc.message}) from None
+        if op.wrap is not None and mapped:
+            mapped = compile_path(op.wrap).set({}, mapped)
         return deep_merge(body, mapped)
 
     async def declared_all(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:

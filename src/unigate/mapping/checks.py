@@ -44,6 +44,8 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
     template("http.base_url", spec.http.base_url, known)
     template("http.headers", spec.http.headers, known)
     template("http.query", spec.http.query, known)
+    if spec.http.basic_auth is not None:
+        template("http.basic_auth", spec.http.basic_auth.model_dump(), known)
     for name in ("message", "code", "detail"):
         for i, p in enumerate(getattr(spec.http.errors, name)):
             path(f"http.errors.{name}.{i}", p)
@@ -76,6 +78,8 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
             template(f"{where}.body", op.body, request_vars)
             for key in op.body:
                 path(f"{where}.body", key)
+            if op.wrap is not None:
+                path(f"{where}.wrap", op.wrap)
             for i, call in enumerate(op.split):
                 template(f"{where}.split.{i}.path", call.path, request_vars)
             ids = Counter(c.call_id for c in op.split)

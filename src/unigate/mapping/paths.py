@@ -7,7 +7,10 @@ and kept precompiled. Both behave alike (property-tested in tests/mapping/test_p
 
 - ``get`` returns the single match, a list when a non-simple path matches several, or ``MISSING``;
 - ``set`` writes the value, creating missing parents (dicts for names, lists padded with ``{}``
-  for indices, as jsonpath-ng's ``update_or_create`` does).
+  for indices, as jsonpath-ng's ``update_or_create`` does);
+- a path that selects a list element by one key (``$.custom_fields[?(@.id == 7)].value``, the
+  shape trackers use for custom fields) also *creates* the element when writing: ``set`` on ``{}``
+  gives ``{"custom_fields": [{"id": 7, "value": ...}]}``, where jsonpath-ng would write nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ MISSING: Any = _Missing()
 _STEP = re.compile(r"""\.([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\['([^'\\]*)'\]|\["([^"\\]*)"\]""")
 
 
+# <simple prefix>[?(@.<key> == <literal>)]<simple rest>
+_KEYED_ELEMENT = re.compile(r"""^(?P<prefix>\$[^?]*?)\[\?\(?\s*@\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*==\s*"""
+                            r"""(?:'(?P<sq>[^']*)'|"(?P<dq>[^"]*)"|(?P<num>-?\d+))\s*\)?\](?P<rest>.*)$""")
+
+
 class InvalidPathError(ValueError):
     """The string is not a JSONPath we can compile; the message says where."""
 
@@ -57,12 +65,13 @@ def _simple_steps(path: str) -> tuple[str | int, ...] | None:
 class CompiledPath:
     """A JSONPath ready to read and write documents; build with :func:`compile_path`."""
 
-    __slots__ = ("path", "steps", "_expr")
+    __slots__ = ("path", "steps", "_expr", "_keyed")
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.steps = _simple_steps(path)
         self._expr = None
+        self._keyed = _keyed_element(path)
         if self.steps is None:
             try:
                 self._expr = _parse_jsonpath(path)
@@ -102,17 +111,63 @@ class CompiledPath:
         """Set ``value`` at this path in ``doc`` (mutated), creating parents. Returns ``doc``."""
         steps = self.steps
         if steps is None:
+            if self._keyed is not None:
+                return _set_keyed(doc, self._keyed, value)
             return self._expr.update_or_create(doc, value)  # type: ignore[union-attr]
-        if not steps:
-            return value
-        node = doc
-        for step, nxt in zip(steps, steps[1:]):
-            node = _child(node, step, [] if type(nxt) is int else {})
-        _assign(node, steps[-1], value)
-        return doc
+        return _set_steps(doc, steps, value)
 
     def __repr__(self) -> str:
         return f"CompiledPath({self.path!r})"
+
+
+def _set_steps(doc: Any, steps: tuple[str | int, ...], value: Any) -> Any:
+    if not steps:
+        return value
+    node = doc
+    for step, nxt in zip(steps, steps[1:]):
+        node = _child(node, step, [] if type(nxt) is int else {})
+    _assign(node, steps[-1], value)
+    return doc
+
+
+_Keyed = tuple[tuple[str | int, ...], str, Any, tuple[str | int, ...]]
+
+
+def _keyed_element(path: str) -> _Keyed | None:
+    m = _KEYED_ELEMENT.match(path)
+    if m is None:
+        return None
+    prefix, rest = _simple_steps(m["prefix"]), _simple_steps("$" + m["rest"])
+    if prefix is None or rest is None:
+        return None
+    literal: Any = int(m["num"]) if m["num"] is not None else (m["sq"] if m["sq"] is not None else m["dq"])
+    return prefix, m["key"], literal, rest
+
+
+def _set_keyed(doc: Any, keyed: _Keyed, value: Any) -> Any:
+    prefix, key, literal, rest = keyed
+    items = _get_steps(doc, prefix)
+    if type(items) is not list:
+        items = []
+        doc = _set_steps(doc, prefix, items)
+    for index, item in enumerate(items):
+        if type(item) is dict and item.get(key) == literal:
+            if not rest:
+                items[index] = value
+            else:
+                _set_steps(item, rest, value)
+            return doc
+    items.append(value if not rest else _set_steps({key: literal}, rest, value))
+    return doc
+
+
+def _get_steps(doc: Any, steps: tuple[str | int, ...]) -> Any:
+    for step in steps:
+        try:
+            doc = doc[step]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return doc
 
 
 def _child(node: Any, step: str | int, empty: Any) -> Any:

@@ -59,9 +59,17 @@ class ErrorSpec(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class BasicAuthSpec(_Strict):
+    """HTTP Basic auth from templates: sent as ``Authorization: Basic base64(username:password)``."""
+
+    username: str
+    password: str
+
+
 class HttpSpec(_Strict):
     base_url: str
     headers: dict[str, str] = Field(default_factory=dict)
+    basic_auth: BasicAuthSpec | None = None
     query: dict[str, str] = Field(default_factory=dict)
     timeout: float = 15.0
     errors: ErrorSpec = Field(default_factory=ErrorSpec)
@@ -129,6 +137,7 @@ class OperationSpec(_Strict):
     call_id: str | None = None                       # default: "<resource>_<operation>"
     query: dict[str, Any] = Field(default_factory=dict)
     body: dict[str, Any] = Field(default_factory=dict)   # constants/templates at JSONPaths
+    wrap: str | None = None                          # mapped fields go under this path ($.issue)
     records: str | None = None                       # list selector (all)
     record: str | None = None                        # record selector (one/add/update)
     match: MatchSpec | None = None                   # one: pick from the list `record` selects
@@ -145,6 +154,8 @@ class OperationSpec(_Strict):
     def _path_or_static(self) -> OperationSpec:
         if self.static is None and self.path is None:
             raise ValueError("an operation needs a `path` (or `static` records)")
+        if self.wrap is not None and self.split:
+            raise ValueError("`split` moves top-level body keys: it cannot be combined with `wrap`")
         return self
 
 

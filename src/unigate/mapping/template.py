@@ -2,7 +2,8 @@
 
 Variables: ``settings.<key>``, ``credentials.<key>`` (secrets: redacted in logs and ``_raw``),
 and the request's path parameters ``collection_id``, ``ticket_id``, ``id``. A filter turns the
-value's type: ``{collection_id|int}``. A template that is exactly one variable renders to that
+value's type: ``{collection_id|int}``; ``{settings.base_url|origin}`` keeps a URL's
+``scheme://host[:port]`` (for trackers that check ``Origin``). A template that is exactly one variable renders to that
 variable's value (so body constants keep their type); otherwise to a string.
 """
 
@@ -12,9 +13,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-_VAR = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|(int|str))?\}")
+_VAR = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|(int|str|origin))?\}")
 PATH_VARIABLES = frozenset({"collection_id", "ticket_id", "id"})
 
 
@@ -66,6 +67,11 @@ def _convert(value: Any, kind: str | None) -> Any:
             raise TemplateError(f"expected an integer, got {value!r}") from None
     if kind == "str":
         return str(value)
+    if kind == "origin":
+        parts = urlsplit(str(value))
+        if not parts.scheme or not parts.netloc:
+            raise TemplateError(f"expected an absolute URL, got {value!r}")
+        return f"{parts.scheme}://{parts.netloc}"
     return value
 
 
