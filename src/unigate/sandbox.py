@@ -1,6 +1,7 @@
 """``unigate sandbox``: the gateway with simulated trackers and demo data, ready for curl.
 
-Starts every installed connector's simulator (``SandboxProfile``) on loopback, creates a fresh
+Starts every installed connector's simulator (``SandboxProfile``) on loopback, connects to the
+real trackers that are running (``LiveProfile``: ``scripts/trackers/*/start.sh``), creates a fresh
 vault in ``data_dir`` (key generated into ``data_dir/secret.key`` if absent, and said so), a demo
 app, a demo consumer connected to every simulated tracker, prints one curl command per tracker
 and serves the gateway in the foreground.
@@ -40,17 +41,28 @@ def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     lines = []
     servers = []
     for service_id, definition in sorted(registry.definitions.items()):
-        if definition.sandbox is None:
+        name = registry.connectors[service_id].spec.name
+        if definition.sandbox is not None:
+            profile = definition.sandbox()
+            server = BackgroundServer(profile.create_app()).start()
+            servers.append(server)
+            settings, credentials = profile.connection(server.url)
+            where, curl_path = f"simulated at {server.url}", profile.curl_path
+        elif definition.live is not None:
+            live = definition.live
+            env = live.environment()
+            if not live.running(env):
+                lines.append(f"# {name}: no server running (start one: scripts/trackers/{live.name}/start.sh)\n")
+                continue
+            settings, credentials = live.connection(env)
+            where, curl_path = f"real server at {env[live.env_prefix + '_BASE_URL']}", live.curl_path.format_map(env)
+        else:
             continue
-        profile = definition.sandbox()
-        server = BackgroundServer(profile.create_app()).start()
-        servers.append(server)
-        settings, credentials = profile.connection(server.url)
         gateway.store.create_connection(APP_ID, CONSUMER_ID, service_id, settings=settings, credentials=credentials)
         headers = [f"Authorization: Bearer {api_key}", f"x-apideck-app-id: {APP_ID}",
                    f"x-apideck-consumer-id: {CONSUMER_ID}", f"x-apideck-service-id: {service_id}"]
-        curl = " ".join(["curl -s", shlex.quote(base + profile.curl_path), *(f"-H {shlex.quote(h)}" for h in headers)])
-        lines.append(f"# {registry.connectors[service_id].spec.name} (simulated at {server.url})\n{curl}\n")
+        curl = " ".join(["curl -s", shlex.quote(base + curl_path), *(f"-H {shlex.quote(h)}" for h in headers)])
+        lines.append(f"# {name} ({where})\n{curl}\n")
     for failure in registry.failures:
         click.echo(f"warning: connector {failure.source} not loaded: {failure.error}", err=True)
     click.echo(f"\nunigate sandbox on {base}\napp id: {APP_ID}  api key: {api_key}  consumer: {CONSUMER_ID}\n")

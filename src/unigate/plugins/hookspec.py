@@ -40,6 +40,9 @@ Testing: give the definition a ``sandbox`` (a simulator of the tracker), then in
 ``tracker, sim, harness, client = unigate.testing.connector_fixtures("acme")`` runs a real gateway
 in front of it, ``injected_fault_tests(path)`` checks the shared fault contract, and
 ``unigate.testing.cassettes.recorded_client`` replays recorded interactions offline.
+For a tracker whose real server you can run locally, give a ``live`` profile instead or as well:
+``live, client = unigate.testing.live_fixtures("acme")`` runs the same tests against the server
+when it is running and from cassettes when it is not.
 
 Loading rules: a plugin that fails to import, whose hook raises, or whose mapping file is
 invalid is reported (at start-up and by ``unigate connectors``) and skipped; the gateway serves
@@ -50,7 +53,9 @@ the first loaded wins and the second is reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -92,6 +97,66 @@ class SandboxProfile:
 
 
 @dataclass(frozen=True)
+class LiveProfile:
+    """How to reach a real server of this tracker, for live tests and ``unigate sandbox``.
+
+    The server is described by environment variables ``<env_prefix>_*`` (``REDMINE_BASE_URL``,
+    ``REDMINE_API_KEY``...), taken from the process environment or else from
+    ``<trackers dir>/<name>.env`` (``KEY=VALUE`` lines, as ``scripts/trackers/*/start.sh`` write
+    them; the directory is ``$UNIGATE_TRACKERS_DIR`` or ``./.trackers``). ``settings`` and
+    ``credentials`` are templates over those variables (``{"base_url": "{REDMINE_BASE_URL}"}``).
+    ``secret_vars`` never reach a cassette; ``{<env_prefix>_BASE_URL}`` must answer a TCP connect
+    for the server to count as running.
+    """
+
+    env_prefix: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, Any] = field(default_factory=dict)
+    secret_vars: tuple[str, ...] = ()
+    curl_path: str = "/issue-tracking/collections"
+
+    @property
+    def name(self) -> str:
+        return self.env_prefix.lower()
+
+    def environment(self) -> dict[str, str]:
+        """The server's variables: the process environment over the trackers dir's env file."""
+        directory = Path(os.environ.get("UNIGATE_TRACKERS_DIR", ".trackers"))
+        values: dict[str, str] = {}
+        env_file = directory / f"{self.name}.env"
+        if env_file.is_file():
+            for line in env_file.read_text().splitlines():
+                key, sep, value = line.partition("=")
+                if sep and key.startswith(self.env_prefix + "_"):
+                    values[key.strip()] = value.strip()
+        values.update({k: v for k, v in os.environ.items() if k.startswith(self.env_prefix + "_")})
+        return values
+
+    def running(self, env: Mapping[str, str] | None = None) -> bool:
+        """Whether the server the environment describes accepts connections (0.5 s budget)."""
+        env = self.environment() if env is None else env
+        url = env.get(f"{self.env_prefix}_BASE_URL")
+        if not url:
+            return False
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        try:
+            with socket.create_connection((parts.hostname or "localhost", parts.port or 80), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def connection(self, env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(settings, credentials) of a connection to the server ``env`` describes."""
+
+        def render(values: dict[str, Any]) -> dict[str, Any]:
+            return {k: v.format_map(env) if isinstance(v, str) else v for k, v in values.items()}
+
+        return render(self.settings), render(self.credentials)
+
+
+@dataclass(frozen=True)
 class ConnectorDefinition:
     """What a plugin registers: one per tracker.
 
@@ -100,13 +165,17 @@ class ConnectorDefinition:
     ``connector_class`` defaults to the purely declarative :class:`unigate.connector.Connector`.
     ``sandbox`` (optional) returns a :class:`SandboxProfile`, so ``unigate sandbox`` and the
     recorded tests can run the connector against a simulator; it is called only by them, so a
-    production gateway never imports simulator code.
+    production gateway never imports simulator code. ``live`` (optional) describes a real server
+    of the tracker (:class:`LiveProfile`): ``unigate.testing.live_fixtures`` runs the connector's
+    live tests against it, or replays them from cassettes when it is not running, and
+    ``unigate sandbox`` connects the demo consumer to it when it is running.
     """
 
     service_id: str
     mapping: Path | dict[str, Any]
     connector_class: type[Connector] | None = None
     sandbox: Callable[[], SandboxProfile] | None = None
+    live: LiveProfile | None = None
 
 
 def packaged_mapping(package: str, name: str) -> Path:
