@@ -89,3 +89,15 @@ def test_check_command_defaults_to_the_built_in_files() -> None:
     result = CliRunner().invoke(main, ["mappings", "check"])
     assert result.exit_code == 0, result.output
     assert "agentsmesh.yaml" in result.output
+
+
+def test_basic_auth_templates_are_checked(tmp_path: Path) -> None:
+    text = GOOD.replace('headers: {Authorization: "Bearer {credentials.token}"}',
+                        'basic_auth: {username: "{credentials.user}", password: "{credentials.token}"}')
+    assert "http.basic_auth.username: unknown template variable {credentials.user}" in problems_of(tmp_path, text)
+
+
+def test_wrap_cannot_be_combined_with_split(tmp_path: Path) -> None:
+    text = GOOD.replace("operations: {", 'operations: {update: {method: PUT, path: "/t/{ticket_id}", wrap: $.issue, '
+                        'split: [{call_id: s, fields: [state], path: "/t/{ticket_id}/state"}]}, ')
+    assert "cannot be combined with `wrap`" in problems_of(tmp_path, text)

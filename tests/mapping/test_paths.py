@@ -80,10 +80,26 @@ def test_wildcard_returns_every_match() -> None:
     assert compile_path("$.tags[*].name").get({"tags": [{"name": "a"}, {"name": "b"}]}) == ["a", "b"]
 
 
-def test_filter_path_sets_through_jsonpath_ng() -> None:
+def test_keyed_element_path_sets_the_matching_element() -> None:
     doc = {"custom_fields": [{"id": 1, "value": "a"}, {"id": 2, "value": "b"}]}
     compile_path("$.custom_fields[?(@.id == 2)].value").set(doc, "z")
-    assert doc["custom_fields"][1] == {"id": 2, "value": "z"}
+    assert doc["custom_fields"] == [{"id": 1, "value": "a"}, {"id": 2, "value": "z"}]
+
+
+def test_keyed_element_path_creates_the_element_in_an_empty_body() -> None:
+    body = compile_path("$.issue.custom_fields[?(@.id == 7)].value").set({}, "ACME")
+    assert body == {"issue": {"custom_fields": [{"id": 7, "value": "ACME"}]}}
+
+
+def test_keyed_element_path_appends_beside_other_elements() -> None:
+    body = {"custom_fields": [{"id": 1, "value": "a"}]}
+    compile_path("$.custom_fields[?(@.name == 'Customer')].value").set(body, "ACME")
+    assert body["custom_fields"] == [{"id": 1, "value": "a"}, {"name": "Customer", "value": "ACME"}]
+
+
+def test_keyed_element_path_without_rest_replaces_the_element() -> None:
+    body = compile_path('$.tags[?(@.name == "x")]').set({"tags": [{"name": "x"}]}, {"name": "x", "color": 1})
+    assert body == {"tags": [{"name": "x", "color": 1}]}
 
 
 @pytest.mark.parametrize("path", ["a.b", "$.[x", "$..[", ""])
