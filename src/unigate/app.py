@@ -1,25 +1,19 @@
-"""The ASGI application: ``create_app()`` wires store, registry, client pool and routes."""
+"""The gateway: ``build_gateway()`` wires store, registry, client pool and dispatcher; ``create_app()`` serves it."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from unigate import __version__
 from unigate.api.handler import handle
-from unigate.api.routes import OPERATIONS
+from unigate.api.routes import RouteTable
 from unigate.cursor import CursorCodec
 from unigate.dispatch import Dispatcher
 from unigate.downstream.client import ClientPool
@@ -77,84 +71,82 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))))
 
 
-def create_app(gateway: Gateway) -> Starlette:
-    routes = [
-        Route(path, partial(_endpoint, table=methods), methods=list(methods))
-        for path, methods in OPERATIONS.items()
-    ]
-    routes.append(Route("/health", _health, methods=["GET"]))
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await gateway.pool.aclose()
-
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected},  # type: ignore[dict-item]
-    )
-    app.state.gateway = gateway
-    app.add_middleware(RequestIdMiddleware)
-    return app
+def create_app(gateway: Gateway) -> GatewayApp:
+    return GatewayApp(gateway)
 
 
-async def _endpoint(request: Request, table: dict[str, tuple[str, str]]) -> Response:
-    resource, operation = table[request.method]
-    return await handle(request, resource, operation)
+class GatewayApp:
+    """The ASGI application: routes the unified API and ``/health``, nothing in between.
 
+    Deliberately not a framework router with middleware layers: each request costs one table
+    lookup (``RouteTable``) before ``handle``. Every response carries ``Request-Id``; unknown paths
+    and methods answer in the error schema (404, 405); an unexpected exception answers 500 in the
+    error schema, its traceback only in the server log. One access-log line per request (INFO).
+    """
 
-async def _health(request: Request) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    return JSONResponse({
-        "status": "ok", "version": __version__,
-        "connectors": sorted(gateway.registry.connectors),
-        "failed_connectors": [{"source": f.source, "error": f.error} for f in gateway.registry.failures],
-    }, headers={"request-id": request.scope["state"]["request_id"]})
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    request_id = request.scope.get("state", {}).get("request_id", "")
-    if exc.status_code == 405:
-        error = RequestValidationError("Method not allowed", f"{request.method} is not an operation of {request.url.path}")
-        error.status_code = 405  # type: ignore[misc]
-        return error_response(error, request_id)
-    return error_response(NotFoundError("Not found", f"no unified API route at {request.url.path}"), request_id)
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    request_id = request.scope.get("state", {}).get("request_id", "")
-    log.exception("unexpected error in request %s", request_id, exc_info=exc)
-    return error_response(UnexpectedError("Unexpected error", f"quote request id {request_id} when reporting it"), request_id)
-
-
-class RequestIdMiddleware:
-    """Gives every request an id, sends it back as ``Request-Id`` and logs one access line."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.routes = RouteTable()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"request-id"]
-                message["headers"] = headers + [(b"request-id", request_id.encode())]
-            await send(message)
-
+        method = scope["method"]
         try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info("%s %s %s %d %.1fms service=%s", request_id, scope["method"], scope["path"], status,
-                                (time.perf_counter() - started) * 1000, scope["state"].get("service_id", "-"))
+            response = await self._respond(scope, receive, method, request_id)
+        except Exception as exc:  # noqa: BLE001 - answer in the error schema, traceback to the log only
+            log.exception("unexpected error in request %s", request_id, exc_info=exc)
+            response = error_response(UnexpectedError("Unexpected error", f"quote request id {request_id} "
+                                                      "when reporting it"), request_id)
+        await response(scope, receive, send)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info("%s %s %s %d %.1fms service=%s", request_id, method, scope["path"], response.status_code,
+                            (time.perf_counter() - started) * 1000, state.get("service_id", "-"))
+
+    async def _respond(self, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
+        path = scope["path"]
+        routed = method if method != "HEAD" else "GET"
+        if path == "/health":
+            if routed != "GET":
+                return _method_not_allowed(method, path, request_id)
+            return self._health(request_id)
+        matched = self.routes.match(path)
+        if matched is None:
+            return error_response(NotFoundError("Not found", f"no unified API route at {path}"), request_id)
+        methods, params = matched
+        operation = methods.get(routed)
+        if operation is None:
+            return _method_not_allowed(method, path, request_id)
+        scope["path_params"] = params
+        return await handle(self.gateway, Request(scope, receive), *operation)
+
+    def _health(self, request_id: str) -> Response:
+        registry = self.gateway.registry
+        return JSONResponse({
+            "status": "ok", "version": __version__,
+            "connectors": sorted(registry.connectors),
+            "failed_connectors": [{"source": f.source, "error": f.error} for f in registry.failures],
+        }, headers={"request-id": request_id})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.gateway.pool.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _method_not_allowed(method: str, path: str, request_id: str) -> Response:
+    error = RequestValidationError("Method not allowed", f"{method} is not an operation of {path}")
+    error.status_code = 405  # type: ignore[misc]
+    return error_response(error, request_id)

@@ -23,15 +23,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("unigate.api")
 
 
-async def handle(request: Request, resource: str, operation: str) -> Response:
-    gateway: Gateway = request.app.state.gateway
+async def handle(gateway: Gateway, request: Request, resource: str, operation: str) -> Response:
     request_id: str = request.scope["state"]["request_id"]
     try:
         connection = resolve_connection(request.headers, gateway.store, gateway.registry.connectors)
         request.scope["state"]["service_id"] = connection.service_id
         unified = await parse_request(request, resource, operation)
         dispatched = await gateway.dispatcher.dispatch(unified, connection)
-        url = (gateway.settings.public_url or str(request.base_url)).rstrip("/") + request.url.path
+        url = _public_url(gateway, request) if operation == "all" else ""  # only lists have links
         body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
                        request.query_params.multi_items(), raw=dispatched.session.raw() if unified.raw else None)
         return JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
@@ -72,3 +71,10 @@ async def read_body(request: Request) -> bytes:
             raise RequestValidationError("Request body too large", f"the limit is {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _public_url(gateway: Gateway, request: Request) -> str:
+    """This request's URL without query, as clients reach it (``UNIGATE_PUBLIC_URL`` behind a proxy)."""
+    if gateway.settings.public_url:
+        return gateway.settings.public_url.rstrip("/") + request.scope["path"]
+    return str(request.base_url).rstrip("/") + request.scope["path"]
