@@ -1,10 +1,22 @@
-"""Redmine connector (work in progress: registers nothing yet)."""
+"""Redmine connector: mappings/redmine.yaml plus the quirks in ``connector.py``; live tests against a real server."""
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, hookimpl
+from unigate.plugins import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
+from unigate_connectors.redmine.connector import RedmineConnector
 
 
 @hookimpl
 def unigate_connectors() -> list[ConnectorDefinition]:
-    return []
+    return [ConnectorDefinition(
+        service_id="redmine",
+        mapping=packaged_mapping("unigate_mappings", "redmine.yaml"),
+        connector_class=RedmineConnector,
+        live=LiveProfile(
+            env_prefix="REDMINE",
+            settings={"base_url": "{REDMINE_BASE_URL}"},
+            credentials={"api_key": "{REDMINE_API_KEY}"},
+            secret_vars=("REDMINE_API_KEY",),
+            curl_path="/issue-tracking/collections/{REDMINE_PROJECT}/tickets?limit=2",
+        ),
+    )]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Starts a real Redmine 5 (Debian's package, SQLite, Thin) on loopback for integration tests.
-# Idempotent: installs Redmine if missing, enables the REST API, creates an admin API key, a public
-# project "demo" with all trackers and an issue custom field "Customer", starts the server if it is
-# not running, waits until it answers. Prints KEY=VALUE lines on stdout. Needs root (apt).
+# Idempotent: installs Redmine if missing, loads Redmine's default data (trackers, statuses,
+# priorities, roles) if it is missing, enables the REST API, creates an admin API key, a public
+# project "demo" (all trackers, members admin and dana, issue categories Backend and Frontend), a
+# public project "paging" (only the paging tests write to it) and an issue custom field "Customer";
+# starts the server if it is not running, waits until it answers. Prints KEY=VALUE lines on stdout.
+# Needs root (apt).
 # Also writes them to $UNIGATE_TRACKERS_DIR/redmine.env, where the live tests and the sandbox find them.
 # Env: REDMINE_PORT (default 3100), UNIGATE_TRACKERS_DIR (default: .trackers in the repository).
 set -euo pipefail
@@ -23,19 +26,46 @@ mkdir -p "$state"
 [ -s "$state/api_key" ] || head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/api_key"
 key=$(cat "$state/api_key")
 cd /usr/share/redmine
-if [ ! -f "$state/seeded" ]; then
+# Seed version: bump it when the seed below changes, so an existing server gets the new data too.
+seed_version=3
+if [ "$(cat "$state/seeded" 2>/dev/null)" != "$seed_version" ]; then
   rm -f /var/lib/redmine/Gemfile.lock; bundle install --local --quiet >&2   # pick up thin
+  # Trackers, statuses, priorities, roles, workflows: Debian's postinst usually loads them; a database
+  # created otherwise has none, and then no issue can be created.
+  if [ "$(bundle exec rails runner 'print Tracker.count' 2>/dev/null | tail -1)" = "0" ]; then
+    bundle exec rake redmine:load_default_data REDMINE_LANG=en >&2
+  fi
   UNIGATE_API_KEY="$key" bundle exec rails runner '
     Setting.rest_api_enabled = "1"
     admin = User.find_by_login("admin"); admin.must_change_passwd = false; admin.save!
     token = Token.find_or_create_by!(user_id: admin.id, action: "api") { |t| t.value = ENV["UNIGATE_API_KEY"] }
     token.update_column(:value, ENV["UNIGATE_API_KEY"])
-    Project.find_by_identifier("demo") || Project.create!(name: "Demo", identifier: "demo", is_public: true,
+    demo = Project.find_by_identifier("demo") || Project.create!(name: "Demo", identifier: "demo", is_public: true,
       tracker_ids: Tracker.pluck(:id), enabled_module_names: %w[issue_tracking])
-    IssueCustomField.find_by_name("Customer") || IssueCustomField.create!(name: "Customer", field_format: "string",
-      is_for_all: true, tracker_ids: Tracker.pluck(:id))
+    demo.trackers = Tracker.all if demo.trackers.empty?               # created before the default data
+    demo.enabled_module_names = (demo.enabled_module_names | %w[issue_tracking]); demo.save!
+    cf = IssueCustomField.find_by_name("Customer") || IssueCustomField.create!(name: "Customer",
+      field_format: "string", is_for_all: true, tracker_ids: Tracker.pluck(:id))
+    cf.trackers = Tracker.all if cf.trackers.empty?
+    # a project member to assign issues to (users = memberships; filter by assignee)
+    dev = User.find_by_login("dana") || User.new(firstname: "Dana", lastname: "Developer", mail: "dana@example.net")
+    if dev.new_record?
+      dev.login = "dana"; dev.password = dev.password_confirmation = "dana-password-1"; dev.save!
+    end
+    role = Role.find_by_name("Developer") || Role.givable.where(assignable: true).first
+    unless Member.where(project_id: demo.id, user_id: dev.id).exists?
+      Member.create!(project: demo, principal: dev, role_ids: [role.id])
+    end
+    unless Member.where(project_id: demo.id, user_id: admin.id).exists?
+      Member.create!(project: demo, principal: admin, role_ids: [(Role.find_by_name("Manager") || role).id])
+    end
+    # a project only the paging tests write to, so its size stays what they make it
+    Project.find_by_identifier("paging") || Project.create!(name: "Paging", identifier: "paging", is_public: true,
+      tracker_ids: Tracker.pluck(:id), enabled_module_names: %w[issue_tracking])
+    # issue categories: the connector serves them as tags
+    %w[Backend Frontend].each { |name| IssueCategory.find_or_create_by!(project_id: demo.id, name: name) }
   ' >&2
-  touch "$state/seeded"
+  echo "$seed_version" >"$state/seeded"
 fi
 if ! curl -sf -H "X-Redmine-API-Key: $key" "$base/projects.json" >/dev/null 2>&1; then
   nohup bundle exec rails server -b 127.0.0.1 -p "$port" -e production >"$state/server.log" 2>&1 &
