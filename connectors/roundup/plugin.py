@@ -1,10 +1,22 @@
-"""Roundup connector (work in progress: registers nothing yet)."""
+"""Roundup connector: mappings/roundup.yaml plus the quirks in ``connector.py`` (README.md)."""
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, hookimpl
+from unigate.plugins import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
+from unigate_connectors.roundup.connector import RoundupConnector
 
 
 @hookimpl
 def unigate_connectors() -> list[ConnectorDefinition]:
-    return []
+    return [ConnectorDefinition(
+        service_id="roundup",
+        mapping=packaged_mapping("unigate_mappings", "roundup.yaml"),
+        connector_class=RoundupConnector,
+        live=LiveProfile(
+            env_prefix="ROUNDUP",
+            settings={"base_url": "{ROUNDUP_BASE_URL}"},
+            credentials={"username": "{ROUNDUP_USER}", "password": "{ROUNDUP_PASSWORD}"},
+            secret_vars=("ROUNDUP_PASSWORD",),
+            curl_path="/issue-tracking/collections/issue/tickets?limit=2",
+        ),
+    )]

@@ -10,6 +10,10 @@ dir=$trackers/roundup
 port=${ROUNDUP_PORT:-8917}
 base="http://localhost:$port/demo"
 mkdir -p "$dir"
+# The admin password: generated once and kept in the tracker dir (like Redmine's api_key), so it is
+# a unique string the cassette scrubber can remove without touching the username "admin".
+[ -s "$dir/admin_password" ] || (umask 077; python3 -c 'import secrets; print("rt-" + secrets.token_hex(12))' >"$dir/admin_password")
+pw=$(cat "$dir/admin_password")
 if [ ! -x "$dir/venv/bin/roundup-admin" ]; then
   python3 -m venv "$dir/venv" >&2
   "$dir/venv/bin/pip" install -q 'roundup>=2.4,<3' >&2
@@ -19,7 +23,13 @@ if [ ! -f "$dir/home/config.ini" ]; then
   "$dir/venv/bin/roundup-admin" -i "$dir/home" install classic sqlite >&2
   sed -i "s#^web = .*#web = $base/#; s#^allowed_api_origins =.*#allowed_api_origins = *#; s#^backend = .*#backend = sqlite#; s%^#domain = NO DEFAULT%domain = localhost%; s%^#host = NO DEFAULT%host = localhost%" "$dir/home/config.ini"
   grep -q "^web = $base/" "$dir/home/config.ini" || sed -i "0,/^\[tracker\]/s##[tracker]\nweb = $base/#" "$dir/home/config.ini"
-  echo y | "$dir/venv/bin/roundup-admin" -i "$dir/home" initialise admin >&2
+  echo y | "$dir/venv/bin/roundup-admin" -i "$dir/home" initialise "$pw" >&2
+  echo "$pw" >"$dir/home/.unigate_admin_password"
+fi
+# a tracker created before the password was generated (or with another one): set it (idempotent)
+if [ "$(cat "$dir/home/.unigate_admin_password" 2>/dev/null)" != "$pw" ]; then
+  "$dir/venv/bin/roundup-admin" -i "$dir/home" set user1 password="$pw" >&2
+  echo "$pw" >"$dir/home/.unigate_admin_password"
 fi
 cat > "$dir/serve.py" <<'PY'
 import sys
@@ -35,7 +45,7 @@ class Quiet(WSGIRequestHandler):
     def log_message(self, *args): pass
 make_server("127.0.0.1", int(sys.argv[2]), mounted, handler_class=Quiet).serve_forever()
 PY
-auth=(-u admin:admin -H "X-Requested-With: rest" -H "Referer: $base/" -H "Origin: http://localhost:$port")
+auth=(-u "admin:$pw" -H "X-Requested-With: rest" -H "Referer: $base/" -H "Origin: http://localhost:$port")
 if ! curl -sf "${auth[@]}" "$base/rest/data/issue" >/dev/null 2>&1; then
   nohup "$dir/venv/bin/python" "$dir/serve.py" "$dir/home" "$port" >"$dir/server.log" 2>&1 &
   echo $! >"$dir/server.pid"
@@ -46,7 +56,7 @@ curl -sf "${auth[@]}" "$base/rest/data/issue" >/dev/null || { echo "roundup did 
   echo "ROUNDUP_BASE_URL=$base"
   echo "ROUNDUP_REST_URL=$base/rest/data"
   echo "ROUNDUP_USER=admin"
-  echo "ROUNDUP_PASSWORD=admin"
+  echo "ROUNDUP_PASSWORD=$pw"
   echo "ROUNDUP_REQUIRED_HEADERS=X-Requested-With: rest; Referer: $base/; Origin: http://localhost:$port"
 } | tee "$trackers/roundup.env.tmp"
 mv "$trackers/roundup.env.tmp" "$trackers/roundup.env"

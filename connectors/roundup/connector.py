@@ -1,0 +1,277 @@
+"""Roundup: the quirks mappings/roundup.yaml cannot say (README "## Connector").
+
+- Writes need the item's ETag (``@etag`` in the JSON body; If-Match headers cannot be sent per call):
+  updates and retires read it first (or use the one the client pinned with a body pass_through),
+  and Roundup's 412 becomes a ``ConflictError`` (409).
+- Delete = the ``retire`` action (PATCH ``@op=action``): Roundup's DELETE takes no body, and a retired
+  issue stays readable by id, so ``tickets_one`` also checks the issue is still listed.
+- Comments are ``msg`` items linked from the issue's ``messages``; adding one is create + link.
+- A ticket's description is its first message (one batched ``msg`` read per page).
+- Roundup dates (``2024-05-01.10:00:00``, UTC) and element bodies (``{"attributes": {...}}``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timezone
+from typing import Any
+
+from unigate.connector import Connector, OperationContext, OperationResult
+from unigate.connector.paging import fetch_window
+from unigate.connector.query import filter_params, sort_params
+from unigate.cursor import CursorPosition
+from unigate.errors import ConflictError, ConnectorExecutionError, RequestValidationError
+from unigate.mapping.passthrough import apply_body_pass_through
+from unigate.mapping.spec import OperationSpec
+from unigate.mapping.transforms import TransformError, parse_timestamp
+
+ROUNDUP_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\.\d{2}:\d{2}:\d{2}(\.\d+)?$")
+DATE_KEYS = ("creation", "activity", "date")
+DESCRIPTION = "_description"               # key the description (first message) is put under
+LINK_FIELDS = ("status", "priority", "assignedto")   # JSON null is ignored by Roundup: "" clears
+MSG_FIELDS = "content,author,date,activity"
+
+
+def _roundup_date_to_iso(value: Any) -> Any:
+    if isinstance(value, str) and ROUNDUP_DATE.match(value):
+        return f"{value[:10]}T{value[11:]}Z"
+    return value
+
+
+def _link_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("id")
+    return None if value is None else str(value)
+
+
+class RoundupConnector(Connector):
+    # -- reading: normalise Roundup's shapes before the declarative mapping -----------------------------
+    def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
+        flat = [self._flatten(r) for r in records]
+        mapped = super().map_records(ctx, flat)
+        if ctx.request.resource == "users":
+            for raw, unified in zip(flat, mapped):
+                unified["name"] = unified.get("name") or raw.get("username")
+        return mapped
+
+    @staticmethod
+    def _flatten(record: Any) -> Any:
+        """Element bodies ``{id, type, attributes, @etag}`` -> ``{id, **attributes}``; dates to ISO."""
+        if not isinstance(record, dict):
+            return record
+        if isinstance(record.get("attributes"), dict):
+            record = {"id": record.get("id"), **record["attributes"], **{k: v for k, v in record.items()
+                                                                        if k.startswith("_")}}
+        else:
+            record = dict(record)
+        for key in DATE_KEYS:
+            if key in record:
+                record[key] = _roundup_date_to_iso(record[key])
+        return record
+
+    # -- tickets -------------------------------------------------------------------------------------
+    async def tickets_all(self, ctx: OperationContext) -> OperationResult:
+        op = self.operation("tickets", "all")
+        request = ctx.request
+        params = [(k, str(v)) for k, v in op.query.items()]
+        params += [(k, f"{_roundup_date(v)};" if k == op.filters["since"].param else v)
+                   for k, v in filter_params(op, request.filter, self.service_id)]
+        params += sort_params(op, request.sort, self.service_id)
+        path = self.path(ctx, op.path or "")
+
+        async def fetch(page_params: list[tuple[str, str]]) -> Any:
+            response = await ctx.call("tickets_all", "GET", path, params=params + page_params,
+                                      apply_query_pass_through=True)
+            data = response.body.get("data") if isinstance(response.body, dict) else None
+            if isinstance(data, dict) and data.get("@total_size") == -1:   # "more than the row limit"
+                data.pop("@total_size")
+            return response
+
+        window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit)
+        await self._add_descriptions(ctx, window.records, "tickets_all_descriptions")
+        return OperationResult(self.map_records(ctx, window.records), next=window.next, total_count=window.total)
+
+    async def tickets_one(self, ctx: OperationContext) -> OperationResult:
+        op = self.operation("tickets", "one")
+        ticket_id = ctx.request.path_params["ticket_id"]
+        response = await self.call_declared(ctx, op)
+        record = self._flatten(response.body["data"])
+        # a retired issue still answers GET /issue/{id}; only the (filtered) collection leaves it out
+        listed = await ctx.call("tickets_one_retired", "GET", "/issue", params=[("id", ticket_id), ("@fields", "id")])
+        if not any(str(i.get("id")) == ticket_id for i in listed.body["data"]["collection"]):
+            raise ConnectorExecutionError("Not found", f"{self.spec.name} issue {ticket_id} is retired (deleted)",
+                                          status_code=404)
+        await self._add_descriptions(ctx, [record], "tickets_one_description")
+        return OperationResult(self.map_records(ctx, [record])[0])
+
+    async def tickets_add(self, ctx: OperationContext) -> OperationResult:
+        body = ctx.request.body or {}
+        if not body.get("subject"):
+            raise RequestValidationError("Missing required fields", {
+                "subject": f"required by {self.spec.name}: an issue needs a title (the tracker's web form requires "
+                           f"it; its REST API would store an untitled issue)"})
+        op = self.operation("tickets", "add")
+        downstream = self.downstream_body(ctx, op)
+        await self._resolve_keywords(ctx, downstream)
+        description = downstream.pop(DESCRIPTION, None)
+        if description:
+            message = await ctx.call("tickets_add_description", "POST", "/msg", body=self._message(ctx, description))
+            downstream["messages"] = [message.body["data"]["id"]]
+        response = await ctx.call("tickets_add", op.method, self.path(ctx, op.path or ""), body=downstream)
+        return OperationResult({"id": self.created_id(ctx, op, response.body)})
+
+    async def tickets_update(self, ctx: OperationContext) -> OperationResult:
+        op = self.operation("tickets", "update")
+        downstream = self.downstream_body(ctx, op)
+        if DESCRIPTION in downstream:
+            raise RequestValidationError("Field cannot be changed", {
+                "description": f"the description is the issue's first {self.spec.name} message, which is not "
+                               f"edited through this API; add a comment instead"})
+        ticket_id = ctx.request.path_params["ticket_id"]
+        if not downstream and not self._pass_through(ctx, "tickets_update"):
+            return OperationResult({"id": ticket_id})
+        await self._resolve_keywords(ctx, downstream)
+        await self._write_with_etag(ctx, "tickets_update", "PATCH", self.path(ctx, op.path or ""), downstream)
+        return OperationResult({"id": ticket_id})
+
+    async def tickets_delete(self, ctx: OperationContext) -> OperationResult:
+        op = self.operation("tickets", "delete")
+        await self._write_with_etag(ctx, "tickets_delete", "PATCH", self.path(ctx, op.path or ""),
+                                    {"@op": "action", "@action_name": "retire"})
+        return OperationResult({"id": ctx.request.path_params["ticket_id"]})
+
+    def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
+        downstream = super().downstream_body(ctx, op)
+        if ctx.request.resource != "tickets":
+            return downstream
+        tags = (ctx.request.body or {}).get("tags", ...)
+        if tags is not ...:  # a tag is referenced by id, else by name (Roundup takes both)
+            downstream["keyword"] = [str(t.get("id") or t.get("name")) if isinstance(t, dict) else str(t)
+                                     for t in tags or [] if t]
+        for key in LINK_FIELDS:   # Roundup drops JSON nulls: an empty string clears a link
+            if key in downstream and downstream[key] is None:
+                downstream[key] = ""
+        return downstream
+
+    async def _resolve_keywords(self, ctx: OperationContext, downstream: dict[str, Any]) -> None:
+        """Tags given by name: Roundup links only existing keywords, so a missing one is created
+        (one keyword list call, plus one create per new name; none when all tags come by id)."""
+        names = [k for k in downstream.get("keyword") or [] if not k.isdigit()]
+        if not names:
+            return
+        listed = await ctx.call("tickets_keywords", "GET", "/keyword", params=[("@fields", "name")])
+        ids = {k.get("name"): str(k.get("id")) for k in listed.body["data"]["collection"]}
+        for name in dict.fromkeys(names):
+            if name not in ids:
+                created = await ctx.call("tickets_keywords_add", "POST", "/keyword", body={"name": name})
+                ids[name] = str(created.body["data"]["id"])
+        downstream["keyword"] = [k if k.isdigit() else ids[k] for k in downstream["keyword"]]
+
+    # -- comments (messages) ---------------------------------------------------------------------------
+    async def comments_all(self, ctx: OperationContext) -> OperationResult:
+        ids = await self._message_ids(ctx, "comments_all_ids")
+        start, limit = ctx.position.offset, ctx.request.limit
+        page_ids = ids[start:start + limit]
+        messages = await self._messages(ctx, page_ids, "comments_all") if page_ids else []
+        served = start + len(page_ids)
+        return OperationResult(self.map_records(ctx, messages),
+                               next=CursorPosition(offset=served) if served < len(ids) else None,
+                               total_count=len(ids))
+
+    async def comments_one(self, ctx: OperationContext) -> OperationResult:
+        wanted = ctx.request.path_params["id"]
+        if wanted not in await self._message_ids(ctx, "comments_one_ids"):
+            raise ConnectorExecutionError("Not found", f"{self.spec.name} issue "
+                                          f"{ctx.request.path_params['ticket_id']} has no message {wanted!r}",
+                                          status_code=404)
+        response = await self.call_declared(ctx, self.operation("comments", "one"))
+        return OperationResult(self.map_records(ctx, [response.body["data"]])[0])
+
+    async def comments_add(self, ctx: OperationContext) -> OperationResult:
+        body = ctx.request.body or {}
+        if not body.get("body"):
+            raise RequestValidationError("Missing required fields", {"body": "a message needs content"})
+        issue = self.path(ctx, "/issue/{ticket_id}")
+        etag = await self._etag(ctx, "comments_add_etag", issue)   # also: 404 before a message is created
+        message = await ctx.call("comments_add", "POST", "/msg", body=self._message(ctx, body["body"]))
+        message_id = str(message.body["data"]["id"])
+        link = {"@op": "add", "messages": [message_id]}
+        for attempt in range(2):   # adding to `messages` commutes: one retry with a fresh etag is safe
+            try:
+                await ctx.call("comments_add_link", "PATCH", issue, body={**link, "@etag": etag})
+                break
+            except ConnectorExecutionError as exc:
+                if _downstream_status(exc) != 412:
+                    raise
+                if attempt:
+                    raise self._conflict(exc, f"message {message_id} was created but could not be linked to the "
+                                              f"issue, which kept changing") from None
+                etag = await self._etag(ctx, "comments_add_etag", issue)
+        return OperationResult({"id": message_id})
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def _message(self, ctx: OperationContext, content: str) -> dict[str, Any]:
+        """A new msg: Roundup's REST API sets neither author nor date, and the nosy reactor needs an author."""
+        return {"content": content, "author": ctx.template_context["credentials"]["username"], "date": "."}
+
+    async def _message_ids(self, ctx: OperationContext, call_id: str) -> list[str]:
+        response = await ctx.call(call_id, "GET", self.path(ctx, "/issue/{ticket_id}"),
+                                  params=[("@fields", "messages")])
+        ids = [_link_id(m) for m in response.body["data"]["attributes"].get("messages") or []]
+        return sorted((i for i in ids if i), key=int)
+
+    async def _messages(self, ctx: OperationContext, ids: list[str], call_id: str) -> list[dict[str, Any]]:
+        """The messages ``ids`` in one call (``msg?id=1&id=2``; content inline with @verbose=3)."""
+        response = await ctx.call(call_id, "GET", "/msg", params=[*(("id", i) for i in ids),
+                                                                  ("@fields", MSG_FIELDS), ("@verbose", "3")])
+        found = {str(m.get("id")): m for m in response.body["data"]["collection"]}
+        return [found[i] for i in ids if i in found]
+
+    async def _add_descriptions(self, ctx: OperationContext, records: list[Any], call_id: str) -> None:
+        firsts: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            ids = sorted((i for i in map(_link_id, record.get("messages") or []) if i), key=int)
+            record[DESCRIPTION] = None
+            if ids:
+                firsts.setdefault(ids[0], []).append(record)
+        if not firsts:
+            return
+        for message in await self._messages(ctx, sorted(firsts, key=int), call_id):
+            for record in firsts.get(str(message.get("id")), []):
+                record[DESCRIPTION] = message.get("content")
+
+    async def _etag(self, ctx: OperationContext, call_id: str, path: str) -> str:
+        response = await ctx.call(call_id, "GET", path, params=[("@fields", "id")])
+        return response.body["data"]["@etag"]
+
+    def _pass_through(self, ctx: OperationContext, call_id: str) -> dict[str, Any]:
+        return apply_body_pass_through({}, ctx.request.pass_through_body, self.service_id, call_id)
+
+    async def _write_with_etag(self, ctx: OperationContext, call_id: str, method: str, path: str,
+                               body: dict[str, Any]) -> None:
+        """The write with the etag the client pinned (pass_through ``@etag``) or the current one."""
+        if "@etag" not in self._pass_through(ctx, call_id):
+            body = {**body, "@etag": await self._etag(ctx, f"{call_id}_etag", path)}
+        try:
+            await ctx.call(call_id, method, path, body=body)
+        except ConnectorExecutionError as exc:
+            if _downstream_status(exc) == 412:
+                raise self._conflict(exc, "the issue changed since its etag was read; read it again and retry") from None
+            raise
+
+    def _conflict(self, exc: ConnectorExecutionError, why: str) -> ConflictError:
+        return ConflictError(f"{self.spec.name} edit conflict: {why}", exc.detail,
+                             downstream_errors=exc.downstream_errors)
+
+
+def _downstream_status(exc: ConnectorExecutionError) -> Any:
+    return exc.detail.get("downstream_status") if isinstance(exc.detail, dict) else None
+
+
+def _roundup_date(value: str) -> str:
+    """An ISO timestamp as Roundup's filter syntax (UTC)."""
+    try:
+        moment = parse_timestamp(value)
+    except TransformError:
+        return value
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d.%H:%M:%S")
