@@ -68,7 +68,8 @@ def serve_forwarder(port: int, upstream: str) -> None:
         response = await client.get(upstream + scope["path"] + (f"?{query}" if query else ""), headers=headers)
         await Response(response.content, response.status_code, media_type="application/json")(scope, receive, send)
 
-    uvicorn.run(forward, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.run(forward, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off",
+                proxy_headers=False)  # as `unigate serve` runs
 
 
 def prepare_vault(directory: Path, upstream: str) -> tuple[dict[str, str], dict[str, str]]:

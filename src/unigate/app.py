@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -96,7 +96,7 @@ class GatewayApp:
             return
         if scope["type"] != "http":
             return
-        request_id = uuid.uuid4().hex
+        request_id = os.urandom(16).hex()  # as unique as uuid4().hex, without building a UUID
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()

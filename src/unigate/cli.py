@@ -50,8 +50,10 @@ def serve(host: str | None, port: int | None) -> None:
         gateway = build_gateway(settings, _secret_key())
     except StartupError as exc:
         raise click.ClickException(str(exc)) from None
+    # proxy_headers off: the gateway reads no client address (links use UNIGATE_PUBLIC_URL behind a
+    # proxy), and uvicorn's X-Forwarded-For parsing costs every request
     uvicorn.run(create_app(gateway), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level, access_log=False)
+                log_level=settings.log_level, access_log=False, proxy_headers=False)
 
 
 @main.command()
