@@ -23,7 +23,7 @@ import pytest
 
 from unigate.plugins.hookspec import SandboxProfile
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing.harness import APP_ID, CONSUMER_ID, GatewayHarness, Simulator
+from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
 
 TIMEOUT_CONSUMER = "impatient-consumer"
 
@@ -58,10 +58,8 @@ class ConnectorUnderTest:
     def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None, **connection: Any) -> None:
         """Connect ``consumer_id`` (created if new) to the simulator; ``settings`` override the profile's."""
         base_settings, credentials = self.profile.connection(self.url)
-        if consumer_id != CONSUMER_ID:
-            self.harness.store.create_consumer(APP_ID, consumer_id)
-        self.harness.connect(self.service_id, consumer_id=consumer_id, settings={**base_settings, **(settings or {})},
-                             credentials=credentials, **connection)
+        self.harness.connect_consumer(self.service_id, consumer_id, {**base_settings, **(settings or {})}, credentials,
+                                      **connection)
 
     def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
         """A client of ``consumer_id``; the simulator's request log and faults are reset first."""

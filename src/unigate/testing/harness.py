@@ -73,6 +73,14 @@ class GatewayHarness:
     def connect(self, service_id: str, *, consumer_id: str = CONSUMER_ID, **kwargs: Any) -> Connection:
         return self.store.create_connection(APP_ID, consumer_id, service_id, **kwargs)
 
+    def connect_consumer(self, service_id: str, consumer_id: str, settings: dict[str, Any],
+                         credentials: dict[str, Any], **connection: Any) -> Connection:
+        """Connect ``consumer_id`` (created unless it is the default consumer) to ``service_id``."""
+        if consumer_id != CONSUMER_ID:
+            self.store.create_consumer(APP_ID, consumer_id)
+        return self.connect(service_id, consumer_id=consumer_id, settings=settings, credentials=credentials,
+                            **connection)
+
     def headers(self, service_id: str | None = None, consumer_id: str = CONSUMER_ID) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self.api_key}", "x-apideck-app-id": APP_ID,
                    "x-apideck-consumer-id": consumer_id}

@@ -37,7 +37,7 @@ from unigate.downstream.redact import REDACTED
 from unigate.plugins.hookspec import LiveProfile
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.testing.cassettes import CASSETTES, cassette, recording
-from unigate.testing.harness import APP_ID, CONSUMER_ID, GatewayHarness
+from unigate.testing.harness import CONSUMER_ID, GatewayHarness
 
 
 @dataclass
@@ -69,10 +69,8 @@ class LiveTracker:
     def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None, **connection: Any) -> None:
         """Connect ``consumer_id`` (created if new) to the server; ``settings`` override the profile's."""
         base_settings, credentials = self.profile.connection(self.env)
-        if consumer_id != CONSUMER_ID:
-            self.harness.store.create_consumer(APP_ID, consumer_id)
-        self.harness.connect(self.service_id, consumer_id=consumer_id, settings={**base_settings, **(settings or {})},
-                             credentials=credentials, **connection)
+        self.harness.connect_consumer(self.service_id, consumer_id, {**base_settings, **(settings or {})}, credentials,
+                                      **connection)
 
     def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
         return self.harness.client(consumer_id=consumer_id)
