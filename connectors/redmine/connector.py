@@ -167,9 +167,8 @@ class RedmineConnector(Connector):
         return [j for j in found if isinstance(j, dict)] if isinstance(found, list) else []
 
     async def _lookup(self, ctx: OperationContext, call_id: str, path: str, records: str) -> list[dict[str, Any]]:
-        body = (await ctx.call(call_id, "GET", path)).body
-        found = compile_path(records).get(body)
-        return [i for i in found if isinstance(i, dict)] if found is not MISSING and isinstance(found, list) else []
+        """An installation-wide list (statuses, priorities, trackers, custom fields): cached per connection."""
+        return await self.lookup(ctx, call_id, path, records)
 
     async def _statuses(self, ctx: OperationContext) -> list[dict[str, Any]]:
         return await self._lookup(ctx, "statuses_lookup", "/issue_statuses.json", "$.issue_statuses")
@@ -268,8 +267,9 @@ class RedmineConnector(Connector):
     async def _custom_fields(self, ctx: OperationContext, ticket_id: str | None) -> list[dict[str, Any]]:
         """Custom fields a name can refer to: the issue's own on update; all issue fields on create."""
         if ticket_id is not None:
-            one = self.operation("tickets", "one")
-            return await self._lookup(ctx, "custom_fields_lookup", self.path(ctx, one.path or ""),
-                                      "$.issue.custom_fields")
+            one = self.operation("tickets", "one")   # this issue's own: read now, not cached
+            found = compile_path("$.issue.custom_fields").get(
+                (await ctx.call("custom_fields_lookup", "GET", self.path(ctx, one.path or ""))).body)
+            return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
         fields = await self._lookup(ctx, "custom_fields_lookup", "/custom_fields.json", "$.custom_fields")
         return [f for f in fields if f.get("customized_type") == "issue"]

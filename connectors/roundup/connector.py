@@ -155,16 +155,19 @@ class RoundupConnector(Connector):
 
     async def _resolve_keywords(self, ctx: OperationContext, downstream: dict[str, Any]) -> None:
         """Tags given by name: Roundup links only existing keywords, so a missing one is created
-        (one keyword list call, plus one create per new name; none when all tags come by id)."""
+        (the keyword list, cached per connection, plus one create per new name; nothing when all
+        tags come by id)."""
         names = [k for k in downstream.get("keyword") or [] if not k.isdigit()]
         if not names:
             return
-        listed = await ctx.call("tickets_keywords", "GET", "/keyword", params=[("@fields", "name")])
-        ids = {k.get("name"): str(k.get("id")) for k in listed.body["data"]["collection"]}
+        keywords = await self.lookup(ctx, "tickets_keywords", "/keyword", "$.data.collection",
+                                     params=[("@fields", "name")])   # cached per connection
+        ids = {k.get("name"): str(k.get("id")) for k in keywords}
         for name in dict.fromkeys(names):
             if name not in ids:
                 created = await ctx.call("tickets_keywords_add", "POST", "/keyword", body={"name": name})
                 ids[name] = str(created.body["data"]["id"])
+                self.forget(ctx, "tickets_keywords")
         downstream["keyword"] = [k if k.isdigit() else ids[k] for k in downstream["keyword"]]
 
     # -- comments (messages) ---------------------------------------------------------------------------

@@ -353,3 +353,20 @@ def test_tags_are_the_issue_categories(client: httpx.Client) -> None:
 def test_a_ticket_takes_one_tag_only(client: httpx.Client) -> None:
     response = client.post(TICKETS, json={"subject": "Two tags", "tags": [{"id": "1"}, {"id": "2"}]})
     assert error_of(response) == (400, "RequestValidationError")
+
+
+# -- reference lists ---------------------------------------------------------------------------------
+def called(response: httpx.Response) -> list[str]:
+    """The call ids of a raw=true write (one call answers its body alone)."""
+    raw = response.json().get("_raw")
+    return [c["call_id"] for c in raw["calls"]] if isinstance(raw, dict) and "calls" in raw else ["<one call>"]
+
+
+def test_status_ids_are_looked_up_once_per_connection(client: httpx.Client, created: list[str]) -> None:
+    ticket_id = new_ticket(client, created)
+    first = client.patch(f"{TICKETS}/{ticket_id}", params={"raw": "true"}, json={"status": "in_progress"})
+    second = client.patch(f"{TICKETS}/{ticket_id}", params={"raw": "true"}, json={"status": "closed"})
+    assert first.status_code == second.status_code == 200, second.text
+    assert "statuses_lookup" in called(first)
+    assert "statuses_lookup" not in called(second)
+    assert ticket(client, ticket_id)["status"] == "closed"

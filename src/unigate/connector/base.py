@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.connector.context import OperationContext, OperationResult
+from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
 from unigate.connector.query import filter_params, sort_params
 from unigate.cursor import CursorPosition
@@ -31,6 +32,7 @@ class Connector:
             name: RecordMapping.from_spec(name, resource) for name, resource in spec.resources.items()
         }
         self._custom_cache: dict[tuple[str, int, str], RecordMapping] = {}
+        self.lookups = LookupCache()
         collections = spec.resources.get("collections")  # type: ignore[call-overload]
         listing = collections.operations.get("all") if collections else None
         # trackers with fixed (static) collections: other collection ids are refused before any call
@@ -177,6 +179,24 @@ class Connector:
         return OperationResult({"id": target})
 
     # -- helpers for quirk connectors -----------------------------------------------------------------
+    async def lookup(self, ctx: OperationContext, call_id: str, path: str, records: str, *,
+                     params: list[tuple[str, str]] | None = None, ttl: float = 300.0) -> list[dict[str, Any]]:
+        """A reference list (statuses, keywords...): ``GET path`` once per connection per ``ttl``
+        seconds, the dicts at ``records`` in its body. See :mod:`unigate.connector.lookups`."""
+        key = (ctx.connection.id, ctx.connection.revision, call_id, path, tuple(params or ()))
+        cached = self.lookups.get(key)
+        if cached is not None:
+            return cached
+        body = (await ctx.call(call_id, "GET", path, params=params)).body
+        found = compile_path(records).get(body)
+        items = [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+        self.lookups.put(key, items, ttl)
+        return items
+
+    def forget(self, ctx: OperationContext, call_id: str) -> None:
+        """Drop this connection's cached ``call_id`` lists (after the connector changed one)."""
+        self.lookups.forget(ctx.connection.id, call_id)
+
     async def call_declared(self, ctx: OperationContext, op: OperationSpec) -> Any:
         """Make the downstream call ``op`` declares (query, pass_through query); return the response."""
         return await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),

@@ -29,6 +29,8 @@ For what YAML cannot say, subclass :class:`unigate.connector.Connector` and pass
 - ``await ctx.call(call_id, method, path, params=..., body=...)`` makes one downstream call with
   auth, body pass_through for that ``call_id``, raw capture and typed errors included;
   ``await self.call_declared(ctx, self.operation(resource, operation))`` makes the declared one;
+- ``await self.lookup(ctx, call_id, path, records)`` reads a reference list (statuses, keywords)
+  once per connection per 5 minutes (``self.forget(ctx, call_id)`` after changing one);
 - ``self.map_records(ctx, records)`` maps downstream records; ``self.downstream_body(ctx, op)``
   maps the request body (only the fields present); ``await self.run_calls(ctx, calls)`` runs
   several writes and reports which were applied if one fails.

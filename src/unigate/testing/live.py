@@ -75,6 +75,10 @@ class LiveTracker:
     def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
         return self.harness.client(consumer_id=consumer_id)
 
+    def forget_lookups(self) -> None:
+        """Empty the connector's per-connection reference-list cache (``Connector.lookup``)."""
+        self.harness.gateway.registry.connectors[self.service_id].lookups.clear()
+
     def recorded(self, name: str) -> Any:
         """The cassette context for one test (nothing in live mode)."""
         if self.mode == "live":
@@ -126,6 +130,7 @@ def live_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None =
 
     @pytest.fixture(name="client")
     def client_fixture(live: LiveTracker, request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+        live.forget_lookups()  # each test's cassette holds the reference-list calls it needs
         with live.recorded(request.node.name), live.client() as client:
             yield client
 
