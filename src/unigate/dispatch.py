@@ -39,6 +39,8 @@ class Dispatcher:
         self.codec = codec
         # per connection revision: rendered base URL, headers, query, redactor, timeout
         self._endpoints: dict[tuple[str, int], Endpoint] = {}
+        # per connection revision: settings and credentials with the mapping's defaults, checked
+        self._configurations: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def connector(self, service_id: str) -> Connector:
         connector = self.registry.get(service_id)
@@ -53,7 +55,8 @@ class Dispatcher:
                 "Operation not supported",
                 f"{connector.spec.name} ({connector.service_id}) does not support {request.resource}.{request.operation}",
             )
-        context = template_context(connector, connection, request)
+        settings, credentials = self._configured(connector, connection)
+        context = {"settings": settings, "credentials": credentials, **request.path_params}
         session = self.session(connector, connection, context)
         position = CursorPosition()
         if request.operation == "all" and request.cursor:
@@ -66,6 +69,18 @@ class Dispatcher:
         result = await connector.execute(ctx)
         cursors = self._cursors(request, connection, position, result) if request.operation == "all" else None
         return Dispatched(result, session, cursors)
+
+    def _configured(self, connector: Connector, connection: Connection) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(settings, credentials) with defaults applied and required ones checked, once per revision.
+        Shared between requests: read-only for connectors."""
+        key = (connection.id, connection.revision)
+        configured = self._configurations.get(key)
+        if configured is None:
+            if len(self._configurations) > 4096:
+                self._configurations.clear()
+            context = template_context(connector, connection, None)
+            configured = self._configurations[key] = (context["settings"], context["credentials"])
+        return configured
 
     def session(self, connector: Connector, connection: Connection, context: dict[str, Any]) -> DownstreamSession:
         key = (connection.id, connection.revision)
@@ -119,11 +134,11 @@ def _timeout(connection: Connection, default: float) -> float:
         raise ConnectionSettingsError("Invalid connection setting", "timeout must be a number of seconds") from None
 
 
-def template_context(connector: Connector, connection: Connection, request: UnifiedRequest) -> dict[str, Any]:
+def template_context(connector: Connector, connection: Connection, request: UnifiedRequest | None) -> dict[str, Any]:
     declared = connector.spec.connection
     settings = _with_defaults("settings", declared.settings, connection.settings, connector.service_id)
     credentials = _with_defaults("credentials", declared.credentials, connection.credentials, connector.service_id)
-    return {"settings": settings, "credentials": credentials, **request.path_params}
+    return {"settings": settings, "credentials": credentials, **(request.path_params if request else {})}
 
 
 def _with_defaults(kind: str, declared: dict[str, SettingSpec], given: dict[str, Any], service_id: str) -> dict[str, Any]:

@@ -91,6 +91,8 @@ class RecordMapping:
 
     def __post_init__(self) -> None:
         self.read = _generate_reader(self.resource, self.fields, self.custom)
+        self._value_templates = [(name, compile_template(spec.value)) for name, spec in self.fields.items()
+                                 if spec.value is not None]
         self.writers = []
         for name, spec in self.fields.items():
             if spec.write_path is None:
@@ -115,7 +117,7 @@ class RecordMapping:
 
     def render_values(self, context: dict[str, Any]) -> dict[str, Any]:
         """Per-request values of ``value:`` template fields (computed once, not per record)."""
-        return {name: compile_template(src).render(context) for name, src in self.value_templates.items()}
+        return {name: template.render(context) for name, template in self._value_templates}
 
     def write(self, body: dict[str, Any]) -> dict[str, Any]:
         """Unified body -> downstream body, only for fields present. Raises FieldWriteError."""
