@@ -1,10 +1,11 @@
 """Roundup: the quirks mappings/roundup.yaml cannot say (README "## Connector").
 
-- Writes need the item's ETag (``@etag`` in the JSON body; If-Match headers cannot be sent per call):
-  updates and retires read it first (or use the one the client pinned with a body pass_through),
-  and Roundup's 412 becomes a ``ConflictError`` (409).
-- Delete = the ``retire`` action (PATCH ``@op=action``): Roundup's DELETE takes no body, and a retired
-  issue stays readable by id, so ``tickets_one`` also checks the issue is still listed.
+- Writes need the item's ETag, sent as ``If-Match``: updates and retires read it first (or use the
+  one the client pinned with a body pass_through ``@etag``), and Roundup's 412 becomes a
+  ``ConflictError`` (409).
+- Delete = the ``retire`` action (PATCH ``@op=action``; Roundup's own DELETE, under WSGI, also needs
+  a form Content-Type on an empty body); a retired issue stays readable by id, so ``tickets_one``
+  also checks the issue is still listed.
 - Comments are ``msg`` items linked from the issue's ``messages``; adding one is create + link.
 - A ticket's description is its first message (one batched ``msg`` read per page).
 - Roundup dates (``2024-05-01.10:00:00``, UTC) and element bodies (``{"attributes": {...}}``).
@@ -201,7 +202,7 @@ class RoundupConnector(Connector):
         link = {"@op": "add", "messages": [message_id]}
         for attempt in range(2):   # adding to `messages` commutes: one retry with a fresh etag is safe
             try:
-                await ctx.call("comments_add_link", "PATCH", issue, body={**link, "@etag": etag})
+                await ctx.call("comments_add_link", "PATCH", issue, body=link, headers={"If-Match": etag})
                 break
             except ConnectorExecutionError as exc:
                 if _downstream_status(exc) != 412:
@@ -252,11 +253,10 @@ class RoundupConnector(Connector):
 
     async def _write_with_etag(self, ctx: OperationContext, call_id: str, method: str, path: str,
                                body: dict[str, Any]) -> None:
-        """The write with the etag the client pinned (pass_through ``@etag``) or the current one."""
-        if "@etag" not in self._pass_through(ctx, call_id):
-            body = {**body, "@etag": await self._etag(ctx, f"{call_id}_etag", path)}
+        """The write with ``If-Match``: the etag the client pinned (pass_through ``@etag``) or the current one."""
+        etag = self._pass_through(ctx, call_id).get("@etag") or await self._etag(ctx, f"{call_id}_etag", path)
         try:
-            await ctx.call(call_id, method, path, body=body)
+            await ctx.call(call_id, method, path, body=body, headers={"If-Match": str(etag)})
         except ConnectorExecutionError as exc:
             if _downstream_status(exc) == 412:
                 raise self._conflict(exc, "the issue changed since its etag was read; read it again and retry") from None

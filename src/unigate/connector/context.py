@@ -71,8 +71,10 @@ class OperationContext:
         params: list[tuple[str, str]] | None = None,
         body: dict[str, Any] | None = None,
         apply_query_pass_through: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> DownstreamResponse:
-        """One downstream call: body pass_through entries for ``call_id`` are applied here."""
+        """One downstream call: body pass_through entries for ``call_id`` are applied here.
+        ``headers`` are added to the connection's for this call only (``If-Match``, ``Accept``)."""
         if body is not None:
             body = apply_body_pass_through(body, self.request.pass_through_body, self.service_id, call_id)
         query = list(params or [])
@@ -80,4 +82,4 @@ class OperationContext:
             overridden = {k for k, _ in self.request.pass_through_query}
             query = [(k, v) for k, v in query if k not in overridden] + self.request.pass_through_query
         return await self.session.request(call_id, method, path, params=query, json=body,
-                                          send_body=body is not None)
+                                          send_body=body is not None, headers=headers)

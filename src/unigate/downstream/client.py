@@ -138,11 +138,12 @@ class DownstreamSession:
         params: list[tuple[str, str]] | None = None,
         json: Any = None,
         send_body: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> DownstreamResponse:
         url = self.endpoint.base_url.rstrip("/") + path
         query = [*self.endpoint.query.items(), *(params or [])]
         content = orjson.dumps(json) if (json is not None or send_body) else None
-        headers = dict(self.endpoint.headers)
+        headers = {**self.endpoint.headers, **headers} if headers else dict(self.endpoint.headers)
         if content is not None:
             headers["content-type"] = "application/json"
         # the query encoded here as httpx would (quote_plus): httpx's own params merging costs more

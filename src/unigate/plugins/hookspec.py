@@ -26,8 +26,9 @@ For what YAML cannot say, subclass :class:`unigate.connector.Connector` and pass
 (``async def tickets_update(self, ctx) -> OperationResult``). Inside:
 
 - ``await self.run_declared(ctx)`` runs the declarative implementation (then adjust its result);
-- ``await ctx.call(call_id, method, path, params=..., body=...)`` makes one downstream call with
-  auth, body pass_through for that ``call_id``, raw capture and typed errors included;
+- ``await ctx.call(call_id, method, path, params=..., body=..., headers=...)`` makes one
+  downstream call with auth, body pass_through for that ``call_id``, raw capture and typed errors
+  included (``headers`` add to the connection's for this call, e.g. ``If-Match``);
   ``await self.call_declared(ctx, self.operation(resource, operation))`` makes the declared one;
 - ``await self.lookup(ctx, call_id, path, records)`` reads a reference list (statuses, keywords)
   once per connection per 5 minutes (``self.forget(ctx, call_id)`` after changing one);
