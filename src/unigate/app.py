@@ -17,7 +17,7 @@ from unigate.api.handler import handle
 from unigate.api.routes import RouteTable
 from unigate.cursor import CursorCodec
 from unigate.dispatch import Dispatcher
-from unigate.downstream.client import ClientPool
+from unigate.downstream.pool import ClientPool
 from unigate.envelope import error_response
 from unigate.errors import NotFoundError, RequestValidationError, UnexpectedError
 from unigate.jsonutil import JSONResponse

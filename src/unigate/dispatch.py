@@ -9,16 +9,20 @@ next/previous cursors.
 from __future__ import annotations
 
 import base64
-
 from dataclasses import dataclass
 from typing import Any
 
 from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
-from unigate.downstream.client import ClientPool, DownstreamSession, Endpoint, ErrorPaths
+from unigate.downstream.client import DownstreamSession, Endpoint, ErrorPaths
+from unigate.downstream.pool import ClientPool
 from unigate.downstream.redact import Redactor
-from unigate.errors import ConnectionSettingsError, ConnectorNotFoundError, ConnectorOperationUnsupportedError
+from unigate.errors import (
+    ConnectionSettingsError,
+    ConnectorNotFoundError,
+    ConnectorOperationUnsupportedError,
+)
 from unigate.mapping.spec import SettingSpec
 from unigate.mapping.template import TemplateError, compile_template
 from unigate.plugins.registry import ConnectorRegistry

@@ -1,10 +1,7 @@
-"""``ClientPool`` (one pooled ``httpx.AsyncClient`` per service) and ``DownstreamSession``.
+"""``DownstreamSession``: one unified request's downstream calls, with typed errors.
 
-The transport is aiohttp's, through httpx-aiohttp: under 32 concurrent clients httpx's default
-transport gave a gateway 540 req/s with p99 240 ms where the aiohttp transport gave 2,860 req/s
-with p99 29 ms (docs/benchmarks.md). httpx stays the API we program against.
-
-A ``DownstreamSession`` is one unified request's view of a connection: base URL and auth
+The clients come from ``unigate.downstream.pool.ClientPool`` (one per service, cookie-less,
+httpx over aiohttp). A ``DownstreamSession`` is one unified request's view of a connection: base URL and auth
 headers rendered from the connection's settings and credentials, the calls made (for ``raw``
 and logs), and the conversion of every failure into a typed error:
 
@@ -33,44 +30,15 @@ import httpx
 import orjson
 
 from unigate.downstream.redact import Redactor
-from unigate.errors import ConnectorCredentialsError, ConnectorExecutionError, ConnectorRateLimitError
+from unigate.errors import (
+    ConnectorCredentialsError,
+    ConnectorExecutionError,
+    ConnectorRateLimitError,
+)
 from unigate.mapping.paths import MISSING, compile_path
 
 log = logging.getLogger("unigate.downstream")
-USER_AGENT = "unigate/0.1 (+https://github.com/unigate)"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-
-
-class ClientPool:
-    """One ``httpx.AsyncClient`` per service id, created on first use, closed with the app."""
-
-    def __init__(self, *, max_connections: int = 200, transport: str = "aiohttp") -> None:
-        self._clients: dict[str, httpx.AsyncClient] = {}
-        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        self._transport = transport
-
-    def client(self, service_id: str) -> httpx.AsyncClient:
-        client = self._clients.get(service_id)
-        if client is None:
-            transport = None
-            if self._transport == "aiohttp":
-                from httpx_aiohttp import AiohttpTransport  # imported on first use: aiohttp costs ~0.25 s
-
-                transport = AiohttpTransport(limits=self._limits)
-            client = httpx.AsyncClient(transport=transport, limits=self._limits, headers={"user-agent": USER_AGENT},
-                                       follow_redirects=False)
-            self._clients[service_id] = client
-        return client
-
-    def warm_up(self) -> None:
-        """Import the transport now (call in a thread at start-up) rather than in the first request."""
-        if self._transport == "aiohttp":
-            import httpx_aiohttp  # noqa: F401
-
-    async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
 
 
 @dataclass
