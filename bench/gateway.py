@@ -51,15 +51,13 @@ def serve_forwarder(port: int, upstream: str) -> None:
     """The baseline: a bare ASGI app on the gateway's stack (uvicorn; httpx over aiohttp) that relays
     the request line as it came and the response bytes as they come back: no routing framework, no
     parsing, no mapping. The gateway is measured against the least an HTTP hop on this stack costs."""
-    import httpx
     import uvicorn
-    from httpx_aiohttp import AiohttpTransport
     from starlette.responses import Response
 
+    from unigate.downstream.pool import ClientPool
     from unigate_connectors.agentsmesh.simulator import DEFAULT_API_KEY
 
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits), limits=limits)
+    client = ClientPool().client("agentsmesh")  # the gateway's own downstream client, as `unigate serve` makes it
     headers = {"x-api-key": DEFAULT_API_KEY}
 
     async def forward(scope, receive, send):  # noqa: ANN001, ANN202

@@ -88,15 +88,17 @@ async def per_request_us(app: Any, path: str, headers: dict[str, str], count: in
 
 async def main_async(count: int, rounds: int) -> None:
     from unigate.app import build_gateway, create_app
+    from unigate.downstream.pool import CookielessClient
     from unigate.settings import Settings
 
     transport = downstream_transport()
     with tempfile.TemporaryDirectory() as tmp:
         env, headers = prepare_vault(Path(tmp), UPSTREAM)
         gateway = build_gateway(Settings(database=Path(env["UNIGATE_DATABASE"])), env["UNIGATE_SECRET_KEY"])
-        gateway.pool._clients["agentsmesh"] = httpx.AsyncClient(transport=transport)  # noqa: SLF001 - bench only
+        # both call through the gateway's own client class (cookie-less), over the in-memory transport
+        gateway.pool._clients["agentsmesh"] = CookielessClient(transport=transport)  # noqa: SLF001 - bench only
         app = create_app(gateway)
-        bare = forwarder(httpx.AsyncClient(transport=transport))
+        bare = forwarder(CookielessClient(transport=transport))
         print(f"{'case':18} {'forwarder':>10} {'gateway':>10} {'gateway own work':>17}")
         for case, (direct_path, gateway_path) in CASES.items():
             f, g = float("inf"), float("inf")

@@ -30,7 +30,9 @@ class _NoCookies(httpx.Cookies):
         return None
 
 
-class _CookielessClient(httpx.AsyncClient):
+class CookielessClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` whose cookie store stores nothing."""
+
     _no_cookies = _NoCookies()
 
     @property  # type: ignore[override]
@@ -67,7 +69,7 @@ class ClientPool:
         client = self._clients.get(service_id)
         if client is None:
             transport = _aiohttp_transport(self._limits) if self._transport == "aiohttp" else None
-            client = _CookielessClient(transport=transport, limits=self._limits, headers={"user-agent": USER_AGENT},
+            client = CookielessClient(transport=transport, limits=self._limits, headers={"user-agent": USER_AGENT},
                                        follow_redirects=False)
             self._clients[service_id] = client
         return client
