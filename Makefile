@@ -17,7 +17,7 @@ sandbox: $(VENV)/.installed
 # The real trackers (Redmine, Roundup) start first so their live tests run live, and stop after;
 # where they cannot start (not root, offline) those tests replay their cassettes.
 test: $(VENV)/.installed
-	scripts/trackers/start-all.sh
+	scripts/trackers/start-all.sh || { scripts/trackers/stop-all.sh; exit 1; }
 	$(BIN)/python -m pytest; status=$$?; scripts/trackers/stop-all.sh; exit $$status
 
 serve: $(VENV)/.installed
