@@ -24,13 +24,21 @@ from unigate.connector.query import filter_params
 from unigate.cursor import CursorPosition
 from unigate.errors import (ConnectorExecutionError, RequestValidationError, UnsupportedFiltersError,
                             UnsupportedSortFieldError)
-from unigate.mapping.paths import MISSING, compile_path
+from unigate.mapping.paths import compile_path
 from unigate.mapping.template import render_value
 from unigate.mapping.transforms import datetime_writer
 
 IN_PROGRESS = "in progress"          # Redmine's default status name for unified in_progress
 CLOSED_NAMES = {"closed", "rejected"}  # fallback when a status carries no is_closed (before Redmine 5.0)
 PRIORITY_NAMES = {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"}
+
+# Body keys written as Redmine ids: (key, unified field, lookup call id, path, records, choices)
+REFERENCES = (
+    ("status", "status", "statuses_lookup", "/issue_statuses.json", "$.issue_statuses", "open, in_progress, closed"),
+    ("priority", "priority", "priorities_lookup", "/enumerations/issue_priorities.json", "$.issue_priorities",
+     "low, normal, high, urgent"),
+    ("tracker", "type", "trackers_lookup", "/trackers.json", "$.trackers", None),
+)
 
 
 def _named(items: list[dict[str, Any]], wanted: Any) -> dict[str, Any] | None:
@@ -214,34 +222,20 @@ class RedmineConnector(Connector):
         for entry in issue.get("custom_fields") or []:
             if isinstance(entry, dict) and entry.get("value", "") is None:
                 entry["value"] = ""
-        if "status" in issue:
-            value = issue.pop("status")
-            statuses = await self._statuses(ctx)
-            found = self._status_for(statuses, value)
-            if found is None:
-                problems["status"] = (f"unknown status {value!r}; use open, in_progress, closed or one of "
-                                      f"{', '.join(str(s.get('name')) for s in statuses)}")
+        for key, unified, call_id, path, records, choices in REFERENCES:
+            if key not in issue:
+                continue
+            value = issue.pop(key)
+            known = await self._lookup(ctx, call_id, path, records)
+            found = self._reference_for(key, known, value)
+            if found is not None:
+                issue[f"{key}_id"] = found["id"]
+            elif choices:
+                problems[unified] = (f"unknown {unified} {value!r}; use {choices} or one of "
+                                     f"{', '.join(str(k.get('name')) for k in known)}")
             else:
-                issue["status_id"] = found["id"]
-        if "priority" in issue:
-            value = issue.pop("priority")
-            priorities = await self._lookup(ctx, "priorities_lookup", "/enumerations/issue_priorities.json",
-                                            "$.issue_priorities")
-            found = _named(priorities, PRIORITY_NAMES.get(str(value), value)) if value is not None else None
-            if found is None:
-                problems["priority"] = (f"unknown priority {value!r}; use low, normal, high, urgent or one of "
-                                        f"{', '.join(str(p.get('name')) for p in priorities)}")
-            else:
-                issue["priority_id"] = found["id"]
-        if "tracker" in issue:
-            value = issue.pop("tracker")
-            trackers = await self._lookup(ctx, "trackers_lookup", "/trackers.json", "$.trackers")
-            found = _named(trackers, value) if value is not None else None
-            if found is None:
-                problems["type"] = (f"unknown type {value!r}; Redmine trackers: "
-                                    f"{', '.join(str(t.get('name')).lower() for t in trackers)}")
-            else:
-                issue["tracker_id"] = found["id"]
+                problems[unified] = (f"unknown {unified} {value!r}; Redmine trackers: "
+                                     f"{', '.join(str(k.get('name')).lower() for k in known)}")
         fields = issue.get("custom_fields")
         if isinstance(fields, list) and any(isinstance(f, dict) and "id" not in f for f in fields):
             known = await self._custom_fields(ctx, ticket_id)
@@ -257,6 +251,14 @@ class RedmineConnector(Connector):
                         entry["id"] = found["id"]
         if problems:
             raise RequestValidationError("Invalid field value", problems)
+
+    @classmethod
+    def _reference_for(cls, key: str, known: list[dict[str, Any]], value: Any) -> dict[str, Any] | None:
+        if key == "status":
+            return cls._status_for(known, value)
+        if value is None:
+            return None
+        return _named(known, PRIORITY_NAMES.get(str(value), value) if key == "priority" else value)
 
     @staticmethod
     def _status_for(statuses: list[dict[str, Any]], value: Any) -> dict[str, Any] | None:
