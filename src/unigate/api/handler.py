@@ -26,7 +26,9 @@ log = logging.getLogger("unigate.api")
 async def handle(gateway: Gateway, request: Request, resource: str, operation: str) -> Response:
     request_id: str = request.scope["state"]["request_id"]
     try:
-        connection = resolve_connection(request.headers, gateway.store, gateway.registry.connectors)
+        # a plain dict of the request's headers (the first of repeated ones), cheaper to query than Headers
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
+        connection = resolve_connection(headers, gateway.store, gateway.registry.connectors)
         request.scope["state"]["service_id"] = connection.service_id
         unified = await parse_request(request, resource, operation)
         dispatched = await gateway.dispatcher.dispatch(unified, connection)
@@ -43,6 +45,11 @@ async def handle(gateway: Gateway, request: Request, resource: str, operation: s
 
 
 async def parse_request(request: Request, resource: str, operation: str) -> UnifiedRequest:
+    if not request.scope.get("query_string"):  # no query: every parameter takes its default
+        unified = UnifiedRequest(resource=resource, operation=operation, path_params=dict(request.path_params))
+        if operation in ("add", "update"):
+            unified.body, unified.pass_through_body = parse_body(resource, await read_body(request))
+        return unified
     params = request.query_params
     deep = deep_objects(params)
     unified = UnifiedRequest(
