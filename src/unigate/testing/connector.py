@@ -73,6 +73,14 @@ class ConnectorUnderTest:
             self.simulator.stop()
 
 
+def with_consumers(tracker: Any, consumers: dict[str, dict[str, Any]] | None) -> Iterator[Any]:
+    """A module fixture's body: connect the extra ``consumers``, hand out the tracker, stop it after."""
+    for consumer_id, options in (consumers or {}).items():
+        tracker.connect(consumer_id, **options)
+    yield tracker
+    tracker.stop()
+
+
 def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
     """Fixtures ``tracker``, ``sim``, ``harness`` (module scope) and ``client`` for a connector's tests.
 
@@ -82,11 +90,8 @@ def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | N
 
     @pytest.fixture(scope="module", name="tracker")
     def tracker_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-        tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id)
-        for consumer_id, options in (consumers or {}).items():
-            tracker.connect(consumer_id, **options)
-        yield tracker
-        tracker.stop()
+        yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id),
+                                  consumers)
 
     @pytest.fixture(scope="module", name="sim")
     def sim_fixture(tracker: ConnectorUnderTest) -> Simulator:

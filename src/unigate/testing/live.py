@@ -37,6 +37,7 @@ from unigate.downstream.redact import REDACTED
 from unigate.plugins.hookspec import LiveProfile
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.testing.cassettes import CASSETTES, cassette, recording
+from unigate.testing.connector import with_consumers
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
 
 
@@ -122,11 +123,7 @@ def live_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None =
 
     @pytest.fixture(scope="module", name="live")
     def live_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveTracker]:
-        tracker = LiveTracker.start(tmp_path_factory.mktemp(service_id), service_id)
-        for consumer_id, options in (consumers or {}).items():
-            tracker.connect(consumer_id, **options)
-        yield tracker
-        tracker.stop()
+        yield from with_consumers(LiveTracker.start(tmp_path_factory.mktemp(service_id), service_id), consumers)
 
     @pytest.fixture(name="client")
     def client_fixture(live: LiveTracker, request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
