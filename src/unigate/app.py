@@ -17,6 +17,7 @@ from unigate.api.handler import handle
 from unigate.api.routes import RouteTable
 from unigate.cursor import CursorCodec
 from unigate.dispatch import Dispatcher
+from unigate.downstream import logfilter
 from unigate.downstream.pool import ClientPool
 from unigate.envelope import error_response
 from unigate.errors import NotFoundError, RequestValidationError, UnexpectedError
@@ -69,6 +70,7 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     box = SecretBox(secret_key)
     store = store or open_store(settings, secret_key)
     pool = ClientPool(transport=settings.transport)
+    logfilter.install()  # httpx's request log line redacted like ours
     return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))))
 
 

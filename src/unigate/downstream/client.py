@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.redact import Redactor
 from unigate.errors import (
     ConnectorCredentialsError,
@@ -117,6 +118,8 @@ class DownstreamSession:
         # the query encoded here as httpx would (quote_plus): httpx's own params merging costs more
         target = f"{url}?{urlencode(query)}" if query else url
         attempts = 2 if method == "GET" else 1
+        # for httpx's own log line of the call (logfilter); the request's task ends with the request
+        active_redactor.set(self.redactor)
         for attempt in range(attempts):
             started = time.perf_counter()
             try:
