@@ -26,7 +26,7 @@ serve: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/mapping.py
 
-# Re-record every vcrpy cassette against the simulators and the real trackers
+# Re-record every cassette (the gateway's downstream traffic) against the simulators and the real trackers
 # (fixtures/cassettes/<connector>/); needs root for Redmine.
 cassettes: $(VENV)/.installed
 	scripts/trackers/start-all.sh

@@ -18,7 +18,7 @@ from unigate.api.routes import RouteTable
 from unigate.cursor import CursorCodec
 from unigate.dispatch import Dispatcher
 from unigate.downstream import logfilter
-from unigate.downstream.pool import ClientPool
+from unigate.downstream.pool import ClientPool, TransportWrapper
 from unigate.envelope import error_response
 from unigate.errors import NotFoundError, RequestValidationError, UnexpectedError
 from unigate.jsonutil import JSONResponse
@@ -59,7 +59,9 @@ def open_store(settings: Settings, secret_key: str) -> ConnectionStore:
 
 
 def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore | None = None,
-                  registry: ConnectorRegistry | None = None) -> Gateway:
+                  registry: ConnectorRegistry | None = None,
+                  wrap_transport: TransportWrapper | None = None) -> Gateway:
+    """The gateway's parts; ``wrap_transport`` interposes on every downstream call (test cassettes)."""
     registry = registry if registry is not None else ConnectorRegistry.load()
     broken = registry.builtin_failures
     if broken:
@@ -69,7 +71,7 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
         log.warning("connector %s not loaded: %s", failure.source, failure.error)
     box = SecretBox(secret_key)
     store = store or open_store(settings, secret_key)
-    pool = ClientPool(transport=settings.transport)
+    pool = ClientPool(transport=settings.transport, wrap_transport=wrap_transport)
     logfilter.install()  # httpx's request log line redacted like ours
     return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))))
 

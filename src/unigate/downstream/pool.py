@@ -9,10 +9,14 @@ connection's credentials, per request.
 
 The transport is aiohttp's, through httpx-aiohttp (``bench/transport.py``: 4.3x the default
 transport's throughput at 32 clients); ``UNIGATE_TRANSPORT=httpx`` uses httpx's own.
+``wrap_transport`` puts a layer between every client and the network: the only place the
+gateway's downstream traffic passes, so test cassettes (``unigate.testing.cassettes``) record
+and replay exactly that traffic and nothing else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -57,18 +61,30 @@ def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     return AiohttpTransport(limits=limits, client=session)
 
 
+TransportWrapper = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+
+
 class ClientPool:
     """One cookie-less ``httpx.AsyncClient`` per service id, created on first use, closed with the app."""
 
-    def __init__(self, *, max_connections: int = 200, transport: str = "aiohttp") -> None:
+    def __init__(self, *, max_connections: int = 200, transport: str = "aiohttp",
+                 wrap_transport: TransportWrapper | None = None) -> None:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
+        self._wrap = wrap_transport
+
+    def _network(self) -> httpx.AsyncBaseTransport | None:
+        if self._transport == "aiohttp":
+            transport: httpx.AsyncBaseTransport | None = _aiohttp_transport(self._limits)
+        else:
+            transport = httpx.AsyncHTTPTransport(limits=self._limits) if self._wrap else None
+        return self._wrap(transport) if self._wrap and transport is not None else transport
 
     def client(self, service_id: str) -> httpx.AsyncClient:
         client = self._clients.get(service_id)
         if client is None:
-            transport = _aiohttp_transport(self._limits) if self._transport == "aiohttp" else None
+            transport = self._network()
             client = CookielessClient(transport=transport, limits=self._limits, headers={"user-agent": USER_AGENT},
                                        follow_redirects=False)
             self._clients[service_id] = client

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from unigate.downstream.pool import TransportWrapper
 from unigate.plugins.hookspec import SandboxProfile
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
@@ -37,16 +38,21 @@ class ConnectorUnderTest:
     url: str
 
     @classmethod
-    def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True) -> ConnectorUnderTest:
-        """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway."""
+    def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True,
+              url: str | None = None, wrap_transport: TransportWrapper | None = None) -> ConnectorUnderTest:
+        """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway.
+
+        Without a simulator the connection points at ``url`` (where a recording was made).
+        """
         registry = ConnectorRegistry.load()
         definition = registry.definitions[service_id]
         if definition.sandbox is None:
             raise ValueError(f"{service_id} has no SandboxProfile to test against")
         profile = definition.sandbox()
         simulator = Simulator.start(profile.create_app()) if simulate else None
-        url = simulator.url if simulator else f"http://{service_id}.recorded.invalid"
-        tracker = cls(service_id, profile, GatewayHarness(tmp, registry=registry, transport=transport), simulator, url)
+        url = simulator.url if simulator else (url or f"http://{service_id}.recorded.invalid")
+        harness = GatewayHarness(tmp, registry=registry, transport=transport, wrap_transport=wrap_transport)
+        tracker = cls(service_id, profile, harness, simulator, url)
         tracker.connect(CONSUMER_ID)
         tracker.connect(TIMEOUT_CONSUMER, settings={"timeout": 0.5})
         return tracker

@@ -1,4 +1,5 @@
-"""Pytest fixtures: ``harness`` (a gateway per test module) and ``simulator_factory``."""
+"""Pytest fixtures: ``harness`` (a gateway per test module) and ``simulator_factory``; and the
+run summary's "trackers" section (which trackers ran live, which replayed their cassettes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 
 from unigate.testing.harness import GatewayHarness, Simulator
+from unigate.testing.report import tracker_lines
 
 
 @pytest.fixture(scope="module")
@@ -29,3 +31,11 @@ def simulator_factory() -> Iterator[Callable[[Any], Simulator]]:
     yield start
     for sim in started:
         sim.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    lines = tracker_lines()
+    if lines:
+        terminalreporter.section("trackers")
+        for line in lines:
+            terminalreporter.write_line(line)

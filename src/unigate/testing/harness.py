@@ -10,6 +10,7 @@ import httpx
 from starlette.types import ASGIApp
 
 from unigate.app import Gateway, build_gateway, create_app
+from unigate.downstream.pool import TransportWrapper
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
@@ -55,13 +56,15 @@ class GatewayHarness:
     registry: ConnectorRegistry | None = None
     transport: str = "aiohttp"
     secret_key: str = field(default_factory=generate_secret_key)
+    wrap_transport: TransportWrapper | None = None  # e.g. a CassetteTap: replay/record downstream traffic
     gateway: Gateway = field(init=False)
     server: BackgroundServer = field(init=False)
     api_key: str = field(init=False)
 
     def __post_init__(self) -> None:
         settings = Settings(database=self.tmp / "vault.db", transport=self.transport)
-        self.gateway = build_gateway(settings, self.secret_key, registry=self.registry)
+        self.gateway = build_gateway(settings, self.secret_key, registry=self.registry,
+                                     wrap_transport=self.wrap_transport)
         self.server = BackgroundServer(create_app(self.gateway)).start()
         _, self.api_key = self.gateway.store.create_app("Test app", app_id=APP_ID)
         self.gateway.store.create_consumer(APP_ID, CONSUMER_ID)

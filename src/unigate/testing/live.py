@@ -8,8 +8,10 @@ One test body, three modes, chosen per test module from the connector's :class:`
 - **record**: the server is running and ``UNIGATE_RECORD_CASSETTES=1``: as live, and every
   downstream exchange is written to ``fixtures/cassettes/<service>/live/<test>.yaml``
   (credentials scrubbed), with the server's non-secret variables in ``live-env.json``;
-- **replay**: no server: the cassettes answer, so a developer without root (or offline) runs the
-  same tests. A call the cassette lacks fails the test.
+- **replay**: no server (or ``UNIGATE_LIVE_TRACKERS=off``): the cassettes answer in the tracker's
+  place and the gateway runs for real, so a developer without root (or offline) runs the same
+  tests. A call the cassette lacks, or a recorded call the gateway no longer makes, fails the test
+  (``unigate.testing.cassettes``).
 
 If the trackers dir holds ``<name>.env`` (the start script ran) but the server does not answer,
 the tests fail instead of replaying: a server that should be up and is not is a failure, not a
@@ -36,9 +38,10 @@ import pytest
 from unigate.downstream.redact import REDACTED
 from unigate.plugins.hookspec import LiveProfile
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing.cassettes import CASSETTES, cassette, recording
+from unigate.testing.cassettes import CASSETTES, Cassette, CassetteTap, recording
 from unigate.testing.connector import with_consumers
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
+from unigate.testing.report import note_tracker
 
 
 @dataclass
@@ -50,6 +53,7 @@ class LiveTracker:
     env: dict[str, str]
     mode: str  # "live" | "record" | "replay"
     harness: GatewayHarness
+    tap: CassetteTap | None
 
     @classmethod
     def start(cls, tmp: Path, service_id: str) -> LiveTracker:
@@ -58,9 +62,11 @@ class LiveTracker:
         if profile is None:
             raise ValueError(f"{service_id} has no LiveProfile")
         env, mode = _environment(service_id, profile)
-        harness = GatewayHarness(tmp, registry=registry, transport="aiohttp" if mode == "live" else "httpx")
-        tracker = cls(service_id, profile, env, mode, harness)
+        tap = None if mode == "live" else CassetteTap()
+        harness = GatewayHarness(tmp, registry=registry, wrap_transport=tap)
+        tracker = cls(service_id, profile, env, mode, harness, tap)
         tracker.connect(CONSUMER_ID)
+        note_tracker(service_id, mode, env.get(profile.env_prefix + "_BASE_URL", "?"))
         return tracker
 
     @property
@@ -82,9 +88,9 @@ class LiveTracker:
 
     def recorded(self, name: str) -> Any:
         """The cassette context for one test (nothing in live mode)."""
-        if self.mode == "live":
+        if self.tap is None:
             return nullcontext()
-        return cassette(self.service_id, f"live/{name}", secrets=self.secrets)
+        return self.tap.use(Cassette.open(CASSETTES / self.service_id / "live" / f"{name}.yaml", secrets=self.secrets))
 
     def stop(self) -> None:
         self.harness.stop()
@@ -96,7 +102,8 @@ def _env_path(service_id: str) -> Path:
 
 def _environment(service_id: str, profile: LiveProfile) -> tuple[dict[str, str], str]:
     env = profile.environment()
-    if profile.running(env):
+    forced_replay = os.environ.get("UNIGATE_LIVE_TRACKERS") == "off"
+    if not forced_replay and profile.running(env):
         if recording():
             recorded = {k: (REDACTED if k in profile.secret_vars else v) for k, v in sorted(env.items())}
             _env_path(service_id).parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +111,7 @@ def _environment(service_id: str, profile: LiveProfile) -> tuple[dict[str, str],
             return env, "record"
         return env, "live"
     env_file = Path(os.environ.get("UNIGATE_TRACKERS_DIR", ".trackers")) / f"{profile.name}.env"
-    if env_file.is_file():
+    if env_file.is_file() and not forced_replay:
         pytest.fail(f"{env_file} says a {service_id} server runs at {env.get(profile.env_prefix + '_BASE_URL')}, "
                     f"but it does not answer; start it again or run scripts/trackers/{profile.name}/stop.sh")
     if recording():
