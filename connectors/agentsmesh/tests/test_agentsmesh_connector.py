@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from unigate.testing import GatewayHarness, Simulator, connector_fixtures, injected_fault_tests, walk_pages
+from unigate.testing import Simulator, connector_fixtures, injected_fault_tests, walk_pages
 from unigate_connectors.agentsmesh import simulator
 
 TICKETS = f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets"
@@ -14,18 +14,20 @@ TICKETS = f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets"
 tracker, sim, harness, client = connector_fixtures("agentsmesh")
 
 
-@pytest.fixture(scope="module")
-def all_ids(harness: GatewayHarness) -> list[str]:
-    with harness.client() as c:
-        ids, ended = walk_pages(c, TICKETS, 200)
-    assert ended
-    return ids
+def tracker_slugs(sim: Simulator, **params: object) -> list[str]:
+    """Slugs of the main repository's tickets in AgentsMesh's own order, read straight from the simulator
+    (now: other tests of this module create tickets there)."""
+    url = f"{sim.url}/api/v1/ext/orgs/{simulator.DEFAULT_ORG}/tickets"
+    query = {"repository_id": simulator.MAIN_REPOSITORY_ID, "limit": -1, **params}
+    tickets = httpx.get(url, params=query, headers={"X-API-Key": simulator.DEFAULT_API_KEY}).json()["tickets"]
+    return [t["slug"] for t in tickets]
 
 
 @pytest.mark.parametrize("limit", [1, 7, 20, 200])
-def test_paging_yields_every_ticket_once_in_order(client: httpx.Client, all_ids: list[str], limit: int) -> None:
+def test_paging_yields_every_ticket_once_in_order(client: httpx.Client, sim: Simulator, limit: int) -> None:
+    expected = tracker_slugs(sim)
     ids, ended = walk_pages(client, TICKETS, limit)
-    assert ended and ids == all_ids
+    assert ended and ids == expected
     assert len(ids) == len(set(ids)) >= 250
 
 
@@ -54,8 +56,11 @@ def test_two_assignees_are_refused_before_any_call(client: httpx.Client, sim: Si
 
 
 def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) -> None:
+    expected = tracker_slugs(sim, assignee_id=3)[:20]
+    sim.clear()
     data = client.get(TICKETS, params={"filter[assignee_id]": "3"}).json()["data"]
-    assert data and all(t["assignees"] == [{"id": "3", "username": None}] for t in data)
+    assert [t["id"] for t in data] == expected and len(expected) == 20
+    assert {str(t["assignees"]) for t in data} == {str([{"id": "3", "username": None}])}
     assert ("assignee_id", "3") in sim.requests()[-1]["query"]
 
 
