@@ -285,3 +285,54 @@ def test_downstream_validation_failure_has_downstream_errors(client: httpx.Clien
 def test_create_without_subject_is_refused_before_roundup(client: httpx.Client) -> None:
     response = client.post(TICKETS, json={"description": "no title"})
     assert error_of(response) == (400, "RequestValidationError")
+
+
+def test_description_cannot_be_changed_after_creation(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Described", description="Original words")
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"description": "Rewritten"})
+    assert error_of(response) == (400, "RequestValidationError")
+    assert "first Roundup message" in response.json()["detail"]["description"]
+    assert _ticket(client, ticket_id)["description"] == "Original words"
+
+
+def test_an_update_with_nothing_to_change_leaves_the_issue_alone(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Untouched")
+    before = _ticket(client, ticket_id)
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={})
+    assert response.status_code == 200 and response.json()["data"] == {"id": ticket_id}
+    assert _ticket(client, ticket_id) == before
+
+
+def test_an_update_roundup_refuses_is_a_typed_error_and_changes_nothing(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Stays")
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"subject": "Changed", "status": "nosuch"})
+    assert error_of(response) == (400, "ConnectorExecutionError")
+    assert response.json()["downstream_errors"] == [{"message": "property status: 'nosuch' is not a status.",
+                                                     "code": "400"}]
+    assert _ticket(client, ticket_id)["subject"] == "Stays"
+
+
+def test_a_tag_by_a_new_name_creates_the_keyword(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="New keyword")
+    name = f"unigate-new-{ticket_id}"  # unused by any earlier run, and taken from Roundup's answer
+    assert _tag_id(client, name) is None
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"tags": [{"name": name}]})
+    assert response.status_code == 200, response.text
+    assert [t["name"] for t in _ticket(client, ticket_id)["tags"]] == [name]
+    assert _tag_id(client, name) is not None
+
+
+def test_a_message_of_another_issue_is_not_found_through_this_one(client: httpx.Client) -> None:
+    first = _create(client, subject="Thread one", description="said in one")
+    other = _create(client, subject="Thread two", description="said in two")
+    message_id = client.get(f"{TICKETS}/{first}/comments").json()["data"][0]["id"]
+    response = client.get(f"{TICKETS}/{other}/comments/{message_id}")
+    assert error_of(response)[0] == 404
+    assert message_id in response.json()["detail"]
+
+
+def test_a_comment_without_a_body_is_refused_before_roundup(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Quiet")
+    response = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": ""})
+    assert error_of(response) == (400, "RequestValidationError")
+    assert [c["body"] for c in client.get(f"{TICKETS}/{ticket_id}/comments").json()["data"]] == []
