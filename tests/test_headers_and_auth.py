@@ -77,8 +77,16 @@ def test_known_service_without_connection_is_connection_not_found(harness: Gatew
     assert_error(call(harness, harness.headers("agentsmesh", "unconnected")), 404, "ConnectionNotFoundError")
 
 
+def assert_agentsmesh_tickets(response: httpx.Response) -> None:
+    """The answer is a ticket list from the demo consumer's AgentsMesh connection (not an error)."""
+    body = response.json()
+    assert (response.status_code, body["service"], body["operation"]) == (200, "agentsmesh", "all"), body
+    assert len(body["data"]) == 20 and {t["collection_id"] for t in body["data"]} == {"1"}
+
+
 def test_service_id_not_needed_with_one_connection(harness: GatewayHarness) -> None:
-    assert call(harness, harness.headers()).status_code == 200
+    assert "x-apideck-service-id" not in harness.headers()
+    assert_agentsmesh_tickets(call(harness, harness.headers()))
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +140,7 @@ def test_consumer_ids_are_scoped_to_their_app(harness: GatewayHarness) -> None:
     harness.store.create_consumer("app-b", CONSUMER_ID)
     headers_b = {**harness.headers(), "authorization": f"Bearer {key_b}", "x-apideck-app-id": "app-b"}
     assert_error(call(harness, headers_b), 404, "ConnectionNotFoundError")
-    assert call(harness, harness.headers()).status_code == 200
+    assert_agentsmesh_tickets(call(harness, harness.headers()))
 
 
 def test_cursor_from_another_connector_is_invalid(harness: GatewayHarness, two_trackers: str) -> None:
