@@ -51,7 +51,9 @@ def test_sandbox_connects_the_demo_consumer_to_every_simulated_tracker(tmp_path:
             headers = {"authorization": f"Bearer {sandbox.api_key}", "x-apideck-app-id": APP_ID,
                        "x-apideck-consumer-id": CONSUMER_ID, "x-apideck-service-id": "codimir"}
             response = httpx.get(f"{server.url}/issue-tracking/collections", headers=headers)
-            assert response.status_code == 200 and response.json()["data"]
+            body = response.json()
+            assert (response.status_code, body["service"]) == (200, "codimir")
+            assert {"project_456", "project_457", "project_458"} <= {c["id"] for c in body["data"]}
         finally:
             server.stop()
 
