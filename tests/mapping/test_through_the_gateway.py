@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,12 @@ tracker, sim, harness, _ = connector_fixtures("agentsmesh", consumers={
     "custom": {"custom_mappings": {"number": "$.number", "first_label": "$.labels[0]", "nothing": "$.not.there"}}})
 
 
+def tracker_ticket(sim: Simulator, slug: str) -> dict[str, Any]:
+    """AgentsMesh's own record of a ticket (ground truth, bypassing the gateway)."""
+    url = f"{sim.url}/api/v1/ext/orgs/{agentsmesh.DEFAULT_ORG}/tickets/{slug}"
+    return httpx.get(url, headers={"X-API-Key": agentsmesh.DEFAULT_API_KEY}).json()["ticket"]
+
+
 @pytest.fixture
 def client(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
     """A client of the consumer whose connection has custom mappings."""
@@ -25,18 +32,21 @@ def client(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
         yield c
 
 
-def test_custom_mappings_are_read_under_custom_mappings(client: httpx.Client) -> None:
-    ticket = client.get(f"{TICKETS}/AM-12").json()["data"]
-    assert ticket["custom_mappings"]["number"] == 12
-    assert ticket["custom_mappings"]["nothing"] is None
-    assert ticket["custom_mappings"]["first_label"] == (ticket["tags"][0]["id"] if ticket["tags"] else None)
+def test_custom_mappings_are_read_under_custom_mappings(client: httpx.Client, sim: Simulator) -> None:
+    truth = tracker_ticket(sim, "AM-260")  # seeded with two labels; never written in this module
+    assert len(truth["labels"]) == 2
+    ticket = client.get(f"{TICKETS}/AM-260").json()["data"]
+    assert ticket["custom_mappings"] == {"number": 260, "first_label": truth["labels"][0], "nothing": None}
 
 
 def test_custom_mappings_are_written_back(client: httpx.Client, sim: Simulator) -> None:
-    response = client.patch(f"{TICKETS}/AM-12", json={"custom_mappings": {"first_label": "auth"}})
-    assert response.status_code == 200, response.json()
-    assert sim.requests()[-1]["body"] == {"labels": ["auth"]}
-    assert client.get(f"{TICKETS}/AM-12").json()["data"]["custom_mappings"]["first_label"] == "auth"
+    ticket_id = client.post(TICKETS, json={"subject": "Custom mapping target", "tags": [{"id": "ui"}]}).json()["data"]["id"]
+    sim.clear()
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"custom_mappings": {"first_label": "auth"}})
+    assert response.json()["data"] == {"id": ticket_id}
+    assert [r["body"] for r in sim.requests()] == [{"labels": ["auth"]}]
+    assert tracker_ticket(sim, ticket_id)["labels"] == ["auth"]
+    assert client.get(f"{TICKETS}/{ticket_id}").json()["data"]["custom_mappings"]["first_label"] == "auth"
 
 
 def test_unknown_custom_mapping_on_write_is_a_validation_error(client: httpx.Client, sim: Simulator) -> None:
@@ -71,7 +81,7 @@ def test_body_pass_through_operation_id_targets_one_call(client: httpx.Client, s
     pass_through = [{"service_id": "agentsmesh", "operation_id": "tickets_update_status",
                      "extend_object": {"note": "closing"}}]
     response = client.patch(f"{TICKETS}/AM-20", json={"subject": "Two calls", "status": "closed", "pass_through": pass_through})
-    assert response.status_code == 200, response.json()
+    assert response.json()["data"] == {"id": "AM-20"}
     calls = [(r["method"], r["body"]) for r in sim.requests()]
     assert calls == [("PUT", {"title": "Two calls"}), ("PATCH", {"status": "done", "note": "closing"})]
 
