@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from unigate import __version__
 from unigate.api.handler import handle
-from unigate.api.routes import RouteTable
+from unigate.api.routes import RouteTable, check_path_params, request_segments
 from unigate.cursor import CursorCodec
 from unigate.dispatch import Dispatcher
 from unigate.downstream import logfilter
@@ -123,13 +123,17 @@ class GatewayApp:
             if routed != "GET":
                 return _method_not_allowed(method, path, request_id)
             return self._health(request_id)
-        matched = self.routes.match(path)
+        matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
             return error_response(NotFoundError("Not found", f"no unified API route at {path}"), request_id)
         methods, params = matched
         operation = methods.get(routed)
         if operation is None:
             return _method_not_allowed(method, path, request_id)
+        try:
+            check_path_params(params)
+        except RequestValidationError as error:
+            return error_response(error, request_id)
         scope["path_params"] = params
         return await handle(self.gateway, Request(scope, receive), *operation)
 

@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from unigate.testing import error_of, read_pages
+from unigate.testing.harness import CONSUMER_ID
+from unigate.testing.hostile import hostile_requests, raw_request
 from unigate.testing.live import LiveTracker, live_fixtures
 
 PROJECT = "demo"
@@ -370,3 +372,11 @@ def test_status_ids_are_looked_up_once_per_connection(client: httpx.Client, crea
     assert "statuses_lookup" in called(first)
     assert "statuses_lookup" not in called(second)
     assert ticket(client, ticket_id)["status"] == "closed"
+
+
+def test_hostile_ids_are_refused_before_any_call_to_redmine(live: LiveTracker, client: httpx.Client) -> None:
+    # replayed, the cassette of this test is empty: any downstream call would fail it
+    headers = live.harness.headers(consumer_id=CONSUMER_ID)
+    answers = {(method, target): raw_request(live.harness.server.url, method, target, headers)
+               for method, target in hostile_requests("demo", "1")}
+    assert {k: v[0] for k, v in answers.items() if v[0] != 400 or v[1]["type_name"] != "RequestValidationError"} == {}

@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from unigate.testing import error_of, read_pages, walk_pages
-from unigate.testing.live import live_fixtures
+from unigate.testing.harness import CONSUMER_ID
+from unigate.testing.hostile import hostile_requests, raw_request
+from unigate.testing.live import LiveTracker, live_fixtures
 
 live, client = live_fixtures("roundup")
 
@@ -336,3 +338,11 @@ def test_a_comment_without_a_body_is_refused_before_roundup(client: httpx.Client
     response = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": ""})
     assert error_of(response) == (400, "RequestValidationError")
     assert [c["body"] for c in client.get(f"{TICKETS}/{ticket_id}/comments").json()["data"]] == []
+
+
+def test_hostile_ids_are_refused_before_any_call_to_roundup(live: LiveTracker, client: httpx.Client) -> None:
+    # replayed, the cassette of this test is empty: any downstream call would fail it
+    headers = live.harness.headers(consumer_id=CONSUMER_ID)
+    answers = {(method, target): raw_request(live.harness.server.url, method, target, headers)
+               for method, target in hostile_requests("issue", "1")}
+    assert {k: v[0] for k, v in answers.items() if v[0] != 400 or v[1]["type_name"] != "RequestValidationError"} == {}

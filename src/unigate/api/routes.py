@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
+from unigate.errors import RequestValidationError
+
 PREFIX = "/issue-tracking"
 COLLECTION = f"{PREFIX}/collections/{{collection_id}}"
 TICKET = f"{COLLECTION}/tickets/{{ticket_id}}"
@@ -21,12 +26,44 @@ OPERATIONS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+MAX_ID_LENGTH = 512
+_UNSAFE_ID = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def request_segments(path: str, raw_path: bytes | None) -> list[str]:
+    """The request path's segments, each percent-decoded once: ``a%2Fb`` stays one segment ``a/b``.
+
+    The server hands us the path already decoded (``scope["path"]``), where an encoded ``/`` would
+    have become a separator; the raw path is split first when it holds any escape.
+    """
+    if raw_path is not None and b"%" in raw_path:
+        return [unquote(segment) for segment in _trim(raw_path.decode("latin-1")).split("/")]
+    return _trim(path).split("/")
+
+
+def _trim(path: str) -> str:
+    """Without the leading slash and one trailing slash: ``/a/b/`` -> ``a/b``; ``/a//`` -> ``a/``."""
+    path = path[1:] if path.startswith("/") else path
+    return path[:-1] if path.endswith("/") else path
+
+
+def check_path_params(params: dict[str, str]) -> None:
+    """Refuse ids that could reach another endpoint downstream: ``.``/``..``, empty, ``/``, ``\\``, controls."""
+    for name, value in params.items():
+        if value in ("", ".", "..") or _UNSAFE_ID.search(value) or len(value) > MAX_ID_LENGTH:
+            raise RequestValidationError(
+                "Invalid path parameter",
+                {name: f"an id is 1 to {MAX_ID_LENGTH} characters, not '.' or '..', without '/', '\\' or "
+                       f"control characters; got {value[:80]!r}"})
+
+
 class RouteTable:
     """Matches a request path to its operations without regexes: by segment count, then literals.
 
     ``match("/issue-tracking/collections/7/tickets")`` → ``({"GET": ("tickets", "all"), ...},
-    {"collection_id": "7"})``, or ``None``. A trailing slash is ignored; a parameter never matches
-    an empty segment.
+    {"collection_id": "7"})``, or ``None``. A trailing slash is ignored. A parameter matches any
+    segment, even an empty or hostile one: ``check_path_params`` refuses those with a 400 that
+    names the parameter, rather than a 404 that hides why.
     """
 
     def __init__(self, operations: dict[str, dict[str, tuple[str, str]]] = OPERATIONS) -> None:
@@ -37,14 +74,12 @@ class RouteTable:
             names = tuple(p[1:-1] for p in parts if p.startswith("{"))
             self._by_length.setdefault(len(parts), []).append((pattern, names, methods))
 
-    def match(self, path: str) -> tuple[dict[str, tuple[str, str]], dict[str, str]] | None:
-        parts = path.strip("/").split("/")
+    def match(self, path: str | list[str]) -> tuple[dict[str, tuple[str, str]], dict[str, str]] | None:
+        parts = _trim(path).split("/") if isinstance(path, str) else path
         for pattern, names, methods in self._by_length.get(len(parts), ()):
             values = []
             for expected, actual in zip(pattern, parts):
                 if expected is None:
-                    if not actual:
-                        break
                     values.append(actual)
                 elif expected != actual:
                     break

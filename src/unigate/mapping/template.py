@@ -45,8 +45,18 @@ class Template:
                 out.append(part)
                 continue
             value = str(_convert(_lookup(context, *part), part[1]))
-            out.append(quote(value, safe="") if quote_values else value)
+            out.append(quote_segment(value) if quote_values else value)
         return "".join(out)
+
+
+def quote_segment(value: str) -> str:
+    """``value`` as one path segment that no client or server can normalise away or split.
+
+    Every reserved character is escaped, and a segment that is only dots is escaped as well:
+    ``..`` would otherwise be removed with the segment before it (RFC 3986 dot segments).
+    """
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def _lookup(context: dict[str, Any], name: str, _filter: str | None) -> Any:
