@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -46,28 +47,56 @@ def test_fast_get_agrees_with_jsonpath_ng(doc: Any, steps: list[Any]) -> None:
     assert compiled.get(doc) == reference_get(path, doc)
 
 
+SET_STEPS = st.lists(st.one_of(KEYS, st.integers(min_value=0, max_value=3)), min_size=1, max_size=4)
+
+
+def creates_a_list_inside_a_list(steps: list[Any]) -> bool:
+    return any(isinstance(a, int) and isinstance(b, int) for a, b in zip(steps, steps[1:]))
+
+
+def empty_document_for(steps: list[Any]) -> Any:
+    return [] if isinstance(steps[0], int) else {}
+
+
 @settings(max_examples=300, deadline=None)
-@given(steps=st.lists(st.one_of(KEYS, st.integers(min_value=0, max_value=3)), min_size=1, max_size=4), value=SCALARS)
+@given(steps=SET_STEPS.filter(lambda steps: not creates_a_list_inside_a_list(steps)), value=SCALARS)
 def test_fast_set_agrees_with_jsonpath_ng_on_empty_documents(steps: list[Any], value: Any) -> None:
+    # Paths like $[0][0].a are left out: there jsonpath-ng creates [{}] and drops the value.
     path = render(steps)
-    ours = compile_path(path).set({} if not isinstance(steps[0], int) else [], value)
-    reference = parse(path).update_or_create({} if not isinstance(steps[0], int) else [], value)
-    # jsonpath-ng drops the value when it must create a list inside a list ($[0][0].a -> [{}]);
-    # compare where it keeps it, and check ours always does (below).
-    if reference_get(path, reference) == value:
-        assert ours == reference
-    assert compile_path(path).get(ours) == value
+    ours = compile_path(path).set(empty_document_for(steps), value)
+    assert ours == parse(path).update_or_create(empty_document_for(steps), value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=SET_STEPS, value=SCALARS)
+def test_fast_set_on_an_empty_document_creates_every_parent(steps: list[Any], value: Any) -> None:
+    path = compile_path(render(steps))
+    assert path.get(path.set(empty_document_for(steps), value)) == value
+
+
+# Documents of objects and scalars only: nothing on a path of keys can stop a write.
+OBJECT_DOCS = st.dictionaries(KEYS, st.recursive(SCALARS, lambda inner: st.dictionaries(KEYS, inner, max_size=3),
+                                                 max_leaves=12), max_size=4)
 
 
 @settings(max_examples=200, deadline=None)
-@given(doc=st.dictionaries(KEYS, DOCS, max_size=4), steps=st.lists(KEYS, min_size=1, max_size=3), value=SCALARS)
+@given(doc=OBJECT_DOCS, steps=st.lists(KEYS, min_size=1, max_size=3), value=SCALARS)
 def test_set_then_get_returns_the_value(doc: Any, steps: list[Any], value: Any) -> None:
     path = compile_path(render(steps))
-    try:
-        updated = path.set(doc, value)
-    except InvalidPathError:
-        return  # a scalar or list stands where a key must go: refused, not corrupted
-    assert path.get(updated) == value
+    assert path.get(path.set(doc, value)) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(KEYS, min_size=2, max_size=4), data=st.data())
+def test_set_is_refused_where_a_list_stands_in_place_of_an_object(steps: list[Any], data: st.DataObject) -> None:
+    depth = data.draw(st.integers(min_value=1, max_value=len(steps) - 1))
+    doc: Any = data.draw(st.lists(DOCS, max_size=3))  # the list stands where steps[depth] needs an object
+    for step in reversed(steps[:depth]):
+        doc = {step: doc}
+    before = copy.deepcopy(doc)
+    with pytest.raises(InvalidPathError):
+        compile_path(render(steps)).set(doc, "value")
+    assert doc == before  # refused, not half-written
 
 
 def test_filter_paths_use_jsonpath_ng() -> None:
