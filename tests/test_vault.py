@@ -45,7 +45,7 @@ def test_cli_round_trip_never_prints_or_stores_secrets_in_clear(env: dict[str, s
     assert SECRET.encode() not in raw and api_key.encode() not in raw
     store = open_store(Settings(database=Path(env["UNIGATE_DATABASE"])), env["UNIGATE_SECRET_KEY"])
     assert store.connections_of("acme", "customer-1")[0].credentials == {"api_key": SECRET}
-    assert store.authenticate("acme", api_key) is not None
+    assert store.authenticate("acme", api_key).id == "acme"
 
 
 def test_connection_update_merges_and_disables(env: dict[str, str]) -> None:
