@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import TICKETS
+from unigate.testing import Simulator
+from unigate_connectors.agentsmesh import simulator as agentsmesh
+
+from .conftest import TICKETS, tracker_tickets
+
+
+def tracker_slugs(sim: Simulator) -> list[str]:
+    return [t["slug"] for t in tracker_tickets(sim, repository_id=agentsmesh.MAIN_REPOSITORY_ID)]
 
 ENVELOPE = {"status_code", "status", "service", "resource", "operation", "data"}
 
@@ -30,7 +37,8 @@ def test_next_page_links_back(client: httpx.Client) -> None:
     assert [t["id"] for t in again["data"]] == [t["id"] for t in first["data"]]
 
 
-def test_paging_yields_every_ticket_once_and_ends(client: httpx.Client) -> None:
+def test_paging_yields_every_ticket_once_and_ends(client: httpx.Client, sim: Simulator) -> None:
+    expected = tracker_slugs(sim)
     seen, cursor, pages = [], None, 0
     while True:
         body = client.get(TICKETS, params={"limit": 50, **({"cursor": cursor} if cursor else {})}).json()
@@ -39,12 +47,12 @@ def test_paging_yields_every_ticket_once_and_ends(client: httpx.Client) -> None:
         cursor = body["meta"]["cursors"]["next"]
         if cursor is None:
             break
-    assert len(seen) == len(set(seen)) == body["meta"]["total_count"]
+    assert seen == expected and len(set(seen)) == body["meta"]["total_count"] == len(expected) >= 260
     assert pages == -(-len(seen) // 50)
 
 
-def test_changing_limit_between_pages_loses_nothing(client: httpx.Client) -> None:
-    reference = [t["id"] for t in client.get(TICKETS, params={"limit": 30}).json()["data"]]
+def test_changing_limit_between_pages_loses_nothing(client: httpx.Client, sim: Simulator) -> None:
+    reference = tracker_slugs(sim)[:30]
     first = client.get(TICKETS, params={"limit": 7}).json()
     rest = client.get(TICKETS, params={"limit": 23, "cursor": first["meta"]["cursors"]["next"]}).json()
     assert [t["id"] for t in first["data"] + rest["data"]] == reference
