@@ -40,9 +40,8 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="port (UNIGATE_PORT, default 8080)")
 def serve(host: str | None, port: int | None) -> None:
     """Run the gateway (vault at UNIGATE_DATABASE, key from UNIGATE_SECRET_KEY[_FILE])."""
-    import uvicorn
-
     from unigate.app import StartupError, build_gateway, create_app
+    from unigate.server import serve as serve_app
 
     settings = Settings.from_env()
     _configure_logging(settings.log_level)
@@ -50,10 +49,8 @@ def serve(host: str | None, port: int | None) -> None:
         gateway = build_gateway(settings, _secret_key())
     except StartupError as exc:
         raise click.ClickException(str(exc)) from None
-    # proxy_headers off: the gateway reads no client address (links use UNIGATE_PUBLIC_URL behind a
-    # proxy), and uvicorn's X-Forwarded-For parsing costs every request
-    uvicorn.run(create_app(gateway), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level, access_log=False, proxy_headers=False)
+    serve_app(create_app(gateway), host=host or settings.host, port=port or settings.port,
+              log_level=settings.log_level)
 
 
 @main.command()

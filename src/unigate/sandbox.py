@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import uvicorn
 
 from unigate.app import Gateway, build_gateway, create_app
 from unigate.plugins.registry import ConnectorRegistry
+from unigate.server import serve
 from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
 from unigate.vault.crypto import ensure_key_file
@@ -90,6 +90,6 @@ def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     click.echo("\n".join(sandbox.lines))
     click.echo(f"Health: curl -s {base}/health\nPress Ctrl+C to stop.\n")
     try:
-        uvicorn.run(create_app(sandbox.gateway), host=host, port=port, log_level="warning", access_log=False)
+        serve(create_app(sandbox.gateway), host=host, port=port, log_level="warning")
     finally:
         sandbox.stop()

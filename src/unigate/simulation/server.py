@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -22,11 +23,12 @@ class BackgroundServer:
     Use as a context manager or call ``start()``/``stop()``.
     """
 
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        """``options`` go to ``uvicorn.Config`` (e.g. ``http=GatewayHttpProtocol``)."""
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", access_log=False, lifespan="auto"
+            app, host=host, port=self.port, log_level="warning", access_log=False, lifespan="auto", **options
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

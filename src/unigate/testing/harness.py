@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from unigate.app import Gateway, build_gateway, create_app
 from unigate.downstream.pool import TransportWrapper
 from unigate.plugins.registry import ConnectorRegistry
+from unigate.server import GatewayHttpProtocol
 from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
 from unigate.vault.crypto import generate_secret_key
@@ -65,7 +66,8 @@ class GatewayHarness:
         settings = Settings(database=self.tmp / "vault.db", transport=self.transport)
         self.gateway = build_gateway(settings, self.secret_key, registry=self.registry,
                                      wrap_transport=self.wrap_transport)
-        self.server = BackgroundServer(create_app(self.gateway)).start()
+        # served as `unigate serve` serves it: with the head timeout and size cap
+        self.server = BackgroundServer(create_app(self.gateway), http=GatewayHttpProtocol, proxy_headers=False).start()
         _, self.api_key = self.gateway.store.create_app("Test app", app_id=APP_ID)
         self.gateway.store.create_consumer(APP_ID, CONSUMER_ID)
 
