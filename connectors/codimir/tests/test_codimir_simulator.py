@@ -283,8 +283,8 @@ def test_comment_without_content_is_400(client: httpx.Client) -> None:
 
 
 def test_editing_someone_elses_comment_is_403(client: httpx.Client) -> None:
-    ticket = next(t for t in client.get("/api/tickets", params={"limit": 100}).json()["data"]
-                  if t["_count"]["comments"])
+    oldest = client.get("/api/tickets", params={"limit": 100, "sort": "createdAt", "order": "asc"}).json()["data"]
+    ticket = next(t for t in oldest if t["_count"]["comments"])  # seeded: other tests' tickets are the newest
     comments = client.get(f"/api/tickets/{ticket['id']}").json()["data"]["comments"]
     other = next(c for c in comments if c["authorId"] != SESSION_USER_ID)
     response = client.patch(f"/api/tickets/{ticket['id']}/comments/{other['id']}", json={"content": "x"})
