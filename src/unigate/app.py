@@ -113,7 +113,9 @@ class GatewayApp:
                                                       "when reporting it"), request_id)
         await response(scope, receive, send)
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info("%s %s %s %d %.1fms service=%s", request_id, method, scope["path"], response.status_code,
+            # the path is percent-decoded: escape it, or a %0D%0A in it would forge log lines
+            path = scope["path"].encode("unicode_escape").decode("ascii")
+            access_log.info("%s %s %s %d %.1fms service=%s", request_id, method, path, response.status_code,
                             (time.perf_counter() - started) * 1000, state.get("service_id", "-"))
 
     async def _respond(self, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
