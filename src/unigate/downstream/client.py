@@ -164,7 +164,7 @@ class DownstreamSession:
                 raise ConnectorExecutionError(
                     f"{self.service_id} returned a body that is not valid JSON",
                     {"call_id": call_id, "method": method, "url": self.redactor.url(url), "status": status,
-                     "body_excerpt": self.redactor.text(raw_body[:200].decode("utf-8", "replace"))},
+                     "body_excerpt": self.redactor.text(raw_body.decode("utf-8", "replace"))[:200]},
                     status_code=502,
                 )
             return DownstreamResponse(status, response.headers, body)
