@@ -1,41 +1,70 @@
-"""Removing secrets (credential values) from anything we show: ``_raw``, errors, logs."""
+"""Removing secrets (credential values) from anything we show: ``_raw``, errors, logs.
+
+Policy, by the secret's length:
+
+* 4 characters or more: replaced wherever it occurs, also inside longer words, and in each way a
+  URL carries it (percent-encoded forms).
+* 1 to 3 characters (a short user name, a PIN): replaced wherever it stands as a whole word, i.e.
+  not next to a letter, digit or ``_`` (``"bob"`` in ``user bob not found`` but not in
+  ``bobcat``). Replacing every occurrence of a three-letter value would destroy the text, and a
+  value that short cannot be told apart from ordinary words; as a whole word it is still hidden.
+
+Secrets are looked for in strings, dictionary keys (a tracker may key an object by a user name or
+token) and URLs (path and query; query parameters named like a credential are hidden whatever
+their value).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 SENSITIVE_PARAMS = frozenset({"key", "api_key", "apikey", "token", "access_token", "password", "secret"})
+SUBSTRING_MIN_LENGTH = 4  # shorter secrets are redacted as whole words only (see the module docstring)
 
 
 class Redactor:
     def __init__(self, secrets: list[str]) -> None:
         # each secret also as a URL carries it (a query value, a path segment, a downstream error
         # echoing the URL); longest first, so a secret containing another is replaced whole
-        forms = {form for s in secrets if s and len(s) >= 4 for form in _url_forms(s)}
+        values = {str(s) for s in secrets if s}
+        forms = {form for s in values if len(s) >= SUBSTRING_MIN_LENGTH for form in _url_forms(s)}
         self.secrets = sorted(forms, key=len, reverse=True)
+        short = {form for s in values if len(s) < SUBSTRING_MIN_LENGTH for form in _url_forms(s)} - forms
+        self.short_secrets = sorted(short, key=len, reverse=True)
+        self._short = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, self.short_secrets)) + r")(?!\w)")
+                       if short else None)
 
     def text(self, value: str) -> str:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
+        if self._short is not None:
+            value = self._short.sub(REDACTED, value)
         return value
 
     def deep(self, value: Any) -> Any:
-        if not self.secrets:
+        if not self.secrets and self._short is None:
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
             return [self.deep(v) for v in value]
         if isinstance(value, dict):
-            return {k: self.deep(v) for k, v in value.items()}
+            out: dict[Any, Any] = {}
+            for k, v in value.items():
+                key = self.text(k) if isinstance(k, str) else k
+                while key in out:  # two keys redacted alike: keep both values
+                    key = f"{key}'"
+                out[key] = self.deep(v)
+            return out
         return value
 
     def url(self, url: str) -> str:
         parts = urlsplit(url)
-        query = [(k, REDACTED if k.lower() in SENSITIVE_PARAMS else self.text(v))
+        query = [(self.text(k), REDACTED if k.lower() in SENSITIVE_PARAMS else self.text(v))
                  for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         return self.text(urlunsplit(parts._replace(query=urlencode(query))))
 
