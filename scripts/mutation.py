@@ -128,6 +128,22 @@ def mutmut_config(target: Target, tests: list[str]) -> str:
     return "\n[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in config.items())
 
 
+# Appended to the scratch copy's conftest.py: a mutant's tests run in the order of Target.tests
+# (each module's unit-level file first), so with -x most mutants die in a cheap unit test before any
+# module-scoped gateway is started; only survivors pay for every selected test.
+ORDER_HOOK = """
+
+_MUTATION_ORDER = {order!r}
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return _MUTATION_ORDER.index(path) if path in _MUTATION_ORDER else len(_MUTATION_ORDER)
+    items.sort(key=rank)
+"""
+
+
 def prepare(name: str, fresh: bool, ref: str | None) -> Path:
     target = TARGETS[name]
     here = workdir() / name
@@ -142,6 +158,8 @@ def prepare(name: str, fresh: bool, ref: str | None) -> Path:
         raise SystemExit(f"{name}: none of its test files exist: {target.tests}")
     with (here / "pyproject.toml").open("a") as f:
         f.write(mutmut_config(target, tests))
+    with (here / "conftest.py").open("a") as f:  # the scratch copy's, not the checkout's
+        f.write(ORDER_HOOK.format(order=tests))
     (here / "selection.json").write_text(json.dumps({"source": target.source, "tests": tests}))
     return here
 

@@ -1,0 +1,148 @@
+"""``ClientPool``: the downstream clients, as a tracker on loopback sees them, on both transports.
+
+Cookies (the jars are off) are covered by tests/test_downstream_isolation.py; here: one client per
+service, what every request carries, redirects, the connection bound, the transport hook, closing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from unigate.downstream.pool import USER_AGENT, ClientPool
+from unigate.simulation import BackgroundServer
+
+TRANSPORTS = ["aiohttp", "httpx"]
+
+
+class InFlight:
+    """Counts the requests the tracker is serving at once."""
+
+    def __init__(self) -> None:
+        self.now = self.most = 0
+        self.lock = threading.Lock()
+
+    async def slow(self, request: Request) -> JSONResponse:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        await asyncio.sleep(0.25)
+        with self.lock:
+            self.now -= 1
+        return JSONResponse({"ok": True})
+
+
+IN_FLIGHT = InFlight()
+
+
+async def headers(request: Request) -> JSONResponse:
+    return JSONResponse({"user-agent": request.headers.get("user-agent")})
+
+
+async def moved(request: Request) -> RedirectResponse:
+    return RedirectResponse("/headers", status_code=302)
+
+
+@pytest.fixture(scope="module")
+def tracker() -> Iterator[str]:
+    server = BackgroundServer(Starlette(routes=[Route("/headers", headers), Route("/moved", moved),
+                                                Route("/slow", IN_FLIGHT.slow)])).start()
+    yield server.url
+    server.stop()
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    return asyncio.run(coro)
+
+
+def test_a_service_gets_one_client_for_all_its_calls() -> None:
+    pool = ClientPool(transport="httpx")
+    assert pool.client("redmine") is pool.client("redmine")
+
+
+def test_each_service_gets_its_own_client() -> None:
+    pool = ClientPool(transport="httpx")
+    assert pool.client("redmine") is not pool.client("roundup")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_request_names_the_gateway_as_its_user_agent(tracker: str, transport: str) -> None:
+    async def call() -> dict:
+        pool = ClientPool(transport=transport)
+        try:
+            return (await pool.client("t").get(f"{tracker}/headers")).json()
+        finally:
+            await pool.aclose()
+    assert run(call()) == {"user-agent": USER_AGENT}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_redirect_is_answered_not_followed(tracker: str, transport: str) -> None:
+    async def call() -> httpx.Response:
+        pool = ClientPool(transport=transport)
+        try:
+            return await pool.client("t").get(f"{tracker}/moved")
+        finally:
+            await pool.aclose()
+    response = run(call())
+    assert (response.status_code, response.headers["location"]) == (302, "/headers")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_max_connections_bounds_the_requests_in_flight_to_a_tracker(tracker: str, transport: str) -> None:
+    async def calls() -> list[int]:
+        pool = ClientPool(max_connections=2, transport=transport)
+        try:
+            responses = await asyncio.gather(*(pool.client("t").get(f"{tracker}/slow") for _ in range(5)))
+            return [r.status_code for r in responses]
+        finally:
+            await pool.aclose()
+    IN_FLIGHT.most = 0
+    assert run(calls()) == [200] * 5
+    assert IN_FLIGHT.most == 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_transport_wrapper_sees_every_downstream_request(tracker: str, transport: str) -> None:
+    seen: list[str] = []
+
+    class Tap(httpx.AsyncBaseTransport):
+        def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+            self.inner = inner
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request.url.path)
+            return await self.inner.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    async def call() -> dict:
+        pool = ClientPool(transport=transport, wrap_transport=Tap)
+        try:
+            return (await pool.client("t").get(f"{tracker}/headers")).json()
+        finally:
+            await pool.aclose()
+    assert run(call()) == {"user-agent": USER_AGENT}
+    assert seen == ["/headers"]
+
+
+def test_closing_the_pool_closes_every_client_and_forgets_them() -> None:
+    async def close() -> tuple[list[bool], bool]:
+        pool = ClientPool(transport="httpx")
+        clients = [pool.client("a"), pool.client("b")]
+        await pool.aclose()
+        fresh = pool.client("a")
+        try:
+            return [c.is_closed for c in clients], fresh in clients or fresh.is_closed
+        finally:
+            await pool.aclose()
+    assert run(close()) == ([True, True], False)
