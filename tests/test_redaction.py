@@ -26,10 +26,21 @@ def test_a_secret_containing_another_is_replaced_whole() -> None:
     assert Redactor(["abcd", "abcd-efgh"]).text("key=abcd-efgh") == f"key={REDACTED}"
 
 
-def test_empty_and_shorter_than_four_character_values_are_not_treated_as_secrets() -> None:
-    redactor = Redactor(["", "abc", "abcd"])
-    assert redactor.secrets == ["abcd"]
-    assert redactor.text("abc abcd") == f"abc {REDACTED}"
+def test_an_empty_value_is_no_secret() -> None:
+    assert Redactor(["", "s3cret"]).text("a s3cret b") == f"a {REDACTED} b"
+
+
+def test_a_secret_shorter_than_four_characters_is_redacted_as_a_whole_word_only() -> None:
+    assert Redactor(["bob"]).text("user bob not found; bobcat, _bob, bob2") == \
+        f"user {REDACTED} not found; bobcat, _bob, bob2"
+
+
+def test_a_four_character_secret_is_redacted_inside_words_too() -> None:
+    assert Redactor(["abcd"]).text("xabcdx abcd") == f"x{REDACTED}x {REDACTED}"
+
+
+def test_a_short_secret_inside_a_long_one_leaves_nothing_of_the_long_one() -> None:
+    assert Redactor(["ab", "ab-cdef"]).text("ab-cdef ab") == f"{REDACTED} {REDACTED}"
 
 
 def test_nested_bodies_are_redacted_in_every_string_of_lists_and_dicts() -> None:
@@ -38,8 +49,16 @@ def test_nested_bodies_are_redacted_in_every_string_of_lists_and_dicts() -> None
                                                 "count": 3, "ok": True, "none": None}
 
 
-def test_dict_keys_are_kept_as_they_are() -> None:
-    assert Redactor(["s3cret"]).deep({"s3cret": "value"}) == {"s3cret": "value"}
+def test_dict_keys_are_redacted_too() -> None:
+    assert Redactor(["s3cret"]).deep({"s3cret": "value", 7: "s3cret"}) == {REDACTED: "value", 7: REDACTED}
+
+
+def test_two_keys_redacted_alike_keep_both_values() -> None:
+    assert Redactor(["alpha1", "beta22"]).deep({"alpha1": 1, "beta22": 2}) == {REDACTED: 1, f"{REDACTED}'": 2}
+
+
+def test_a_short_secret_alone_still_redacts_bodies() -> None:
+    assert Redactor(["bob"]).deep({"user": "bob", "list": ["bob"]}) == {"user": REDACTED, "list": [REDACTED]}
 
 
 def test_without_secrets_a_body_is_returned_as_it_is() -> None:
@@ -56,9 +75,20 @@ def test_a_url_hides_sensitive_query_parameters_by_name_in_any_case() -> None:
 
 
 def test_a_url_keeps_other_parameters_and_empty_values() -> None:
-    assert Redactor([]).url("https://t.example/a?q=open&empty=&flag=") == "https://t.example/a?q=open&empty=&flag="
+    assert Redactor(["s3cret"]).url("https://t.example/a?q=open&empty=&flag=") == \
+        "https://t.example/a?q=open&empty=&flag="
 
 
 def test_a_url_hides_a_stored_secret_in_its_path_too() -> None:
     assert Redactor(["tenant-s3cret"]).url("https://t.example/hooks/tenant-s3cret/issues?x=1") == \
         f"https://t.example/hooks/{REDACTED}/issues?x=1"
+
+
+def test_a_percent_encoded_secret_is_hidden_in_the_query_and_the_path() -> None:
+    redactor = Redactor(["p@ss word/1"])
+    assert redactor.url("https://t.example/u/p%40ss%20word%2F1/x?pw=p%40ss+word%2F1&n=1") == \
+        f"https://t.example/u/{REDACTED}/x?pw=%5BREDACTED%5D&n=1"
+
+
+def test_a_secret_used_as_a_query_parameter_name_is_hidden() -> None:
+    assert Redactor(["s3cret"]).url("https://t.example/a?s3cret=1") == "https://t.example/a?%5BREDACTED%5D=1"
