@@ -45,3 +45,16 @@ def test_a_dot_segment_in_a_stored_id_is_escaped_on_the_way_downstream(tmp_path:
     rendered = compile_template("/tickets/{ticket_id}/comments/{id}").render({"ticket_id": "..", "id": "."},
                                                                             quote_values=True)
     assert rendered == "/tickets/%2E%2E/comments/%2E"
+
+
+def test_a_collection_id_the_tracker_cannot_have_is_not_found_before_any_call(tmp_path: Path) -> None:
+    tracker = ConnectorUnderTest.start(tmp_path, "agentsmesh")  # AgentsMesh ids are integers
+    try:
+        with tracker.client() as client:
+            for method, path in [("POST", "/issue-tracking/collections/apideck-io/tickets"),
+                                 ("GET", "/issue-tracking/collections/apideck-io/tickets")]:
+                response = client.request(method, path, json={"subject": "x"} if method == "POST" else None)
+                assert (response.status_code, response.json()["type_name"]) == (404, "EntityNotFoundError")
+        assert tracker.simulator is not None and tracker.simulator.requests() == []
+    finally:
+        tracker.stop()

@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from unigate.errors import EntityNotFoundError
+
 _VAR = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|(int|str|origin))?\}")
 PATH_VARIABLES = frozenset({"collection_id", "ticket_id", "id"})
 
@@ -38,13 +40,13 @@ class Template:
 
     def render(self, context: dict[str, Any], *, quote_values: bool = False) -> Any:
         if len(self.parts) == 1 and isinstance(self.parts[0], tuple):
-            return _convert(_lookup(context, *self.parts[0]), self.parts[0][1])
+            return _value(context, *self.parts[0])
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            value = str(_convert(_lookup(context, *part), part[1]))
+            value = str(_value(context, *part))
             out.append(quote_segment(value) if quote_values else value)
         return "".join(out)
 
@@ -57,6 +59,18 @@ def quote_segment(value: str) -> str:
     """
     quoted = quote(value, safe="")
     return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
+def _value(context: dict[str, Any], name: str, kind: str | None) -> Any:
+    """The variable's value, converted. A path parameter the tracker's ids cannot be (``{collection_id|int}``
+    given ``apideck-io``) names nothing that exists: ``EntityNotFoundError``, before any call."""
+    try:
+        return _convert(_lookup(context, name, kind), kind)
+    except TemplateError as exc:
+        if name in PATH_VARIABLES:
+            raise EntityNotFoundError("Not found", f"no record has the {name} {str(context[name])[:80]!r}: "
+                                                   f"this tracker's ids are integers") from None
+        raise exc from None
 
 
 def _lookup(context: dict[str, Any], name: str, _filter: str | None) -> Any:
