@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from unigate.api.bodies import MAX_BODY_BYTES, parse_body
 from unigate.api.params import deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort
 from unigate.connector.context import UnifiedRequest
 from unigate.envelope import error_response, success
-from unigate.errors import RequestValidationError, UnexpectedError, UnifiedError
+from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnexpectedError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.passthrough import flatten_query
 from unigate.vault.resolve import resolve_connection
@@ -21,6 +22,29 @@ if TYPE_CHECKING:
     from unigate.app import Gateway
 
 log = logging.getLogger("unigate.api")
+
+MAX_HEADER_BYTES = 16 * 1024  # all request headers, counted as on the wire ("name: value\r\n")
+MAX_URL_BYTES = 16 * 1024     # path and query string
+
+
+def oversized_request(scope: Scope) -> UnifiedError | None:
+    """The error for a request whose headers or URL exceed the caps, checked before anything else
+    (routing, the vault): 431 ``RequestHeadersValidationError`` / 414 ``RequestValidationError``."""
+    size = 0
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+    if size > MAX_HEADER_BYTES:
+        error: UnifiedError = RequestHeadersValidationError(
+            "Request headers too large", f"the request headers are {size} bytes; the limit is {MAX_HEADER_BYTES}")
+        error.status_code = 431  # type: ignore[misc]  # Request Header Fields Too Large
+        return error
+    url = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string") or b"")
+    if url > MAX_URL_BYTES:
+        error = RequestValidationError("Request URL too long", f"the path and query are {url} bytes; "
+                                       f"the limit is {MAX_URL_BYTES}")
+        error.status_code = 414  # type: ignore[misc]  # URI Too Long
+        return error
+    return None
 
 
 async def handle(gateway: Gateway, request: Request, resource: str, operation: str) -> Response:
