@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import orjson
 
 from unigate.mapping.spec import MappingFileError, load_mapping_file
 from unigate.settings import Settings
-from unigate.vault.crypto import SecretKeyError, generate_secret_key, load_secret_key
+from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key, load_secret_key, write_key_file
 from unigate.vault.store import ConnectionStore, VaultError
 
 
@@ -47,7 +48,7 @@ def serve(host: str | None, port: int | None) -> None:
     _configure_logging(settings.log_level)
     try:
         gateway = build_gateway(settings, _secret_key())
-    except StartupError as exc:
+    except (StartupError, SecretKeyError) as exc:  # a broken connector; a key that does not open the vault
         raise click.ClickException(str(exc)) from None
     serve_app(create_app(gateway), host=host or settings.host, port=port or settings.port,
               log_level=settings.log_level)
@@ -106,13 +107,15 @@ def mappings_check(paths: tuple[Path, ...]) -> None:
 # -- vault ---------------------------------------------------------------------------------------------
 @main.group()
 def vault() -> None:
-    """Apps, consumers and connections in the vault (UNIGATE_DATABASE). Secrets are never printed."""
+    """Apps, consumers and connections in the vault (UNIGATE_DATABASE). Secrets are never printed,
+    except an API key or secret key when it is created."""
 
 
 def _store() -> ConnectionStore:
     from unigate.app import open_store
 
-    return open_store(Settings.from_env(), _secret_key())
+    with _vault_errors():  # a key that does not open the vault is refused before any write
+        return open_store(Settings.from_env(), _secret_key())
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -125,14 +128,137 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     return out
 
 
+def _credentials(values: tuple[str, ...], credentials_file: str | None) -> dict[str, str]:
+    """Credentials from ``--credentials-file`` then ``-c`` (later wins). Error messages name the
+    key or line, never a value: a malformed argument may be a secret typed in the wrong place."""
+    out: dict[str, str] = {}
+    stdin_used = False
+    if credentials_file is not None:
+        if credentials_file == "-":
+            stdin_used = True
+            text, source = click.get_text_stream("stdin").read(), "stdin"
+        else:
+            try:
+                text, source = Path(credentials_file).read_text(), credentials_file
+            except OSError as exc:
+                raise click.BadParameter(f"cannot read {credentials_file}: {exc.strerror}",
+                                         param_hint="--credentials-file") from None
+        out.update(_parse_credentials(text, source))
+    for number, item in enumerate(values, start=1):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"argument {number} is not KEY=VALUE (it is not shown: it may be a secret)",
+                                     param_hint="--credential")
+        if value == "-":
+            if stdin_used:
+                raise click.BadParameter("only one credential can be read from stdin", param_hint="--credential")
+            stdin_used = True
+            value = click.get_text_stream("stdin").read().rstrip("\r\n")
+            if not value:
+                raise click.BadParameter(f"stdin was empty: no value for {key!r}", param_hint="--credential")
+        elif value.startswith("env:"):
+            name = value[4:]
+            value = os.environ.get(name, "")
+            if not value:
+                raise click.BadParameter(f"environment variable {name!r} (for {key!r}) is not set or empty",
+                                         param_hint="--credential")
+        out[key] = value
+    return out
+
+
+def _parse_credentials(text: str, source: str) -> dict[str, str]:
+    """A JSON object of strings, or KEY=VALUE lines (blank lines and ``#`` comments skipped; the
+    value is everything after the first ``=``, up to the line end)."""
+    if text.lstrip().startswith("{"):
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise click.BadParameter(f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno})",
+                                     param_hint="--credentials-file") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise click.BadParameter(f"{source}: expected a JSON object of string values",
+                                     param_hint="--credentials-file")
+        return data
+    out = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{source} line {number} is not KEY=VALUE (it is not shown: it may be a "
+                                     "secret)", param_hint="--credentials-file")
+        out[key.strip()] = value
+    return out
+
+
 def _echo(data: object) -> None:
     click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
 
 
 @vault.command("keygen")
-def vault_keygen() -> None:
-    """Print a new secret key for UNIGATE_SECRET_KEY."""
-    click.echo(generate_secret_key())
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the key to this new file (mode 0600) for UNIGATE_SECRET_KEY_FILE instead of printing it")
+def vault_keygen(path: Path | None) -> None:
+    """Print a new secret key for UNIGATE_SECRET_KEY (or write it to a file with --file)."""
+    key = generate_secret_key()
+    if path is None:
+        click.echo(key)
+        return
+    try:
+        write_key_file(path, key)
+    except FileExistsError:
+        raise click.ClickException(f"{path} exists; refusing to overwrite a key") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(f"wrote a new secret key to {path} (mode 600)", err=True)
+
+
+@vault.command("rotate-key")
+@click.option("--new-key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="read the new key from this file (e.g. made by `keygen --file`)")
+@click.option("--new-key-env", metavar="NAME", default=None, help="read the new key from environment variable NAME")
+@click.option("--write-new-key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="generate the new key and write it to this new file (mode 0600) instead of printing it")
+def rotate_key(new_key_file: Path | None, new_key_env: str | None, write_new_key: Path | None) -> None:
+    """Re-encrypt every credential with a new secret key, in one transaction.
+
+    The current key comes from UNIGATE_SECRET_KEY[_FILE]. The new key is read from --new-key-file
+    or --new-key-env, or generated: then it is printed (the only output on stdout) or written to
+    --write-new-key. On any failure nothing changes. Afterwards only the new key opens the vault:
+    restart the gateway with it. Pagination cursors issued before are no longer valid.
+    """
+    if sum(option is not None for option in (new_key_file, new_key_env, write_new_key)) > 1:
+        raise click.UsageError("give at most one of --new-key-file, --new-key-env, --write-new-key")
+    store = _store()
+    with _vault_errors():
+        if new_key_file is not None:
+            new_key = load_secret_key({"UNIGATE_SECRET_KEY_FILE": str(new_key_file)})
+        elif new_key_env is not None:
+            if not os.environ.get(new_key_env):
+                raise click.ClickException(f"environment variable {new_key_env!r} is not set or empty")
+            new_key = load_secret_key({"UNIGATE_SECRET_KEY": os.environ[new_key_env]})
+        else:
+            new_key = generate_secret_key()
+    if new_key == _secret_key():
+        raise click.ClickException("the new key is the current key; nothing was changed")
+    if write_new_key is not None:
+        try:
+            write_key_file(write_new_key, new_key)
+        except FileExistsError:
+            raise click.ClickException(f"{write_new_key} exists; refusing to overwrite a key") from None
+    try:
+        with _vault_errors():
+            count = store.rotate_key(SecretBox(new_key))
+    except BaseException:
+        if write_new_key is not None:
+            write_new_key.unlink(missing_ok=True)  # the key we wrote opens nothing
+        raise
+    if new_key_file is None and new_key_env is None and write_new_key is None:
+        click.echo(new_key)
+    where = f" (written to {write_new_key})" if write_new_key is not None else ""
+    click.echo(f"re-encrypted the credentials of {count} connection(s) with the new key{where}. Only the new key "
+               "opens the vault now: set UNIGATE_SECRET_KEY[_FILE] to it and restart the gateway. Pagination "
+               "cursors issued with the old key are no longer valid.", err=True)
 
 
 @vault.command("app-create")
@@ -144,6 +270,26 @@ def app_create(name: str, app_id: str | None) -> None:
         app, api_key = _store().create_app(name, app_id=app_id)
     _echo({"app_id": app.id, "name": app.name, "api_key": api_key})
     click.echo("Store the api_key now: it cannot be shown again.", err=True)
+
+
+@vault.command("app-key-rotate")
+@click.argument("app_id")
+def app_key_rotate(app_id: str) -> None:
+    """Give an app a new API key, printed once; the old key stops working at once (also for a
+    running gateway)."""
+    with _vault_errors():
+        api_key = _store().rotate_api_key(app_id)
+    _echo({"app_id": app_id, "api_key": api_key})
+    click.echo("Store the api_key now: it cannot be shown again. The previous key no longer works.", err=True)
+
+
+@vault.command("app-key-revoke")
+@click.argument("app_id")
+def app_key_revoke(app_id: str) -> None:
+    """Revoke an app's API key: every request with it is refused (401) until app-key-rotate."""
+    with _vault_errors():
+        _store().revoke_api_key(app_id)
+    _echo({"app_id": app_id, "api_key_revoked": True})
 
 
 @vault.command("app-list")
@@ -168,7 +314,13 @@ def consumer_list(app_id: str) -> None:
 
 _connection_options = [
     click.option("--setting", "-s", multiple=True, help="KEY=VALUE connection setting (base_url, organization...)"),
-    click.option("--credential", "-c", multiple=True, help="KEY=VALUE credential (encrypted at rest)"),
+    click.option("--credential", "-c", multiple=True,
+                 help="KEY=VALUE credential (encrypted at rest). VALUE '-' reads the value from stdin (one "
+                      "credential), 'env:NAME' from environment variable NAME. A literal VALUE is visible to "
+                      "other users in `ps` and in shell history: use it only for throwaway values."),
+    click.option("--credentials-file", metavar="PATH", default=None,
+                 help="credentials from a file ('-': stdin): a JSON object of strings, or KEY=VALUE lines "
+                      "(# comments); -c values override it"),
     click.option("--custom-mapping", "-m", multiple=True, help="NAME=JSONPATH custom mapping"),
 ]
 
@@ -185,11 +337,16 @@ def _with_connection_options(fn):  # noqa: ANN001, ANN202
 @click.argument("service_id")
 @_with_connection_options
 def connection_create(app_id: str, consumer_id: str, service_id: str, setting: tuple[str, ...],
-                      credential: tuple[str, ...], custom_mapping: tuple[str, ...]) -> None:
+                      credential: tuple[str, ...], credentials_file: str | None,
+                      custom_mapping: tuple[str, ...]) -> None:
+    """Connect a consumer to a service. Credentials: -c KEY=- (stdin), -c KEY=env:NAME or
+    --credentials-file keep them out of the process list."""
+    credentials = _credentials(credential, credentials_file)
+    store = _store()
     with _vault_errors():
-        connection = _store().create_connection(
+        connection = store.create_connection(
             app_id, consumer_id, service_id, settings=_pairs(setting, "--setting"),
-            credentials=_pairs(credential, "--credential"), custom_mappings=_pairs(custom_mapping, "--custom-mapping"))
+            credentials=credentials, custom_mappings=_pairs(custom_mapping, "--custom-mapping"))
     _echo(connection.public_view())
 
 
@@ -198,15 +355,17 @@ def connection_create(app_id: str, consumer_id: str, service_id: str, setting: t
 @_with_connection_options
 @click.option("--enable/--disable", default=None)
 def connection_update(connection_id: str, setting: tuple[str, ...], credential: tuple[str, ...],
-                      custom_mapping: tuple[str, ...], enable: bool | None) -> None:
-    """Update a connection; given settings/credentials are merged into the current ones."""
+                      credentials_file: str | None, custom_mapping: tuple[str, ...], enable: bool | None) -> None:
+    """Update a connection; given settings/credentials are merged into the current ones
+    (credentials as for connection-create)."""
+    credentials = _credentials(credential, credentials_file)
     store = _store()
     with _vault_errors():
         current = store.get_connection(connection_id)
         connection = store.update_connection(
             connection_id,
             settings={**current.settings, **_pairs(setting, "--setting")} if setting else None,
-            credentials={**current.credentials, **_pairs(credential, "--credential")} if credential else None,
+            credentials={**current.credentials, **credentials} if credentials else None,
             custom_mappings={**current.custom_mappings, **_pairs(custom_mapping, "--custom-mapping")} if custom_mapping else None,
             enabled=enable)
     _echo(connection.public_view())

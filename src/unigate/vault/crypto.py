@@ -23,6 +23,13 @@ class SecretKeyError(RuntimeError):
     """The master secret is missing or malformed; the message says how to provide one."""
 
 
+class WrongSecretKeyError(SecretKeyError):
+    """The secret key is valid but not the one this vault's credentials are encrypted with."""
+
+
+KEY_CHECK_TOKEN = b"unigate vault key check v1"  # sealed into the vault; opening it proves the key
+
+
 def generate_secret_key() -> str:
     return Fernet.generate_key().decode()
 
@@ -47,15 +54,24 @@ def load_secret_key(env: dict[str, str] | None = None) -> str:
     return key
 
 
+def write_key_file(path: Path, key: str) -> None:
+    """Write ``key`` to a new file readable by its owner only (0600); an existing file is refused."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+        os.write(fd, (key + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def ensure_key_file(path: Path) -> tuple[str, bool]:
     """Read the key at ``path``, creating it (mode 600) if absent. Returns (key, created)."""
     if path.exists():
         return path.read_text().strip(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = generate_secret_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    write_key_file(path, key)
     return key, True
 
 
@@ -73,9 +89,34 @@ class SecretBox:
         try:
             return orjson.loads(self._fernet.decrypt(token))
         except InvalidToken as exc:
-            raise SecretKeyError(
+            raise WrongSecretKeyError(
                 "stored credentials cannot be decrypted with this secret key (was it rotated?)"
             ) from exc
+
+    def check_value(self) -> bytes:
+        """``KEY_CHECK_TOKEN`` sealed with this key (stored in the vault's meta table)."""
+        return self._fernet.encrypt(KEY_CHECK_TOKEN)
+
+    def opens(self, check_value: bytes) -> bool:
+        """Whether ``check_value`` was sealed with this key."""
+        try:
+            return self._fernet.decrypt(check_value) == KEY_CHECK_TOKEN
+        except InvalidToken:
+            return False
+
+    def can_open(self, token: bytes) -> bool:
+        try:
+            self._fernet.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
+    def reseal(self, token: bytes, new: SecretBox) -> bytes:
+        """``token`` opened with this key and sealed with ``new`` (key rotation)."""
+        try:
+            return new._fernet.encrypt(self._fernet.decrypt(token))
+        except InvalidToken as exc:
+            raise WrongSecretKeyError("stored credentials cannot be decrypted with this secret key") from exc
 
     def derive(self, purpose: str, length: int = 32) -> bytes:
         raw = base64.urlsafe_b64decode(self._key)

@@ -37,6 +37,14 @@ MIGRATIONS: list[str] = [
         UNIQUE (app_id, consumer_id, unified_api, service_id)
     );
     """,
+    # 2: vault metadata; `key_check` holds a known token sealed with the master key, so a wrong or
+    # rotated-away key is refused when the vault is opened instead of failing every request
+    """
+    CREATE TABLE vault_meta (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    """,
 ]
 
 
@@ -47,17 +55,22 @@ def current_version(db: sqlite3.Connection) -> int:
 
 
 def migrate(db: sqlite3.Connection) -> int:
-    """Apply pending migrations, each in its own transaction. Returns the resulting version."""
-    version = current_version(db)
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"the vault is at schema version {version}, newer than this unigate knows "
-            f"({len(MIGRATIONS)}); upgrade unigate"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    """Apply pending migrations, each in its own transaction. Returns the resulting version.
+
+    Each step re-reads the version inside a write transaction, so two processes opening a new
+    vault at once (the gateway and the CLI) do not both apply a migration.
+    """
+    while True:
         with db:
-            db.execute("BEGIN")
-            for statement in filter(str.strip, script.split(";")):
+            db.execute("BEGIN IMMEDIATE")
+            version = current_version(db)
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"the vault is at schema version {version}, newer than this unigate knows "
+                    f"({len(MIGRATIONS)}); upgrade unigate"
+                )
+            if version == len(MIGRATIONS):
+                return version
+            for statement in filter(str.strip, MIGRATIONS[version].split(";")):
                 db.execute(statement)
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-    return len(MIGRATIONS)
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))

@@ -3,26 +3,46 @@
 Lookups on the request path (app by id + key, a consumer's connections) are cached in memory and
 the cache is dropped whenever the database changes: our own writes bump a counter, and other
 processes' commits (the CLI, another gateway worker) change SQLite's ``PRAGMA data_version``.
+The cache is bounded (least recently used entries go first) and holds only what exists: an
+unknown app id or a consumer without connections is looked up again rather than remembered, so
+requests naming made-up ids cannot fill memory.
+
+The vault file is created readable by its owner only (0600; SQLite gives its ``-wal`` and
+``-shm`` files the database file's mode). Opening the vault checks the secret key against a
+check value sealed into it (``vault_meta.key_check``): a wrong or rotated-away key is refused
+with ``WrongSecretKeyError`` before anything is read or written. A vault without a check value
+(new, or from before it existed) adopts the key if the key opens every stored credential.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import sqlite3
+import stat
 import threading
 import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
 import orjson
 
-from unigate.vault.crypto import SecretBox
+from unigate.vault.crypto import SecretBox, WrongSecretKeyError
 from unigate.vault.migrations import migrate
 from unigate.vault.models import App, Connection, Consumer
 
 CustomMappingValidator = Callable[[dict[str, str]], None]
+
+log = logging.getLogger("unigate.vault")
+
+CACHE_ENTRIES = 10_000  # lookups kept in memory; least recently used go first
+REVOKED_KEY_HASH = "-" * 64  # an api_key_hash no key hashes to (sha256 hex is [0-9a-f]{64})
 
 
 class VaultError(ValueError):
@@ -33,6 +53,53 @@ def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+def new_api_key() -> str:
+    return "ugk_" + secrets.token_urlsafe(32)
+
+
+class LRUCache:
+    """A dict bounded to ``max_entries``; reading or writing an entry makes it the newest."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.max_entries:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _create_private(path: Path) -> None:
+    """Create the vault file 0600 before SQLite opens it (SQLite gives -wal/-shm the same mode)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning("the vault %s is accessible to other users (mode %o); chmod 600 it", path, mode)
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class ConnectionStore:
     def __init__(
         self,
@@ -40,25 +107,96 @@ class ConnectionStore:
         box: SecretBox,
         *,
         validate_custom_mappings: CustomMappingValidator | None = None,
+        cache_entries: int = CACHE_ENTRIES,
     ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._lock = threading.RLock()
-        self._box = box
-        self._validate_custom_mappings = validate_custom_mappings
-        self.schema_version = migrate(self._db)
-        self._cache: dict[tuple[Any, ...], Any] = {}
-        self._seen_version: int | None = None
+        try:
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._lock = threading.RLock()
+            self._box = box
+            self._validate_custom_mappings = validate_custom_mappings
+            self.schema_version = migrate(self._db)
+            self._cache = LRUCache(cache_entries)
+            self._seen_version: int | None = None
+            self._check_key()
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def cached_entries(self) -> int:
+        """How many lookups the cache holds (bounded by ``cache_entries``)."""
+        return len(self._cache)
+
+    # -- the secret key ------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE): all of it is committed or none of it."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._cache.clear()
+
+    def _wrong_key(self) -> WrongSecretKeyError:
+        return WrongSecretKeyError(
+            f"the secret key does not match the vault {self.path}: stored credentials cannot be decrypted "
+            "with this secret key. Use the key the vault was created with, or the one it was last rotated "
+            "to (`unigate vault rotate-key`); refusing to use the vault with this key"
+        )
+
+    def _verify_key(self) -> None:
+        """In a transaction: raise unless this store's key is the vault's key."""
+        row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
+        if row is None or not self._box.opens(row[0]):
+            raise self._wrong_key()
+
+    def _check_key(self) -> None:
+        row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
+        if row is None:
+            with self._transaction():  # adopt the key, once, if it opens what is stored
+                if self._db.execute("SELECT 1 FROM vault_meta WHERE name = 'key_check'").fetchone() is None:
+                    for (token,) in self._db.execute("SELECT credentials FROM connections"):
+                        if not self._box.can_open(token):
+                            raise self._wrong_key()
+                    self._db.execute("INSERT INTO vault_meta (name, value) VALUES ('key_check', ?)",
+                                     (self._box.check_value(),))
+            row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
+        if not self._box.opens(row[0]):
+            raise self._wrong_key()
+
+    def rotate_key(self, new_box: SecretBox) -> int:
+        """Re-encrypt every credential and the check value with ``new_box``'s key, in one
+        transaction (on any failure nothing changes). Returns the number of connections."""
+        with self._transaction():
+            self._verify_key()
+            rows = self._db.execute("SELECT id, credentials FROM connections").fetchall()
+            for connection_id, token in rows:
+                try:
+                    sealed = self._box.reseal(token, new_box)
+                except WrongSecretKeyError:
+                    raise WrongSecretKeyError(f"the credentials of connection {connection_id} cannot be decrypted "
+                                              "with the current key; nothing was changed") from None
+                self._db.execute("UPDATE connections SET credentials = ? WHERE id = ?", (sealed, connection_id))
+            self._db.execute("UPDATE vault_meta SET value = ? WHERE name = 'key_check'", (new_box.check_value(),))
+        self._box = new_box
+        return len(rows)
+
     # -- cache ---------------------------------------------------------------------------------
-    def _fresh_cache(self) -> dict[tuple[Any, ...], Any]:
+    def _fresh_cache(self) -> LRUCache:
         """The cache, emptied if another connection (the CLI, another worker) committed since."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._seen_version:
@@ -66,10 +204,17 @@ class ConnectionStore:
             self._seen_version = version
         return self._cache
 
-    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: tuple[Any, ...], *, sealed: bool = False) -> sqlite3.Cursor:
+        """Run one write; ``sealed`` (it stores credentials): only if our key is still the vault's,
+        so a process holding a rotated-away key cannot store rows no one else can read."""
         with self._lock:
             try:
-                cursor = self._db.execute(sql, params)
+                if sealed:
+                    with self._transaction():
+                        self._verify_key()
+                        cursor = self._db.execute(sql, params)
+                else:
+                    cursor = self._db.execute(sql, params)
             except sqlite3.IntegrityError as exc:
                 raise VaultError(str(exc)) from exc
             self._cache.clear()
@@ -79,9 +224,21 @@ class ConnectionStore:
     def create_app(self, name: str, app_id: str | None = None, api_key: str | None = None) -> tuple[App, str]:
         """Create an app; returns it with its API key, which is stored only as a hash."""
         app_id = app_id or secrets.token_urlsafe(18)
-        api_key = api_key or "ugk_" + secrets.token_urlsafe(32)
+        api_key = api_key or new_api_key()
         self._write("INSERT INTO apps (id, name, api_key_hash) VALUES (?, ?, ?)", (app_id, name, hash_api_key(api_key)))
         return App(app_id, name), api_key
+
+    def rotate_api_key(self, app_id: str) -> str:
+        """Give the app a new API key (returned, stored only as a hash); the old one stops working."""
+        api_key = new_api_key()
+        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (hash_api_key(api_key), app_id)).rowcount != 1:
+            raise VaultError(f"no app {app_id!r}")
+        return api_key
+
+    def revoke_api_key(self, app_id: str) -> None:
+        """Make the app's API key stop working, with no replacement (``rotate_api_key`` issues one)."""
+        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (REVOKED_KEY_HASH, app_id)).rowcount != 1:
+            raise VaultError(f"no app {app_id!r}")
 
     def authenticate(self, app_id: str, api_key: str) -> App | None:
         """The app if ``api_key`` is its key, else None (constant-time comparison)."""
@@ -99,11 +256,13 @@ class ConnectionStore:
                 return app, []
             return app, self._connections(cache, app_id, consumer_id, unified_api)
 
-    def _authenticate(self, cache: dict[tuple[Any, ...], Any], app_id: str, api_key: str) -> App | None:
+    def _authenticate(self, cache: LRUCache, app_id: str, api_key: str) -> App | None:
         key = ("app", app_id)
-        if key not in cache:
-            cache[key] = self._db.execute("SELECT id, name, api_key_hash FROM apps WHERE id = ?", (app_id,)).fetchone()
-        row = cache[key]
+        row = cache.get(key)
+        if row is None:
+            row = self._db.execute("SELECT id, name, api_key_hash FROM apps WHERE id = ?", (app_id,)).fetchone()
+            if row is not None:  # unknown ids are not remembered
+                cache.put(key, row)
         candidate = hash_api_key(api_key)
         expected = row[2] if row else hash_api_key("")  # compare anyway: no timing hint
         if row is None or not hmac.compare_digest(candidate, expected):
@@ -129,11 +288,12 @@ class ConnectionStore:
         with self._lock:
             cache = self._fresh_cache()
             key = ("consumer", app_id, consumer_id)
-            if key not in cache:
-                cache[key] = self._db.execute(
-                    "SELECT 1 FROM consumers WHERE app_id = ? AND id = ?", (app_id, consumer_id)
-                ).fetchone() is not None
-            return bool(cache[key])
+            if cache.get(key) is None:
+                if self._db.execute("SELECT 1 FROM consumers WHERE app_id = ? AND id = ?",
+                                    (app_id, consumer_id)).fetchone() is None:
+                    return False  # not remembered
+                cache.put(key, True)
+            return True
 
     # -- connections ---------------------------------------------------------------------------
     def create_connection(
@@ -159,6 +319,7 @@ class ConnectionStore:
                 orjson.dumps(settings or {}).decode(), self._box.seal(credentials or {}),
                 orjson.dumps(custom_mappings).decode(),
             ),
+            sealed=True,
         )
         return self.get_connection(connection_id)
 
@@ -184,6 +345,7 @@ class ConnectionStore:
                 int(current.enabled if enabled is None else enabled),
                 connection_id,
             ),
+            sealed=True,
         )
         return self.get_connection(connection_id)
 
@@ -201,17 +363,19 @@ class ConnectionStore:
         with self._lock:
             return self._connections(self._fresh_cache(), app_id, consumer_id, unified_api)
 
-    def _connections(self, cache: dict[tuple[Any, ...], Any], app_id: str, consumer_id: str,
-                     unified_api: str) -> list[Connection]:
+    def _connections(self, cache: LRUCache, app_id: str, consumer_id: str, unified_api: str) -> list[Connection]:
         key = ("connections", app_id, consumer_id, unified_api)
-        if key not in cache:
+        connections = cache.get(key)
+        if connections is None:
             rows = self._db.execute(
                 f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE app_id = ? AND consumer_id = ?"
                 " AND unified_api = ? ORDER BY service_id",
                 (app_id, consumer_id, unified_api),
             ).fetchall()
-            cache[key] = [self._connection(r) for r in rows]
-        return list(cache[key])
+            connections = [self._connection(r) for r in rows]
+            if connections:  # a consumer id without connections is not remembered
+                cache.put(key, connections)
+        return list(connections)
 
     def list_connections(self, app_id: str | None = None) -> list[Connection]:
         sql = f"SELECT {_CONNECTION_COLUMNS} FROM connections"
