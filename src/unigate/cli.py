@@ -136,7 +136,7 @@ def _credentials(values: tuple[str, ...], credentials_file: str | None) -> dict[
     if credentials_file is not None:
         if credentials_file == "-":
             stdin_used = True
-            text, source = click.get_text_stream("stdin").read(), "stdin"
+            text, source = sys.stdin.read(), "stdin"
         else:
             try:
                 text, source = Path(credentials_file).read_text(), credentials_file
@@ -153,7 +153,10 @@ def _credentials(values: tuple[str, ...], credentials_file: str | None) -> dict[
             if stdin_used:
                 raise click.BadParameter("only one credential can be read from stdin", param_hint="--credential")
             stdin_used = True
-            value = click.get_text_stream("stdin").read().rstrip("\r\n")
+            if sys.stdin.isatty():  # typed: not echoed
+                value = click.prompt(f"{key}", hide_input=True, default="", show_default=False)
+            else:
+                value = sys.stdin.read().rstrip("\r\n")
             if not value:
                 raise click.BadParameter(f"stdin was empty: no value for {key!r}", param_hint="--credential")
         elif value.startswith("env:"):
@@ -316,8 +319,10 @@ _connection_options = [
     click.option("--setting", "-s", multiple=True, help="KEY=VALUE connection setting (base_url, organization...)"),
     click.option("--credential", "-c", multiple=True,
                  help="KEY=VALUE credential (encrypted at rest). VALUE '-' reads the value from stdin (one "
-                      "credential), 'env:NAME' from environment variable NAME. A literal VALUE is visible to "
-                      "other users in `ps` and in shell history: use it only for throwaway values."),
+                      "credential; prompted for, not echoed, on a terminal), 'env:NAME' from environment variable "
+                      "NAME. A literal VALUE is visible to "
+                      "other users in `ps` and in shell history: use it only for throwaway values (and a value that "
+                      "is '-' or starts with 'env:' literally goes in --credentials-file)."),
     click.option("--credentials-file", metavar="PATH", default=None,
                  help="credentials from a file ('-': stdin): a JSON object of strings, or KEY=VALUE lines "
                       "(# comments); -c values override it"),
