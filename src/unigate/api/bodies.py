@@ -5,10 +5,15 @@ Unknown fields, wrong types and non-JSON bodies are a 400 ``RequestValidationErr
 ``created_at``...) are accepted and ignored, as the spec says. ``custom_mappings`` is readOnly in
 the spec but writable here: values are written back to the connection's custom mapping paths.
 Only the fields present in the body are returned, which is what makes PATCH partial.
+
+Free-form values (``custom_mappings``, ``pass_through``) are refused where they could not be sent on
+faithfully: integers outside 64 bits (no JSON encoder downstream writes them) and the non-finite
+numbers ``NaN``/``Infinity`` (they would go out as ``null``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -18,6 +23,7 @@ from unigate.mapping.passthrough import PassThroughError, compile_body_pass_thro
 from unigate.mapping.transforms import TransformError, parse_timestamp
 
 MAX_BODY_BYTES = 1024 * 1024
+_INT_RANGE = (-(2**63), 2**64 - 1)  # what orjson (the downstream body encoder) writes
 
 
 class _Body(BaseModel):
@@ -105,12 +111,34 @@ def parse_body(resource: str, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
     for key in ("assignees", "tags"):
         if data.get(key) is not None:
             data[key] = [{k: v for k, v in item.items() if k in ("id", "name")} for item in data[key]]
-    entries = [e.model_dump(exclude_none=True) for e in parsed.pass_through or []]
+    if data.get("custom_mappings"):
+        _check_values(data["custom_mappings"], "custom_mappings")
+    # exclude_unset, not exclude_none: {"path": ..., "value": null} sets null
+    entries = [e.model_dump(exclude_unset=True) for e in parsed.pass_through or []]
+    for index, entry in enumerate(entries):
+        _check_values(entry, f"pass_through[{index}]")
     try:
         extensions = compile_body_pass_through(entries)
     except PassThroughError as exc:
-        raise RequestValidationError("Invalid pass_through", {f"pass_through[{exc.index}]": exc.message}) from None
+        raise RequestValidationError("Invalid pass_through", exc.detail) from None
     return data, extensions
+
+
+def _check_values(value: Any, where: str) -> None:
+    """Refuse numbers that cannot be sent on as they are (see the module docstring)."""
+    stack = [(value, where)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, f"{at}.{k}") for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, bool) or node is None or isinstance(node, str):
+            continue
+        elif isinstance(node, int) and not _INT_RANGE[0] <= node <= _INT_RANGE[1]:
+            raise RequestValidationError("Invalid request body", {at: "integer out of range: at most 64 bits"})
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise RequestValidationError("Invalid request body", {at: "must be a finite number (JSON has no NaN or Infinity)"})
 
 
 def _describe(exc: ValidationError) -> dict[str, str]:

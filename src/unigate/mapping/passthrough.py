@@ -6,7 +6,11 @@ connection's service and its ``operation_id``, if given, names that call (each c
 documents its call ids; single-call operations use ``<resource>_<operation>``, e.g.
 ``tickets_add``). ``extend_object`` is deep-merged into the downstream body first, then each
 ``extend_paths`` item sets ``value`` at ``path`` (parents created). Paths are compiled when the
-request is parsed, so an invalid one is a 400 before any downstream call.
+request is parsed, so an invalid one is a 400 before any downstream call. Bounded: at most
+``MAX_ENTRIES`` entries and ``MAX_EXTEND_PATHS`` paths in all, each path within the bounds of
+:mod:`unigate.mapping.paths` and set strictly (no list grown more than ``MAX_LIST_GROWTH`` past
+its end, no string or number replaced by a parent); ``$`` itself only takes an object. A path that
+cannot be set in the body it meets raises :class:`PassThroughError` naming entry and path.
 
 Query (spec ``PassThroughQuery``): ``pass_through[search]=x`` reaches downstream as
 ``search=x``; nested keys keep bracket form (``pass_through[a][b]=1`` -> ``a[b]=1``).
@@ -22,12 +26,24 @@ from typing import Any
 
 from unigate.mapping.paths import CompiledPath, InvalidPathError, compile_path
 
+MAX_ENTRIES = 32
+MAX_EXTEND_PATHS = 64  # over all entries
+
 
 class PassThroughError(ValueError):
-    def __init__(self, index: int, message: str) -> None:
+    """Entry ``index`` (and its ``extend_paths`` item ``item``, if that is where) is refused."""
+
+    def __init__(self, index: int, message: str, item: int | None = None) -> None:
         super().__init__(f"pass_through[{index}]: {message}")
         self.index = index
         self.message = message
+        self.item = item
+
+    @property
+    def detail(self) -> dict[str, str]:
+        """For a 400's detail: ``{"pass_through[1]": "extend_paths[0]: <what is wrong>"}``."""
+        what = self.message if self.item is None else f"extend_paths[{self.item}]: {self.message}"
+        return {f"pass_through[{self.index}]": what}
 
 
 @dataclass(frozen=True)
@@ -43,14 +59,24 @@ class BodyExtension:
 
 def compile_body_pass_through(entries: list[dict[str, Any]]) -> list[BodyExtension]:
     """Validate and compile pass_through entries (already schema-checked)."""
+    if len(entries) > MAX_ENTRIES:
+        raise PassThroughError(MAX_ENTRIES, f"{len(entries)} entries; at most {MAX_ENTRIES}")
     compiled = []
+    total = 0
     for index, entry in enumerate(entries):
         paths = []
-        for item in entry.get("extend_paths") or []:
+        for number, item in enumerate(entry.get("extend_paths") or []):
+            total += 1
+            if total > MAX_EXTEND_PATHS:
+                raise PassThroughError(index, f"more than {MAX_EXTEND_PATHS} extend_paths in all entries", number)
+            value = item.get("value")  # null is a value: the path is set to null
             try:
-                paths.append((compile_path(item["path"]), item["value"]))
+                path = compile_path(item["path"])
             except InvalidPathError as exc:
-                raise PassThroughError(index, str(exc)) from None
+                raise PassThroughError(index, str(exc), number) from None
+            if not path.steps and path.is_simple and not isinstance(value, dict):
+                raise PassThroughError(index, "'$' replaces the whole body: its value must be an object", number)
+            paths.append((path, value))
         compiled.append(BodyExtension(entry["service_id"], entry.get("operation_id"), entry.get("extend_object"), tuple(paths)))
     return compiled
 
@@ -67,16 +93,18 @@ def deep_merge(target: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def apply_body_pass_through(
     body: dict[str, Any], extensions: list[BodyExtension], service_id: str, call_id: str
 ) -> dict[str, Any]:
-    for ext in extensions:
+    """Apply the entries for ``call_id`` to ``body`` (mutated); raises :class:`PassThroughError`
+    naming the entry and path that cannot be set in this body."""
+    for index, ext in enumerate(extensions):
         if not ext.applies_to(service_id, call_id):
             continue
         if ext.extend_object:
             deep_merge(body, ext.extend_object)
-        for path, value in ext.extend_paths:
+        for number, (path, value) in enumerate(ext.extend_paths):
             try:
-                body = path.set(body, copy.deepcopy(value))
+                body = path.set(body, copy.deepcopy(value), strict=True)
             except InvalidPathError as exc:
-                raise PassThroughError(extensions.index(ext), str(exc)) from None
+                raise PassThroughError(index, str(exc), number) from None
     return body
 
 
