@@ -54,7 +54,8 @@ class CursorCodec:
 
     def decode(self, cursor: str, service_id: str, scope: str) -> CursorPosition:
         body, _, mac = cursor.partition(".")
-        if not body or not mac or not hmac.compare_digest(mac, self._mac(body)):
+        # compare_digest raises TypeError on non-ASCII str; a cursor we issued is ASCII anyway
+        if not body or not mac or not cursor.isascii() or not hmac.compare_digest(mac, self._mac(body)):
             raise InvalidCursorError(
                 "Invalid cursor", "the cursor was not issued by this gateway or was altered; "
                 "use meta.cursors from a previous response, or omit cursor to start over",

@@ -3,6 +3,8 @@
 ``limit`` (1..200, default 20), ``cursor``, ``raw``, ``fields`` and the deepObject parameters
 ``filter[...]``, ``sort[by]``/``sort[direction]`` and ``pass_through[...]`` (nested keys kept;
 arrays as repeated keys, ``[]`` or ``[0]`` suffixes, or comma-separated for ``filter[status]``).
+A deepObject key has at most ``MAX_DEEP_SEGMENTS`` bracketed segments; ``limit`` takes ASCII digits
+only (Python's ``int`` would read ``٣`` as 3).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ SORT_FIELDS = {
 }
 FILTERS = {"tickets": ("status", "since", "assignee_id")}
 MAX_LIMIT = 200
+MAX_DEEP_SEGMENTS = 8  # pass_through[a][b][c]...: deeper keys are refused, not recursed into
 
 
 def deep_objects(params: QueryParams) -> dict[str, dict[str, Any]]:
@@ -35,6 +38,9 @@ def deep_objects(params: QueryParams) -> dict[str, dict[str, Any]]:
         if not m:
             continue
         root, segments = m.group(1), _SEGMENT.findall(m.group(2))
+        if len(segments) > MAX_DEEP_SEGMENTS:
+            raise RequestValidationError("Invalid query parameter", {
+                f"{root}[{segments[0]}]"[:80]: f"nested {len(segments)} levels deep; at most {MAX_DEEP_SEGMENTS}"})
         node: Any = out.setdefault(root, {})
         for i, seg in enumerate(segments):
             last = i == len(segments) - 1
@@ -65,6 +71,8 @@ def parse_limit(params: QueryParams) -> int:
     if raw is None or raw == "":
         return 20
     try:
+        if not raw.isascii():
+            raise ValueError(raw)
         limit = int(raw)
     except ValueError:
         raise RequestValidationError("Invalid limit", {"limit": f"must be an integer from 1 to {MAX_LIMIT}, got {raw!r}"}) from None

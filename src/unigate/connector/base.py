@@ -7,6 +7,7 @@ override the method and may call ``await super().<same>(ctx)`` or the helpers be
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from unigate.connector.context import OperationContext, OperationResult
@@ -14,7 +15,13 @@ from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
 from unigate.connector.query import filter_params, sort_params
 from unigate.cursor import CursorPosition
-from unigate.errors import ConnectorExecutionError, ConnectorOperationUnsupportedError, RequestValidationError
+from unigate.errors import (
+    ConnectorExecutionError,
+    ConnectorOperationUnsupportedError,
+    RequestValidationError,
+    UnexpectedError,
+    UnifiedError,
+)
 from unigate.mapping.compiled import FieldWriteError, RecordMapping
 from unigate.mapping.passthrough import deep_merge
 from unigate.mapping.paths import MISSING, compile_path
@@ -22,6 +29,7 @@ from unigate.mapping.spec import MappingFile, OperationSpec, ResourceSpec
 from unigate.mapping.template import compile_template, render_value
 
 PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
+log = logging.getLogger("unigate.connector")
 
 
 class Connector:
@@ -41,6 +49,21 @@ class Connector:
 
     # -- entry point -------------------------------------------------------------------------------
     async def execute(self, ctx: OperationContext) -> OperationResult:
+        """Run the operation. Whatever fails after a write was applied downstream (a downstream
+        error, or an exception in our or a connector's code) is answered with an error naming the
+        applied calls: a :class:`UnifiedError` gains them in its detail, anything else becomes an
+        ``UnexpectedError`` carrying them."""
+        try:
+            return await self._execute(ctx)
+        except Exception as exc:
+            if not ctx.applied or getattr(exc, "partly_applied", False):
+                raise
+            error = partly_applied(exc, ctx, ctx.current_call, [])
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def _execute(self, ctx: OperationContext) -> OperationResult:
         request = ctx.request
         collection_id = request.path_params.get("collection_id")
         if self.static_collection_ids is not None and collection_id is not None \
@@ -214,18 +237,22 @@ class Connector:
                                       status_code=404)
 
     async def run_calls(self, ctx: OperationContext, calls: list[tuple[str, str, str, dict[str, Any]]]) -> None:
-        """Run write calls in order; if one fails after others succeeded, say which were applied."""
+        """Run write calls in order; if one fails after others succeeded, say which were applied.
+
+        Body pass_through is applied to every body before the first call, so an entry that cannot
+        be set in a later call's body is a 400 with nothing applied."""
+        prepared = [(call_id, method, path, ctx.with_pass_through(call_id, body)) for call_id, method, path, body in calls]
         done: list[str] = []
-        for call_id, method, path, body in calls:
+        for call_id, method, path, body in prepared:
             try:
-                await ctx.call(call_id, method, path, body=body)
-            except ConnectorExecutionError as exc:
-                if done:
-                    detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
-                    exc.detail = {**detail, "failed_call": call_id, "applied_calls": done,
-                                  "not_applied": [c[0] for c in calls[len(done) + 1:]]}
-                    exc.message = f"{exc.message} (after {', '.join(done)} succeeded: the update is partly applied)"
-                raise
+                await ctx.call(call_id, method, path, body=body, pass_through_applied=True)
+            except Exception as exc:
+                if not done:
+                    raise
+                error = partly_applied(exc, ctx, call_id, [c[0] for c in calls[len(done) + 1:]])
+                if error is exc:
+                    raise
+                raise error from exc
             done.append(call_id)
 
     def created_id(self, ctx: OperationContext, op: OperationSpec, body: Any) -> str | None:
@@ -245,6 +272,29 @@ class Connector:
         more = start + len(page) < len(records)
         return OperationResult(page, next=CursorPosition(offset=start + len(page)) if more else None,
                                total_count=len(records))
+
+
+def partly_applied(exc: Exception, ctx: OperationContext, failed_call: str | None,
+                   not_applied: list[str]) -> UnifiedError:
+    """``exc``, raised after the writes ``ctx.applied`` succeeded, as an error that names them:
+    ``detail`` gains ``applied_calls``, ``failed_call`` (None: it failed between or after calls) and
+    ``not_applied``; the message says the update is partly applied."""
+    applied = list(ctx.applied)
+    where = f"after {', '.join(applied)} succeeded: the update is partly applied"
+    extra = {"failed_call": failed_call, "applied_calls": applied, "not_applied": not_applied}
+    if isinstance(exc, UnifiedError):
+        error = exc
+        detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+        error.detail = {**detail, **extra}
+        error.message = f"{exc.message} ({where})"
+    else:
+        # our bug or a connector's: the traceback goes to the log, the client learns what was written
+        log.error("unexpected error in %s.%s %s", ctx.request.resource, ctx.request.operation, where, exc_info=exc)
+        error = UnexpectedError(f"Unexpected error ({where})", {
+            **extra, "detail": f"the gateway failed unexpectedly in {failed_call or 'its own code'} "
+                               f"after applying {', '.join(applied)}; the downstream state has those changes"})
+    error.partly_applied = True  # type: ignore[attr-defined]
+    return error
 
 
 def _select_one(body: Any, selector: str | None) -> Any:

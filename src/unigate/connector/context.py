@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unigate.cursor import CursorPosition
+from unigate.errors import RequestValidationError
 from unigate.mapping.fields import FieldTree
-from unigate.mapping.passthrough import BodyExtension, apply_body_pass_through
+from unigate.mapping.passthrough import BodyExtension, PassThroughError, apply_body_pass_through
 
 if TYPE_CHECKING:
     from unigate.downstream.client import DownstreamResponse, DownstreamSession
@@ -49,6 +50,9 @@ class OperationResult:
     warnings: list[dict[str, Any]] | None = None
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass
 class OperationContext:
     request: UnifiedRequest
@@ -57,6 +61,10 @@ class OperationContext:
     mapping: RecordMapping            # this resource's mapping, with the connection's custom_mappings
     template_context: dict[str, Any]  # settings, credentials, path params
     position: CursorPosition          # decoded cursor (offset 0 when none)
+    # call ids of the writes that succeeded downstream, in order: if the operation fails after one,
+    # ``Connector.execute`` reports them (nothing half-applied silently)
+    applied: list[str] = field(default_factory=list)
+    current_call: str | None = None   # the call under way (None between calls)
 
     @property
     def service_id(self) -> str:
@@ -72,14 +80,32 @@ class OperationContext:
         body: dict[str, Any] | None = None,
         apply_query_pass_through: bool = False,
         headers: dict[str, str] | None = None,
+        pass_through_applied: bool = False,
     ) -> DownstreamResponse:
-        """One downstream call: body pass_through entries for ``call_id`` are applied here.
-        ``headers`` are added to the connection's for this call only (``If-Match``, ``Accept``)."""
-        if body is not None:
-            body = apply_body_pass_through(body, self.request.pass_through_body, self.service_id, call_id)
+        """One downstream call: body pass_through entries for ``call_id`` are applied here (unless
+        ``pass_through_applied``: the body came from :meth:`with_pass_through`).
+        ``headers`` are added to the connection's for this call only (``If-Match``, ``Accept``).
+        A write that succeeds is recorded in ``applied``."""
+        self.current_call = call_id
+        if body is not None and not pass_through_applied:
+            body = self.with_pass_through(call_id, body)
         query = list(params or [])
         if apply_query_pass_through and self.request.pass_through_query:
             overridden = {k for k, _ in self.request.pass_through_query}
             query = [(k, v) for k, v in query if k not in overridden] + self.request.pass_through_query
-        return await self.session.request(call_id, method, path, params=query, json=body,
-                                          send_body=body is not None, headers=headers)
+        response = await self.session.request(call_id, method, path, params=query, json=body,
+                                              send_body=body is not None, headers=headers)
+        if method.upper() not in READ_METHODS:
+            self.applied.append(call_id)
+        self.current_call = None
+        return response
+
+    def with_pass_through(self, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` (mutated) with the request's body pass_through for ``call_id``; a path that
+        cannot be set in it is a 400 naming the entry and path. Connectors making several writes
+        apply it to every body before the first call (see ``Connector.run_calls``)."""
+        try:
+            return apply_body_pass_through(body, self.request.pass_through_body, self.service_id, call_id)
+        except PassThroughError as exc:
+            raise RequestValidationError("Invalid pass_through", {
+                key: f"{what} (in the body of downstream call {call_id})" for key, what in exc.detail.items()}) from None

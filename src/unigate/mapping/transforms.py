@@ -52,11 +52,15 @@ def parse_timestamp(value: Any) -> datetime:
     """
     if isinstance(value, bool):
         raise TransformError(f"expected a timestamp, got {value!r}")
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-        number = float(value)
-        if abs(number) > 1e11:  # milliseconds
-            number /= 1000
-        return datetime.fromtimestamp(number, tz=timezone.utc)
+    digits = isinstance(value, str) and value.strip().lstrip("-")
+    if isinstance(value, (int, float)) or (digits and digits.isascii() and digits.isdigit()):  # not '³' or '①'
+        try:
+            number = float(value)
+            if abs(number) > 1e11:  # milliseconds
+                number /= 1000
+            return datetime.fromtimestamp(number, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):  # beyond year 9999, inf, nan
+            raise TransformError(f"epoch timestamp out of range: {str(value)[:40]}") from None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, date):
