@@ -9,6 +9,7 @@ next/previous cursors.
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +93,9 @@ class Dispatcher:
         if endpoint is None:
             if len(self._endpoints) > 4096:
                 self._endpoints.clear()
-            endpoint = self._endpoints[key] = _endpoint(connector, connection, context)
-        return DownstreamSession(connection.service_id, self.pool.client(connection.service_id), endpoint)
+            endpoint = self._endpoints[key] = _endpoint(connector, connection, context, self.pool.limits.max_body)
+        return DownstreamSession(connection.service_id, self.pool.client(connection.service_id), endpoint,
+                                 slot=self.pool.slot(connection.id, connection.service_id))
 
     def _cursors(self, request: UnifiedRequest, connection: Connection, position: CursorPosition,
                  result: OperationResult) -> dict[str, str | None]:
@@ -107,7 +109,7 @@ class Dispatcher:
         return {"previous": enc(previous), "current": enc(current), "next": enc(result.next)}
 
 
-def _endpoint(connector: Connector, connection: Connection, context: dict[str, Any]) -> Endpoint:
+def _endpoint(connector: Connector, connection: Connection, context: dict[str, Any], max_body: int) -> Endpoint:
     """What a connection's calls share: rendered once per connection revision."""
     http = connector.spec.http
     try:
@@ -127,15 +129,30 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
     secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
                 if s.secret and connection.settings.get(k)]
     return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
-                     ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets))
+                    ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets),
+                    _max_body(connection, max_body))
 
 
 def _timeout(connection: Connection, default: float) -> float:
     """A connection may lower or raise the downstream timeout with its ``timeout`` setting."""
     try:
-        return float(connection.settings.get("timeout", default))
+        timeout = float(connection.settings.get("timeout", default))
     except (TypeError, ValueError):
-        raise ConnectionSettingsError("Invalid connection setting", "timeout must be a number of seconds") from None
+        timeout = 0.0
+    if not 0 < timeout < math.inf:  # also refuses NaN
+        raise ConnectionSettingsError("Invalid connection setting", "timeout must be a positive number of seconds")
+    return timeout
+
+
+def _max_body(connection: Connection, default: int) -> int:
+    """A connection may lower or raise the largest answer read from its tracker (``max_response_bytes``)."""
+    value = connection.settings.get("max_response_bytes", default)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConnectionSettingsError("Invalid connection setting",
+                                      "max_response_bytes must be a positive whole number of bytes")
+    return value
 
 
 def template_context(connector: Connector, connection: Connection, request: UnifiedRequest | None) -> dict[str, Any]:

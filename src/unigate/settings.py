@@ -15,6 +15,10 @@ class Settings:
     log_level: str = "info"
     transport: str = "aiohttp"   # downstream HTTP transport: aiohttp (default) or httpx
     public_url: str | None = None  # base of `links` in list responses; default: from the request
+    # downstream limits (unigate.downstream.pool.CallLimits)
+    max_downstream_body: int = 32 * 1024 * 1024  # bytes of one tracker answer, decoded; past it: 502
+    max_calls_per_connection: int = 16           # downstream calls in flight per connection (bulkhead)
+    call_queue_timeout: float = 5.0              # seconds a call waits for its connection's slot; then 429
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -26,4 +30,7 @@ class Settings:
             log_level=env.get("UNIGATE_LOG_LEVEL", cls.log_level),
             transport=env.get("UNIGATE_TRANSPORT", cls.transport),
             public_url=env.get("UNIGATE_PUBLIC_URL") or None,
+            max_downstream_body=int(env.get("UNIGATE_MAX_DOWNSTREAM_BODY", cls.max_downstream_body)),
+            max_calls_per_connection=int(env.get("UNIGATE_MAX_CALLS_PER_CONNECTION", cls.max_calls_per_connection)),
+            call_queue_timeout=float(env.get("UNIGATE_CALL_QUEUE_TIMEOUT", cls.call_queue_timeout)),
         )

@@ -10,7 +10,18 @@ and logs), and the conversion of every failure into a typed error:
   401 -> ``ConnectorCredentialsError`` (the stored credentials need attention);
   429 -> ``ConnectorRateLimitError`` with ``Retry-After`` passed on;
 - refused connection, DNS failure, dropped connection, invalid JSON -> ``ConnectorExecutionError``
-  502; timeout -> ``ConnectorExecutionError`` 504.
+  502; timeout -> ``ConnectorExecutionError`` 504;
+- a redirect (3xx) is never followed and never a success: to a sign-in page (login, signin, sso,
+  auth, saml, oauth in the Location's host or path) -> ``ConnectorCredentialsError`` 401, elsewhere
+  -> ``ConnectorExecutionError`` 502. Credentials therefore never travel to another origin.
+
+Every call is bounded: its whole exchange (connect, headers and the entire body) must finish
+within the connection's timeout — httpx's own timeouts are per phase, so a tracker dripping a
+byte at a time would otherwise hold the call forever — and the body is streamed and read up to
+``Endpoint.max_body`` bytes (decoded): past that, or when ``Content-Length`` announces more, the
+connection is closed and the call fails with ``ConnectorExecutionError`` 502. A call holds a slot of
+its connection's bulkhead while in flight (``unigate.downstream.pool``). When the unified request
+is cancelled (its client went away) the call is cancelled with it and its connection closed.
 
 Idempotent calls (GET) are retried once after a connection failure, a 500/502/503/504, or a 429 whose
 ``Retry-After`` is at most one second.
@@ -22,6 +33,7 @@ import asyncio
 import logging
 import sys
 import time
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +52,10 @@ from unigate.mapping.paths import MISSING, compile_path
 
 log = logging.getLogger("unigate.downstream")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+# a redirect whose Location (host or path, '-' and '_' removed) contains one of these goes to a sign-in page
+SIGN_IN_WORDS = ("login", "signin", "sso", "auth", "saml", "oauth")
+_NO_SLOT: AbstractAsyncContextManager[Any] = nullcontext()
 
 
 @dataclass
@@ -81,6 +97,7 @@ class Endpoint:
     timeout: float
     errors: ErrorPaths
     redactor: Redactor
+    max_body: int = DEFAULT_MAX_BODY  # bytes of one answer read at most
 
 
 @dataclass
@@ -89,6 +106,7 @@ class DownstreamSession:
     client: httpx.AsyncClient
     endpoint: Endpoint
     calls: list[RawCall] = field(default_factory=list)
+    slot: AbstractAsyncContextManager[Any] = _NO_SLOT  # the connection's bulkhead slot (ClientPool.slot)
 
     @property
     def redactor(self) -> Redactor:
@@ -123,10 +141,21 @@ class DownstreamSession:
         for attempt in range(attempts):
             started = time.perf_counter()
             try:
-                response = await self.client.request(
-                    method, target, content=content, headers=headers, timeout=self.timeout
-                )
-                raw_body = response.content
+                async with self.slot:
+                    response, raw_body = await self._exchange(method, target, content, headers)
+            except _TooLarge as exc:
+                self._record(call_id, method, url, query, exc.status, None, started)
+                limit = self.endpoint.max_body
+                raise ConnectorExecutionError(
+                    f"{self.service_id}'s answer exceeded {limit} bytes"
+                    + (f" (Content-Length: {exc.size})" if exc.declared else "") + "; it was not read further",
+                    {"call_id": call_id, "method": method, "url": self.redactor.url(url),
+                     "reason": "response_too_large", "limit_bytes": limit, "downstream_status": exc.status},
+                    status_code=502,
+                ) from None
+            except TimeoutError:  # the whole call's deadline (before OSError: TimeoutError is one)
+                self._record(call_id, method, url, query, None, None, started)
+                raise self._timeout(call_id, method, url) from None
             except httpx.TimeoutException as exc:
                 self._record(call_id, method, url, query, None, None, started)
                 if _is_refusal(exc):
@@ -138,11 +167,7 @@ class DownstreamSession:
                          "reason": _network_reason(exc)},
                         status_code=502,
                     ) from None
-                raise ConnectorExecutionError(
-                    f"{self.service_id} did not answer within {self.timeout:g}s",
-                    {"call_id": call_id, "method": method, "url": self.redactor.url(url), "reason": "timeout"},
-                    status_code=504,
-                ) from None
+                raise self._timeout(call_id, method, url) from None
             except (httpx.TransportError, OSError) as exc:
                 self._record(call_id, method, url, query, None, None, started)
                 if attempt + 1 < attempts:
@@ -158,6 +183,8 @@ class DownstreamSession:
                 continue
             body = _parse_body(raw_body)
             self._record(call_id, method, url, query, status, body, started)
+            if 300 <= status < 400:
+                raise self._redirect(call_id, method, url, response)
             if status >= 400:
                 raise self._error(call_id, method, url, response, body)
             if body is _INVALID_JSON:
@@ -169,6 +196,50 @@ class DownstreamSession:
                 )
             return DownstreamResponse(status, response.headers, body)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _exchange(self, method: str, target: str, content: bytes | None,
+                        headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        """Send one call and read its answer, all of it within the timeout and at most ``max_body`` bytes."""
+        deadline = asyncio.timeout(self.timeout)
+        try:
+            async with deadline:
+                request = self.client.build_request(method, target, content=content, headers=headers,
+                                                    timeout=self.timeout)
+                response = await self.client.send(request, stream=True)
+                try:
+                    return response, await _read_capped(response, self.endpoint.max_body)
+                finally:
+                    await response.aclose()  # unread (too large, cut off): the connection is closed, not reused
+        except (httpx.TransportError, OSError) as exc:
+            if deadline.expired():  # a transport that turned the deadline's cancellation into its own error
+                raise TimeoutError from exc
+            raise
+
+    def _timeout(self, call_id: str, method: str, url: str) -> ConnectorExecutionError:
+        return ConnectorExecutionError(
+            f"{self.service_id} did not answer within {self.timeout:g}s",
+            {"call_id": call_id, "method": method, "url": self.redactor.url(url), "reason": "timeout"},
+            status_code=504,
+        )
+
+    def _redirect(self, call_id: str, method: str, url: str, response: httpx.Response) -> Exception:
+        """A 3xx: never followed (the connection's credentials stay with its own origin), never a success."""
+        status = response.status_code
+        location = response.headers.get("location")
+        try:
+            target = httpx.URL(url).join(location) if location else None
+        except (httpx.InvalidURL, ValueError):
+            target = None
+        shown = self.redactor.url(str(target.copy_with(query=None, fragment=None))) if target else location
+        detail = {"call_id": call_id, "method": method, "url": self.redactor.url(url), "downstream_status": status,
+                  "location": shown}
+        if target is not None and _is_sign_in(target):
+            return ConnectorCredentialsError(
+                f"{self.service_id} redirected the call to a sign-in page ({shown}): it did not accept the "
+                "connection's credentials", detail)
+        return ConnectorExecutionError(
+            f"{self.service_id} answered {status}, a redirect" + (f" to {shown}" if shown else "")
+            + "; redirects are not followed", detail, status_code=502)
 
     def raw(self) -> Any:
         """``_raw`` for the response: the body of each call, secrets redacted."""
@@ -207,6 +278,32 @@ class DownstreamSession:
             f"{self.service_id} answered {status}: {summary}", detail,
             status_code=status if 400 <= status < 500 else 502, downstream_errors=errors,
         )
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int, size: int, declared: bool = False) -> None:
+        self.status, self.size, self.declared = status, size, declared
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body, decoded, if it is at most ``limit`` bytes; nothing past the limit is kept."""
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(response.status_code, int(declared), declared=True)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            chunks.clear()  # not kept alive by the error's traceback
+            raise _TooLarge(response.status_code, size)
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _is_sign_in(url: httpx.URL) -> bool:
+    text = f"{url.host}{url.path}".lower().replace("-", "").replace("_", "")
+    return any(word in text for word in SIGN_IN_WORDS)
 
 
 class _Invalid:

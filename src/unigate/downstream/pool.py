@@ -12,14 +12,29 @@ transport's throughput at 32 clients); ``UNIGATE_TRANSPORT=httpx`` uses httpx's 
 ``wrap_transport`` puts a layer between every client and the network: the only place the
 gateway's downstream traffic passes, so test cassettes (``unigate.testing.cassettes``) record
 and replay exactly that traffic and nothing else.
+
+The pool also holds the limits every call obeys (``CallLimits``, from ``Settings``): the largest
+answer read from a tracker, and the **bulkhead** — at most ``max_calls_per_connection`` calls of
+one connection in flight at once, so one tenant's hanging tracker holds at most that share of
+its service's client (``max_connections`` 200) and other tenants of the service are unaffected.
+A call finding its connection at the cap waits up to ``call_queue_timeout`` seconds for a slot,
+then fails with ``ConnectorRateLimitError`` (429, ``Retry-After: 1``), no downstream call made.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from unigate.errors import ConnectorRateLimitError
+
+if TYPE_CHECKING:
+    from unigate.settings import Settings
 
 USER_AGENT = "unigate/0.1 (+https://github.com/unigate)"
 
@@ -64,15 +79,119 @@ def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
 TransportWrapper = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
 
 
+@dataclass(frozen=True)
+class CallLimits:
+    """What every downstream call obeys; the defaults are ``Settings``'."""
+
+    max_body: int = 32 * 1024 * 1024       # bytes of one answer (decoded) read at most
+    max_calls_per_connection: int = 16     # calls of one connection in flight at once
+    call_queue_timeout: float = 5.0        # seconds a call waits for a slot of its connection
+
+    def __post_init__(self) -> None:
+        if self.max_body < 1 or self.max_calls_per_connection < 1 or self.call_queue_timeout < 0:
+            raise ValueError(f"invalid downstream limits: {self}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CallLimits:
+        return cls(settings.max_downstream_body, settings.max_calls_per_connection, settings.call_queue_timeout)
+
+
+@dataclass
+class _Slots:
+    in_flight: int = 0
+    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+
+class Bulkhead:
+    """At most ``limit`` calls in flight per key (connection id); the others wait their turn, in order,
+    up to ``wait`` seconds. Keys with nothing in flight are forgotten."""
+
+    def __init__(self, limit: int, wait: float) -> None:
+        self.limit = limit
+        self.wait = wait
+        self._slots: dict[str, _Slots] = {}
+
+    def in_flight(self, key: str) -> int:
+        slots = self._slots.get(key)
+        return slots.in_flight if slots else 0
+
+    async def acquire(self, key: str, service_id: str = "") -> None:
+        slots = self._slots.get(key)
+        if slots is None:
+            slots = self._slots[key] = _Slots()
+        if slots.in_flight < self.limit and not slots.waiters:
+            slots.in_flight += 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        slots.waiters.append(turn)
+        try:
+            async with asyncio.timeout(self.wait):
+                await turn
+        except BaseException as exc:
+            if turn.done() and not turn.cancelled():
+                self.release(key)  # handed a slot just as we gave up: pass it on
+            else:
+                turn.cancel()
+                try:
+                    slots.waiters.remove(turn)
+                except ValueError:
+                    pass
+            if isinstance(exc, TimeoutError):
+                raise ConnectorRateLimitError(
+                    f"too many calls to {service_id or 'the tracker'} in flight for this connection; "
+                    f"retry after 1s",
+                    {"reason": "connection_concurrency_limit", "limit": self.limit, "waited_s": self.wait},
+                    headers={"retry-after": "1"},
+                ) from None
+            raise
+
+    def release(self, key: str) -> None:
+        slots = self._slots[key]
+        while slots.waiters:
+            turn = slots.waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the slot passes to the next waiter; in_flight unchanged
+                return
+        slots.in_flight -= 1
+        if slots.in_flight == 0:
+            del self._slots[key]
+
+
+@dataclass(frozen=True)
+class ConnectionSlot:
+    """``async with`` one call of one connection: a slot of the pool's bulkhead held meanwhile."""
+
+    bulkhead: Bulkhead
+    key: str
+    service_id: str
+
+    async def __aenter__(self) -> None:
+        await self.bulkhead.acquire(self.key, self.service_id)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.bulkhead.release(self.key)
+
+
 class ClientPool:
     """One cookie-less ``httpx.AsyncClient`` per service id, created on first use, closed with the app."""
 
     def __init__(self, *, max_connections: int = 200, transport: str = "aiohttp",
-                 wrap_transport: TransportWrapper | None = None) -> None:
+                 wrap_transport: TransportWrapper | None = None, limits: CallLimits | None = None) -> None:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
         self._wrap = wrap_transport
+        self.limits = limits or CallLimits()
+        self.bulkhead = Bulkhead(self.limits.max_calls_per_connection, self.limits.call_queue_timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, wrap_transport: TransportWrapper | None = None) -> ClientPool:
+        return cls(transport=settings.transport, wrap_transport=wrap_transport,
+                   limits=CallLimits.from_settings(settings))
+
+    def slot(self, connection_id: str, service_id: str) -> ConnectionSlot:
+        """The bulkhead slot one call of ``connection_id`` holds while in flight."""
+        return ConnectionSlot(self.bulkhead, connection_id, service_id)
 
     def _network(self) -> httpx.AsyncBaseTransport | None:
         if self._transport == "aiohttp":

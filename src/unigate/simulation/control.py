@@ -8,6 +8,10 @@
     (parsed JSON or text or null)}``. Lets tests observe exactly what the gateway sent.
 ``DELETE /__sim/requests``
     clears the log.
+``GET /__sim/disconnects`` / ``DELETE /__sim/disconnects``
+    requests whose client (the gateway) closed the connection before the simulator had answered
+    in full — during a ``latency_ms`` wait, a stream or a drip: ``{"method", "path", "received_at",
+    "at" (``time.monotonic()`` of this process), "sent_bytes"}`` — and clearing that list.
 ``PUT /__sim/faults``
     installs a :class:`FaultPlan` (JSON body, fields below); ``DELETE /__sim/faults`` removes it.
 
@@ -16,16 +20,21 @@ path) and ``method`` (default: any), for the next ``times`` matching requests (d
 removed). Kinds:
 
 - ``latency_ms``: sleep before answering (combines with any other kind, or alone);
-- ``status`` (+ optional ``retry_after`` seconds and ``body``): answer with that status, e.g.
-  429 with a ``Retry-After`` header, or 500;
+- ``status`` (+ optional ``retry_after`` seconds, ``location`` and ``body``): answer with that
+  status, e.g. 429 with a ``Retry-After`` header, 500, or 302 with ``Location: /login``;
 - ``malformed_json``: answer 200 with a body that is not valid JSON;
-- ``drop_connection``: start a response and cut the connection before the body is complete.
+- ``drop_connection``: start a response and cut the connection before the body is complete;
+- ``stream_bytes``: answer 200 with a body of that many bytes, produced lazily chunk by chunk
+  (chunked, or with its ``Content-Length`` when ``declare_length``), stopping when the client goes;
+- ``drip_ms``: answer 200 at once, then one byte of body every ``drip_ms`` milliseconds (at most
+  10,000 bytes), stopping when the client goes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +42,8 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/__sim"
+STREAM_CHUNK = b"x" * 65536
+DRIP_MAX_BYTES = 10_000
 
 
 @dataclass
@@ -48,6 +59,10 @@ class FaultPlan:
     body: Any = None
     malformed_json: bool = False
     drop_connection: bool = False
+    location: str | None = None
+    stream_bytes: int | None = None
+    declare_length: bool = False
+    drip_ms: int | None = None
     _pattern: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -64,7 +79,7 @@ class FaultPlan:
     def from_json(cls, data: dict[str, Any]) -> FaultPlan:
         allowed = {
             "path", "method", "times", "latency_ms", "status", "retry_after", "body",
-            "malformed_json", "drop_connection",
+            "malformed_json", "drop_connection", "location", "stream_bytes", "declare_length", "drip_ms",
         }
         unknown = set(data) - allowed
         if unknown:
@@ -80,6 +95,7 @@ class SimulatorControl:
         self.record = record
         self.requests: list[dict[str, Any]] = []
         self.faults: list[FaultPlan] = []
+        self.disconnects: list[dict[str, Any]] = []
 
     # -- direct (in-process) control, for tests that hold the object ----------------------
     def add_fault(self, **kwargs: Any) -> FaultPlan:
@@ -106,11 +122,52 @@ class SimulatorControl:
         if plan is not None:
             if plan.times is not None:
                 plan.times -= 1
-            if plan.latency_ms:
-                await asyncio.sleep(plan.latency_ms / 1000)
+            if plan.stream_bytes is not None or plan.drip_ms is not None or plan.latency_ms:
+                await self._answer_slowly(plan, scope, body, receive, send)
+                return
             if await _apply_fault(plan, send):
                 return
         await self.app(scope, _replay(body), send)
+
+    async def _answer_slowly(self, plan: FaultPlan, scope: Scope, body: bytes, receive: Receive,
+                             send: Send) -> None:
+        """Latency, streams and drips, watching for the client to go away meanwhile (then recorded)."""
+        received_at = time.monotonic()
+        gone = asyncio.ensure_future(_disconnected(receive))
+        sent = 0
+
+        def went_away() -> None:
+            self.disconnects.append({"method": scope["method"], "path": scope["path"], "received_at": received_at,
+                                     "at": time.monotonic(), "sent_bytes": sent})
+        try:
+            if plan.latency_ms:
+                await asyncio.wait({gone}, timeout=plan.latency_ms / 1000)
+                if gone.done():
+                    went_away()
+                    return
+            if plan.stream_bytes is None and plan.drip_ms is None:
+                if not await _apply_fault(plan, send):
+                    await self.app(scope, _replay(body), send)
+                return
+            total = plan.stream_bytes if plan.stream_bytes is not None else DRIP_MAX_BYTES
+            headers = [(b"content-type", b"application/json")]
+            if plan.declare_length:
+                headers.append((b"content-length", str(total).encode()))
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            while sent < total:
+                if plan.drip_ms is not None:
+                    await asyncio.wait({gone}, timeout=plan.drip_ms / 1000)
+                else:
+                    await asyncio.sleep(0)  # a send to a client that is gone returns at once
+                if gone.done():
+                    went_away()
+                    return
+                piece = b" " if plan.drip_ms is not None else STREAM_CHUNK[: total - sent]
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                sent += len(piece)
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            gone.cancel()
 
     async def _control(self, scope: Scope, body: bytes, send: Send) -> None:
         method, path = scope["method"], scope["path"]
@@ -129,6 +186,11 @@ class SimulatorControl:
         elif path == f"{CONTROL_PREFIX}/faults" and method == "DELETE":
             self.faults.clear()
             await _send_json(send, 200, {"faults": 0})
+        elif path == f"{CONTROL_PREFIX}/disconnects" and method == "GET":
+            await _send_json(send, 200, self.disconnects)
+        elif path == f"{CONTROL_PREFIX}/disconnects" and method == "DELETE":
+            self.disconnects.clear()
+            await _send_json(send, 200, {"cleared": True})
         else:
             await _send_json(send, 404, {"error": "unknown simulator control endpoint"})
 
@@ -147,10 +209,18 @@ async def _apply_fault(plan: FaultPlan, send: Send) -> bool:
         return True
     if plan.status is not None:
         headers = [(b"retry-after", str(plan.retry_after).encode())] if plan.retry_after else []
+        if plan.location is not None:
+            headers.append((b"location", plan.location.encode()))
         body = plan.body if plan.body is not None else {"error": f"simulated {plan.status}"}
         await _send_raw(send, plan.status, orjson.dumps(body), b"application/json", headers)
         return True
     return False
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (after the request's body was read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -1,0 +1,155 @@
+"""Every downstream call is bounded in size and in time, over either transport.
+
+- An answer is streamed and read up to the connection's cap (``UNIGATE_MAX_DOWNSTREAM_BODY``, or
+  the connection's ``max_response_bytes``): past it the connection is closed and the call is a
+  ``ConnectorExecutionError`` 502; the gateway never holds more than about the cap in memory.
+- The whole exchange (connect, headers, the entire body) must end within the connection's
+  timeout: a tracker that keeps sending a byte now and then, too often for httpx's per-phase
+  read timeout to fire, is cut at the timeout with the timeout's ``ConnectorExecutionError`` 504.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from unigate.testing import ConnectorUnderTest, Simulator, error_of
+from unigate.testing.connector import TIMEOUT_CONSUMER
+
+from .conftest import TICKETS
+
+CAP = 1024 * 1024
+HUGE = 300 * 1024 * 1024  # streamed lazily by the simulator: never in anyone's memory at once
+CAPPED_CONSUMER = "capped-consumer"
+
+
+@pytest.fixture(scope="module", params=["aiohttp", "httpx"])
+def tracker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+    tracker = ConnectorUnderTest.start(Path(tmp_path_factory.mktemp("limits")), "agentsmesh", transport=request.param)
+    tracker.connect(CAPPED_CONSUMER, settings={"max_response_bytes": CAP})
+    yield tracker
+    tracker.stop()
+
+
+@pytest.fixture
+def sim(tracker: ConnectorUnderTest) -> Iterator[Simulator]:
+    assert tracker.simulator is not None
+    yield tracker.simulator
+    tracker.simulator.clear()
+
+
+def capped_get(tracker: ConnectorUnderTest, sim: Simulator, **fault: object) -> tuple[httpx.Response, float]:
+    """GET the ticket list as the capped consumer with ``fault`` injected; (response, seconds taken)."""
+    with tracker.client(CAPPED_CONSUMER) as client:
+        sim.fault(**fault)
+        started = time.monotonic()
+        response = client.get(TICKETS)
+        return response, time.monotonic() - started
+
+
+def disconnects_since(sim: Simulator, started: float, wait: float = 2.0) -> list[dict]:
+    """The simulator's record of requests received since ``started`` whose client hung up early
+    (waiting up to ``wait`` seconds for the first)."""
+    deadline = time.monotonic() + wait
+    while True:
+        gone = [d for d in sim.app.disconnects if d["received_at"] >= started]
+        if gone or time.monotonic() > deadline:
+            return gone
+        time.sleep(0.01)
+
+
+def test_an_answer_over_the_cap_is_a_typed_502_naming_the_cap(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    response, _ = capped_get(tracker, sim, stream_bytes=HUGE)
+    body = response.json()
+    assert error_of(response) == (502, "ConnectorExecutionError")
+    assert body["message"] == f"agentsmesh's answer exceeded {CAP} bytes; it was not read further"
+    assert (body["detail"]["reason"], body["detail"]["limit_bytes"]) == ("response_too_large", CAP)
+
+
+def test_an_answer_over_the_cap_ends_the_call_quickly(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    response, seconds = capped_get(tracker, sim, stream_bytes=HUGE)
+    assert response.status_code == 502
+    assert seconds < 3.0, f"reading stopped at the cap, yet the call took {seconds:.2f}s"
+
+
+def test_an_answer_over_the_cap_is_not_buffered(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    """The gateway runs in this process: the peak of Python allocations while the simulator streams
+    300 MB stays a small fraction of it. (Measured: about 2 MiB; up to ~9 MiB over httpx, whose
+    anyio socket stream reads ahead of httpcore in bursts when tracing slows the loop.) Measured
+    from a warm gateway: a connection's first request compiles its mapping."""
+    with tracker.client(CAPPED_CONSUMER) as client:
+        assert client.get(TICKETS, params={"limit": 1}).status_code == 200
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        response, _ = capped_get(tracker, sim, stream_bytes=HUGE)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 502
+    assert peak - before < 32 * CAP, f"peak {(peak - before) / 2**20:.1f} MiB above the start"
+
+
+def test_an_answer_over_the_cap_has_its_connection_closed(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    started = time.monotonic()
+    response, _ = capped_get(tracker, sim, stream_bytes=HUGE)
+    assert response.status_code == 502
+    [gone] = disconnects_since(sim, started)
+    assert gone["path"].endswith("/tickets")
+    assert gone["sent_bytes"] < 64 * CAP  # what the socket buffers took before the gateway hung up
+
+
+def test_an_announced_length_over_the_cap_is_refused_before_reading(tracker: ConnectorUnderTest,
+                                                                     sim: Simulator) -> None:
+    response, _ = capped_get(tracker, sim, stream_bytes=HUGE, declare_length=True)
+    body = response.json()
+    assert error_of(response) == (502, "ConnectorExecutionError")
+    assert f"(Content-Length: {HUGE})" in body["message"]
+
+
+def test_an_answer_under_the_cap_is_read_as_usual(tracker: ConnectorUnderTest) -> None:
+    with tracker.client(CAPPED_CONSUMER) as client:
+        response = client.get(f"{TICKETS}/AM-5")
+    assert response.status_code == 200, response.json()
+    assert response.json()["data"]["id"] == "AM-5"
+
+
+def test_a_tracker_dripping_bytes_is_cut_at_the_connection_timeout(tracker: ConnectorUnderTest,
+                                                                   sim: Simulator) -> None:
+    """A byte every 100 ms: httpx's and aiohttp's read timeouts (0.5 s between bytes) never fire."""
+    with tracker.client(TIMEOUT_CONSUMER) as client:
+        sim.fault(drip_ms=100)
+        started = time.monotonic()
+        response = client.get(TICKETS)
+        seconds = time.monotonic() - started
+    body = response.json()
+    assert error_of(response) == (504, "ConnectorExecutionError")
+    assert (body["message"], body["detail"]["reason"]) == ("agentsmesh did not answer within 0.5s", "timeout")
+    assert 0.5 <= seconds < 1.5
+
+
+def test_a_dripping_tracker_has_its_connection_closed_at_the_timeout(tracker: ConnectorUnderTest,
+                                                                     sim: Simulator) -> None:
+    started = time.monotonic()
+    with tracker.client(TIMEOUT_CONSUMER) as client:
+        sim.fault(drip_ms=100)
+        assert client.get(TICKETS).status_code == 504
+    [gone] = disconnects_since(sim, started)
+    assert 0.4 <= gone["at"] - gone["received_at"] < 1.0  # the gateway's 0.5 s began a little earlier
+    assert gone["sent_bytes"] <= 6
+
+
+@pytest.mark.parametrize("value", [0, -1, "lots", True])
+def test_an_invalid_max_response_bytes_is_a_settings_error(tracker: ConnectorUnderTest, value: object) -> None:
+    consumer = f"bad-cap-{value}"
+    tracker.connect(consumer, settings={"max_response_bytes": value})
+    with tracker.client(consumer) as client:
+        response = client.get(TICKETS)
+    assert error_of(response) == (422, "ConnectionSettingsError")
+    assert "max_response_bytes" in response.json()["detail"]
