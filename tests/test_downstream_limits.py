@@ -18,8 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from unigate.app import build_gateway, create_app
+from unigate.settings import Settings
+from unigate.simulation import BackgroundServer
 from unigate.testing import ConnectorUnderTest, Simulator, error_of
 from unigate.testing.connector import TIMEOUT_CONSUMER
+from unigate.testing.harness import APP_ID
+from unigate.vault.crypto import generate_secret_key
+from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import TICKETS
 
@@ -153,3 +159,32 @@ def test_an_invalid_max_response_bytes_is_a_settings_error(tracker: ConnectorUnd
         response = client.get(TICKETS)
     assert error_of(response) == (422, "ConnectionSettingsError")
     assert "max_response_bytes" in response.json()["detail"]
+
+
+def test_the_limits_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({"UNIGATE_MAX_DOWNSTREAM_BODY": "2048", "UNIGATE_MAX_CALLS_PER_CONNECTION": "4",
+                                  "UNIGATE_CALL_QUEUE_TIMEOUT": "0.25"})
+    assert (settings.max_downstream_body, settings.max_calls_per_connection, settings.call_queue_timeout) == (
+        2048, 4, 0.25)
+
+
+def test_the_gateway_wide_cap_applies_to_every_connection(tracker: ConnectorUnderTest, sim: Simulator,
+                                                          tmp_path: Path) -> None:
+    """A gateway built with ``max_downstream_body`` (no connection setting) enforces it."""
+    gateway = build_gateway(Settings(database=tmp_path / "vault.db", transport=tracker.harness.transport,
+                                     max_downstream_body=CAP), generate_secret_key())
+    server = BackgroundServer(create_app(gateway)).start()
+    try:
+        _, key = gateway.store.create_app("Capped app", app_id=APP_ID)
+        gateway.store.create_consumer(APP_ID, "someone")
+        gateway.store.create_connection(APP_ID, "someone", "agentsmesh",
+                                        settings={"base_url": sim.url, "organization": agentsmesh.DEFAULT_ORG},
+                                        credentials={"api_key": agentsmesh.DEFAULT_API_KEY})
+        sim.fault(stream_bytes=2 * CAP)
+        response = httpx.get(f"{server.url}{TICKETS}", headers={
+            "authorization": f"Bearer {key}", "x-apideck-app-id": APP_ID, "x-apideck-consumer-id": "someone"})
+    finally:
+        server.stop()
+        gateway.store.close()
+    assert error_of(response) == (502, "ConnectorExecutionError")
+    assert response.json()["detail"]["limit_bytes"] == CAP
