@@ -11,8 +11,9 @@ $(VENV)/.installed: pyproject.toml setup.py
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# `make sandbox PORT=8081` serves on another port (default 8080, or UNIGATE_PORT).
 sandbox: $(VENV)/.installed
-	$(BIN)/unigate sandbox
+	$(BIN)/unigate sandbox $(if $(PORT),--port $(PORT))
 
 # The real trackers (Redmine, Roundup) start first so their live tests run live, and stop after;
 # where they cannot start (not root, offline) those tests replay their cassettes (the summary's

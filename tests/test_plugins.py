@@ -89,7 +89,7 @@ def test_gateway_starts_despite_a_broken_third_party_plugin(installed: Path, tmp
 
 def test_connectors_command_lists_loaded_and_failed(installed: Path) -> None:
     result = CliRunner().invoke(main, ["connectors"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a failed plugin fails the command (a CI gate)
     assert "example" in result.output and "agentsmesh" in result.output
     assert "FAILED broken" in result.output
 

@@ -55,8 +55,10 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=8080, show_default=True)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".unigate/sandbox"), show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True, envvar="UNIGATE_PORT", show_envvar=True,
+              help="port of the gateway (0: any free port); bound before anything is printed")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".unigate/sandbox"), show_default=True,
+              help="vault, secret key and the demo API key (the same key on every start with this directory)")
 def sandbox(port: int, data_dir: Path) -> None:
     """Run the gateway with simulated trackers, a demo app, consumer and connections."""
     from unigate.sandbox import run_sandbox
@@ -66,20 +68,61 @@ def sandbox(port: int, data_dir: Path) -> None:
 
 
 @main.command()
-def connectors() -> None:
-    """List installed connectors and any that failed to load."""
+@click.argument("service")
+@click.option("--port", type=int, default=0, help="port of the simulator (default: any free port)")
+def simulate(service: str, port: int) -> None:
+    """Run one connector's simulator alone; prints its URL and the settings and credentials to
+    connect to it."""
+    from unigate.sandbox import run_simulator
+
+    _configure_logging("warning")
+    run_simulator(service, port=port)
+
+
+RESOURCE_NAMES = ("collections", "tickets", "comments", "users", "tags")
+OPERATION_NAMES = ("all", "one", "add", "update", "delete")
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def connectors(ctx: click.Context) -> None:
+    """List installed connectors and any that failed to load; exit 1 if any failed (a CI gate).
+
+    `unigate connectors show SERVICE` describes one connector."""
+    if ctx.invoked_subcommand is not None:
+        return
     from unigate.plugins.registry import ConnectorRegistry
 
     registry = ConnectorRegistry.load()
     for service_id, connector in sorted(registry.connectors.items()):
-        supported = [f"{r}.{o}" for r in ("collections", "tickets", "comments", "users", "tags")
-                     for o in ("all", "one", "add", "update", "delete") if connector.supports(r, o)]
+        supported = [f"{r}.{o}" for r in RESOURCE_NAMES for o in OPERATION_NAMES if connector.supports(r, o)]
         click.echo(f"{service_id:<14} {connector.spec.name:<20} {len(supported)} operations: {' '.join(supported)}")
     for failure in registry.failures:
         kind = "built-in" if failure.builtin else "plugin"
         click.echo(f"FAILED {failure.source} ({kind} {failure.module}): {failure.error}", err=True)
-    if registry.builtin_failures:
+    if registry.failures:
+        click.echo(f"{len(registry.failures)} connector(s) failed to load", err=True)
         sys.exit(1)
+
+
+@connectors.command("show")
+@click.argument("service")
+@click.option("--json", "as_json", is_flag=True, help="print the description as JSON")
+def connectors_show(service: str, as_json: bool) -> None:
+    """Settings and credentials, operations, filters, sorts and downstream call ids of a connector
+    (read from its mapping file and class, so they are always current)."""
+    from unigate.connector_info import describe, info
+    from unigate.plugins.registry import ConnectorRegistry
+
+    registry = ConnectorRegistry.load()
+    connector = registry.get(service)
+    if connector is None:
+        raise click.ClickException(f"no connector {service!r} is installed; installed: "
+                                   f"{', '.join(sorted(registry.connectors)) or 'none'}")
+    if as_json:
+        _echo(info(connector))
+    else:
+        click.echo(describe(connector))
 
 
 @main.group()

@@ -1,0 +1,120 @@
+"""What ``unigate connectors show <service>`` prints: a connector described from its mapping file
+and class (settings, credentials, operations, filters, sorts, downstream call ids), so the
+description cannot drift from what the gateway does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unigate.connector.base import Connector
+from unigate.mapping.spec import OPERATIONS, RESOURCES, SettingSpec
+
+# settings every connection may set, read by the dispatcher rather than by a mapping file
+GENERIC_SETTINGS: dict[str, SettingSpec] = {
+    "timeout": SettingSpec(description="seconds for one downstream exchange (overrides the mapping's timeout)"),
+    "max_response_bytes": SettingSpec(description="largest tracker answer read, in bytes "
+                                                  "(overrides UNIGATE_MAX_DOWNSTREAM_BODY)"),
+}
+
+
+def _setting(name: str, spec: SettingSpec) -> dict[str, Any]:
+    return {"name": name, "required": spec.required and spec.default is None, "default": spec.default,
+            "secret": spec.secret, "description": spec.description}
+
+
+def info(connector: Connector) -> dict[str, Any]:
+    """The connector as data (``unigate connectors show --json``)."""
+    spec = connector.spec
+    cls = type(connector)
+    operations: dict[str, list[str]] = {}
+    quirks: list[str] = []
+    filters: dict[str, list[dict[str, Any]]] = {}
+    sorts: dict[str, dict[str, Any]] = {}
+    calls: list[dict[str, Any]] = []
+    for resource in RESOURCES:
+        declared = spec.resources.get(resource)  # type: ignore[call-overload]
+        for operation in OPERATIONS:
+            if not connector.supports(resource, operation):
+                continue
+            operations.setdefault(resource, []).append(operation)
+            name = f"{resource}.{operation}"
+            if callable(getattr(cls, f"{resource}_{operation}", None)):
+                quirks.append(name)
+            op = declared.operations.get(operation) if declared is not None else None  # type: ignore[call-overload]
+            if op is None:
+                continue
+            if op.filters:
+                filters[name] = [{"filter": f, "param": s.param,
+                                  "values": sorted(s.values) if s.values is not None else None,
+                                  "strict": s.strict} for f, s in op.filters.items()]
+            if op.sort is not None and (op.sort.fields or op.sort.natural):
+                sorts[name] = {"by": sorted(op.sort.fields), "natural": list(op.sort.natural)}
+            if op.static is not None:
+                calls.append({"call_id": None, "operation": name, "method": None, "path": None,
+                              "note": f"served from the mapping file ({len(op.static)} fixed records), no call"})
+                continue
+            calls.append({"call_id": op.call_id or f"{resource}_{operation}", "operation": name,
+                          "method": op.method, "path": op.path, "note": None})
+            for split in op.split:
+                calls.append({"call_id": split.call_id, "operation": name, "method": split.method,
+                              "path": split.path, "note": f"fields {', '.join(split.fields)}"})
+    return {
+        "service_id": spec.service_id,
+        "name": spec.name,
+        "website": spec.website,
+        "connector_class": f"{cls.__module__}.{cls.__qualname__}",
+        "settings": [_setting(k, s) for k, s in spec.connection.settings.items()],
+        "generic_settings": [_setting(k, s) for k, s in GENERIC_SETTINGS.items()],
+        "credentials": [_setting(k, s) for k, s in spec.connection.credentials.items()],
+        "operations": operations,
+        "quirk_operations": quirks,
+        "filters": filters,
+        "sorts": sorts,
+        "calls": calls,
+    }
+
+
+def _settings_lines(entries: list[dict[str, Any]], *, credentials: bool = False) -> list[str]:
+    if not entries:
+        return ["  (none)"]
+    width = max(len(e["name"]) for e in entries)
+    lines = []
+    for e in entries:
+        flags = ["required" if e["required"] else "optional"]
+        if e["secret"] or credentials:
+            flags.append("secret")
+        if e["default"] is not None:
+            flags.append(f"default {e['default']}")
+        lines.append(f"  {e['name']:<{width}}  {', '.join(flags)}" + (f" — {e['description']}" if e["description"] else ""))
+    return lines
+
+
+def describe(connector: Connector) -> str:
+    """The connector as text (``unigate connectors show``)."""
+    data = info(connector)
+    out = [f"{data['service_id']}: {data['name']}" + (f" ({data['website']})" if data["website"] else ""),
+           f"connector class: {data['connector_class']}", "",
+           "settings (vault connection-create -s KEY=VALUE):", *_settings_lines(data["settings"]),
+           "  every connection may also set:", *(f"  {line}" for line in _settings_lines(data["generic_settings"])),
+           "", "credentials (vault connection-create -c KEY=-, encrypted at rest):",
+           *_settings_lines(data["credentials"], credentials=True), "", "operations:"]
+    out += [f"  {resource:<12} {' '.join(ops)}" for resource, ops in data["operations"].items()]
+    if data["quirk_operations"]:
+        out.append(f"  in connector code (beyond the mapping file): {' '.join(data['quirk_operations'])}")
+    out += ["", "filters (filter[NAME]=VALUE):"]
+    out += [f"  {op:<16} " + "; ".join(
+        f["filter"] + (f" ({', '.join(f['values'])})" if f["values"] else "") for f in entries)
+        for op, entries in data["filters"].items()] or ["  (none)"]
+    out += ["", "sorts (sort[by]=FIELD&sort[direction]=asc|desc):"]
+    out += [f"  {op:<16} " + (f"by {', '.join(s['by'])}" if s["by"] else "no sort[by]")
+            + (f"; natural order {', '.join(s['natural'])}" if s["natural"] else "")
+            for op, s in data["sorts"].items()] or ["  (none)"]
+    out += ["", "downstream calls (pass_through[].operation_id):"]
+    width = max([len(c["call_id"] or "-") for c in data["calls"]] or [1])
+    for call in data["calls"]:
+        where = f"{call['method']} {call['path']}" if call["call_id"] else ""
+        note = f" ({call['note']})" if call["note"] else ""
+        out.append(f"  {call['call_id'] or '-':<{width}}  {call['operation']:<18} {where}{note}".rstrip())
+    if data["quirk_operations"]:
+        out.append("  connector code may make further calls for the operations above; its README lists them")
+    return "\n".join(out)

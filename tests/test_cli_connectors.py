@@ -1,0 +1,89 @@
+"""`unigate connectors` as a CI gate, and `unigate connectors show <service>` generated from the connector."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from unigate.cli import main
+from unigate.plugins.registry import ConnectorRegistry
+
+PLUGINS = Path(__file__).parent / "plugins"
+
+
+@pytest.fixture
+def broken_plugin_installed(tmp_path: Path) -> Iterator[Path]:
+    """tests/plugins/broken_plugin pip-installed into a directory put on sys.path (as in test_plugins.py)."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(PLUGINS / "broken_plugin")], check=True)
+    sys.path.insert(0, str(target))
+    importlib.invalidate_caches()
+    yield target
+    sys.path.remove(str(target))
+    importlib.invalidate_caches()
+
+
+def test_connectors_exits_non_zero_when_a_plugin_failed_to_load(broken_plugin_installed: Path) -> None:
+    result = CliRunner().invoke(main, ["connectors"])
+    assert result.exit_code == 1
+    assert "FAILED broken (plugin unigate_broken_plugin" in result.output
+    assert "1 connector(s) failed to load" in result.output
+    assert "agentsmesh" in result.output  # the others are still listed
+
+
+def test_connectors_exits_zero_when_every_connector_loaded() -> None:
+    assert not ConnectorRegistry.load().failures  # precondition: nothing broken installed here
+    result = CliRunner().invoke(main, ["connectors"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("agentsmesh     AgentsMesh")
+
+
+def test_show_lists_settings_with_required_defaults_and_credentials_as_secret() -> None:
+    result = CliRunner().invoke(main, ["connectors", "show", "agentsmesh"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  base_url      optional, default https://agentsmesh.ai — AgentsMesh server URL" in lines
+    assert any(line.startswith("  organization  required — organisation slug") for line in lines)
+    assert any(line.startswith("  api_key  required, secret — API key") for line in lines)
+
+
+def test_show_lists_operations_filters_and_call_ids_of_a_declarative_connector() -> None:
+    output = CliRunner().invoke(main, ["connectors", "show", "agentsmesh"]).output
+    assert "  tickets      all one add update delete" in output
+    assert "  tickets.all      status (closed, in_progress, open); assignee_id" in output
+    assert "  tickets_update_status  tickets.update     PATCH /tickets/{ticket_id}/status (fields status)" in output
+
+
+def test_show_names_the_quirk_operations_and_sorts_of_a_connector_with_code() -> None:
+    output = CliRunner().invoke(main, ["connectors", "show", "redmine"]).output
+    assert "connector class: unigate_connectors.redmine.connector.RedmineConnector" in output
+    assert "in connector code (beyond the mapping file): tickets.all tickets.add" in output
+    assert "  tickets.all      by created_at, updated_at" in output
+    assert "  comments.all     no sort[by]; natural order created_at asc" in output
+
+
+def test_show_json_is_the_mapping_file_of_the_connector() -> None:
+    registry = ConnectorRegistry.load()
+    spec = registry.connectors["codimir"].spec
+    data = orjson.loads(CliRunner().invoke(main, ["connectors", "show", "codimir", "--json"]).output)
+    assert [s["name"] for s in data["settings"]] == list(spec.connection.settings)
+    assert [c["name"] for c in data["credentials"]] == list(spec.connection.credentials)
+    assert data["operations"] == {r: list(res.operations) for r, res in spec.resources.items()}
+    declared_ids = {op.call_id or f"{r}_{o}" for r, res in spec.resources.items()
+                    for o, op in res.operations.items() if op.static is None}
+    assert {c["call_id"] for c in data["calls"]} == declared_ids
+
+
+def test_show_of_an_unknown_service_names_the_installed_ones() -> None:
+    result = CliRunner().invoke(main, ["connectors", "show", "jira"])
+    assert result.exit_code == 1
+    assert "no connector 'jira' is installed; installed: agentsmesh, codimir, opine, redmine, roundup, selectel" \
+        in result.output
