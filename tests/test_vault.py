@@ -51,7 +51,8 @@ def test_cli_round_trip_never_prints_or_stores_secrets_in_clear(env: dict[str, s
 def test_connection_update_merges_and_disables(env: dict[str, str]) -> None:
     run(env, "app-create", "Acme", "--app-id", "acme")
     run(env, "consumer-create", "acme", "c")
-    connection_id = orjson.loads(run(env, "connection-create", "acme", "c", "agentsmesh", "-s", "organization=acme")[1])["id"]
+    connection_id = orjson.loads(run(env, "connection-create", "acme", "c", "agentsmesh", "-s", "organization=acme",
+                                     "-c", "api_key=amk_k")[1])["id"]
     code, out = run(env, "connection-update", connection_id, "-s", "base_url=http://localhost:1", "--disable")
     updated = orjson.loads(out)
     assert code == 0
@@ -62,7 +63,8 @@ def test_connection_update_merges_and_disables(env: dict[str, str]) -> None:
 def test_invalid_custom_mapping_is_refused_when_configured(env: dict[str, str]) -> None:
     run(env, "app-create", "Acme", "--app-id", "acme")
     run(env, "consumer-create", "acme", "c")
-    code, out = run(env, "connection-create", "acme", "c", "agentsmesh", "-m", "team=$.[broken")
+    code, out = run(env, "connection-create", "acme", "c", "agentsmesh", "-s", "organization=acme",
+                    "-m", "team=$.[broken")
     assert code == 1
     assert "custom_mappings['team']" in out and "invalid JSONPath" in out
 
@@ -70,7 +72,8 @@ def test_invalid_custom_mapping_is_refused_when_configured(env: dict[str, str]) 
 def test_connection_for_unknown_consumer_is_refused(env: dict[str, str]) -> None:
     run(env, "app-create", "Acme", "--app-id", "acme")
     code, out = run(env, "connection-create", "acme", "ghost", "agentsmesh")
-    assert code == 1 and "FOREIGN KEY" in out
+    assert code == 1
+    assert "app 'acme' has no consumer 'ghost'; create it with `unigate vault consumer-create acme ghost`" in out
 
 
 def test_missing_secret_key_says_how_to_provide_one(tmp_path: Path) -> None:

@@ -338,6 +338,23 @@ def app_key_revoke(app_id: str) -> None:
     _echo({"app_id": app_id, "api_key_revoked": True})
 
 
+@vault.command("app-delete")
+@click.argument("app_id")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+def app_delete(app_id: str, yes: bool) -> None:
+    """Delete an app with all its consumers and their connections (credentials included)."""
+    store = _store()
+    with _vault_errors():
+        store.require_app(app_id)
+        if not yes:
+            consumers = len(store.list_consumers(app_id))
+            connections = len(store.list_connections(app_id))
+            click.confirm(f"Delete app {app_id!r} with its {consumers} consumer(s) and {connections} connection(s)?",
+                          abort=True)
+        consumers, connections = store.delete_app(app_id)
+    _echo({"deleted_app": app_id, "consumers_deleted": consumers, "connections_deleted": connections})
+
+
 @vault.command("app-list")
 def app_list() -> None:
     _echo([{"app_id": a.id, "name": a.name} for a in _store().list_apps()])
@@ -355,7 +372,27 @@ def consumer_create(app_id: str, consumer_id: str) -> None:
 @vault.command("consumer-list")
 @click.argument("app_id")
 def consumer_list(app_id: str) -> None:
-    _echo([{"consumer_id": c.id} for c in _store().list_consumers(app_id)])
+    store = _store()
+    with _vault_errors():
+        store.require_app(app_id)
+    _echo([{"consumer_id": c.id} for c in store.list_consumers(app_id)])
+
+
+@vault.command("consumer-delete")
+@click.argument("app_id")
+@click.argument("consumer_id")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+def consumer_delete(app_id: str, consumer_id: str, yes: bool) -> None:
+    """Delete a consumer with its connections (credentials included)."""
+    store = _store()
+    with _vault_errors():
+        store.require_consumer(app_id, consumer_id)
+        if not yes:
+            connections = len(store.connections_of(app_id, consumer_id))
+            click.confirm(f"Delete consumer {consumer_id!r} of app {app_id!r} with its {connections} "
+                          "connection(s)?", abort=True)
+        connections = store.delete_consumer(app_id, consumer_id)
+    _echo({"app_id": app_id, "deleted_consumer": consumer_id, "connections_deleted": connections})
 
 
 _connection_options = [
@@ -370,7 +407,26 @@ _connection_options = [
                  help="credentials from a file ('-': stdin): a JSON object of strings, or KEY=VALUE lines "
                       "(# comments); -c values override it"),
     click.option("--custom-mapping", "-m", multiple=True, help="NAME=JSONPATH custom mapping"),
+    click.option("--check", is_flag=True,
+                 help="then test the connection: one cheap read through the gateway (collections list); "
+                      "exit 1 with the typed error if it fails (the connection stays saved)"),
 ]
+
+
+def _registry():  # noqa: ANN202 - ConnectorRegistry
+    from unigate.plugins.registry import ConnectorRegistry
+
+    return ConnectorRegistry.load()
+
+
+def _check(store: ConnectionStore, registry, connection) -> None:  # noqa: ANN001
+    from unigate.connection_check import check_connection
+
+    ok, sentence = check_connection(Settings.from_env(), _secret_key(), store, registry, connection)
+    if not ok:
+        raise click.ClickException(f"{sentence}. The connection is saved: change it with "
+                                   f"`unigate vault connection-update {connection.id}`")
+    click.echo(sentence, err=True)
 
 
 def _with_connection_options(fn):  # noqa: ANN001, ANN202
@@ -386,16 +442,29 @@ def _with_connection_options(fn):  # noqa: ANN001, ANN202
 @_with_connection_options
 def connection_create(app_id: str, consumer_id: str, service_id: str, setting: tuple[str, ...],
                       credential: tuple[str, ...], credentials_file: str | None,
-                      custom_mapping: tuple[str, ...]) -> None:
-    """Connect a consumer to a service. Credentials: -c KEY=- (stdin), -c KEY=env:NAME or
-    --credentials-file keep them out of the process list."""
+                      custom_mapping: tuple[str, ...], check: bool) -> None:
+    """Connect a consumer to a service. The settings and credentials are checked against the
+    connector (`unigate connectors show SERVICE` lists them). Credentials: -c KEY=- (stdin),
+    -c KEY=env:NAME or --credentials-file keep them out of the process list."""
+    from unigate.vault.validation import check_connection_config, check_service, credential_warnings
+
+    registry = _registry()
+    with _vault_errors():
+        check_service(registry, service_id)  # before reading a secret from stdin
     credentials = _credentials(credential, credentials_file)
+    settings = _pairs(setting, "--setting")
     store = _store()
     with _vault_errors():
+        store.require_consumer(app_id, consumer_id, to_connect=True)
+        check_connection_config(registry, service_id, settings, credentials)
         connection = store.create_connection(
-            app_id, consumer_id, service_id, settings=_pairs(setting, "--setting"),
+            app_id, consumer_id, service_id, settings=settings,
             credentials=credentials, custom_mappings=_pairs(custom_mapping, "--custom-mapping"))
     _echo(connection.public_view())
+    for warning in credential_warnings(registry, service_id, credentials):
+        click.echo(warning.replace("CONNECTION_ID", connection.id), err=True)
+    if check:
+        _check(store, registry, connection)
 
 
 @vault.command("connection-update")
@@ -403,27 +472,39 @@ def connection_create(app_id: str, consumer_id: str, service_id: str, setting: t
 @_with_connection_options
 @click.option("--enable/--disable", default=None)
 def connection_update(connection_id: str, setting: tuple[str, ...], credential: tuple[str, ...],
-                      credentials_file: str | None, custom_mapping: tuple[str, ...], enable: bool | None) -> None:
+                      credentials_file: str | None, custom_mapping: tuple[str, ...], check: bool,
+                      enable: bool | None) -> None:
     """Update a connection; given settings/credentials are merged into the current ones
-    (credentials as for connection-create)."""
-    credentials = _credentials(credential, credentials_file)
+    (credentials as for connection-create) and the result is checked against the connector."""
+    from unigate.vault.validation import check_connection_config
+
     store = _store()
     with _vault_errors():
-        current = store.get_connection(connection_id)
+        current = store.get_connection(connection_id)  # an unknown id before reading a secret from stdin
+    credentials = _credentials(credential, credentials_file)
+    registry = _registry()
+    with _vault_errors():
+        settings = {**current.settings, **_pairs(setting, "--setting")}
+        check_connection_config(registry, current.service_id, settings, {**current.credentials, **credentials})
         connection = store.update_connection(
             connection_id,
-            settings={**current.settings, **_pairs(setting, "--setting")} if setting else None,
+            settings=settings if setting else None,
             credentials={**current.credentials, **credentials} if credentials else None,
             custom_mappings={**current.custom_mappings, **_pairs(custom_mapping, "--custom-mapping")} if custom_mapping else None,
             enabled=enable)
     _echo(connection.public_view())
+    if check:
+        _check(store, registry, connection)
 
 
 @vault.command("connection-list")
 @click.option("--app-id", default=None)
 def connection_list(app_id: str | None) -> None:
+    store = _store()
     with _vault_errors():
-        connections = _store().list_connections(app_id)
+        if app_id is not None:
+            store.require_app(app_id)
+        connections = store.list_connections(app_id)
     _echo([c.public_view() for c in connections])
 
 

@@ -225,8 +225,45 @@ class ConnectionStore:
         """Create an app; returns it with its API key, which is stored only as a hash."""
         app_id = app_id or secrets.token_urlsafe(18)
         api_key = api_key or new_api_key()
-        self._write("INSERT INTO apps (id, name, api_key_hash) VALUES (?, ?, ?)", (app_id, name, hash_api_key(api_key)))
+        try:
+            self._write("INSERT INTO apps (id, name, api_key_hash) VALUES (?, ?, ?)",
+                        (app_id, name, hash_api_key(api_key)))
+        except VaultError:
+            if self.app_exists(app_id):
+                raise VaultError(f"an app with id {app_id!r} already exists; choose another id") from None
+            raise
         return App(app_id, name), api_key
+
+    def app_exists(self, app_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone() is not None
+
+    def require_app(self, app_id: str) -> None:
+        """Raise ``VaultError`` with a sentence unless the app exists."""
+        if not self.app_exists(app_id):
+            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+
+    def require_consumer(self, app_id: str, consumer_id: str, *, to_connect: bool = False) -> None:
+        """Raise ``VaultError`` with a sentence unless the app and its consumer exist
+        (``to_connect``: the sentence says how to create the consumer)."""
+        self.require_app(app_id)
+        if self._db.execute("SELECT 1 FROM consumers WHERE app_id = ? AND id = ?",
+                            (app_id, consumer_id)).fetchone() is None:
+            hint = (f"create it with `unigate vault consumer-create {app_id} {consumer_id}`" if to_connect
+                    else f"`unigate vault consumer-list {app_id}` lists them")
+            raise VaultError(f"app {app_id!r} has no consumer {consumer_id!r}; {hint}")
+
+    def delete_app(self, app_id: str) -> tuple[int, int]:
+        """Delete an app with its consumers and their connections, in one transaction.
+        Returns (consumers, connections) deleted."""
+        with self._transaction():
+            self.require_app(app_id)
+            consumers = self._db.execute("SELECT COUNT(*) FROM consumers WHERE app_id = ?", (app_id,)).fetchone()[0]
+            connections = self._db.execute("SELECT COUNT(*) FROM connections WHERE app_id = ?",
+                                           (app_id,)).fetchone()[0]
+            self._db.execute("DELETE FROM connections WHERE app_id = ?", (app_id,))
+            self._db.execute("DELETE FROM consumers WHERE app_id = ?", (app_id,))
+            self._db.execute("DELETE FROM apps WHERE id = ?", (app_id,))
+        return consumers, connections
 
     def rotate_api_key(self, app_id: str) -> str:
         """Give the app a new API key (returned, stored only as a hash); the old one stops working."""
@@ -274,11 +311,27 @@ class ConnectionStore:
 
     # -- consumers -----------------------------------------------------------------------------
     def create_consumer(self, app_id: str, consumer_id: str, metadata: dict[str, Any] | None = None) -> Consumer:
-        self._write(
-            "INSERT INTO consumers (app_id, id, metadata) VALUES (?, ?, ?)",
-            (app_id, consumer_id, orjson.dumps(metadata or {}).decode()),
-        )
+        try:
+            self._write(
+                "INSERT INTO consumers (app_id, id, metadata) VALUES (?, ?, ?)",
+                (app_id, consumer_id, orjson.dumps(metadata or {}).decode()),
+            )
+        except VaultError:
+            self.require_app(app_id)
+            if self.consumer_exists(app_id, consumer_id):
+                raise VaultError(f"app {app_id!r} already has a consumer {consumer_id!r}") from None
+            raise
         return Consumer(app_id, consumer_id, metadata or {})
+
+    def delete_consumer(self, app_id: str, consumer_id: str) -> int:
+        """Delete a consumer with its connections, in one transaction. Returns the connections deleted."""
+        with self._transaction():
+            self.require_consumer(app_id, consumer_id)
+            connections = self._db.execute("SELECT COUNT(*) FROM connections WHERE app_id = ? AND consumer_id = ?",
+                                           (app_id, consumer_id)).fetchone()[0]
+            self._db.execute("DELETE FROM connections WHERE app_id = ? AND consumer_id = ?", (app_id, consumer_id))
+            self._db.execute("DELETE FROM consumers WHERE app_id = ? AND id = ?", (app_id, consumer_id))
+        return connections
 
     def list_consumers(self, app_id: str) -> list[Consumer]:
         rows = self._db.execute("SELECT app_id, id, metadata FROM consumers WHERE app_id = ? ORDER BY id", (app_id,))
@@ -311,16 +364,27 @@ class ConnectionStore:
         custom_mappings = custom_mappings or {}
         self._check_custom_mappings(custom_mappings)
         connection_id = str(uuid.uuid4())
-        self._write(
-            "INSERT INTO connections (id, app_id, consumer_id, service_id, unified_api, enabled, settings,"
-            " credentials, custom_mappings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                connection_id, app_id, consumer_id, service_id, unified_api, int(enabled),
-                orjson.dumps(settings or {}).decode(), self._box.seal(credentials or {}),
-                orjson.dumps(custom_mappings).decode(),
-            ),
-            sealed=True,
-        )
+        try:
+            self._write(
+                "INSERT INTO connections (id, app_id, consumer_id, service_id, unified_api, enabled, settings,"
+                " credentials, custom_mappings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    connection_id, app_id, consumer_id, service_id, unified_api, int(enabled),
+                    orjson.dumps(settings or {}).decode(), self._box.seal(credentials or {}),
+                    orjson.dumps(custom_mappings).decode(),
+                ),
+                sealed=True,
+            )
+        except VaultError:
+            self.require_consumer(app_id, consumer_id, to_connect=True)
+            existing = self._db.execute(
+                "SELECT id FROM connections WHERE app_id = ? AND consumer_id = ? AND unified_api = ? AND service_id = ?",
+                (app_id, consumer_id, unified_api, service_id)).fetchone()
+            if existing is not None:
+                raise VaultError(f"consumer {consumer_id!r} of app {app_id!r} is already connected to {service_id} "
+                                 f"(connection {existing[0]}); change it with `unigate vault connection-update "
+                                 f"{existing[0]}`") from None
+            raise
         return self.get_connection(connection_id)
 
     def update_connection(
@@ -350,12 +414,13 @@ class ConnectionStore:
         return self.get_connection(connection_id)
 
     def delete_connection(self, connection_id: str) -> None:
-        self._write("DELETE FROM connections WHERE id = ?", (connection_id,))
+        if self._write("DELETE FROM connections WHERE id = ?", (connection_id,)).rowcount != 1:
+            raise VaultError(f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)")
 
     def get_connection(self, connection_id: str) -> Connection:
         row = self._db.execute(f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE id = ?", (connection_id,)).fetchone()
         if row is None:
-            raise VaultError(f"no connection {connection_id!r}")
+            raise VaultError(f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)")
         return self._connection(row)
 
     def connections_of(self, app_id: str, consumer_id: str, unified_api: str = "issue-tracking") -> list[Connection]:
