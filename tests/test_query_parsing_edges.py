@@ -37,6 +37,11 @@ def test_plain_and_malformed_keys_are_not_deep_objects() -> None:
     assert deep("limit=5&filter=open&9x[a]=1&a[b=1&a]b[=1") == {}
 
 
+def test_plain_keys_between_deep_ones_are_skipped_not_the_end_of_parsing() -> None:
+    assert deep("limit=5&filter[status]=open&raw=true&sort[by]=name") == \
+        {"filter": {"status": "open"}, "sort": {"by": "name"}}
+
+
 def test_one_bracketed_key_is_a_value_of_its_root() -> None:
     assert deep("filter[status]=open") == {"filter": {"status": "open"}}
 
