@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from unigate import __version__
-from unigate.api.handler import handle
+from unigate.api.handler import handle, oversized_request
 from unigate.api.routes import RouteTable, check_path_params, request_segments
 from unigate.cursor import CursorCodec
+from unigate.disconnect import until_disconnect
 from unigate.dispatch import Dispatcher
 from unigate.downstream import logfilter
 from unigate.downstream.pool import ClientPool, TransportWrapper
@@ -71,7 +72,7 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
         log.warning("connector %s not loaded: %s", failure.source, failure.error)
     box = SecretBox(secret_key)
     store = store or open_store(settings, secret_key)
-    pool = ClientPool(transport=settings.transport, wrap_transport=wrap_transport)
+    pool = ClientPool.from_settings(settings, wrap_transport=wrap_transport)
     logfilter.install()  # httpx's request log line redacted like ours
     return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))))
 
@@ -119,6 +120,9 @@ class GatewayApp:
                             (time.perf_counter() - started) * 1000, state.get("service_id", "-"))
 
     async def _respond(self, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
+        oversized = oversized_request(scope)  # 431/414 before any lookup
+        if oversized is not None:
+            return error_response(oversized, request_id)
         path = scope["path"]
         routed = method if method != "HEAD" else "GET"
         if path == "/health":
@@ -137,7 +141,7 @@ class GatewayApp:
         except RequestValidationError as error:
             return error_response(error, request_id)
         scope["path_params"] = params
-        return await handle(self.gateway, Request(scope, receive), *operation)
+        return await until_disconnect(lambda rcv: handle(self.gateway, Request(scope, rcv), *operation), receive)
 
     def _health(self, request_id: str) -> Response:
         registry = self.gateway.registry
