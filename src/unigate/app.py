@@ -129,6 +129,10 @@ class GatewayApp:
             if routed != "GET":
                 return _method_not_allowed(method, path, request_id)
             return self._health(request_id)
+        if path == "/openapi.json" or path == "/docs" or path.startswith("/docs/"):  # no auth; unigate.docs_site
+            from unigate.docs_site import respond as docs
+
+            return docs(scope, path, routed, request_id)
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
             return error_response(NotFoundError("Not found", f"no unified API route at {path}"), request_id)
