@@ -10,6 +10,7 @@ Through the gateway, forged and foreign cursors are covered by tests/test_cursor
 from __future__ import annotations
 
 import base64
+import re
 import hashlib
 import hmac
 from typing import Any
@@ -47,6 +48,12 @@ def test_a_cursor_is_its_body_and_the_documented_22_character_mac() -> None:
     body, mac = cursor.split(".")
     assert orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["o"] == 40
     assert mac == b64(hmac.new(KEY, body.encode(), hashlib.sha256).digest())[:22]
+
+
+@pytest.mark.parametrize("scope", ["t", "tickets:1", "tickets:12", "tickets:123"])  # every body length mod 3
+def test_a_cursor_is_url_safe_base64_without_padding(scope: str) -> None:
+    cursor = CursorCodec(KEY).encode(SERVICE, scope, CursorPosition(offset=7))
+    assert re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}", cursor), cursor
 
 
 def test_an_offset_position_comes_back_as_issued() -> None:
@@ -91,6 +98,11 @@ def test_a_genuine_body_under_another_mac_is_refused_as_not_issued_here() -> Non
 def test_a_cursor_signed_with_another_key_is_refused_as_not_issued_here() -> None:
     error = refusal(signed({"v": 1, "svc": SERVICE, "scp": SCOPE, "o": 0}, key=b"another gateway"))
     assert "not issued by this gateway" in error.detail
+
+
+def test_a_cursor_with_non_ascii_characters_is_refused_as_not_issued_here() -> None:
+    body = CursorCodec(KEY).encode(SERVICE, SCOPE, CursorPosition(offset=40)).split(".")[0]
+    assert "not issued by this gateway" in refusal(f"{body}.{'ä' * 22}").detail
 
 
 def test_a_cursor_without_a_body_is_refused_as_not_issued_here() -> None:
