@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
+
 from unigate.connector.context import OperationResult, UnifiedRequest
 from unigate.errors import UnifiedError
 from unigate.jsonutil import JSONResponse
@@ -60,6 +62,14 @@ def _links(url: str, query: list[tuple[str, str]], cursors: dict[str, str | None
     }
 
 
+# Statuses whose error schema in the spec allows only a string ``detail`` (PaymentRequiredResponse);
+# the SDK rejects an object there (ResponseValidationError), so an object detail goes as its JSON text.
+STRING_DETAIL_STATUSES = frozenset({402})
+
+
 def error_response(error: UnifiedError, request_id: str) -> JSONResponse:
     headers = {"request-id": request_id, **error.headers}
-    return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+    body = error.to_dict()
+    if error.status_code in STRING_DETAIL_STATUSES and not isinstance(body.get("detail", ""), str):
+        body["detail"] = orjson.dumps(body["detail"], option=orjson.OPT_NON_STR_KEYS).decode()
+    return JSONResponse(body, status_code=error.status_code, headers=headers)
