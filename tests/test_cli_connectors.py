@@ -87,3 +87,9 @@ def test_show_of_an_unknown_service_names_the_installed_ones() -> None:
     assert result.exit_code == 1
     assert "no connector 'jira' is installed; installed: agentsmesh, codimir, opine, redmine, roundup, selectel" \
         in result.output
+
+
+def test_show_says_which_lists_are_fixed_in_the_mapping_file_and_make_no_call() -> None:
+    output = CliRunner().invoke(main, ["connectors", "show", "opine"]).output
+    assert "collections.all     (1 record(s) fixed in the mapping file, no call)" in output
+    assert "  tickets.all      no sort[by]; natural order created_at asc" in output

@@ -51,7 +51,7 @@ def info(connector: Connector) -> dict[str, Any]:
                 sorts[name] = {"by": sorted(op.sort.fields), "natural": list(op.sort.natural)}
             if op.static is not None:
                 calls.append({"call_id": None, "operation": name, "method": None, "path": None,
-                              "note": f"served from the mapping file ({len(op.static)} fixed records), no call"})
+                              "note": f"{len(op.static)} record(s) fixed in the mapping file, no call"})
                 continue
             calls.append({"call_id": op.call_id or f"{resource}_{operation}", "operation": name,
                           "method": op.method, "path": op.path, "note": None})
