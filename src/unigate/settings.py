@@ -14,7 +14,10 @@ class Settings:
     port: int = 8080
     log_level: str = "info"
     transport: str = "aiohttp"   # downstream HTTP transport: aiohttp (default) or httpx
-    public_url: str | None = None  # base of `links` in list responses; default: from the request
+    public_url: str | None = None  # base of `links` in list responses; default: see trusted_hosts
+    # Host header values `links` may be built from when public_url is unset; any other Host gets
+    # links relative to the server (a Host header is the client's to choose, so never trusted blindly)
+    trusted_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     # downstream limits (unigate.downstream.pool.CallLimits)
     max_downstream_body: int = 32 * 1024 * 1024  # bytes of one tracker answer, decoded; past it: 502
     max_calls_per_connection: int = 16           # downstream calls in flight per connection (bulkhead)
@@ -30,6 +33,8 @@ class Settings:
             log_level=env.get("UNIGATE_LOG_LEVEL", cls.log_level),
             transport=env.get("UNIGATE_TRANSPORT", cls.transport),
             public_url=env.get("UNIGATE_PUBLIC_URL") or None,
+            trusted_hosts=tuple(h.strip().lower() for h in env["UNIGATE_TRUSTED_HOSTS"].split(",") if h.strip())
+            if "UNIGATE_TRUSTED_HOSTS" in env else cls.trusted_hosts,
             max_downstream_body=int(env.get("UNIGATE_MAX_DOWNSTREAM_BODY", cls.max_downstream_body)),
             max_calls_per_connection=int(env.get("UNIGATE_MAX_CALLS_PER_CONNECTION", cls.max_calls_per_connection)),
             call_queue_timeout=float(env.get("UNIGATE_CALL_QUEUE_TIMEOUT", cls.call_queue_timeout)),

@@ -105,7 +105,12 @@ async def read_body(request: Request) -> bytes:
 
 
 def _public_url(gateway: Gateway, request: Request) -> str:
-    """This request's URL without query, as clients reach it (``UNIGATE_PUBLIC_URL`` behind a proxy)."""
-    if gateway.settings.public_url:
-        return gateway.settings.public_url.rstrip("/") + request.scope["path"]
-    return str(request.base_url).rstrip("/") + request.scope["path"]
+    """This request's URL without query, as clients reach it: from ``UNIGATE_PUBLIC_URL`` when set;
+    else from the Host header only if it names a trusted host (``UNIGATE_TRUSTED_HOSTS``); else
+    relative to the server, so a forged Host header can never point a client's next page elsewhere."""
+    settings = gateway.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + request.scope["path"]
+    if (request.url.hostname or "").lower() in settings.trusted_hosts:
+        return str(request.base_url).rstrip("/") + request.scope["path"]
+    return request.scope["path"]

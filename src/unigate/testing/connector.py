@@ -39,10 +39,12 @@ class ConnectorUnderTest:
 
     @classmethod
     def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True,
-              url: str | None = None, wrap_transport: TransportWrapper | None = None) -> ConnectorUnderTest:
+              url: str | None = None, wrap_transport: TransportWrapper | None = None,
+              settings: dict[str, Any] | None = None) -> ConnectorUnderTest:
         """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway.
 
         Without a simulator the connection points at ``url`` (where a recording was made).
+        ``settings`` are gateway ``Settings`` fields (e.g. ``public_url``).
         """
         registry = ConnectorRegistry.load()
         definition = registry.definitions[service_id]
@@ -51,7 +53,8 @@ class ConnectorUnderTest:
         profile = definition.sandbox()
         simulator = Simulator.start(profile.create_app()) if simulate else None
         url = simulator.url if simulator else (url or f"http://{service_id}.recorded.invalid")
-        harness = GatewayHarness(tmp, registry=registry, transport=transport, wrap_transport=wrap_transport)
+        harness = GatewayHarness(tmp, registry=registry, transport=transport, wrap_transport=wrap_transport,
+                                 settings=settings or {})
         tracker = cls(service_id, profile, harness, simulator, url)
         tracker.connect(CONSUMER_ID)
         tracker.connect(TIMEOUT_CONSUMER, settings={"timeout": 0.5})
