@@ -58,3 +58,41 @@ def test_a_collection_id_the_tracker_cannot_have_is_not_found_before_any_call(tm
         assert tracker.simulator is not None and tracker.simulator.requests() == []
     finally:
         tracker.stop()
+
+
+HOSTILE_INPUTS: list[tuple[str, str, dict[str, str], object]] = [
+    # (method, query string, extra headers, JSON body)
+    ("GET", "cursor=%C3%A9.x", {}, None),                                    # non-ASCII cursor
+    ("GET", "cursor=" + "A" * 200 + ".Zm9v", {}, None),                      # well-formed, not ours
+    ("GET", "limit=99999999999999999999999", {}, None),                      # beyond 64 bits
+    ("GET", "limit=%D9%A3", {}, None),                                       # Arabic-Indic 3
+    ("GET", "filter[since]=%C2%B3", {}, None),                               # superscript 3
+    ("GET", "sort[by]=" + "x" * 5000, {}, None),
+    ("GET", "pass_through" + "[a]" * 64 + "=1", {}, None),                   # nesting
+    ("GET", "", {"x-padding": "p" * 20_000}, None),                          # headers over the cap
+    ("POST", "", {}, {"subject": "x", "pass_through": [{"service_id": "{svc}", "extend_paths": [
+        {"path": "$.x[20000000]", "value": 1}]}]}),                          # index past the end
+    ("POST", "", {}, {"subject": "x", "pass_through": [{"service_id": "{svc}", "extend_paths": [
+        {"path": "$" + ".a" * 300, "value": 1}]}]}),                         # 300 steps
+    ("POST", "", {}, {"subject": "x", "pass_through": [{"service_id": "{svc}", "extend_object": {
+        "n": 2 ** 70}}]}),                                                   # integer beyond 64 bits
+    ("POST", "", {}, {"subject": "x", "priority": "high", "description": [[[[[[[[[[[]]]]]]]]]]]}),
+]
+
+
+def test_hostile_queries_headers_and_bodies_are_typed_4xx_before_any_call(tracker: ConnectorUnderTest) -> None:
+    assert tracker.simulator is not None
+    tracker.simulator.clear()
+    headers = tracker.harness.headers(tracker.service_id)
+    base = f"/issue-tracking/collections/{COLLECTIONS[tracker.service_id]}/tickets"
+    wrong = {}
+    for method, query, extra, body in HOSTILE_INPUTS:
+        if isinstance(body, dict) and "pass_through" in body:
+            body = {**body, "pass_through": [{**p, "service_id": tracker.service_id} for p in body["pass_through"]]}
+        status, answer = raw_request(tracker.harness.server.url, method, base + (f"?{query}" if query else ""),
+                                     {**headers, **extra}, body)
+        typed = isinstance(answer, dict) and answer.get("status_code") == status and "type_name" in answer
+        if not (400 <= status < 500 and typed):
+            wrong[(method, query[:60], tuple(extra)[:1], str(body)[:60])] = (status, str(answer)[:200])
+    assert wrong == {}
+    assert tracker.simulator.requests() == []

@@ -9,6 +9,7 @@ with a 400 before any downstream call: ``DELETE .../comments/..`` must never del
 from __future__ import annotations
 
 import http.client
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,8 +41,9 @@ def raw_request(base_url: str, method: str, target: str, headers: dict[str, str]
     url = urlsplit(base_url)
     connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
     try:
-        content = orjson.dumps(body if body is not None else {"subject": "hostile"}) if method in ("POST", "PATCH") \
-            else None
+        # the standard library's encoder: it writes integers of any size, as a hostile client may
+        content = json.dumps(body if body is not None else {"subject": "hostile"}).encode() \
+            if method in ("POST", "PATCH") else None
         connection.putrequest(method, target, skip_accept_encoding=True)
         for name, value in {**headers, **({"content-type": "application/json", "content-length": str(len(content))}
                                           if content else {})}.items():
