@@ -78,6 +78,16 @@ def test_the_scheme_is_case_insensitive_and_the_key_may_be_padded_or_quoted(harn
     assert served_by_agentsmesh(get(harness, headers))
 
 
+def test_a_key_may_begin_and_end_with_any_character_of_its_alphabet(harness: GatewayHarness) -> None:
+    """Only surrounding spaces and quotes are taken off a key (here one that begins and ends with X):
+    the request gets past the key check to the consumer's (missing) connection."""
+    harness.store.create_app("X app", app_id="x-app", api_key="Xugk_ends_with_X")
+    harness.store.create_consumer("x-app", "x-consumer")
+    headers = {"authorization": "Bearer Xugk_ends_with_X", "x-apideck-app-id": "x-app",
+               "x-apideck-consumer-id": "x-consumer"}
+    assert refusal(get(harness, headers), 404, "ConnectionNotFoundError")[0] == "Connection not found"
+
+
 def test_a_key_not_of_the_named_app_says_so(harness: GatewayHarness) -> None:
     headers = {**harness.headers(), "authorization": "Bearer ugk_not-the-key"}
     assert refusal(get(harness, headers), 401, "UnauthorizedError") == \

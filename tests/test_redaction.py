@@ -92,3 +92,21 @@ def test_a_percent_encoded_secret_is_hidden_in_the_query_and_the_path() -> None:
 
 def test_a_secret_used_as_a_query_parameter_name_is_hidden() -> None:
     assert Redactor(["s3cret"]).url("https://t.example/a?s3cret=1") == "https://t.example/a?%5BREDACTED%5D=1"
+
+
+def test_a_secret_is_replaced_whole_even_when_a_shorter_one_sorts_after_it() -> None:
+    """``bcde`` sorts after ``abcdefg`` but lies inside it: the longer one must go first."""
+    assert Redactor(["bcde", "abcdefg"]).text("id abcdefg") == f"id {REDACTED}"
+
+
+def test_a_short_secret_that_begins_a_longer_short_one_leaves_nothing_of_it() -> None:
+    assert Redactor(["a", "a b"]).text("x a b y") == f"x {REDACTED} y"
+
+
+def test_several_short_secrets_are_each_redacted() -> None:
+    assert Redactor(["bob", "amy"]).text("bob and amy") == f"{REDACTED} and {REDACTED}"
+
+
+def test_a_form_encoded_secret_keeping_its_slashes_is_hidden() -> None:
+    """``quote_plus(secret, safe="/")``: spaces as ``+``, slashes as they are."""
+    assert Redactor(["pa ss/word"]).text("token=pa+ss/word&x=1") == f"token={REDACTED}&x=1"
