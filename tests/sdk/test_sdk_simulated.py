@@ -1,0 +1,73 @@
+"""The official SDK (apideck-unify) against the four simulated trackers (``unigate.testing.sdk``).
+
+One set of tests, run for every connector; what each connector does not support is asserted as
+the SDK's 501 ``APIError``. Faults only a simulator can inject (429, a tracker's 402) live here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from unigate.testing.sdk import (
+    SdkProfile,
+    simulated_sdk_target,
+    test_assignee_is_set_filtered_and_cleared,
+    test_bad_limit_and_invalid_body_are_bad_requests,
+    test_collections_list_and_get,
+    test_comments,
+    test_disabled_connection_is_unprocessable,
+    test_rate_limited_tracker_is_api_error_429,
+    test_tags_list,
+    test_ticket_lifecycle,
+    test_tickets_are_paged_with_next,
+    test_tickets_filter_and_sort,
+    test_tracker_payment_required_is_typed_402,
+    test_unknown_ticket_is_not_found,
+    test_unsupported_operations_are_501,
+    test_users_list_and_get,
+    test_wrong_api_key_is_unauthorized,
+)
+
+NO_COMMENTS = frozenset({"comments.list", "comments.create", "comments.get", "comments.update", "comments.delete"})
+NO_USERS = frozenset({"users.list", "users.get"})
+
+PROFILES = [
+    SdkProfile("agentsmesh", collection_id="1", assignee_id="2", missing_ticket_id="AM-99999",
+               create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
+                       "type_": "bug", "tags": [{"id": "backend"}]},
+               unsupported=NO_COMMENTS | NO_USERS | {"tags.list"}),
+    SdkProfile("codimir", collection_id="project_458", assignee_id="user_106", paging_collection="project_456",
+               missing_ticket_id="ticket_999999",
+               create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
+                       "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=timezone.utc)},
+               sort={"by": "created_at", "direction": "desc"}),
+    SdkProfile("opine", collection_id="organization", missing_ticket_id="999999",
+               create={"subject": "Printer jams", "description": "Every morning.", "type_": "bug"},
+               unsupported=NO_COMMENTS | {"tickets.delete", "tags.list"}, status_filter=False,
+               sort={"by": "created_at", "direction": "asc"}),
+    SdkProfile("selectel", collection_id="support", missing_ticket_id="999999",
+               create={"subject": "Printer jams", "description": "Every morning."},
+               update={"status": "closed"},
+               unsupported=NO_USERS | {"tickets.delete", "comments.update", "comments.delete"},
+               sort={"by": "created_at", "direction": "desc"}),
+]
+
+_sdk_trackers, sdk_target = simulated_sdk_target(PROFILES)
+
+__all__ = [  # the shared tests this module runs (imported from unigate.testing.sdk)
+    "test_assignee_is_set_filtered_and_cleared",
+    "test_bad_limit_and_invalid_body_are_bad_requests",
+    "test_collections_list_and_get",
+    "test_comments",
+    "test_disabled_connection_is_unprocessable",
+    "test_rate_limited_tracker_is_api_error_429",
+    "test_tags_list",
+    "test_ticket_lifecycle",
+    "test_tickets_are_paged_with_next",
+    "test_tickets_filter_and_sort",
+    "test_tracker_payment_required_is_typed_402",
+    "test_unknown_ticket_is_not_found",
+    "test_unsupported_operations_are_501",
+    "test_users_list_and_get",
+    "test_wrong_api_key_is_unauthorized",
+]
