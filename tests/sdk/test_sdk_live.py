@@ -1,0 +1,91 @@
+"""The official SDK (apideck-unify) against the real Redmine and Roundup (``unigate.testing.sdk``).
+
+The same tests as the simulated trackers', through ``unigate.testing.live``: live when the servers
+run (``scripts/trackers/start-all.sh``), recording with ``UNIGATE_RECORD_CASSETTES=1``, replaying
+``fixtures/cassettes/<service>/live/sdk_*.yaml`` otherwise (or with ``UNIGATE_LIVE_TRACKERS=off``).
+Requests carry no clock or random values: ids come from responses, so a replay asks what the
+recording asked. Tickets the tests create are deleted (Roundup: retired) before they end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from typing import Any
+
+import pytest
+from apideck_unify import models
+
+from unigate.testing.sdk import (
+    SdkProfile,
+    SdkTarget,
+    expect_error,
+    get_ticket,
+    live_sdk_target,
+    new_ticket,
+    test_assignee_is_set_filtered_and_cleared,
+    test_bad_limit_and_invalid_body_are_bad_requests,
+    test_collections_list_and_get,
+    test_comments,
+    test_disabled_connection_is_unprocessable,
+    test_tags_list,
+    test_ticket_lifecycle,
+    test_tickets_are_paged_with_next,
+    test_tickets_filter_and_sort,
+    test_unknown_ticket_is_not_found,
+    test_unsupported_operations_are_501,
+    test_users_list_and_get,
+    test_wrong_api_key_is_unauthorized,
+)
+
+REDMINE = SdkProfile("redmine", collection_id="demo", paging_collection="paging", missing_ticket_id="99999999",
+                     create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
+                             "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=timezone.utc)},
+                     since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="5")
+ROUNDUP = SdkProfile("roundup", collection_id="issue", missing_ticket_id="99999999",
+                     create={"subject": "Printer jams", "description": "Every morning.", "priority": "high"},
+                     unsupported=frozenset({"comments.update", "comments.delete"}),
+                     since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="1")
+
+_sdk_trackers, sdk_target = live_sdk_target([REDMINE, ROUNDUP])
+
+
+@pytest.mark.parametrize("sdk_target", [ROUNDUP], ids=["roundup"], indirect=True)
+def test_stale_write_is_a_conflict(sdk_target: SdkTarget) -> None:
+    """An update pinned to an etag someone else's write made stale: Roundup's 412, the gateway's 409.
+
+    The SDK has no typed exception for 409: it is an ``APIError`` (status 409, ``ConflictError``).
+    """
+    t = sdk_target
+    ticket_id = new_ticket(t)
+    try:
+        seen = t.it.collection_tickets.get(ticket_id=ticket_id, **t.on, raw=True).get_ticket_response.raw
+        etag = next(call["body"]["data"]["@etag"] for call in seen["calls"] if call["call_id"] == "tickets_one")
+        t.it.collection_tickets.update(ticket_id=ticket_id, **t.on, subject="Changed by someone else")
+        pinned: list[dict[str, Any]] = [{"service_id": "roundup", "operation_id": "tickets_update",
+                                         "extend_object": {"@etag": etag}}]
+        error = expect_error(models.APIError, 409, "ConflictError",
+                             lambda: t.it.collection_tickets.update(ticket_id=ticket_id, **t.on, subject="Mine",
+                                                                    pass_through=pinned))
+        assert "412" in error.body or "etag" in error.body.lower()
+        assert get_ticket(t, ticket_id).subject == "Changed by someone else"
+    finally:
+        t.it.collection_tickets.delete(ticket_id=ticket_id, **t.on)
+
+
+__all__ = [  # the shared tests this module runs (imported from unigate.testing.sdk)
+    "test_assignee_is_set_filtered_and_cleared",
+    "test_bad_limit_and_invalid_body_are_bad_requests",
+    "test_collections_list_and_get",
+    "test_comments",
+    "test_disabled_connection_is_unprocessable",
+    "test_stale_write_is_a_conflict",
+    "test_tags_list",
+    "test_ticket_lifecycle",
+    "test_tickets_are_paged_with_next",
+    "test_tickets_filter_and_sort",
+    "test_unknown_ticket_is_not_found",
+    "test_unsupported_operations_are_501",
+    "test_users_list_and_get",
+    "test_wrong_api_key_is_unauthorized",
+]
