@@ -54,7 +54,8 @@ TARGETS: dict[str, Target] = {
         "tests/test_redaction.py", "tests/test_secrets.py", "tests/test_secrets_in_query.py",
     )),
     "pool": Target("src/unigate/downstream/pool.py", (
-        "tests/test_client_pool.py", "tests/test_downstream_isolation.py",
+        "tests/test_client_pool.py", "tests/test_bulkhead.py", "tests/test_downstream_isolation.py",
+        "tests/test_downstream_limits.py",
     )),
     "params": Target("src/unigate/api/params.py", (
         "tests/test_query_parsing_edges.py", "tests/test_query_params.py", "tests/test_limits.py",

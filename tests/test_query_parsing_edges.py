@@ -65,12 +65,31 @@ def test_nested_keys_build_nested_objects() -> None:
         {"pass_through": {"a": {"b": {"c": "1"}, "d": "2"}}}
 
 
-def test_an_array_below_a_nested_key_is_a_list_there() -> None:
-    assert deep("pass_through[a][b][]=1&pass_through[a][b][]=2") == {"pass_through": {"a": {"b": ["1", "2"]}}}
+@pytest.mark.parametrize("suffix", ["[]", "[0]"])
+def test_an_array_below_a_nested_key_is_a_list_there(suffix: str) -> None:
+    assert deep(f"pass_through[a][b]{suffix}=1&pass_through[a][b]{suffix}=2") == \
+        {"pass_through": {"a": {"b": ["1", "2"]}}}
 
 
-def test_an_index_inside_a_path_is_skipped() -> None:
-    assert deep("pass_through[a][0][b]=1") == {"pass_through": {"a": {"b": "1"}}}
+@pytest.mark.parametrize("index", ["[]", "[0]"])
+def test_an_index_inside_a_path_is_skipped(index: str) -> None:
+    assert deep(f"pass_through[a]{index}[b]=1") == {"pass_through": {"a": {"b": "1"}}}
+
+
+def test_a_key_may_nest_eight_levels() -> None:
+    assert deep("pass_through" + "".join(f"[s{i}]" for i in range(8)) + "=1") == \
+        {"pass_through": {"s0": {"s1": {"s2": {"s3": {"s4": {"s5": {"s6": {"s7": "1"}}}}}}}}}
+
+
+def test_a_key_nested_deeper_is_refused_naming_its_first_level() -> None:
+    error = refused(RequestValidationError, deep, "pass_through" + "".join(f"[s{i}]" for i in range(9)) + "=1")
+    assert (error.message, error.detail) == ("Invalid query parameter",
+                                             {"pass_through[s0]": "nested 9 levels deep; at most 8"})
+
+
+def test_the_key_named_for_too_deep_a_key_is_cut_at_80_characters() -> None:
+    error = refused(RequestValidationError, deep, "p" * 100 + "[a]" * 9 + "=1")
+    assert error.detail == {"p" * 80: "nested 9 levels deep; at most 8"}
 
 
 def test_each_root_is_its_own_object() -> None:
