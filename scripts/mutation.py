@@ -61,7 +61,7 @@ TARGETS: dict[str, Target] = {
         "tests/test_query_parsing_edges.py", "tests/test_query_params.py", "tests/test_limits.py",
     )),
     "passthrough": Target("src/unigate/mapping/passthrough.py", (
-        "tests/mapping/test_passthrough_edges.py", "tests/test_request_bodies.py",
+        "tests/mapping/test_passthrough_edges.py", "tests/test_request_bodies.py", "tests/test_bad_input.py",
     )),
     "compiled": Target("src/unigate/mapping/compiled.py", (
         "tests/mapping/test_compiled_mapping_edges.py", "tests/mapping/test_record_mapping.py",

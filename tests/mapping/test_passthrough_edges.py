@@ -47,6 +47,15 @@ def test_entries_for_other_services_or_calls_leave_the_body_alone() -> None:
     assert apply({"subject": "s"}, entries) == {"subject": "s"}
 
 
+def test_an_entry_naming_this_call_applies_to_it() -> None:
+    assert apply({}, [{"service_id": "redmine", "operation_id": "tickets_add", "extend_object": {"a": 1}}]) == {"a": 1}
+
+
+def test_entries_after_one_that_does_not_apply_still_apply() -> None:
+    entries = [{"service_id": "roundup", "extend_object": {"x": 1}}, {"service_id": "redmine", "extend_object": {"y": 2}}]
+    assert apply({}, entries) == {"y": 2}
+
+
 # -- extend_object and extend_paths ---------------------------------------------------------
 
 def test_extend_object_is_merged_into_nested_objects_keeping_their_other_keys() -> None:
@@ -84,10 +93,11 @@ def test_later_entries_win_over_earlier_ones() -> None:
 
 
 def test_a_set_value_is_a_copy_so_one_compiled_entry_serves_many_calls() -> None:
-    compiled = compile_body_pass_through([{"service_id": "redmine", "extend_paths": [{"path": "$.tags", "value": ["a"]}]}])
+    compiled = compile_body_pass_through([{"service_id": "redmine",
+                                           "extend_paths": [{"path": "$.meta", "value": {"tags": ["a"]}}]}])
     first = apply_body_pass_through({}, compiled, "redmine", "tickets_add")
-    first["tags"].append("b")
-    assert apply_body_pass_through({}, compiled, "redmine", "tickets_add") == {"tags": ["a"]}
+    first["meta"]["tags"].append("b")
+    assert apply_body_pass_through({}, compiled, "redmine", "tickets_add") == {"meta": {"tags": ["a"]}}
 
 
 def test_a_compiled_entry_keeps_its_fields() -> None:
@@ -99,12 +109,43 @@ def test_a_compiled_entry_keeps_its_fields() -> None:
 
 # -- invalid entries ------------------------------------------------------------------------
 
+def refusal(entries: list[dict], body: dict | None = None) -> PassThroughError:
+    with pytest.raises(PassThroughError) as caught:
+        apply({} if body is None else body, entries)
+    return caught.value
+
+
+def test_a_scalar_in_the_body_is_not_replaced_by_a_parent_the_path_needs() -> None:
+    error = refusal([{"service_id": "redmine", "extend_paths": [{"path": "$.subject.x", "value": 1}]}], {"subject": "s"})
+    assert error.detail == {"pass_through[0]": "extend_paths[0]: cannot create a parent at 'subject': it holds a str"}
+
+
+def test_the_whole_body_may_be_replaced_by_an_object_only() -> None:
+    assert apply({"a": 1}, [{"service_id": "redmine", "extend_paths": [{"path": "$", "value": {"b": 2}}]}]) == {"b": 2}
+    error = refusal([{"service_id": "redmine", "extend_paths": [{"path": "$.a", "value": 1}, {"path": "$", "value": 1}]}])
+    assert error.detail == {"pass_through[0]": "extend_paths[1]: '$' replaces the whole body: its value must be an object"}
+
+
+def test_32_entries_are_accepted_and_a_33rd_refused() -> None:
+    assert len(compile_body_pass_through([{"service_id": "redmine"}] * 32)) == 32
+    error = refusal([{"service_id": "redmine"}] * 33)
+    assert error.detail == {"pass_through[32]": "33 entries; at most 32"}
+
+
+def test_64_extend_paths_over_all_entries_are_accepted_and_a_65th_refused() -> None:
+    forty = {"service_id": "redmine", "extend_paths": [{"path": f"$.f{i}", "value": i} for i in range(40)]}
+    twenty_four = {"service_id": "redmine", "extend_paths": [{"path": f"$.g{i}", "value": i} for i in range(24)]}
+    assert len(apply({}, [forty, twenty_four])) == 64
+    error = refusal([forty, {**twenty_four, "extend_paths": [*twenty_four["extend_paths"], {"path": "$.h", "value": 0}]}])
+    assert error.detail == {"pass_through[1]": "extend_paths[24]: more than 64 extend_paths in all entries"}
+
 def test_an_invalid_path_names_its_entry_when_compiled() -> None:
     with pytest.raises(PassThroughError) as caught:
         compile_body_pass_through([{"service_id": "redmine"}, {"service_id": "redmine",
                                                                "extend_paths": [{"path": "issue.x", "value": 1}]}])
     assert caught.value.index == 1
     assert str(caught.value) == f"pass_through[1]: {caught.value.message}"
+    assert caught.value.detail == {"pass_through[1]": f"extend_paths[0]: {caught.value.message}"}
     assert "must start with '$'" in caught.value.message
 
 
@@ -113,8 +154,7 @@ def test_a_path_that_cannot_be_set_in_this_body_names_its_entry_when_applied() -
                {"service_id": "redmine", "extend_paths": [{"path": "$.items[-2]", "value": 1}]}]
     with pytest.raises(PassThroughError) as caught:
         apply({"items": ["only"]}, entries)
-    assert caught.value.index == 1
-    assert caught.value.message == "index [-2] is out of range"
+    assert caught.value.detail == {"pass_through[1]": "extend_paths[0]: index [-2] is out of range"}
 
 
 # -- query pass-through ---------------------------------------------------------------------
