@@ -16,8 +16,8 @@ from unigate.connector.paging import fetch_window
 from unigate.connector.query import filter_params, sort_params
 from unigate.cursor import CursorPosition
 from unigate.errors import (
-    ConnectorExecutionError,
     ConnectorOperationUnsupportedError,
+    EntityNotFoundError,
     RequestValidationError,
     UnexpectedError,
     UnifiedError,
@@ -68,9 +68,9 @@ class Connector:
         collection_id = request.path_params.get("collection_id")
         if self.static_collection_ids is not None and collection_id is not None \
                 and collection_id not in self.static_collection_ids:
-            raise ConnectorExecutionError(
-                "Not found", f"{self.spec.name} has the collections {', '.join(sorted(self.static_collection_ids))}; "
-                f"not {collection_id!r}", status_code=404)
+            raise EntityNotFoundError(
+                "Collection not found", f"{self.spec.name} has the collections "
+                f"{', '.join(sorted(self.static_collection_ids))}; not {collection_id!r}")
         method = getattr(self, f"{request.resource}_{request.operation}", None)
         if method is not None:
             return await method(ctx)
@@ -101,6 +101,8 @@ class Connector:
         op = self.operation(request.resource, request.operation)
         runner = {"all": self.declared_all, "one": self.declared_one, "add": self.declared_add,
                   "update": self.declared_update, "delete": self.declared_delete}[request.operation]
+        if op.collection_check is not None and self._reads_ticket(ctx, op) is None:
+            await self.check_ticket_collection(ctx, op.collection_check)   # before anything is written
         return await runner(ctx, op)
 
     def operation(self, resource: str, operation: str) -> OperationSpec:
@@ -155,6 +157,8 @@ class Connector:
                                   apply_query_pass_through=True)
 
         window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit)
+        if op.collection_exists and not window.records:
+            await self.check_collection_exists(ctx)   # an empty page of a collection that may not exist
         records = self.map_records(ctx, window.records)
         for record in records if op.omit else ():
             for name in op.omit:
@@ -167,9 +171,11 @@ class Connector:
             for record in self.map_records(ctx, op.static):
                 if record.get("id") == wanted:
                     return OperationResult(record)
-            raise ConnectorExecutionError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}",
-                                          status_code=404)
+            raise EntityNotFoundError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}")
         response = await self.call_declared(ctx, op)
+        ticket = self._reads_ticket(ctx, op) if op.collection_check is not None else None
+        if ticket is not None:   # this call read the ticket: its collection is checked on it, no other call
+            self.in_collection(ctx, op.collection_check, _select_one(response.body, ticket))  # type: ignore[arg-type]
         record = _select_one(response.body, op.record)
         if op.match is not None:
             record = self._matching(ctx, op, record)
@@ -177,8 +183,13 @@ class Connector:
 
     async def declared_add(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         body = self.downstream_body(ctx, op)
-        response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
-                                  params=self._query(ctx, op), body=body)
+        try:
+            response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
+                                      params=self._query(ctx, op), body=body)
+        except UnifiedError as exc:
+            if op.collection_exists and 400 <= exc.status_code < 500 and exc.status_code not in (401, 429):
+                await self.check_collection_exists(ctx, refused=exc)   # refused: because the collection is not there?
+            raise
         return OperationResult({"id": self.created_id(ctx, op, response.body)})
 
     async def declared_update(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
@@ -233,8 +244,55 @@ class Connector:
             value = getter.get(item)
             if value is not MISSING and str(value) == wanted:
                 return item
-        raise ConnectorExecutionError("Not found", f"{self.spec.name} has no {ctx.request.resource} {wanted!r} here",
-                                      status_code=404)
+        raise EntityNotFoundError("Not found", f"{self.spec.name} has no {ctx.request.resource} {wanted!r} here")
+
+    # -- the collection (and ticket) in the path are honoured ------------------------------------------
+    def _reads_ticket(self, ctx: OperationContext, op: OperationSpec) -> str | None:
+        """The selector of the ticket in ``op``'s own answer when ``op`` is a read of the ticket
+        (tickets.one, or a comments.one that reads the same call as tickets.one), else None."""
+        request = ctx.request
+        if request.operation != "one" or op.static is not None:
+            return None
+        if request.resource == "tickets":
+            return op.record or "$"
+        ticket = self.operation("tickets", "one")
+        if (op.method, op.path, op.query) == (ticket.method, ticket.path, ticket.query):
+            return ticket.record or "$"
+        return None
+
+    def in_collection(self, ctx: OperationContext, path: str, ticket: Any) -> None:
+        """404 ``EntityNotFoundError`` unless ``ticket``'s collection (at ``path``) is the path's."""
+        wanted = ctx.request.path_params.get("collection_id")
+        if wanted is None:
+            return
+        found = compile_path(path).get(ticket) if isinstance(ticket, dict) else MISSING
+        if found is MISSING or found is None or str(found) != wanted:
+            ticket_id = ctx.request.path_params.get("ticket_id")
+            raise EntityNotFoundError("Ticket not found", f"{self.spec.name} has no ticket {ticket_id!r} in collection "
+                                      f"{wanted!r}" + ("" if found is MISSING or found is None else
+                                                       f" (it is in collection {str(found)!r})"))
+
+    async def check_ticket_collection(self, ctx: OperationContext, path: str) -> None:
+        """Read the ticket with tickets.one (call id ``<resource>_<operation>_collection_check``) and
+        check it is in the path's collection: before a write, nothing is changed when it is not."""
+        one = self.operation("tickets", "one")
+        call_id = f"{ctx.request.resource}_{ctx.request.operation}_collection_check"
+        response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+        self.in_collection(ctx, path, _select_one(response.body, one.record))
+
+    async def check_collection_exists(self, ctx: OperationContext, refused: UnifiedError | None = None) -> None:
+        """Read the path's collection with collections.one (call id ``collection_exists``): its 404 is
+        the answer, as ``EntityNotFoundError`` (``refused``: the error it explains, kept in the detail)."""
+        one = self.operation("collections", "one")
+        try:
+            await ctx.call("collection_exists", "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+        except EntityNotFoundError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+            if refused is not None:
+                detail = {**detail, "refused_with": refused.to_dict()}
+            collection_id = ctx.request.path_params.get("collection_id")
+            raise EntityNotFoundError("Collection not found", {
+                **detail, "collection_id": collection_id}, downstream_errors=exc.downstream_errors) from None
 
     async def run_calls(self, ctx: OperationContext, calls: list[tuple[str, str, str, dict[str, Any]]]) -> None:
         """Run write calls in order; if one fails after others succeeded, say which were applied.

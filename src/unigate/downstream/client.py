@@ -8,6 +8,8 @@ and logs), and the conversion of every failure into a typed error:
 - downstream 4xx/5xx -> ``ConnectorExecutionError`` (status: the downstream 4xx, or 502 for a
   5xx) with ``downstream_errors`` read from the body by the mapping's ``http.errors`` paths;
   401 -> ``ConnectorCredentialsError`` (the stored credentials need attention);
+  404 -> ``EntityNotFoundError`` (every unified operation addresses a collection, ticket, comment
+  or user: a tracker's 404 says it does not exist), same ``detail`` and ``downstream_errors``;
   429 -> ``ConnectorRateLimitError`` with ``Retry-After`` passed on;
 - refused connection, DNS failure, dropped connection, invalid JSON -> ``ConnectorExecutionError``
   502; timeout -> ``ConnectorExecutionError`` 504;
@@ -47,6 +49,7 @@ from unigate.errors import (
     ConnectorCredentialsError,
     ConnectorExecutionError,
     ConnectorRateLimitError,
+    EntityNotFoundError,
 )
 from unigate.mapping.paths import MISSING, compile_path
 
@@ -274,6 +277,8 @@ class DownstreamSession:
         if status == 401:
             return ConnectorCredentialsError(
                 f"{self.service_id} rejected the connection's credentials: {summary}", detail, downstream_errors=errors)
+        if status == 404:
+            return EntityNotFoundError(f"{self.service_id} answered 404: {summary}", detail, downstream_errors=errors)
         return ConnectorExecutionError(
             f"{self.service_id} answered {status}: {summary}", detail,
             status_code=status if 400 <= status < 500 else 502, downstream_errors=errors,

@@ -10,7 +10,7 @@ from unigate.mapping.template import PATH_VARIABLES, compile_template
 from unigate.mapping.transforms import TRANSFORM_NAMES, build_transform
 
 if TYPE_CHECKING:
-    from unigate.mapping.spec import FieldSpec, MappingFile
+    from unigate.mapping.spec import FieldSpec, MappingFile, OperationSpec
 
 
 def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
@@ -84,8 +84,31 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
                 template(f"{where}.split.{i}.path", call.path, request_vars)
             ids = Counter(c.call_id for c in op.split)
             problems.extend((f"{where}.split", f"call_id {c!r} used twice") for c, n in ids.items() if n > 1)
+            problems.extend(_membership_problems(spec, where, rname, oname, op))
+            path(f"{where}.collection_check", op.collection_check)
             if oname == "all" and op.static is None and op.records is None:
                 problems.append((where, "a list operation needs `records` (JSONPath to the list)"))
+    return problems
+
+
+def _membership_problems(spec: MappingFile, where: str, rname: str, oname: str,
+                         op: OperationSpec) -> list[tuple[str, str]]:
+    """``collection_check`` reads the ticket with tickets.one; ``collection_exists`` reads collections.one."""
+    problems: list[tuple[str, str]] = []
+    if op.collection_check is not None:
+        if rname not in ("tickets", "comments") or (rname == "tickets" and oname in ("all", "add")):
+            problems.append((f"{where}.collection_check", "only for tickets one/update/delete and comments operations"))
+        tickets = spec.resources.get("tickets")  # type: ignore[call-overload]
+        one = tickets.operations.get("one") if tickets else None
+        if one is None or one.static is not None:
+            problems.append((f"{where}.collection_check", "needs a declared tickets.one to read the ticket with"))
+    if op.collection_exists:
+        if oname not in ("all", "add") or op.static is not None:
+            problems.append((f"{where}.collection_exists", "only for `all` and `add` operations that make a call"))
+        collections = spec.resources.get("collections")  # type: ignore[call-overload]
+        one = collections.operations.get("one") if collections else None
+        if one is None or one.static is not None:
+            problems.append((f"{where}.collection_exists", "needs a declared collections.one to read the collection with"))
     return problems
 
 

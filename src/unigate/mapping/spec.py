@@ -152,6 +152,11 @@ class OperationSpec(_Strict):
     split: list[SplitCallSpec] = Field(default_factory=list)
     static: list[dict[str, Any]] | None = None       # records served without a call
     empty_body: bool = False                         # send no body (e.g. DELETE)
+    # the ticket's collection, a JSONPath into the ticket as tickets.one selects it: must equal
+    # {collection_id} (tickets one/update/delete, comments: read first where not already read), else 404
+    collection_check: str | None = None
+    # all: an empty page / add: a refused create -> read collections.one; its 404 is the answer
+    collection_exists: bool = False
 
     @model_validator(mode="after")
     def _path_or_static(self) -> OperationSpec:
