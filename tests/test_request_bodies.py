@@ -95,4 +95,4 @@ def test_wrong_method_is_405_in_the_error_schema(client: httpx.Client, method: s
 def test_unknown_route_is_404_in_the_error_schema(client: httpx.Client) -> None:
     response = client.get("/issue-tracking/projects")
     assert response.status_code == 404
-    assert response.json()["type_name"] == "NotFoundError"
+    assert response.json()["type_name"] == "EntityNotFoundError"

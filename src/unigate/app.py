@@ -21,7 +21,7 @@ from unigate.dispatch import Dispatcher
 from unigate.downstream import logfilter
 from unigate.downstream.pool import ClientPool, TransportWrapper
 from unigate.envelope import error_response
-from unigate.errors import NotFoundError, RequestValidationError, UnexpectedError
+from unigate.errors import EntityNotFoundError, RequestValidationError, UnexpectedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.paths import InvalidPathError, compile_path
 from unigate.plugins.registry import ConnectorRegistry
@@ -135,7 +135,7 @@ class GatewayApp:
             return docs(scope, path, routed, request_id)
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
-            return error_response(NotFoundError("Not found", f"no unified API route at {path}"), request_id)
+            return error_response(EntityNotFoundError("Not found", f"no unified API route at {path}"), request_id)
         methods, params = matched
         operation = methods.get(routed)
         if operation is None:
