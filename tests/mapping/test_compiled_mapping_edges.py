@@ -184,7 +184,8 @@ def test_a_write_transform_error_names_the_field_and_the_reason() -> None:
     with pytest.raises(FieldWriteError) as caught:
         mapping({"due_date": {"path": "$.due", "transform": "datetime"}}).write({"due_date": "someday"})
     assert caught.value.field_name == "due_date"
-    assert caught.value.message and str(caught.value) == f"due_date: {caught.value.message}"
+    assert "'someday'" in caught.value.message  # the transform's own reason
+    assert str(caught.value) == f"due_date: {caught.value.message}"
 
 
 def test_an_unconfigured_custom_mapping_names_the_configured_ones() -> None:
@@ -202,3 +203,10 @@ def test_empty_custom_mappings_write_nothing() -> None:
 def test_writable_lists_the_fields_with_a_write_path() -> None:
     m = mapping({"id": {"read": "$.id"}, "subject": "$.title", "x": {"write": "$.x"}, "c": {"value": "{collection_id}"}})
     assert m.writable == frozenset({"subject", "x"})
+
+
+def test_a_mapping_and_its_custom_variant_keep_their_resource() -> None:
+    from unigate.mapping.spec import ResourceSpec
+
+    m = RecordMapping.from_spec("comments", ResourceSpec.model_validate({"fields": {"body": "$.text"}}))
+    assert (m.resource, m.with_custom_mappings({"x": "$.x"}).resource) == ("comments", "comments")
