@@ -84,13 +84,13 @@ def test_update_then_get_shows_the_change(client: httpx.Client) -> None:
     assert (updated["subject"], updated["status"]) == ("Updated", "in_progress")
 
 
-def test_delete_then_get_is_a_downstream_404(client: httpx.Client) -> None:
+def test_delete_then_get_is_an_entity_not_found_404(client: httpx.Client) -> None:
     ticket_id = client.post(TICKETS, json={"subject": "To delete"}).json()["data"]["id"]
     body = client.delete(f"{TICKETS}/{ticket_id}").json()
     assert (body["operation"], body["data"]) == ("delete", {"id": ticket_id})
     gone = client.get(f"{TICKETS}/{ticket_id}")
     assert gone.status_code == 404
-    assert gone.json()["type_name"] == "ConnectorExecutionError"
+    assert gone.json()["type_name"] == "EntityNotFoundError"
     assert gone.json()["downstream_errors"] == [{"message": "Ticket not found", "code": "RESOURCE_NOT_FOUND"}]
 
 

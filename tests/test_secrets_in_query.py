@@ -249,7 +249,7 @@ def test_raw_of_a_secret_looking_pass_through_parameter_is_redacted(client: http
 
 def test_a_downstream_4xx_echoing_the_url_is_reported_without_the_credentials(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/99", params={"raw": "true"})
-    assert error_of(response) == (404, "ConnectorExecutionError")
+    assert error_of(response) == (404, "EntityNotFoundError")
     body = response.json()
     assert body["downstream_errors"][0]["message"].startswith("no issue at ")
     assert body["detail"]["downstream_status"] == 404

@@ -30,7 +30,7 @@ def test_ticket_lifecycle(tmp_path: Path) -> None:
     assert created.status_code == 201 and updated.status_code == 200 and deleted.status_code == 200
     assert (fetched["subject"], fetched["status"], fetched["priority"]) == ("Recorded, renamed", "closed", "high")
     assert fetched["tags"] == [{"id": "backend", "name": "backend"}]
-    assert gone.status_code == 404 and gone.json()["type_name"] == "ConnectorExecutionError"
+    assert gone.status_code == 404 and gone.json()["type_name"] == "EntityNotFoundError"
 
 
 def test_collections(tmp_path: Path) -> None:
