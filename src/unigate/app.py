@@ -127,7 +127,7 @@ class GatewayApp:
         routed = method if method != "HEAD" else "GET"
         if path == "/health":
             if routed != "GET":
-                return _method_not_allowed(method, path, request_id)
+                return _method_not_allowed(method, path, request_id, ["GET"])
             return self._health(request_id)
         if path == "/openapi.json" or path == "/docs" or path.startswith("/docs/"):  # no auth; unigate.docs_site
             from unigate.docs_site import respond as docs
@@ -139,7 +139,7 @@ class GatewayApp:
         methods, params = matched
         operation = methods.get(routed)
         if operation is None:
-            return _method_not_allowed(method, path, request_id)
+            return _method_not_allowed(method, path, request_id, list(methods))
         try:
             check_path_params(params)
         except RequestValidationError as error:
@@ -168,7 +168,11 @@ class GatewayApp:
                 return
 
 
-def _method_not_allowed(method: str, path: str, request_id: str) -> Response:
-    error = RequestValidationError("Method not allowed", f"{method} is not an operation of {path}")
+def _method_not_allowed(method: str, path: str, request_id: str, allowed: list[str]) -> Response:
+    """405 with ``Allow``: the route's methods (HEAD wherever GET is)."""
+    allow = sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])})
+    error = RequestValidationError("Method not allowed", f"{method} is not an operation of {path}; "
+                                   f"allowed: {', '.join(allow)}")
     error.status_code = 405  # type: ignore[misc]
+    error.headers = {**error.headers, "allow": ", ".join(allow)}
     return error_response(error, request_id)
