@@ -14,7 +14,7 @@ from typing import Any
 from unigate.connector import Connector, OperationContext, OperationResult
 from unigate.connector.paging import fetch_window
 from unigate.cursor import CursorPosition
-from unigate.errors import ConnectorExecutionError, RequestValidationError
+from unigate.errors import EntityNotFoundError, RequestValidationError
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import MappingFile, OperationSpec
 
@@ -54,8 +54,7 @@ class OpineConnector(Connector):
                 if isinstance(user, dict) and str(user.get("id")) == wanted:
                     return OperationResult(self.map_records(ctx, [user])[0])
             position = window.next
-        raise ConnectorExecutionError("Not found", f"{self.spec.name} has no user {wanted!r} in the organization",
-                                      status_code=404)
+        raise EntityNotFoundError("Not found", f"{self.spec.name} has no user {wanted!r} in the organization")
 
     # -- engine hooks -------------------------------------------------------------------------
     def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:

@@ -419,3 +419,66 @@ def test_raw_holds_codimirs_body_and_never_the_session_token(client: httpx.Clien
 
 # -- downstream faults: the shared contract (unigate.testing.faults) -------------------------
 test_injected_fault_surfaces_as_its_typed_error = injected_fault_tests(TICKETS)
+
+
+# -- the collection and the ticket in the path are honoured ------------------------------------
+@pytest.fixture
+def comment(client: httpx.Client, sim: Simulator) -> tuple[str, dict[str, Any]]:
+    """(ticket id, comment as Codimir holds it) of a new comment on a new OPS ticket; log cleared."""
+    ticket_id = new_ticket(client)
+    response = client.post(f"{OPS_TICKETS}/{ticket_id}/comments", json={"body": "Mine"})
+    comment_id = response.json()["data"]["id"]
+    held = next(c for c in downstream(sim, f"/tickets/{ticket_id}")["comments"] if c["id"] == comment_id)
+    sim.clear()
+    return ticket_id, held
+
+
+def test_comments_through_another_collection_are_not_found(client: httpx.Client, comment: tuple) -> None:
+    ticket_id, _ = comment
+    response = client.get(f"{TICKETS}/{ticket_id}/comments")
+    assert error_of(response) == (404, "EntityNotFoundError") and WEB in response.json()["detail"]
+
+
+def test_a_comment_through_another_collection_is_not_found(client: httpx.Client, comment: tuple) -> None:
+    ticket_id, held = comment
+    assert error_of(client.get(f"{TICKETS}/{ticket_id}/comments/{held['id']}")) == (404, "EntityNotFoundError")
+
+
+def test_a_comment_update_through_another_collection_is_not_found_and_changes_nothing(
+        client: httpx.Client, sim: Simulator, comment: tuple) -> None:
+    ticket_id, held = comment
+    response = client.patch(f"{TICKETS}/{ticket_id}/comments/{held['id']}", json={"body": "Hijacked"})
+    assert error_of(response) == (404, "EntityNotFoundError") and writes(sim) == []
+    assert [c for c in downstream(sim, f"/tickets/{ticket_id}")["comments"] if c["id"] == held["id"]] == [held]
+
+
+def test_a_comment_delete_through_another_collection_is_not_found_and_deletes_nothing(
+        client: httpx.Client, sim: Simulator, comment: tuple) -> None:
+    ticket_id, held = comment
+    response = client.delete(f"{TICKETS}/{ticket_id}/comments/{held['id']}")
+    assert error_of(response) == (404, "EntityNotFoundError") and writes(sim) == []
+    assert [c for c in downstream(sim, f"/tickets/{ticket_id}")["comments"] if c["id"] == held["id"]] == [held]
+
+
+def test_a_comment_added_through_another_collection_is_not_found_and_not_created(
+        client: httpx.Client, sim: Simulator, comment: tuple) -> None:
+    ticket_id, held = comment
+    response = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "Stray"})
+    assert error_of(response) == (404, "EntityNotFoundError") and writes(sim) == []
+    assert downstream(sim, f"/tickets/{ticket_id}")["comments"] == [held]
+
+
+def test_a_comment_through_a_ticket_it_is_not_on_is_not_found_and_unchanged(
+        client: httpx.Client, sim: Simulator, comment: tuple) -> None:
+    ticket_id, held = comment
+    other_ticket = new_ticket(client)
+    response = client.patch(f"{OPS_TICKETS}/{other_ticket}/comments/{held['id']}", json={"body": "Hijacked"})
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert [c for c in downstream(sim, f"/tickets/{ticket_id}")["comments"] if c["id"] == held["id"]] == [held]
+
+
+def test_reading_one_comment_checks_the_collection_on_the_ticket_it_reads(
+        client: httpx.Client, sim: Simulator, comment: tuple) -> None:
+    ticket_id, held = comment
+    assert client.get(f"{OPS_TICKETS}/{ticket_id}/comments/{held['id']}").json()["data"]["body"] == "Mine"
+    assert calls(sim) == [("GET", f"/api/tickets/{ticket_id}")]

@@ -51,7 +51,7 @@ def test_the_organization_is_the_only_collection(client: httpx.Client, sim: Simu
 
 def test_tickets_of_an_unknown_collection_are_not_found(client: httpx.Client, sim: Simulator) -> None:
     response = client.get("/issue-tracking/collections/other/tickets")
-    assert error_of(response) == (404, "ConnectorExecutionError") and sim.requests() == []
+    assert error_of(response) == (404, "EntityNotFoundError") and sim.requests() == []
 
 
 # -- listing and paging -------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def test_a_synced_ticket_is_reachable_by_its_vendor_entity_id(client: httpx.Clie
 
 def test_a_missing_ticket_is_a_404_with_opines_message(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/999999")
-    assert error_of(response) == (404, "ConnectorExecutionError")
+    assert error_of(response) == (404, "EntityNotFoundError")
     assert response.json()["downstream_errors"] == [{"message": "Ticket not found."}]
 
 
@@ -285,7 +285,7 @@ def test_one_user_is_found_among_the_members(client: httpx.Client, sim: Simulato
 
 def test_a_user_of_another_organization_is_not_found(client: httpx.Client, sim: Simulator) -> None:
     other = next(u for u in opine(sim).users.values() if u["_org"] != DEFAULT_ORGANIZATION_ID)
-    assert error_of(client.get(f"{USERS}/{other['id']}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{USERS}/{other['id']}")) == (404, "EntityNotFoundError")
 
 
 @pytest.mark.parametrize("path", [f"{TICKETS}/1/comments", f"{COLLECTION}/tags"])

@@ -82,7 +82,7 @@ def test_the_account_support_desk_is_the_only_collection(client: httpx.Client, s
 
 def test_an_unknown_collection_is_not_found_without_a_call(client: httpx.Client, sim: Simulator) -> None:
     response = client.get("/issue-tracking/collections/208417/tickets")
-    assert error_of(response) == (404, "ConnectorExecutionError") and sim.requests() == []
+    assert error_of(response) == (404, "EntityNotFoundError") and sim.requests() == []
 
 
 # -- paging ------------------------------------------------------------------------------------------
@@ -160,9 +160,9 @@ def test_a_split_ticket_names_its_origin_as_parent(
     assert data["parent_id"] == str(split["splitted_from_ticket_number"])
 
 
-def test_an_unknown_ticket_is_the_trackers_404(client: httpx.Client) -> None:
+def test_an_unknown_ticket_is_an_entity_not_found_with_the_trackers_error(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/1")
-    assert error_of(response) == (404, "ConnectorExecutionError")
+    assert error_of(response) == (404, "EntityNotFoundError")
     assert response.json()["downstream_errors"][0]["code"] == "not_found"
 
 
@@ -193,9 +193,9 @@ def test_create_as_closed_is_refused(client: httpx.Client, sim: Simulator) -> No
     assert error_of(response) == (400, "RequestValidationError") and sim.requests() == []
 
 
-def test_an_unknown_topic_is_the_trackers_404(client: httpx.Client) -> None:
+def test_an_unknown_topic_is_an_entity_not_found_with_the_trackers_error(client: httpx.Client) -> None:
     response = client.post(TICKETS, json={"subject": "x", "description": "y", "tags": [{"id": "no_such_topic"}]})
-    assert error_of(response) == (404, "ConnectorExecutionError")
+    assert error_of(response) == (404, "EntityNotFoundError")
 
 
 def test_closing_is_one_call_to_the_close_endpoint(client: httpx.Client, sim: Simulator) -> None:
@@ -302,7 +302,7 @@ def test_comment_add_then_get(client: httpx.Client, sim: Simulator) -> None:
 def test_a_comment_of_another_ticket_is_not_found(client: httpx.Client, sim: Simulator) -> None:
     first, second = new_ticket(client, sim), new_ticket(client, sim)
     comment_id = client.get(f"{TICKETS}/{first}/comments").json()["data"][0]["id"]
-    assert error_of(client.get(f"{TICKETS}/{second}/comments/{comment_id}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{TICKETS}/{second}/comments/{comment_id}")) == (404, "EntityNotFoundError")
 
 
 def test_commenting_a_closed_ticket_is_the_trackers_400(client: httpx.Client, sim: Simulator) -> None:
