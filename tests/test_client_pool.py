@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
-from unigate.downstream.pool import USER_AGENT, ClientPool
+from unigate.downstream.pool import USER_AGENT, CallLimits, ClientPool
+from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
 
 TRANSPORTS = ["aiohttp", "httpx"]
@@ -146,3 +147,23 @@ def test_closing_the_pool_closes_every_client_and_forgets_them() -> None:
         finally:
             await pool.aclose()
     assert run(close()) == ([True, True], False)
+
+
+# -- call limits ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("limits", [{"max_body": 0}, {"max_calls_per_connection": 0}, {"call_queue_timeout": -0.1}])
+def test_call_limits_below_their_minimum_are_refused(limits: dict) -> None:
+    with pytest.raises(ValueError, match="invalid downstream limits"):
+        CallLimits(**limits)
+
+
+def test_call_limits_at_their_minimum_are_accepted() -> None:
+    assert CallLimits(max_body=1, max_calls_per_connection=1, call_queue_timeout=0) == CallLimits(1, 1, 0)
+
+
+def test_the_pool_takes_its_call_limits_and_transport_from_the_settings() -> None:
+    settings = Settings(transport="httpx", max_downstream_body=1000, max_calls_per_connection=3, call_queue_timeout=0.5)
+    pool = ClientPool.from_settings(settings)
+    assert pool.limits == CallLimits(max_body=1000, max_calls_per_connection=3, call_queue_timeout=0.5)
+    assert (pool.bulkhead.limit, pool.bulkhead.wait) == (3, 0.5)
+    assert isinstance(pool.client("t")._transport, httpx.AsyncHTTPTransport)
