@@ -22,6 +22,13 @@ class Settings:
     max_downstream_body: int = 32 * 1024 * 1024  # bytes of one tracker answer, decoded; past it: 502
     max_calls_per_connection: int = 16           # downstream calls in flight per connection (bulkhead)
     call_queue_timeout: float = 5.0              # seconds a call waits for its connection's slot; then 429
+    # observability (unigate.observability)
+    request_log: bool = True         # UNIGATE_REQUEST_LOG=off: no request is recorded (per app: app-update --no-logs)
+    log_retention_days: float = 14.0  # request log rows older than this are deleted
+    log_max_rows: int = 100_000       # and only the newest this many are kept
+    log_format: str = "text"          # UNIGATE_LOG_FORMAT: text or json (one object per line)
+    metrics: bool = True              # UNIGATE_METRICS=off: no /metrics
+    tracing: bool = False             # UNIGATE_TRACING=on: an OpenTelemetry span per downstream call (extra `otel`)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,4 +45,22 @@ class Settings:
             max_downstream_body=int(env.get("UNIGATE_MAX_DOWNSTREAM_BODY", cls.max_downstream_body)),
             max_calls_per_connection=int(env.get("UNIGATE_MAX_CALLS_PER_CONNECTION", cls.max_calls_per_connection)),
             call_queue_timeout=float(env.get("UNIGATE_CALL_QUEUE_TIMEOUT", cls.call_queue_timeout)),
+            request_log=_switch(env.get("UNIGATE_REQUEST_LOG"), cls.request_log),
+            log_retention_days=float(env.get("UNIGATE_LOG_RETENTION_DAYS", cls.log_retention_days)),
+            log_max_rows=int(env.get("UNIGATE_LOG_MAX_ROWS", cls.log_max_rows)),
+            log_format=env.get("UNIGATE_LOG_FORMAT", cls.log_format).strip().lower(),
+            metrics=_switch(env.get("UNIGATE_METRICS"), cls.metrics),
+            tracing=_switch(env.get("UNIGATE_TRACING"), cls.tracing),
         )
+
+
+def _switch(value: str | None, default: bool) -> bool:
+    """``on``/``off`` (also true/false, 1/0, yes/no); unset or empty: the default."""
+    if value is None or not value.strip():
+        return default
+    text = value.strip().lower()
+    if text in ("on", "true", "1", "yes"):
+        return True
+    if text in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"expected on or off, got {value!r}")

@@ -45,6 +45,49 @@ MIGRATIONS: list[str] = [
         value BLOB NOT NULL
     );
     """,
+    # 3: the request log (unigate.observability.requestlog): one row per unified or proxy request, its
+    # downstream calls as JSON; written by the log's own connection. `apps.request_log` turns it off per
+    # app. `vault_generation` counts changes to apps, consumers and connections (triggers, whichever
+    # process writes), so the store's read cache survives commits that touch only the log.
+    """
+    CREATE TABLE request_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL,
+        ts REAL NOT NULL,
+        app_id TEXT NOT NULL,
+        consumer_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        service_name TEXT NOT NULL,
+        unified_api TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        http_method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        source_ip TEXT,
+        status_code INTEGER NOT NULL,
+        error_type TEXT,
+        error_message TEXT,
+        execution_ms REAL NOT NULL,
+        downstream_ms REAL NOT NULL,
+        calls TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX request_log_app ON request_log (app_id, consumer_id, seq);
+    CREATE INDEX request_log_ts ON request_log (ts);
+    ALTER TABLE apps ADD COLUMN request_log INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE vault_generation (n INTEGER NOT NULL);
+    INSERT INTO vault_generation (n) VALUES (0);
+    CREATE TRIGGER apps_ins AFTER INSERT ON apps BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER apps_upd AFTER UPDATE ON apps BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER apps_del AFTER DELETE ON apps BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER consumers_ins AFTER INSERT ON consumers BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER consumers_upd AFTER UPDATE ON consumers BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER consumers_del AFTER DELETE ON consumers BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER connections_ins AFTER INSERT ON connections BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER connections_upd AFTER UPDATE ON connections BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER connections_del AFTER DELETE ON connections BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER vault_meta_ins AFTER INSERT ON vault_meta BEGIN UPDATE vault_generation SET n = n + 1; END;
+    CREATE TRIGGER vault_meta_upd AFTER UPDATE ON vault_meta BEGIN UPDATE vault_generation SET n = n + 1; END;
+    """,
 ]
 
 
@@ -71,6 +114,21 @@ def migrate(db: sqlite3.Connection) -> int:
                 )
             if version == len(MIGRATIONS):
                 return version
-            for statement in filter(str.strip, MIGRATIONS[version].split(";")):
+            for statement in statements(MIGRATIONS[version]):
                 db.execute(statement)
             db.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
+
+
+def statements(script: str) -> list[str]:
+    """The statements of ``script``: split at ``;`` where a statement is complete (a trigger's body
+    holds ``;`` of its own)."""
+    out, pending = [], ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                out.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        out.append(pending.strip())
+    return out

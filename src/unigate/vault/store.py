@@ -122,6 +122,7 @@ class ConnectionStore:
             self.schema_version = migrate(self._db)
             self._cache = LRUCache(cache_entries)
             self._seen_version: int | None = None
+            self._seen_generation: int | None = None
             self._check_key()
         except BaseException:
             self._db.close()
@@ -200,8 +201,12 @@ class ConnectionStore:
         """The cache, emptied if another connection (the CLI, another worker) committed since."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._seen_version:
-            self._cache.clear()
             self._seen_version = version
+            # a commit elsewhere; the cache goes only if it changed the vault, not just the request log
+            generation = self._db.execute("SELECT n FROM vault_generation").fetchone()[0]
+            if generation != self._seen_generation:
+                self._cache.clear()
+                self._seen_generation = generation
         return self._cache
 
     def _write(self, sql: str, params: tuple[Any, ...], *, sealed: bool = False) -> sqlite3.Cursor:
@@ -305,6 +310,17 @@ class ConnectionStore:
         if row is None or not hmac.compare_digest(candidate, expected):
             return None
         return App(row[0], row[1])
+
+    def set_request_log(self, app_id: str, enabled: bool) -> None:
+        """Record this app's requests in the request log, or not (``unigate vault app-update --[no-]logs``)."""
+        if self._write("UPDATE apps SET request_log = ? WHERE id = ?", (int(enabled), app_id)).rowcount != 1:
+            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+
+    def request_log_enabled(self, app_id: str) -> bool:
+        row = self._db.execute("SELECT request_log FROM apps WHERE id = ?", (app_id,)).fetchone()
+        if row is None:
+            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+        return bool(row[0])
 
     def list_apps(self) -> list[App]:
         return [App(r[0], r[1]) for r in self._db.execute("SELECT id, name FROM apps ORDER BY id")]
