@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +24,9 @@ from unigate.envelope import error_response
 from unigate.errors import EntityNotFoundError, RequestValidationError, UnexpectedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.paths import InvalidPathError, compile_path
+from unigate.observability import logs as observed_logs
+from unigate.observability import logs_api, metrics, tracing
+from unigate.observability.requestlog import RequestLog
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.proxy import PROXY_PATH, proxy
 from unigate.settings import Settings
@@ -41,6 +44,7 @@ class Gateway:
     registry: ConnectorRegistry
     pool: ClientPool
     dispatcher: Dispatcher
+    request_log: RequestLog = field(default_factory=lambda: RequestLog(":memory:", enabled=False))
 
 
 class StartupError(RuntimeError):
@@ -75,7 +79,12 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     store = store or open_store(settings, secret_key)
     pool = ClientPool.from_settings(settings, wrap_transport=wrap_transport)
     logfilter.install()  # httpx's request log line redacted like ours
-    return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))))
+    if settings.tracing:
+        tracing.enable()
+    request_log = RequestLog(settings.database, enabled=settings.request_log, retention_days=settings.log_retention_days,
+                             max_rows=settings.log_max_rows)
+    return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))),
+                   request_log)
 
 
 def create_app(gateway: Gateway) -> GatewayApp:
@@ -103,6 +112,7 @@ class GatewayApp:
         if scope["type"] != "http":
             return
         request_id = os.urandom(16).hex()  # as unique as uuid4().hex, without building a UUID
+        observed_logs.request_id.set(request_id)  # on every log line of the request (observability.logs)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -136,6 +146,14 @@ class GatewayApp:
             return docs(scope, path, routed, request_id)
         if path == PROXY_PATH:  # the Proxy API: unigate.proxy
             return await proxy(self.gateway, scope, receive, method, request_id)
+        if path == "/metrics" and self.gateway.settings.metrics:  # no API key; no tenant ids in it
+            if routed != "GET":
+                return _method_not_allowed(method, path, request_id)
+            return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers={"request-id": request_id})
+        if path == logs_api.PATH:  # Apideck's GET /vault/logs: the request log
+            if routed != "GET":
+                return _method_not_allowed(method, path, request_id)
+            return await logs_api.respond(self.gateway, scope, request_id)
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
             return error_response(EntityNotFoundError("Not found", f"no unified API route at {path}"), request_id)
@@ -167,6 +185,7 @@ class GatewayApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.gateway.pool.aclose()
+                await asyncio.get_running_loop().run_in_executor(None, self.gateway.request_log.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

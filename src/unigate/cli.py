@@ -19,8 +19,14 @@ from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key,
 from unigate.vault.store import ConnectionStore, VaultError
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def _configure_logging(level: str, fmt: str = "text") -> None:
+    """Root logging: every line with its request id, secrets redacted, as text or JSON (UNIGATE_LOG_FORMAT)."""
+    from unigate.observability.logs import configure
+
+    try:
+        configure(level, fmt)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _secret_key() -> str:
@@ -45,10 +51,14 @@ def serve(host: str | None, port: int | None) -> None:
     from unigate.server import serve as serve_app
 
     settings = Settings.from_env()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
+    from unigate.observability import metrics
+
+    metrics.enabled = settings.metrics  # off: nothing counted in this process, and no /metrics route
     try:
         gateway = build_gateway(settings, _secret_key())
-    except (StartupError, SecretKeyError) as exc:  # a broken connector; a key that does not open the vault
+    # a broken connector; a key that does not open the vault; UNIGATE_TRACING=on without the otel extra
+    except (StartupError, SecretKeyError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     serve_app(create_app(gateway), host=host or settings.host, port=port or settings.port,
               log_level=settings.log_level)
@@ -358,6 +368,92 @@ def app_delete(app_id: str, yes: bool) -> None:
 @vault.command("app-list")
 def app_list() -> None:
     _echo([{"app_id": a.id, "name": a.name} for a in _store().list_apps()])
+
+
+@vault.command("app-update")
+@click.argument("app_id")
+@click.option("--logs/--no-logs", "logs", default=None,
+              help="record the app's requests in the request log (GET /vault/logs, `unigate logs`), or not")
+def app_update(app_id: str, logs: bool | None) -> None:
+    """Change an app's settings; a running gateway follows at once."""
+    store = _store()
+    with _vault_errors():
+        store.require_app(app_id)
+        if logs is not None:
+            store.set_request_log(app_id, logs)
+        _echo({"app_id": app_id, "logs": store.request_log_enabled(app_id)})
+
+
+@main.command()
+@click.option("--app", "app_id", default=None, help="only this app's requests")
+@click.option("--consumer", "consumer_id", default=None, help="only this consumer's requests")
+@click.option("--service", "service_id", default=None, help="only requests to this service (connector id)")
+@click.option("--status", "status_codes", type=int, multiple=True, help="only answers with this status (repeatable)")
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="the newest N requests")
+@click.option("--follow", "-f", is_flag=True, help="then print new requests as they are logged (Ctrl-C stops)")
+@click.option("--calls", is_flag=True, help="also each downstream call (method, URL, status, duration, retries)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per request, its calls included "
+              "(request and response headers and bodies, redacted)")
+@click.option("--interval", type=float, default=1.0, show_default=True, hidden=True)
+def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, status_codes: tuple[int, ...],
+         limit: int, follow: bool, calls: bool, as_json: bool, interval: float) -> None:
+    """The request log (UNIGATE_DATABASE), oldest of the newest N first; --follow polls for more.
+
+    No secret key is needed: the log holds no credential (they are redacted before it is written)."""
+    import time
+
+    from unigate.observability import requestlog
+
+    database = Settings.from_env().database
+    if not Path(database).exists():
+        raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
+    db = requestlog.connect(str(database))
+    try:
+        db.execute("SELECT 1 FROM request_log LIMIT 1")
+    except Exception:  # noqa: BLE001 - an older vault: say so
+        raise click.ClickException(f"the vault {database} has no request log yet: start the gateway once to "
+                                   "upgrade it") from None
+    flt = requestlog.LogFilter(app_id=app_id, consumer_id=consumer_id, service_id=service_id,
+                               status_codes=list(status_codes))
+    rows = list(reversed(requestlog.query(db, flt, limit)))
+    last = 0
+    try:
+        while True:
+            for row in rows:
+                _print_log(row, calls, as_json)
+                last = max(last, row["seq"])
+            if not follow:
+                return
+            sys.stdout.flush()
+            time.sleep(interval)
+            flt.after_seq = last
+            rows = requestlog.query(db, flt, 1000)
+    except KeyboardInterrupt:
+        return
+    finally:
+        db.close()
+
+
+def _print_log(row: dict, calls: bool, as_json: bool) -> None:  # type: ignore[type-arg]
+    from unigate.observability import requestlog
+
+    if as_json:
+        entry = {**requestlog.apideck_log(row), "app_id": row["app_id"], "unigate": requestlog.details(row)}
+        click.echo(orjson.dumps(entry).decode())
+        return
+    log = requestlog.apideck_log(row)
+    error = f" {row['error_type']}: {row['error_message']}" if row["error_type"] else ""
+    click.echo(f"{log['timestamp']} {row['id']} {row['app_id']} {row['consumer_id']} {row['service_id'] or '-'} "
+               f"{row['operation']} {row['http_method']} {row['path']} -> {row['status_code']} "
+               f"{row['execution_ms']:.1f}ms (downstream {row['downstream_ms']:.1f}ms){error}")
+    if calls:
+        for call in requestlog.details(row)["calls"]:
+            response = call.get("response") or {}
+            outcome = response.get("status_code") or call.get("error", "no answer")
+            retries = f" retries={call['retries']}" if call.get("retries") else ""
+            click.echo(f"    {call['call_id']} {call['method']} {call['url']} -> {outcome} "
+                       f"{call['duration_ms']:.1f}ms{retries}")
 
 
 @vault.command("consumer-create")

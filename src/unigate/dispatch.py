@@ -23,6 +23,7 @@ from unigate.errors import (
     ConnectionSettingsError,
     ConnectorNotFoundError,
     ConnectorOperationUnsupportedError,
+    UnifiedError,
 )
 from unigate.mapping.spec import SettingSpec
 from unigate.mapping.template import TemplateError, compile_template
@@ -71,7 +72,11 @@ class Dispatcher:
             mapping=connector.mapping_for(request.resource, connection.id, connection.revision, connection.custom_mappings),
             template_context=context, position=position,
         )
-        result = await connector.execute(ctx)
+        try:
+            result = await connector.execute(ctx)
+        except UnifiedError as error:
+            error.session = session  # type: ignore[attr-defined]  # its calls: the request log, raw on errors
+            raise
         cursors = self._cursors(request, connection, position, result) if request.operation == "all" else None
         return Dispatched(result, session, cursors)
 

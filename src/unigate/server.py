@@ -105,5 +105,6 @@ def serve(app: Any, *, host: str, port: int, log_level: str = "info",
     """Serve ``app`` until interrupted (``unigate serve``, ``unigate sandbox``)."""
     # proxy_headers off: the gateway reads no client address (links use UNIGATE_PUBLIC_URL behind a
     # proxy), and uvicorn's X-Forwarded-For parsing costs every request
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, proxy_headers=False,
+    # log_config=None: uvicorn's lines go to the root handler (unigate.observability.logs: request id, redaction, JSON)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, proxy_headers=False, log_config=None,
                 http=GatewayHttpProtocol.configured(header_timeout=header_timeout))  # type: ignore[arg-type]

@@ -52,6 +52,7 @@ from unigate.errors import (
     EntityNotFoundError,
 )
 from unigate.mapping.paths import MISSING, compile_path
+from unigate.observability import metrics, tracing
 
 log = logging.getLogger("unigate.downstream")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -59,10 +60,14 @@ DEFAULT_MAX_BODY = 32 * 1024 * 1024
 # a redirect whose Location (host or path, '-' and '_' removed) contains one of these goes to a sign-in page
 SIGN_IN_WORDS = ("login", "signin", "sso", "auth", "saml", "oauth")
 _NO_SLOT: AbstractAsyncContextManager[Any] = nullcontext()
+CAPTURE_BYTES = 9 * 1024  # of each body, for the request log (which cuts at 8 KB once redacted)
 
 
 @dataclass
 class RawCall:
+    """One downstream call as made (``_raw``, the request log, metrics). Nothing here is redacted:
+    whoever shows it redacts it with the session's ``Redactor``; bodies are kept up to ``CAPTURE_BYTES``."""
+
     call_id: str
     method: str
     url: str
@@ -70,6 +75,14 @@ class RawCall:
     status_code: int | None
     body: Any
     duration_ms: float
+    request_headers: dict[str, str] | None = None
+    request_body: bytes | None = None
+    response_headers: httpx.Headers | None = None
+    response_excerpt: bytes | None = None  # the first CAPTURE_BYTES of the answer's body
+    response_size: int | None = None
+    retries: int = 0                        # earlier attempts of this call
+    error: str | None = None                # no answer: timeout, connection, response_too_large
+    started_at: float = 0.0                 # time.time()
 
     @property
     def full_url(self) -> str:
@@ -143,11 +156,12 @@ class DownstreamSession:
         active_redactor.set(self.redactor)
         for attempt in range(attempts):
             started = time.perf_counter()
+            sent = (headers, content, attempt)
             try:
                 async with self.slot:
                     response, raw_body = await self._exchange(method, target, content, headers)
             except _TooLarge as exc:
-                self._record(call_id, method, url, query, exc.status, None, started)
+                self._record(call_id, method, url, query, exc.status, None, started, sent, error="response_too_large")
                 limit = self.endpoint.max_body
                 raise ConnectorExecutionError(
                     f"{self.service_id}'s answer exceeded {limit} bytes"
@@ -157,12 +171,15 @@ class DownstreamSession:
                     status_code=502,
                 ) from None
             except TimeoutError:  # the whole call's deadline (before OSError: TimeoutError is one)
-                self._record(call_id, method, url, query, None, None, started)
+                self._record(call_id, method, url, query, None, None, started, sent, error="timeout")
                 raise self._timeout(call_id, method, url) from None
             except httpx.TimeoutException as exc:
-                self._record(call_id, method, url, query, None, None, started)
-                if _is_refusal(exc):
+                refused = _is_refusal(exc)
+                self._record(call_id, method, url, query, None, None, started, sent,
+                             error="connection" if refused else "timeout")
+                if refused:
                     if attempt + 1 < attempts:
+                        metrics.retry(self.service_id, "connection")
                         continue
                     raise ConnectorExecutionError(
                         f"could not reach {self.service_id}: {_network_reason(exc)}",
@@ -172,8 +189,9 @@ class DownstreamSession:
                     ) from None
                 raise self._timeout(call_id, method, url) from None
             except (httpx.TransportError, OSError) as exc:
-                self._record(call_id, method, url, query, None, None, started)
+                self._record(call_id, method, url, query, None, None, started, sent, error="connection")
                 if attempt + 1 < attempts:
+                    metrics.retry(self.service_id, "connection")
                     continue
                 raise ConnectorExecutionError(
                     f"could not reach {self.service_id}: {_network_reason(exc)}",
@@ -182,10 +200,12 @@ class DownstreamSession:
                 ) from None
             status = response.status_code
             if attempt + 1 < attempts and _retryable(response):
-                await asyncio.sleep(_retry_delay(response))
+                delay = _retry_delay(response)
+                metrics.retry(self.service_id, str(status), delay)
+                await asyncio.sleep(delay)
                 continue
             body = _parse_body(raw_body)
-            self._record(call_id, method, url, query, status, body, started)
+            self._record(call_id, method, url, query, status, body, started, sent, response, raw_body)
             if 300 <= status < 400:
                 raise self._redirect(call_id, method, url, response)
             if status >= 400:
@@ -253,10 +273,21 @@ class DownstreamSession:
                                               "body": c.body}) for c in self.calls]}
 
     def _record(self, call_id: str, method: str, url: str, query: list[tuple[str, str]], status: int | None,
-                body: Any, started: float) -> None:
-        duration = (time.perf_counter() - started) * 1000
-        call = RawCall(call_id, method, url, query, status, None if body is _INVALID_JSON else body, duration)
+                body: Any, started: float, sent: tuple[dict[str, str], bytes | None, int],
+                response: httpx.Response | None = None, raw_body: bytes | None = None, *,
+                error: str | None = None) -> None:
+        elapsed = time.perf_counter() - started
+        duration = elapsed * 1000
+        headers, content, attempt = sent
+        call = RawCall(call_id, method, url, query, status, None if body is _INVALID_JSON else body, duration,
+                       headers, content[:CAPTURE_BYTES] if content is not None else None,
+                       response.headers if response is not None else None,
+                       raw_body[:CAPTURE_BYTES] if raw_body is not None else None,
+                       len(raw_body) if raw_body is not None else None, attempt, error, time.time() - elapsed)
         self.calls.append(call)
+        metrics.call(self.service_id, status, error, elapsed, attempt > 0)
+        if tracing.enabled:
+            tracing.call_span(self.service_id, call, self.redactor)
         if log.isEnabledFor(logging.INFO):  # building the redacted URL costs; only when it is logged
             log.info("downstream %s %s %s -> %s in %.1f ms", self.service_id, method,
                      self.redactor.url(call.full_url), status, duration)

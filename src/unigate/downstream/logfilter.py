@@ -17,8 +17,11 @@ from contextvars import ContextVar
 from unigate.downstream.redact import Redactor
 
 # records of these loggers are rewritten; a logger's filters do not apply to its children's records
-LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
-           "aiohttp.client", "aiohttp.internal")
+LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
+           "aiohttp", "aiohttp.client", "aiohttp.internal", "aiohttp.access", "aiohttp.server", "aiohttp.web",
+           "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
+# (`unigate serve` also puts the filter on its log handler, so every logger's records pass through it:
+# unigate.observability.logs.configure)
 active: ContextVar[Redactor | None] = ContextVar("unigate_downstream_redactor", default=None)
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 _NAMES_ONLY = Redactor([])

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from unigate.errors import ConnectorRateLimitError
+from unigate.observability import metrics
 
 if TYPE_CHECKING:
     from unigate.settings import Settings
@@ -124,6 +125,7 @@ class Bulkhead:
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         slots.waiters.append(turn)
+        metrics.bulkhead_wait(service_id)
         try:
             async with asyncio.timeout(self.wait):
                 await turn
@@ -137,6 +139,7 @@ class Bulkhead:
                 except ValueError:
                     pass
             if isinstance(exc, TimeoutError):
+                metrics.bulkhead_refusal(service_id)
                 raise ConnectorRateLimitError(
                     f"too many calls to {service_id or 'the tracker'} in flight for this connection; "
                     f"retry after 1s",

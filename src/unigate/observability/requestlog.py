@@ -1,0 +1,409 @@
+"""The request log: every unified (and proxy) request with its downstream calls, in the vault database.
+
+**Recording** (``RequestLog.record``) costs the request a deque append: the record holds references
+to what the request already has (its ``RawCall`` list, the session's ``Redactor``); nothing is
+redacted, serialised or written on the request path. A background thread drains the queue every
+``interval`` seconds, in batches, through its own SQLite connection: it redacts (the connection's
+credential values, and header names that carry credentials), caps bodies at ``body_cap`` bytes,
+skips apps whose log is off (``apps.request_log``, ``unigate vault app-update --no-logs``), inserts,
+and applies retention (rows older than ``UNIGATE_LOG_RETENTION_DAYS``, beyond the newest
+``UNIGATE_LOG_MAX_ROWS``). The queue is bounded: when it is full the oldest record is dropped and
+counted (``dropped``, ``unigate_request_log_dropped_total``); a request never waits for the log.
+``close()`` (the gateway's shutdown) writes what is queued.
+
+**For the Proxy API**: build a ``RequestRecord`` (``unified_api="proxy"``, ``operation="proxy.<method>"``,
+``calls`` the ``DownstreamSession.calls`` of the proxied call, ``redactor`` its session's) and pass it
+to ``gateway.request_log.record``; or call ``record_request(gateway, ...)``.
+
+**Reading**: ``query()`` (``GET /vault/logs``, ``unigate logs``), newest first, always scoped to one app.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from unigate.downstream.redact import REDACTED, Redactor
+from unigate.observability import metrics
+
+if TYPE_CHECKING:
+    from unigate.downstream.client import RawCall
+
+log = logging.getLogger("unigate.requestlog")
+
+BODY_CAP = 8 * 1024        # bytes of a request or response body kept in the log
+QUEUE_SIZE = 10_000        # records waiting to be written; past it the oldest are dropped
+BATCH = 500                # records per transaction
+INTERVAL = 0.25            # seconds between drains
+_NO_SECRETS = Redactor([])
+# header names whose values are credentials whatever they hold (the values are also redacted by value)
+_SECRET_HEADER_WORDS = ("auth", "token", "key", "secret", "cookie", "password", "session", "signature")
+
+# (resource, operation) -> the spec's operationId and summary (Log.operation)
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "collections.all": ("collectionsAll", "List Collections"),
+    "collections.one": ("collectionsOne", "Get Collection"),
+    "tickets.all": ("collectionTicketsAll", "List Tickets"),
+    "tickets.add": ("collectionTicketsAdd", "Create Ticket"),
+    "tickets.one": ("collectionTicketsOne", "Get Ticket"),
+    "tickets.update": ("collectionTicketsUpdate", "Update Ticket"),
+    "tickets.delete": ("collectionTicketsDelete", "Delete Ticket"),
+    "comments.all": ("collectionTicketCommentsAll", "List Comments"),
+    "comments.add": ("collectionTicketCommentsAdd", "Create Comment"),
+    "comments.one": ("collectionTicketCommentsOne", "Get Comment"),
+    "comments.update": ("collectionTicketCommentsUpdate", "Update Comment"),
+    "comments.delete": ("collectionTicketCommentsDelete", "Delete Comment"),
+    "users.all": ("collectionUsersAll", "List Users"),
+    "users.one": ("collectionUsersOne", "Get user"),
+    "tags.all": ("collectionTagsAll", "List Tags"),
+}
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One request as recorded; ``calls`` and ``redactor`` are redacted and capped by the writer."""
+
+    request_id: str
+    app_id: str
+    consumer_id: str
+    service_id: str
+    operation: str            # resource.operation (tickets.add), or proxy.<method>
+    method: str
+    path: str
+    status_code: int
+    started: float            # time.time() when the request arrived
+    duration_ms: float        # the whole request, as the gateway answered it
+    unified_api: str = "issue-tracking"
+    error_type: str | None = None
+    error_message: str | None = None
+    calls: Sequence[RawCall] = ()
+    redactor: Redactor | None = None
+    service_name: str = ""
+    base_url: str = ""
+    source_ip: str | None = None
+
+
+def record_request(gateway: Any, **fields: Any) -> None:
+    """``gateway.request_log.record(RequestRecord(**fields))``: the Proxy API's one call."""
+    gateway.request_log.record(RequestRecord(**fields))
+
+
+class RequestLog:
+    def __init__(self, database: str | Path, *, enabled: bool = True, retention_days: float = 14.0,
+                 max_rows: int = 100_000, queue_size: int = QUEUE_SIZE, body_cap: int = BODY_CAP,
+                 interval: float = INTERVAL) -> None:
+        self.database = str(database)
+        self.enabled = enabled and self.database != ":memory:"
+        self.retention_days = retention_days
+        self.max_rows = max_rows
+        self.body_cap = body_cap
+        self.interval = interval
+        self.dropped = 0
+        self.written = 0
+        self._queue: deque[RequestRecord] = deque(maxlen=queue_size)
+        self._wake = threading.Event()
+        self._enqueued = 0   # records queued (the request path's count)
+        self._done = 0       # records taken off the queue and handled (the writer's count)
+        self._stop = False
+        self._retain_due = False
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    # -- the request path ------------------------------------------------------------------------
+    def record(self, entry: RequestRecord) -> None:
+        """Queue ``entry`` for the writer; never blocks (a full queue drops its oldest record)."""
+        if not self.enabled:
+            return
+        queue = self._queue
+        if len(queue) == queue.maxlen:
+            self.dropped += 1
+            metrics.LOG_DROPPED.inc()
+        queue.append(entry)
+        self._enqueued += 1
+        if self._thread is None:
+            self._start()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(target=self._run, name="unigate-request-log", daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued before this call is written; False if it took over ``timeout``."""
+        target = self._enqueued
+        self._retain_due = True  # age retention too, not just every few seconds
+        deadline = time.monotonic() + timeout
+        while self._done + self.dropped < target:
+            if self._thread is None or not self._thread.is_alive() or time.monotonic() > deadline:
+                return False
+            self._wake.set()
+            time.sleep(0.002)
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued and stop the writer (the gateway's shutdown)."""
+        self.flush(timeout)
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- the writer thread -----------------------------------------------------------------------
+    def _run(self) -> None:
+        db = connect(self.database)
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, consistent always
+        last_retention = 0.0
+        try:
+            while True:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                wrote = False
+                while self._queue:
+                    batch = []
+                    while self._queue and len(batch) < BATCH:
+                        batch.append(self._queue.popleft())
+                    try:
+                        self._write(db, batch)
+                        wrote = True
+                    except Exception:  # noqa: BLE001 - the log must never take the gateway down
+                        log.exception("could not write %d request log records", len(batch))
+                    if wrote:
+                        self._retain_rows(db)
+                    self._done += len(batch)
+                metrics.LOG_QUEUE.set(len(self._queue))
+                now = time.monotonic()
+                if wrote and (now - last_retention > 5.0 or self._retain_due):
+                    last_retention, self._retain_due = now, False
+                    self._retain_age(db)
+                if self._stop:
+                    return
+        finally:
+            db.close()
+
+    def _write(self, db: sqlite3.Connection, batch: list[RequestRecord]) -> None:
+        off = {row[0] for row in db.execute("SELECT id FROM apps WHERE request_log = 0")}
+        rows = [self._row(r) for r in batch if r.app_id not in off]
+        if not rows:
+            return
+        with db:
+            db.executemany(
+                "INSERT INTO request_log (id, ts, app_id, consumer_id, service_id, service_name, unified_api,"
+                " operation, http_method, path, base_url, source_ip, status_code, error_type, error_message,"
+                " execution_ms, downstream_ms, calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows)
+        self.written += len(rows)
+        metrics.LOG_WRITTEN.inc(len(rows))
+
+    def _row(self, r: RequestRecord) -> tuple[Any, ...]:
+        redactor = r.redactor or _NO_SECRETS
+        calls = [self.call_entry(c, redactor) for c in r.calls]
+        downstream = sum(c.duration_ms for c in r.calls)
+        message = redactor.text(r.error_message) if r.error_message else None
+        return (r.request_id, r.started, r.app_id, r.consumer_id, r.service_id, r.service_name or r.service_id,
+                r.unified_api, r.operation, r.method, r.path, r.base_url, r.source_ip, r.status_code, r.error_type,
+                message, r.duration_ms, downstream, orjson.dumps(calls).decode())
+
+    def call_entry(self, call: RawCall, redactor: Redactor) -> dict[str, Any]:
+        """One downstream call as logged: secrets redacted, bodies capped at ``body_cap`` bytes."""
+        return exchange(call, redactor, self.body_cap)
+
+    def _retain_rows(self, db: sqlite3.Connection) -> None:
+        """Keep the newest ``max_rows`` (after each batch: cheap, seq is the primary key)."""
+        try:
+            # rows are deleted from the old end only (by age or count), so seq has no gaps past the oldest
+            db.execute("DELETE FROM request_log WHERE seq <= (SELECT MAX(seq) FROM request_log) - ?",
+                       (max(0, self.max_rows),))
+        except sqlite3.Error:
+            log.exception("request log retention failed")
+
+    def _retain_age(self, db: sqlite3.Connection) -> None:
+        """Delete rows older than ``retention_days`` (at most every few seconds)."""
+        if self.retention_days <= 0:
+            return
+        try:
+            db.execute("DELETE FROM request_log WHERE ts < ?", (time.time() - self.retention_days * 86400,))
+        except sqlite3.Error:
+            log.exception("request log retention failed")
+
+
+def exchange(call: RawCall, redactor: Redactor, body_cap: int = BODY_CAP) -> dict[str, Any]:
+    """A downstream call's request and response, secrets redacted, bodies capped (the log, and
+    ``_raw`` of an error)."""
+    entry: dict[str, Any] = {
+        "call_id": call.call_id, "method": call.method, "url": redactor.url(call.full_url),
+        "started_at": _iso(call.started_at) if call.started_at else None,
+        "duration_ms": round(call.duration_ms, 3), "retries": call.retries,
+        "request": {"headers": _headers(call.request_headers, redactor),
+                    **_body(call.request_body, None, redactor, body_cap)},
+        "response": None,
+    }
+    if call.error:
+        entry["error"] = call.error
+    if call.status_code is not None:
+        entry["response"] = {"status_code": call.status_code,
+                             "headers": _headers(call.response_headers, redactor),
+                             **_body(call.response_excerpt, call.response_size, redactor, body_cap)}
+    return entry
+
+
+def _headers(headers: Any, redactor: Redactor) -> dict[str, str]:
+    if not headers:
+        return {}
+    items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+    out: dict[str, str] = {}
+    for name, value in items:
+        lower = name.lower()
+        shown = REDACTED if any(w in lower for w in _SECRET_HEADER_WORDS) else redactor.text(str(value))
+        out[lower] = f"{out[lower]}, {shown}" if lower in out else shown
+    return out
+
+
+def _body(data: bytes | None, size: int | None, redactor: Redactor, cap: int) -> dict[str, Any]:
+    if data is None:
+        return {"body": None}
+    size = len(data) if size is None else size
+    text = redactor.text(data.decode("utf-8", "replace"))  # redacted before cut: no half secret survives
+    encoded = text.encode()
+    truncated = size > cap or len(encoded) > cap
+    if len(encoded) > cap:
+        text = encoded[:cap].decode("utf-8", "ignore")
+    out: dict[str, Any] = {"body": text}
+    if truncated:
+        out["body_truncated"] = True
+        out["body_size"] = size
+    return out
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def connect(database: str) -> sqlite3.Connection:
+    db = sqlite3.connect(database, check_same_thread=False, isolation_level=None, timeout=10.0)
+    db.execute("PRAGMA busy_timeout = 10000")
+    return db
+
+
+# -- reading ----------------------------------------------------------------------------------------
+_COLUMNS = ("seq, id, ts, app_id, consumer_id, service_id, service_name, unified_api, operation, http_method,"
+            " path, base_url, source_ip, status_code, error_type, error_message, execution_ms, downstream_ms, calls")
+
+
+@dataclass
+class LogFilter:
+    app_id: str | None = None                 # None: every app (the CLI only)
+    consumer_id: str | None = None
+    service_id: str | None = None
+    status_codes: list[int] = field(default_factory=list)
+    http_methods: list[str] = field(default_factory=list)
+    path: str | None = None
+    path_match_mode: str = "CONTAINS"
+    start: float | None = None
+    end: float | None = None
+    exclude_unified_apis: list[str] = field(default_factory=list)
+    before_seq: int | None = None             # newest first: rows older than this (the cursor)
+    after_seq: int | None = None              # rows newer than this, oldest first (--follow)
+
+
+def query(db: sqlite3.Connection, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
+    where, params = [], []  # type: ignore[var-annotated]
+    for column, value in (("app_id", flt.app_id), ("consumer_id", flt.consumer_id), ("service_id", flt.service_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if flt.status_codes:
+        where.append(f"status_code IN ({', '.join('?' * len(flt.status_codes))})")
+        params += flt.status_codes
+    if flt.http_methods:
+        where.append(f"http_method IN ({', '.join('?' * len(flt.http_methods))})")
+        params += [m.upper() for m in flt.http_methods]
+    if flt.path:
+        escaped = flt.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = {"EXACT": "{}", "STARTS_WITH": "{}%", "ENDS_WITH": "%{}"}.get(flt.path_match_mode, "%{}%")
+        where.append("path LIKE ? ESCAPE '\\'")
+        params.append(pattern.format(escaped))
+    if flt.start is not None:
+        where.append("ts >= ?")
+        params.append(flt.start)
+    if flt.end is not None:
+        where.append("ts <= ?")
+        params.append(flt.end)
+    if flt.exclude_unified_apis:
+        where.append(f"unified_api NOT IN ({', '.join('?' * len(flt.exclude_unified_apis))})")
+        params += flt.exclude_unified_apis
+    if flt.before_seq is not None:
+        where.append("seq < ?")
+        params.append(flt.before_seq)
+    if flt.after_seq is not None:
+        where.append("seq > ?")
+        params.append(flt.after_seq)
+    order = "ASC" if flt.after_seq is not None else "DESC"
+    sql = (f"SELECT {_COLUMNS} FROM request_log" + (" WHERE " + " AND ".join(where) if where else "")
+           + f" ORDER BY seq {order} LIMIT ?")
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    return [dict(zip(names, row)) for row in db.execute(sql, [*params, limit])]
+
+
+def apideck_log(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as Apideck's ``Log`` (vault.yml; no property beyond the schema's)."""
+    operation = OPERATIONS.get(row["operation"], (row["operation"], row["operation"]))
+    execution = row["execution_ms"]
+    downstream = row["downstream_ms"]
+    return {
+        "api_style": "REST",
+        "base_url": row["base_url"],
+        "child_request": False,
+        "consumer_id": row["consumer_id"],
+        "duration": round(downstream, 3),
+        "error_message": row["error_message"],
+        "execution": int(round(execution)),
+        "has_children": False,
+        "http_method": row["http_method"],
+        "id": row["id"],
+        "latency": round(max(0.0, execution - downstream), 3),
+        "operation": {"id": operation[0], "name": operation[1]},
+        "parent_id": None,
+        "path": row["path"],
+        "sandbox": False,
+        "service": {"id": row["service_id"], "name": row["service_name"]},
+        "source_ip": row["source_ip"],
+        "status_code": row["status_code"],
+        "success": row["status_code"] < 400,
+        "timestamp": _iso(row["ts"]),
+        "unified_api": row["unified_api"],
+    }
+
+
+def details(row: dict[str, Any]) -> dict[str, Any]:
+    """What ``Log`` has no place for: the operation as unigate names it, the error type, the calls."""
+    return {"id": row["id"], "operation": row["operation"], "error_type": row["error_type"],
+            "calls": orjson.loads(row["calls"])}
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"log:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The position a cursor names, or None if it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        return None
+    prefix, _, number = text.partition(":")
+    if prefix != "log" or not number.isascii() or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)

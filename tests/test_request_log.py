@@ -1,0 +1,276 @@
+"""The request log: what reached the tracker, redacted and capped; retention; off per app and globally;
+raw=true on errors; the queue drops its oldest records rather than block; `unigate logs`."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from unigate.cli import main
+from unigate.downstream.redact import REDACTED
+from unigate.observability.requestlog import BODY_CAP, RequestLog, RequestRecord
+from unigate.testing.connector import ConnectorUnderTest
+from unigate.testing.harness import APP_ID, CONSUMER_ID
+from unigate.vault.crypto import SecretBox, generate_secret_key
+from unigate.vault.store import ConnectionStore
+from unigate_connectors.agentsmesh import simulator as agentsmesh
+
+KEY = agentsmesh.DEFAULT_API_KEY
+TICKETS = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/tickets"
+
+
+def start(tmp: Path, **settings: Any) -> ConnectorUnderTest:
+    return ConnectorUnderTest.start(tmp, "agentsmesh", settings=settings)
+
+
+@pytest.fixture(scope="module")
+def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+    t = start(tmp_path_factory.mktemp("requestlog"))
+    yield t
+    t.stop()
+
+
+def rows(tracker: ConnectorUnderTest) -> list[dict[str, Any]]:
+    """The request log as stored, oldest first (read with SQLite directly, not through the gateway)."""
+    assert tracker.harness.gateway.request_log.flush()
+    db = sqlite3.connect(tracker.harness.gateway.settings.database)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM request_log ORDER BY seq")]
+    finally:
+        db.close()
+
+
+def row_of(tracker: ConnectorUnderTest, request_id: str) -> dict[str, Any]:
+    found = [r for r in rows(tracker) if r["id"] == request_id]
+    assert len(found) == 1, f"request {request_id} logged {len(found)} times"
+    return found[0]
+
+
+def test_a_failing_write_logs_the_exact_body_the_tracker_received_with_secrets_redacted(
+        tracker: ConnectorUnderTest) -> None:
+    sim = tracker.simulator
+    assert sim is not None
+    with tracker.client() as client:
+        sim.fault(method="POST", path="/tickets$", status=500, body={"error": f"cannot store {KEY}"})
+        response = client.post(TICKETS, json={"subject": f"pasted my key {KEY} here", "description": "x"},
+                               headers={"x-apideck-service-id": "agentsmesh"})
+    assert response.status_code == 502
+    received = sim.requests()[-1]
+    assert received["method"] == "POST" and KEY in received["body"]["title"]
+
+    row = row_of(tracker, response.headers["request-id"])
+    assert (row["app_id"], row["consumer_id"], row["service_id"]) == (APP_ID, CONSUMER_ID, "agentsmesh")
+    assert (row["operation"], row["http_method"], row["path"]) == ("tickets.add", "POST", TICKETS)
+    assert (row["status_code"], row["error_type"]) == (502, "ConnectorExecutionError")
+    assert row["error_message"] == f"agentsmesh answered 500: cannot store {REDACTED}"
+    assert KEY not in str(row)
+    [call] = orjson.loads(row["calls"])
+    expected_body = orjson.dumps(received["body"]).decode().replace(KEY, REDACTED)
+    assert call["request"]["body"] == expected_body
+    assert call["method"] == "POST" and call["url"] == f"{sim.url}{received['path']}"
+    assert call["request"]["headers"]["x-api-key"] == REDACTED
+    assert call["request"]["headers"]["content-type"] == "application/json"
+    assert call["response"]["status_code"] == 500
+    assert call["response"]["body"] == orjson.dumps({"error": f"cannot store {REDACTED}"}).decode()
+    assert call["response"]["headers"]["content-type"] == "application/json"
+    assert call["retries"] == 0 and call["duration_ms"] > 0
+    assert row["downstream_ms"] == pytest.approx(call["duration_ms"], abs=0.01)
+    assert row["execution_ms"] >= row["downstream_ms"]
+
+
+def test_bodies_are_capped_and_say_so(tracker: ConnectorUnderTest) -> None:
+    sim = tracker.simulator
+    assert sim is not None
+    description = "d" * (3 * BODY_CAP)
+    with tracker.client() as client:
+        response = client.post(TICKETS, json={"subject": "big", "description": description})
+    assert response.status_code == 201
+    sent = orjson.dumps(sim.requests()[-1]["body"])
+    [call] = orjson.loads(row_of(tracker, response.headers["request-id"])["calls"])
+    assert call["request"]["body"] == sent[:BODY_CAP].decode()
+    assert call["request"]["body_truncated"] is True
+    assert call["response"]["status_code"] == 201
+
+
+def test_a_retried_read_records_its_retries(tracker: ConnectorUnderTest) -> None:
+    sim = tracker.simulator
+    assert sim is not None
+    with tracker.client() as client:
+        sim.fault(method="GET", path="/tickets/AM-7$", status=503, times=1)
+        response = client.get(f"{TICKETS}/AM-7")
+    assert response.status_code == 200
+    assert len([r for r in sim.requests() if r["path"].endswith("/tickets/AM-7")]) == 2
+    [call] = orjson.loads(row_of(tracker, response.headers["request-id"])["calls"])
+    assert (call["retries"], call["response"]["status_code"]) == (1, 200)
+    assert orjson.loads(call["response"]["body"])["ticket"]["slug"] == "AM-7"
+
+
+def test_raw_on_an_error_returns_each_call_request_and_response(tracker: ConnectorUnderTest) -> None:
+    sim = tracker.simulator
+    assert sim is not None
+    with tracker.client() as client:  # an update reads the ticket first (collection_check), then PUTs it
+        sim.fault(method="PUT", path="/tickets/AM-7$", status=422, body={"message": f"bad status for {KEY}"})
+        response = client.patch(f"{TICKETS}/AM-7?raw=true", json={"subject": "renamed"})
+        sim.fault(method="PUT", path="/tickets/AM-7$", status=422, body={"message": "bad"})
+        plain = client.patch(f"{TICKETS}/AM-7?raw=false", json={"subject": "renamed"})
+    assert response.status_code == 422 and plain.status_code == 422
+    assert "_raw" not in plain.json()
+    body = response.json()
+    assert body["type_name"] == "ConnectorExecutionError"
+    received = [r for r in sim.requests() if r["path"].endswith("/tickets/AM-7")][:2]
+    read, write = body["_raw"]["calls"]
+    assert [read["method"], write["method"]] == [r["method"] for r in received] == ["GET", "PUT"]
+    assert read["response"]["status_code"] == 200 and read["request"]["body"] is None
+    assert orjson.loads(read["response"]["body"])["ticket"]["slug"] == "AM-7"
+    assert write["request"]["body"] == orjson.dumps(received[1]["body"]).decode()
+    assert write["request"]["headers"]["x-api-key"] == REDACTED
+    assert write["response"]["status_code"] == 422
+    assert orjson.loads(write["response"]["body"]) == {"message": f"bad status for {REDACTED}"}
+    assert KEY not in response.text
+
+
+def test_a_request_without_a_connection_is_logged_after_the_key_was_accepted(tracker: ConnectorUnderTest) -> None:
+    harness = tracker.harness
+    with httpx.Client(base_url=harness.server.url, timeout=30) as anon:
+        unknown = anon.get(TICKETS, headers={**harness.headers(), "x-apideck-consumer-id": "nobody"})
+        wrong_key = anon.get(TICKETS, headers={**harness.headers(), "authorization": "Bearer wrong"})
+    assert unknown.status_code == 404 and wrong_key.status_code == 401
+    row = row_of(tracker, unknown.headers["request-id"])
+    assert (row["consumer_id"], row["service_id"], row["status_code"]) == ("nobody", "", 404)
+    assert row["calls"] == "[]"
+    assert not [r for r in rows(tracker) if r["id"] == wrong_key.headers["request-id"]]
+
+
+def test_retention_keeps_the_newest_rows(tmp_path: Path) -> None:
+    tracker = start(tmp_path, log_max_rows=3)
+    try:
+        with tracker.client() as client:
+            ids = [client.get(f"{TICKETS}/AM-7").headers["request-id"] for _ in range(5)]
+        assert [r["id"] for r in rows(tracker)] == ids[-3:]
+    finally:
+        tracker.stop()
+
+
+def test_retention_deletes_rows_older_than_the_retention_days(tmp_path: Path) -> None:
+    tracker = start(tmp_path, log_retention_days=1.0)
+    try:
+        with tracker.client() as client:
+            old = [client.get(f"{TICKETS}/AM-7").headers["request-id"] for _ in range(2)]
+            assert [r["id"] for r in rows(tracker)] == old
+            db = sqlite3.connect(tracker.harness.gateway.settings.database)
+            with db:  # the two rows age by 25 hours
+                db.execute("UPDATE request_log SET ts = ts - 25 * 3600")
+            db.close()
+            recent = client.get(f"{TICKETS}/AM-7").headers["request-id"]
+        assert [r["id"] for r in rows(tracker)] == [recent]
+    finally:
+        tracker.stop()
+
+
+def cli(tracker: ConnectorUnderTest, *args: str) -> Any:
+    env = {"UNIGATE_DATABASE": str(tracker.harness.gateway.settings.database),
+           "UNIGATE_SECRET_KEY": tracker.harness.secret_key}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_logging_turned_off_for_an_app_records_nothing_of_it(tmp_path: Path) -> None:
+    tracker = start(tmp_path)
+    try:
+        off = cli(tracker, "vault", "app-update", APP_ID, "--no-logs")
+        assert off.exit_code == 0, off.output
+        assert orjson.loads(off.stdout) == {"app_id": APP_ID, "logs": False}
+        with tracker.client() as client:
+            unlogged = client.get(f"{TICKETS}/AM-7").headers["request-id"]
+            assert rows(tracker) == []
+            assert cli(tracker, "vault", "app-update", APP_ID, "--logs").exit_code == 0
+            logged = client.get(f"{TICKETS}/AM-7").headers["request-id"]
+        assert [r["id"] for r in rows(tracker)] == [logged]
+        assert unlogged != logged
+        missing = cli(tracker, "vault", "app-update", "no-such-app", "--no-logs")
+        assert missing.exit_code == 1 and "no app 'no-such-app'" in missing.output
+    finally:
+        tracker.stop()
+
+
+def test_logging_turned_off_globally_records_nothing(tmp_path: Path) -> None:
+    tracker = start(tmp_path, request_log=False)
+    try:
+        with tracker.client() as client:
+            assert client.get(f"{TICKETS}/AM-7").status_code == 200
+            listed = client.get("/vault/logs")
+        assert listed.status_code == 200 and listed.json()["data"] == []
+        assert rows(tracker) == []
+        assert tracker.harness.gateway.request_log.enabled is False
+    finally:
+        tracker.stop()
+
+
+def test_a_full_queue_drops_its_oldest_records_and_counts_them(tmp_path: Path) -> None:
+    database = tmp_path / "vault.db"
+    store = ConnectionStore(database, SecretBox(generate_secret_key()))
+    store.create_app("A", app_id="a")
+    store.close()
+    log = RequestLog(database, queue_size=3, interval=60)  # the writer wakes only when flushed
+    for n in range(10):
+        log.record(RequestRecord(request_id=f"r{n}", app_id="a", consumer_id="c", service_id="s", operation="tickets.one",
+                                 method="GET", path="/p", status_code=200, started=time.time(), duration_ms=1.0))
+    assert log.dropped == 7
+    assert log.flush()
+    log.close()
+    db = sqlite3.connect(database)
+    assert [r[0] for r in db.execute("SELECT id FROM request_log ORDER BY seq")] == ["r7", "r8", "r9"]
+    db.close()
+
+
+def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path) -> None:
+    tracker = start(tmp_path)
+    tracker.connect("other-consumer")
+    try:
+        with tracker.client() as client:
+            ids = [client.get(f"{TICKETS}/AM-{n}").headers["request-id"] for n in (1, 2, 3)]
+        with tracker.harness.client(consumer_id="other-consumer") as other:
+            other_id = other.get(f"{TICKETS}/AM-4").headers["request-id"]
+        assert tracker.harness.gateway.request_log.flush()
+
+        listed = cli(tracker, "logs", "--consumer", CONSUMER_ID, "--limit", "2", "--calls")
+        assert listed.exit_code == 0, listed.output
+        lines = listed.stdout.splitlines()
+        assert [line.split()[1] for line in lines if not line.startswith(" ")] == ids[1:]
+        assert f"{APP_ID} {CONSUMER_ID} agentsmesh tickets.one GET {TICKETS}/AM-2 -> 200" in lines[0]
+        assert lines[1].strip().startswith(f"tickets_one GET {tracker.simulator.url}")  # type: ignore[union-attr]
+        assert lines[1].rstrip().split()[-1].endswith("ms") and "-> 200" in lines[1]
+
+        by_service = cli(tracker, "logs", "--service", "codimir")
+        assert by_service.exit_code == 0 and by_service.stdout == ""
+        as_json = cli(tracker, "logs", "--json", "--limit", "1")
+        [entry] = [orjson.loads(line) for line in as_json.stdout.splitlines()]
+        assert (entry["id"], entry["consumer_id"], entry["app_id"]) == (other_id, "other-consumer", APP_ID)
+        assert entry["unigate"]["calls"][0]["request"]["headers"]["x-api-key"] == REDACTED
+
+        env = {**os.environ, "UNIGATE_DATABASE": str(tracker.harness.gateway.settings.database)}
+        follower = subprocess.Popen([sys.executable, "-m", "unigate.cli", "logs", "--follow", "--limit", "1",
+                                     "--interval", "0.1"], env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert follower.stdout is not None
+            assert follower.stdout.readline().split()[1] == other_id
+            with tracker.client() as client:
+                new_id = client.get(f"{TICKETS}/AM-5").headers["request-id"]
+            assert tracker.harness.gateway.request_log.flush()
+            assert follower.stdout.readline().split()[1] == new_id
+        finally:
+            follower.terminate()
+            follower.wait(10)
+    finally:
+        tracker.stop()
