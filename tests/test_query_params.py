@@ -102,7 +102,8 @@ def test_sort_by_a_field_outside_the_spec_is_a_validation_error(client: httpx.Cl
 
 
 def test_sort_the_connector_cannot_do_is_unsupported(client: httpx.Client) -> None:
-    error_of(client.get(TICKETS, params={"sort[by]": "created_at", "sort[direction]": "desc"}), 400,
+    # AgentsMesh lists newest first (created_at desc) and cannot be asked for another order
+    error_of(client.get(TICKETS, params={"sort[by]": "created_at", "sort[direction]": "asc"}), 400,
              "UnsupportedSortFieldError")
 
 

@@ -3,8 +3,8 @@
 - A ticket's priority is derived: the most severe priority among its linked deals.
 - A user's name is first and last name joined; there is no single-user endpoint, so one user
   is found by paging the organization's members (call id ``users_one``).
-- Fields Opine cannot store (parent, assignees, the derived priority) are refused with a 400
-  instead of being dropped silently; nulls are left out of a create, which Opine refuses.
+- Fields Opine cannot store (parent, assignees, the derived priority) follow the engine's policy
+  (mappings/opine.yaml `notes`): not sent, listed in ``meta.warnings`` (refused in strict mode).
 """
 
 from __future__ import annotations
@@ -14,23 +14,17 @@ from typing import Any
 from unigate.connector import Connector, OperationContext, OperationResult
 from unigate.connector.paging import fetch_window
 from unigate.cursor import CursorPosition
-from unigate.errors import EntityNotFoundError, RequestValidationError
+from unigate.errors import EntityNotFoundError
 from unigate.mapping.paths import MISSING, compile_path
-from unigate.mapping.spec import MappingFile, OperationSpec
+from unigate.mapping.spec import MappingFile
 
 # Unified priorities, most severe first: a ticket takes the first one among its deals'.
 PRIORITY_SEVERITY = ("urgent", "high", "normal", "low")
-# Why a unified ticket field Opine has no place for is refused on write.
-UNSTORABLE_REASONS = {
-    "parent_id": "Opine tickets have no parent",
-    "assignees": "Opine tickets have no assignees",
-    "priority": "read-only in Opine: derived from the priorities of the linked deals "
-                "(link deals with a body pass_through of `deals`)",
-}
-EMPTY_VALUES: tuple[Any, ...] = (None, [])
 
 
 class OpineConnector(Connector):
+    code_call_ids = ("users_one",)   # users.one pages through the members (no single-user endpoint)
+
     def __init__(self, spec: MappingFile) -> None:
         super().__init__(spec)
         priority = spec.resources["tickets"].fields["priority"]
@@ -57,18 +51,6 @@ class OpineConnector(Connector):
         raise EntityNotFoundError("Not found", f"{self.spec.name} has no user {wanted!r} in the organization")
 
     # -- engine hooks -------------------------------------------------------------------------
-    def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
-        body = ctx.request.body or {}
-        refused = {name: UNSTORABLE_REASONS.get(name, f"{self.spec.name} cannot store {name}")
-                   for name, value in body.items()
-                   if name != "custom_mappings" and name not in ctx.mapping.writable and value not in EMPTY_VALUES}
-        if refused:
-            raise RequestValidationError("Field not supported by Opine", refused)
-        downstream = super().downstream_body(ctx, op)
-        if ctx.request.operation == "add":  # Opine's create takes no nulls: absent means unset
-            downstream = {k: v for k, v in downstream.items() if v is not None}
-        return downstream
-
     def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
         mapped = super().map_records(ctx, records)
         resource = ctx.request.resource

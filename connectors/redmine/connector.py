@@ -12,6 +12,12 @@
   the status filter, ``updated_on=>=<iso>`` for ``since`` and ``sort=<field>:<dir>,id:<dir>``.
 - Comments are journals that carry notes; Redmine's PUT answers 204 without the new journal, so
   ``comments.add`` reads it back; blanking a journal's notes deletes it.
+- The collection in the path is honoured: issues and journals are addressed without their project,
+  so every operation on a ticket (one, update, delete) or its comments first asks
+  ``GET /issues.json?issue_id=N&project_id=P&subproject_id=!*&status_id=*`` (one more call, which
+  also answers 404 for an unknown project): an issue of another project is not found and never
+  changed. A comment update or delete also reads the issue's journals first (a journal of another
+  issue is not found); a create Redmine refuses (422) is checked against the project (404 if unknown).
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from unigate.connector import Connector, OperationContext, OperationResult
 from unigate.connector.paging import fetch_window
 from unigate.connector.query import filter_params
 from unigate.cursor import CursorPosition
-from unigate.errors import (ConnectorExecutionError, RequestValidationError, UnsupportedFiltersError,
-                            UnsupportedSortFieldError)
+from unigate.errors import (ConnectorExecutionError, EntityNotFoundError, RequestValidationError, UnifiedError,
+                            UnsupportedFiltersError, UnsupportedSortFieldError)
 from unigate.mapping.paths import compile_path
 from unigate.mapping.template import render_value
 from unigate.mapping.transforms import datetime_writer
@@ -63,6 +69,28 @@ def unified_status(status: Any) -> Any:
 
 
 class RedmineConnector(Connector):
+    # -- the collection in the path --------------------------------------------------------------------
+    async def execute(self, ctx: OperationContext) -> OperationResult:
+        if "ticket_id" in ctx.request.path_params and "collection_id" in ctx.request.path_params:
+            await self._in_project(ctx)   # before anything is read or written
+        return await super().execute(ctx)
+
+    async def _in_project(self, ctx: OperationContext) -> None:
+        """404 ``EntityNotFoundError`` unless the path's issue is in the path's project itself (a
+        subproject's issues are not listed in it either); Redmine's own 404 for an unknown project."""
+        params = ctx.request.path_params
+        ticket_id, project = params["ticket_id"], params["collection_id"]
+        call_id = f"{ctx.request.resource}_{ctx.request.operation}_collection_check"
+        found = await ctx.call(call_id, "GET", "/issues.json", params=[
+            ("issue_id", ticket_id), ("project_id", project), ("subproject_id", "!*"), ("status_id", "*")])
+        issues = found.body.get("issues") if isinstance(found.body, dict) else None
+        if not any(isinstance(i, dict) and str(i.get("id")) == ticket_id for i in issues or []):
+            raise EntityNotFoundError("Ticket not found", f"Redmine has no issue {ticket_id!r} in project {project!r}")
+
+    # beyond the mapping's calls: reference lookups, the status follow-up of a create, a comment's id read back
+    code_call_ids = ("statuses_lookup", "priorities_lookup", "trackers_lookup", "custom_fields_lookup",
+                     "tickets_add_status", "comments_add_lookup")
+
     # -- reading ------------------------------------------------------------------------------------
     def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
         mapped = super().map_records(ctx, records)
@@ -97,7 +125,12 @@ class RedmineConnector(Connector):
         body = self.downstream_body(ctx, op)
         issue = body.setdefault("issue", {})
         await self._resolve_issue(ctx, issue, ticket_id=None)
-        response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body=body)
+        try:
+            response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body=body)
+        except UnifiedError as exc:
+            if exc.status_code == 422:   # "Project cannot be blank": an unknown project is a 404
+                await self.check_collection_exists(ctx, refused=exc)
+            raise
         created = self.created_id(ctx, op, response.body)
         # Redmine creates every issue in its tracker's default status unless the workflow has
         # "new issue" transitions (the default data has none), silently ignoring status_id: set it now.
@@ -135,8 +168,12 @@ class RedmineConnector(Connector):
         for journal in await self._notes(ctx, self.operation("comments", "one")):
             if str(journal.get("id")) == wanted:
                 return OperationResult(self.map_records(ctx, [journal])[0])
-        raise ConnectorExecutionError("Not found", f"Redmine issue {ctx.request.path_params['ticket_id']} has no "
-                                      f"comment (journal with notes) {wanted!r}", status_code=404)
+        raise EntityNotFoundError("Not found", f"Redmine issue {ctx.request.path_params['ticket_id']} has no "
+                                  f"comment (journal with notes) {wanted!r}")
+
+    async def comments_update(self, ctx: OperationContext) -> OperationResult:
+        await self._journal_of_issue(ctx, "comments_update_journal_check")   # PUT /journals/{id} names no issue
+        return await self.run_declared(ctx)
 
     async def comments_add(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("comments", "add")
@@ -159,12 +196,23 @@ class RedmineConnector(Connector):
     async def comments_delete(self, ctx: OperationContext) -> OperationResult:
         # Redmine destroys a journal whose notes become blank (and keeps one that also changed fields,
         # which then is no longer a comment); there is no DELETE /journals/{id}.
+        await self._journal_of_issue(ctx, "comments_delete_journal_check")   # PUT /journals/{id} names no issue
         op = self.operation("comments", "delete")
         body = self.downstream_body(ctx, op)
         await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body=body)
         return OperationResult({"id": ctx.request.path_params["id"]})
 
     # -- helpers ------------------------------------------------------------------------------------
+    async def _journal_of_issue(self, ctx: OperationContext, call_id: str) -> None:
+        """404 ``EntityNotFoundError`` unless the path's comment is a journal with notes of the path's issue."""
+        one = self.operation("comments", "one")
+        wanted = ctx.request.path_params["id"]
+        response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+        notes = [j for j in self._journals(response.body, one.record) if (j.get("notes") or "").strip()]
+        if not any(str(j.get("id")) == wanted for j in notes):
+            raise EntityNotFoundError("Not found", f"Redmine issue {ctx.request.path_params['ticket_id']} has no "
+                                      f"comment (journal with notes) {wanted!r}")
+
     async def _notes(self, ctx: OperationContext, op: Any) -> list[dict[str, Any]]:
         response = await self.call_declared(ctx, op)
         return [j for j in self._journals(response.body, op.record or op.records) if (j.get("notes") or "").strip()]
@@ -213,12 +261,10 @@ class RedmineConnector(Connector):
         """Unified status/priority/type and custom fields by name -> the ids Redmine takes.
 
         Redmine ignores a JSON ``null`` (``assigned_to_id: null`` leaves the assignee in place):
-        clearing takes an empty string, so nulls are sent as ``""``.
+        clearing takes an empty string. The mapping's ``clear`` says so for its fields; a custom
+        field's null is sent as ``""`` here.
         """
         problems: dict[str, str] = {}
-        for key, value in list(issue.items()):
-            if value is None:
-                issue[key] = ""
         for entry in issue.get("custom_fields") or []:
             if isinstance(entry, dict) and entry.get("value", "") is None:
                 entry["value"] = ""

@@ -2,7 +2,8 @@
 
 - A ticket's description is its first comment: ``tickets_one`` also reads the comment thread.
 - Only status (close / reopen, each its own endpoint) and custom mappings can change after
-  creation; a new ticket is always open.
+  creation (mappings/selectel.yaml `writes`: other fields are warned about, not sent); a new ticket is
+  always open (a closed status on create is warned about, not sent).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from unigate.mapping.paths import MISSING, compile_path
 
 STATUS_ACTION = "status_action"      # downstream key the mapping writes status to (close | reopen)
 FIRST_COMMENT = "_first_comment"     # key tickets_one adds to the ticket for `description`
-UPDATABLE_FIELDS = frozenset({"status", "custom_mappings"})
 
 
 class SelectelConnector(Connector):
+    # beyond the mapping's calls: the comment thread of tickets.one, the status actions of tickets.update
+    code_call_ids = ("tickets_one_comments", "tickets_close", "tickets_reopen")
+
     # -- tickets --------------------------------------------------------------------------------
     async def tickets_one(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("tickets", "one")
@@ -38,17 +41,12 @@ class SelectelConnector(Connector):
         op = self.operation("tickets", "add")
         downstream = self.downstream_body(ctx, op)
         if downstream.pop(STATUS_ACTION, None) not in (None, "reopen"):
-            raise RequestValidationError("Invalid field value", {
-                "status": f"a new {self.spec.name} ticket is always open; close it with an update"})
+            self.warn(ctx, "status", f"not stored: a new {self.spec.name} ticket is always open; "
+                                     f"close it with an update")
         response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body=downstream)
         return OperationResult({"id": self.created_id(ctx, op, response.body)})
 
     async def tickets_update(self, ctx: OperationContext) -> OperationResult:
-        fixed = sorted(set(ctx.request.body or {}) - UPDATABLE_FIELDS)
-        if fixed:
-            raise RequestValidationError("Field cannot be changed", {
-                name: f"{self.spec.name} cannot change this after creation; updatable: status, custom_mappings"
-                for name in fixed})
         op = self.operation("tickets", "update")
         changes = self.downstream_body(ctx, op)
         action = changes.pop(STATUS_ACTION, None)

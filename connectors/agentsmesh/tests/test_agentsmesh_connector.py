@@ -49,10 +49,11 @@ def test_create_then_get_returns_what_was_sent(client: httpx.Client) -> None:
                                          "tags": [{"id": "frontend", "name": "frontend"}]}
 
 
-def test_two_assignees_are_refused_before_any_call(client: httpx.Client, sim: Simulator) -> None:
+def test_two_assignees_send_the_first_and_warn(client: httpx.Client, sim: Simulator) -> None:
     body = client.post(TICKETS, json={"subject": "x", "assignees": [{"id": "1"}, {"id": "2"}]}).json()
-    assert (body["status_code"], body["type_name"]) == (400, "RequestValidationError")
-    assert "assignees" in body["detail"] and sim.requests() == []
+    assert body["status_code"] == 201 and [w["field"] for w in body["meta"]["warnings"]] == ["assignees"]
+    assert "only the first (1)" in body["meta"]["warnings"][0]["message"]
+    assert [r["body"]["assignee_id"] for r in sim.requests() if r["method"] == "POST"] == [1]
 
 
 def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) -> None:

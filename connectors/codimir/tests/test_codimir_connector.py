@@ -183,9 +183,11 @@ def test_create_with_a_non_member_assignee_is_codimirs_400(client: httpx.Client)
                                           "detail": '{"assigneeId":["Invalid assignee ID"]}'}]
 
 
-def test_two_assignees_are_refused_before_any_call(client: httpx.Client, sim: Simulator) -> None:
+def test_two_assignees_send_the_first_and_warn(client: httpx.Client, sim: Simulator) -> None:
     response = client.post(OPS_TICKETS, json={"subject": "x", "assignees": [{"id": "user_101"}, {"id": "user_107"}]})
-    assert error_of(response) == (400, "RequestValidationError") and sim.requests() == []
+    assert response.status_code == 201
+    assert [w["field"] for w in response.json()["meta"]["warnings"]] == ["assignees"]
+    assert [r["body"]["assigneeId"] for r in sim.requests() if r["method"] == "POST"] == ["user_101"]
 
 
 def test_update_reads_the_ticket_then_sends_only_the_changed_fields(client: httpx.Client, sim: Simulator) -> None:

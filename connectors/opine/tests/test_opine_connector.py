@@ -223,16 +223,26 @@ def test_status_transitions_set_and_clear_completed_at(client: httpx.Client) -> 
 
 @pytest.mark.parametrize("field, value", [("priority", "high"), ("assignees", [{"id": "1"}]),
                                           ("parent_id", "1")])
-def test_fields_opine_cannot_store_are_refused_before_any_call(client: httpx.Client, sim: Simulator,
-                                                               field: str, value: Any) -> None:
+def test_fields_opine_cannot_store_are_warned_about_and_not_sent(client: httpx.Client, sim: Simulator,
+                                                                 field: str, value: Any) -> None:
     response = client.patch(f"{TICKETS}/1", json={field: value})
+    assert response.status_code == 200 and [w["field"] for w in response.json()["meta"]["warnings"]] == [field]
+    assert sim.requests() == []   # nothing else to write: no call
+
+
+def test_a_field_opine_cannot_store_is_refused_in_strict_mode(client: httpx.Client, sim: Simulator) -> None:
+    response = client.patch(f"{TICKETS}/1", json={"subject": "Strict", "priority": "high"},
+                            headers={"x-unigate-strict": "true"})
     assert error_of(response) == (400, "RequestValidationError")
-    assert field in response.json()["detail"] and sim.requests() == []
+    assert "derived from the priorities of the linked deals" in response.json()["detail"]["priority"]
+    assert sim.requests() == []
 
 
-def test_empty_assignees_and_null_priority_are_accepted_as_no_change(client: httpx.Client, sim: Simulator) -> None:
+def test_empty_assignees_and_null_priority_are_not_sent_and_warned_about(client: httpx.Client,
+                                                                         sim: Simulator) -> None:
     response = client.patch(f"{TICKETS}/1", json={"subject": "Still one", "assignees": [], "priority": None})
     assert response.status_code == 200 and sim.requests()[0]["body"] == {"title": "Still one"}
+    assert [w["field"] for w in response.json()["meta"]["warnings"]] == ["priority", "assignees"]
 
 
 def test_body_pass_through_extend_paths_lands_in_the_put(client: httpx.Client, sim: Simulator) -> None:

@@ -188,9 +188,11 @@ def test_create_without_description_is_refused_before_any_call(client: httpx.Cli
     assert "description" in response.json()["detail"] and sim.requests() == []
 
 
-def test_create_as_closed_is_refused(client: httpx.Client, sim: Simulator) -> None:
+def test_create_as_closed_creates_an_open_ticket_and_warns(client: httpx.Client, sim: Simulator) -> None:
     response = client.post(TICKETS, json={"subject": "x", "description": "y", "status": "closed"})
-    assert error_of(response) == (400, "RequestValidationError") and sim.requests() == []
+    assert response.status_code == 201 and [w["field"] for w in response.json()["meta"]["warnings"]] == ["status"]
+    assert [(r["method"], r["path"]) for r in sim.requests()] == [("POST", f"{BASE_PATH}/tickets")]
+    assert client.get(f"{TICKETS}/{response.json()['data']['id']}").json()["data"]["status"] == "open"
 
 
 def test_an_unknown_topic_is_an_entity_not_found_with_the_trackers_error(client: httpx.Client) -> None:
@@ -233,17 +235,26 @@ def test_closing_a_closed_ticket_is_the_trackers_400(client: httpx.Client, sim: 
     assert response.json()["downstream_errors"][0]["code"] == "ticket_closed"
 
 
-def test_statuses_only_support_sets_are_refused(client: httpx.Client, sim: Simulator) -> None:
+def test_statuses_only_support_sets_are_warned_about_and_not_sent(client: httpx.Client, sim: Simulator) -> None:
     response = client.patch(f"{TICKETS}/2417301", json={"status": "in_progress"})
-    assert error_of(response) == (400, "RequestValidationError")
-    assert "status" in response.json()["detail"] and sim.requests() == []
+    assert response.status_code == 200 and sim.requests() == []
+    [warning] = response.json()["meta"]["warnings"]
+    assert warning["field"] == "status" and "'in_progress'" in warning["message"]
 
 
 @pytest.mark.parametrize("field", [{"subject": "Renamed"}, {"priority": "high"}, {"description": "Changed"}])
-def test_fields_fixed_after_creation_are_refused(client: httpx.Client, sim: Simulator, field: dict[str, str]) -> None:
+def test_fields_fixed_after_creation_are_warned_about_and_not_sent(client: httpx.Client, sim: Simulator,
+                                                                  field: dict[str, str]) -> None:
     response = client.patch(f"{TICKETS}/2417301", json=field)
+    assert response.status_code == 200 and sim.requests() == []
+    assert [w["field"] for w in response.json()["meta"]["warnings"]] == list(field)
+
+
+def test_a_field_fixed_after_creation_is_refused_in_strict_mode(client: httpx.Client, sim: Simulator) -> None:
+    response = client.patch(f"{TICKETS}/2417301", json={"subject": "Renamed", "status": "closed"},
+                            headers={"x-unigate-strict": "true"})
     assert error_of(response) == (400, "RequestValidationError")
-    assert set(response.json()["detail"]) == set(field) and sim.requests() == []
+    assert list(response.json()["detail"]) == ["subject"] and sim.requests() == []
 
 
 def test_update_sends_only_the_changed_custom_field(mapped_client: httpx.Client, sim: Simulator) -> None:

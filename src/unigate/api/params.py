@@ -1,7 +1,8 @@
 """Query-string parsing exactly as the spec serializes it.
 
 ``limit`` (1..200, default 20), ``cursor``, ``raw``, ``fields`` and the deepObject parameters
-``filter[...]``, ``sort[by]``/``sort[direction]`` and ``pass_through[...]`` (nested keys kept;
+``filter[...]``, ``sort[by]``/``sort[direction]`` (a direction alone sorts by the list's default field)
+and ``pass_through[...]`` (nested keys kept;
 arrays as repeated keys, ``[]`` or ``[0]`` suffixes, or comma-separated for ``filter[status]``).
 A deepObject key has at most ``MAX_DEEP_SEGMENTS`` bracketed segments; ``limit`` takes ASCII digits
 only (Python's ``int`` would read ``٣`` as 3).
@@ -14,7 +15,7 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from unigate.errors import RequestValidationError, UnsupportedFiltersError
+from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnsupportedFiltersError
 from unigate.mapping.fields import FieldTree, parse_fields
 from unigate.mapping.transforms import TransformError, parse_timestamp
 
@@ -27,6 +28,7 @@ SORT_FIELDS = {
 }
 FILTERS = {"tickets": ("status", "since", "assignee_id")}
 MAX_LIMIT = 200
+STRICT_HEADER = "x-unigate-strict"
 MAX_DEEP_SEGMENTS = 8  # pass_through[a][b][c]...: deeper keys are refused, not recursed into
 
 
@@ -141,8 +143,24 @@ def parse_sort(resource: str, deep: dict[str, dict[str, Any]]) -> dict[str, str]
     if allowed is None:
         raise RequestValidationError("Invalid sort", {"sort": f"{resource} cannot be sorted"})
     by, direction = raw.get("by"), raw.get("direction", "asc")
-    if not isinstance(by, str) or by not in allowed:
+    if by is not None and (not isinstance(by, str) or by not in allowed):
         raise RequestValidationError("Invalid sort", {"sort[by]": f"must be one of {', '.join(allowed)}, got {by!r}"})
     if direction not in ("asc", "desc"):
         raise RequestValidationError("Invalid sort", {"sort[direction]": f"must be asc or desc, got {direction!r}"})
+    # a direction alone (the SDK sends sort[direction]=asc by itself): by None, the connector's default field
     return {"by": by, "direction": direction}
+
+
+def parse_strict(headers: dict[str, str], default: bool) -> bool:
+    """``x-unigate-strict: true|false`` (also 1/0): whether a write the tracker cannot store as sent is
+    refused; absent or empty, the app's setting (``default``)."""
+    raw = headers.get(STRICT_HEADER, "").strip()
+    if not raw:
+        return default
+    lowered = raw.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise RequestHeadersValidationError(f"Invalid header: {STRICT_HEADER}",
+                                        {STRICT_HEADER: f"must be true or false, got {raw[:40]!r}"})

@@ -8,7 +8,7 @@ override the method and may call ``await super().<same>(ctx)`` or the helpers be
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from unigate.connector.context import OperationContext, OperationResult
 from unigate.connector.lookups import LookupCache
@@ -25,7 +25,7 @@ from unigate.errors import (
 from unigate.mapping.compiled import FieldWriteError, RecordMapping
 from unigate.mapping.passthrough import deep_merge
 from unigate.mapping.paths import MISSING, compile_path
-from unigate.mapping.spec import MappingFile, OperationSpec, ResourceSpec
+from unigate.mapping.spec import MappingFile, OperationSpec, PaginationSpec, ResourceSpec
 from unigate.mapping.template import compile_template, render_value
 
 PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
@@ -33,6 +33,10 @@ log = logging.getLogger("unigate.connector")
 
 
 class Connector:
+    # call ids of the downstream calls a subclass makes beyond those its mapping file declares
+    # (lookups, follow-up writes): with the mapping's, what a body pass_through `operation_id` may name
+    code_call_ids: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, spec: MappingFile) -> None:
         self.spec = spec
         self.service_id = spec.service_id
@@ -46,6 +50,7 @@ class Connector:
         # trackers with fixed (static) collections: other collection ids are refused before any call
         self.static_collection_ids = (frozenset(str(c.get("id")) for c in listing.static)
                                       if listing is not None and listing.static is not None else None)
+        self.call_ids: tuple[str, ...] = tuple(dict.fromkeys([*_mapping_call_ids(spec), *self.code_call_ids]))
 
     # -- entry point -------------------------------------------------------------------------------
     async def execute(self, ctx: OperationContext) -> OperationResult:
@@ -54,7 +59,7 @@ class Connector:
         applied calls: a :class:`UnifiedError` gains them in its detail, anything else becomes an
         ``UnexpectedError`` carrying them."""
         try:
-            return await self._execute(ctx)
+            result = await self._execute(ctx)
         except Exception as exc:
             if not ctx.applied or getattr(exc, "partly_applied", False):
                 raise
@@ -62,6 +67,9 @@ class Connector:
             if error is exc:
                 raise
             raise error from exc
+        if ctx.warnings:
+            result.warnings = [*(result.warnings or []), *ctx.warnings]
+        return result
 
     async def _execute(self, ctx: OperationContext) -> OperationResult:
         request = ctx.request
@@ -71,10 +79,67 @@ class Connector:
             raise EntityNotFoundError(
                 "Collection not found", f"{self.spec.name} has the collections "
                 f"{', '.join(sorted(self.static_collection_ids))}; not {collection_id!r}")
+        self.check_request(ctx)
         method = getattr(self, f"{request.resource}_{request.operation}", None)
         if method is not None:
             return await method(ctx)
         return await self.run_declared(ctx)
+
+    def check_request(self, ctx: OperationContext) -> None:
+        """What the request asks of this connector, settled before any downstream call: body
+        pass_through naming a call that does not exist, query pass_through overriding the paging
+        parameters, a sort direction without a field (the list's default field), and a write's
+        fields (refusals; ``meta.warnings``, or a refusal in strict mode)."""
+        request = ctx.request
+        for index, ext in enumerate(request.pass_through_body):
+            if ext.service_id == self.service_id and ext.operation_id is not None \
+                    and ext.operation_id not in self.call_ids:
+                raise RequestValidationError("Invalid pass_through", {
+                    f"pass_through[{index}].operation_id": f"{self.spec.name} has no call {ext.operation_id!r}; "
+                                                           f"its call ids: {', '.join(self.call_ids)}"})
+        if request.pass_through_query:
+            paging = _paging_params(self._paging(request.resource, request.operation))
+            clash = sorted({k for k, _ in request.pass_through_query} & paging)
+            if clash:
+                raise RequestValidationError("Invalid pass_through", {
+                    f"pass_through[{k}]": f"{k} is a paging parameter of {self.spec.name}, set by the gateway "
+                                          f"from limit and cursor; it cannot be passed through" for k in clash})
+        if request.operation == "all" and request.sort is not None and request.sort.get("by") is None:
+            op = self._declared(request.resource, "all")
+            by = op.sort.default_field if op is not None and op.sort is not None else None
+            request.sort = {"by": by, "direction": request.sort.get("direction", "asc")} if by else None
+        if request.operation in ("add", "update") and request.body is not None:
+            op = self._declared(request.resource, request.operation)
+            try:
+                plan = ctx.mapping.plan(request.body, creating=request.operation == "add",
+                                        only=op.writes if op is not None else None, tracker=self.spec.name)
+            except FieldWriteError as exc:
+                raise RequestValidationError("Invalid field value", {exc.field_name: exc.message}) from None
+            if plan.warnings and request.strict:
+                raise RequestValidationError(
+                    f"{self.spec.name} cannot store {', '.join(plan.warned_fields)} as sent (strict mode)",
+                    {w["field"]: w["message"] for w in plan.warnings})
+            ctx.warnings = plan.warnings
+
+    def warn(self, ctx: OperationContext, field_name: str, message: str) -> None:
+        """A field a quirk connector does not store as sent: a ``meta.warnings`` entry, or (strict mode)
+        a 400 naming it. Call it before the first downstream write."""
+        if ctx.request.strict:
+            raise RequestValidationError(f"{self.spec.name} cannot store {field_name} as sent (strict mode)",
+                                         {field_name: message})
+        ctx.warnings.append({"field": field_name, "message": message})
+
+    def _declared(self, resource: str, operation: str) -> OperationSpec | None:
+        res = self.spec.resources.get(resource)  # type: ignore[call-overload]
+        return res.operations.get(operation) if res is not None else None  # type: ignore[call-overload]
+
+    def _paging(self, resource: str, operation: str) -> PaginationSpec | None:
+        """The pagination an operation's calls use: its own, else (a ``one`` done in code by paging
+        through the list, e.g. a user found among the members) the list's."""
+        op = self._declared(resource, operation)
+        if op is None and operation == "one":
+            op = self._declared(resource, "all")
+        return op.pagination if op is not None else None
 
     def supports(self, resource: str, operation: str) -> bool:
         if hasattr(self, f"{resource}_{operation}"):
@@ -135,7 +200,8 @@ class Connector:
         for path, value in op.body.items():
             compile_path(path).set(body, render_value(value, ctx.template_context))
         try:
-            mapped = ctx.mapping.write(ctx.request.body or {})
+            mapped = ctx.mapping.write(ctx.request.body or {}, creating=ctx.request.operation == "add",
+                                       only=op.writes)
         except FieldWriteError as exc:
             raise RequestValidationError("Invalid field value", {exc.field_name: exc.message}) from None
         if op.wrap is not None and mapped:
@@ -353,6 +419,29 @@ def partly_applied(exc: Exception, ctx: OperationContext, failed_call: str | Non
                                f"after applying {', '.join(applied)}; the downstream state has those changes"})
     error.partly_applied = True  # type: ignore[attr-defined]
     return error
+
+
+def _mapping_call_ids(spec: MappingFile) -> list[str]:
+    """The call ids of the downstream calls a mapping file declares (as ``unigate connectors show`` lists them)."""
+    ids: list[str] = []
+    for resource, declared in spec.resources.items():
+        for operation, op in declared.operations.items():
+            if op.static is None:
+                ids.append(op.call_id or f"{resource}_{operation}")
+            ids.extend(split.call_id for split in op.split)
+            if op.collection_check is not None:
+                ids.append(f"{resource}_{operation}_collection_check")
+            if op.collection_exists:
+                ids.append("collection_exists")
+    return ids
+
+
+def _paging_params(pagination: PaginationSpec | None) -> set[str]:
+    """The query parameters a pagination style sets on every call."""
+    if pagination is None or pagination.style == "none":
+        return set()
+    own = {"offset": pagination.offset_param, "page": pagination.page_param, "cursor": pagination.token_param}
+    return {p for p in (pagination.limit_param, own[pagination.style]) if p}
 
 
 def _select_one(body: Any, selector: str | None) -> Any:

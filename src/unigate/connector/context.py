@@ -32,6 +32,8 @@ class UnifiedRequest:
     pass_through_query: list[tuple[str, str]] = field(default_factory=list)
     body: dict[str, Any] | None = None
     pass_through_body: list[BodyExtension] = field(default_factory=list)
+    # a write with a field the tracker cannot store as sent: refused (400) instead of meta.warnings
+    strict: bool = False
 
     @property
     def scope(self) -> str:
@@ -65,6 +67,8 @@ class OperationContext:
     # ``Connector.execute`` reports them (nothing half-applied silently)
     applied: list[str] = field(default_factory=list)
     current_call: str | None = None   # the call under way (None between calls)
+    # add/update: fields not stored as sent, ``{"field", "message"}`` each (the response's meta.warnings)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def service_id(self) -> str:

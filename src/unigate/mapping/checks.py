@@ -61,6 +61,11 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
             path(f"{where}.write", field.write_path)
             if field.value is not None:
                 template(f"{where}.value", field.value, request_vars)
+            if field.clear_declared and field.write_path is None:
+                problems.append((f"{where}.clear", "`clear` says how a write clears the field: it needs a "
+                                 "`write` (or `path`)"))
+        problems.extend((f"resources.{rname}.notes.{f}", f"{f!r} is not a field of unified {rname}")
+                        for f in resource.notes if f not in UNIFIED_FIELDS[rname])
         for oname, op in resource.operations.items():
             where = f"resources.{rname}.operations.{oname}"
             for key in ("records", "record", "id"):
@@ -80,6 +85,10 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
                 path(f"{where}.body", key)
             if op.wrap is not None:
                 path(f"{where}.wrap", op.wrap)
+                problems.extend(_wrap_problems(where, op.wrap, list(op.body)))
+            if op.writes is not None:
+                problems.extend((f"{where}.writes", f"{f!r} is not a field of unified {rname}")
+                                for f in op.writes if f not in UNIFIED_FIELDS[rname])
             for i, call in enumerate(op.split):
                 template(f"{where}.split.{i}.path", call.path, request_vars)
             ids = Counter(c.call_id for c in op.split)
@@ -109,6 +118,30 @@ def _membership_problems(spec: MappingFile, where: str, rname: str, oname: str,
         one = collections.operations.get("one") if collections else None
         if one is None or one.static is not None:
             problems.append((f"{where}.collection_exists", "needs a declared collections.one to read the collection with"))
+    return problems
+
+
+def _wrap_problems(where: str, wrap: str, constants: list[str]) -> list[tuple[str, str]]:
+    """Body constants of an operation with ``wrap`` must land inside the wrap, next to the mapped
+    fields: a constant outside it (``$.project_id`` beside ``wrap: $.issue``) is sent where the
+    tracker does not look, and one at or above the wrap path would be replaced by the fields."""
+    try:
+        wrap_steps = compile_path(wrap).steps
+    except InvalidPathError:
+        return []  # reported by the path check
+    problems: list[tuple[str, str]] = []
+    for constant in constants:
+        try:
+            steps = compile_path(constant).steps
+        except InvalidPathError:
+            continue
+        if wrap_steps is None or steps is None:
+            problems.append((f"{where}.body", f"{constant!r} and wrap {wrap!r}: with `wrap`, body constants and "
+                             f"the wrap must be simple paths"))
+        elif len(steps) <= len(wrap_steps) or tuple(steps[:len(wrap_steps)]) != tuple(wrap_steps):
+            problems.append((f"{where}.body", f"constant {constant!r} collides with wrap {wrap!r}: the mapped "
+                             f"fields go under {wrap}, so a constant must be inside it (e.g. "
+                             f"{wrap}.{constant.removeprefix('$.')}), not outside or in its place"))
     return problems
 
 

@@ -6,7 +6,12 @@ indexing per simple path), so mapping costs a few hundred nanoseconds per field.
 mapping file does not declare are left out of the result.
 
 ``RecordMapping.write(body)`` turns a (validated) unified body into a downstream body, sending
-only the fields present in ``body`` — which is what makes updates partial.
+only the fields present in ``body`` — which is what makes updates partial. ``RecordMapping.plan``
+does the same and also says what the tracker will not store as sent (``meta.warnings``): fields
+without a write path (or outside the operation's ``writes``), values a transform alters (a date
+without its time, only the first of several assignees), and nulls on create for fields that cannot
+be empty. A null (``[]`` for assignees/tags) on update is sent as the field's ``clear`` value, or
+refused when the tracker cannot clear the field; on create it is left out (nothing to clear).
 
 ``custom_mappings`` (per connection ``{name: JSONPath}``) are compiled into a variant of the
 reader by :meth:`RecordMapping.with_custom_mappings`, cached by the caller per connection
@@ -66,6 +71,28 @@ class WriteField:
     path: CompiledPath
     transform: Transform | None
     value_map: dict[Any, Any] | None
+    clear: Any = None            # what a null is sent as on update (``clear_declared``)
+    clear_declared: bool = False
+    clear_unsupported: bool = False
+    drop_unmapped: bool = False  # a value outside value_map is not sent (warned about)
+
+
+@dataclass
+class WritePlan:
+    """A unified body as the tracker gets it: the downstream ``body`` and the ``warnings`` (one
+    ``{"field", "message"}`` per field not stored as sent)."""
+
+    body: dict[str, Any]
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def warned_fields(self) -> list[str]:
+        return [w["field"] for w in self.warnings]
+
+
+def _is_empty(name: str, value: Any) -> bool:
+    """A null, or an empty list for assignees/tags: the field is to be cleared (unset)."""
+    return value is None or (name in ARRAY_FIELDS and value == [])
 
 
 def _transform_of(spec: FieldSpec) -> Transform | None:
@@ -88,6 +115,7 @@ class RecordMapping:
     read: Reader = field(init=False, repr=False)
     writers: list[WriteField] = field(init=False, repr=False)
     custom: dict[str, CompiledPath] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)   # why a field is not stored (warning messages)
 
     def __post_init__(self) -> None:
         self.read = _generate_reader(self.resource, self.fields, self.custom)
@@ -98,11 +126,16 @@ class RecordMapping:
             if spec.write_path is None:
                 continue
             write_map = spec.write_map if spec.write_map is not None else (_inverse(spec.map) if spec.map else None)
-            self.writers.append(WriteField(name, compile_path(spec.write_path), _transform_of(spec), write_map))
+            self.writers.append(WriteField(name, compile_path(spec.write_path), _transform_of(spec), write_map,
+                                           spec.clear, spec.clear_declared, spec.clear_unsupported,
+                                           spec.write_unmapped == "drop" and write_map is not None))
+        self._writer_of = {w.name: w for w in self.writers}
+        positions = {name: i for i, name in enumerate(self.fields)}
+        self._field_order = lambda name: positions.get(name, len(positions))
 
     @classmethod
     def from_spec(cls, resource: str, spec: ResourceSpec) -> RecordMapping:
-        return cls(resource, dict(spec.fields))
+        return cls(resource, dict(spec.fields), notes=dict(spec.notes))
 
     @property
     def value_templates(self) -> dict[str, str]:
@@ -113,27 +146,74 @@ class RecordMapping:
         return frozenset(w.name for w in self.writers)
 
     def with_custom_mappings(self, custom_mappings: dict[str, str]) -> RecordMapping:
-        return RecordMapping(self.resource, self.fields, custom={k: compile_path(v) for k, v in custom_mappings.items()})
+        return RecordMapping(self.resource, self.fields, custom={k: compile_path(v) for k, v in custom_mappings.items()},
+                             notes=self.notes)
 
     def render_values(self, context: dict[str, Any]) -> dict[str, Any]:
         """Per-request values of ``value:`` template fields (computed once, not per record)."""
         return {name: template.render(context) for name, template in self._value_templates}
 
-    def write(self, body: dict[str, Any]) -> dict[str, Any]:
+    def write(self, body: dict[str, Any], *, creating: bool = False,
+              only: list[str] | frozenset[str] | None = None) -> dict[str, Any]:
         """Unified body -> downstream body, only for fields present. Raises FieldWriteError."""
+        return self.plan(body, creating=creating, only=only).body
+
+    def plan(self, body: dict[str, Any], *, creating: bool = False, only: list[str] | frozenset[str] | None = None,
+             tracker: str = "The tracker") -> WritePlan:
+        """Unified body -> downstream body and the warnings of what is not stored as sent (see the
+        module docstring). ``creating``: an add (nulls left out); ``only``: the fields this operation
+        writes (the others are warned about). Raises FieldWriteError for a value that cannot be sent
+        at all (a null the tracker cannot clear, a tag without id, a value no transform takes)."""
         out: dict[str, Any] = {}
-        for w in self.writers:
-            if w.name not in body:
+        warnings: list[dict[str, str]] = []
+
+        def warn(name: str, message: str) -> None:
+            warnings.append({"field": name, "message": message})
+
+        for name in sorted(body, key=self._field_order):   # the mapping's order: stable downstream bodies
+            value = body[name]
+            if name == "custom_mappings":
                 continue
-            value = body[w.name]
+            w = self._writer_of.get(name)
+            if w is None or (only is not None and name not in only):
+                reason = self.notes.get(name) or (
+                    f"{tracker} has no {name}" if w is None else
+                    f"{tracker} cannot set {name} on create" if creating else
+                    f"{tracker} cannot change {name} after creation")
+                warn(name, f"not stored: {reason}")
+                continue
+            if _is_empty(name, value):
+                if creating:   # a new record has nothing to clear: the field is left out
+                    if w.clear_unsupported:
+                        warn(name, f"not stored: {self.notes.get(name) or f'{tracker} cannot leave {name} empty'}; "
+                                   f"the tracker's default applies")
+                    continue
+                if w.clear_unsupported:
+                    raise FieldWriteError(name, self.notes.get(name) or f"{tracker} cannot clear {name}: send a value")
+                if w.clear_declared:
+                    w.path.set(out, _copy(w.clear))
+                    continue
+            elif w.transform is not None and w.transform.single and isinstance(value, list) and len(value) > 1:
+                kept = value[0].get("id") if isinstance(value[0], dict) else value[0]
+                warn(name, f"partly stored: {tracker} takes one; only the first ({kept}) was sent")
+                value = value[:1]
+            sent = value
             if w.transform is not None:
                 try:
-                    value = w.transform.write(value)
+                    sent = w.transform.write(value)
                 except TransformError as exc:
-                    raise FieldWriteError(w.name, str(exc)) from None
-            if w.value_map is not None and isinstance(value, (str, int, float, bool)):
-                value = w.value_map.get(value, value)
-            w.path.set(out, value)
+                    raise FieldWriteError(name, str(exc)) from None
+                if w.transform.altered is not None and value is not None and sent is not None:
+                    altered = w.transform.altered(value, sent)
+                    if altered:
+                        warn(name, f"altered: {tracker} {altered}")
+            if w.value_map is not None and isinstance(sent, (str, int, float, bool)):
+                if w.drop_unmapped and sent not in w.value_map:
+                    warn(name, f"not stored: {tracker} cannot set {name} {sent!r} "
+                               f"(only {', '.join(map(str, w.value_map))})")
+                    continue
+                sent = w.value_map.get(sent, sent)
+            w.path.set(out, sent)
         custom = body.get("custom_mappings")
         if custom:
             for name, value in custom.items():
@@ -141,7 +221,11 @@ class RecordMapping:
                     raise FieldWriteError(f"custom_mappings.{name}", f"no custom mapping {name!r} is configured "
                                           f"for this connection; configured: {sorted(self.custom)}")
                 self.custom[name].set(out, value)
-        return out
+        return WritePlan(out, warnings)
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
 
 
 def _generate_reader(resource: str, fields: dict[str, FieldSpec], custom: dict[str, CompiledPath]) -> Reader:

@@ -33,6 +33,9 @@ UNIFIED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+CLEAR_UNSUPPORTED = "unsupported"   # FieldSpec.clear: the tracker cannot clear the field
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,6 +109,7 @@ class SortSpec(_Strict):
     direction_param: str | None = None           # absent: direction by prefix ('-' for desc)
     directions: dict[str, str] = Field(default_factory=lambda: {"asc": "asc", "desc": "desc"})
     natural: list[str] = Field(default_factory=list)  # orders the list already comes in: "created_at desc"
+    default: str | None = None   # what `sort[direction]` alone sorts by; else the first natural order's field
 
     @model_validator(mode="after")
     def _param_for_fields(self) -> SortSpec:
@@ -115,7 +119,15 @@ class SortSpec(_Strict):
             by, _, direction = order.partition(" ")
             if by not in ("name", "created_at", "updated_at") or direction not in ("asc", "desc"):
                 raise ValueError(f"natural order {order!r} must be '<created_at|updated_at|name> <asc|desc>'")
+        if self.default is not None and self.default not in self.fields \
+                and not any(o.partition(" ")[0] == self.default for o in self.natural):
+            raise ValueError(f"default sort field {self.default!r} is neither in `fields` nor a `natural` order")
         return self
+
+    @property
+    def default_field(self) -> str | None:
+        """The field a direction alone (``sort[direction]`` without ``sort[by]``) sorts by."""
+        return self.default or (self.natural[0].partition(" ")[0] if self.natural else None)
 
 
 class SplitCallSpec(_Strict):
@@ -152,6 +164,7 @@ class OperationSpec(_Strict):
     split: list[SplitCallSpec] = Field(default_factory=list)
     static: list[dict[str, Any]] | None = None       # records served without a call
     empty_body: bool = False                         # send no body (e.g. DELETE)
+    writes: list[str] | None = None                  # add/update: the only unified fields written (others: warnings)
     # the ticket's collection, a JSONPath into the ticket as tickets.one selects it: must equal
     # {collection_id} (tickets one/update/delete, comments: read first where not already read), else 404
     collection_check: str | None = None
@@ -176,9 +189,21 @@ class FieldSpec(_Strict):
     map: dict[str | int, Any] | None = None    # downstream value -> unified value
     write_map: dict[str, Any] | None = None    # unified value -> downstream value
     unmapped: Literal["pass", "null"] = "pass"
+    write_unmapped: Literal["pass", "drop"] = "pass"   # a value outside write_map: sent as given, or dropped (warned)
     transform: str | dict[str, Any] | None = None
     default: Any = None                        # read: when the path matches nothing or null
     value: str | None = None                   # read: a template ({collection_id}, {settings.x})
+    # write: what a null (or [] for assignees/tags) is sent as on update: any value (null, "", [], "none"),
+    # or `unsupported` (refused with a 400 naming the field). Not declared: the transform's empty value.
+    clear: Any = None
+
+    @property
+    def clear_declared(self) -> bool:
+        return "clear" in self.model_fields_set
+
+    @property
+    def clear_unsupported(self) -> bool:
+        return self.clear_declared and self.clear == CLEAR_UNSUPPORTED
 
     @model_validator(mode="before")
     @classmethod
@@ -196,6 +221,8 @@ class FieldSpec(_Strict):
 
 class ResourceSpec(_Strict):
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    # why a unified field is not stored (a write of it is dropped): the message of its meta.warnings entry
+    notes: dict[str, str] = Field(default_factory=dict)
     operations: dict[Literal["all", "one", "add", "update", "delete"], OperationSpec] = Field(default_factory=dict)
 
 

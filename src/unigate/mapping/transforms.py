@@ -30,6 +30,9 @@ class Transform:
     read: Reader
     write: Writer
     item: Reader | None = None  # list transforms: reads one element (used by generated readers)
+    single: bool = False        # list transforms: the tracker stores one item (only the first is sent)
+    # (unified value, written value) -> how the tracker stores it differently (for meta.warnings), or None
+    altered: Callable[[Any, Any], str | None] | None = None
 
 
 def _identity(value: Any) -> Any:
@@ -92,6 +95,16 @@ def read_datetime(value: Any) -> str | None:
         return value  # unparseable: pass the original through rather than lose it
 
 
+def _datetime_altered(unified: Any, written: Any) -> str | None:
+    """The written timestamp, read back, is another instant (a date only, seconds, ...): say how it is stored."""
+    stored = read_datetime(written)
+    try:
+        same = parse_timestamp(stored) == parse_timestamp(unified)
+    except TransformError:
+        return None
+    return None if same else f"stored as {stored}"
+
+
 def datetime_writer(fmt: str) -> Writer:
     def write(value: Any) -> Any:
         if value is None:
@@ -146,6 +159,9 @@ def read_boolean(value: Any) -> Any:
 
 
 # -- lists of objects: assignees and tags ------------------------------------------------------------
+SENT_KEYS = {"id": "id", "name": "name", "id_or_name": "id or name"}
+
+
 def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
     """Read scalar/list/objects into ``[{key: str, second: ...}]``; write back.
 
@@ -153,13 +169,16 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
     transform's own key in a mapping file) sub-paths into downstream objects; ``write``:
     ``single`` (send the first id as a scalar), ``list`` (list of ids) or ``objects``
     (list of ``{id-subpath: id}``); ``id_type: integer`` to send ids as integers; ``by``: which
-    unified key is sent (``id`` or ``name``; tags default ``name``).
+    unified key is sent: ``id`` (the default), ``name``, or ``id_or_name`` (the id, else the name:
+    trackers that take tags by name). An item without the key sent is refused.
     """
     id_path = compile_path(options.get("id", "$.id"))
     second_option = "label" if second == "name" else second
     second_path = compile_path(options[second_option]) if second_option in options else None
     write_style = options.get("write", "list")
     sent_key = options.get("by", "id")
+    if sent_key not in SENT_KEYS:
+        raise KeyError(f"by: {sent_key!r}; one of {', '.join(SENT_KEYS)}")
     coerce = write_integer if options.get("id_type") == "integer" else _identity
 
     def one(item: Any) -> dict[str, Any] | None:
@@ -179,12 +198,23 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
             value = [value]
         return [o for o in map(one, value) if o is not None]
 
+    def sent(index: int, item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        value = item.get("id")
+        if sent_key == "name" or (sent_key == "id_or_name" and value is None):
+            value = item.get("name")
+        if value is None:
+            raise TransformError(f"[{index}] has no {SENT_KEYS[sent_key]}, which this tracker needs "
+                                 f"(it takes them by {SENT_KEYS[sent_key]})")
+        return value
+
     def write(value: Any) -> Any:
         if value is None:
             return None if write_style == "single" else []
         if not isinstance(value, list):
             raise TransformError("expected a list of objects")
-        idents = [coerce(item.get(sent_key) if isinstance(item, dict) else item) for item in value]
+        idents = [coerce(sent(i, item)) for i, item in enumerate(value)]
         if write_style == "single":
             if len(idents) > 1:
                 raise TransformError("this tracker takes a single value here; send at most one item")
@@ -193,7 +223,7 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
             return [id_path.set({}, i) for i in idents]
         return idents
 
-    return Transform(read, write, one)
+    return Transform(read, write, one, single=write_style == "single")
 
 
 # -- registry ----------------------------------------------------------------------------------------
@@ -203,16 +233,16 @@ SIMPLE: dict[str, Transform] = {
     "id": Transform(read_string, write_id),
     "integer": Transform(_identity, write_integer),
     "boolean": Transform(read_boolean, _identity),
-    "datetime": Transform(read_datetime, datetime_writer("iso")),
+    "datetime": Transform(read_datetime, datetime_writer("iso"), altered=_datetime_altered),
 }
 
 
 def build_transform(name: str, options: dict[str, Any]) -> Transform:
     """The transform called ``name`` configured with ``options``; KeyError if unknown."""
     if name == "datetime":
-        return Transform(read_datetime, datetime_writer(options.get("format", "iso")))
+        return Transform(read_datetime, datetime_writer(options.get("format", "iso")), altered=_datetime_altered)
     if name == "date":
-        return Transform(read_datetime, datetime_writer("date"))
+        return Transform(read_datetime, datetime_writer("date"), altered=_datetime_altered)
     if name == "assignees":
         return _object_list("id", "username", {"write": "single", **options})
     if name == "tags":

@@ -10,6 +10,7 @@ from typing import Any
 class App:
     id: str
     name: str
+    strict: bool = False   # writes a tracker cannot store as sent are refused, not warned about
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from unigate.errors import (
     RequestHeadersValidationError,
     UnauthorizedError,
 )
-from unigate.vault.models import Connection
+from unigate.vault.models import App, Connection
 from unigate.vault.store import ConnectionStore
 
 
@@ -26,6 +26,14 @@ def resolve_connection(
     headers: Mapping[str, str], store: ConnectionStore, known_services: Mapping[str, object],
     unified_api: str = "issue-tracking",
 ) -> Connection:
+    return resolve_app_connection(headers, store, known_services, unified_api)[1]
+
+
+def resolve_app_connection(
+    headers: Mapping[str, str], store: ConnectionStore, known_services: Mapping[str, object],
+    unified_api: str = "issue-tracking",
+) -> tuple[App, Connection]:
+    """The app (its settings, e.g. ``strict``) and the connection a request acts on."""
     authorization = headers.get("authorization", "")
     scheme, _, api_key = authorization.partition(" ")
     api_key = api_key.strip().strip('"')
@@ -56,7 +64,7 @@ def resolve_connection(
         if not match[0].enabled:
             raise ConnectorDisabledError("Connection disabled", f"the {service_id} connection of consumer "
                                          f"{consumer_id!r} is disabled; enable it to use it")
-        return match[0]
+        return app, match[0]
     enabled = [c for c in connections if c.enabled]
     if not enabled:
         raise ConnectionNotFoundError("Connection not found", f"consumer {consumer_id!r} has no enabled "
@@ -67,4 +75,4 @@ def resolve_connection(
             f"consumer {consumer_id!r} has several {unified_api} connections "
             f"({', '.join(c.service_id for c in enabled)}); choose one with x-apideck-service-id",
         )
-    return enabled[0]
+    return app, enabled[0]
