@@ -67,9 +67,13 @@ def _links(url: str, query: list[tuple[str, str]], cursors: dict[str, str | None
 STRING_DETAIL_STATUSES = frozenset({402})
 
 
-def error_response(error: UnifiedError, request_id: str) -> JSONResponse:
+def error_response(error: UnifiedError, request_id: str, raw: Any = None) -> JSONResponse:
+    """The error schema; ``raw`` (``raw=true`` and downstream calls were made): ``_raw`` with each call's
+    request and response, secrets redacted (unigate's addition; the schema allows more properties)."""
     headers = {"request-id": request_id, **error.headers}
     body = error.to_dict()
+    if raw is not None:
+        body["_raw"] = raw
     if error.status_code in STRING_DETAIL_STATUSES and not isinstance(body.get("detail", ""), str):
         body["detail"] = orjson.dumps(body["detail"], option=orjson.OPT_NON_STR_KEYS).decode()
     return JSONResponse(body, status_code=error.status_code, headers=headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from unigate.envelope import error_response, success
 from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnexpectedError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.passthrough import flatten_query
+from unigate.observability import hooks
 from unigate.vault.resolve import resolve_connection
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ def oversized_request(scope: Scope) -> UnifiedError | None:
 
 async def handle(gateway: Gateway, request: Request, resource: str, operation: str) -> Response:
     request_id: str = request.scope["state"]["request_id"]
+    started, headers, connection, unified = time.perf_counter(), None, None, None  # for hooks.answered
     try:
         # a plain dict of the request's headers (the first of repeated ones), cheaper to query than Headers
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
@@ -59,13 +62,23 @@ async def handle(gateway: Gateway, request: Request, resource: str, operation: s
         url = _public_url(gateway, request) if operation == "all" else ""  # only lists have links
         body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
                        request.query_params.multi_items(), raw=dispatched.session.raw() if unified.raw else None)
-        return JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
+        response = JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
+        hooks.answered(gateway, request.scope, request_id, resource, operation, started, response.status_code,
+                       headers, connection, dispatched.session)
+        return response
     except UnifiedError as error:
-        return error_response(error, request_id)
+        session = getattr(error, "session", None)  # set by dispatch: the calls made before the error
+        hooks.answered(gateway, request.scope, request_id, resource, operation, started, error.status_code,
+                       headers, connection, session, error)
+        raw = hooks.raw_calls(session) if session is not None and unified is not None and unified.raw else None
+        return error_response(error, request_id, raw=raw)
     except Exception:  # noqa: BLE001 - answer in the error schema, log the traceback server-side only
         log.exception("unexpected error in request %s", request_id)
-        return error_response(UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
-                                              f"quote request id {request_id} when reporting it"), request_id)
+        unexpected = UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
+                                     f"quote request id {request_id} when reporting it")
+        hooks.answered(gateway, request.scope, request_id, resource, operation, started, 500, headers, connection,
+                       None, unexpected)
+        return error_response(unexpected, request_id)
 
 
 async def parse_request(request: Request, resource: str, operation: str) -> UnifiedRequest:
