@@ -63,8 +63,8 @@ def timeout_seconds(headers: Mapping[str, str], default: float) -> float:
     given = headers.get("x-apideck-timeout", "").strip()
     if not given:
         return default
-    if not given.isascii() or not given.isdigit() or int(given) < 1:
+    if not given.isascii() or not given.isdigit() or not given.strip("0"):
         raise RequestHeadersValidationError(
             "Invalid Header: x-apideck-timeout",
             f"x-apideck-timeout is a whole number of milliseconds, at least 1; got {given[:20]!r}")
-    return min(int(given[:12]) if len(given) <= 12 else MAX_TIMEOUT_MS, MAX_TIMEOUT_MS) / 1000
+    return min(int(given) if len(given) <= 12 else MAX_TIMEOUT_MS, MAX_TIMEOUT_MS) / 1000
