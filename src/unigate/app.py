@@ -148,11 +148,11 @@ class GatewayApp:
             return await proxy(self.gateway, scope, receive, method, request_id)
         if path == "/metrics" and self.gateway.settings.metrics:  # no API key; no tenant ids in it
             if routed != "GET":
-                return _method_not_allowed(method, path, request_id)
+                return _method_not_allowed(method, path, request_id, ["GET"])
             return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers={"request-id": request_id})
         if path == logs_api.PATH:  # Apideck's GET /vault/logs: the request log
             if routed != "GET":
-                return _method_not_allowed(method, path, request_id)
+                return _method_not_allowed(method, path, request_id, ["GET"])
             return await logs_api.respond(self.gateway, scope, request_id)
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
