@@ -4,8 +4,11 @@
   one the client pinned with a body pass_through ``@etag``), and Roundup's 412 becomes a
   ``ConflictError`` (409).
 - Delete = the ``retire`` action (PATCH ``@op=action``; Roundup's own DELETE, under WSGI, also needs
-  a form Content-Type on an empty body); a retired issue stays readable by id, so ``tickets_one``
-  also checks the issue is still listed.
+  a form Content-Type on an empty body). A retired issue stays readable by id but is deleted for
+  the unified API: not found (404 ``EntityNotFoundError``) wherever a ticket is addressed. Only the
+  (filtered) issue list leaves it out, so ``tickets_one`` and the writes (update, delete, adding a
+  comment) also ask the list for the id (``GET /issue?id=N``: one more call), and the comment reads
+  take the issue's messages from that list.
 - Comments are ``msg`` items linked from the issue's ``messages``; adding one is create + link.
 - A ticket's description is its first message (one batched ``msg`` read per page).
 - Roundup dates (``2024-05-01.10:00:00``, UTC) and element bodies (``{"attributes": {...}}``).
@@ -21,7 +24,7 @@ from unigate.connector import Connector, OperationContext, OperationResult
 from unigate.connector.paging import fetch_window
 from unigate.connector.query import filter_params, sort_params
 from unigate.cursor import CursorPosition
-from unigate.errors import ConflictError, ConnectorExecutionError, RequestValidationError
+from unigate.errors import ConflictError, ConnectorExecutionError, EntityNotFoundError, RequestValidationError
 from unigate.mapping.passthrough import apply_body_pass_through
 from unigate.mapping.spec import OperationSpec
 from unigate.mapping.transforms import TransformError, parse_timestamp
@@ -97,11 +100,7 @@ class RoundupConnector(Connector):
         ticket_id = ctx.request.path_params["ticket_id"]
         response = await self.call_declared(ctx, op)
         record = self._flatten(response.body["data"])
-        # a retired issue still answers GET /issue/{id}; only the (filtered) collection leaves it out
-        listed = await ctx.call("tickets_one_retired", "GET", "/issue", params=[("id", ticket_id), ("@fields", "id")])
-        if not any(str(i.get("id")) == ticket_id for i in listed.body["data"]["collection"]):
-            raise ConnectorExecutionError("Not found", f"{self.spec.name} issue {ticket_id} is retired (deleted)",
-                                          status_code=404)
+        await self._listed(ctx, "tickets_one_retired")   # a retired issue still answers GET /issue/{id}
         await self._add_descriptions(ctx, [record], "tickets_one_description")
         return OperationResult(self.map_records(ctx, [record])[0])
 
@@ -129,6 +128,7 @@ class RoundupConnector(Connector):
                 "description": f"the description is the issue's first {self.spec.name} message, which is not "
                                f"edited through this API; add a comment instead"})
         ticket_id = ctx.request.path_params["ticket_id"]
+        await self._listed(ctx, "tickets_update_retired")   # before anything is written
         if not downstream and not self._pass_through(ctx, "tickets_update"):
             return OperationResult({"id": ticket_id})
         await self._resolve_keywords(ctx, downstream)
@@ -137,6 +137,7 @@ class RoundupConnector(Connector):
 
     async def tickets_delete(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("tickets", "delete")
+        await self._listed(ctx, "tickets_delete_retired")   # retiring a retired issue: not found
         await self._write_with_etag(ctx, "tickets_delete", "PATCH", self.path(ctx, op.path or ""),
                                     {"@op": "action", "@action_name": "retire"})
         return OperationResult({"id": ctx.request.path_params["ticket_id"]})
@@ -185,9 +186,8 @@ class RoundupConnector(Connector):
     async def comments_one(self, ctx: OperationContext) -> OperationResult:
         wanted = ctx.request.path_params["id"]
         if wanted not in await self._message_ids(ctx, "comments_one_ids"):
-            raise ConnectorExecutionError("Not found", f"{self.spec.name} issue "
-                                          f"{ctx.request.path_params['ticket_id']} has no message {wanted!r}",
-                                          status_code=404)
+            raise EntityNotFoundError("Not found", f"{self.spec.name} issue "
+                                      f"{ctx.request.path_params['ticket_id']} has no message {wanted!r}")
         response = await self.call_declared(ctx, self.operation("comments", "one"))
         return OperationResult(self.map_records(ctx, [response.body["data"]])[0])
 
@@ -196,6 +196,7 @@ class RoundupConnector(Connector):
         if not body.get("body"):
             raise RequestValidationError("Missing required fields", {"body": "a message needs content"})
         issue = self.path(ctx, "/issue/{ticket_id}")
+        await self._listed(ctx, "comments_add_retired")   # a retired issue takes no comment
         etag = await self._etag(ctx, "comments_add_etag", issue)   # also: 404 before a message is created
         message = await ctx.call("comments_add", "POST", "/msg", body=self._message(ctx, body["body"]))
         message_id = str(message.body["data"]["id"])
@@ -219,10 +220,21 @@ class RoundupConnector(Connector):
         return {"content": content, "author": ctx.template_context["credentials"]["username"], "date": "."}
 
     async def _message_ids(self, ctx: OperationContext, call_id: str) -> list[str]:
-        response = await ctx.call(call_id, "GET", self.path(ctx, "/issue/{ticket_id}"),
-                                  params=[("@fields", "messages")])
-        ids = [_link_id(m) for m in response.body["data"]["attributes"].get("messages") or []]
+        """The issue's message ids, from the issue list (so a retired issue is not found)."""
+        issue = await self._listed(ctx, call_id, fields="messages")
+        ids = [_link_id(m) for m in issue.get("messages") or []]
         return sorted((i for i in ids if i), key=int)
+
+    async def _listed(self, ctx: OperationContext, call_id: str, fields: str = "id") -> dict[str, Any]:
+        """The path's issue as the issue list shows it (``GET /issue?id=N``); a retired or unknown
+        issue is not listed: 404 ``EntityNotFoundError``."""
+        ticket_id = ctx.request.path_params["ticket_id"]
+        listed = await ctx.call(call_id, "GET", "/issue", params=[("id", ticket_id), ("@fields", fields)])
+        for issue in listed.body["data"]["collection"]:
+            if str(issue.get("id")) == ticket_id:
+                return issue
+        raise EntityNotFoundError("Not found", f"{self.spec.name} has no issue {ticket_id!r} (retired issues are "
+                                  "deleted ones)")
 
     async def _messages(self, ctx: OperationContext, ids: list[str], call_id: str) -> list[dict[str, Any]]:
         """The messages ``ids`` in one call (``msg?id=1&id=2``; content inline with @verbose=3)."""

@@ -60,6 +60,13 @@ def listed(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
     return response.json()["data"]
 
 
+def raw_issue(body: dict[str, Any]) -> dict[str, Any]:
+    """The issue in a raw=true ticket read: its ``tickets_one`` call (the other checks the project)."""
+    calls = body["_raw"]["calls"]
+    assert [c["call_id"] for c in calls] == ["tickets_one_collection_check", "tickets_one"]
+    return calls[1]["body"]["issue"]
+
+
 def member_id(client: httpx.Client, name: str) -> str:
     users = client.get(f"/issue-tracking/collections/{PROJECT}/users").json()["data"]
     return next(u["id"] for u in users if u["name"] == name)
@@ -140,13 +147,80 @@ def test_deleted_ticket_is_gone(client: httpx.Client, created: list[str]) -> Non
     response = client.delete(f"{TICKETS}/{ticket_id}")
     assert response.status_code == 200 and response.json()["data"] == {"id": ticket_id}
     created.remove(ticket_id)
-    assert error_of(client.get(f"{TICKETS}/{ticket_id}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{TICKETS}/{ticket_id}")) == (404, "EntityNotFoundError")
 
 
-def test_nonexistent_ticket_is_a_typed_404(client: httpx.Client) -> None:
+def test_nonexistent_ticket_is_an_entity_not_found(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/99999999")
-    assert error_of(response) == (404, "ConnectorExecutionError")
-    assert response.json()["detail"]["downstream_status"] == 404
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["detail"] == "Redmine has no issue '99999999' in project 'demo'"
+
+
+# -- the collection in the path is honoured ---------------------------------------------------------
+OTHER_TICKETS = PAGING_TICKETS   # an existing project the test's tickets are not in
+
+
+def test_a_ticket_through_another_project_is_not_found(client: httpx.Client, created: list[str]) -> None:
+    ticket_id = new_ticket(client, created)
+    response = client.get(f"{OTHER_TICKETS}/{ticket_id}")
+    assert error_of(response) == (404, "EntityNotFoundError") and "'paging'" in response.json()["detail"]
+
+
+def test_an_update_through_another_project_is_not_found_and_changes_nothing(client: httpx.Client,
+                                                                           created: list[str]) -> None:
+    ticket_id = new_ticket(client, created)
+    before = ticket(client, ticket_id)
+    response = client.patch(f"{OTHER_TICKETS}/{ticket_id}", json={"subject": "Moved"})
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert ticket(client, ticket_id) == before
+
+
+def test_a_delete_through_another_project_is_not_found_and_deletes_nothing(client: httpx.Client,
+                                                                          created: list[str]) -> None:
+    ticket_id = new_ticket(client, created)
+    before = ticket(client, ticket_id)
+    assert error_of(client.delete(f"{OTHER_TICKETS}/{ticket_id}")) == (404, "EntityNotFoundError")
+    assert ticket(client, ticket_id) == before
+
+
+def test_comments_through_another_project_are_not_found(client: httpx.Client, created: list[str]) -> None:
+    ticket_id = new_ticket(client, created)
+    client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "Here"})
+    assert error_of(client.get(f"{OTHER_TICKETS}/{ticket_id}/comments")) == (404, "EntityNotFoundError")
+
+
+def test_a_comment_edit_through_another_issue_is_not_found_and_changes_nothing(client: httpx.Client,
+                                                                              created: list[str]) -> None:
+    ticket_id, other_id = new_ticket(client, created), new_ticket(client, created)
+    comment_id = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "Mine"}).json()["data"]["id"]
+    response = client.patch(f"{TICKETS}/{other_id}/comments/{comment_id}", json={"body": "Hijacked"})
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert client.get(f"{TICKETS}/{ticket_id}/comments/{comment_id}").json()["data"]["body"] == "Mine"
+
+
+def test_a_comment_delete_through_another_issue_is_not_found_and_deletes_nothing(client: httpx.Client,
+                                                                                created: list[str]) -> None:
+    ticket_id, other_id = new_ticket(client, created), new_ticket(client, created)
+    comment_id = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "Mine"}).json()["data"]["id"]
+    assert error_of(client.delete(f"{TICKETS}/{other_id}/comments/{comment_id}")) == (404, "EntityNotFoundError")
+    assert client.get(f"{TICKETS}/{ticket_id}/comments/{comment_id}").json()["data"]["body"] == "Mine"
+
+
+@pytest.mark.parametrize("path", ["", "/tickets", "/users", "/tags"], ids=["collection", "tickets", "users", "tags"])
+def test_an_unknown_project_and_its_lists_are_not_found(client: httpx.Client, path: str) -> None:
+    response = client.get(f"/issue-tracking/collections/nosuch{path}")
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["detail"]["downstream_body"] is None   # Redmine's 404 has an empty body
+
+
+def test_a_create_in_an_unknown_project_is_not_found(client: httpx.Client) -> None:
+    response = client.post("/issue-tracking/collections/nosuch/tickets", json={"subject": "Nowhere"})
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["detail"]["refused_with"]["status_code"] == 422
+
+
+def test_an_unknown_route_is_not_found(client: httpx.Client) -> None:
+    assert error_of(client.get(f"/issue-tracking/collections/{PROJECT}/milestones")) == (404, "EntityNotFoundError")
 
 
 def test_redmine_422_surfaces_with_downstream_errors(client: httpx.Client) -> None:
@@ -167,7 +241,7 @@ def test_raw_true_returns_the_redmine_issue(client: httpx.Client, created: list[
     ticket_id = new_ticket(client, created)
     body = client.get(f"{TICKETS}/{ticket_id}", params={"raw": "true"}).json()
     assert body["data"]["id"] == ticket_id
-    issue = body["_raw"]["issue"]   # the one downstream response, as Redmine sent it
+    issue = raw_issue(body)   # the issue's downstream response, as Redmine sent it
     assert issue["id"] == int(ticket_id) and issue["status"]["is_closed"] is False
 
 
@@ -282,7 +356,7 @@ def test_comment_is_deleted(client: httpx.Client, created: list[str]) -> None:
     comment_id = client.post(f"{TICKETS}/{ticket_id}/comments", json={"body": "Oops"}).json()["data"]["id"]
     assert client.delete(f"{TICKETS}/{ticket_id}/comments/{comment_id}").status_code == 200
     assert client.get(f"{TICKETS}/{ticket_id}/comments").json()["data"] == []
-    assert error_of(client.get(f"{TICKETS}/{ticket_id}/comments/{comment_id}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{TICKETS}/{ticket_id}/comments/{comment_id}")) == (404, "EntityNotFoundError")
 
 
 def test_blank_comment_is_refused(client: httpx.Client, created: list[str]) -> None:
@@ -316,7 +390,7 @@ def test_custom_field_is_written_back_by_name(by_name: httpx.Client, created: li
 
 def test_custom_field_is_written_back_by_id(live: LiveTracker, client: httpx.Client, created: list[str]) -> None:
     ticket_id = new_ticket(client, created)
-    raw = client.get(f"{TICKETS}/{ticket_id}", params={"raw": "true"}).json()["_raw"]["issue"]
+    raw = raw_issue(client.get(f"{TICKETS}/{ticket_id}", params={"raw": "true"}).json())
     field_id = next(f["id"] for f in raw["custom_fields"] if f["name"] == "Customer")
     live.connect("redmine-customer-by-id", custom_mappings={"customer": f"$.custom_fields[?(@.id == {field_id})].value"})
     with live.client("redmine-customer-by-id") as by_id:
@@ -344,7 +418,7 @@ def test_users_are_the_project_members(client: httpx.Client) -> None:
 
 
 def test_non_member_user_is_a_404(client: httpx.Client) -> None:
-    assert error_of(client.get(f"/issue-tracking/collections/{PROJECT}/users/99999")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"/issue-tracking/collections/{PROJECT}/users/99999")) == (404, "EntityNotFoundError")
 
 
 def test_tags_are_the_issue_categories(client: httpx.Client) -> None:

@@ -63,8 +63,39 @@ def _raw_calls(body: dict[str, Any]) -> list[dict[str, Any]]:
 def test_the_tracker_is_one_collection(client: httpx.Client) -> None:
     body = client.get("/issue-tracking/collections").json()
     assert [c["id"] for c in body["data"]] == ["issue"]
-    status, type_name = error_of(client.get("/issue-tracking/collections/nosuch/tickets"))
-    assert (status, type_name) == (404, "ConnectorExecutionError")
+
+
+@pytest.mark.parametrize("path", ["", "/tickets", "/users", "/tags"], ids=["collection", "tickets", "users", "tags"])
+def test_an_unknown_collection_and_its_lists_are_not_found(client: httpx.Client, path: str) -> None:
+    response = client.get(f"/issue-tracking/collections/nosuch{path}")
+    assert error_of(response) == (404, "EntityNotFoundError") and "nosuch" in response.json()["detail"]
+
+
+def test_an_unknown_route_is_not_found(client: httpx.Client) -> None:
+    assert error_of(client.get(f"{COLLECTION}/milestones")) == (404, "EntityNotFoundError")
+
+
+# -- a ticket through another collection: not found, never changed ---------------------------------------
+def test_a_ticket_through_another_collection_is_not_found(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Only in issue")
+    assert error_of(client.get(f"/issue-tracking/collections/nosuch/tickets/{ticket_id}")) == (
+        404, "EntityNotFoundError")
+
+
+def test_an_update_through_another_collection_is_not_found_and_changes_nothing(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Only in issue")
+    before = _ticket(client, ticket_id)
+    response = client.patch(f"/issue-tracking/collections/nosuch/tickets/{ticket_id}", json={"subject": "Moved"})
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert _ticket(client, ticket_id) == before
+
+
+def test_a_delete_through_another_collection_is_not_found_and_retires_nothing(client: httpx.Client) -> None:
+    ticket_id = _create(client, subject="Only in issue")
+    before = _ticket(client, ticket_id)
+    response = client.delete(f"/issue-tracking/collections/nosuch/tickets/{ticket_id}")
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert _ticket(client, ticket_id) == before
 
 
 # -- tickets CRUD --------------------------------------------------------------------------------------
@@ -99,15 +130,41 @@ def test_ticket_delete_retires_the_issue(client: httpx.Client) -> None:
     ticket_id = _create(client, subject="To be retired")
     response = client.delete(f"{TICKETS}/{ticket_id}")
     assert response.status_code == 200, response.text
-    assert error_of(client.get(f"{TICKETS}/{ticket_id}")) == (404, "ConnectorExecutionError")
+    assert error_of(client.get(f"{TICKETS}/{ticket_id}")) == (404, "EntityNotFoundError")
     newest = client.get(TICKETS, params={"limit": 5, "sort[by]": "created_at", "sort[direction]": "desc"}).json()
     assert ticket_id not in {t["id"] for t in newest["data"]}
 
 
-def test_nonexistent_issue_is_a_typed_404(client: httpx.Client) -> None:
+def test_nonexistent_issue_is_an_entity_not_found_with_roundups_error(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/999999")
-    assert error_of(response) == (404, "ConnectorExecutionError")
+    assert error_of(response) == (404, "EntityNotFoundError")
     assert response.json()["downstream_errors"][0]["message"] == "no such issue 999999"
+
+
+# -- a retired issue is a deleted one: not found wherever it is addressed ---------------------------------
+@pytest.fixture
+def retired(client: httpx.Client) -> str:
+    ticket_id = _create(client, subject="Retired", description="its first message")
+    assert client.delete(f"{TICKETS}/{ticket_id}").status_code == 200
+    return ticket_id
+
+
+def test_updating_a_retired_issue_is_not_found(client: httpx.Client, retired: str) -> None:
+    response = client.patch(f"{TICKETS}/{retired}", json={"subject": "Revived"})
+    assert error_of(response) == (404, "EntityNotFoundError") and "retired" in response.json()["detail"]
+
+
+def test_deleting_a_retired_issue_again_is_not_found(client: httpx.Client, retired: str) -> None:
+    assert error_of(client.delete(f"{TICKETS}/{retired}")) == (404, "EntityNotFoundError")
+
+
+def test_the_comments_of_a_retired_issue_are_not_found(client: httpx.Client, retired: str) -> None:
+    assert error_of(client.get(f"{TICKETS}/{retired}/comments")) == (404, "EntityNotFoundError")
+
+
+def test_a_comment_on_a_retired_issue_is_not_found(client: httpx.Client, retired: str) -> None:
+    response = client.post(f"{TICKETS}/{retired}/comments", json={"body": "anyone?"})
+    assert error_of(response) == (404, "EntityNotFoundError")
 
 
 # -- paging --------------------------------------------------------------------------------------------
@@ -329,7 +386,7 @@ def test_a_message_of_another_issue_is_not_found_through_this_one(client: httpx.
     other = _create(client, subject="Thread two", description="said in two")
     message_id = client.get(f"{TICKETS}/{first}/comments").json()["data"][0]["id"]
     response = client.get(f"{TICKETS}/{other}/comments/{message_id}")
-    assert error_of(response)[0] == 404
+    assert error_of(response) == (404, "EntityNotFoundError")
     assert message_id in response.json()["detail"]
 
 
