@@ -576,3 +576,30 @@ def test_sdk_sees_downstream_errors_and_gateway_errors(tracker: ConnectorUnderTe
     with pytest.raises(models.APIError) as refused:
         sdk.proxy.get(service_id="agentsmesh", downstream_url="http://localhost/")
     assert (refused.value.status_code, orjson.loads(refused.value.body)["type_name"]) == (400, "RequestValidationError")
+
+
+def test_a_client_leaving_mid_answer_frees_the_slot(tracker: ConnectorUnderTest, consumers: dict[str, str],
+                                                    echo: tuple[Echo, str]) -> None:
+    app, _ = echo
+    app.resume.clear()
+    with consumer_client(tracker, "echo") as client, client.stream(
+            "GET", "/proxy", headers={"x-apideck-downstream-url": "/download?size=400000"}) as answer:
+        next(answer.iter_bytes())
+        assert tracker.harness.gateway.pool.bulkhead.in_flight(consumers["echo"]) == 1
+    # the client has gone with the tracker still holding back the second half
+    assert released(tracker, consumers["echo"])
+    app.resume.set()
+
+
+def test_a_client_leaving_before_the_answer_frees_the_slot(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    with tracker.client() as client:
+        sim.fault(latency_ms=5000, times=1)
+        with pytest.raises(httpx.ReadTimeout):
+            client.get("/proxy", headers={**AM, "x-apideck-downstream-url": "/repositories"}, timeout=0.3)
+        connection = tracker.harness.store.lookup(
+            "test-app", tracker.harness.api_key, "test-consumer", "issue-tracking")[1][0]
+        assert released(tracker, connection.id)
+        deadline = time.monotonic() + 5
+        while not sim.app.disconnects and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sim.app.disconnects  # the gateway closed its call when its client went, before the tracker answered
