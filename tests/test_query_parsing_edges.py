@@ -17,8 +17,9 @@ from unigate.api.params import (
     parse_filter,
     parse_limit,
     parse_sort,
+    parse_strict,
 )
-from unigate.errors import RequestValidationError, UnsupportedFiltersError
+from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnsupportedFiltersError
 
 
 def deep(query: str) -> dict:
@@ -226,7 +227,11 @@ def test_a_resource_that_cannot_be_sorted_says_so() -> None:
     assert (error.message, error.detail) == ("Invalid sort", {"sort": "users cannot be sorted"})
 
 
-@pytest.mark.parametrize("query, got", [("sort[direction]=asc", "None"), ("sort[by]=name", "'name'"),
+def test_a_direction_alone_leaves_the_field_to_the_list_default() -> None:
+    assert parse_sort("tickets", deep("sort[direction]=desc")) == {"by": None, "direction": "desc"}
+
+
+@pytest.mark.parametrize("query, got", [("sort[by]=name", "'name'"),
                                         ("sort[by]=created_at&sort[by]=updated_at",
                                          "['created_at', 'updated_at']")])
 def test_sort_by_must_be_one_sortable_field_of_the_resource(query: str, got: str) -> None:
@@ -238,3 +243,23 @@ def test_sort_by_must_be_one_sortable_field_of_the_resource(query: str, got: str
 def test_a_direction_other_than_asc_or_desc_is_refused() -> None:
     error = refused(RequestValidationError, parse_sort, "tickets", deep("sort[by]=created_at&sort[direction]=up"))
     assert (error.message, error.detail) == ("Invalid sort", {"sort[direction]": "must be asc or desc, got 'up'"})
+
+
+# -- x-unigate-strict -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [{}, {"x-unigate-strict": ""}, {"x-unigate-strict": "  "}])
+@pytest.mark.parametrize("default", [True, False])
+def test_no_strict_header_is_the_apps_setting(headers: dict, default: bool) -> None:
+    assert parse_strict(headers, default) is default
+
+
+@pytest.mark.parametrize("value, expected", [("true", True), (" TRUE ", True), ("1", True),
+                                             ("false", False), ("False", False), ("0", False)])
+def test_the_strict_header_is_true_false_1_or_0_in_any_case(value: str, expected: bool) -> None:
+    assert parse_strict({"x-unigate-strict": value}, not expected) is expected
+
+
+def test_another_strict_value_names_the_header_and_at_most_40_characters_of_the_value() -> None:
+    error = refused(RequestHeadersValidationError, parse_strict, {"x-unigate-strict": "y" * 50}, False)
+    assert (error.message, error.detail) == ("Invalid header: x-unigate-strict",
+                                             {"x-unigate-strict": f"must be true or false, got {'y' * 40!r}"})
