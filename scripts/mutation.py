@@ -65,7 +65,7 @@ TARGETS: dict[str, Target] = {
     )),
     "compiled": Target("src/unigate/mapping/compiled.py", (
         "tests/mapping/test_compiled_mapping_edges.py", "tests/mapping/test_record_mapping.py",
-        "tests/mapping/test_through_the_gateway.py",
+        "tests/mapping/test_through_the_gateway.py", "tests/test_warnings_and_strict.py",
     )),
 }
 
