@@ -320,11 +320,13 @@ def rotate_key(new_key_file: Path | None, new_key_env: str | None, write_new_key
 @vault.command("app-create")
 @click.argument("name")
 @click.option("--app-id", default=None)
-def app_create(name: str, app_id: str | None) -> None:
+@click.option("--strict", is_flag=True, help="refuse writes a tracker cannot store as sent (400) instead of "
+              "answering them with meta.warnings; a request's x-unigate-strict header wins")
+def app_create(name: str, app_id: str | None, strict: bool) -> None:
     """Create an app; prints its API key once (only a hash is stored)."""
     with _vault_errors():
-        app, api_key = _store().create_app(name, app_id=app_id)
-    _echo({"app_id": app.id, "name": app.name, "api_key": api_key})
+        app, api_key = _store().create_app(name, app_id=app_id, strict=strict)
+    _echo({"app_id": app.id, "name": app.name, "strict": app.strict, "api_key": api_key})
     click.echo("Store the api_key now: it cannot be shown again.", err=True)
 
 
@@ -374,14 +376,19 @@ def app_list() -> None:
 @click.argument("app_id")
 @click.option("--logs/--no-logs", "logs", default=None,
               help="record the app's requests in the request log (GET /vault/logs, `unigate logs`), or not")
-def app_update(app_id: str, logs: bool | None) -> None:
+@click.option("--strict/--no-strict", "strict", default=None,
+              help="refuse writes a tracker cannot store as sent (400) instead of answering them with "
+                   "meta.warnings; a request's x-unigate-strict header wins")
+def app_update(app_id: str, logs: bool | None, strict: bool | None) -> None:
     """Change an app's settings; a running gateway follows at once."""
     store = _store()
     with _vault_errors():
         store.require_app(app_id)
         if logs is not None:
             store.set_request_log(app_id, logs)
-        _echo({"app_id": app_id, "logs": store.request_log_enabled(app_id)})
+        if strict is not None:
+            store.set_strict(app_id, strict)
+        _echo({"app_id": app_id, "logs": store.request_log_enabled(app_id), "strict": store.get_app(app_id).strict})
 
 
 @main.command()

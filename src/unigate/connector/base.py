@@ -105,9 +105,7 @@ class Connector:
                     f"pass_through[{k}]": f"{k} is a paging parameter of {self.spec.name}, set by the gateway "
                                           f"from limit and cursor; it cannot be passed through" for k in clash})
         if request.operation == "all" and request.sort is not None and request.sort.get("by") is None:
-            op = self._declared(request.resource, "all")
-            by = op.sort.default_field if op is not None and op.sort is not None else None
-            request.sort = {"by": by, "direction": request.sort.get("direction", "asc")} if by else None
+            request.sort = self._default_sort(request.resource, request.sort.get("direction", "asc"))
         if request.operation in ("add", "update") and request.body is not None:
             op = self._declared(request.resource, request.operation)
             try:
@@ -128,6 +126,20 @@ class Connector:
             raise RequestValidationError(f"{self.spec.name} cannot store {field_name} as sent (strict mode)",
                                          {field_name: message})
         ctx.warnings.append({"field": field_name, "message": message})
+
+    def _default_sort(self, resource: str, direction: str) -> dict[str, str] | None:
+        """A direction without a field (the SDK sends ``sort[direction]=asc`` by itself): the list's
+        default field (``sort.default``, else its natural order's) in that direction. ``asc`` is the
+        spec's default, not a choice: where the list cannot come ascending it comes in its own order
+        (None); an explicit ``desc`` it cannot give is refused as usual (UnsupportedSortFieldError)."""
+        op = self._declared(resource, "all")
+        sort = op.sort if op is not None else None
+        by = sort.default_field if sort is not None else None
+        if sort is None or by is None:
+            return None
+        if direction == "asc" and by not in sort.fields and f"{by} asc" not in sort.natural:
+            return None
+        return {"by": by, "direction": direction}
 
     def _declared(self, resource: str, operation: str) -> OperationSpec | None:
         res = self.spec.resources.get(resource)  # type: ignore[call-overload]

@@ -88,6 +88,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER vault_meta_ins AFTER INSERT ON vault_meta BEGIN UPDATE vault_generation SET n = n + 1; END;
     CREATE TRIGGER vault_meta_upd AFTER UPDATE ON vault_meta BEGIN UPDATE vault_generation SET n = n + 1; END;
     """,
+    # 4: apps.strict: the app's writes that a tracker cannot store as sent are refused (400) instead of
+    # answered with meta.warnings (`unigate vault app-update --strict`; a request's x-unigate-strict wins)
+    """
+    ALTER TABLE apps ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -226,18 +226,20 @@ class ConnectionStore:
             return cursor
 
     # -- apps ----------------------------------------------------------------------------------
-    def create_app(self, name: str, app_id: str | None = None, api_key: str | None = None) -> tuple[App, str]:
-        """Create an app; returns it with its API key, which is stored only as a hash."""
+    def create_app(self, name: str, app_id: str | None = None, api_key: str | None = None, *,
+                   strict: bool = False) -> tuple[App, str]:
+        """Create an app; returns it with its API key, which is stored only as a hash. ``strict``: its
+        writes a tracker cannot store as sent are refused instead of warned about."""
         app_id = app_id or secrets.token_urlsafe(18)
         api_key = api_key or new_api_key()
         try:
-            self._write("INSERT INTO apps (id, name, api_key_hash) VALUES (?, ?, ?)",
-                        (app_id, name, hash_api_key(api_key)))
+            self._write("INSERT INTO apps (id, name, api_key_hash, strict) VALUES (?, ?, ?, ?)",
+                        (app_id, name, hash_api_key(api_key), int(strict)))
         except VaultError:
             if self.app_exists(app_id):
                 raise VaultError(f"an app with id {app_id!r} already exists; choose another id") from None
             raise
-        return App(app_id, name), api_key
+        return App(app_id, name, strict), api_key
 
     def app_exists(self, app_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone() is not None
@@ -302,14 +304,27 @@ class ConnectionStore:
         key = ("app", app_id)
         row = cache.get(key)
         if row is None:
-            row = self._db.execute("SELECT id, name, api_key_hash FROM apps WHERE id = ?", (app_id,)).fetchone()
+            row = self._db.execute("SELECT id, name, api_key_hash, strict FROM apps WHERE id = ?",
+                                   (app_id,)).fetchone()
             if row is not None:  # unknown ids are not remembered
                 cache.put(key, row)
         candidate = hash_api_key(api_key)
         expected = row[2] if row else hash_api_key("")  # compare anyway: no timing hint
         if row is None or not hmac.compare_digest(candidate, expected):
             return None
-        return App(row[0], row[1])
+        return App(row[0], row[1], bool(row[3]))
+
+    def set_strict(self, app_id: str, strict: bool) -> None:
+        """Refuse this app's writes a tracker cannot store as sent, or answer them with meta.warnings
+        (``unigate vault app-update --[no-]strict``; a request's ``x-unigate-strict`` header wins)."""
+        if self._write("UPDATE apps SET strict = ? WHERE id = ?", (int(strict), app_id)).rowcount != 1:
+            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+
+    def get_app(self, app_id: str) -> App:
+        row = self._db.execute("SELECT id, name, strict FROM apps WHERE id = ?", (app_id,)).fetchone()
+        if row is None:
+            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+        return App(row[0], row[1], bool(row[2]))
 
     def set_request_log(self, app_id: str, enabled: bool) -> None:
         """Record this app's requests in the request log, or not (``unigate vault app-update --[no-]logs``)."""
@@ -323,7 +338,7 @@ class ConnectionStore:
         return bool(row[0])
 
     def list_apps(self) -> list[App]:
-        return [App(r[0], r[1]) for r in self._db.execute("SELECT id, name FROM apps ORDER BY id")]
+        return [App(r[0], r[1], bool(r[2])) for r in self._db.execute("SELECT id, name, strict FROM apps ORDER BY id")]
 
     # -- consumers -----------------------------------------------------------------------------
     def create_consumer(self, app_id: str, consumer_id: str, metadata: dict[str, Any] | None = None) -> Consumer:
