@@ -102,7 +102,7 @@ def _datetime_altered(unified: Any, written: Any) -> str | None:
         same = parse_timestamp(stored) == parse_timestamp(unified)
     except TransformError:
         return None
-    return None if same else f"stored as {stored}"
+    return None if same else f"stores it as {stored}"
 
 
 def datetime_writer(fmt: str) -> Writer:
