@@ -44,6 +44,8 @@ def success(
             meta["warnings"] = result.warnings
         body["meta"] = meta
         body["links"] = _links(url, query, cursors or {})
+    elif result.warnings and request.operation in ("add", "update"):
+        body["meta"] = {"warnings": result.warnings}   # fields not stored as sent (unigate's addition)
     if request.raw:
         body["_raw"] = raw
     return body

@@ -11,14 +11,15 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from unigate.api.bodies import MAX_BODY_BYTES, parse_body
-from unigate.api.params import deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort
+from unigate.api.params import (deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort,
+                                parse_strict)
 from unigate.connector.context import UnifiedRequest
 from unigate.envelope import error_response, success
 from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnexpectedError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.passthrough import flatten_query
 from unigate.observability import hooks
-from unigate.vault.resolve import resolve_connection
+from unigate.vault.resolve import resolve_app_connection
 
 if TYPE_CHECKING:
     from unigate.app import Gateway
@@ -55,9 +56,11 @@ async def handle(gateway: Gateway, request: Request, resource: str, operation: s
     try:
         # a plain dict of the request's headers (the first of repeated ones), cheaper to query than Headers
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
-        connection = resolve_connection(headers, gateway.store, gateway.registry.connectors)
+        app, connection = resolve_app_connection(headers, gateway.store, gateway.registry.connectors)
         request.scope["state"]["service_id"] = connection.service_id
         unified = await parse_request(request, resource, operation)
+        if operation in ("add", "update"):
+            unified.strict = parse_strict(headers, app.strict)
         dispatched = await gateway.dispatcher.dispatch(unified, connection)
         url = _public_url(gateway, request) if operation == "all" else ""  # only lists have links
         body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
