@@ -12,6 +12,8 @@
 - Comments are ``msg`` items linked from the issue's ``messages``; adding one is create + link.
 - A ticket's description is its first message (one batched ``msg`` read per page).
 - Roundup dates (``2024-05-01.10:00:00``, UTC) and element bodies (``{"attributes": {...}}``).
+- Clearing (JSON null is dropped by Roundup: "" clears a link, [] a multilink) and tags by id or
+  name are declared in mappings/roundup.yaml (`clear`, `by: id_or_name`); a tag name is resolved here.
 """
 
 from __future__ import annotations
@@ -26,13 +28,11 @@ from unigate.connector.query import filter_params, sort_params
 from unigate.cursor import CursorPosition
 from unigate.errors import ConflictError, ConnectorExecutionError, EntityNotFoundError, RequestValidationError
 from unigate.mapping.passthrough import apply_body_pass_through
-from unigate.mapping.spec import OperationSpec
 from unigate.mapping.transforms import TransformError, parse_timestamp
 
 ROUNDUP_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\.\d{2}:\d{2}:\d{2}(\.\d+)?$")
 DATE_KEYS = ("creation", "activity", "date")
 DESCRIPTION = "_description"               # key the description (first message) is put under
-LINK_FIELDS = ("status", "priority", "assignedto")   # JSON null is ignored by Roundup: "" clears
 MSG_FIELDS = "content,author,date,activity"
 
 
@@ -49,6 +49,13 @@ def _link_id(value: Any) -> str | None:
 
 
 class RoundupConnector(Connector):
+    # beyond the mapping's calls: descriptions (first messages), retired checks, etags, keywords, message links
+    code_call_ids = ("tickets_all_descriptions", "tickets_one_retired", "tickets_one_description",
+                     "tickets_add_description", "tickets_keywords", "tickets_keywords_add",
+                     "tickets_update_retired", "tickets_update_etag", "tickets_delete_retired", "tickets_delete_etag",
+                     "comments_all_ids", "comments_one_ids", "comments_add_retired", "comments_add_etag",
+                     "comments_add_link")
+
     # -- reading: normalise Roundup's shapes before the declarative mapping -----------------------------
     def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
         flat = [self._flatten(r) for r in records]
@@ -122,11 +129,7 @@ class RoundupConnector(Connector):
 
     async def tickets_update(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("tickets", "update")
-        downstream = self.downstream_body(ctx, op)
-        if DESCRIPTION in downstream:
-            raise RequestValidationError("Field cannot be changed", {
-                "description": f"the description is the issue's first {self.spec.name} message, which is not "
-                               f"edited through this API; add a comment instead"})
+        downstream = self.downstream_body(ctx, op)   # no description: the mapping's `writes` leave it out (warned)
         ticket_id = ctx.request.path_params["ticket_id"]
         await self._listed(ctx, "tickets_update_retired")   # before anything is written
         if not downstream and not self._pass_through(ctx, "tickets_update"):
@@ -141,19 +144,6 @@ class RoundupConnector(Connector):
         await self._write_with_etag(ctx, "tickets_delete", "PATCH", self.path(ctx, op.path or ""),
                                     {"@op": "action", "@action_name": "retire"})
         return OperationResult({"id": ctx.request.path_params["ticket_id"]})
-
-    def downstream_body(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
-        downstream = super().downstream_body(ctx, op)
-        if ctx.request.resource != "tickets":
-            return downstream
-        tags = (ctx.request.body or {}).get("tags", ...)
-        if tags is not ...:  # a tag is referenced by id, else by name (Roundup takes both)
-            downstream["keyword"] = [str(t.get("id") or t.get("name")) if isinstance(t, dict) else str(t)
-                                     for t in tags or [] if t]
-        for key in LINK_FIELDS:   # Roundup drops JSON nulls: an empty string clears a link
-            if key in downstream and downstream[key] is None:
-                downstream[key] = ""
-        return downstream
 
     async def _resolve_keywords(self, ctx: OperationContext, downstream: dict[str, Any]) -> None:
         """Tags given by name: Roundup links only existing keywords, so a missing one is created
