@@ -426,9 +426,41 @@ def test_tags_are_the_issue_categories(client: httpx.Client) -> None:
     assert {"Backend", "Frontend"} <= set(names)
 
 
-def test_a_ticket_takes_one_tag_only(client: httpx.Client) -> None:
-    response = client.post(TICKETS, json={"subject": "Two tags", "tags": [{"id": "1"}, {"id": "2"}]})
-    assert error_of(response) == (400, "RequestValidationError")
+def test_a_ticket_takes_one_tag_only_the_first_with_a_warning(client: httpx.Client, created: list[str]) -> None:
+    first, second = client.get(f"/issue-tracking/collections/{PROJECT}/tags").json()["data"][:2]
+    response = client.post(TICKETS, json={"subject": "Two tags", "tags": [{"id": first["id"]}, {"id": second["id"]}]})
+    assert response.status_code == 201, response.text
+    created.append(response.json()["data"]["id"])
+    [warning] = response.json()["meta"]["warnings"]
+    assert warning["field"] == "tags" and f"only the first ({first['id']})" in warning["message"]
+    assert [t["id"] for t in ticket(client, response.json()["data"]["id"])["tags"]] == [first["id"]]
+
+
+# -- the write policy: nulls Redmine cannot clear, values it alters ----------------------------------
+@pytest.mark.parametrize("field", ["subject", "status", "priority", "type"])
+def test_a_null_redmine_cannot_clear_is_refused_before_any_call(client: httpx.Client, created: list[str],
+                                                                field: str) -> None:
+    ticket_id = new_ticket(client, created)
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={field: None})
+    assert error_of(response) == (400, "RequestValidationError") and "cannot clear" in response.json()["detail"][field]
+    assert ticket(client, ticket_id)["subject"] == "Printer on floor 3 jams"
+
+
+def test_a_due_time_redmine_drops_is_warned_about(client: httpx.Client, created: list[str]) -> None:
+    ticket_id = new_ticket(client, created)
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"due_date": "2030-02-01T15:30:00Z"})
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["warnings"] == [
+        {"field": "due_date", "message": "altered: Redmine stores it as 2030-02-01T00:00:00.000Z"}]
+    assert ticket(client, ticket_id)["due_date"] == "2030-02-01T00:00:00.000Z"
+
+
+def test_strict_mode_refuses_a_due_time_redmine_would_drop(client: httpx.Client, created: list[str]) -> None:
+    ticket_id = new_ticket(client, created, due_date="2030-03-01")
+    response = client.patch(f"{TICKETS}/{ticket_id}", json={"due_date": "2030-02-01T15:30:00Z"},
+                            headers={"x-unigate-strict": "true"})
+    assert error_of(response) == (400, "RequestValidationError") and list(response.json()["detail"]) == ["due_date"]
+    assert ticket(client, ticket_id)["due_date"] == "2030-03-01T00:00:00.000Z"
 
 
 # -- reference lists ---------------------------------------------------------------------------------
