@@ -12,7 +12,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from unigate.errors import ConnectorNotFoundError, RequestHeadersValidationError
+from unigate.errors import ConnectionNotFoundError, ConnectorNotFoundError, RequestHeadersValidationError
 from unigate.testing import GatewayHarness, Simulator
 from unigate.testing.harness import APP_ID, CONSUMER_ID
 from unigate.vault.resolve import resolve_connection
@@ -191,3 +191,10 @@ def test_only_disabled_connections_and_no_service_id_is_no_enabled_connection(ha
                                                                                only_disabled: str) -> None:
     assert refusal(get(harness, harness.headers(consumer_id=only_disabled)), 404, "ConnectionNotFoundError") == \
         ("Connection not found", f"consumer '{only_disabled}' has no enabled issue-tracking connection")
+
+
+def test_connections_are_looked_up_for_the_unified_api_asked_for(harness: GatewayHarness) -> None:
+    """The demo consumer's AgentsMesh connection is an issue-tracking one: asked for CRM, it has none."""
+    with pytest.raises(ConnectionNotFoundError) as caught:
+        resolve_connection(harness.headers(), harness.store, harness.gateway.registry.connectors, unified_api="crm")
+    assert caught.value.detail == f"consumer '{CONSUMER_ID}' has no enabled crm connection"
