@@ -265,6 +265,11 @@ def test_header_rules(client: httpx.Client, sim: Simulator) -> None:
     assert headers["x-api-key"] == agentsmesh.DEFAULT_API_KEY
 
 
+def test_header_values_go_through_byte_for_byte(client: httpx.Client, sim: Simulator) -> None:
+    client.get("/proxy", headers={**AM, "x-apideck-downstream-url": "/repositories", "x-utf8": "Zoë ✓".encode()})
+    assert only_request(sim)["headers"]["x-utf8"] == "Zoë ✓"  # the same bytes (the simulator reads UTF-8)
+
+
 def test_no_accept_encoding_from_the_client_asks_the_tracker_for_identity(client: httpx.Client,
                                                                           sim: Simulator) -> None:
     request = client.build_request("GET", "/proxy", headers={**AM, "x-apideck-downstream-url": "/repositories"})
@@ -285,6 +290,14 @@ def test_the_connections_credentials_replace_the_clients(client: httpx.Client, s
                                            "x-api-key": agentsmesh.READ_ONLY_API_KEY, "X-Api-Key": "amk_forged"})
     headers = only_request(sim)["headers"]
     assert headers["x-api-key"] == agentsmesh.DEFAULT_API_KEY
+    assert answer.status_code == 200
+
+
+def test_an_empty_downstream_authorization_is_no_override(client: httpx.Client, sim: Simulator) -> None:
+    answer = client.get("/proxy", headers={**AM, "x-apideck-downstream-url": "/repositories",
+                                           "x-apideck-downstream-authorization": ""})
+    headers = only_request(sim)["headers"]
+    assert (headers["x-api-key"], "authorization" in headers) == (agentsmesh.DEFAULT_API_KEY, False)
     assert answer.status_code == 200
 
 
@@ -584,7 +597,8 @@ def test_a_client_leaving_mid_answer_frees_the_slot(tracker: ConnectorUnderTest,
     app.resume.clear()
     with consumer_client(tracker, "echo") as client, client.stream(
             "GET", "/proxy", headers={"x-apideck-downstream-url": "/download?size=400000"}) as answer:
-        next(answer.iter_bytes())
+        chunks = answer.iter_bytes()  # kept: a dropped iterator closes the connection
+        next(chunks)
         assert tracker.harness.gateway.pool.bulkhead.in_flight(consumers["echo"]) == 1
     # the client has gone with the tracker still holding back the second half
     assert released(tracker, consumers["echo"])

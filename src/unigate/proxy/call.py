@@ -97,13 +97,13 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
     url = _target(value, endpoint, request_id)
     timeout = timeout_seconds(headers, endpoint.timeout)
     url, out_headers = _inject(url, forwarded_request_headers(header_list), endpoint,
-                               headers.get("x-apideck-downstream-authorization"))
+                               headers.get("x-apideck-downstream-authorization", "").strip() or None)
     content = _request_body(receive, headers, out_headers)
     active_redactor.set(endpoint.redactor)  # httpx's own log line of the call (logfilter)
     await session.slot.__aenter__()  # 429 ConnectorRateLimitError when the connection is at its cap
     try:
         call = _Call(session.service_id, target_method, url, endpoint, timeout, request_id)  # deadline from now
-        request = session.client.build_request(target_method, url, content=content, headers=out_headers,
+        request = session.client.build_request(target_method, url, content=content, headers=_encoded(out_headers),
                                                timeout=timeout)
         _identity_unless_asked(request, headers)
         return await call.open(session.client, request, lambda: session.slot.__aexit__(None, None, None))
@@ -149,6 +149,18 @@ def _inject(url: httpx.URL, headers: list[tuple[str, str]], endpoint: Endpoint,
         kept = [(k, v) for k, v in parse_qsl(url.query.decode("ascii"), keep_blank_values=True) if k not in query]
         url = url.copy_with(query=urlencode([*kept, *query.items()]).encode("ascii"))
     return url, headers
+
+
+def _encoded(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Bytes as they came (the client's were read as latin-1); httpx would encode a str as ASCII only."""
+    return [(k.encode("latin-1"), _latin1_or_utf8(v)) for k, v in headers]
+
+
+def _latin1_or_utf8(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # a connection's own value beyond latin-1
+        return value.encode("utf-8")
 
 
 def _identity_unless_asked(request: httpx.Request, client_headers: Mapping[str, str]) -> None:
