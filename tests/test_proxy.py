@@ -131,7 +131,7 @@ def codimir_sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture(scope="module")
-def consumers(tracker: ConnectorUnderTest, echo: tuple[Echo, str], codimir_sim: Simulator) -> dict[str, str]:  # noqa: E501
+def consumers(tracker: ConnectorUnderTest, echo: tuple[Echo, str], codimir_sim: Simulator) -> dict[str, str]:
     """Consumer id -> connection id: capped answers, the echo downstream and a Codimir (cookie) one."""
     harness = tracker.harness
     settings, credentials = tracker.profile.connection(tracker.url)
@@ -303,8 +303,9 @@ def test_an_empty_downstream_authorization_is_no_override(client: httpx.Client, 
 
 def test_downstream_authorization_replaces_the_injected_credentials(client: httpx.Client, sim: Simulator) -> None:
     expected = direct(sim, "GET", "/repositories", headers={"x-api-key": agentsmesh.READ_ONLY_API_KEY})
+    override = f"Bearer {agentsmesh.READ_ONLY_API_KEY}"
     answer = client.get("/proxy", headers={**AM, "x-apideck-downstream-url": "/repositories",
-                                           "x-apideck-downstream-authorization": f"Bearer {agentsmesh.READ_ONLY_API_KEY}"})
+                                           "x-apideck-downstream-authorization": override})
     headers = only_request(sim)["headers"]
     assert headers["authorization"] == f"Bearer {agentsmesh.READ_ONLY_API_KEY}"
     assert "x-api-key" not in headers

@@ -85,9 +85,10 @@ def port(server: Simulator) -> str:
     return server.url.rpartition(":")[2]
 
 
-def proxied(client: httpx.Client, url: str, **kwargs: object) -> httpx.Response:
+def proxied(client: httpx.Client, url: str, *, follow_redirects: bool = False) -> httpx.Response:
     # bytes, so non-ASCII forms go on the wire as the UTF-8 a client would send
-    return client.get("/proxy", headers={**AM, "x-apideck-downstream-url": url.encode()}, **kwargs)  # type: ignore[arg-type]
+    return client.get("/proxy", headers={**AM, "x-apideck-downstream-url": url.encode()},
+                      follow_redirects=follow_redirects)
 
 
 @pytest.mark.parametrize("template", REFUSED.values(), ids=REFUSED.keys())
