@@ -214,6 +214,7 @@ def test_an_unknown_downstream_method_is_refused_and_nothing_sent(client: httpx.
 def test_methods_outside_the_contract_are_405(client: httpx.Client, sim: Simulator, method: str) -> None:
     answer = client.request(method, "/proxy", headers={**AM, "x-apideck-downstream-url": "/repositories"})
     assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, POST, PUT, PATCH, DELETE, OPTIONS"
     if method != "HEAD":
         assert answer.json()["type_name"] == "RequestValidationError"
     assert sim.requests() == []

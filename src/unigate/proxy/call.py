@@ -72,6 +72,7 @@ async def proxy(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
     if method not in METHODS:
         error = RequestValidationError("Method not allowed", f"{method} is not an operation of {PROXY_PATH}")
         error.status_code = 405  # type: ignore[misc]
+        error.headers = {"allow": ", ".join(METHODS)}
         return error_response(error, request_id)
     try:
         return await until_disconnect(lambda rcv: _call(gateway, scope, rcv, method, request_id), receive)
