@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
@@ -161,9 +162,48 @@ def test_call_limits_at_their_minimum_are_accepted() -> None:
     assert CallLimits(max_body=1, max_calls_per_connection=1, call_queue_timeout=0) == CallLimits(1, 1, 0)
 
 
-def test_the_pool_takes_its_call_limits_and_transport_from_the_settings() -> None:
-    settings = Settings(transport="httpx", max_downstream_body=1000, max_calls_per_connection=3, call_queue_timeout=0.5)
+def test_the_pool_takes_its_call_limits_from_the_settings() -> None:
+    settings = Settings(max_downstream_body=1000, max_calls_per_connection=3, call_queue_timeout=0.5)
     pool = ClientPool.from_settings(settings)
     assert pool.limits == CallLimits(max_body=1000, max_calls_per_connection=3, call_queue_timeout=0.5)
     assert (pool.bulkhead.limit, pool.bulkhead.wait) == (3, 0.5)
-    assert isinstance(pool.client("t")._transport, httpx.AsyncHTTPTransport)
+
+
+# Which transport a client runs on is not visible in what a tracker receives (the tests above pass on
+# both); the client's transport object is the only witness.
+
+def test_the_default_transport_is_aiohttps() -> None:
+    assert isinstance(ClientPool().client("t")._transport, AiohttpTransport)
+
+
+def test_the_httpx_transport_is_httpxs_own() -> None:
+    assert isinstance(ClientPool(transport="httpx").client("t")._transport, httpx.AsyncHTTPTransport)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_pool_takes_its_transport_from_the_settings(transport: str) -> None:
+    expected = AiohttpTransport if transport == "aiohttp" else httpx.AsyncHTTPTransport
+    assert isinstance(ClientPool.from_settings(Settings(transport=transport)).client("t")._transport, expected)
+
+
+def test_a_pool_from_the_settings_keeps_the_transport_wrapper(tracker: str) -> None:
+    seen: list[str] = []
+
+    def tap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        class Tap(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                seen.append(request.url.path)
+                return await inner.handle_async_request(request)
+
+            async def aclose(self) -> None:
+                await inner.aclose()
+        return Tap()
+
+    async def call() -> int:
+        pool = ClientPool.from_settings(Settings(transport="httpx"), wrap_transport=tap)
+        try:
+            return (await pool.client("t").get(f"{tracker}/headers")).status_code
+        finally:
+            await pool.aclose()
+    assert run(call()) == 200
+    assert seen == ["/headers"]
