@@ -190,7 +190,7 @@ def test_logging_turned_off_for_an_app_records_nothing_of_it(tmp_path: Path) -> 
     try:
         off = cli(tracker, "vault", "app-update", APP_ID, "--no-logs")
         assert off.exit_code == 0, off.output
-        assert orjson.loads(off.stdout) == {"app_id": APP_ID, "logs": False}
+        assert orjson.loads(off.stdout)["logs"] is False
         with tracker.client() as client:
             unlogged = client.get(f"{TICKETS}/AM-7").headers["request-id"]
             assert rows(tracker) == []

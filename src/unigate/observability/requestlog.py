@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -31,10 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
 
 import orjson
 
-from unigate.downstream.redact import REDACTED, Redactor
+from unigate.downstream.redact import REDACTED, SENSITIVE_PARAMS, Redactor
 from unigate.observability import metrics
 
 if TYPE_CHECKING:
@@ -46,9 +48,10 @@ BODY_CAP = 8 * 1024        # bytes of a request or response body kept in the log
 QUEUE_SIZE = 10_000        # records waiting to be written; past it the oldest are dropped
 BATCH = 500                # records per transaction
 INTERVAL = 0.25            # seconds between drains
+OK_EXCERPT = 2 * 1024      # bytes of a successful answer's body kept (a failed one's: BODY_CAP); raw=true has it all
 _NO_SECRETS = Redactor([])
 # header names whose values are credentials whatever they hold (the values are also redacted by value)
-_SECRET_HEADER_WORDS = ("auth", "token", "key", "secret", "cookie", "password", "session", "signature")
+_SECRET_HEADER = re.compile("auth|token|key|secret|cookie|password|session|signature")
 
 # (resource, operation) -> the spec's operationId and summary (Log.operation)
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -243,7 +246,7 @@ def exchange(call: RawCall, redactor: Redactor, body_cap: int = BODY_CAP) -> dic
     """A downstream call's request and response, secrets redacted, bodies capped (the log, and
     ``_raw`` of an error)."""
     entry: dict[str, Any] = {
-        "call_id": call.call_id, "method": call.method, "url": redactor.url(call.full_url),
+        "call_id": call.call_id, "method": call.method, "url": _url(call, redactor),
         "started_at": _iso(call.started_at) if call.started_at else None,
         "duration_ms": round(call.duration_ms, 3), "retries": call.retries,
         "request": {"headers": _headers(call.request_headers, redactor),
@@ -253,20 +256,32 @@ def exchange(call: RawCall, redactor: Redactor, body_cap: int = BODY_CAP) -> dic
     if call.error:
         entry["error"] = call.error
     if call.status_code is not None:
+        cap = min(body_cap, OK_EXCERPT) if call.status_code < 300 else body_cap
         entry["response"] = {"status_code": call.status_code,
                              "headers": _headers(call.response_headers, redactor),
-                             **_body(call.response_excerpt, call.response_size, redactor, body_cap)}
+                             **_body(call.response_excerpt, call.response_size, redactor, cap)}
     return entry
+
+
+def _url(call: RawCall, redactor: Redactor) -> str:
+    """``redactor.url(call.full_url)``, without parsing back the URL the client just built."""
+    url = redactor.text(call.url)
+    if not call.query:
+        return url
+    return url + "?" + "&".join(
+        f"{quote_plus(redactor.text(k))}={REDACTED if k.lower() in SENSITIVE_PARAMS else quote_plus(redactor.text(v))}"
+        for k, v in call.query)
 
 
 def _headers(headers: Any, redactor: Redactor) -> dict[str, str]:
     if not headers:
         return {}
-    items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+    raw = getattr(headers, "raw", None)  # httpx.Headers: (name, value) bytes as received
+    items = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw) if raw is not None else headers.items()
     out: dict[str, str] = {}
     for name, value in items:
         lower = name.lower()
-        shown = REDACTED if any(w in lower for w in _SECRET_HEADER_WORDS) else redactor.text(str(value))
+        shown = REDACTED if _SECRET_HEADER.search(lower) else redactor.text(value)
         out[lower] = f"{out[lower]}, {shown}" if lower in out else shown
     return out
 
