@@ -18,7 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
-from unigate.downstream.pool import USER_AGENT, CallLimits, ClientPool
+from unigate.downstream.pool import USER_AGENT, Bulkhead, CallLimits, ClientPool
+from unigate.errors import ConnectorRateLimitError
+from unigate.observability import metrics
 from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
 
@@ -207,3 +209,79 @@ def test_a_pool_from_the_settings_keeps_the_transport_wrapper(tracker: str) -> N
             await pool.aclose()
     assert run(call()) == 200
     assert seen == ["/headers"]
+
+
+# -- the bulkhead: slots per connection (more in tests/test_bulkhead.py) ---------------------
+
+def waits_and_refusals(service: str) -> tuple[float, float]:
+    sample = metrics.REGISTRY.get_sample_value
+    return (sample("unigate_bulkhead_waits_total", {"service": service}) or 0.0,
+            sample("unigate_bulkhead_refusals_total", {"service": service}) or 0.0)
+
+
+def test_a_connection_holds_up_to_its_limit_of_slots_at_once() -> None:
+    async def fill() -> tuple[int, bool]:
+        bulkhead = Bulkhead(limit=2, wait=0.05)
+        await bulkhead.acquire("c1")
+        await bulkhead.acquire("c1")
+        third = asyncio.create_task(bulkhead.acquire("c1"))
+        await asyncio.sleep(0.01)
+        waiting = not third.done()
+        third.cancel()
+        return bulkhead.in_flight("c1"), waiting
+    assert run(fill()) == (2, True)
+
+
+def test_releasing_one_of_several_slots_keeps_the_others() -> None:
+    async def release() -> list[int]:
+        bulkhead = Bulkhead(limit=3, wait=0.05)
+        for _ in range(3):
+            await bulkhead.acquire("c1")
+        counts = []
+        for _ in range(3):
+            bulkhead.release("c1")
+            counts.append(bulkhead.in_flight("c1"))
+        return counts
+    assert run(release()) == [2, 1, 0]
+
+
+def test_a_waiter_cancelled_after_being_handed_the_slot_passes_it_on() -> None:
+    async def race() -> tuple[bool, int]:
+        bulkhead = Bulkhead(limit=1, wait=5)
+        await bulkhead.acquire("c1")
+        waiter = asyncio.create_task(bulkhead.acquire("c1"))
+        await asyncio.sleep(0)           # the waiter is queued
+        bulkhead.release("c1")           # ... and handed the slot
+        waiter.cancel()                  # ... but cancelled before it could run
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            cancelled = True
+        else:
+            cancelled = False
+        return cancelled, bulkhead.in_flight("c1")
+    assert run(race()) == (True, 0)
+
+
+def test_a_call_refused_at_the_limit_names_its_service_and_is_counted_under_it() -> None:
+    async def refused() -> ConnectorRateLimitError:
+        pool = ClientPool(limits=CallLimits(max_calls_per_connection=1, call_queue_timeout=0.01))
+        async with pool.slot("conn-1", "redmine-bulkhead"):
+            with pytest.raises(ConnectorRateLimitError) as caught:
+                async with pool.slot("conn-1", "redmine-bulkhead"):
+                    pass
+        return caught.value
+    before = waits_and_refusals("redmine-bulkhead")
+    error = run(refused())
+    assert error.message == "too many calls to redmine-bulkhead in flight for this connection; retry after 1s"
+    assert waits_and_refusals("redmine-bulkhead") == (before[0] + 1, before[1] + 1)
+
+
+def test_a_call_refused_without_a_service_names_the_tracker() -> None:
+    async def refused() -> ConnectorRateLimitError:
+        bulkhead = Bulkhead(limit=1, wait=0.01)
+        await bulkhead.acquire("c1")
+        with pytest.raises(ConnectorRateLimitError) as caught:
+            await bulkhead.acquire("c1")
+        return caught.value
+    assert run(refused()).message == "too many calls to the tracker in flight for this connection; retry after 1s"
