@@ -72,3 +72,21 @@ def test_a_one_character_secret_as_a_whole_value_is_redacted() -> None:
 def test_a_short_secret_in_a_url_query_value_is_redacted() -> None:
     assert Redactor(["pw"]).url("https://t.example/a?user=pw&q=pwd") == \
         "https://t.example/a?user=%5BREDACTED%5D&q=pwd"
+
+
+def test_an_unparseable_url_is_shown_without_its_query_and_never_raises() -> None:
+    from unigate.downstream.redact import Redactor
+
+    shown = Redactor(["s3cret-value"]).url("http://[not-an-ip]/x?key=s3cret-value&a=1")
+    assert shown == "http://[not-an-ip]/x?[REDACTED]"
+
+
+def test_a_log_line_with_an_unparseable_url_is_logged_not_raised(caplog: "pytest.LogCaptureFixture") -> None:
+    import logging
+
+    from unigate.downstream.logfilter import RedactingFilter
+
+    record = logging.LogRecord("unigate.proxy", logging.WARNING, __file__, 1,
+                               "refused: %s", ("http://[REDACTED]@h/?token=abc123",), None)
+    assert RedactingFilter().filter(record) is True
+    assert "abc123" not in record.getMessage()

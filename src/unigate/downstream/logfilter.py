@@ -30,8 +30,11 @@ _NAMES_ONLY = Redactor([])
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         redactor = active.get() or _NAMES_ONLY
-        message = record.getMessage()
-        redacted = redactor.text(_URL.sub(lambda m: redactor.url(m.group()), message))
+        try:
+            message = record.getMessage()
+            redacted = redactor.text(_URL.sub(lambda m: redactor.url(m.group()), message))
+        except Exception:  # noqa: BLE001 - a log filter must never fail the request that logs
+            message, redacted = "", _URL.sub("[URL]", redactor.text(str(record.msg)))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

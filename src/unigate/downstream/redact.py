@@ -63,7 +63,10 @@ class Redactor:
         return value
 
     def url(self, url: str) -> str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. a bracketed host that is no IP: hostile input, shown with its query cut
+            return self.text(url.split("?", 1)[0]) + ("?[REDACTED]" if "?" in url else "")
         query = [(self.text(k), REDACTED if k.lower() in SENSITIVE_PARAMS else self.text(v))
                  for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         return self.text(urlunsplit(parts._replace(query=urlencode(query))))
