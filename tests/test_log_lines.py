@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -34,6 +34,7 @@ class Served:
     process: subprocess.Popen[str]
     lines: queue.Queue[str]
     api_key: str
+    startup: list[str] = field(default_factory=list)  # the lines written until /health first answered
 
     def headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.api_key}", "x-apideck-app-id": "app",
@@ -101,6 +102,7 @@ def serve(tmp: Path, sim: Simulator, log_format: str) -> Iterator[Served]:
                 pass
             assert process.poll() is None and time.monotonic() < deadline, served.drain()
             time.sleep(0.1)
+        served.startup = served.drain()  # kept for the test that reads them, whichever test runs first
         yield served
     finally:
         process.terminate()
@@ -120,7 +122,7 @@ def request_lines(served: Served, path: str) -> tuple[str, list[str]]:
 
 
 def test_every_json_line_of_a_request_carries_its_id_and_no_secret(json_server: Served) -> None:
-    startup = [orjson.loads(line) for line in json_server.drain()]
+    startup = [orjson.loads(line) for line in json_server.startup]
     uvicorn = [e for e in startup if e["logger"].startswith("uvicorn")]  # uvicorn's lines go through ours too
     assert uvicorn and {e["request_id"] for e in uvicorn} == {"-"}, startup  # outside any request
     request_lines(json_server, f"{TICKETS}/AM-7")  # warm: first-use lines (imports, connections) are not asserted
