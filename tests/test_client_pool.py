@@ -274,6 +274,8 @@ def test_a_call_refused_at_the_limit_names_its_service_and_is_counted_under_it()
     before = waits_and_refusals("redmine-bulkhead")
     error = run(refused())
     assert error.message == "too many calls to redmine-bulkhead in flight for this connection; retry after 1s"
+    assert error.detail == {"reason": "connection_concurrency_limit", "limit": 1, "waited_s": 0.01}
+    assert error.headers == {"retry-after": "1"}
     assert waits_and_refusals("redmine-bulkhead") == (before[0] + 1, before[1] + 1)
 
 
