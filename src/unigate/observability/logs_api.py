@@ -28,6 +28,7 @@ from unigate.errors import RequestHeadersValidationError, RequestValidationError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.transforms import TransformError, parse_timestamp
 from unigate.observability import requestlog
+from unigate.vault.resolve import app_credentials
 
 if TYPE_CHECKING:
     from unigate.app import Gateway
@@ -70,17 +71,7 @@ async def respond(gateway: Gateway, scope: Scope, request_id: str) -> Response:
 
 
 def _authenticate(gateway: Gateway, headers: dict[str, str]) -> tuple[str, str]:
-    authorization = headers.get("authorization", "")
-    scheme, _, api_key = authorization.partition(" ")
-    api_key = api_key.strip().strip('"')
-    if not authorization:
-        raise UnauthorizedError("Missing authentication", "send your API key as `Authorization: Bearer <api key>`")
-    if scheme.lower() != "bearer" or not api_key:
-        raise UnauthorizedError("Invalid authentication", "the Authorization header must be `Bearer <api key>`")
-    app_id = headers.get("x-apideck-app-id", "").strip()
-    if not app_id:
-        raise RequestHeadersValidationError("Missing Header: x-apideck-app-id",
-                                            "send the id of your application in x-apideck-app-id")
+    api_key, app_id = app_credentials(headers)
     if gateway.store.authenticate(app_id, api_key) is None:
         raise UnauthorizedError("Unauthorized", "the API key is not valid for this application (x-apideck-app-id)")
     consumer_id = headers.get("x-apideck-consumer-id", "").strip()

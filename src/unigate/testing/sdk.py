@@ -112,12 +112,7 @@ def simulated_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
     """
     from unigate.testing.connector import ConnectorUnderTest
 
-    @pytest.fixture(scope="module", name="_sdk_trackers")
-    def trackers() -> Iterator[dict[str, Any]]:
-        started: dict[str, Any] = {}
-        yield started
-        for tracker in started.values():
-            tracker.stop()
+    trackers = _started_trackers()
 
     @pytest.fixture(name="sdk_target", params=list(profiles), ids=lambda p: p.service_id)
     def target(request: pytest.FixtureRequest, _sdk_trackers: dict[str, Any],
@@ -136,12 +131,8 @@ def simulated_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
     return trackers, target
 
 
-def live_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
-    """Fixture ``sdk_target`` for real trackers (``unigate.testing.live``): live, recording or replaying.
-
-    Each test's downstream traffic is its own cassette, ``<service>/live/sdk_<test name>.yaml``.
-    """
-    from unigate.testing.live import LiveTracker
+def _started_trackers() -> Any:
+    """Module fixture ``_sdk_trackers``: service id -> tracker started on first use, stopped at the end."""
 
     @pytest.fixture(scope="module", name="_sdk_trackers")
     def trackers() -> Iterator[dict[str, Any]]:
@@ -149,6 +140,18 @@ def live_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
         yield started
         for tracker in started.values():
             tracker.stop()
+
+    return trackers
+
+
+def live_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
+    """Fixture ``sdk_target`` for real trackers (``unigate.testing.live``): live, recording or replaying.
+
+    Each test's downstream traffic is its own cassette, ``<service>/live/sdk_<test name>.yaml``.
+    """
+    from unigate.testing.live import LiveTracker
+
+    trackers = _started_trackers()
 
     @pytest.fixture(name="sdk_target", params=list(profiles), ids=lambda p: p.service_id)
     def target(request: pytest.FixtureRequest, _sdk_trackers: dict[str, Any],

@@ -22,6 +22,22 @@ from unigate.vault.models import App, Connection
 from unigate.vault.store import ConnectionStore
 
 
+def app_credentials(headers: Mapping[str, str]) -> tuple[str, str]:
+    """(API key, app id) from ``Authorization: Bearer <key>`` and ``x-apideck-app-id``, or the typed error."""
+    authorization = headers.get("authorization", "")
+    scheme, _, api_key = authorization.partition(" ")
+    api_key = api_key.strip().strip('"')
+    if not authorization:
+        raise UnauthorizedError("Missing authentication", "send your API key as `Authorization: Bearer <api key>`")
+    if scheme.lower() != "bearer" or not api_key:
+        raise UnauthorizedError("Invalid authentication", "the Authorization header must be `Bearer <api key>`")
+    app_id = headers.get("x-apideck-app-id", "").strip()
+    if not app_id:
+        raise RequestHeadersValidationError("Missing Header: x-apideck-app-id",
+                                            "send the id of your application in x-apideck-app-id")
+    return api_key, app_id
+
+
 def resolve_connection(
     headers: Mapping[str, str], store: ConnectionStore, known_services: Mapping[str, object],
     unified_api: str = "issue-tracking",
@@ -34,17 +50,7 @@ def resolve_app_connection(
     unified_api: str = "issue-tracking",
 ) -> tuple[App, Connection]:
     """The app (its settings, e.g. ``strict``) and the connection a request acts on."""
-    authorization = headers.get("authorization", "")
-    scheme, _, api_key = authorization.partition(" ")
-    api_key = api_key.strip().strip('"')
-    if not authorization:
-        raise UnauthorizedError("Missing authentication", "send your API key as `Authorization: Bearer <api key>`")
-    if scheme.lower() != "bearer" or not api_key:
-        raise UnauthorizedError("Invalid authentication", "the Authorization header must be `Bearer <api key>`")
-    app_id = headers.get("x-apideck-app-id", "").strip()
-    if not app_id:
-        raise RequestHeadersValidationError("Missing Header: x-apideck-app-id",
-                                            "send the id of your application in x-apideck-app-id")
+    api_key, app_id = app_credentials(headers)
     consumer_id = headers.get("x-apideck-consumer-id", "").strip()
     app, connections = store.lookup(app_id, api_key, consumer_id, unified_api)
     if app is None:
