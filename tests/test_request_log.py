@@ -274,3 +274,27 @@ def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path) -> 
             follower.wait(10)
     finally:
         tracker.stop()
+
+
+def test_a_proxied_request_is_logged_with_its_downstream_call_and_no_credential(
+        tracker: ConnectorUnderTest) -> None:
+    with tracker.client() as client:
+        response = client.get("/proxy", headers={"x-apideck-service-id": "agentsmesh",
+                                                 "x-apideck-downstream-url": "/repositories?limit=1"})
+    assert response.status_code == 200
+    row = row_of(tracker, response.headers["request-id"])
+    assert (row["operation"], row["http_method"], row["path"], row["status_code"]) == ("proxy.get", "GET", "/proxy",
+                                                                                       200)
+    [call] = orjson.loads(row["calls"])
+    assert (call["call_id"], call["method"], call["response"]["status_code"]) == ("proxy", "GET", 200)
+    assert call["url"].endswith("/repositories?limit=1") and KEY not in str(row)
+
+
+def test_a_refused_proxy_request_is_logged_with_its_error(tracker: ConnectorUnderTest) -> None:
+    with tracker.client() as client:
+        response = client.get("/proxy", headers={"x-apideck-service-id": "agentsmesh",
+                                                 "x-apideck-downstream-url": "http://elsewhere.example/x"})
+    assert response.status_code == 400
+    row = row_of(tracker, response.headers["request-id"])
+    assert (row["operation"], row["status_code"], row["error_type"]) == ("proxy.get", 400, "RequestValidationError")
+    assert orjson.loads(row["calls"]) == []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -37,7 +38,7 @@ from starlette.types import Receive, Scope, Send
 
 from unigate.disconnect import until_disconnect
 from unigate.dispatch import template_context
-from unigate.downstream.client import Endpoint, _is_refusal, _network_reason
+from unigate.downstream.client import DownstreamSession, Endpoint, RawCall, _is_refusal, _network_reason
 from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.redact import Redactor
 from unigate.envelope import error_response
@@ -55,6 +56,8 @@ from unigate.proxy.headers import (
     timeout_seconds,
 )
 from unigate.proxy.target import Refused, resolve_target
+from unigate.observability import hooks
+from unigate.vault.models import Connection
 from unigate.vault.resolve import resolve_connection
 
 if TYPE_CHECKING:
@@ -74,17 +77,34 @@ async def proxy(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
         error.status_code = 405  # type: ignore[misc]
         error.headers = {"allow": ", ".join(METHODS)}
         return error_response(error, request_id)
+    started, seen = time.perf_counter(), _Seen()
     try:
-        return await until_disconnect(lambda rcv: _call(gateway, scope, rcv, method, request_id), receive)
-    except UnifiedError as error:
-        return error_response(error, request_id)
+        response = await until_disconnect(lambda rcv: _call(gateway, scope, rcv, method, request_id, seen), receive)
+        error: UnifiedError | None = None
+    except UnifiedError as exc:
+        response, error = error_response(exc, request_id), exc
+    # counted and queued for the request log like a unified request (its status: the head sent back)
+    hooks.answered(gateway, scope, request_id, "proxy", method.lower(), started, response.status_code,
+                   seen.headers, seen.connection, seen.session, error)
+    return response
 
 
-async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
+@dataclass
+class _Seen:
+    """What the request log needs of a proxied call, as far as it got."""
+
+    headers: dict[str, str] | None = None
+    connection: Connection | None = None
+    session: DownstreamSession | None = None
+
+
+async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str,
+                seen: _Seen) -> Response:
     header_list = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-    headers = dict(reversed(header_list))  # the first of repeated ones
+    headers = seen.headers = dict(reversed(header_list))  # the first of repeated ones
     unified_api = headers.get("x-apideck-unified-api", "").strip() or "issue-tracking"
-    connection = resolve_connection(headers, gateway.store, gateway.registry.connectors, unified_api)
+    connection = seen.connection = resolve_connection(headers, gateway.store, gateway.registry.connectors,
+                                                      unified_api)
     scope["state"]["service_id"] = connection.service_id
     value = headers.get("x-apideck-downstream-url", "").strip()
     if not value:
@@ -93,7 +113,8 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
                                             "base URL, in x-apideck-downstream-url")
     target_method = downstream_method(headers, method)
     connector = gateway.dispatcher.connector(connection.service_id)
-    session = gateway.dispatcher.session(connector, connection, template_context(connector, connection, None))
+    session = seen.session = gateway.dispatcher.session(connector, connection,
+                                                       template_context(connector, connection, None))
     endpoint = session.endpoint
     url = _target(value, endpoint, request_id)
     timeout = timeout_seconds(headers, endpoint.timeout)
@@ -107,7 +128,12 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
         request = session.client.build_request(target_method, url, content=content, headers=_encoded(out_headers),
                                                timeout=timeout)
         _identity_unless_asked(request, headers)
-        return await call.open(session.client, request, lambda: session.slot.__aexit__(None, None, None))
+        response = await call.open(session.client, request, lambda: session.slot.__aexit__(None, None, None))
+        session.calls.append(RawCall("proxy", target_method, str(url.copy_with(query=None)),
+                                     parse_qsl(url.query.decode(), keep_blank_values=True), response.status_code,
+                                     None, (time.perf_counter() - call.started) * 1000,
+                                     request_headers=dict(out_headers), started_at=time.time()))
+        return response
     except BaseException:
         await session.slot.__aexit__(None, None, None)
         raise
