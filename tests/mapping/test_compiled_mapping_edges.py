@@ -210,3 +210,79 @@ def test_a_mapping_and_its_custom_variant_keep_their_resource() -> None:
 
     m = RecordMapping.from_spec("comments", ResourceSpec.model_validate({"fields": {"body": "$.text"}}))
     assert (m.resource, m.with_custom_mappings({"x": "$.x"}).resource) == ("comments", "comments")
+
+
+# -- write plans: what the tracker will not store as sent -----------------------------------
+
+PLANNED = {"subject": "$.title", "status": {"path": "$.state", "write_map": {"open": "new", "closed": "done"},
+                                            "write_unmapped": "drop"},
+           "tags": {"path": "$.labels", "clear": []}, "due_date": {"path": "$.due", "clear": "unsupported"},
+           "description": "$.text"}
+
+
+def test_fields_are_written_in_the_mappings_order_whatever_the_bodys() -> None:
+    assert list(mapping(PLANNED).write({"description": "d", "subject": "s", "status": "open"})) == \
+        ["title", "state", "text"]
+
+
+def test_a_field_the_tracker_has_not_is_warned_about_not_sent() -> None:
+    plan = mapping(PLANNED).plan({"subject": "s", "priority": "high"}, tracker="Redmine")
+    assert (plan.body, plan.warnings) == ({"title": "s"}, [{"field": "priority", "message": "not stored: Redmine has no priority"}])
+
+
+def test_a_mapping_note_explains_a_field_not_stored() -> None:
+    m = mapping(PLANNED)
+    m.notes = {"priority": "priorities are per project"}
+    assert m.plan({"priority": "high"}).warnings == [{"field": "priority", "message": "not stored: priorities are per project"}]
+
+
+def test_fields_outside_the_operations_writes_are_warned_about_on_create_and_on_update() -> None:
+    m = mapping(PLANNED)
+    assert m.plan({"subject": "s", "description": "d"}, creating=True, only=["subject"]).warnings == \
+        [{"field": "description", "message": "not stored: The tracker cannot set description on create"}]
+    assert m.plan({"subject": "s", "description": "d"}, only=frozenset({"subject"})).warnings == \
+        [{"field": "description", "message": "not stored: The tracker cannot change description after creation"}]
+
+
+def test_custom_mappings_are_not_a_field_and_do_not_stop_the_plan() -> None:
+    plan = mapping(PLANNED).plan({"custom_mappings": {}, "zzz": 1, "subject": "s"})
+    assert plan.body == {"title": "s"}
+    assert plan.warned_fields == ["zzz"]
+
+
+def test_a_value_outside_a_dropping_write_map_is_not_sent_and_warned_about() -> None:
+    plan = mapping(PLANNED).plan({"status": "blocked"})
+    assert (plan.body, plan.warnings) == ({}, [{"field": "status",
+                                                 "message": "not stored: The tracker cannot set status 'blocked' (only open, closed)"}])
+
+
+def test_a_value_outside_a_passing_write_map_is_sent_as_given() -> None:
+    assert mapping({"status": {"path": "$.s", "write_map": {"open": "new"}}}).plan({"status": "blocked"}).body == \
+        {"s": "blocked"}
+
+
+def test_a_null_on_update_is_sent_as_the_declared_clear_value_a_fresh_copy_each_time() -> None:
+    m = mapping(PLANNED)
+    first = m.write({"tags": []})
+    assert first == {"labels": []}
+    first["labels"].append("x")
+    assert m.write({"tags": None}) == {"labels": []}
+
+
+def test_a_null_the_tracker_cannot_clear_is_refused_on_update() -> None:
+    with pytest.raises(FieldWriteError) as caught:
+        mapping(PLANNED).plan({"due_date": None}, tracker="Redmine")
+    assert (caught.value.field_name, caught.value.message) == ("due_date", "Redmine cannot clear due_date: send a value")
+
+
+def test_a_null_on_create_is_left_out_and_warned_about_when_the_tracker_cannot_leave_it_empty() -> None:
+    plan = mapping(PLANNED).write({"due_date": None, "tags": [], "subject": None}, creating=True)
+    assert plan == {}
+    warnings = mapping(PLANNED).plan({"due_date": None}, creating=True).warnings
+    assert warnings == [{"field": "due_date", "message": "not stored: The tracker cannot leave due_date empty; "
+                                                         "the tracker's default applies"}]
+
+
+def test_an_empty_list_clears_only_list_fields() -> None:
+    m = mapping({"tags": {"path": "$.labels", "clear": "none"}, "subject": {"path": "$.title", "clear": "-"}})
+    assert m.write({"tags": [], "subject": []}) == {"labels": "none", "title": []}
