@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 
 import httpx
 from click.testing import CliRunner
 
 from unigate.cli import main
 from unigate.simulation.server import free_port
+from unigate.testing.cli import running_cli
 
 
 def test_simulate_serves_the_simulator_and_prints_its_url_and_credentials() -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "unigate.cli", "simulate", "agentsmesh", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert process.stdout is not None
-        printed: list[str] = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (printed and printed[-1].startswith("Press Ctrl+C")):
-            line = process.stdout.readline()
-            assert line, "simulate exited:\n" + "".join(printed)
-            printed.append(line)
-        output = "".join(printed)
+    with running_cli("simulate", "agentsmesh", "--port", str(port), timeout=30) as output:
         url = re.search(r"^AgentsMesh simulator on (http://\S+)$", output, re.M).group(1)
         assert url == f"http://127.0.0.1:{port}"
         organization = re.search(rf"^settings: base_url={re.escape(url)} organization=(\S+)$", output, re.M).group(1)
@@ -42,13 +27,6 @@ def test_simulate_serves_the_simulator_and_prints_its_url_and_credentials() -> N
         refused = httpx.get(repositories, headers={"x-api-key": "amk_wrong"})
         assert authorized.status_code == 200 and refused.status_code == 401
         assert authorized.json()["repositories"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_simulate_a_connector_without_simulator_says_how_to_run_its_real_server() -> None:

@@ -50,20 +50,11 @@ def leave_a_slow_request(tracker: ConnectorUnderTest, sim: Simulator) -> float:
     return time.monotonic()
 
 
-def disconnects_since(sim: Simulator, started: float, wait: float = 3.0) -> list[dict]:
-    deadline = time.monotonic() + wait
-    while True:
-        gone = [d for d in sim.app.disconnects if d["received_at"] >= started]
-        if gone or time.monotonic() > deadline:
-            return gone
-        time.sleep(0.01)
-
-
 def test_the_downstream_call_is_cancelled_when_the_client_leaves(tracker: ConnectorUnderTest, sim: Simulator,
                                                                  connection: Connection) -> None:
     started = time.monotonic()
     left = leave_a_slow_request(tracker, sim)
-    [gone] = disconnects_since(sim, started)
+    [gone] = sim.disconnects_since(started, wait=3.0)
     assert gone["path"].endswith("/tickets")
     assert gone["at"] - left < 1.0, f"the tracker's connection closed {gone['at'] - left:.2f}s after the client left"
 
@@ -72,7 +63,7 @@ def test_a_cancelled_call_gives_back_its_bulkhead_slot(tracker: ConnectorUnderTe
                                                        connection: Connection) -> None:
     started = time.monotonic()
     leave_a_slow_request(tracker, sim)
-    assert disconnects_since(sim, started)
+    assert sim.disconnects_since(started, wait=3.0)
     assert tracker.harness.gateway.pool.bulkhead.in_flight(connection.id) == 0
 
 

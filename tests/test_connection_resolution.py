@@ -102,22 +102,17 @@ def test_a_wrong_key_is_refused_before_a_missing_consumer_is_mentioned(harness: 
 
 # -- app and consumer ids -------------------------------------------------------------------
 
-@pytest.mark.parametrize("app_id", [None, ""])
-def test_no_app_id_names_the_header(harness: GatewayHarness, app_id: str | None) -> None:
-    headers = {k: v for k, v in harness.headers().items() if k != "x-apideck-app-id"}
-    if app_id is not None:
-        headers["x-apideck-app-id"] = app_id
-    assert refusal(get(harness, headers), 400, "RequestHeadersValidationError") == \
-        ("Missing Header: x-apideck-app-id", "send the id of your application in x-apideck-app-id")
-
-
-@pytest.mark.parametrize("consumer_id", [None, ""])
-def test_no_consumer_id_names_the_header(harness: GatewayHarness, consumer_id: str | None) -> None:
-    headers = {k: v for k, v in harness.headers().items() if k != "x-apideck-consumer-id"}
-    if consumer_id is not None:
-        headers["x-apideck-consumer-id"] = consumer_id
-    assert refusal(get(harness, headers), 400, "RequestHeadersValidationError") == \
-        ("Missing Header: x-apideck-consumer-id", "send the id of the consumer to act for in x-apideck-consumer-id")
+@pytest.mark.parametrize("value", [None, ""], ids=["absent", "empty"])
+@pytest.mark.parametrize(("header", "hint"), [
+    ("x-apideck-app-id", "send the id of your application in x-apideck-app-id"),
+    ("x-apideck-consumer-id", "send the id of the consumer to act for in x-apideck-consumer-id"),
+], ids=["app", "consumer"])
+def test_no_app_or_consumer_id_names_the_header(harness: GatewayHarness, header: str, hint: str,
+                                                value: str | None) -> None:
+    headers = {k: v for k, v in harness.headers().items() if k != header}
+    if value is not None:
+        headers[header] = value
+    assert refusal(get(harness, headers), 400, "RequestHeadersValidationError") == (f"Missing Header: {header}", hint)
 
 
 # Over HTTP the server strips spaces around header values before the gateway sees them; the

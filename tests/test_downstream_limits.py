@@ -58,17 +58,6 @@ def capped_get(tracker: ConnectorUnderTest, sim: Simulator, **fault: object) -> 
         return response, time.monotonic() - started
 
 
-def disconnects_since(sim: Simulator, started: float, wait: float = 2.0) -> list[dict]:
-    """The simulator's record of requests received since ``started`` whose client hung up early
-    (waiting up to ``wait`` seconds for the first)."""
-    deadline = time.monotonic() + wait
-    while True:
-        gone = [d for d in sim.app.disconnects if d["received_at"] >= started]
-        if gone or time.monotonic() > deadline:
-            return gone
-        time.sleep(0.01)
-
-
 def test_an_answer_over_the_cap_is_a_typed_502_naming_the_cap(tracker: ConnectorUnderTest, sim: Simulator) -> None:
     response, _ = capped_get(tracker, sim, stream_bytes=HUGE)
     body = response.json()
@@ -106,7 +95,7 @@ def test_an_answer_over_the_cap_has_its_connection_closed(tracker: ConnectorUnde
     started = time.monotonic()
     response, _ = capped_get(tracker, sim, stream_bytes=HUGE)
     assert response.status_code == 502
-    [gone] = disconnects_since(sim, started)
+    [gone] = sim.disconnects_since(started)
     assert gone["path"].endswith("/tickets")
     assert gone["sent_bytes"] < 64 * CAP  # what the socket buffers took before the gateway hung up
 
@@ -146,7 +135,7 @@ def test_a_dripping_tracker_has_its_connection_closed_at_the_timeout(tracker: Co
     with tracker.client(TIMEOUT_CONSUMER) as client:
         sim.fault(drip_ms=100)
         assert client.get(TICKETS).status_code == 504
-    [gone] = disconnects_since(sim, started)
+    [gone] = sim.disconnects_since(started)
     assert 0.4 <= gone["at"] - gone["received_at"] < 1.0  # the gateway's 0.5 s began a little earlier
     assert gone["sent_bytes"] <= 6
 

@@ -30,6 +30,8 @@ from unigate.plugins.registry import ConnectorRegistry
 from unigate.testing import ConnectorUnderTest, GatewayHarness, Simulator, error_of
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
+from .conftest import cleared_client
+
 TICKETS = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/tickets"
 
 
@@ -139,11 +141,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterato
     gateway.stop()
 
 
-@pytest.fixture
-def client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with harness.client() as c:
-        yield c
+client = cleared_client()
 
 
 def test_an_exception_in_connector_code_after_both_writes_names_them(client: httpx.Client, sim: Simulator) -> None:

@@ -9,14 +9,15 @@ are checked the same way through their ticket's collection, and through a ticket
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from unigate.testing import ConnectorUnderTest, Simulator, error_of
+from unigate.testing import Simulator, error_of
+
+from .conftest import case_fixtures
 
 
 @dataclass(frozen=True)
@@ -44,29 +45,7 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(CASES), name="tracker")
-def tracker_fixture(request: pytest.FixtureRequest,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConnectorUnderTest, Case]]:
-    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(request.param), request.param)
-    yield tracker, CASES[request.param]
-    tracker.stop()
-
-
-@pytest.fixture(name="case")
-def case_fixture(tracker: tuple[ConnectorUnderTest, Case]) -> Case:
-    return tracker[1]
-
-
-@pytest.fixture(name="sim")
-def sim_fixture(tracker: tuple[ConnectorUnderTest, Case]) -> Simulator:
-    assert tracker[0].simulator is not None
-    return tracker[0].simulator
-
-
-@pytest.fixture(name="client")
-def client_fixture(tracker: tuple[ConnectorUnderTest, Case]) -> Iterator[httpx.Client]:
-    with tracker[0].client() as client:
-        yield client
+tracker, case, sim, client = case_fixtures(CASES)
 
 
 def tickets(collection: str) -> str:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 from unigate.connector_info import info
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation.server import free_port
+from unigate.testing.cli import running_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -78,26 +76,9 @@ def sandbox_key_and_url(tmp_path: Path) -> Iterator[tuple[str, str]]:
     trackers.mkdir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDMINE_", "ROUNDUP_"))}
-    process = subprocess.Popen([sys.executable, "-m", "unigate.cli", "sandbox", "--port", str(port),
-                                "--data-dir", str(tmp_path / "sandbox")], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               env={**env, "PYTHONUNBUFFERED": "1", "UNIGATE_TRACKERS_DIR": str(trackers)})
-    try:
-        assert process.stdout is not None
-        printed = ""
-        deadline = time.monotonic() + 60
-        while "Press Ctrl+C" not in printed and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            assert line, "sandbox exited:\n" + printed
-            printed += line
+    with running_cli("sandbox", "--port", str(port), "--data-dir", str(tmp_path / "sandbox"),
+                     env={**env, "UNIGATE_TRACKERS_DIR": str(trackers)}) as printed:
         yield re.search(r"api key: (\S+)", printed).group(1), f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_the_trying_it_curls_answer_when_pasted_into_bash(sandbox_key_and_url: tuple[str, str]) -> None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from click.testing import CliRunner
 from unigate.cli import main
 from unigate.sandbox import prepare_sandbox
 from unigate.simulation.server import free_port
+from unigate.testing.cli import running_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,29 +92,8 @@ def test_another_data_dir_has_another_demo_api_key(tmp_path: Path, no_trackers: 
 def running_sandbox(tmp_path: Path, no_trackers: Path) -> Iterator[tuple[str, list[str]]]:
     """`unigate sandbox --port P` as a subprocess: (its printed output up to 'Press Ctrl+C', P)."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "unigate.cli", "sandbox", "--port", str(port),
-                                "--data-dir", str(tmp_path / "sandbox")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                raise AssertionError("sandbox exited:\n" + "".join(lines))
-            lines.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
-        yield "".join(lines), [str(port)]
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_cli("sandbox", "--port", str(port), "--data-dir", str(tmp_path / "sandbox")) as output:
+        yield output, [str(port)]
 
 
 def test_every_curl_the_sandbox_prints_answers_when_pasted(running_sandbox: tuple[str, list[str]]) -> None:

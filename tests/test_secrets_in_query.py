@@ -26,6 +26,8 @@ from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer, SimulatorControl
 from unigate.testing import GatewayHarness, Simulator, error_of
 
+from .conftest import cleared_client
+
 # ``key`` is a parameter name the redactor knows as secret; ``auth_sig`` is not.
 API_KEY = "Qk/3y+s3cret=val ue"
 SIGNATURE = "s1g/n4ture+k3pt~private"
@@ -181,12 +183,7 @@ def harness(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     gateway.stop()
 
 
-@pytest.fixture
-def client(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
-    sim.clear()
-    with harness.client() as c:
-        yield c
-    sim.clear()
+client = cleared_client()
 
 
 def test_the_credentials_reach_the_tracker_as_query_parameters(client: httpx.Client, sim: Simulator) -> None:

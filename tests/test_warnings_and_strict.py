@@ -19,6 +19,8 @@ import pytest
 from unigate.testing import ConnectorUnderTest, Simulator, error_of
 from unigate.testing.harness import APP_ID
 
+from .conftest import case_fixtures
+
 STRICT_APP, STRICT_CONSUMER = "strict-app", "strict-consumer"
 
 
@@ -49,35 +51,18 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(CASES), name="tracker")
-def tracker_fixture(request: pytest.FixtureRequest,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConnectorUnderTest, Case]]:
-    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(request.param), request.param)
+def connect_a_strict_app(tracker: ConnectorUnderTest) -> None:
+    """An app whose setting is strict, its consumer connected to the tracker; its key: ``tracker.strict_key``."""
     store = tracker.harness.store
     _, key = store.create_app("Strict app", app_id=STRICT_APP, strict=True)
     store.create_consumer(STRICT_APP, STRICT_CONSUMER)
     settings, credentials = tracker.profile.connection(tracker.url)
-    store.create_connection(STRICT_APP, STRICT_CONSUMER, request.param, settings=settings, credentials=credentials)
+    store.create_connection(STRICT_APP, STRICT_CONSUMER, tracker.service_id, settings=settings,
+                            credentials=credentials)
     tracker.strict_key = key  # type: ignore[attr-defined]
-    yield tracker, CASES[request.param]
-    tracker.stop()
 
 
-@pytest.fixture(name="case")
-def case_fixture(tracker: tuple[ConnectorUnderTest, Case]) -> Case:
-    return tracker[1]
-
-
-@pytest.fixture(name="sim")
-def sim_fixture(tracker: tuple[ConnectorUnderTest, Case]) -> Simulator:
-    assert tracker[0].simulator is not None
-    return tracker[0].simulator
-
-
-@pytest.fixture(name="client")
-def client_fixture(tracker: tuple[ConnectorUnderTest, Case]) -> Iterator[httpx.Client]:
-    with tracker[0].client() as client:
-        yield client
+tracker, case, sim, client = case_fixtures(CASES, setup=connect_a_strict_app)
 
 
 @pytest.fixture(name="strict_client")

@@ -16,27 +16,8 @@ from typing import Any
 import pytest
 from apideck_unify import models
 
-from unigate.testing.sdk import (
-    SdkProfile,
-    SdkTarget,
-    expect_error,
-    get_ticket,
-    live_sdk_target,
-    new_ticket,
-    test_assignee_is_set_filtered_and_cleared,
-    test_bad_limit_and_invalid_body_are_bad_requests,
-    test_collections_list_and_get,
-    test_comments,
-    test_disabled_connection_is_unprocessable,
-    test_tags_list,
-    test_ticket_lifecycle,
-    test_tickets_are_paged_with_next,
-    test_tickets_filter_and_sort,
-    test_unknown_ticket_is_not_found,
-    test_unsupported_operations_are_501,
-    test_users_list_and_get,
-    test_wrong_api_key_is_unauthorized,
-)
+from unigate.testing.sdk import SdkProfile, SdkTarget, expect_error, get_ticket, live_sdk_target, new_ticket
+from unigate.testing.sdk_suite import *  # noqa: F403 - the shared tests, which this module runs
 
 REDMINE = SdkProfile("redmine", collection_id="demo", paging_collection="paging", missing_ticket_id="99999999",
                      create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
@@ -72,20 +53,3 @@ def test_stale_write_is_a_conflict(sdk_target: SdkTarget) -> None:
     finally:
         t.it.collection_tickets.delete(ticket_id=ticket_id, **t.on)
 
-
-__all__ = [  # the shared tests this module runs (imported from unigate.testing.sdk)
-    "test_assignee_is_set_filtered_and_cleared",
-    "test_bad_limit_and_invalid_body_are_bad_requests",
-    "test_collections_list_and_get",
-    "test_comments",
-    "test_disabled_connection_is_unprocessable",
-    "test_stale_write_is_a_conflict",
-    "test_tags_list",
-    "test_ticket_lifecycle",
-    "test_tickets_are_paged_with_next",
-    "test_tickets_filter_and_sort",
-    "test_unknown_ticket_is_not_found",
-    "test_unsupported_operations_are_501",
-    "test_users_list_and_get",
-    "test_wrong_api_key_is_unauthorized",
-]

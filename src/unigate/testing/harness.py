@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,16 @@ class Simulator:
 
     def fault(self, **plan: Any) -> None:
         self.app.add_fault(**plan)
+
+    def disconnects_since(self, started: float, wait: float = 2.0) -> list[dict[str, Any]]:
+        """The requests received since ``started`` (``time.monotonic()``) whose client hung up before
+        the answer, as the simulator records them; waits up to ``wait`` seconds for the first."""
+        deadline = time.monotonic() + wait
+        while True:
+            gone = [d for d in self.app.disconnects if d["received_at"] >= started]
+            if gone or time.monotonic() > deadline:
+                return gone
+            time.sleep(0.01)
 
     def stop(self) -> None:
         self.server.stop()
