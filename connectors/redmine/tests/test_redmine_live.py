@@ -246,11 +246,16 @@ def test_raw_true_returns_the_redmine_issue(client: httpx.Client, created: list[
 
 
 # -- paging ----------------------------------------------------------------------------------------
+def fill_paging_project(client: httpx.Client) -> None:
+    """Create the issues a fresh server's `paging` project lacks (tests run in any order)."""
+    total = client.get(PAGING_TICKETS, params={"limit": 25}).json()["meta"]["total_count"]
+    for n in range(total, PAGING_SIZE):
+        assert client.post(PAGING_TICKETS, json={"subject": f"Paging issue {n + 1}"}).status_code == 201
+
+
 @pytest.mark.parametrize("limit", [25, 50, 200])
 def test_paging_serves_every_issue_once(client: httpx.Client, limit: int) -> None:
-    total = client.get(PAGING_TICKETS, params={"limit": 25}).json()["meta"]["total_count"]
-    for n in range(total, PAGING_SIZE):   # only the issues a fresh server lacks
-        assert client.post(PAGING_TICKETS, json={"subject": f"Paging issue {n + 1}"}).status_code == 201
+    fill_paging_project(client)
     pages = read_pages(client, PAGING_TICKETS, limit)
     ids = [t["id"] for page in pages for t in page["data"]]
     total = pages[0]["meta"]["total_count"]
@@ -260,6 +265,7 @@ def test_paging_serves_every_issue_once(client: httpx.Client, limit: int) -> Non
 
 
 def test_paging_a_sorted_list_has_no_gaps(client: httpx.Client) -> None:
+    fill_paging_project(client)
     ids: list[str] = []
     cursor = None
     while True:
