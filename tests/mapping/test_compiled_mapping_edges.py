@@ -286,3 +286,57 @@ def test_a_null_on_create_is_left_out_and_warned_about_when_the_tracker_cannot_l
 def test_an_empty_list_clears_only_list_fields() -> None:
     m = mapping({"tags": {"path": "$.labels", "clear": "none"}, "subject": {"path": "$.title", "clear": "-"}})
     assert m.write({"tags": [], "subject": []}) == {"labels": "none", "title": []}
+
+
+SINGLE_AND_DATE = {"assignees": {"path": "$.owner", "transform": {"name": "assignees", "write": "single"}},
+                   "due_date": {"path": "$.due", "transform": {"name": "datetime", "format": "date"}}}
+
+
+def test_several_items_for_a_single_valued_field_send_the_first_and_say_so() -> None:
+    plan = mapping(SINGLE_AND_DATE).plan({"assignees": [{"id": "a"}, {"id": "b"}]})
+    assert (plan.body, plan.warnings) == ({"owner": "a"}, [
+        {"field": "assignees", "message": "partly stored: The tracker takes one; only the first (a) was sent"}])
+
+
+def test_one_item_for_a_single_valued_field_is_sent_without_a_warning() -> None:
+    plan = mapping(SINGLE_AND_DATE).plan({"assignees": ["a"]})
+    assert (plan.body, plan.warnings) == ({"owner": "a"}, [])
+
+
+def test_a_value_the_transform_alters_is_sent_altered_and_said_so() -> None:
+    plan = mapping(SINGLE_AND_DATE).plan({"due_date": "2025-02-01T10:30:00Z"})
+    assert (plan.body, plan.warnings) == ({"due": "2025-02-01"}, [
+        {"field": "due_date", "message": "altered: The tracker stores it as 2025-02-01T00:00:00.000Z"}])
+
+
+def test_a_value_the_transform_keeps_has_no_warning() -> None:
+    assert mapping(SINGLE_AND_DATE).plan({"due_date": "2025-02-01T00:00:00.000Z"}).warnings == []
+
+
+def test_fields_after_a_dropped_value_are_still_sent() -> None:
+    assert mapping(PLANNED).plan({"status": "blocked", "description": "d"}).body == {"text": "d"}
+
+
+def test_mapping_notes_explain_nulls_the_tracker_cannot_clear_or_leave_empty() -> None:
+    m = mapping(PLANNED)
+    m.notes = {"due_date": "Redmine keeps a due date once set"}
+    with pytest.raises(FieldWriteError) as caught:
+        m.plan({"due_date": None})
+    assert caught.value.message == "Redmine keeps a due date once set"
+    assert m.plan({"due_date": None}, creating=True).warnings == [
+        {"field": "due_date", "message": "not stored: Redmine keeps a due date once set; the tracker's default applies"}]
+
+
+def test_notes_come_from_the_spec_and_stay_with_the_custom_variant() -> None:
+    from unigate.mapping.spec import ResourceSpec
+
+    spec = ResourceSpec.model_validate({"fields": {"subject": "$.title"}, "notes": {"priority": "no priorities"}})
+    m = RecordMapping.from_spec("tickets", spec)
+    assert m.notes == m.with_custom_mappings({"x": "$.x"}).notes == {"priority": "no priorities"}
+
+
+def test_an_object_clear_value_is_a_fresh_copy_each_time() -> None:
+    m = mapping({"subject": {"path": "$.title", "clear": {"text": ""}}})
+    first = m.write({"subject": None})
+    first["title"]["text"] = "changed"
+    assert m.write({"subject": None}) == {"title": {"text": ""}}
