@@ -110,3 +110,13 @@ def test_several_short_secrets_are_each_redacted() -> None:
 def test_a_form_encoded_secret_keeping_its_slashes_is_hidden() -> None:
     """``quote_plus(secret, safe="/")``: spaces as ``+``, slashes as they are."""
     assert Redactor(["pa ss/word"]).text("token=pa+ss/word&x=1") == f"token={REDACTED}&x=1"
+
+
+def test_a_url_that_cannot_be_parsed_is_shown_without_its_query() -> None:
+    """A bracketed host that is no IP address makes ``urlsplit`` raise; the path is still redacted."""
+    assert Redactor(["s3cret"]).url("http://[not-an-ip]/p/s3cret?token=abc?x=1") == \
+        f"http://[not-an-ip]/p/{REDACTED}?{REDACTED}"
+
+
+def test_a_url_that_cannot_be_parsed_and_has_no_query_keeps_its_end() -> None:
+    assert Redactor(["s3cret"]).url("http://[not-an-ip]/p/s3cret") == f"http://[not-an-ip]/p/{REDACTED}"
