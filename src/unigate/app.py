@@ -170,11 +170,16 @@ class GatewayApp:
 
     def _health(self, request_id: str) -> Response:
         registry = self.gateway.registry
-        return JSONResponse({
+        body: dict[str, object] = {
             "status": "ok", "version": __version__,
             "connectors": sorted(registry.connectors),
             "failed_connectors": [{"source": f.source, "error": f.error} for f in registry.failures],
-        }, headers={"request-id": request_id})
+        }
+        if not self.gateway.store.key_matches():  # rotated by `unigate vault rotate-key` since we started
+            body.update(status="error", error="the vault's secret key was rotated: restart the gateway with the "
+                                              "new key (UNIGATE_SECRET_KEY / UNIGATE_SECRET_KEY_FILE)")
+            return JSONResponse(body, status_code=503, headers={"request-id": request_id})
+        return JSONResponse(body, headers={"request-id": request_id})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -19,6 +19,7 @@ from unigate.errors import RequestHeadersValidationError, RequestValidationError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.passthrough import flatten_query
 from unigate.observability import hooks
+from unigate.vault.crypto import WrongSecretKeyError
 from unigate.vault.resolve import resolve_app_connection
 
 if TYPE_CHECKING:
@@ -75,10 +76,15 @@ async def handle(gateway: Gateway, request: Request, resource: str, operation: s
                        headers, connection, session, error)
         raw = hooks.raw_calls(session) if session is not None and unified is not None and unified.raw else None
         return error_response(error, request_id, raw=raw)
-    except Exception:  # noqa: BLE001 - answer in the error schema, log the traceback server-side only
-        log.exception("unexpected error in request %s", request_id)
-        unexpected = UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
-                                     f"quote request id {request_id} when reporting it")
+    except Exception as exc:  # noqa: BLE001 - answer in the error schema, log the traceback server-side only
+        if isinstance(exc, WrongSecretKeyError):  # rotated under a running gateway: say so, not "unexpected"
+            log.error("request %s: %s", request_id, exc)
+            unexpected = UnexpectedError("Vault key rotated", "the gateway's secret key no longer opens the vault "
+                                         "(it was rotated); the operator must restart it with the new key")
+        else:
+            log.exception("unexpected error in request %s", request_id)
+            unexpected = UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
+                                         f"quote request id {request_id} when reporting it")
         hooks.answered(gateway, request.scope, request_id, resource, operation, started, 500, headers, connection,
                        None, unexpected)
         return error_response(unexpected, request_id)

@@ -179,6 +179,12 @@ class ConnectionStore:
         if not self._box.opens(row[0]):
             raise self._wrong_key()
 
+    def key_matches(self) -> bool:
+        """Whether this store's key is still the vault's (false after another process rotated it)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
+        return row is not None and self._box.opens(row[0])
+
     def rotate_key(self, new_box: SecretBox) -> int:
         """Re-encrypt every credential and the check value with ``new_box``'s key, in one
         transaction (on any failure nothing changes). Returns the number of connections."""
