@@ -340,3 +340,13 @@ def test_an_object_clear_value_is_a_fresh_copy_each_time() -> None:
     first = m.write({"subject": None})
     first["title"]["text"] = "changed"
     assert m.write({"subject": None}) == {"title": {"text": ""}}
+
+
+def test_fields_after_a_null_left_out_on_create_are_still_sent() -> None:
+    assert mapping(PLANNED).write({"subject": None, "description": "d"}, creating=True) == {"text": "d"}
+
+
+def test_several_plain_ids_for_a_single_valued_field_send_and_name_the_first() -> None:
+    plan = mapping(SINGLE_AND_DATE).plan({"assignees": ["a", "b"]})
+    assert (plan.body, plan.warnings) == ({"owner": "a"}, [
+        {"field": "assignees", "message": "partly stored: The tracker takes one; only the first (a) was sent"}])
