@@ -26,7 +26,8 @@ REDMINE = SdkProfile("redmine", collection_id="demo", paging_collection="paging"
 ROUNDUP = SdkProfile("roundup", collection_id="issue", missing_ticket_id="99999999",
                      create={"subject": "Printer jams", "description": "Every morning.", "priority": "high"},
                      unsupported=frozenset({"comments.update", "comments.delete"}),
-                     since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="1")
+                     since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="1",
+                     tag_seed={"subject": "Tagged through the SDK", "tags": [{"name": "sdk-listed"}]})
 
 _sdk_trackers, sdk_target = live_sdk_target([REDMINE, ROUNDUP])
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -69,7 +69,8 @@ class SdkProfile:
     since_filter: bool = False         # filter[since] is served (else 400 UnsupportedFiltersError)
     sort: dict[str, str] | None = None  # a sort the connector serves (None: every sort is 400)
     assignee_id: str | None = None     # a user tickets can be assigned to (None: assignees are a 400 on update)
-    paging_collection: str | None = None  # a collection with several pages of tickets (default: collection_id)
+    paging_collection: str | None = None  # where paging is walked (default: collection_id); filled if short
+    tag_seed: dict[str, Any] | None = None  # tickets.create keywords that make a tag exist (a fresh tracker has none)
 
     def supports(self, operation: str) -> bool:
         assert operation in OPERATIONS, operation
@@ -264,6 +265,7 @@ def test_tickets_are_paged_with_next(sdk_target: SdkTarget) -> None:
     t, p = sdk_target, sdk_target.profile
     collection = p.paging_collection or p.collection_id
     limit = 50
+    created = fill(t, collection, 2 * limit + 1)  # a fresh tracker may hold fewer tickets than three pages
     first = t.it.collection_tickets.list(collection_id=collection, service_id=p.service_id, limit=limit, raw=True)
     check_envelope(first.get_tickets_response, t, "tickets", "all")
     walked = pages(first, "get_tickets_response", limit)
@@ -274,6 +276,21 @@ def test_tickets_are_paged_with_next(sdk_target: SdkTarget) -> None:
     if total is not None:
         assert total == len(ids)
     assert all(len(page.data) == limit for page in walked[:-1])
+    for ticket_id in created:
+        delete_ticket(replace(t, profile=replace(p, collection_id=collection)), ticket_id)
+
+
+def fill(target: SdkTarget, collection: str, count: int) -> list[str]:
+    """Create tickets in ``collection`` until it holds ``count``; the ids created (none when it already did)."""
+    listed = target.it.collection_tickets.list(collection_id=collection, service_id=target.profile.service_id,
+                                               limit=200)
+    held = len(listed.get_tickets_response.data)
+    on = {"collection_id": collection, "service_id": target.profile.service_id}
+    created = []
+    for _ in range(held, count):
+        response = target.it.collection_tickets.create(**on, **target.profile.create)
+        created.append(response.create_ticket_response.data.id)
+    return created
 
 
 def test_tickets_filter_and_sort(sdk_target: SdkTarget) -> None:
@@ -431,6 +448,8 @@ def test_tags_list(sdk_target: SdkTarget) -> None:
     if not p.supports("tags.list"):
         expect_unsupported(lambda: t.it.collection_tags.list(**t.on))
         return
+    if p.tag_seed and not t.it.collection_tags.list(**t.on, limit=1).get_collection_tags_response.data:
+        delete_ticket(t, new_ticket(t, **p.tag_seed))  # a fresh tracker has no tag yet; the tag stays
     first = t.it.collection_tags.list(**t.on, limit=2, raw=True)
     check_envelope(first.get_collection_tags_response, t, "tags", "all")
     tags = items(first, "get_collection_tags_response", 2)
