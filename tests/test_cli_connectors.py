@@ -93,3 +93,12 @@ def test_show_says_which_lists_are_fixed_in_the_mapping_file_and_make_no_call() 
     output = CliRunner().invoke(main, ["connectors", "show", "opine"]).output
     assert "collections.all     (1 record(s) fixed in the mapping file, no call)" in output
     assert "  tickets.all      no sort[by]; natural order created_at asc" in output
+
+
+def test_show_lists_the_call_ids_of_the_connectors_own_code() -> None:
+    from unigate.cli import main
+
+    result = CliRunner().invoke(main, ["connectors", "show", "redmine", "--json"])
+    assert result.exit_code == 0, result.output
+    calls = {c["call_id"]: c for c in orjson.loads(result.output)["calls"]}
+    assert calls["statuses_lookup"]["operation"] == "(connector code)"

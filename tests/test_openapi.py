@@ -163,4 +163,4 @@ def test_docs_page_loads_the_gateways_own_description_without_the_external_valid
 def test_unknown_docs_file_is_404_and_paths_outside_the_bundle_are_not_served(gateway: httpx.Client) -> None:
     for path in ("/docs/index.j2", "/docs/swagger-ui.js.map", "/docs/..%2F__init__.py"):
         response = gateway.get(path)
-        assert response.status_code == 404 and response.json()["type_name"] == "NotFoundError", path
+        assert response.status_code == 404 and response.json()["type_name"] == "EntityNotFoundError", path

@@ -58,6 +58,11 @@ def info(connector: Connector) -> dict[str, Any]:
             for split in op.split:
                 calls.append({"call_id": split.call_id, "operation": name, "method": split.method,
                               "path": split.path, "note": f"fields {', '.join(split.fields)}"})
+    declared_ids = {c["call_id"] for c in calls}
+    for call_id in getattr(cls, "code_call_ids", ()):  # made by the connector's own code (its README says how)
+        if call_id not in declared_ids:
+            calls.append({"call_id": call_id, "operation": "(connector code)", "method": None, "path": None,
+                          "note": "made by the connector's Python; see its README"})
     return {
         "service_id": spec.service_id,
         "name": spec.name,

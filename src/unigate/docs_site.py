@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from unigate.envelope import error_response
-from unigate.errors import NotFoundError, RequestValidationError
+from unigate.errors import EntityNotFoundError, RequestValidationError
 
 CACHE = "public, max-age=3600"
 ASSETS = {  # URL name -> (file in swagger-ui-bundle, media type)
@@ -88,7 +88,7 @@ def respond(scope: Scope, path: str, method: str, request_id: str) -> Response:
         return Response(INIT_JS, media_type="text/javascript; charset=utf-8", headers=headers)
     if name in ASSETS:
         return Response(_asset(name), media_type=ASSETS[name], headers=headers)
-    return error_response(NotFoundError("Not found", f"no documentation file at {path}"), request_id)
+    return error_response(EntityNotFoundError("Not found", f"no documentation file at {path}"), request_id)
 
 
 def _if_none_match(scope: Scope) -> list[str]:
