@@ -263,3 +263,14 @@ def test_another_strict_value_names_the_header_and_at_most_40_characters_of_the_
     error = refused(RequestHeadersValidationError, parse_strict, {"x-unigate-strict": "y" * 50}, False)
     assert (error.message, error.detail) == ("Invalid header: x-unigate-strict",
                                              {"x-unigate-strict": f"must be true or false, got {'y' * 40!r}"})
+
+
+def test_a_value_then_a_nested_key_under_it_is_refused_not_dropped() -> None:
+    from starlette.datastructures import QueryParams
+
+    from unigate.api.params import deep_objects
+    from unigate.errors import RequestValidationError
+
+    for query in ("pass_through[a]=1&pass_through[a][b]=2", "pass_through[a][b]=2&pass_through[a]=1"):
+        with pytest.raises(RequestValidationError):
+            deep_objects(QueryParams(query))

@@ -62,8 +62,11 @@ def deep_objects(params: QueryParams) -> dict[str, dict[str, Any]]:
                     raise RequestValidationError("Invalid query parameter", {key: "conflicts with a nested key"})
                 break
             child = node.get(seg)
-            if not isinstance(child, dict):
+            if child is None:
                 child = node[seg] = {}
+            elif not isinstance(child, dict):  # a value given before for the same key: never drop it
+                raise RequestValidationError("Invalid query parameter", {key: "conflicts with a value given for "
+                                                                              "its parent key"})
             node = child
     return out
 
