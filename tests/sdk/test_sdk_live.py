@@ -27,7 +27,7 @@ ROUNDUP = SdkProfile("roundup", collection_id="issue", missing_ticket_id="999999
                      create={"subject": "Printer jams", "description": "Every morning.", "priority": "high"},
                      unsupported=frozenset({"comments.update", "comments.delete"}),
                      since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="1",
-                     tag_seed={"subject": "Tagged through the SDK", "tags": [{"name": "sdk-listed"}]})
+                     tag_seed={"subject": "Tagged for the SDK", "tags": [{"name": "sdk-listed"}]})
 
 _sdk_trackers, sdk_target = live_sdk_target([REDMINE, ROUNDUP])
 
