@@ -271,6 +271,14 @@ def test_a_value_then_a_nested_key_under_it_is_refused_not_dropped() -> None:
     from unigate.api.params import deep_objects
     from unigate.errors import RequestValidationError
 
+    refusals = {}
     for query in ("pass_through[a]=1&pass_through[a][b]=2", "pass_through[a][b]=2&pass_through[a]=1"):
-        with pytest.raises(RequestValidationError):
+        with pytest.raises(RequestValidationError) as raised:
             deep_objects(QueryParams(query))
+        refusals[query] = (raised.value.message, raised.value.detail)
+    assert refusals == {
+        "pass_through[a]=1&pass_through[a][b]=2": (
+            "Invalid query parameter", {"pass_through[a][b]": "conflicts with a value given for its parent key"}),
+        "pass_through[a][b]=2&pass_through[a]=1": (
+            "Invalid query parameter", {"pass_through[a]": "conflicts with a nested key"}),
+    }
