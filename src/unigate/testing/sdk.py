@@ -119,17 +119,24 @@ def simulated_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
     def target(request: pytest.FixtureRequest, _sdk_trackers: dict[str, Any],
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkTarget]:
         profile: SdkProfile = request.param
-        tracker = _sdk_trackers.get(profile.service_id)
-        if tracker is None:
-            tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(f"sdk-{profile.service_id}"), profile.service_id)
-            tracker.connect(DISABLED_CONSUMER, enabled=False)
-            _sdk_trackers[profile.service_id] = tracker
+        tracker = _tracker_for(_sdk_trackers, profile, tmp_path_factory, ConnectorUnderTest.start)
         tracker.simulator.clear()
         with new_sdk(tracker.harness) as sdk:
             yield SdkTarget(profile, tracker.harness, sdk, tracker.simulator)
         tracker.simulator.clear()
 
     return trackers, target
+
+
+def _tracker_for(started: dict[str, Any], profile: SdkProfile, factory: pytest.TempPathFactory,
+                 start: Any) -> Any:
+    """The profile's tracker from ``started``, started (with a disabled consumer beside) on first use."""
+    tracker = started.get(profile.service_id)
+    if tracker is None:
+        tracker = start(factory.mktemp(f"sdk-{profile.service_id}"), profile.service_id)
+        tracker.connect(DISABLED_CONSUMER, enabled=False)
+        started[profile.service_id] = tracker
+    return tracker
 
 
 def _started_trackers() -> Any:
@@ -158,11 +165,7 @@ def live_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
     def target(request: pytest.FixtureRequest, _sdk_trackers: dict[str, Any],
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkTarget]:
         profile: SdkProfile = request.param
-        tracker = _sdk_trackers.get(profile.service_id)
-        if tracker is None:
-            tracker = LiveTracker.start(tmp_path_factory.mktemp(f"sdk-{profile.service_id}"), profile.service_id)
-            tracker.connect(DISABLED_CONSUMER, enabled=False)
-            _sdk_trackers[profile.service_id] = tracker
+        tracker = _tracker_for(_sdk_trackers, profile, tmp_path_factory, LiveTracker.start)
         tracker.forget_lookups()  # each cassette holds the reference-list calls its test needs
         with tracker.recorded(f"sdk_{request.node.originalname}"), new_sdk(tracker.harness) as sdk:
             yield SdkTarget(profile, tracker.harness, sdk)

@@ -253,7 +253,7 @@ class ConnectionStore:
     def require_app(self, app_id: str) -> None:
         """Raise ``VaultError`` with a sentence unless the app exists."""
         if not self.app_exists(app_id):
-            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+            raise VaultError(_no_app(app_id))
 
     def require_consumer(self, app_id: str, consumer_id: str, *, to_connect: bool = False) -> None:
         """Raise ``VaultError`` with a sentence unless the app and its consumer exist
@@ -323,24 +323,26 @@ class ConnectionStore:
     def set_strict(self, app_id: str, strict: bool) -> None:
         """Refuse this app's writes a tracker cannot store as sent, or answer them with meta.warnings
         (``unigate vault app-update --[no-]strict``; a request's ``x-unigate-strict`` header wins)."""
-        if self._write("UPDATE apps SET strict = ? WHERE id = ?", (int(strict), app_id)).rowcount != 1:
-            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+        self._set_app_flag("strict", app_id, strict)
+
+    def _set_app_flag(self, column: str, app_id: str, value: bool) -> None:
+        if self._write(f"UPDATE apps SET {column} = ? WHERE id = ?", (int(value), app_id)).rowcount != 1:
+            raise VaultError(_no_app(app_id))
 
     def get_app(self, app_id: str) -> App:
         row = self._db.execute("SELECT id, name, strict FROM apps WHERE id = ?", (app_id,)).fetchone()
         if row is None:
-            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+            raise VaultError(_no_app(app_id))
         return App(row[0], row[1], bool(row[2]))
 
     def set_request_log(self, app_id: str, enabled: bool) -> None:
         """Record this app's requests in the request log, or not (``unigate vault app-update --[no-]logs``)."""
-        if self._write("UPDATE apps SET request_log = ? WHERE id = ?", (int(enabled), app_id)).rowcount != 1:
-            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+        self._set_app_flag("request_log", app_id, enabled)
 
     def request_log_enabled(self, app_id: str) -> bool:
         row = self._db.execute("SELECT request_log FROM apps WHERE id = ?", (app_id,)).fetchone()
         if row is None:
-            raise VaultError(f"there is no app {app_id!r} (`unigate vault app-list` lists them)")
+            raise VaultError(_no_app(app_id))
         return bool(row[0])
 
     def list_apps(self) -> list[App]:
@@ -502,3 +504,7 @@ class ConnectionStore:
 
 
 _CONNECTION_COLUMNS = "id, app_id, consumer_id, service_id, unified_api, enabled, settings, credentials, custom_mappings, revision"
+
+
+def _no_app(app_id: str) -> str:
+    return f"there is no app {app_id!r} (`unigate vault app-list` lists them)"
