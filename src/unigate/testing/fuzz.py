@@ -1,6 +1,6 @@
 """Fuzzing the gateway with schemathesis over Apideck's own Issue Tracking description.
 
-Every operation of ``fixtures/specs/apideck/issue-tracking.yml`` is called with generated paths,
+Every operation of Apideck's description shipped with the gateway (``unigate/openapi/issue-tracking.yml``) is called with generated paths,
 queries and bodies (valid and invalid) through a real gateway connected to a connector's
 simulator. The property: the gateway never answers 5xx except a deliberate 501, and every error
 is in Apideck's error schema. ``tests/test_fuzz_spec.py`` runs a bounded number of cases per
@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from hypothesis import HealthCheck, given, settings
 
-SPEC = Path(__file__).resolve().parents[3] / "fixtures" / "specs" / "apideck" / "issue-tracking.yml"
+SPEC = Path(__file__).resolve().parents[1] / "openapi" / "issue-tracking.yml"
 ERROR_KEYS = {"status_code", "error", "type_name", "message"}
 
 
