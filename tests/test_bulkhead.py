@@ -14,6 +14,7 @@ client — reads 20 tickets from its own tracker.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,24 +73,29 @@ def flood(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flood]:
         a_headers, a_id = tenant(gateway.store, "tenant-a", hanging, timeout=A_TIMEOUT)
         b_headers, _ = tenant(gateway.store, "tenant-b", healthy)
 
-        async def scenario() -> Flood:
-            limits = httpx.Limits(max_connections=A_CALLS + 10, max_keepalive_connections=A_CALLS + 10)
-            async with httpx.AsyncClient(base_url=server.url, headers={"authorization": f"Bearer {key}"},
-                                         limits=limits, timeout=30) as client:
-                a_calls = [asyncio.ensure_future(client.get(TICKETS, headers=a_headers)) for _ in range(A_CALLS)]
-                deadline = time.monotonic() + 5
-                while len(hanging.requests()) < CAP and time.monotonic() < deadline:
-                    await asyncio.sleep(0.01)
-                b_responses, b_seconds = [], []
+        def flood_a() -> list[httpx.Response]:
+            """Tenant A's 250 concurrent reads, from a client of its own (another tenant, another process)."""
+            async def run() -> list[httpx.Response]:
+                limits = httpx.Limits(max_connections=A_CALLS + 10, max_keepalive_connections=A_CALLS + 10)
+                async with httpx.AsyncClient(base_url=server.url, headers={"authorization": f"Bearer {key}"},
+                                             limits=limits, timeout=30) as client:
+                    return list(await asyncio.gather(*(client.get(TICKETS, headers=a_headers)
+                                                       for _ in range(A_CALLS))))
+            return asyncio.run(run())
+
+        with concurrent.futures.ThreadPoolExecutor(1) as tenant_a:
+            a_calls = tenant_a.submit(flood_a)
+            deadline = time.monotonic() + 5
+            while len(hanging.requests()) < CAP and time.monotonic() < deadline:
+                time.sleep(0.01)
+            b_responses, b_seconds = [], []
+            with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {key}"}, timeout=30) as client:
                 for _ in range(20):
                     started = time.monotonic()
-                    b_responses.append(await client.get(f"{TICKETS}/AM-5", headers=b_headers))
+                    b_responses.append(client.get(f"{TICKETS}/AM-5", headers=b_headers))
                     b_seconds.append(time.monotonic() - started)
-                a_responses = await asyncio.gather(*a_calls)
-            return Flood(list(a_responses), b_responses, b_seconds, len(hanging.requests()),
-                         gateway.pool.bulkhead.in_flight(a_id))
-
-        yield asyncio.run(scenario())
+            a_responses = a_calls.result()
+        yield Flood(a_responses, b_responses, b_seconds, len(hanging.requests()), gateway.pool.bulkhead.in_flight(a_id))
     finally:
         server.stop()
         gateway.store.close()
