@@ -2,12 +2,11 @@
 
 src/unigate  -> unigate              the gateway
 connectors/  -> unigate_connectors   built-in connector plugins, one folder each
-mappings/    -> unigate_mappings     declarative mapping files (package data)
 """
 
 from setuptools import find_packages, setup
 
-ROOTS = {"unigate": "src/unigate", "unigate_connectors": "connectors", "unigate_mappings": "mappings"}
+ROOTS = {"unigate": "src/unigate", "unigate_connectors": "connectors"}
 PACKAGES = [f"{name}.{sub}" if sub else name for name, path in ROOTS.items() for sub in ["", *find_packages(path)]]
 
 setup(package_dir=ROOTS, packages=PACKAGES)

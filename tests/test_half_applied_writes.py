@@ -117,7 +117,7 @@ SERVICE = "agentsmesh-readback"
 
 @hookimpl
 def unigate_connectors() -> list[ConnectorDefinition]:
-    mapping = yaml.safe_load(packaged_mapping("unigate_mappings", "agentsmesh.yaml").read_text())
+    mapping = yaml.safe_load(packaged_mapping("unigate_connectors.agentsmesh", "manifest.yaml").read_text())
     return [ConnectorDefinition(service_id=SERVICE, mapping={**mapping, "service_id": SERVICE},
                                 connector_class=StatusReadBack)]
 

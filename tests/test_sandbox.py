@@ -61,7 +61,7 @@ def test_sandbox_connects_the_demo_consumer_to_every_simulated_tracker(tmp_path:
 def test_sandbox_says_how_to_start_a_real_tracker_that_is_not_running(tmp_path: Path, trackers_dir: Path) -> None:
     with prepared(tmp_path) as sandbox:
         assert "redmine" not in services(sandbox)
-        assert any("scripts/trackers/redmine/start.sh" in line for line in sandbox.lines)
+        assert any("connectors/redmine/tracker/start.sh" in line for line in sandbox.lines)
 
 
 def test_sandbox_connects_a_real_tracker_whose_server_is_running(tmp_path: Path, trackers_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""AgentsMesh connector: declarative (mappings/agentsmesh.yaml); status updates go to
+"""AgentsMesh connector: declarative (connectors/agentsmesh/manifest.yaml); status updates go to
 ``PATCH /tickets/:slug/status`` through the mapping's ``split`` call."""
 
 from __future__ import annotations
@@ -22,6 +22,6 @@ def sandbox() -> SandboxProfile:
 def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="agentsmesh",
-        mapping=packaged_mapping("unigate_mappings", "agentsmesh.yaml"),
+        mapping=packaged_mapping("unigate_connectors.agentsmesh", "manifest.yaml"),
         sandbox=sandbox,
     )]

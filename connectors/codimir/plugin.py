@@ -1,4 +1,4 @@
-"""Codimir connector: purely declarative (mappings/codimir.yaml)."""
+"""Codimir connector: purely declarative (connectors/codimir/manifest.yaml)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,6 @@ def sandbox() -> SandboxProfile:
 def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="codimir",
-        mapping=packaged_mapping("unigate_mappings", "codimir.yaml"),
+        mapping=packaged_mapping("unigate_connectors.codimir", "manifest.yaml"),
         sandbox=sandbox,
     )]

@@ -1,10 +1,10 @@
-"""Opine: the quirks mappings/opine.yaml cannot say (README "## Connector").
+"""Opine: the quirks connectors/opine/manifest.yaml cannot say (README "## Connector").
 
 - A ticket's priority is derived: the most severe priority among its linked deals.
 - A user's name is first and last name joined; there is no single-user endpoint, so one user
   is found by paging the organization's members (call id ``users_one``).
 - Fields Opine cannot store (parent, assignees, the derived priority) follow the engine's policy
-  (mappings/opine.yaml `notes`): not sent, listed in ``meta.warnings`` (refused in strict mode).
+  (connectors/opine/manifest.yaml `notes`): not sent, listed in ``meta.warnings`` (refused in strict mode).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Opine connector: mappings/opine.yaml plus the quirks in ``connector.py``."""
+"""Opine connector: connectors/opine/manifest.yaml plus the quirks in ``connector.py``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def sandbox() -> SandboxProfile:
 def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="opine",
-        mapping=packaged_mapping("unigate_mappings", "opine.yaml"),
+        mapping=packaged_mapping("unigate_connectors.opine", "manifest.yaml"),
         connector_class=OpineConnector,
         sandbox=sandbox,
     )]

@@ -1,4 +1,4 @@
-"""Redmine: the quirks mappings/redmine.yaml cannot say (README "## Decisions").
+"""Redmine: the quirks connectors/redmine/manifest.yaml cannot say (README "## Decisions").
 
 - Redmine writes statuses, priorities and trackers by id (``status_id``...), and the ids belong to
   the installation: a write that sets one looks the ids up first (one GET per kind, per request:

@@ -1,4 +1,4 @@
-"""Redmine connector: mappings/redmine.yaml plus the quirks in ``connector.py``; live tests against a real server."""
+"""Redmine connector: connectors/redmine/manifest.yaml plus the quirks in ``connector.py``; live tests against a real server."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from unigate_connectors.redmine.connector import RedmineConnector
 def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="redmine",
-        mapping=packaged_mapping("unigate_mappings", "redmine.yaml"),
+        mapping=packaged_mapping("unigate_connectors.redmine", "manifest.yaml"),
         connector_class=RedmineConnector,
         live=LiveProfile(
             env_prefix="REDMINE",

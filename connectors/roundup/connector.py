@@ -1,4 +1,4 @@
-"""Roundup: the quirks mappings/roundup.yaml cannot say (README "## Connector").
+"""Roundup: the quirks connectors/roundup/manifest.yaml cannot say (README "## Connector").
 
 - Writes need the item's ETag, sent as ``If-Match``: updates and retires read it first (or use the
   one the client pinned with a body pass_through ``@etag``), and Roundup's 412 becomes a
@@ -13,7 +13,7 @@
 - A ticket's description is its first message (one batched ``msg`` read per page).
 - Roundup dates (``2024-05-01.10:00:00``, UTC) and element bodies (``{"attributes": {...}}``).
 - Clearing (JSON null is dropped by Roundup: "" clears a link, [] a multilink) and tags by id or
-  name are declared in mappings/roundup.yaml (`clear`, `by: id_or_name`); a tag name is resolved here.
+  name are declared in connectors/roundup/manifest.yaml (`clear`, `by: id_or_name`); a tag name is resolved here.
 """
 
 from __future__ import annotations

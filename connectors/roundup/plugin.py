@@ -1,4 +1,4 @@
-"""Roundup connector: mappings/roundup.yaml plus the quirks in ``connector.py`` (README.md)."""
+"""Roundup connector: connectors/roundup/manifest.yaml plus the quirks in ``connector.py`` (README.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from unigate_connectors.roundup.connector import RoundupConnector
 def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="roundup",
-        mapping=packaged_mapping("unigate_mappings", "roundup.yaml"),
+        mapping=packaged_mapping("unigate_connectors.roundup", "manifest.yaml"),
         connector_class=RoundupConnector,
         live=LiveProfile(
             env_prefix="ROUNDUP",

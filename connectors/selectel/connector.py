@@ -1,8 +1,8 @@
-"""Selectel Tickets: the quirks mappings/selectel.yaml cannot say (README "## Connector").
+"""Selectel Tickets: the quirks connectors/selectel/manifest.yaml cannot say (README "## Connector").
 
 - A ticket's description is its first comment: ``tickets_one`` also reads the comment thread.
 - Only status (close / reopen, each its own endpoint) and custom mappings can change after
-  creation (mappings/selectel.yaml `writes`: other fields are warned about, not sent); a new ticket is
+  creation (connectors/selectel/manifest.yaml `writes`: other fields are warned about, not sent); a new ticket is
   always open (a closed status on create is warned about, not sent).
 """
 

@@ -1,4 +1,4 @@
-"""Selectel Tickets connector: mappings/selectel.yaml plus the quirks in ``connector.py``."""
+"""Selectel Tickets connector: connectors/selectel/manifest.yaml plus the quirks in ``connector.py``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def sandbox() -> SandboxProfile:
 def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="selectel",
-        mapping=packaged_mapping("unigate_mappings", "selectel.yaml"),
+        mapping=packaged_mapping("unigate_connectors.selectel", "manifest.yaml"),
         connector_class=SelectelConnector,
         sandbox=sandbox,
     )]

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Starts the real trackers the live tests run against (`make test` calls this before pytest).
-# As root (CI): Redmine and Roundup, and either failing to start fails the run.
-# Otherwise: Roundup only (Redmine's recipe needs apt); if it does not start, its tests replay from
-# their cassettes. UNIGATE_LIVE_TRACKERS=off starts nothing: every live test replays.
+# Starts the real trackers the live tests run against (`make test` calls this before pytest): each
+# connector that has one ships its recipe as connectors/<name>/tracker/{start,stop}.sh.
+# As root (CI): every tracker (Redmine, Roundup), and any failing to start fails the run.
+# Otherwise: the trackers whose recipe needs no root (Roundup; Redmine's installs Debian packages);
+# if one does not start, its tests replay from their cassettes. UNIGATE_LIVE_TRACKERS=off starts
+# nothing: every live test replays.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+connectors=$(cd "$here/../../connectors" && pwd)
 trackers=$(realpath -m "${UNIGATE_TRACKERS_DIR:-$here/../../.trackers}")
 mkdir -p "$trackers"
 if [ "${UNIGATE_LIVE_TRACKERS:-auto}" = off ]; then
@@ -12,19 +15,23 @@ if [ "${UNIGATE_LIVE_TRACKERS:-auto}" = off ]; then
 fi
 start() {  # start <name>: quiet unless it fails
   local t0=$SECONDS
-  if "$here/$1/start.sh" >/dev/null 2>"$trackers/$1-start.log"; then
+  if "$connectors/$1/tracker/start.sh" >/dev/null 2>"$trackers/$1-start.log"; then
     echo "live trackers: $1 up in $((SECONDS - t0)) s" >&2
   else
     echo "live trackers: $1 failed to start; last lines of $trackers/$1-start.log:" >&2
     tail -n 20 "$trackers/$1-start.log" >&2; return 1
   fi
 }
-if [ "$(id -u)" = 0 ]; then
-  status=0
-  start redmine || status=1
-  start roundup || status=1
-  exit $status
-fi
-echo "live trackers: not root, so no Redmine (its recipe installs Debian packages); its tests replay" >&2
-start roundup || echo "live trackers: Roundup's tests replay from their cassettes" >&2
-exit 0
+needs_root() { grep -q '^# needs: root' "$connectors/$1/tracker/start.sh"; }
+status=0
+for recipe in "$connectors"/*/tracker/start.sh; do
+  name=$(basename "$(dirname "$(dirname "$recipe")")")
+  if [ "$(id -u)" = 0 ]; then
+    start "$name" || status=1
+  elif needs_root "$name"; then
+    echo "live trackers: not root, so no $name (its recipe installs Debian packages); its tests replay" >&2
+  else
+    start "$name" || echo "live trackers: $name's tests replay from their cassettes" >&2
+  fi
+done
+exit $status

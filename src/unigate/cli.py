@@ -143,8 +143,8 @@ def mappings() -> None:
 @mappings.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def mappings_check(paths: tuple[Path, ...]) -> None:
-    """Validate mapping files (default: the built-in ones); exit 1 on any error."""
-    targets = list(paths) or sorted(Path(str(p)) for p in files("unigate_mappings").iterdir() if p.name.endswith(".yaml"))
+    """Validate mapping files (default: the built-in connectors' manifests); exit 1 on any error."""
+    targets = list(paths) or sorted(Path(str(files("unigate_connectors"))).glob("*/manifest.yaml"))
     failed = False
     for path in targets:
         try:

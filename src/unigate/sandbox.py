@@ -3,7 +3,7 @@
 ``unigate sandbox`` first binds the gateway's port (so every URL it prints answers; a port in use
 is a clear error before anything is printed), then starts every installed connector's simulator
 (``SandboxProfile``) on loopback, connects to the real trackers that are running (``LiveProfile``:
-``scripts/trackers/*/start.sh``), creates a fresh vault in ``data_dir`` (key generated into
+``connectors/*/tracker/start.sh``), creates a fresh vault in ``data_dir`` (key generated into
 ``data_dir/secret.key`` if absent, and said so) with a demo app whose API key is kept in
 ``data_dir/demo-api-key`` (the same key on every start with the same data dir), a demo consumer
 connected to every tracker, prints one curl command per tracker and serves the gateway in the
@@ -149,7 +149,7 @@ def prepare_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> Sa
                 live = definition.live
                 env = live.environment()
                 if not live.running(env):
-                    sandbox.lines.append(f"# {name}: no server running (start one: scripts/trackers/{live.name}/start.sh)\n")
+                    sandbox.lines.append(f"# {name}: no server running (start one: connectors/{live.name}/tracker/start.sh)\n")
                     continue
                 settings, credentials = live.connection(env)
                 where, curl_path = f"real server at {env[live.env_prefix + '_BASE_URL']}", live.curl_path.format_map(env)
@@ -205,7 +205,7 @@ def run_simulator(service_id: str, *, port: int, host: str = "127.0.0.1") -> Non
     if definition is None:
         raise click.ClickException(f"no connector {service_id!r} is installed; the simulators are: {available}")
     if definition.sandbox is None:
-        how = (f" (it is tested against a real server: scripts/trackers/{definition.live.name}/start.sh)"
+        how = (f" (it is tested against a real server: connectors/{definition.live.name}/tracker/start.sh)"
                if definition.live is not None else "")
         raise click.ClickException(f"the {service_id} connector has no simulator{how}; the simulators are: {available}")
     profile = definition.sandbox()

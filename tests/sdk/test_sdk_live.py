@@ -2,7 +2,7 @@
 
 The same tests as the simulated trackers', through ``unigate.testing.live``: live when the servers
 run (``scripts/trackers/start-all.sh``), recording with ``UNIGATE_RECORD_CASSETTES=1``, replaying
-``fixtures/cassettes/<service>/live/sdk_*.yaml`` otherwise (or with ``UNIGATE_LIVE_TRACKERS=off``).
+``tests/sdk/cassettes/<service>/live/sdk_*.yaml`` otherwise (or with ``UNIGATE_LIVE_TRACKERS=off``).
 Requests carry no clock or random values: ids come from responses, so a replay asks what the
 recording asked. Tickets the tests create are deleted (Roundup: retired) before they end.
 """

@@ -1,7 +1,7 @@
 """Redmine through the gateway, against a real Redmine 5.0 (or its cassettes).
 
-Live when scripts/trackers/redmine/start.sh has run (``.trackers/redmine.env``), recording with
-``UNIGATE_RECORD_CASSETTES=1``, replaying ``fixtures/cassettes/redmine/live/`` otherwise.
+Live when connectors/redmine/tracker/start.sh has run (``.trackers/redmine.env``), recording with
+``UNIGATE_RECORD_CASSETTES=1``, replaying ``connectors/redmine/tests/cassettes/live/`` otherwise.
 Requests carry no random or clock values: ids and timestamps come from responses, so a replay
 asks exactly what the recording asked. Tickets a test creates in ``demo`` are deleted at its end;
 only the paging tests write to ``paging``, and only the issues missing to reach 120.

@@ -1,7 +1,7 @@
-"""Roundup through the gateway against a real tracker (scripts/trackers/roundup/start.sh), else its cassettes.
+"""Roundup through the gateway against a real tracker (connectors/roundup/tracker/start.sh), else its cassettes.
 
 Modes (unigate.testing.live): live when the tracker runs; record with UNIGATE_RECORD_CASSETTES=1;
-replay from fixtures/cassettes/roundup/live/ when no tracker runs. Requests carry no random or
+replay from connectors/roundup/tests/cassettes/live/ when no tracker runs. Requests carry no random or
 clock values: ids, etags and timestamps come from responses, and setup only creates what is
 missing, so the tests run against a tracker holding data from earlier runs.
 """

@@ -105,7 +105,7 @@ class LiveProfile:
 
     The server is described by environment variables ``<env_prefix>_*`` (``REDMINE_BASE_URL``,
     ``REDMINE_API_KEY``...), taken from the process environment or else from
-    ``<trackers dir>/<name>.env`` (``KEY=VALUE`` lines, as ``scripts/trackers/*/start.sh`` write
+    ``<trackers dir>/<name>.env`` (``KEY=VALUE`` lines, as ``connectors/*/tracker/start.sh`` write
     them; the directory is ``$UNIGATE_TRACKERS_DIR`` or ``./.trackers``). ``settings`` and
     ``credentials`` are templates over those variables (``{"base_url": "{REDMINE_BASE_URL}"}``).
     ``secret_vars`` never reach a cassette; ``{<env_prefix>_BASE_URL}`` must answer a TCP connect

@@ -8,7 +8,7 @@ connector, mapping, envelope) and only the tracker is played back.
 
 - **record** (``UNIGATE_RECORD_CASSETTES=1``, or ``make cassettes``): calls go to the real
   transport (a simulator or a real server answers) and each exchange is written to
-  ``fixtures/cassettes/<connector>/<name>.yaml``, credentials scrubbed;
+  ``cassettes/<name>.yaml`` beside the test module, credentials scrubbed;
 - **replay** (default when no tracker runs): the cassette answers. A request matches a recording
   on method, scheme, host, port, path, query and body; each recording answers once, the first
   unplayed match first. A request the cassette lacks is answered with a connection error (the
@@ -23,7 +23,9 @@ is matched, so a replay needs no real credential), and ``set-cookie`` is not kep
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +40,23 @@ import yaml
 from unigate.downstream.redact import REDACTED
 from unigate.testing.report import note_tracker
 
-CASSETTES = Path(__file__).resolve().parents[3] / "fixtures" / "cassettes"
+CASSETTES_DIR = "cassettes"   # beside the test module that uses them: <tests dir>/cassettes/
+
+
+def cassettes_beside(test_file: str | Path) -> Path:
+    """The cassette directory of a test module: ``cassettes/`` in the module's own directory, so a
+    plugin's tests find theirs wherever the plugin is checked out."""
+    return Path(test_file).resolve().parent / CASSETTES_DIR
+
+
+def _caller_dir() -> Path:
+    """The cassette directory beside the first caller outside this module and contextlib."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in (__file__, contextlib.__file__):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:   # pragma: no cover - always called from a test module
+        raise RuntimeError("recorded_client needs a caller")
+    return cassettes_beside(frame.f_code.co_filename)
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-token", "cookie", "x-redmine-api-key", "private-token",
                             "x-csrf-token", "proxy-authorization"})
 # transport details that say nothing about the exchange, or are wrong once the body is stored decoded
@@ -262,8 +280,9 @@ class _TapTransport(httpx.AsyncBaseTransport):
 
 
 @contextmanager
-def recorded_client(tmp: Path, service_id: str, name: str) -> Iterator[httpx.Client]:
-    """A gateway client for ``service_id`` whose downstream calls use ``<service_id>/<name>.yaml``.
+def recorded_client(tmp: Path, service_id: str, name: str, directory: Path | None = None) -> Iterator[httpx.Client]:
+    """A gateway client for ``service_id`` whose downstream calls use the cassette ``<name>.yaml`` in
+    ``directory`` (default: ``cassettes/`` beside the calling test module).
 
     The connection comes from the connector's ``SandboxProfile``: its simulator answers when
     recording; a replay starts no simulator and connects to the URL the recording was made at.
@@ -271,7 +290,7 @@ def recorded_client(tmp: Path, service_id: str, name: str) -> Iterator[httpx.Cli
     from unigate.testing.connector import ConnectorUnderTest
 
     tap = CassetteTap()
-    cassette = Cassette.open(CASSETTES / service_id / f"{name}.yaml")
+    cassette = Cassette.open((directory or _caller_dir()) / f"{name}.yaml")
     tracker = ConnectorUnderTest.start(tmp, service_id, simulate=cassette.mode == "record", wrap_transport=tap,
                                        url=cassette.server)
     note_tracker(service_id, cassette.mode, "simulator recordings")

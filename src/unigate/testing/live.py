@@ -3,10 +3,10 @@
 One test body, three modes, chosen per test module from the connector's :class:`LiveProfile`:
 
 - **live**: the server its environment describes is running (``make test`` starts it with
-  ``scripts/trackers/<name>/start.sh``); the gateway calls it for real, over the production
+  ``connectors/<name>/tracker/start.sh``); the gateway calls it for real, over the production
   transport, and nothing is recorded;
 - **record**: the server is running and ``UNIGATE_RECORD_CASSETTES=1``: as live, and every
-  downstream exchange is written to ``fixtures/cassettes/<service>/live/<test>.yaml``
+  downstream exchange is written to ``cassettes/live/<test>.yaml`` beside the test module
   (credentials scrubbed), with the server's non-secret variables in ``live-env.json``;
 - **replay**: no server (or ``UNIGATE_LIVE_TRACKERS=off``): the cassettes answer in the tracker's
   place and the gateway runs for real, so a developer without root (or offline) runs the same
@@ -38,7 +38,7 @@ import pytest
 from unigate.downstream.redact import REDACTED
 from unigate.plugins.hookspec import LiveProfile
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing.cassettes import CASSETTES, Cassette, CassetteTap, recording
+from unigate.testing.cassettes import Cassette, CassetteTap, cassettes_beside, recording
 from unigate.testing.connector import with_consumers
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
 from unigate.testing.report import note_tracker
@@ -54,17 +54,20 @@ class LiveTracker:
     mode: str  # "live" | "record" | "replay"
     harness: GatewayHarness
     tap: CassetteTap | None
+    cassettes: Path
 
     @classmethod
-    def start(cls, tmp: Path, service_id: str) -> LiveTracker:
+    def start(cls, tmp: Path, service_id: str, cassettes: Path) -> LiveTracker:
+        """Connect a gateway to the server, or to its recordings in ``cassettes`` (``live/<test>.yaml``
+        and ``live-env.json``, the server's environment when they were made)."""
         registry = ConnectorRegistry.load()
         profile = registry.definitions[service_id].live
         if profile is None:
             raise ValueError(f"{service_id} has no LiveProfile")
-        env, mode = _environment(service_id, profile)
+        env, mode = _environment(service_id, profile, cassettes / "live-env.json")
         tap = None if mode == "live" else CassetteTap()
         harness = GatewayHarness(tmp, registry=registry, wrap_transport=tap)
-        tracker = cls(service_id, profile, env, mode, harness, tap)
+        tracker = cls(service_id, profile, env, mode, harness, tap, cassettes)
         tracker.connect(CONSUMER_ID)
         note_tracker(service_id, mode, env.get(profile.env_prefix + "_BASE_URL", "?"))
         return tracker
@@ -90,36 +93,32 @@ class LiveTracker:
         """The cassette context for one test (nothing in live mode)."""
         if self.tap is None:
             return nullcontext()
-        return self.tap.use(Cassette.open(CASSETTES / self.service_id / "live" / f"{name}.yaml", secrets=self.secrets))
+        return self.tap.use(Cassette.open(self.cassettes / "live" / f"{name}.yaml", secrets=self.secrets))
 
     def stop(self) -> None:
         self.harness.stop()
 
 
-def _env_path(service_id: str) -> Path:
-    return CASSETTES / service_id / "live-env.json"
-
-
-def _environment(service_id: str, profile: LiveProfile) -> tuple[dict[str, str], str]:
+def _environment(service_id: str, profile: LiveProfile, env_path: Path) -> tuple[dict[str, str], str]:
     env = profile.environment()
     forced_replay = os.environ.get("UNIGATE_LIVE_TRACKERS") == "off"
     if not forced_replay and profile.running(env):
         if recording():
             recorded = {k: (REDACTED if k in profile.secret_vars else v) for k, v in sorted(env.items())}
-            _env_path(service_id).parent.mkdir(parents=True, exist_ok=True)
-            _env_path(service_id).write_text(json.dumps(recorded, indent=2) + "\n")
+            env_path.parent.mkdir(parents=True, exist_ok=True)
+            env_path.write_text(json.dumps(recorded, indent=2) + "\n")
             return env, "record"
         return env, "live"
     env_file = Path(os.environ.get("UNIGATE_TRACKERS_DIR", ".trackers")) / f"{profile.name}.env"
     if env_file.is_file() and not forced_replay:
         pytest.fail(f"{env_file} says a {service_id} server runs at {env.get(profile.env_prefix + '_BASE_URL')}, "
-                    f"but it does not answer; start it again or run scripts/trackers/{profile.name}/stop.sh")
+                    f"but it does not answer; start it again or run connectors/{profile.name}/tracker/stop.sh")
     if recording():
         pytest.fail(f"UNIGATE_RECORD_CASSETTES=1 needs a running {service_id} server "
-                    f"(scripts/trackers/{profile.name}/start.sh)")
-    if not _env_path(service_id).is_file():
-        pytest.fail(f"no {service_id} server is running and no recording exists ({_env_path(service_id)})")
-    return json.loads(_env_path(service_id).read_text()), "replay"
+                    f"(connectors/{profile.name}/tracker/start.sh)")
+    if not env_path.is_file():
+        pytest.fail(f"no {service_id} server is running and no recording exists ({env_path})")
+    return json.loads(env_path.read_text()), "replay"
 
 
 def live_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
@@ -129,8 +128,9 @@ def live_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None =
     """
 
     @pytest.fixture(scope="module", name="live")
-    def live_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveTracker]:
-        yield from with_consumers(LiveTracker.start(tmp_path_factory.mktemp(service_id), service_id), consumers)
+    def live_fixture(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[LiveTracker]:
+        tracker = LiveTracker.start(tmp_path_factory.mktemp(service_id), service_id, cassettes_beside(request.path))
+        yield from with_consumers(tracker, consumers)
 
     @pytest.fixture(name="client")
     def client_fixture(live: LiveTracker, request: pytest.FixtureRequest) -> Iterator[httpx.Client]:

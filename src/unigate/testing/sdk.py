@@ -155,8 +155,10 @@ def _started_trackers() -> Any:
 def live_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
     """Fixture ``sdk_target`` for real trackers (``unigate.testing.live``): live, recording or replaying.
 
-    Each test's downstream traffic is its own cassette, ``<service>/live/sdk_<test name>.yaml``.
+    Each test's downstream traffic is its own cassette, ``cassettes/<service>/live/sdk_<test name>.yaml``
+    beside the test module.
     """
+    from unigate.testing.cassettes import cassettes_beside
     from unigate.testing.live import LiveTracker
 
     trackers = _started_trackers()
@@ -165,7 +167,9 @@ def live_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
     def target(request: pytest.FixtureRequest, _sdk_trackers: dict[str, Any],
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkTarget]:
         profile: SdkProfile = request.param
-        tracker = _tracker_for(_sdk_trackers, profile, tmp_path_factory, LiveTracker.start)
+        cassettes = cassettes_beside(request.path) / profile.service_id
+        tracker = _tracker_for(_sdk_trackers, profile, tmp_path_factory,
+                               lambda tmp, service_id: LiveTracker.start(tmp, service_id, cassettes))
         tracker.forget_lookups()  # each cassette holds the reference-list calls its test needs
         with tracker.recorded(f"sdk_{request.node.originalname}"), new_sdk(tracker.harness) as sdk:
             yield SdkTarget(profile, tracker.harness, sdk)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: root
 # Starts a real Redmine 5 (Debian's package, SQLite, Thin) on loopback for integration tests.
 # Idempotent: installs Redmine if missing, loads Redmine's default data (trackers, statuses,
 # priorities, roles) if it is missing, enables the REST API, creates an admin API key, a public

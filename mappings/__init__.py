@@ -1,1 +1,0 @@
-"""Declarative mapping files, one per connector (loaded as package data)."""
