@@ -1,0 +1,62 @@
+"""The connector kit: everything a connector plugin may import from unigate, on one page.
+
+A plugin imports from here (and, in its tests, from :mod:`unigate.testing`); every other module
+of the gateway is internal and may change in any release. Built-in connectors follow the same
+rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party plugin can do.
+
+- **Registering**: :data:`hookimpl` on ``unigate_connectors()`` (returning
+  :class:`ConnectorDefinition`) and on the ``register_*`` component hooks; :func:`packaged_mapping`
+  finds a manifest shipped as package data.
+- **Quirks**: subclass :class:`Connector`; override an operation (``tickets_update``) only where
+  it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
+  transform, preparer, paginator, request, auth) the manifest refers to.
+- **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools),
+  :class:`OperationResult`, :class:`CursorPosition`.
+- **Errors**: raise these; the gateway turns each into Apideck's error response.
+- **Simulators**: :class:`SimulatorControl` gives a simulator Apideck-shaped fault injection.
+"""
+
+from __future__ import annotations
+
+from unigate.components import COMPONENTS, ComponentError, Components
+from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest
+from unigate.cursor import CursorPosition
+from unigate.errors import (
+    ConflictError,
+    ConnectorExecutionError,
+    ConnectorOperationUnsupportedError,
+    EntityNotFoundError,
+    RequestValidationError,
+    UnexpectedError,
+    UnifiedError,
+    UnsupportedFiltersError,
+    UnsupportedSortFieldError,
+)
+from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
+from unigate.simulation import SimulatorControl
+
+__all__ = [
+    "COMPONENTS",
+    "ComponentError",
+    "Components",
+    "ConflictError",
+    "Connector",
+    "ConnectorDefinition",
+    "ConnectorExecutionError",
+    "ConnectorOperationUnsupportedError",
+    "CursorPosition",
+    "EntityNotFoundError",
+    "LiveProfile",
+    "OperationContext",
+    "OperationResult",
+    "RequestValidationError",
+    "SandboxProfile",
+    "SimulatorControl",
+    "UnexpectedError",
+    "UnifiedError",
+    "UnifiedRequest",
+    "UnsupportedFiltersError",
+    "UnsupportedSortFieldError",
+    "hookimpl",
+    "packaged_mapping",
+]
