@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
 
 
 def sandbox() -> SandboxProfile:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from unigate.simulation import SimulatorControl
+from unigate.kit import SimulatorControl
 
 DEFAULT_ORG = "acme"
 OTHER_ORG = "globex"  # exists, but no simulator key belongs to it (-> 403 API_KEY_ORG_MISMATCH)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from unigate.simulation import SimulatorControl
+from unigate.kit import SimulatorControl
 from unigate_connectors.codimir.store import (
     PRIORITIES, SESSION_USER_ID, STAGES, STATUSES, TYPES, WORKSPACE, Store, iso, number, parse_iso,
     seed_store,

@@ -115,6 +115,30 @@ def connectors(ctx: click.Context) -> None:
         sys.exit(1)
 
 
+@connectors.command("readme")
+@click.argument("service")
+@click.argument("readme", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--write", is_flag=True, help="rewrite the file's generated block (default: check it, exit 1 if stale)")
+def connectors_readme(service: str, readme: Path, write: bool) -> None:
+    """Check (or --write) the generated downstream-call table in a connector's README."""
+    from unigate.connector_info import with_calls_table
+    from unigate.plugins.registry import ConnectorRegistry
+
+    connector = ConnectorRegistry.load().get(service)
+    if connector is None:
+        raise click.ClickException(f"no connector {service!r} is installed")
+    text = readme.read_text()
+    try:
+        current = with_calls_table(text, connector)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if write:
+        readme.write_text(current)
+    elif current != text:
+        raise click.ClickException(f"{readme}: the downstream-call table is stale; run "
+                                   f"`unigate connectors readme {service} {readme} --write`")
+
+
 @connectors.command("show")
 @click.argument("service")
 @click.option("--json", "as_json", is_flag=True, help="print the description as JSON")

@@ -123,3 +123,27 @@ def describe(connector: Connector) -> str:
     if data["quirk_operations"]:
         out.append("  connector code may make further calls for the operations above; its README lists them")
     return "\n".join(out)
+
+
+# -- the README's generated call table ---------------------------------------------------------------
+BEGIN_CALLS = "<!-- BEGIN GENERATED: downstream calls (unigate connectors readme --write; do not edit) -->"
+END_CALLS = "<!-- END GENERATED: downstream calls -->"
+
+
+def calls_markdown(connector: Connector) -> str:
+    """The connector's downstream calls as a Markdown table: what ``pass_through[].operation_id``
+    may name, generated from the manifest (and the class) like ``unigate connectors show``."""
+    rows = ["| call id | unified operation | downstream request | note |", "|---|---|---|---|"]
+    for call in info(connector)["calls"]:
+        request = f"`{call['method']} {call['path']}`" if call["method"] else ""
+        call_id = f"`{call['call_id']}`" if call["call_id"] else "—"
+        rows.append(f"| {call_id} | {call['operation']} | {request} | {call['note'] or ''} |")
+    return "\n".join(rows)
+
+
+def with_calls_table(readme: str, connector: Connector) -> str:
+    """``readme`` with its generated block replaced by the current table (ValueError: no block)."""
+    start, end = readme.find(BEGIN_CALLS), readme.find(END_CALLS)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no generated calls block: add the lines\n{BEGIN_CALLS}\n{END_CALLS}")
+    return readme[:start] + BEGIN_CALLS + "\n" + calls_markdown(connector) + "\n" + readme[end:]

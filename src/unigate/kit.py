@@ -13,7 +13,8 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
 - **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools),
   :class:`OperationResult`, :class:`CursorPosition`.
 - **Errors**: raise these; the gateway turns each into Apideck's error response.
-- **Simulators**: :class:`SimulatorControl` gives a simulator Apideck-shaped fault injection.
+- **Simulators**: :class:`SimulatorControl` gives a simulator Apideck-shaped fault injection;
+  :class:`BackgroundServer` serves one on loopback (its own tests).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from unigate.errors import (
     UnsupportedSortFieldError,
 )
 from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
-from unigate.simulation import SimulatorControl
+from unigate.simulation import BackgroundServer, SimulatorControl
 
 __all__ = [
     "COMPONENTS",
+    "BackgroundServer",
     "ComponentError",
     "Components",
     "ConflictError",

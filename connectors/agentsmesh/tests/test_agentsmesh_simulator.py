@@ -17,7 +17,7 @@ from connectors.agentsmesh.simulator import (
     STATUSES,
     create_app,
 )
-from unigate.simulation import BackgroundServer
+from unigate.kit import BackgroundServer
 
 TICKETS = 260
 

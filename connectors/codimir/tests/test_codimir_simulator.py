@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.simulation import BackgroundServer
+from unigate.kit import BackgroundServer
 from unigate_connectors.codimir.simulator import (
     DEFAULT_API_KEY, DEFAULT_PROJECT_ID, FORBIDDEN_PROJECT_ID, SECURE_SESSION_COOKIE, SESSION_COOKIE,
     SESSION_USER_ID, create_app,

@@ -1,18 +1,30 @@
 """The connector plugin contract — everything a connector author needs is on this page.
 
-A connector is a Python package that registers, through the ``unigate.connectors`` entry-point
-group, a module implementing the hook below::
+A connector comes in by one of three doors:
 
-    # pyproject.toml of your package
+- **a directory of manifests**: ``UNIGATE_CONNECTORS_DIR=/etc/unigate/connectors`` — each
+  ``*.yaml`` there (or ``<name>/manifest.yaml``) is a connector; no Python, no package;
+- **a package whose entry point names its manifest** (YAML-only, shipped as package data)::
+
+    [project.entry-points."unigate.connectors"]
+    acme = "unigate_acme:manifest.yaml"
+
+- **a package whose entry point names a plugin module** implementing the hooks below (for
+  quirks in Python, a simulator for tests, or components other manifests may use)::
+
     [project.entry-points."unigate.connectors"]
     acme = "unigate_acme.plugin"
 
-    # unigate_acme/plugin.py
-    from unigate.plugins import ConnectorDefinition, hookimpl, packaged_mapping
+    # unigate_acme/plugin.py — a plugin imports from unigate.kit only
+    from unigate.kit import ConnectorDefinition, hookimpl, packaged_mapping
 
     @hookimpl
     def unigate_connectors():
-        return [ConnectorDefinition(service_id="acme", mapping=packaged_mapping("unigate_acme", "acme.yaml"))]
+        return [ConnectorDefinition(service_id="acme", mapping=packaged_mapping("unigate_acme", "manifest.yaml"))]
+
+    @hookimpl
+    def register_transforms():          # optional: components any manifest may name
+        return {"acme_state": AcmeState()}
 
 The mapping file (reference: docs/mapping-files.md) declares the base URL, auth headers, error
 body paths, and per resource (collections, tickets, comments, users, tags) the downstream
@@ -21,7 +33,8 @@ A conventional REST tracker needs nothing more. Operations a file does not decla
 ``ConnectorOperationUnsupportedError``; filters and sorts it does not declare answer
 ``UnsupportedFiltersError`` / ``UnsupportedSortFieldError``.
 
-For what YAML cannot say, subclass :class:`unigate.connector.Connector` and pass it as
+For what YAML cannot say, register a named component (see ``register_*`` below) the manifest
+refers to; for the genuinely procedural, subclass :class:`unigate.kit.Connector` and pass it as
 ``connector_class``. Override one operation with a method named ``<resource>_<operation>``
 (``async def tickets_update(self, ctx) -> OperationResult``). Inside:
 
@@ -192,3 +205,33 @@ def unigate_connectors() -> list[ConnectorDefinition]:  # type: ignore[empty-bod
 
     Called once at start-up. Must be cheap and side-effect free: no network, no threads.
     """
+
+
+# -- components (datasette-style register_* hooks) -------------------------------------------------
+# Each returns ``{name: component}``; the components join the one registry (unigate.components)
+# every manifest may name, whichever package registered them. A name taken twice fails the
+# second plugin's load (reported, skipped). Called once at start-up, before any manifest is read.
+
+@hookspec
+def register_transforms() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Field transforms a manifest names with ``transform: <name>``."""
+
+
+@hookspec
+def register_record_preparers() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Record preparation steps a manifest names with ``prepare: [<name>]``."""
+
+
+@hookspec
+def register_paginators() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Paginators a manifest names with ``pagination: {style: <name>}``."""
+
+
+@hookspec
+def register_request_builders() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Request builders a manifest names with ``request: {style: <name>}``."""
+
+
+@hookspec
+def register_auth_schemes() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Auth schemes a manifest names with ``http.auth: {scheme: <name>}``."""
