@@ -5,14 +5,20 @@ of the gateway is internal and may change in any release. Built-in connectors fo
 rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party plugin can do.
 
 - **Registering**: :data:`hookimpl` on ``unigate_connectors()`` (returning
-  :class:`ConnectorDefinition`) and on the ``register_*`` component hooks; :func:`packaged_mapping`
-  finds a manifest shipped as package data.
+  :class:`ConnectorDefinition`, with an optional :class:`SandboxProfile` for a simulator and
+  :class:`LiveProfile` for a real server) and on the ``register_*`` component hooks;
+  :func:`packaged_mapping` finds a manifest shipped as package data.
 - **Quirks**: subclass :class:`Connector`; override an operation (``tickets_update``) only where
   it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
-  transform, preparer, paginator, request, auth) the manifest refers to.
-- **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools),
-  :class:`OperationResult`, :class:`CursorPosition`.
-- **Errors**: raise these; the gateway turns each into Apideck's error response.
+  transform, preparer, paginator, request, auth; a :class:`Components` registry raising
+  :class:`ComponentError`) the manifest refers to.
+- **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools; the
+  client's :class:`UnifiedRequest` as ``ctx.request``), :class:`OperationResult`, :class:`CursorPosition`.
+- **Errors**: raise these; the gateway turns each into Apideck's error response (all are
+  :class:`UnifiedError`): :class:`EntityNotFoundError` (404), :class:`RequestValidationError` (400),
+  :class:`ConflictError` (409), :class:`UnsupportedFiltersError`, :class:`UnsupportedSortFieldError`,
+  :class:`ConnectorOperationUnsupportedError` (501), :class:`ConnectorExecutionError` (the tracker
+  failed), :class:`UnexpectedError` (500: a bug, with what was already written).
 - **Simulators**: :class:`SimulatorControl` gives a simulator Apideck-shaped fault injection;
   :class:`BackgroundServer` serves one on loopback (its own tests).
 """
