@@ -41,23 +41,47 @@ class _Strict(BaseModel):
 
 
 class SettingSpec(_Strict):
-    description: str = ""
-    required: bool = False
-    default: Any = None
-    secret: bool = False
+    """One connection setting or credential a connection may (or must) configure."""
+
+    description: str = Field("", description="What the value is, shown by `unigate connectors show` and in "
+                             "connection errors.", examples=["Redmine root URL, e.g. https://redmine.example.com"])
+    required: bool = Field(False, description="A connection without this value (and no `default`) is refused "
+                           "when configured and answers 422 `ConnectionSettingsError` on use.", examples=[True])
+    default: Any = Field(None, description="The value used when the connection gives none; a setting with a "
+                         "default is never missing.", examples=["https://api.acme.example"])
+    secret: bool = Field(False, description="Settings only: redact the value from `_raw`, errors and logs as "
+                         "credentials always are.", examples=[True])
 
 
 class ConnectionSpec(_Strict):
-    settings: dict[str, SettingSpec] = Field(default_factory=dict)
-    credentials: dict[str, SettingSpec] = Field(default_factory=dict)
+    """What a connection to this tracker configures: named settings and credentials, read by templates."""
+
+    settings: dict[str, SettingSpec] = Field(
+        default_factory=dict, description="Plain settings by name, read by templates as `{settings.<name>}` "
+        "(a `timeout` setting also overrides `http.timeout`).",
+        examples=[{"base_url": {"default": "https://api.acme.example"},
+                   "workspace": {"required": True, "description": "workspace slug"}}])
+    credentials: dict[str, SettingSpec] = Field(
+        default_factory=dict, description="Secrets by name, read by templates as `{credentials.<name>}`; "
+        "encrypted at rest and redacted from `_raw`, errors and logs.",
+        examples=[{"token": {"required": True, "description": "personal access token"}}])
 
 
 class ErrorSpec(_Strict):
     """JSONPaths into a downstream error body; each may match a list (one entry per error)."""
 
-    message: list[str] = Field(default_factory=lambda: ["$.message", "$.error.message", "$.error"])
-    code: list[str] = Field(default_factory=lambda: ["$.code", "$.error.code"])
-    detail: list[str] = Field(default_factory=lambda: ["$.detail", "$.details", "$.error.details"])
+    message: list[str] = Field(
+        default_factory=lambda: ["$.message", "$.error.message", "$.error"],
+        description="JSONPaths to the error message (a single path is allowed); each match becomes a "
+        "`downstream_errors` entry's message.", examples=[["$.error.message", "$.message"], "$.errors"])
+    code: list[str] = Field(
+        default_factory=lambda: ["$.code", "$.error.code"],
+        description="JSONPaths to the tracker's error code (a single path is allowed).",
+        examples=["$.error.code"])
+    detail: list[str] = Field(
+        default_factory=lambda: ["$.detail", "$.details", "$.error.details"],
+        description="JSONPaths to the error's details (a single path is allowed).",
+        examples=["$.error.details"])
 
     @field_validator("message", "code", "detail", mode="before")
     @classmethod
@@ -68,48 +92,93 @@ class ErrorSpec(_Strict):
 class BasicAuthSpec(_Strict):
     """HTTP Basic auth from templates: sent as ``Authorization: Basic base64(username:password)``."""
 
-    username: str
-    password: str
+    username: str = Field(description="Template of the user name.", examples=["{credentials.username}"])
+    password: str = Field(description="Template of the password (redacted like a credential).",
+                          examples=["{credentials.password}"])
 
 
 class HttpSpec(_Strict):
-    base_url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    basic_auth: BasicAuthSpec | None = None
-    query: dict[str, str] = Field(default_factory=dict)
-    timeout: float = 15.0
-    errors: ErrorSpec = Field(default_factory=ErrorSpec)
+    """How the tracker is reached: base URL, headers and query sent on every call, timeout, error body."""
+
+    base_url: str = Field(description="Template of the URL every operation `path` is appended to.",
+                          examples=["{settings.base_url}/v2/{settings.workspace}"])
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Header templates sent on every call (auth, CSRF headers...).",
+        examples=[{"Authorization": "Bearer {credentials.token}", "Origin": "{settings.base_url|origin}"}])
+    basic_auth: BasicAuthSpec | None = Field(
+        None, description="HTTP Basic credentials; sets the `Authorization` header.",
+        examples=[{"username": "{credentials.username}", "password": "{credentials.password}"}])
+    query: dict[str, str] = Field(default_factory=dict, description="Query parameter templates sent on "
+                                  "every call.", examples=[{"api_version": "2"}])
+    timeout: float = Field(15.0, description="Seconds to wait for the tracker; a connection's `timeout` "
+                           "setting overrides it.", examples=[30])
+    errors: ErrorSpec = Field(default_factory=ErrorSpec, description="Where the tracker's error bodies say "
+                              "what went wrong (read into `downstream_errors`).",
+                              examples=[{"message": ["$.error.message"], "code": "$.error.code"}])
 
 
 class PaginationSpec(_Strict):
-    style: Literal["offset", "page", "cursor", "none"]
-    limit_param: str | None = "limit"
-    offset_param: str = "offset"
-    page_param: str = "page"
-    first_page: int = 1
-    max_limit: int = 100
-    total: str | None = None          # JSONPath to the total count
-    page_count: str | None = None     # JSONPath to the number of pages (page style)
-    next_token: str | None = None     # JSONPath to the next-page token (cursor style)
-    token_param: str = "cursor"
+    """How a list is paged downstream; the gateway turns the unified cursor and `limit` into these calls."""
+
+    style: Literal["offset", "page", "cursor", "none"] = Field(
+        description="`offset`: offset and limit; `page`: page number and size; `cursor`: a next-page token; "
+        "`none`: the whole list in one response, sliced by the gateway.", examples=["offset"])
+    limit_param: str | None = Field("limit", description="Query parameter of the page size; null: the "
+                                    "tracker takes none.", examples=["per_page"])
+    offset_param: str = Field("offset", description="Query parameter of the offset (`offset` style).",
+                              examples=["start"])
+    page_param: str = Field("page", description="Query parameter of the page number (`page` style).",
+                            examples=["page"])
+    first_page: int = Field(1, description="Number of the first page (`page` style).", examples=[0])
+    max_limit: int = Field(100, description="Largest page size the tracker serves; a larger unified `limit` "
+                           "is capped (offset style: several calls).", examples=[50])
+    total: str | None = Field(None, description="JSONPath to the total count: fills `meta.total_count` and "
+                              "ends paging exactly.", examples=["$.total_count"])
+    page_count: str | None = Field(None, description="JSONPath to the number of pages (`page` style): paging "
+                                   "stops after the last.", examples=["$.meta.pages"])
+    next_token: str | None = Field(None, description="JSONPath to the next-page token (`cursor` style); "
+                                   "absent or empty ends the list.", examples=["$.meta.next_cursor"])
+    token_param: str = Field("cursor", description="Query parameter the next-page token is sent in "
+                             "(`cursor` style).", examples=["after"])
 
 
 class FilterSpec(_Strict):
-    param: str
-    values: dict[str, list[Any] | None] | None = None  # unified value -> downstream values (status)
-    strict: bool = False   # status values not in `values` -> UnsupportedFiltersError (else sent as given)
-    multiple: Literal["join", "repeat", "single"] = "join"
-    separator: str = ","
-    format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = None  # timestamps (since)
+    """How one unified filter (`status`, `since`, `assignee_id`) is sent as a query parameter."""
+
+    param: str = Field(description="The query parameter the filter is sent in.", examples=["state"])
+    values: dict[str, list[Any] | None] | None = Field(
+        None, description="`status` only: unified status -> the downstream values it means (null or []: "
+        "no parameter); an unlisted status is sent as given unless `strict`.",
+        examples=[{"open": ["new", "doing"], "closed": ["done"]}])
+    strict: bool = Field(False, description="`status` only: a status not in `values` is refused with "
+                         "`UnsupportedFiltersError` instead of being sent as given.", examples=[True])
+    multiple: Literal["join", "repeat", "single"] = Field(
+        "join", description="Several `status` values: `join` with `separator` into one parameter, `repeat` "
+        "the parameter, or `single` (more than one is refused).", examples=["repeat"])
+    separator: str = Field(",", description="What `multiple: join` joins values with.", examples=["|"])
+    format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = Field(
+        None, description="`since` only: how the timestamp is written (default `iso`).", examples=["epoch"])
 
 
 class SortSpec(_Strict):
-    param: str | None = None                     # absent: the tracker cannot be asked to sort
-    fields: dict[str, str] = Field(default_factory=dict)  # unified sort field -> downstream value
-    direction_param: str | None = None           # absent: direction by prefix ('-' for desc)
-    directions: dict[str, str] = Field(default_factory=lambda: {"asc": "asc", "desc": "desc"})
-    natural: list[str] = Field(default_factory=list)  # orders the list already comes in: "created_at desc"
-    default: str | None = None   # what `sort[direction]` alone sorts by; else the first natural order's field
+    """How a unified `sort[by]`/`sort[direction]` is sent, and which orders the list already comes in."""
+
+    param: str | None = Field(None, description="Query parameter of the sort field; absent: the tracker "
+                              "cannot be asked to sort (only `natural` orders are served).", examples=["sort"])
+    fields: dict[str, str] = Field(default_factory=dict, description="Unified sort field -> downstream "
+                                   "value; needs `param`.",
+                                   examples=[{"created_at": "created", "updated_at": "updated"}])
+    direction_param: str | None = Field(None, description="Query parameter of the direction; absent: the "
+                                        "direction is a `-` prefix on the field for desc.", examples=["order"])
+    directions: dict[str, str] = Field(
+        default_factory=lambda: {"asc": "asc", "desc": "desc"},
+        description="Unified direction -> the value sent in `direction_param`.",
+        examples=[{"asc": "ASC", "desc": "DESC"}])
+    natural: list[str] = Field(
+        default_factory=list, description="Orders the list already comes in without a parameter, as "
+        "`<created_at|updated_at|name> <asc|desc>`; asking for one sends nothing.", examples=[["created_at desc"]])
+    default: str | None = Field(None, description="What `sort[direction]` alone sorts by; else the field of "
+                                "the first `natural` order.", examples=["updated_at"])
 
     @model_validator(mode="after")
     def _param_for_fields(self) -> SortSpec:
@@ -133,43 +202,81 @@ class SortSpec(_Strict):
 class SplitCallSpec(_Strict):
     """Part of an update sent to its own endpoint (e.g. a status sub-resource)."""
 
-    call_id: str
-    fields: list[str]                 # downstream body keys moved to this call
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "PATCH"
-    path: str
+    call_id: str = Field(description="Id of this call (in logs, `_raw`, and `pass_through` `operation_id`).",
+                         examples=["tickets_update_status"])
+    fields: list[str] = Field(description="Downstream body keys moved from the update's body to this call.",
+                              examples=[["status"]])
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field("PATCH", description="HTTP method of "
+                                                                     "this call.", examples=["POST"])
+    path: str = Field(description="Path template of this call, appended to `http.base_url`.",
+                      examples=["/tickets/{ticket_id}/status"])
 
 
 class MatchSpec(_Strict):
     """Pick one element of the selected list: the one whose ``path`` equals ``value`` (a template)."""
 
-    path: str
-    value: str
+    path: str = Field(description="JSONPath into each element of the list `record` selects.", examples=["$.id"])
+    value: str = Field(description="Template the element's value must equal (compared as text); none equal: "
+                       "404 `EntityNotFoundError`.", examples=["{id}"])
 
 
 class OperationSpec(_Strict):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
-    path: str | None = None
-    call_id: str | None = None                       # default: "<resource>_<operation>"
-    query: dict[str, Any] = Field(default_factory=dict)
-    body: dict[str, Any] = Field(default_factory=dict)   # constants/templates at JSONPaths
-    wrap: str | None = None                          # mapped fields go under this path ($.issue)
-    records: str | None = None                       # list selector (all)
-    record: str | None = None                        # record selector (one/add/update)
-    match: MatchSpec | None = None                   # one: pick from the list `record` selects
-    omit: list[str] = Field(default_factory=list)    # unified fields these records lack (summaries)
-    id: str | None = None                            # id selector in the add response
-    pagination: PaginationSpec | None = None
-    filters: dict[Literal["status", "since", "assignee_id"], FilterSpec] = Field(default_factory=dict)
-    sort: SortSpec | None = None
-    split: list[SplitCallSpec] = Field(default_factory=list)
-    static: list[dict[str, Any]] | None = None       # records served without a call
-    empty_body: bool = False                         # send no body (e.g. DELETE)
-    writes: list[str] | None = None                  # add/update: the only unified fields written (others: warnings)
-    # the ticket's collection, a JSONPath into the ticket as tickets.one selects it: must equal
-    # {collection_id} (tickets one/update/delete, comments: read first where not already read), else 404
-    collection_check: str | None = None
-    # all: an empty page / add: a refused create -> read collections.one; its 404 is the answer
-    collection_exists: bool = False
+    """One unified operation (`all`, `one`, `add`, `update`, `delete`) as the downstream call it makes."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field("GET", description="HTTP method of the "
+                                                                     "call.", examples=["POST"])
+    path: str | None = Field(None, description="Path template appended to `http.base_url` (values URL-"
+                             "encoded); required unless `static`.", examples=["/projects/{collection_id}/issues"])
+    call_id: str | None = Field(None, description="Id of the call (logs, `_raw`, `pass_through` "
+                                "`operation_id`); default `<resource>_<operation>`.", examples=["issues_list"])
+    query: dict[str, Any] = Field(default_factory=dict, description="Query parameters (values are "
+                                  "templates) sent with the call.", examples=[{"include": "labels"}])
+    body: dict[str, Any] = Field(default_factory=dict, description="Body constants: JSONPath -> value or "
+                                 "template, merged with the mapped fields (add/update).",
+                                 examples=[{"$.source": "api"}])
+    wrap: str | None = Field(None, description="JSONPath the mapped fields are written under (e.g. "
+                             "`{\"issue\": {...}}`); body constants must then be inside it.", examples=["$.issue"])
+    records: str | None = Field(None, description="`all`: JSONPath selecting the list of records in the "
+                                "response.", examples=["$.data"])
+    record: str | None = Field(None, description="`one`/`add`/`update`: JSONPath selecting the record in the "
+                               "response (default: the whole body).", examples=["$.issue"])
+    match: MatchSpec | None = Field(None, description="`one`: pick from the list `record` selects the element "
+                                    "that matches (else 404).", examples=[{"path": "$.id", "value": "{id}"}])
+    omit: list[str] = Field(default_factory=list, description="Unified fields these records lack (list "
+                            "summaries): left out of each record rather than reported empty.",
+                            examples=[["tags"]])
+    id: str | None = Field(None, description="`add`: JSONPath to the new record's id in the response, when "
+                           "the response is not the record.", examples=["$.id"])
+    pagination: PaginationSpec | None = Field(None, description="`all`: how the list is paged downstream.",
+                                              examples=[{"style": "offset", "max_limit": 100,
+                                                         "total": "$.total_count"}])
+    filters: dict[Literal["status", "since", "assignee_id"], FilterSpec] = Field(
+        default_factory=dict, description="`all`: the unified filters the tracker supports, by name; any "
+        "other filter is refused with `UnsupportedFiltersError`.",
+        examples=[{"since": {"param": "updated_after", "format": "iso"}, "assignee_id": {"param": "assignee"}}])
+    sort: SortSpec | None = Field(None, description="`all`: how the list can be sorted; absent: any sort is "
+                                  "refused with `UnsupportedSortFieldError`.",
+                                  examples=[{"param": "sort", "fields": {"created_at": "created"},
+                                             "direction_param": "order"}])
+    split: list[SplitCallSpec] = Field(default_factory=list, description="`update`: body keys sent to their "
+                                       "own endpoints, each as its own call.",
+                                       examples=[[{"call_id": "tickets_update_status", "fields": ["state"],
+                                                   "method": "POST", "path": "/issues/{ticket_id}/transition"}]])
+    static: list[dict[str, Any]] | None = Field(
+        None, description="Downstream records served without a call (mapped by `fields` like any record; "
+        "values may be templates); `one` finds its record by id.",
+        examples=[[{"id": "issue", "name": "Issues", "type": "tracker"}]])
+    empty_body: bool = Field(False, description="Declared for calls sent without a body; not read by the "
+                             "engine (deletes are sent without a body regardless).", examples=[True])
+    writes: list[str] | None = Field(None, description="`add`/`update`: the only unified fields written; "
+                                     "others are dropped with a `meta.warnings` entry.", examples=[["status"]])
+    collection_check: str | None = Field(
+        None, description="JSONPath to the ticket's collection in the ticket as `tickets.one` selects it; "
+        "must equal `{collection_id}` (tickets one/update/delete, comments), else 404.",
+        examples=["$.project_id"])
+    collection_exists: bool = Field(
+        False, description="`all`/`add`: an empty page or a refused create reads `collections.one`; its 404 is "
+        "the answer.", examples=[True])
 
     @model_validator(mode="after")
     def _path_or_static(self) -> OperationSpec:
@@ -181,21 +288,35 @@ class OperationSpec(_Strict):
 
 
 class FieldSpec(_Strict):
-    """One unified field. ``path`` both ways, or ``read``/``write`` separately."""
+    """One unified field. ``path`` both ways, or ``read``/``write`` separately (a bare string is ``path``)."""
 
-    path: str | None = None
-    read: str | None = None
-    write: str | None = None
-    map: dict[str | int, Any] | None = None    # downstream value -> unified value
-    write_map: dict[str, Any] | None = None    # unified value -> downstream value
-    unmapped: Literal["pass", "null"] = "pass"
-    write_unmapped: Literal["pass", "drop"] = "pass"   # a value outside write_map: sent as given, or dropped (warned)
-    transform: str | dict[str, Any] | None = None
-    default: Any = None                        # read: when the path matches nothing or null
-    value: str | None = None                   # read: a template ({collection_id}, {settings.x})
-    # write: what a null (or [] for assignees/tags) is sent as on update: any value (null, "", [], "none"),
-    # or `unsupported` (refused with a 400 naming the field). Not declared: the transform's empty value.
-    clear: Any = None
+    path: str | None = Field(None, description="JSONPath in the downstream record, read and written.",
+                             examples=["$.subject"])
+    read: str | None = Field(None, description="JSONPath read from (instead of `path`).",
+                             examples=["$.status.name"])
+    write: str | None = Field(None, description="JSONPath written to (instead of `path`); a field with "
+                              "neither `write` nor `path` is read-only.", examples=["$.status_id"])
+    map: dict[str | int, Any] | None = Field(None, description="Read: downstream value -> unified value.",
+                                             examples=[{"Low": "low", "Urgent": "urgent", "Immediate": "urgent"}])
+    write_map: dict[str, Any] | None = Field(
+        None, description="Write: unified value -> downstream value; default the inverse of `map` (required "
+        "when `map` is many-to-one).", examples=[{"low": 1, "normal": 2, "urgent": 4}])
+    unmapped: Literal["pass", "null"] = Field("pass", description="Read: a value outside `map` passes through "
+                                              "as is (`pass`) or reads null.", examples=["null"])
+    write_unmapped: Literal["pass", "drop"] = Field(
+        "pass", description="Write: a value outside `write_map` is sent as given (`pass`) or not sent and "
+        "warned about (`drop`).", examples=["drop"])
+    transform: str | dict[str, Any] | None = Field(
+        None, description="A named transform (`string`, `id`, `integer`, `boolean`, `datetime`, `date`, "
+        "`assignees`, `tags`, or a registered one), or `{name: ..., <options>}`.",
+        examples=["datetime", {"name": "assignees", "id": "$.id", "username": "$.login", "write": "single"}])
+    default: Any = Field(None, description="Read: the value when the path matches nothing or null.",
+                         examples=["open"])
+    value: str | None = Field(None, description="Read: a template instead of a path.",
+                              examples=["{collection_id}"])
+    clear: Any = Field(
+        None, description="Update: what a null (or [] for assignees/tags) is sent as, or `unsupported` "
+        "(refused, 400). Not declared: the transform's empty value.", examples=["", "unsupported"])
 
     @property
     def clear_declared(self) -> bool:
@@ -220,19 +341,39 @@ class FieldSpec(_Strict):
 
 
 class ResourceSpec(_Strict):
-    fields: dict[str, FieldSpec] = Field(default_factory=dict)
-    # why a unified field is not stored (a write of it is dropped): the message of its meta.warnings entry
-    notes: dict[str, str] = Field(default_factory=dict)
-    operations: dict[Literal["all", "one", "add", "update", "delete"], OperationSpec] = Field(default_factory=dict)
+    """One unified resource: its fields both ways and its operations (absent operations answer 501)."""
+
+    fields: dict[str, FieldSpec] = Field(
+        default_factory=dict, description="Unified field name (see `UNIFIED_FIELDS`) -> how it maps; a string "
+        "is shorthand for `{path: ...}`.",
+        examples=[{"subject": "$.title", "created_at": {"read": "$.created", "transform": "datetime"}}])
+    notes: dict[str, str] = Field(
+        default_factory=dict, description="Why a unified field is not stored: the message of the "
+        "`meta.warnings` entry a write of it gets.",
+        examples=[{"priority": "read-only in Opine: derived from the linked deals"}])
+    operations: dict[Literal["all", "one", "add", "update", "delete"], OperationSpec] = Field(
+        default_factory=dict, description="The operations the tracker supports, by unified operation name.",
+        examples=[{"one": {"path": "/issues/{ticket_id}", "record": "$.data"}}])
 
 
 class MappingFile(_Strict):
-    service_id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
-    name: str
-    website: str | None = None
-    connection: ConnectionSpec = Field(default_factory=ConnectionSpec)
-    http: HttpSpec
-    resources: dict[Literal["collections", "tickets", "comments", "users", "tags"], ResourceSpec]
+    """A connector manifest: how a tracker is reached and how its records map to unified ones, both ways."""
+
+    service_id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="The `x-apideck-service-id` clients "
+                            "use to pick this connector.", examples=["acme"])
+    name: str = Field(description="Human-readable tracker name.", examples=["Acme Tracker"])
+    website: str | None = Field(None, description="The tracker's (API documentation) site.",
+                                examples=["https://www.redmine.org"])
+    connection: ConnectionSpec = Field(default_factory=ConnectionSpec, description="The settings and "
+                                       "credentials a connection configures.",
+                                       examples=[{"credentials": {"token": {"required": True}}}])
+    http: HttpSpec = Field(description="How the tracker is reached.",
+                           examples=[{"base_url": "{settings.base_url}/api",
+                                      "headers": {"Authorization": "Bearer {credentials.token}"}}])
+    resources: dict[Literal["collections", "tickets", "comments", "users", "tags"], ResourceSpec] = Field(
+        description="The unified resources the tracker serves, by name.",
+        examples=[{"tags": {"fields": {"id": "$.id", "name": "$.name"},
+                            "operations": {"all": {"path": "/labels", "records": "$.data"}}}}])
 
 
 class MappingFileError(ValueError):
