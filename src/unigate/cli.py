@@ -181,6 +181,33 @@ def mappings_check(paths: tuple[Path, ...]) -> None:
     sys.exit(1 if failed else 0)
 
 
+@mappings.command("schema")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the schema to FILE instead of printing it")
+def mappings_schema(output: Path | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of a manifest, for editors (yaml-language-server)."""
+    from unigate.mapping.reference import schema_json
+
+    _emit(schema_json(), output)
+
+
+@mappings.command("docs")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the reference to FILE instead of printing it")
+def mappings_docs(output: Path | None) -> None:
+    """Print the mapping key reference (docs/mapping-reference.md) generated from the schema."""
+    from unigate.mapping.reference import reference_markdown
+
+    _emit(reference_markdown(), output)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
 # -- vault ---------------------------------------------------------------------------------------------
 @main.group()
 def vault() -> None:
