@@ -88,7 +88,7 @@ def test_check_command_fails_on_a_broken_file(tmp_path: Path) -> None:
 def test_check_command_defaults_to_the_built_in_files() -> None:
     result = CliRunner().invoke(main, ["mappings", "check"])
     assert result.exit_code == 0, result.output
-    assert "agentsmesh.yaml" in result.output
+    assert "agentsmesh/manifest.yaml" in result.output
 
 
 def test_basic_auth_templates_are_checked(tmp_path: Path) -> None:
