@@ -199,7 +199,7 @@ def test_every_list_takes_the_spec_limit_and_a_cursor() -> None:
 # -- routes, bodies, query parsing, the mapping file's literals and checks derive from it ----------
 
 def test_the_routes_are_the_model_routes() -> None:
-    assert routes.OPERATIONS == UNIFIED.routes()
+    assert UNIFIED.routes() == routes.OPERATIONS
     table = routes.RouteTable()
     for path, method, resource, operation in model_operations():
         concrete = path.replace("{", "").replace("}", "")   # every parameter given a value
@@ -267,7 +267,7 @@ def test_the_mapping_file_names_are_the_model_names() -> None:
     assert keys(MappingFile, "resources") == mapping_spec.RESOURCES == UNIFIED.resource_names
     assert keys(ResourceSpec, "operations") == mapping_spec.OPERATIONS == UNIFIED.operation_names
     assert keys(OperationSpec, "filters") == UNIFIED.filter_names == ("status", "since", "assignee_id")
-    assert mapping_spec.UNIFIED_FIELDS == {r.name: tuple(f.name for f in r.schema.fields) for r in UNIFIED.resources}
+    assert {r.name: tuple(f.name for f in r.schema.fields) for r in UNIFIED.resources} == mapping_spec.UNIFIED_FIELDS
     assert mapping_spec.SORT_FIELDS == UNIFIED.sort_names == ("name", "created_at", "updated_at")
 
 

@@ -83,7 +83,7 @@ def _object_model(schema: ObjectSchema, base: type[_B]) -> type[_B]:
         fields["custom_mappings"] = (dict[str, Any] | None, None)  # readOnly
     dates = [f.name for f in schema.fields if f.format == "date-time" and not f.read_only]
     validators = {"_date_time": field_validator(*dates)(_date_time)} if dates else {}
-    return create_model(f"{schema.name}In", __base__=base, __validators__=validators, **fields)  # type: ignore[call-overload, no-any-return]
+    return create_model(f"{schema.name}In", __base__=base, __validators__=validators, **fields)
 
 
 def _annotation(field: Field) -> tuple[Any, Any]:

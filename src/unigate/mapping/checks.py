@@ -131,14 +131,14 @@ def _membership_problems(spec: MappingFile, where: str, rname: str, oname: str,
     if op.collection_check is not None:
         if rname not in ("tickets", "comments") or (rname == "tickets" and oname in ("all", "add")):
             problems.append((f"{where}.collection_check", "only for tickets one/update/delete and comments operations"))
-        tickets = spec.resources.get("tickets")  # type: ignore[call-overload]
+        tickets = spec.resources.get("tickets")
         one = tickets.operations.get("one") if tickets else None
         if one is None or one.static is not None:
             problems.append((f"{where}.collection_check", "needs a declared tickets.one to read the ticket with"))
     if op.collection_exists:
         if oname not in ("all", "add") or op.static is not None:
             problems.append((f"{where}.collection_exists", "only for `all` and `add` operations that make a call"))
-        collections = spec.resources.get("collections")  # type: ignore[call-overload]
+        collections = spec.resources.get("collections")
         one = collections.operations.get("one") if collections else None
         if one is None or one.static is not None:
             problems.append((f"{where}.collection_exists", "needs a declared collections.one to read the collection with"))

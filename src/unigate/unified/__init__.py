@@ -19,8 +19,7 @@ are properties of the spec the engine provides to every resource, so they are no
 
 from __future__ import annotations
 
-from unigate.unified.model import (Field, Filter, Limit, ObjectSchema, Operation, OperationKind, Resource,
-                                   UnifiedModel, literal)
+from unigate.unified.model import Field, Filter, Limit, ObjectSchema, Operation, OperationKind, Resource, UnifiedModel, literal
 
 _ID = Field("id", read_only=True)
 _STAMPS = (Field("updated_at", read_only=True, format="date-time"),

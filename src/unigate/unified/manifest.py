@@ -26,7 +26,7 @@ def manifest_model(model: UnifiedModel) -> type[MappingFile]:
 
 
 def _narrowed(base: type[_M], name: str, annotation: Any) -> type[_M]:
-    """A subclass of ``base`` named like it, its field ``name`` of type ``annotation`` (same default and docs)."""
+    """A subclass of ``base`` named and documented like it, its field ``name`` of type ``annotation``."""
     info = base.model_fields[name]
-    return create_model(base.__name__, __base__=base, __module__=base.__module__,  # type: ignore[call-overload, no-any-return]
+    return create_model(base.__name__, __base__=base, __module__=base.__module__, __doc__=base.__doc__,  # type: ignore[call-overload]
                         **{name: (annotation, info)})

@@ -170,4 +170,4 @@ class UnifiedModel:
 
 def literal(names: tuple[str, ...]) -> Any:
     """``Literal[names]`` built at run time, for pydantic (a type checker sees ``str``)."""
-    return Literal[names]  # type: ignore[valid-type]
+    return Literal[names]
