@@ -1,4 +1,5 @@
-"""Request bodies validated against the spec's ``Ticket`` and ``CollectionTicketComment``.
+"""Request bodies validated against the spec's ``Ticket`` and ``CollectionTicketComment``, their
+pydantic models built from the unified model's object schemas (``body_models``).
 
 Unknown fields, wrong types and non-JSON bodies are a 400 ``RequestValidationError`` whose
 ``detail`` maps each offending field to what is wrong. ``readOnly`` fields (``id``,
@@ -14,31 +15,23 @@ numbers ``NaN``/``Infinity`` (they would go out as ``null``).
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 
 from unigate.errors import RequestValidationError
 from unigate.mapping.passthrough import PassThroughError, compile_body_pass_through
 from unigate.mapping.transforms import TransformError, parse_timestamp
+from unigate.unified import UNIFIED, Field, ObjectSchema, UnifiedModel, literal
 
 MAX_BODY_BYTES = 1024 * 1024
 _INT_RANGE = (-(2**63), 2**64 - 1)  # what orjson (the downstream body encoder) writes
+_B = TypeVar("_B", bound=BaseModel)
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class AssigneeIn(_Body):
-    id: str
-    username: str | None = None  # readOnly
-
-
-class TagIn(_Body):
-    id: str | None = None
-    name: str | None = None  # readOnly
-    custom_mappings: dict[str, Any] | None = None  # readOnly
 
 
 class ExtendPath(_Body):
@@ -54,45 +47,65 @@ class PassThroughEntry(_Body):
 
 
 class _Writable(_Body):
+    """What every request body may carry besides its resource's fields."""
+
     custom_mappings: dict[str, Any] | None = None
     pass_through: list[PassThroughEntry] | None = None
-    # readOnly everywhere: accepted, ignored
-    id: str | None = None
-    created_by: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
 
 
-class TicketIn(_Writable):
-    parent_id: str | None = None
-    collection_id: str | None = None   # readOnly
-    completed_at: str | None = None    # readOnly
-    type: str | None = None
-    subject: str | None = None
-    description: str | None = None
-    status: str | None = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
-    assignees: list[AssigneeIn] | None = None
-    due_date: str | None = None
-    tags: list[TagIn] | None = None
-
-    @field_validator("due_date")
-    @classmethod
-    def _date_time(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                parse_timestamp(value)
-            except TransformError as exc:
-                raise ValueError(f"must be an ISO 8601 date-time: {exc}") from None
-        return value
+ITEM_KEYS = ("id", "name")  # what an item of a list field (assignees, tags) is sent on with: its id, a tag's name
 
 
-class CommentIn(_Writable):
-    body: str | None = None
+@dataclass(frozen=True)
+class BodyModel:
+    """A resource's request body: its pydantic model, the fields accepted and ignored, the list fields."""
+
+    model: type[_Writable]
+    read_only: frozenset[str]
+    lists: tuple[str, ...]
 
 
-READ_ONLY = {"id", "created_by", "created_at", "updated_at", "collection_id", "completed_at"}
-MODELS: dict[str, type[_Writable]] = {"tickets": TicketIn, "comments": CommentIn}
+def body_models(model: UnifiedModel) -> dict[str, BodyModel]:
+    """The request body of each resource that has one (create or update), from its object schema."""
+    return {r.name: _body_model(r.schema) for r in model.resources if r.writable}
+
+
+def _body_model(schema: ObjectSchema) -> BodyModel:
+    return BodyModel(_object_model(schema, _Writable), frozenset(f.name for f in schema.fields if f.read_only),
+                     tuple(f.name for f in schema.fields if f.is_list))
+
+
+def _object_model(schema: ObjectSchema, base: type[_B]) -> type[_B]:
+    """Every field optional and nullable (a body is partial; null clears), unless ``required``; readOnly
+    fields are typed like the others (accepted, then ignored); a writable date-time must parse."""
+    fields: dict[str, Any] = {f.name: _annotation(f) for f in schema.fields}
+    if schema.custom_mappings and "custom_mappings" not in base.model_fields:
+        fields["custom_mappings"] = (dict[str, Any] | None, None)  # readOnly
+    dates = [f.name for f in schema.fields if f.format == "date-time" and not f.read_only]
+    validators = {"_date_time": field_validator(*dates)(_date_time)} if dates else {}
+    return create_model(f"{schema.name}In", __base__=base, __validators__=validators, **fields)
+
+
+def _annotation(field: Field) -> tuple[Any, Any]:
+    if field.items is not None:
+        kind: Any = list[_object_model(field.items, _Body)]  # type: ignore[misc]
+    elif field.enum:
+        kind = literal(field.enum)
+    else:
+        kind = str
+    return (kind, ...) if field.required else (kind | None, None)
+
+
+def _date_time(cls: type, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_timestamp(value)
+        except TransformError as exc:
+            raise ValueError(f"must be an ISO 8601 date-time: {exc}") from None
+    return value
+
+
+BODIES = body_models(UNIFIED)
 
 
 def parse_body(resource: str, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
@@ -101,16 +114,16 @@ def parse_body(resource: str, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
         raise RequestValidationError("Request body too large", f"the body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
     if not raw.strip():
         raise RequestValidationError("Missing request body", "send a JSON object")
-    model = MODELS[resource]
+    body = BODIES[resource]
     try:
-        parsed = model.model_validate_json(raw)
+        parsed = body.model.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError("Invalid request body", _describe(exc)) from None
-    fields = parsed.model_fields_set - READ_ONLY - {"pass_through"}
+    fields = parsed.model_fields_set - body.read_only - {"pass_through"}
     data = parsed.model_dump(include=fields, exclude_none=False)
-    for key in ("assignees", "tags"):
+    for key in body.lists:
         if data.get(key) is not None:
-            data[key] = [{k: v for k, v in item.items() if k in ("id", "name")} for item in data[key]]
+            data[key] = [{k: v for k, v in item.items() if k in ITEM_KEYS} for item in data[key]]
     if data.get("custom_mappings"):
         _check_values(data["custom_mappings"], "custom_mappings")
     # exclude_unset, not exclude_none: {"path": ..., "value": null} sets null

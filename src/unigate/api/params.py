@@ -1,9 +1,10 @@
 """Query-string parsing exactly as the spec serializes it.
 
 ``limit`` (1..200, default 20), ``cursor``, ``raw``, ``fields`` and the deepObject parameters
-``filter[...]``, ``sort[by]``/``sort[direction]`` (a direction alone sorts by the list's default field)
+``filter[...]``, ``sort[by]``/``sort[direction]`` (the bounds, filters and sort fields are the unified
+model's, ``unigate.unified``; a direction alone sorts by the list's default field)
 and ``pass_through[...]`` (nested keys kept;
-arrays as repeated keys, ``[]`` or ``[0]`` suffixes, or comma-separated for ``filter[status]``).
+arrays as repeated keys, ``[]`` or ``[0]`` suffixes, or comma-separated for a list filter such as ``filter[status]``).
 A deepObject key has at most ``MAX_DEEP_SEGMENTS`` bracketed segments; ``limit`` takes ASCII digits
 only (Python's ``int`` would read ``٣`` as 3).
 """
@@ -18,16 +19,10 @@ from starlette.datastructures import QueryParams
 from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnsupportedFiltersError
 from unigate.mapping.fields import FieldTree, parse_fields
 from unigate.mapping.transforms import TransformError, parse_timestamp
+from unigate.unified import UNIFIED, Filter, UnifiedModel
 
 _DEEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\[\]]*\])+)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
-SORT_FIELDS = {
-    "tickets": ("created_at", "updated_at"),
-    "comments": ("created_at", "updated_at"),
-    "collections": ("name", "created_at", "updated_at"),
-}
-FILTERS = {"tickets": ("status", "since", "assignee_id")}
-MAX_LIMIT = 200
 STRICT_HEADER = "x-unigate-strict"
 MAX_DEEP_SEGMENTS = 8  # pass_through[a][b][c]...: deeper keys are refused, not recursed into
 
@@ -71,18 +66,20 @@ def deep_objects(params: QueryParams) -> dict[str, dict[str, Any]]:
     return out
 
 
-def parse_limit(params: QueryParams) -> int:
-    raw = params.get("limit")
+def parse_limit(params: QueryParams, model: UnifiedModel = UNIFIED) -> int:
+    raw, bounds = params.get("limit"), model.limit
     if raw is None or raw == "":
-        return 20
+        return bounds.default
     try:
         if not raw.isascii():
             raise ValueError(raw)
         limit = int(raw)
     except ValueError:
-        raise RequestValidationError("Invalid limit", {"limit": f"must be an integer from 1 to {MAX_LIMIT}, got {raw!r}"}) from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise RequestValidationError("Invalid limit", {"limit": f"must be from 1 to {MAX_LIMIT}, got {limit}"})
+        raise RequestValidationError("Invalid limit", {"limit": f"must be an integer from {bounds.minimum} to "
+                                                                f"{bounds.maximum}, got {raw!r}"}) from None
+    if not bounds.minimum <= limit <= bounds.maximum:
+        raise RequestValidationError("Invalid limit", {"limit": f"must be from {bounds.minimum} to {bounds.maximum}, "
+                                                                f"got {limit}"})
     return limit
 
 
@@ -105,51 +102,56 @@ def parse_fields_param(params: QueryParams) -> FieldTree | None:
     return parse_fields(raw)
 
 
-def parse_filter(resource: str, deep: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def parse_filter(resource: str, deep: dict[str, dict[str, Any]], model: UnifiedModel = UNIFIED) -> dict[str, Any]:
+    """``filter[...]`` of a list of ``resource``: each a filter of the model's, read by its kind."""
     raw = deep.get("filter") or {}
     if not raw:
         return {}
-    allowed = FILTERS.get(resource, ())
+    allowed = {f.name: f for f in model.filters.get(resource, ())}
     unknown = sorted(k for k in raw if k not in allowed)
     if unknown:
         raise UnsupportedFiltersError(
             "Unsupported filter", f"filter[{unknown[0]}] is not a filter of {resource}; "
             f"filters: {', '.join(allowed) or 'none'}",
         )
-    out: dict[str, Any] = {}
-    for name, value in raw.items():
-        if isinstance(value, dict):
-            raise RequestValidationError("Invalid filter", {f"filter[{name}]": "must be a value, not an object"})
-        if name == "status":
-            values = value if isinstance(value, list) else [value]
-            out[name] = [v.strip() for item in values for v in item.split(",") if v.strip()]
-        else:
-            if isinstance(value, list):
-                raise RequestValidationError("Invalid filter", {f"filter[{name}]": "takes one value"})
-            if name == "since":
-                try:
-                    parse_timestamp(value)
-                except TransformError as exc:
-                    raise RequestValidationError("Invalid filter", {"filter[since]": str(exc)}) from None
-            out[name] = value
-    return out
+    return {name: _filter_value(allowed[name], value) for name, value in raw.items()}
 
 
-def parse_sort(resource: str, deep: dict[str, dict[str, Any]]) -> dict[str, str] | None:
+def _filter_value(spec: Filter, value: Any) -> Any:
+    """A ``list`` filter's values (repeated or comma-separated); the one value of any other."""
+    name = f"filter[{spec.name}]"
+    if isinstance(value, dict):
+        raise RequestValidationError("Invalid filter", {name: "must be a value, not an object"})
+    if spec.kind == "list":
+        values = value if isinstance(value, list) else [value]
+        return [v.strip() for item in values for v in item.split(",") if v.strip()]
+    if isinstance(value, list):
+        raise RequestValidationError("Invalid filter", {name: "takes one value"})
+    if spec.kind == "date-time":
+        try:
+            parse_timestamp(value)
+        except TransformError as exc:
+            raise RequestValidationError("Invalid filter", {name: str(exc)}) from None
+    return value
+
+
+def parse_sort(resource: str, deep: dict[str, dict[str, Any]], model: UnifiedModel = UNIFIED) -> dict[str, str] | None:
+    """``sort[by]`` (a sort field of the model's, or absent) and ``sort[direction]``."""
     raw = deep.get("sort")
     if not raw:
         return None
     unknown = sorted(k for k in raw if k not in ("by", "direction"))
     if unknown:
         raise RequestValidationError("Invalid sort", {f"sort[{k}]": "unknown; use sort[by] and sort[direction]" for k in unknown})
-    allowed = SORT_FIELDS.get(resource)
+    allowed = model.sorts.get(resource)
     if allowed is None:
         raise RequestValidationError("Invalid sort", {"sort": f"{resource} cannot be sorted"})
-    by, direction = raw.get("by"), raw.get("direction", "asc")
+    by, direction = raw.get("by"), raw.get("direction", model.default_direction)
     if by is not None and (not isinstance(by, str) or by not in allowed):
         raise RequestValidationError("Invalid sort", {"sort[by]": f"must be one of {', '.join(allowed)}, got {by!r}"})
-    if direction not in ("asc", "desc"):
-        raise RequestValidationError("Invalid sort", {"sort[direction]": f"must be asc or desc, got {direction!r}"})
+    if direction not in model.sort_directions:
+        raise RequestValidationError("Invalid sort", {"sort[direction]": f"must be {' or '.join(model.sort_directions)}, "
+                                                                         f"got {direction!r}"})
     # a direction alone (the SDK sends sort[direction]=asc by itself): by None, the connector's default field
     return {"by": by, "direction": direction}
 

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any
 from unigate.mapping.paths import InvalidPathError, compile_path
 from unigate.mapping.template import PATH_VARIABLES, compile_template
 from unigate.mapping.transforms import TRANSFORM_NAMES, build_transform
+from unigate.unified import UNIFIED, UnifiedModel
 
 if TYPE_CHECKING:
-    from unigate.mapping.spec import FieldSpec, MappingFile, OperationSpec
+    from unigate.mapping.spec import FieldSpec, MappingFile, OperationSpec, ResourceSpec
 
 
-def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
-    from unigate.mapping.spec import UNIFIED_FIELDS
-
+def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[tuple[str, str]]:
+    """Each problem as (key path, message); the unified names are ``model``'s (default: the gateway's)."""
+    unified_fields = model.fields
     problems: list[tuple[str, str]] = []
     known = {f"settings.{k}" for k in spec.connection.settings} | {
         f"credentials.{k}" for k in spec.connection.credentials
@@ -54,8 +55,8 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
     for rname, resource in spec.resources.items():
         for fname, field in resource.fields.items():
             where = f"resources.{rname}.fields.{fname}"
-            if fname not in UNIFIED_FIELDS[rname]:
-                problems.append((where, f"{fname!r} is not a field of unified {rname}; known: {list(UNIFIED_FIELDS[rname])}"))
+            if fname not in unified_fields[rname]:
+                problems.append((where, f"{fname!r} is not a field of unified {rname}; known: {list(unified_fields[rname])}"))
             problems.extend(_field_problems(where, field))
             path(f"{where}.read", field.read_path)
             path(f"{where}.write", field.write_path)
@@ -65,7 +66,8 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
                 problems.append((f"{where}.clear", "`clear` says how a write clears the field: it needs a "
                                  "`write` (or `path`)"))
         problems.extend((f"resources.{rname}.notes.{f}", f"{f!r} is not a field of unified {rname}")
-                        for f in resource.notes if f not in UNIFIED_FIELDS[rname])
+                        for f in resource.notes if f not in unified_fields[rname])
+        problems.extend(_unified_problems(model, rname, resource))
         for oname, op in resource.operations.items():
             where = f"resources.{rname}.operations.{oname}"
             for key in ("records", "record", "id"):
@@ -74,7 +76,7 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
                 path(f"{where}.match.path", op.match.path)
                 template(f"{where}.match.value", op.match.value, request_vars)
             problems.extend((f"{where}.omit", f"{f!r} is not a field of unified {rname}")
-                            for f in op.omit if f not in UNIFIED_FIELDS[rname])
+                            for f in op.omit if f not in unified_fields[rname])
             if op.pagination:
                 for key in ("total", "page_count", "next_token"):
                     path(f"{where}.pagination.{key}", getattr(op.pagination, key))
@@ -88,7 +90,7 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
                 problems.extend(_wrap_problems(where, op.wrap, list(op.body)))
             if op.writes is not None:
                 problems.extend((f"{where}.writes", f"{f!r} is not a field of unified {rname}")
-                                for f in op.writes if f not in UNIFIED_FIELDS[rname])
+                                for f in op.writes if f not in unified_fields[rname])
             for i, call in enumerate(op.split):
                 template(f"{where}.split.{i}.path", call.path, request_vars)
             ids = Counter(c.call_id for c in op.split)
@@ -100,6 +102,28 @@ def semantic_problems(spec: MappingFile) -> list[tuple[str, str]]:
     return problems
 
 
+def _unified_problems(model: UnifiedModel, rname: str, resource: ResourceSpec) -> list[tuple[str, str]]:
+    """Operations, filters and sort fields the unified model has for this resource, and only those."""
+    unified = model.resource(rname)
+    problems: list[tuple[str, str]] = []
+    for oname, op in resource.operations.items():
+        where, declared = f"resources.{rname}.operations.{oname}", unified.operation(oname)
+        if declared is None:
+            problems.append((where, f"unified {rname} has no {oname} operation; operations: "
+                                    f"{', '.join(o.name for o in unified.operations)}"))
+            continue
+        filters = [f.name for f in declared.filters]
+        problems.extend((f"{where}.filters.{f}", f"{f!r} is not a filter of unified {rname}.{oname}; "
+                                                f"filters: {', '.join(filters) or 'none'}")
+                        for f in op.filters if f not in filters)
+        if op.sort is not None:
+            named = [*op.sort.fields, *(order.partition(" ")[0] for order in op.sort.natural)]
+            problems.extend((f"{where}.sort", f"{f!r} is not a sort field of unified {rname}.{oname}; "
+                                              f"sort fields: {', '.join(declared.sort) or 'none'}")
+                            for f in dict.fromkeys(named) if f not in declared.sort)
+    return problems
+
+
 def _membership_problems(spec: MappingFile, where: str, rname: str, oname: str,
                          op: OperationSpec) -> list[tuple[str, str]]:
     """``collection_check`` reads the ticket with tickets.one; ``collection_exists`` reads collections.one."""
@@ -107,14 +131,14 @@ def _membership_problems(spec: MappingFile, where: str, rname: str, oname: str,
     if op.collection_check is not None:
         if rname not in ("tickets", "comments") or (rname == "tickets" and oname in ("all", "add")):
             problems.append((f"{where}.collection_check", "only for tickets one/update/delete and comments operations"))
-        tickets = spec.resources.get("tickets")  # type: ignore[call-overload]
+        tickets = spec.resources.get("tickets")
         one = tickets.operations.get("one") if tickets else None
         if one is None or one.static is not None:
             problems.append((f"{where}.collection_check", "needs a declared tickets.one to read the ticket with"))
     if op.collection_exists:
         if oname not in ("all", "add") or op.static is not None:
             problems.append((f"{where}.collection_exists", "only for `all` and `add` operations that make a call"))
-        collections = spec.resources.get("collections")  # type: ignore[call-overload]
+        collections = spec.resources.get("collections")
         one = collections.operations.get("one") if collections else None
         if one is None or one.static is not None:
             problems.append((f"{where}.collection_exists", "needs a declared collections.one to read the collection with"))

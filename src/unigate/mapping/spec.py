@@ -13,24 +13,27 @@ ambiguous value map, unknown template variable).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from unigate.unified import UNIFIED, literal
+
 # libyaml's safe loader parses the mapping files about 10x faster than the pure-Python one
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-RESOURCES = ("collections", "tickets", "comments", "users", "tags")
-OPERATIONS = ("all", "one", "add", "update", "delete")
-UNIFIED_FIELDS: dict[str, tuple[str, ...]] = {
-    "tickets": ("id", "parent_id", "collection_id", "type", "subject", "description", "status", "priority",
-                "assignees", "updated_at", "created_at", "created_by", "due_date", "completed_at", "tags"),
-    "comments": ("id", "body", "created_by", "updated_at", "created_at"),
-    "collections": ("id", "parent_id", "type", "name", "description", "updated_at", "created_at"),
-    "users": ("id", "name", "first_name", "last_name", "email", "photo_url", "updated_at", "created_at"),
-    "tags": ("id", "name"),
-}
+# the unified model's names (unigate.unified), as the schema below uses them
+RESOURCES = UNIFIED.resource_names
+OPERATIONS = UNIFIED.operation_names
+UNIFIED_FIELDS: dict[str, tuple[str, ...]] = UNIFIED.fields
+SORT_FIELDS = UNIFIED.sort_names   # what a `natural` order may name
+if TYPE_CHECKING:  # a type checker sees strings; pydantic validates the model's names
+    ResourceName = str
+    OperationName = str
+    FilterName = str
+else:
+    ResourceName, OperationName, FilterName = map(literal, (RESOURCES, OPERATIONS, UNIFIED.filter_names))
 
 
 CLEAR_UNSUPPORTED = "unsupported"   # FieldSpec.clear: the tracker cannot clear the field
@@ -186,8 +189,8 @@ class SortSpec(_Strict):
             raise ValueError("sort `fields` need a `param` to send them in")
         for order in self.natural:
             by, _, direction = order.partition(" ")
-            if by not in ("name", "created_at", "updated_at") or direction not in ("asc", "desc"):
-                raise ValueError(f"natural order {order!r} must be '<created_at|updated_at|name> <asc|desc>'")
+            if by not in SORT_FIELDS or direction not in UNIFIED.sort_directions:
+                raise ValueError(f"natural order {order!r} must be '<{'|'.join(SORT_FIELDS)}> <asc|desc>'")
         if self.default is not None and self.default not in self.fields \
                 and not any(o.partition(" ")[0] == self.default for o in self.natural):
             raise ValueError(f"default sort field {self.default!r} is neither in `fields` nor a `natural` order")
@@ -250,7 +253,7 @@ class OperationSpec(_Strict):
     pagination: PaginationSpec | None = Field(None, description="`all`: how the list is paged downstream.",
                                               examples=[{"style": "offset", "max_limit": 100,
                                                          "total": "$.total_count"}])
-    filters: dict[Literal["status", "since", "assignee_id"], FilterSpec] = Field(
+    filters: dict[FilterName, FilterSpec] = Field(
         default_factory=dict, description="`all`: the unified filters the tracker supports, by name; any "
         "other filter is refused with `UnsupportedFiltersError`.",
         examples=[{"since": {"param": "updated_after", "format": "iso"}, "assignee_id": {"param": "assignee"}}])
@@ -351,7 +354,7 @@ class ResourceSpec(_Strict):
         default_factory=dict, description="Why a unified field is not stored: the message of the "
         "`meta.warnings` entry a write of it gets.",
         examples=[{"priority": "read-only in Opine: derived from the linked deals"}])
-    operations: dict[Literal["all", "one", "add", "update", "delete"], OperationSpec] = Field(
+    operations: dict[OperationName, OperationSpec] = Field(
         default_factory=dict, description="The operations the tracker supports, by unified operation name.",
         examples=[{"one": {"path": "/issues/{ticket_id}", "record": "$.data"}}])
 
@@ -370,7 +373,7 @@ class MappingFile(_Strict):
     http: HttpSpec = Field(description="How the tracker is reached.",
                            examples=[{"base_url": "{settings.base_url}/api",
                                       "headers": {"Authorization": "Bearer {credentials.token}"}}])
-    resources: dict[Literal["collections", "tickets", "comments", "users", "tags"], ResourceSpec] = Field(
+    resources: dict[ResourceName, ResourceSpec] = Field(
         description="The unified resources the tracker serves, by name.",
         examples=[{"tags": {"fields": {"id": "$.id", "name": "$.name"},
                             "operations": {"all": {"path": "/labels", "records": "$.data"}}}}])
