@@ -15,6 +15,7 @@ import orjson
 
 from unigate.mapping.spec import MappingFileError, load_mapping_file
 from unigate.settings import Settings
+from unigate.unified import UNIFIED
 from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key, load_secret_key, write_key_file
 from unigate.vault.store import ConnectionStore, VaultError
 
@@ -89,8 +90,6 @@ def simulate(service: str, port: int) -> None:
     run_simulator(service, port=port)
 
 
-RESOURCE_NAMES = ("collections", "tickets", "comments", "users", "tags")
-OPERATION_NAMES = ("all", "one", "add", "update", "delete")
 
 
 @main.group(invoke_without_command=True)
@@ -105,7 +104,7 @@ def connectors(ctx: click.Context) -> None:
 
     registry = ConnectorRegistry.load()
     for service_id, connector in sorted(registry.connectors.items()):
-        supported = [f"{r}.{o}" for r in RESOURCE_NAMES for o in OPERATION_NAMES if connector.supports(r, o)]
+        supported = [f"{r}.{o}" for r in UNIFIED.resource_names for o in UNIFIED.operation_names if connector.supports(r, o)]
         click.echo(f"{service_id:<14} {connector.spec.name:<20} {len(supported)} operations: {' '.join(supported)}")
     for failure in registry.failures:
         kind = "built-in" if failure.builtin else "plugin"
