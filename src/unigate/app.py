@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from unigate import __version__
+from unigate import __version__, vault_api
 from unigate.api.handler import handle, oversized_request
 from unigate.api.routes import RouteTable, check_path_params, request_segments
 from unigate.cursor import CursorCodec
@@ -32,6 +32,7 @@ from unigate.proxy import PROXY_PATH, proxy
 from unigate.settings import Settings
 from unigate.vault.crypto import SecretBox
 from unigate.vault.store import ConnectionStore, VaultError
+from unigate.vault.validation import secret_settings
 
 log = logging.getLogger("unigate")
 access_log = logging.getLogger("unigate.access")
@@ -77,6 +78,7 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
         log.warning("connector %s not loaded: %s", failure.source, failure.error)
     box = SecretBox(secret_key)
     store = store or open_store(settings, secret_key)
+    store.secret_settings = secret_settings(registry)  # kept out of the vault's audit trail
     pool = ClientPool.from_settings(settings, wrap_transport=wrap_transport)
     logfilter.install()  # httpx's request log line redacted like ours
     if settings.tracing:
@@ -154,6 +156,8 @@ class GatewayApp:
             if routed != "GET":
                 return _method_not_allowed(method, path, request_id, ["GET"])
             return await logs_api.respond(self.gateway, scope, request_id)
+        if path.startswith(vault_api.PREFIX):  # the rest of the Vault API: unigate.vault_api
+            return await vault_api.respond(self.gateway, scope, receive, method, request_id)
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
             return error_response(EntityNotFoundError("Not found", f"no unified API route at {path}"), request_id)

@@ -12,8 +12,8 @@ import asyncio
 
 import orjson
 
-from unigate.app import build_gateway
 from unigate.connector.context import UnifiedRequest
+from unigate.dispatch import Dispatcher
 from unigate.errors import UnifiedError
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.settings import Settings
@@ -21,24 +21,32 @@ from unigate.vault.models import Connection
 from unigate.vault.store import ConnectionStore
 
 
+async def probe(dispatcher: Dispatcher, connection: Connection) -> str:
+    """One cheap read through ``dispatcher`` with ``connection``: what it read, as a phrase; raises the
+    typed error the gateway would answer (the Vault API's validate answers with it too)."""
+    connector = dispatcher.connector(connection.service_id)
+    collections = UnifiedRequest("collections", "all", {}, limit=1)
+    listed = (await dispatcher.dispatch(collections, connection)).result.data
+    if connector.static_collection_ids is None:
+        return f"listed {len(listed)} collection(s) (collections.all, limit 1)"
+    if not listed:
+        return "the tracker has no collections"
+    collection_id = str(listed[0]["id"])
+    tickets = UnifiedRequest("tickets", "all", {"collection_id": collection_id}, limit=1)
+    found = (await dispatcher.dispatch(tickets, connection)).result.data
+    return f"listed {len(found)} ticket(s) of collection {collection_id} (tickets.all, limit 1)"
+
+
 def check_connection(settings: Settings, secret_key: str, store: ConnectionStore, registry: ConnectorRegistry,
                      connection: Connection) -> tuple[bool, str]:
     """(ok, sentence) for one read through the gateway's dispatch with ``connection``."""
+    from unigate.app import build_gateway  # the app imports the Vault API, which imports probe
+
     gateway = build_gateway(settings, secret_key, store=store, registry=registry)
-    connector = gateway.dispatcher.connector(connection.service_id)
 
     async def read() -> str:
         try:
-            collections = UnifiedRequest("collections", "all", {}, limit=1)
-            listed = (await gateway.dispatcher.dispatch(collections, connection)).result.data
-            if connector.static_collection_ids is None:
-                return f"listed {len(listed)} collection(s) (collections.all, limit 1)"
-            if not listed:
-                return "the tracker has no collections"
-            collection_id = str(listed[0]["id"])
-            tickets = UnifiedRequest("tickets", "all", {"collection_id": collection_id}, limit=1)
-            found = (await gateway.dispatcher.dispatch(tickets, connection)).result.data
-            return f"listed {len(found)} ticket(s) of collection {collection_id} (tickets.all, limit 1)"
+            return await probe(gateway.dispatcher, connection)
         finally:
             await gateway.pool.aclose()
 

@@ -93,6 +93,34 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE apps ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: the Vault API (unigate.vault_api). `vault_audit`: one row per change to the vault, whoever made it
+    # (an app through the API, the operator through the CLI): who, when, what changed (field names and
+    # non-secret values; credentials by name only). `connection_status`: what the Vault API reports beside a
+    # connection (its metadata, and the state a validation or an OAuth flow last left it in: `invalid`,
+    # `authorized`), deleted with it. `consumers.updated_at`: the consumer's `modified`.
+    """
+    CREATE TABLE vault_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        key_id TEXT,
+        app_id TEXT,
+        consumer_id TEXT,
+        service_id TEXT,
+        target TEXT NOT NULL,
+        action TEXT NOT NULL,
+        changes TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX vault_audit_app ON vault_audit (app_id, seq);
+    CREATE TABLE connection_status (
+        connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        state TEXT,
+        state_detail TEXT,
+        checked_at TEXT
+    );
+    ALTER TABLE consumers ADD COLUMN updated_at TEXT;
+    """,
 ]
 
 

@@ -46,3 +46,27 @@ class Connection:
             "credentials": sorted(self.credentials),
             "custom_mappings": self.custom_mappings,
         }
+
+
+@dataclass(frozen=True)
+class ConsumerRecord:
+    """A consumer as the Vault API shows it: its metadata and when it was created and last modified."""
+
+    app_id: str
+    id: str
+    metadata: dict[str, Any]
+    created: str
+    modified: str
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """What the Vault API reports beside a connection: its metadata, when it was created and updated,
+    and the state a validation (or an OAuth flow) last left it in (None: none recorded)."""
+
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+    state: str | None = None
+    state_detail: str | None = None
+    checked_at: str | None = None

@@ -27,15 +27,17 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
 import orjson
 
+from unigate.vault.audit import current_actor, diff_names, diff_values
 from unigate.vault.crypto import SecretBox, WrongSecretKeyError
 from unigate.vault.migrations import migrate
-from unigate.vault.models import App, Connection, Consumer
+from unigate.vault.models import App, Connection, ConnectionStatus, Consumer, ConsumerRecord
 
 CustomMappingValidator = Callable[[dict[str, str]], None]
 
@@ -47,6 +49,14 @@ REVOKED_KEY_HASH = "-" * 64  # an api_key_hash no key hashes to (sha256 hex is [
 
 class VaultError(ValueError):
     """A vault write was refused; the message says why."""
+
+
+class RevisionConflictError(VaultError):
+    """A connection change named a revision the connection is no longer at (someone changed it since)."""
+
+    def __init__(self, message: str, current: int) -> None:
+        super().__init__(message)
+        self.current = current
 
 
 def hash_api_key(api_key: str) -> str:
@@ -119,6 +129,8 @@ class ConnectionStore:
             self._lock = threading.RLock()
             self._box = box
             self._validate_custom_mappings = validate_custom_mappings
+            # service id -> names of its settings declared `secret` (their values stay out of the audit trail)
+            self.secret_settings: Callable[[str], frozenset[str]] = lambda service_id: frozenset()
             self.schema_version = migrate(self._db)
             self._cache = LRUCache(cache_entries)
             self._seen_version: int | None = None
@@ -139,8 +151,12 @@ class ConnectionStore:
     # -- the secret key ------------------------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction (BEGIN IMMEDIATE): all of it is committed or none of it."""
+        """One write transaction (BEGIN IMMEDIATE): all of it is committed or none of it. Inside
+        another, it is part of that one."""
         with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -199,6 +215,7 @@ class ConnectionStore:
                                               "with the current key; nothing was changed") from None
                 self._db.execute("UPDATE connections SET credentials = ? WHERE id = ?", (sealed, connection_id))
             self._db.execute("UPDATE vault_meta SET value = ? WHERE name = 'key_check'", (new_box.check_value(),))
+            self._audit("vault.key_rotated", "vault", changes={"connections_resealed": len(rows)})
         self._box = new_box
         return len(rows)
 
@@ -215,17 +232,19 @@ class ConnectionStore:
                 self._seen_generation = generation
         return self._cache
 
-    def _write(self, sql: str, params: tuple[Any, ...], *, sealed: bool = False) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: tuple[Any, ...], *, sealed: bool = False,
+               audit: dict[str, Any] | None = None) -> sqlite3.Cursor:
         """Run one write; ``sealed`` (it stores credentials): only if our key is still the vault's,
-        so a process holding a rotated-away key cannot store rows no one else can read."""
+        so a process holding a rotated-away key cannot store rows no one else can read. ``audit``:
+        the keywords of its audit record, written in the same transaction if a row changed."""
         with self._lock:
             try:
-                if sealed:
-                    with self._transaction():
+                with self._transaction():
+                    if sealed:
                         self._verify_key()
-                        cursor = self._db.execute(sql, params)
-                else:
                     cursor = self._db.execute(sql, params)
+                    if audit is not None and cursor.rowcount:
+                        self._audit(**audit)
             except sqlite3.IntegrityError as exc:
                 raise VaultError(str(exc)) from exc
             self._cache.clear()
@@ -240,7 +259,9 @@ class ConnectionStore:
         api_key = api_key or new_api_key()
         try:
             self._write("INSERT INTO apps (id, name, api_key_hash, strict) VALUES (?, ?, ?, ?)",
-                        (app_id, name, hash_api_key(api_key), int(strict)))
+                        (app_id, name, hash_api_key(api_key), int(strict)),
+                        audit={"action": "app.created", "target": app_id, "app_id": app_id,
+                               "changes": {"name": {"to": name}, "strict": {"to": strict}}})
         except VaultError:
             if self.app_exists(app_id):
                 raise VaultError(f"an app with id {app_id!r} already exists; choose another id") from None
@@ -276,18 +297,22 @@ class ConnectionStore:
             self._db.execute("DELETE FROM connections WHERE app_id = ?", (app_id,))
             self._db.execute("DELETE FROM consumers WHERE app_id = ?", (app_id,))
             self._db.execute("DELETE FROM apps WHERE id = ?", (app_id,))
+            self._audit("app.deleted", app_id, app_id=app_id,
+                        changes={"consumers_deleted": consumers, "connections_deleted": connections})
         return consumers, connections
 
     def rotate_api_key(self, app_id: str) -> str:
         """Give the app a new API key (returned, stored only as a hash); the old one stops working."""
         api_key = new_api_key()
-        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (hash_api_key(api_key), app_id)).rowcount != 1:
+        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (hash_api_key(api_key), app_id),
+                       audit={"action": "app.api_key_rotated", "target": app_id, "app_id": app_id}).rowcount != 1:
             raise VaultError(f"no app {app_id!r}")
         return api_key
 
     def revoke_api_key(self, app_id: str) -> None:
         """Make the app's API key stop working, with no replacement (``rotate_api_key`` issues one)."""
-        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (REVOKED_KEY_HASH, app_id)).rowcount != 1:
+        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (REVOKED_KEY_HASH, app_id),
+                       audit={"action": "app.api_key_revoked", "target": app_id, "app_id": app_id}).rowcount != 1:
             raise VaultError(f"no app {app_id!r}")
 
     def authenticate(self, app_id: str, api_key: str) -> App | None:
@@ -326,7 +351,9 @@ class ConnectionStore:
         self._set_app_flag("strict", app_id, strict)
 
     def _set_app_flag(self, column: str, app_id: str, value: bool) -> None:
-        if self._write(f"UPDATE apps SET {column} = ? WHERE id = ?", (int(value), app_id)).rowcount != 1:
+        if self._write(f"UPDATE apps SET {column} = ? WHERE id = ?", (int(value), app_id),
+                       audit={"action": "app.updated", "target": app_id, "app_id": app_id,
+                              "changes": {column: {"to": value}}}).rowcount != 1:
             raise VaultError(_no_app(app_id))
 
     def get_app(self, app_id: str) -> App:
@@ -354,6 +381,8 @@ class ConnectionStore:
             self._write(
                 "INSERT INTO consumers (app_id, id, metadata) VALUES (?, ?, ?)",
                 (app_id, consumer_id, orjson.dumps(metadata or {}).decode()),
+                audit={"action": "consumer.created", "target": consumer_id, "app_id": app_id,
+                       "consumer_id": consumer_id, "changes": {"metadata": diff_values({}, metadata or {})}},
             )
         except VaultError:
             self.require_app(app_id)
@@ -370,6 +399,8 @@ class ConnectionStore:
                                            (app_id, consumer_id)).fetchone()[0]
             self._db.execute("DELETE FROM connections WHERE app_id = ? AND consumer_id = ?", (app_id, consumer_id))
             self._db.execute("DELETE FROM consumers WHERE app_id = ? AND id = ?", (app_id, consumer_id))
+            self._audit("consumer.deleted", consumer_id, app_id=app_id, consumer_id=consumer_id,
+                        changes={"connections_deleted": connections})
         return connections
 
     def list_consumers(self, app_id: str) -> list[Consumer]:
@@ -413,6 +444,10 @@ class ConnectionStore:
                     orjson.dumps(custom_mappings).decode(),
                 ),
                 sealed=True,
+                audit={"action": "connection.created", "target": connection_id, "app_id": app_id,
+                       "consumer_id": consumer_id, "service_id": service_id,
+                       "changes": self._connection_changes(service_id, {}, {}, {}, None, settings or {},
+                                                           credentials or {}, custom_mappings, enabled)},
             )
         except VaultError:
             self.require_consumer(app_id, consumer_id, to_connect=True)
@@ -435,26 +470,24 @@ class ConnectionStore:
         custom_mappings: dict[str, str] | None = None,
         enabled: bool | None = None,
     ) -> Connection:
-        current = self.get_connection(connection_id)
-        if custom_mappings is not None:
-            self._check_custom_mappings(custom_mappings)
-        self._write(
-            "UPDATE connections SET settings = ?, credentials = ?, custom_mappings = ?, enabled = ?,"
-            " revision = revision + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-            (
-                orjson.dumps(current.settings if settings is None else settings).decode(),
-                self._box.seal(current.credentials if credentials is None else credentials),
-                orjson.dumps(current.custom_mappings if custom_mappings is None else custom_mappings).decode(),
-                int(current.enabled if enabled is None else enabled),
-                connection_id,
-            ),
-            sealed=True,
-        )
-        return self.get_connection(connection_id)
+        """Replace the given parts of a connection (None: keep), in one transaction."""
+        def change(current: Connection) -> Connection:
+            return replace(current, settings=current.settings if settings is None else settings,
+                           credentials=current.credentials if credentials is None else credentials,
+                           custom_mappings=current.custom_mappings if custom_mappings is None else custom_mappings,
+                           enabled=current.enabled if enabled is None else enabled)
+
+        return self.modify_connection(connection_id, change)
 
     def delete_connection(self, connection_id: str) -> None:
-        if self._write("DELETE FROM connections WHERE id = ?", (connection_id,)).rowcount != 1:
-            raise VaultError(f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)")
+        with self._transaction():
+            current = self._db.execute("SELECT app_id, consumer_id, service_id FROM connections WHERE id = ?",
+                                       (connection_id,)).fetchone()
+            if current is None:
+                raise VaultError(f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)")
+            self._db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
+            self._audit("connection.deleted", connection_id, app_id=current[0], consumer_id=current[1],
+                        service_id=current[2])
 
     def get_connection(self, connection_id: str) -> Connection:
         row = self._db.execute(f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE id = ?", (connection_id,)).fetchone()
@@ -503,8 +536,189 @@ class ConnectionStore:
             self._validate_custom_mappings(custom_mappings)
 
 
+    # -- the Vault API (unigate.vault_api) and the audit trail (unigate.vault.audit) ---------------
+    def _audit(self, action: str, target: str, *, app_id: str | None = None, consumer_id: str | None = None,
+               service_id: str | None = None, changes: dict[str, Any] | None = None) -> None:
+        """Record one change as the current actor's; call inside the transaction making it."""
+        actor = current_actor()
+        self._db.execute(
+            "INSERT INTO vault_audit (ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes)"
+            " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?, ?, ?)",
+            (actor.label, actor.key_id, app_id, consumer_id, service_id, target, action,
+             orjson.dumps(changes or {}).decode()))
+
+    def _connection_changes(self, service_id: str, old_settings: dict[str, Any], old_credentials: dict[str, Any],
+                            old_mappings: dict[str, str], old_enabled: bool | None, settings: dict[str, Any],
+                            credentials: dict[str, Any], mappings: dict[str, str], enabled: bool) -> dict[str, Any]:
+        """What changed on a connection, secrets left out (settings by value unless secret, credentials by name)."""
+        changes: dict[str, Any] = {
+            "settings": diff_values(old_settings, settings, self.secret_settings(service_id)),
+            "credentials": diff_names(old_credentials, credentials),
+            "custom_mappings": diff_values(old_mappings, mappings),
+        }
+        if old_enabled != enabled:
+            changes["enabled"] = {"to": enabled} if old_enabled is None else {"from": old_enabled, "to": enabled}
+        return {k: v for k, v in changes.items() if v}
+
+    def modify_connection(self, connection_id: str, change: Callable[[Connection], Connection], *,
+                          expected_revision: int | None = None, metadata: dict[str, Any] | None = None) -> Connection:
+        """Change a connection in one write transaction: ``change`` gets the connection as stored now and
+        returns it as it should be (or raises ``VaultError``); ``metadata`` replaces its metadata. Two
+        changes never interleave, so a partial update never loses another's write; ``expected_revision``
+        (the revision the caller read) refuses the change with ``RevisionConflictError`` if it moved on."""
+        with self._transaction():
+            self._verify_key()
+            current = self.get_connection(connection_id)
+            if expected_revision is not None and current.revision != expected_revision:
+                raise RevisionConflictError(f"connection {connection_id} is at revision {current.revision}, not "
+                                            f"{expected_revision}: it changed since it was read", current.revision)
+            new = change(current)
+            self._check_custom_mappings(new.custom_mappings)
+            self._db.execute(
+                "UPDATE connections SET settings = ?, credentials = ?, custom_mappings = ?, enabled = ?,"
+                " revision = revision + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                (orjson.dumps(new.settings).decode(), self._box.seal(new.credentials),
+                 orjson.dumps(new.custom_mappings).decode(), int(new.enabled), connection_id))
+            changes = self._connection_changes(current.service_id, current.settings, current.credentials,
+                                               current.custom_mappings, current.enabled, new.settings,
+                                               new.credentials, new.custom_mappings, new.enabled)
+            if (new.settings, new.credentials) != (current.settings, current.credentials):
+                # a state a validation recorded (invalid) was about the old configuration
+                self._db.execute("UPDATE connection_status SET state = NULL, state_detail = NULL WHERE connection_id = ?"
+                                 " AND state = 'invalid'", (connection_id,))
+            if metadata is not None:
+                old = self.connection_status(connection_id).metadata
+                self._put_status(connection_id, "metadata", orjson.dumps(metadata).decode())
+                if old != metadata:
+                    changes["metadata"] = diff_values(old, metadata)
+            self._audit("connection.updated", connection_id, app_id=current.app_id, consumer_id=current.consumer_id,
+                        service_id=current.service_id, changes=changes)
+        return self.get_connection(connection_id)
+
+    def _put_status(self, connection_id: str, column: str, value: Any) -> None:
+        self._db.execute(f"INSERT INTO connection_status (connection_id, {column}) VALUES (?, ?) "
+                         f"ON CONFLICT (connection_id) DO UPDATE SET {column} = excluded.{column}", (connection_id, value))
+
+    def find_connection(self, app_id: str, consumer_id: str, service_id: str,
+                        unified_api: str = "issue-tracking") -> Connection | None:
+        """A consumer's connection to one service, read from the database (never a cached copy)."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE app_id = ? AND consumer_id = ?"
+                " AND unified_api = ? AND service_id = ?", (app_id, consumer_id, unified_api, service_id)).fetchone()
+            return self._connection(row) if row is not None else None
+
+    def connection_status(self, connection_id: str) -> ConnectionStatus:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT c.created_at, c.updated_at, s.metadata, s.state, s.state_detail, s.checked_at FROM connections c"
+                " LEFT JOIN connection_status s ON s.connection_id = c.id WHERE c.id = ?", (connection_id,)).fetchone()
+        if row is None:
+            raise VaultError(f"there is no connection {connection_id!r}")
+        return ConnectionStatus(orjson.loads(row[2] or "{}"), row[0], row[1], row[3], row[4], row[5])
+
+    def set_connection_state(self, connection_id: str, state: str | None, detail: str | None = None) -> None:
+        """Record the state a validation (or an OAuth flow) found the connection in (None: as configured)."""
+        with self._transaction():
+            old = self.connection_status(connection_id)
+            self._db.execute(
+                "INSERT INTO connection_status (connection_id, state, state_detail, checked_at) VALUES (?, ?, ?,"
+                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT (connection_id) DO UPDATE SET state ="
+                " excluded.state, state_detail = excluded.state_detail, checked_at = excluded.checked_at",
+                (connection_id, state, detail))
+            if old.state != state:
+                row = self._db.execute("SELECT app_id, consumer_id, service_id FROM connections WHERE id = ?",
+                                       (connection_id,)).fetchone()
+                self._audit("connection.state_changed", connection_id, app_id=row[0], consumer_id=row[1],
+                            service_id=row[2], changes={"state": {"from": old.state, "to": state}})
+
+    # consumers as the Vault API shows them
+    def consumer_record(self, app_id: str, consumer_id: str) -> ConsumerRecord | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_CONSUMER_COLUMNS} FROM consumers WHERE app_id = ? AND id = ?",
+                                   (app_id, consumer_id)).fetchone()
+        return _consumer_record(row) if row is not None else None
+
+    def consumer_records(self, app_id: str, *, after: str | None = None, limit: int = 20, prefix: str | None = None,
+                         search: str | None = None) -> list[ConsumerRecord]:
+        """An app's consumers in id order, after ``after``; ``prefix``: ids starting with it; ``search``: a
+        substring of the id or of the metadata's values (case-insensitive)."""
+        sql, params = f"SELECT {_CONSUMER_COLUMNS} FROM consumers WHERE app_id = ?", [app_id]
+        if after is not None:
+            sql, params = sql + " AND id > ?", [*params, after]
+        if prefix:
+            sql, params = sql + " AND substr(id, 1, ?) = ?", [*params, len(prefix), prefix]
+        if search:
+            sql += " AND (instr(lower(id), ?) > 0 OR instr(lower(metadata), ?) > 0)"
+            params += [search.lower(), search.lower()]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id LIMIT ?", (*params, limit)).fetchall()
+        return [_consumer_record(r) for r in rows]
+
+    def upsert_consumer(self, app_id: str, consumer_id: str,
+                        metadata: dict[str, Any] | None = None) -> tuple[ConsumerRecord, bool]:
+        """The consumer, created if new (True) or with ``metadata`` merged in if given (False)."""
+        with self._transaction():
+            if self.consumer_record(app_id, consumer_id) is None:
+                self.create_consumer(app_id, consumer_id, metadata)
+                created = True
+            else:
+                created = False
+                if metadata:
+                    self.update_consumer(app_id, consumer_id, metadata)
+        record = self.consumer_record(app_id, consumer_id)
+        assert record is not None
+        return record, created
+
+    def update_consumer(self, app_id: str, consumer_id: str, metadata: dict[str, Any]) -> ConsumerRecord:
+        """Merge ``metadata`` into the consumer's (a null value removes its key)."""
+        with self._transaction():
+            current = self.consumer_record(app_id, consumer_id)
+            if current is None:
+                raise VaultError(f"app {app_id!r} has no consumer {consumer_id!r}")
+            merged = {k: v for k, v in {**current.metadata, **metadata}.items() if v is not None}
+            self._db.execute("UPDATE consumers SET metadata = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                             " WHERE app_id = ? AND id = ?", (orjson.dumps(merged).decode(), app_id, consumer_id))
+            self._audit("consumer.updated", consumer_id, app_id=app_id, consumer_id=consumer_id,
+                        changes={"metadata": diff_values(current.metadata, merged)})
+        record = self.consumer_record(app_id, consumer_id)
+        assert record is not None
+        return record
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One write transaction around several store calls (each joins it): all or nothing."""
+        return self._transaction()
+
+    def consumer_request_count(self, app_id: str, consumer_id: str) -> int:
+        """How many of the consumer's requests the request log holds (``aggregated_request_count``)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM request_log WHERE app_id = ? AND consumer_id = ?",
+                                        (app_id, consumer_id)).fetchone()[0])
+
+    def audit_trail(self, *, app_id: str | None = None, consumer_id: str | None = None, before_seq: int | None = None,
+                    limit: int = 100) -> list[dict[str, Any]]:
+        """Audit records, newest first; ``app_id``/``consumer_id`` narrow them, ``before_seq`` pages on."""
+        sql, params = "SELECT seq, ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes" \
+                      " FROM vault_audit WHERE 1 = 1", []
+        for column, value in (("app_id", app_id), ("consumer_id", consumer_id)):
+            if value is not None:
+                sql, params = sql + f" AND {column} = ?", [*params, value]
+        if before_seq is not None:
+            sql, params = sql + " AND seq < ?", [*params, before_seq]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*params, limit)).fetchall()
+        names = ("seq", "ts", "actor", "key_id", "app_id", "consumer_id", "service_id", "target", "action", "changes")
+        return [{**dict(zip(names, r)), "changes": orjson.loads(r[9])} for r in rows]
+
+
 _CONNECTION_COLUMNS = "id, app_id, consumer_id, service_id, unified_api, enabled, settings, credentials, custom_mappings, revision"
 
 
 def _no_app(app_id: str) -> str:
     return f"there is no app {app_id!r} (`unigate vault app-list` lists them)"
+
+_CONSUMER_COLUMNS = "app_id, id, metadata, created_at, COALESCE(updated_at, created_at)"
+
+
+def _consumer_record(row: tuple[Any, ...]) -> ConsumerRecord:
+    return ConsumerRecord(row[0], row[1], orjson.loads(row[2]), row[3], row[4])

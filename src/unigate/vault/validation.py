@@ -4,6 +4,7 @@ before the vault stores them; every refusal is one sentence saying what to chang
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from unigate.vault.store import VaultError
@@ -38,10 +39,10 @@ def _missing(declared: dict[str, SettingSpec], given: dict[str, Any]) -> list[st
 
 
 def check_connection_config(registry: ConnectorRegistry, service_id: str, settings: dict[str, Any],
-                            credentials: dict[str, Any]) -> None:
+                            credentials: dict[str, Any], *, allow_missing: bool = False) -> None:
     """Raise ``VaultError`` unless ``service_id`` is installed and the settings and credentials are
-    the ones its mapping file declares (required ones present, no unknown names). Values of
-    credentials are never put in a message."""
+    the ones its mapping file declares (required ones present unless ``allow_missing``, no unknown
+    names). Values of credentials are never put in a message."""
     check_service(registry, service_id)
     declared = registry.connectors[service_id].spec.connection
     problems = []
@@ -50,7 +51,7 @@ def check_connection_config(registry: ConnectorRegistry, service_id: str, settin
         problems.append(f"{service_id} has no setting {_names(unknown)} (its settings are: "
                         f"{_names(list(declared.settings))}; every connection may also set "
                         f"{', '.join(GENERIC_SETTINGS)})")
-    missing = _missing(declared.settings, settings)
+    missing = [] if allow_missing else _missing(declared.settings, settings)
     if missing:
         problems.append(f"{service_id} needs the setting {_names(missing)} "
                         f"({' '.join(f'-s {k}=VALUE' for k in missing)})")
@@ -92,3 +93,21 @@ def _generic_problems(settings: dict[str, Any]) -> list[str]:
                 isinstance(value, int) and not isinstance(value, bool) and value > 0):
             problems.append("max_response_bytes must be a positive whole number of bytes")
     return problems
+
+
+def missing_names(registry: ConnectorRegistry, service_id: str, settings: dict[str, Any],
+                  credentials: dict[str, Any]) -> list[str]:
+    """The required settings and credentials the connection lacks (the Vault API's ``missing_settings``)."""
+    declared = registry.connectors[service_id].spec.connection
+    return sorted(_missing(declared.settings, settings) + _missing(declared.credentials, credentials))
+
+
+def secret_settings(registry: ConnectorRegistry) -> Callable[[str], frozenset[str]]:
+    """service id -> the names of its settings declared ``secret`` (for the store's audit trail)."""
+    def names(service_id: str) -> frozenset[str]:
+        connector = registry.connectors.get(service_id)
+        if connector is None:
+            return frozenset()
+        return frozenset(k for k, s in connector.spec.connection.settings.items() if s.secret)
+
+    return names

@@ -1,0 +1,48 @@
+"""The connector and connection a Vault API path names, and the connection's ``ETag``/``If-Match``."""
+
+from __future__ import annotations
+
+from unigate.connector.base import Connector
+from unigate.errors import ConflictError, ConnectionNotFoundError, ConnectorNotFoundError, EntityNotFoundError
+from unigate.vault.models import Connection
+from unigate.vault_api.context import VaultRequest
+from unigate.vault_api.views import UNIFIED_API
+
+
+def connector_of(ctx: VaultRequest) -> Connector:
+    """The path's connector (``unified_api`` must be issue-tracking), or a typed 404."""
+    unified_api, service_id = ctx.params["unified_api"], ctx.params["service_id"]
+    if unified_api != UNIFIED_API:
+        raise EntityNotFoundError("Unknown unified API", f"this gateway serves {UNIFIED_API}, not {unified_api!r}")
+    connector = ctx.gateway.registry.connectors.get(service_id)
+    if connector is None:
+        installed = ", ".join(sorted(ctx.gateway.registry.connectors)) or "none"
+        raise ConnectorNotFoundError("Unknown service", f"no {UNIFIED_API} connector is installed for service "
+                                     f"{service_id!r}; installed: {installed}")
+    return connector
+
+
+def existing(ctx: VaultRequest, connector: Connector) -> Connection:
+    connection = ctx.gateway.store.find_connection(ctx.app.id, ctx.consumer_id(), connector.spec.service_id)
+    if connection is None:
+        raise ConnectionNotFoundError("Connection not found", f"consumer {ctx.consumer_id()!r} has no "
+                                      f"{connector.spec.service_id} connection for {UNIFIED_API}")
+    return connection
+
+
+def etag(connection: Connection) -> str:
+    return f'"{connection.id}.{connection.revision}"'
+
+
+def expected_revision(ctx: VaultRequest, connection: Connection) -> int | None:
+    """The revision ``If-Match`` names (None: no ``If-Match``, or ``*``); a tag of another connection
+    (deleted and added again since) is a conflict."""
+    given = ctx.headers.get("if-match", "").strip()
+    if not given or given == "*":
+        return None
+    for tag in (t.strip().removeprefix("W/") for t in given.split(",")):
+        connection_id, _, revision = tag.strip('"').rpartition(".")
+        if connection_id == connection.id and revision.isdigit():
+            return int(revision)
+    raise ConflictError("Connection changed", {"if-match": f"the connection is now {etag(connection)}; read it "
+                                                           "again and retry"})

@@ -1,0 +1,132 @@
+"""The Vault API's routes and the one place its errors become responses.
+
+A route is a path pattern (literal segments and ``{name}``s) with a handler per method. Handlers
+take a :class:`VaultRequest` and answer a response; plain functions run in a worker thread (the
+vault is SQLite: a write may wait for another process's), ``async`` ones (validate: a downstream
+call) on the loop. Every change a handler makes is recorded as the calling app's (``acting_as``).
+Later parts of the Vault API (sessions, OAuth authorize and callback) add routes to ``ROUTES``.
+
+``GET /vault/logs`` is served by :mod:`unigate.observability.logs_api`, before these routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope
+
+from unigate.api.routes import check_path_params, request_segments
+from unigate.envelope import error_response
+from unigate.errors import ConflictError, EntityNotFoundError, RequestValidationError, UnifiedError
+from unigate.vault.audit import acting_as
+from unigate.vault.store import RevisionConflictError, VaultError
+from unigate.vault_api import audit, connections, consumers, custom_mappings
+from unigate.vault_api.context import VaultRequest, authenticate, json_body
+
+if TYPE_CHECKING:
+    from unigate.app import Gateway
+
+PREFIX = "/vault/"
+Handler = Callable[[VaultRequest], Response | Awaitable[Response]]
+CONNECTION = "vault/connections/{unified_api}/{service_id}"
+MAPPING = "vault/custom-mappings/{unified_api}/{service_id}"
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: tuple[str, ...]
+    methods: dict[str, Handler]
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        if len(segments) != len(self.pattern):
+            return None
+        params = {}
+        for part, segment in zip(self.pattern, segments, strict=True):
+            if part.startswith("{"):
+                params[part[1:-1]] = segment
+            elif part != segment:
+                return None
+        return params
+
+
+def route(path: str, **methods: Handler) -> Route:
+    return Route(tuple(path.split("/")), methods)
+
+
+ROUTES: list[Route] = [
+    route("vault/consumers", GET=consumers.all_, POST=consumers.add),
+    route("vault/consumers/{consumer_id}", GET=consumers.one, PATCH=consumers.update, DELETE=consumers.delete),
+    route("vault/connections", GET=connections.all_),
+    route(CONNECTION, GET=connections.one, POST=connections.add, PATCH=connections.update,
+          DELETE=connections.delete),
+    route(f"{CONNECTION}/validate", POST=connections.validate),
+    route(f"{CONNECTION}/{{resource}}/custom-mappings", GET=connections.mappings),
+    route(MAPPING, GET=custom_mappings.all_),
+    route(f"{MAPPING}/{{target_field_id}}", GET=custom_mappings.one, POST=custom_mappings.add,
+          PATCH=custom_mappings.update, DELETE=custom_mappings.delete),
+    route("vault/audit", GET=audit.all_),
+]
+
+
+def match(segments: list[str]) -> tuple[Route, dict[str, str]] | None:
+    for candidate in ROUTES:
+        params = candidate.match(segments)
+        if params is not None:
+            return candidate, params
+    return None
+
+
+async def respond(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
+    """Answer one Vault API request; every refusal in the error schema, as the unified API's."""
+    try:
+        response = await _respond(gateway, scope, receive, method)
+    except UnifiedError as error:
+        return error_response(error, request_id)
+    except VaultError as exc:
+        return error_response(typed(exc), request_id)
+    response.headers["request-id"] = request_id
+    return response
+
+
+def typed(exc: VaultError) -> UnifiedError:
+    """A store's refusal as the typed error it is: a stale revision 409, anything else (an unknown
+    setting, an invalid JSONPath) 400, with the store's sentence as the detail."""
+    if isinstance(exc, RevisionConflictError):
+        return ConflictError("Connection changed", str(exc))
+    return RequestValidationError("Invalid request", str(exc))
+
+
+async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str) -> Response:
+    matched = match(request_segments(scope["path"], scope.get("raw_path")))
+    if matched is None:
+        raise EntityNotFoundError("Not found", f"no Vault API route at {scope['path']}")
+    found, params = matched
+    handler = found.methods.get("GET" if method == "HEAD" else method)
+    if handler is None:
+        raise _not_allowed(method, scope["path"], list(found.methods))
+    check_path_params(params)
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+    app, key_id = authenticate(gateway, headers)
+    request = Request(scope, receive)
+    ctx = VaultRequest(gateway, request, app, key_id, headers, params)
+    if method in ("POST", "PATCH"):
+        ctx.body = await json_body(request, optional=handler is connections.validate)
+    with acting_as(ctx.actor):
+        if inspect.iscoroutinefunction(handler):
+            return await handler(ctx)  # type: ignore[no-any-return]
+        return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
+
+
+def _not_allowed(method: str, path: str, allowed: list[str]) -> UnifiedError:
+    allow = sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])})
+    error = RequestValidationError("Method not allowed", f"{method} is not an operation of {path}; "
+                                   f"allowed: {', '.join(allow)}")
+    error.status_code = 405  # type: ignore[misc]
+    error.headers = {**error.headers, "allow": ", ".join(allow)}
+    return error
