@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from unigate.mapping.spec import MappingFileError, load_mapping_file
 from unigate.settings import Settings
 from unigate.unified import UNIFIED
 from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key, load_secret_key, write_key_file
+from unigate.vault.models import Connection
 from unigate.vault.store import ConnectionStore, VaultError
 
 
@@ -599,7 +601,7 @@ def connection_create(app_id: str, consumer_id: str, service_id: str, setting: t
     """Connect a consumer to a service. The settings and credentials are checked against the
     connector (`unigate connectors show SERVICE` lists them). Credentials: -c KEY=- (stdin),
     -c KEY=env:NAME or --credentials-file keep them out of the process list."""
-    from unigate.vault.validation import check_connection_config, check_service, credential_warnings
+    from unigate.vault.validation import check_connection_config, check_service, credential_warnings, secret_settings
 
     registry = _registry()
     with _vault_errors():
@@ -607,6 +609,7 @@ def connection_create(app_id: str, consumer_id: str, service_id: str, setting: t
     credentials = _credentials(credential, credentials_file)
     settings = _pairs(setting, "--setting")
     store = _store()
+    store.secret_settings = secret_settings(registry)
     with _vault_errors():
         store.require_consumer(app_id, consumer_id, to_connect=True)
         check_connection_config(registry, service_id, settings, credentials)
@@ -629,22 +632,25 @@ def connection_update(connection_id: str, setting: tuple[str, ...], credential: 
                       enable: bool | None) -> None:
     """Update a connection; given settings/credentials are merged into the current ones
     (credentials as for connection-create) and the result is checked against the connector."""
-    from unigate.vault.validation import check_connection_config
+    from unigate.vault.validation import check_connection_config, secret_settings
 
     store = _store()
     with _vault_errors():
-        current = store.get_connection(connection_id)  # an unknown id before reading a secret from stdin
+        store.get_connection(connection_id)  # an unknown id before reading a secret from stdin
     credentials = _credentials(credential, credentials_file)
     registry = _registry()
+    store.secret_settings = secret_settings(registry)
+    settings, mappings = _pairs(setting, "--setting"), _pairs(custom_mapping, "--custom-mapping")
+
+    def change(stored: Connection) -> Connection:  # merged into the connection as stored at the write
+        new = replace(stored, settings={**stored.settings, **settings}, credentials={**stored.credentials, **credentials},
+                      custom_mappings={**stored.custom_mappings, **mappings},
+                      enabled=stored.enabled if enable is None else enable)
+        check_connection_config(registry, stored.service_id, new.settings, new.credentials)
+        return new
+
     with _vault_errors():
-        settings = {**current.settings, **_pairs(setting, "--setting")}
-        check_connection_config(registry, current.service_id, settings, {**current.credentials, **credentials})
-        connection = store.update_connection(
-            connection_id,
-            settings=settings if setting else None,
-            credentials={**current.credentials, **credentials} if credentials else None,
-            custom_mappings={**current.custom_mappings, **_pairs(custom_mapping, "--custom-mapping")} if custom_mapping else None,
-            enabled=enable)
+        connection = store.modify_connection(connection_id, change)
     _echo(connection.public_view())
     if check:
         _check(store, registry, connection)
@@ -667,6 +673,26 @@ def connection_delete(connection_id: str) -> None:
     with _vault_errors():
         _store().delete_connection(connection_id)
     _echo({"deleted": connection_id})
+
+
+@vault.command("audit")
+@click.option("--app-id", default=None, help="only this app's records")
+@click.option("--consumer-id", default=None, help="only this consumer's records (with --app-id)")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+def vault_audit(app_id: str | None, consumer_id: str | None, limit: int, as_json: bool) -> None:
+    """The vault's audit trail, newest first: who changed what, when (no secret is recorded: settings
+    declared secret and credentials appear by name only). Changes through the Vault API are the
+    app's (api:<app id>, with the id of its API key), the CLI's the host user's (host:<user>)."""
+    for record in _store().audit_trail(app_id=app_id, consumer_id=consumer_id, limit=limit):
+        if as_json:
+            click.echo(orjson.dumps(record).decode())
+            continue
+        who = record["actor"] + (f" key {record['key_id']}" if record["key_id"] else "")
+        where = " ".join(f"{k}={record[k]}" for k in ("app_id", "consumer_id", "service_id") if record[k])
+        click.echo(f"{record['ts']} {record['action']} {record['target']} by {who}"
+                   + (f" [{where}]" if where else "") + (f" {orjson.dumps(record['changes']).decode()}"
+                                                         if record["changes"] else ""))
 
 
 @contextmanager
