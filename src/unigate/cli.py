@@ -7,8 +7,8 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import files
 from dataclasses import replace
+from importlib.resources import files
 from pathlib import Path
 
 import click

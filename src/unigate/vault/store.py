@@ -643,7 +643,8 @@ class ConnectionStore:
                          search: str | None = None) -> list[ConsumerRecord]:
         """An app's consumers in id order, after ``after``; ``prefix``: ids starting with it; ``search``: a
         substring of the id or of the metadata's values (case-insensitive)."""
-        sql, params = f"SELECT {_CONSUMER_COLUMNS} FROM consumers WHERE app_id = ?", [app_id]
+        sql = f"SELECT {_CONSUMER_COLUMNS} FROM consumers WHERE app_id = ?"
+        params: list[Any] = [app_id]
         if after is not None:
             sql, params = sql + " AND id > ?", [*params, after]
         if prefix:
@@ -698,8 +699,9 @@ class ConnectionStore:
     def audit_trail(self, *, app_id: str | None = None, consumer_id: str | None = None, before_seq: int | None = None,
                     limit: int = 100) -> list[dict[str, Any]]:
         """Audit records, newest first; ``app_id``/``consumer_id`` narrow them, ``before_seq`` pages on."""
-        sql, params = "SELECT seq, ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes" \
-                      " FROM vault_audit WHERE 1 = 1", []
+        sql = "SELECT seq, ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes FROM vault_audit" \
+              " WHERE 1 = 1"
+        params: list[Any] = []
         for column, value in (("app_id", app_id), ("consumer_id", consumer_id)):
             if value is not None:
                 sql, params = sql + f" AND {column} = ?", [*params, value]
@@ -708,7 +710,7 @@ class ConnectionStore:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*params, limit)).fetchall()
         names = ("seq", "ts", "actor", "key_id", "app_id", "consumer_id", "service_id", "target", "action", "changes")
-        return [{**dict(zip(names, r)), "changes": orjson.loads(r[9])} for r in rows]
+        return [{**dict(zip(names, r, strict=True)), "changes": orjson.loads(r[9])} for r in rows]
 
 
 _CONNECTION_COLUMNS = "id, app_id, consumer_id, service_id, unified_api, enabled, settings, credentials, custom_mappings, revision"

@@ -97,7 +97,7 @@ def parse(model: type[T], data: Any) -> T:
 def _connection_fields(data: dict[str, Any]) -> dict[str, Any]:
     unsupported = [k for k in UNSUPPORTED_CONNECTION if data.get(k) not in (None, [], {})]
     if unsupported:
-        raise RequestValidationError("Invalid request body", {k: "not supported by this gateway" for k in unsupported})
+        raise RequestValidationError("Invalid request body", dict.fromkeys(unsupported, "not supported by this gateway"))
     return {k: v for k, v in data.items() if k not in READ_ONLY_CONNECTION and k not in UNSUPPORTED_CONNECTION}
 
 

@@ -32,8 +32,8 @@ from unigate.vault.validation import check_connection_config, missing_names
 from unigate.vault_api.bodies import ConnectionIn, parse
 from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.custom_mappings import mappings_view, target_key
-from unigate.vault_api.lookup import connector_of, etag, existing, expected_revision
 from unigate.vault_api.envelope import no_content, ok
+from unigate.vault_api.lookup import connector_of, etag, existing, expected_revision
 from unigate.vault_api.views import MAPPED_RESOURCE, UNIFIED_API, connection_view
 
 # The OAuth extension point: service id -> the URL its consumer authorizes at (None: not OAuth).

@@ -119,7 +119,7 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
         ctx.body = await json_body(request, optional=handler is connections.validate)
     with acting_as(ctx.actor):
         if inspect.iscoroutinefunction(handler):
-            return await handler(ctx)  # type: ignore[no-any-return]
+            return await handler(ctx)
         return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
 
 
