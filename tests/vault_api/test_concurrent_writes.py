@@ -120,3 +120,13 @@ def test_of_two_writes_sending_the_same_etag_exactly_one_wins(harness: GatewayHa
         return call
 
     assert sorted(together([write(5), write(9)])) == [200, 409]
+
+
+def test_if_match_on_a_connection_that_does_not_exist_is_a_conflict(vault: httpx.Client, sim: Simulator) -> None:
+    error(vault.patch(CONNECTION, json={"enabled": False}, headers={"if-match": "*"}), 409, "ConflictError")
+    assert vault.get(CONNECTION).json()["data"]["state"] == "available"   # not added
+
+
+def test_a_write_that_changes_nothing_keeps_the_etag(vault: httpx.Client, sim: Simulator) -> None:
+    tag = connect(vault, sim).headers["etag"]
+    assert vault.patch(CONNECTION, json={"enabled": True}).headers["etag"] == tag

@@ -166,3 +166,9 @@ def test_list_for_a_consumer_shows_its_connection_and_filters_configured(vault: 
     others = vault.get("/vault/connections", params={"configured": "false"}).json()["data"]
     assert "agentsmesh" not in [c["service_id"] for c in others]
     assert vault.get("/vault/connections", params={"api": "crm"}).json()["data"] == []
+
+
+def test_connection_metadata_is_kept_and_replaced(vault: httpx.Client, sim: Simulator) -> None:
+    assert connect(vault, sim, metadata={"plan": "gold"}).json()["data"]["metadata"] == {"plan": "gold"}
+    assert vault.patch(CONNECTION, json={"metadata": {"plan": "free"}}).json()["data"]["metadata"] == {"plan": "free"}
+    assert vault.patch(CONNECTION, json={"enabled": True}).json()["data"]["metadata"] == {"plan": "free"}

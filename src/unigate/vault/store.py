@@ -573,6 +573,8 @@ class ConnectionStore:
                 raise RevisionConflictError(f"connection {connection_id} is at revision {current.revision}, not "
                                             f"{expected_revision}: it changed since it was read", current.revision)
             new = change(current)
+            if new == current and (metadata is None or metadata == self.connection_status(connection_id).metadata):
+                return current  # nothing to change: no write, no record, the revision stays
             self._check_custom_mappings(new.custom_mappings)
             self._db.execute(
                 "UPDATE connections SET settings = ?, credentials = ?, custom_mappings = ?, enabled = ?,"

@@ -17,6 +17,7 @@ A client that read, changed and writes back a whole value may send the ``ETag`` 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -34,7 +35,7 @@ from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.custom_mappings import mappings_view, target_key
 from unigate.vault_api.envelope import no_content, ok
 from unigate.vault_api.lookup import connector_of, etag, existing, expected_revision
-from unigate.vault_api.views import MAPPED_RESOURCE, UNIFIED_API, connection_view
+from unigate.vault_api.views import MAPPED_RESOURCE, UNIFIED_API, connection_view, state_of
 
 # The OAuth extension point: service id -> the URL its consumer authorizes at (None: not OAuth).
 AuthorizeUrl = Callable[[VaultRequest, Connector], "str | None"]
@@ -93,6 +94,8 @@ def update(ctx: VaultRequest) -> Response:
     store = ctx.gateway.store
     with store.transaction():
         found = store.find_connection(ctx.app.id, ctx.consumer_id(), connector.spec.service_id)
+        if found is None and ctx.headers.get("if-match", "").strip():
+            raise ConflictError("Connection changed", {"if-match": "the consumer has no such connection (any more)"})
         if found is None:
             connection = _create(ctx, connector, body)
         else:
@@ -121,15 +124,16 @@ async def validate(ctx: VaultRequest) -> Response:
         raise RequestValidationError("Invalid request body", {"body": "send an empty object: validation uses the "
                                                                       "stored credentials"})
     store = ctx.gateway.store
-    connection = existing(ctx, connector)
+    connection = await asyncio.to_thread(existing, ctx, connector)   # the vault is read and written off the loop
     if not missing_names(ctx.gateway.registry, connection.service_id, connection.settings, connection.credentials):
         try:
             await probe(ctx.gateway.dispatcher, connection)
         except ConnectorCredentialsError as error:
-            store.set_connection_state(connection.id, "invalid", error.message)
+            await asyncio.to_thread(store.set_connection_state, connection.id, "invalid", error.message)
         else:
-            store.set_connection_state(connection.id, None)
-    state = view(ctx, connector, store.get_connection(connection.id))["state"]
+            await asyncio.to_thread(store.set_connection_state, connection.id, None)
+    status = await asyncio.to_thread(store.connection_status, connection.id)
+    state = state_of(ctx.gateway.registry, connection, status)
     return ok({"id": f"{UNIFIED_API}+{connector.spec.service_id}", "state": state})
 
 
