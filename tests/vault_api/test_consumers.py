@@ -95,3 +95,10 @@ def test_an_app_sees_only_its_own_consumers(harness: GatewayHarness, vault: http
     other = {"authorization": f"Bearer {other_key}", "x-apideck-app-id": f"other-{consumer[-6:]}"}
     assert vault.get("/vault/consumers", headers=other).json()["data"] == []
     error(vault.get(f"/vault/consumers/{consumer}", headers=other), 404, "EntityNotFoundError")
+
+
+def test_unknown_vault_paths_and_methods_answer_in_the_error_schema(vault: httpx.Client) -> None:
+    error(vault.get("/vault/sessions/nothing"), 404, "EntityNotFoundError")
+    refused = vault.put("/vault/consumers", json={})
+    error(refused, 405, "RequestValidationError")
+    assert refused.headers["allow"] == "GET, HEAD, POST"

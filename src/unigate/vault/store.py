@@ -12,6 +12,11 @@ The vault file is created readable by its owner only (0600; SQLite gives its ``-
 check value sealed into it (``vault_meta.key_check``): a wrong or rotated-away key is refused
 with ``WrongSecretKeyError`` before anything is read or written. A vault without a check value
 (new, or from before it existed) adopts the key if the key opens every stored credential.
+
+Every change is recorded in ``vault_audit`` in the transaction that makes it (``unigate.vault.audit``:
+who, when, what changed, never a secret). A connection is changed by ``modify_connection``, which
+reads it, applies the change and writes it in one write transaction, so concurrent partial updates
+(the Vault API's requests, the CLI, another worker) never lose one another's writes.
 """
 
 from __future__ import annotations
