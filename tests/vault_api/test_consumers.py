@@ -102,3 +102,9 @@ def test_unknown_vault_paths_and_methods_answer_in_the_error_schema(vault: httpx
     refused = vault.put("/vault/consumers", json={})
     error(refused, 405, "RequestValidationError")
     assert refused.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_bad_paging_parameters_are_bad_requests(vault: httpx.Client) -> None:
+    error(vault.get("/vault/consumers", params={"limit": 0}), 400, "RequestValidationError")
+    error(vault.get("/vault/consumers", params={"cursor": "not-ours"}), 400, "RequestValidationError")
+    error(vault.get("/vault/audit", params={"cursor": "x"}), 400, "RequestValidationError")

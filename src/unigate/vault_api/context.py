@@ -37,6 +37,7 @@ class VaultRequest:
     headers: dict[str, str]
     params: dict[str, str] = field(default_factory=dict)   # the path's named segments
     body: Any = None                                      # the parsed JSON body (writes)
+    actor_kind: str = "api"   # who the audit trail names: the app's API key; a connect-page session would say so
 
     @property
     def query(self) -> QueryParams:
@@ -45,7 +46,7 @@ class VaultRequest:
     @property
     def actor(self) -> Actor:
         consumer = self.headers.get("x-apideck-consumer-id", "").strip() or self.params.get("consumer_id")
-        return Actor("api", self.app.id, self.key_id, self.app.id, consumer)
+        return Actor(self.actor_kind, self.app.id, self.key_id, self.app.id, consumer)
 
     def consumer_id(self, *, required: bool = True) -> str:
         """``x-apideck-consumer-id`` (a 400 when required and missing)."""

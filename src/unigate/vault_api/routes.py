@@ -4,7 +4,10 @@ A route is a path pattern (literal segments and ``{name}``s) with a handler per 
 take a :class:`VaultRequest` and answer a response; plain functions run in a worker thread (the
 vault is SQLite: a write may wait for another process's), ``async`` ones (validate: a downstream
 call) on the loop. Every change a handler makes is recorded as the calling app's (``acting_as``).
-Later parts of the Vault API (sessions, OAuth authorize and callback) add routes to ``ROUTES``.
+Later parts of the Vault API (sessions, OAuth authorize and callback) add routes to ``ROUTES``; a
+hosted connect page acting for a session's consumer calls the same handlers with a
+:class:`VaultRequest` it builds from the session (the app, ``x-apideck-consumer-id``, ``actor_kind``),
+so the page and the API share one implementation of every change.
 
 ``GET /vault/logs`` is served by :mod:`unigate.observability.logs_api`, before these routes.
 """
