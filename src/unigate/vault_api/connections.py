@@ -37,7 +37,8 @@ from unigate.vault_api.envelope import no_content, ok
 from unigate.vault_api.lookup import connector_of, etag, existing, expected_revision
 from unigate.vault_api.views import MAPPED_RESOURCE, UNIFIED_API, connection_view, state_of
 
-# The OAuth extension point: service id -> the URL its consumer authorizes at (None: not OAuth).
+# The OAuth extension point: functions (request, connector) -> the URL the request's consumer authorizes the
+# connector at, or None (not an OAuth connector); the first URL one of them gives is the `authorize_url`.
 AuthorizeUrl = Callable[[VaultRequest, Connector], "str | None"]
 authorize_urls: list[AuthorizeUrl] = []
 
