@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from unigate.connector import write_steps
 from unigate.connector.context import OperationContext, OperationResult
+from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
 from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
@@ -478,15 +479,8 @@ def _mapping_call_ids(spec: MappingFile) -> list[str]:
             if op.static is None:
                 ids.append(op.call_id or f"{resource}_{operation}")
             ids.extend(split.call_id for split in op.split)
-            if op.collection_check is not None:
-                check = op.collection_check
-                ids.append(check.call_id if isinstance(check, CheckCallSpec) and check.call_id
-                           else f"{resource}_{operation}_collection_check")
-            ids.extend(i for i in (op.exists_check, op.read_back and op.read_back.call_id) if i)
-            ids.extend(r.call_id for r in op.resend)
-            if op.collection_exists:
-                ids.append("collection_exists")
-    return ids + [lookup.call_id for lookup in spec.lookups.values()]
+            ids.extend(call["call_id"] for call in step_calls(spec, resource, operation, op))
+    return ids + [call["call_id"] for call in lookup_calls(spec)]
 
 
 def _paging_params(pagination: PaginationSpec | None) -> set[str]:
