@@ -25,10 +25,15 @@ if TYPE_CHECKING:
     from unigate.connector.context import OperationContext
 
 
-async def records_of(connector: Connector, ctx: OperationContext, lookup: FieldLookupSpec) -> list[dict[str, Any]]:
-    """The records of the lookup ``lookup`` names (for this operation, when it names one per operation)."""
+def lookup_name(ctx: OperationContext, lookup: FieldLookupSpec) -> str:
+    """The lookup ``lookup`` names for this operation (it may name one per operation)."""
     name = lookup.name if isinstance(lookup.name, str) else lookup.name.get(ctx.request.operation)  # type: ignore[call-overload]
-    spec = connector.spec.lookups[name or ""]
+    return name or ""
+
+
+async def records_of(connector: Connector, ctx: OperationContext, lookup: FieldLookupSpec) -> list[dict[str, Any]]:
+    """The records of the lookup ``lookup`` names, meeting its ``keep`` conditions."""
+    spec = connector.spec.lookups[lookup_name(ctx, lookup)]
     path = connector.path(ctx, spec.path)
     params = [(k, str(render_value(v, ctx.template_context))) for k, v in spec.query.items()]
     if spec.cache:
@@ -95,8 +100,8 @@ async def resolve_writes(connector: Connector, ctx: OperationContext, op: Operat
                 items = await records_of(connector, ctx, spec.lookup)
                 found = by_key(spec.lookup, items, entry[spec.key])
                 if found is None:
-                    problems["custom_mappings"] = (f"{connector.spec.name} has no {spec.key} {entry[spec.key]!r} "
-                                                   f"here; known: {known(spec.lookup, items)}")
+                    problems["custom_mappings"] = (f"{connector.spec.name} has no {lookup_name(ctx, spec.lookup)} "
+                                                   f"entry {entry[spec.key]!r}; known: {known(spec.lookup, items)}")
                     continue
                 entry[spec.set] = compile_path(spec.lookup.id).get(found)
                 del entry[spec.key]
