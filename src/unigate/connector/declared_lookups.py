@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from unigate.connector.records import kept
 from unigate.errors import RequestValidationError, UnsupportedFiltersError
 from unigate.mapping.paths import MISSING, compile_path
-from unigate.mapping.spec import FieldLookupSpec, OperationSpec
+from unigate.mapping.spec import FieldLookupSpec, ListLookupSpec, OperationSpec
 from unigate.mapping.template import render_value
 from unigate.mapping.transforms import build_transform
 
@@ -81,9 +81,9 @@ async def resolve_writes(connector: Connector, ctx: OperationContext, op: Operat
     """Replace, in ``body`` (mutated), looked-up values by ids; all unknown values in one 400."""
     problems: dict[str, str] = {}
     target = compile_path(op.wrap).get(body) if op.wrap else body
-    for writer in ctx.mapping.writers:
+    for writer in ctx.mapping.writers if isinstance(target, dict) else ():
         lookup = ctx.mapping.fields[writer.name].lookup
-        value = writer.path.get(target) if lookup is not None and isinstance(target, dict) else MISSING
+        value = writer.path.get(target) if lookup is not None else MISSING
         if lookup is None or value is MISSING or value is None or value == "":
             continue
         items = await records_of(connector, ctx, lookup)
@@ -94,19 +94,25 @@ async def resolve_writes(connector: Connector, ctx: OperationContext, op: Operat
             writer.path.set(target, compile_path(lookup.id).get(found))
     resource = connector.spec.resources[ctx.request.resource]  # type: ignore[index]
     for spec in resource.list_lookups:
-        entries = compile_path(spec.path).get(body)
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and spec.key in entry and spec.set not in entry:
-                items = await records_of(connector, ctx, spec.lookup)
-                found = by_key(spec.lookup, items, entry[spec.key])
-                if found is None:
-                    problems["custom_mappings"] = (f"{connector.spec.name} has no {lookup_name(ctx, spec.lookup)} "
-                                                   f"entry {entry[spec.key]!r}; known: {known(spec.lookup, items)}")
-                    continue
-                entry[spec.set] = compile_path(spec.lookup.id).get(found)
-                del entry[spec.key]
+        problems.update(await _resolve_entries(connector, ctx, spec, compile_path(spec.path).get(body)))
     if problems:
         raise RequestValidationError("Invalid field value", problems)
+
+
+async def _resolve_entries(connector: Connector, ctx: OperationContext, spec: ListLookupSpec,
+                           entries: Any) -> dict[str, str]:
+    """Entries of a body list named by ``spec.key`` get the matched record's id at ``spec.set``."""
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or spec.key not in entry or spec.set in entry:
+            continue
+        items = await records_of(connector, ctx, spec.lookup)
+        found = by_key(spec.lookup, items, entry[spec.key])
+        if found is None:
+            return {"custom_mappings": f"{connector.spec.name} has no {lookup_name(ctx, spec.lookup)} entry "
+                                       f"{entry[spec.key]!r}; known: {known(spec.lookup, items)}"}
+        entry[spec.set] = compile_path(spec.lookup.id).get(found)
+        del entry[spec.key]
+    return {}
 
 
 async def with_status_ids(connector: Connector, ctx: OperationContext, op: OperationSpec) -> OperationSpec:
