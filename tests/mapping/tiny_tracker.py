@@ -209,8 +209,8 @@ MANIFEST: dict[str, Any] = {
             "operations": {
                 "all": {"path": "/items/{ticket_id}", "records": "$.item.notes", "pagination": {"style": "none"},
                         "keep": [{"path": "$.text", "not_blank": True}]},
-                "one": {"path": "/items/{ticket_id}", "record": "$.item.notes", "match": {"path": "$.id", "value": "{id}"},
-                        "keep": [{"path": "$.text", "not_blank": True}]},
+                "one": {"path": "/items/{ticket_id}", "record": "$.item.notes",
+                        "match": {"path": "$.id", "value": "{id}"}, "keep": [{"path": "$.text", "not_blank": True}]},
                 "add": {"method": "PUT", "path": "/items/{ticket_id}", "wrap": "$.item",
                         "read_back": {"call_id": "comments_add_lookup", "path": "/items/{ticket_id}",
                                       "records": "$.item.notes", "match": "$.text", "sent": "$.item.note"}},

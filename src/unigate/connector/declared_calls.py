@@ -29,8 +29,8 @@ def step_calls(spec: MappingFile, resource: str, operation: str, op: OperationSp
         calls.append(_call(check.call_id or f"{resource}_{operation}_collection_check", name, "GET", check.path,
                            "collection check: the ticket must be listed"))
     elif check is not None and implicit:
-        calls.append(_call(f"{resource}_{operation}_collection_check", name, "GET",
-                           _path_of(spec, "tickets", "one")[1], "collection check: tickets.one (no call where this call reads the ticket)"))
+        calls.append(_call(f"{resource}_{operation}_collection_check", name, "GET", _path_of(spec, "tickets", "one")[1],
+                           "collection check: tickets.one (no call where this call reads the ticket)"))
     if op.exists_check is not None:
         calls.append(_call(op.exists_check, name, "GET", _path_of(spec, resource, "one")[1],
                            f"exists check: {resource}.one"))

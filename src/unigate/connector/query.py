@@ -84,8 +84,8 @@ def sort_params(op: OperationSpec, sort: dict[str, str] | None, service_id: str)
         )
     field_value = spec.fields[by]
     if spec.format is not None:   # one parameter: field, direction and any tie-breakers
-        text = spec.format.replace("{field}", field_value).replace("{direction}", spec.directions.get(direction, direction))
-        return [(spec.param, text)]
+        sent_direction = spec.directions.get(direction, direction)
+        return [(spec.param, spec.format.replace("{field}", field_value).replace("{direction}", sent_direction))]
     if spec.direction_param is None:
         return [(spec.param, ("-" if direction == "desc" else "") + field_value)]
     return [(spec.param, field_value), (spec.direction_param, spec.directions.get(direction, direction))]

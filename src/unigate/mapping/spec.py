@@ -285,8 +285,9 @@ class OperationSpec(_Strict):
                                      "others are dropped with a `meta.warnings` entry.", examples=[["status"]])
     collection_check: str | CheckCallSpec | None = Field(
         None, description="JSONPath of the collection in tickets.one's ticket, or a check call whose list must hold "
-        "the ticket", examples=["$.project.key", {"path": "/issues.json", "query": {"issue_id": "{ticket_id}"},
-                                                  "records": "$.issues", "match": {"path": "$.id", "value": "{ticket_id}"}}])
+        "the ticket", examples=["$.project.key", {
+            "path": "/issues.json", "query": {"issue_id": "{ticket_id}"}, "records": "$.issues",
+            "match": {"path": "$.id", "value": "{ticket_id}"}}])
     exists_check: str | None = Field(None, description="update/delete: first read this resource's `one` under this "
                                      "call id; its not-found is the answer, nothing written",
                                      examples=["comments_update_journal_check"])
@@ -294,9 +295,9 @@ class OperationSpec(_Strict):
                                       "meeting every condition (paging counts kept records; needs pagination none)",
                                       examples=[[{"path": "$.notes", "not_blank": True}]])
     read_back: ReadBackSpec | None = Field(None, description="add: the new id read back after the write",
-                                           examples=[{"call_id": "comments_add_lookup", "path": "/issues/{ticket_id}.json",
-                                                      "records": "$.issue.journals", "match": "$.notes",
-                                                      "sent": "$.issue.notes"}])
+                                           examples=[{"call_id": "comments_add_lookup",
+                                                      "path": "/issues/{ticket_id}.json", "records": "$.issue.journals",
+                                                      "match": "$.notes", "sent": "$.issue.notes"}])
     resend: list[ResendSpec] = Field(default_factory=list, description="add: values the tracker ignores on create, "
                                      "sent again with an update", examples=[[{"call_id": "tickets_add_status",
                                      "sent": "$.issue.status_id", "created": "$.issue.status.id"}]])

@@ -62,8 +62,9 @@ class FieldLookupSpec(_Strict):
     by: list[str] = Field(default_factory=lambda: ["id", "name"],
                           description="record keys a value is matched against (text, case-insensitive)",
                           examples=[["id", "name"]])
-    unified: str | None = Field(None, description="a transform whose read turns a record into a unified value: a "
-                                "unified value (`open`) picks the first record reading as it", examples=["redmine_status"])
+    unified: str | None = Field(None, description="a transform whose read turns a record into a unified value: "
+                                "a unified value (`open`) picks the first record reading as it",
+                                examples=["redmine_status"])
     id: str = Field("$.id", description="JSONPath of what is sent, in the matched record", examples=["$.id"])
 
 
