@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.kit import COMPONENTS
+from unigate.kit import COMPONENTS, Transform
 
 IN_PROGRESS = "in progress"
 CLOSED_NAMES = {"closed", "rejected"}
@@ -29,4 +29,14 @@ def redmine_status(status: Any) -> Any:
     return "in_progress" if name == IN_PROGRESS else "open"
 
 
-COMPONENTS.register("transform", "redmine_status", redmine_status, source="unigate_connectors.redmine")
+def _as_given(value: Any) -> Any:
+    return value
+
+
+def redmine_status_transform(options: dict[str, Any]) -> Transform:
+    """The component: reads with :func:`redmine_status`; writes the value as given (the field's
+    ``lookup`` turns it into a status id)."""
+    return Transform(redmine_status, _as_given)
+
+
+COMPONENTS.register("transform", "redmine_status", redmine_status_transform, source="unigate_connectors.redmine")

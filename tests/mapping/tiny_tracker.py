@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from unigate.components import COMPONENTS
+from unigate.kit import COMPONENTS, Transform
 from unigate.simulation import SimulatorControl
 
 STATES = [{"id": 1, "name": "New", "closed": False}, {"id": 2, "name": "Doing", "closed": False},
@@ -147,8 +147,9 @@ def tiny_state(state: Any) -> Any:
     return "closed" if state.get("closed") else "in_progress" if state.get("name") == "Doing" else "open"
 
 
-if not COMPONENTS.has("transform", "tiny_state"):
-    COMPONENTS.register("transform", "tiny_state", tiny_state, source="tests.mapping.tiny_tracker")
+if not COMPONENTS.has("transform", "tiny_state"):   # a read-only transform: writes the value as given
+    COMPONENTS.register("transform", "tiny_state", lambda options: Transform(tiny_state, lambda value: value),
+                        source="tests.mapping.tiny_tracker")
 
 
 MANIFEST: dict[str, Any] = {

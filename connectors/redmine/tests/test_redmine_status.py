@@ -16,4 +16,4 @@ from unigate.kit import COMPONENTS
     (None, None),                                 # an issue without a status
 ])
 def test_a_status_record_reads_as_a_unified_status(status: object, unified: str | None) -> None:
-    assert COMPONENTS.get("transform", "redmine_status")(status) == unified
+    assert COMPONENTS.get("transform", "redmine_status")({}).read(status) == unified

@@ -249,15 +249,15 @@ def build_transform(name: str, options: dict[str, Any]) -> Transform:
     if name == "tags":
         return _object_list("id", "name", options)
     if name not in SIMPLE and COMPONENTS.has("transform", name):
-        return component_transform(name)
+        return component_transform(name, options)
     return SIMPLE[name]
 
 
-def component_transform(name: str) -> Transform:
-    """A transform registered in :data:`unigate.components.COMPONENTS`: a :class:`Transform`, or a
-    plain function (a read-only transform: reads with it, writes the value as given)."""
-    found = COMPONENTS.get("transform", name)
-    return found if isinstance(found, Transform) else Transform(found, _identity)
+def component_transform(name: str, options: dict[str, Any]) -> Transform:
+    """A transform registered in :data:`unigate.components.COMPONENTS`: a factory called with the
+    options written beside its name (``{}`` for ``transform: <name>``) returning a :class:`Transform`."""
+    transform: Transform = COMPONENTS.get("transform", name)(options)
+    return transform
 
 
 def transform_names() -> list[str]:
