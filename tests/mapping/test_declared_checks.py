@@ -5,6 +5,9 @@ steps, on the tiny tracker."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -67,9 +70,25 @@ def test_a_lookup_no_manifest_declares_is_refused() -> None:
                                 "'priorities', 'states']")]
 
 
+def test_only_the_status_filter_is_looked_up() -> None:
+    def assignee(m: dict) -> None:
+        m["resources"]["tickets"]["operations"]["all"]["filters"]["assignee_id"]["lookup"] = {"name": "states"}
+    assert broken(assignee) == [("resources.tickets.operations.all.filters.assignee_id.lookup",
+                                 "only the `status` filter is looked up")]
+
+
 def test_a_condition_says_one_thing() -> None:
     def both(m: dict) -> None:
         m["resources"]["comments"]["operations"]["all"]["keep"] = [{"path": "$.text", "not_blank": True, "equals": 1}]
     problems = broken(both)
     assert problems[0][0].startswith("resources.comments.operations.all.keep.0")
     assert "either `not_blank: true` or `equals: <value>`" in problems[0][1]
+
+
+def test_mappings_check_knows_the_transforms_plugins_register() -> None:
+    # a fresh process: nothing imported the plugins before the command does
+    manifest = Path(__file__).resolve().parents[2] / "connectors" / "redmine" / "manifest.yaml"
+    result = subprocess.run([sys.executable, "-m", "unigate.cli", "mappings", "check", str(manifest)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "(redmine: collections, tickets, comments, users, tags)" in result.stdout

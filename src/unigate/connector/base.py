@@ -299,7 +299,7 @@ class Connector:
                 await self.check_collection_exists(ctx, refused=exc)   # refused: because the collection is not there?
             raise
         if op.read_back is not None:   # the write answered without the new record (204)
-            return OperationResult({"id": await write_steps.read_back(self, ctx, op.read_back, body, op.keep)})
+            return OperationResult({"id": await write_steps.read_back(self, ctx, op.read_back, body)})
         created = self.created_id(ctx, op, response.body)
         if op.resend and created is not None:
             await write_steps.resend(self, ctx, op, body, response.body, created)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from unigate.connector.records import kept
 from unigate.errors import ConnectorExecutionError, EntityNotFoundError, RequestValidationError
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import CheckCallSpec, OperationSpec, ReadBackSpec, ResourceSpec
@@ -56,13 +55,12 @@ def _query(ctx: OperationContext, query: dict[str, Any]) -> list[tuple[str, str]
     return [(k, str(render_value(v, ctx.template_context))) for k, v in query.items()]
 
 
-async def read_back(connector: Connector, ctx: OperationContext, spec: ReadBackSpec, sent: dict[str, Any],
-                    keep: list[Any]) -> str:
-    """The id of the newest record (of those ``keep`` keeps) holding what was sent at ``spec.sent``."""
+async def read_back(connector: Connector, ctx: OperationContext, spec: ReadBackSpec, sent: dict[str, Any]) -> str:
+    """The id of the newest record holding what was sent at ``spec.sent``."""
     wanted = compile_path(spec.sent).get(sent)
     response = await ctx.call(spec.call_id, "GET", connector.path(ctx, spec.path), params=_query(ctx, spec.query))
     found = compile_path(spec.records).get(response.body)
-    records = kept([r for r in found if isinstance(r, dict)] if isinstance(found, list) else [], keep)
+    records = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
     mine = [r for r in records if compile_path(spec.match).get(r) == wanted]
     if not mine:
         raise ConnectorExecutionError("Record not found after it was added", {

@@ -166,9 +166,12 @@ def _step_problems(spec: MappingFile, where: str, op: OperationSpec, request_var
             problems.append((at, str(exc)))
     if op.keep and op.pagination is not None and op.pagination.style != "none":
         problems.append((f"{where}.keep", "`keep` needs `pagination: {style: none}`: offsets count kept records"))
-    status = op.filters.get("status")
-    if status is not None and status.lookup is not None:
-        problems.extend(_lookup_problems(spec, f"{where}.filters.status.lookup", status.lookup))
+    for name, spec_filter in op.filters.items():
+        if spec_filter.lookup is None:
+            continue
+        if name != "status":
+            problems.append((f"{where}.filters.{name}.lookup", "only the `status` filter is looked up"))
+        problems.extend(_lookup_problems(spec, f"{where}.filters.{name}.lookup", spec_filter.lookup))
     return problems
 
 
