@@ -163,12 +163,12 @@ class FilterSpec(_Strict):
     separator: str = Field(",", description="What `multiple: join` joins values with.", examples=["|"])
     format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = Field(
         None, description="`since` only: how the timestamp is written (default `iso`).", examples=["epoch"])
-    value: str | None = Field(None, description="template of the sent value; `{value}` is the (formatted, joined) "
-                              "filter value", examples=[">={value}"])
-    default: str | None = Field(None, description="sent when the request has no such filter (or status `all`)",
+    value: str | None = Field(None, description="Template of the sent value; `{value}` is the (formatted, joined) "
+                              "filter value.", examples=[">={value}"])
+    default: str | None = Field(None, description="Sent when the request has no such filter (or status `all`).",
                                 examples=["*"])
-    lookup: FieldLookupSpec | None = Field(None, description="status: the unified values are the ids of the lookup's "
-                                           "records (by `unified`, else by `by`); unknown -> 400",
+    lookup: FieldLookupSpec | None = Field(None, description="`status` only: the unified values are the ids of the lookup's "
+                                           "records (by `unified`, else by `by`); unknown -> 400.",
                                            examples=[{"name": "statuses", "unified": "redmine_status"}])
 
 class SortSpec(_Strict):
@@ -190,8 +190,9 @@ class SortSpec(_Strict):
         "`<created_at|updated_at|name> <asc|desc>`; asking for one sends nothing.", examples=[["created_at desc"]])
     default: str | None = Field(None, description="What `sort[direction]` alone sorts by; else the field of "
                                 "the first `natural` order.", examples=["updated_at"])
-    format: str | None = Field(None, description="one parameter carrying field and direction (and tie-breakers): "
-                               "`{field}` and `{direction}` are replaced", examples=["{field}:{direction},id:{direction}"])
+    format: str | None = Field(None, description="One parameter carrying field and direction (and tie-breakers): "
+                               "`{field}` and `{direction}` are replaced.",
+                               examples=["{field}:{direction},id:{direction}"])
 
     @model_validator(mode="after")
     def _param_for_fields(self) -> SortSpec:
@@ -288,18 +289,18 @@ class OperationSpec(_Strict):
         "the ticket", examples=["$.project.key", {
             "path": "/issues.json", "query": {"issue_id": "{ticket_id}"}, "records": "$.issues",
             "match": {"path": "$.id", "value": "{ticket_id}"}}])
-    exists_check: str | None = Field(None, description="update/delete: first read this resource's `one` under this "
-                                     "call id; its not-found is the answer, nothing written",
+    exists_check: str | None = Field(None, description="`update`/`delete`: first read this resource's `one` under this "
+                                     "call id; its not-found is the answer, nothing written.",
                                      examples=["comments_update_journal_check"])
-    keep: list[ConditionSpec] = Field(default_factory=list, description="all/one: only the downstream records "
-                                      "meeting every condition (paging counts kept records; needs pagination none)",
+    keep: list[ConditionSpec] = Field(default_factory=list, description="`all`/`one`: only the downstream records "
+                                      "meeting every condition (paging counts kept records; needs pagination none).",
                                       examples=[[{"path": "$.notes", "not_blank": True}]])
-    read_back: ReadBackSpec | None = Field(None, description="add: the new id read back after the write",
+    read_back: ReadBackSpec | None = Field(None, description="`add`: the new id read back after the write.",
                                            examples=[{"call_id": "comments_add_lookup",
                                                       "path": "/issues/{ticket_id}.json", "records": "$.issue.journals",
                                                       "match": "$.notes", "sent": "$.issue.notes"}])
-    resend: list[ResendSpec] = Field(default_factory=list, description="add: values the tracker ignores on create, "
-                                     "sent again with an update", examples=[[{"call_id": "tickets_add_status",
+    resend: list[ResendSpec] = Field(default_factory=list, description="`add`: values the tracker ignores on create, "
+                                     "sent again with an update.", examples=[[{"call_id": "tickets_add_status",
                                      "sent": "$.issue.status_id", "created": "$.issue.status.id"}]])
     collection_exists: bool = Field(
         False, description="`all`/`add`: an empty page or a refused create reads `collections.one`; its 404 is "
@@ -344,14 +345,14 @@ class FieldSpec(_Strict):
     clear: Any = Field(
         None, description="Update: what a null (or [] for assignees/tags) is sent as, or `unsupported` "
         "(refused, 400). Not declared: the transform's empty value.", examples=["", "unsupported"])
-    lookup: FieldLookupSpec | None = Field(None, description="write: the value is matched to a record of a "
-                                           "manifest-level lookup and its id sent; unknown -> 400 naming the known",
+    lookup: FieldLookupSpec | None = Field(None, description="Write: the value is matched to a record of a "
+                                           "manifest-level lookup and its id sent; unknown -> 400 naming the known.",
                                            examples=[{"name": "priorities", "by": ["name", "id"]}])
-    required: bool = Field(False, description="write: must be sent on create, and never blank (400 before any call)",
+    required: bool = Field(False, description="Write: must be sent on create, and never blank (400 before any call).",
                            examples=[True])
-    create_only: bool = Field(False, description="write: set on create only; an update of it is a 400",
+    create_only: bool = Field(False, description="Write: set on create only; an update of it is a 400.",
                               examples=[True])
-    refused: str | None = Field(None, description="write: any value is refused with a 400 saying this",
+    refused: str | None = Field(None, description="Write: any value is refused with a 400 saying this.",
                                 examples=["computed by the tracker"])
 
     @property
@@ -390,10 +391,10 @@ class ResourceSpec(_Strict):
     operations: dict[OperationName, OperationSpec] = Field(
         default_factory=dict, description="The operations the tracker supports, by unified operation name.",
         examples=[{"one": {"path": "/issues/{ticket_id}", "record": "$.data"}}])
-    null_as: Any = Field(None, description="what a null left in a write's downstream body (custom_mappings, fields "
-                         "without `clear`) is sent as; a field's `clear` decides for that field", examples=[""])
-    list_lookups: list[ListLookupSpec] = Field(default_factory=list, description="entries of a downstream list "
-                                               "written by name get the looked-up id",
+    null_as: Any = Field(None, description="What a null left in a write's downstream body (custom_mappings, fields "
+                         "without `clear`) is sent as; a field's `clear` decides for that field.", examples=[""])
+    list_lookups: list[ListLookupSpec] = Field(default_factory=list, description="Entries of a downstream list "
+                                               "written by name get the looked-up id.",
                                                examples=[[{"path": "$.issue.custom_fields", "key": "name",
                                                            "lookup": {"name": "custom_fields", "by": ["name"]}}]])
 
@@ -420,8 +421,8 @@ class MappingFile(_Strict):
         description="The unified resources the tracker serves, by name.",
         examples=[{"tags": {"fields": {"id": "$.id", "name": "$.name"},
                             "operations": {"all": {"path": "/labels", "records": "$.data"}}}}])
-    lookups: dict[str, LookupSpec] = Field(default_factory=dict, description="reference lists fields and filters "
-                                           "look values up in (by name)", examples=[{"statuses": {
+    lookups: dict[str, LookupSpec] = Field(default_factory=dict, description="Reference lists fields and filters "
+                                           "look values up in (by name).", examples=[{"statuses": {
                                                "call_id": "statuses_lookup", "path": "/issue_statuses.json",
                                                "records": "$.issue_statuses"}}])
 
