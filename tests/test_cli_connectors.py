@@ -63,11 +63,17 @@ def test_show_lists_operations_filters_and_call_ids_of_a_declarative_connector()
 
 
 def test_show_names_the_quirk_operations_and_sorts_of_a_connector_with_code() -> None:
-    output = CliRunner().invoke(main, ["connectors", "show", "redmine"]).output
-    assert "connector class: unigate_connectors.redmine.connector.RedmineConnector" in output
-    assert "in connector code (beyond the mapping file): tickets.all tickets.add" in output
+    output = CliRunner().invoke(main, ["connectors", "show", "roundup"]).output
+    assert "connector class: unigate_connectors.roundup.connector.RoundupConnector" in output
+    assert "in connector code (beyond the mapping file): tickets.all tickets.one" in output
     assert "  tickets.all      by created_at, updated_at" in output
     assert "  comments.all     no sort[by]; natural order created_at asc" in output
+
+
+def test_show_of_a_manifest_first_connector_names_no_connector_code() -> None:
+    output = CliRunner().invoke(main, ["connectors", "show", "redmine"]).output
+    assert "connector class: unigate.connector.base.Connector" in output
+    assert "in connector code" not in output
 
 
 def test_show_json_is_the_mapping_file_of_the_connector() -> None:
@@ -98,7 +104,18 @@ def test_show_says_which_lists_are_fixed_in_the_mapping_file_and_make_no_call() 
 def test_show_lists_the_call_ids_of_the_connectors_own_code() -> None:
     from unigate.cli import main
 
-    result = CliRunner().invoke(main, ["connectors", "show", "redmine", "--json"])
+    result = CliRunner().invoke(main, ["connectors", "show", "roundup", "--json"])
     assert result.exit_code == 0, result.output
     calls = {c["call_id"]: c for c in orjson.loads(result.output)["calls"]}
-    assert calls["statuses_lookup"]["operation"] == "(connector code)"
+    assert calls["tickets_keywords"]["operation"] == "(connector code)"
+
+
+def test_show_lists_the_calls_a_manifest_declares_around_its_operations() -> None:
+    result = CliRunner().invoke(main, ["connectors", "show", "redmine", "--json"])
+    calls = {c["call_id"]: c for c in orjson.loads(result.output)["calls"]}
+    assert (calls["statuses_lookup"]["operation"], calls["statuses_lookup"]["path"]) == (
+        "(lookup statuses)", "/issue_statuses.json")
+    assert (calls["comments_add_lookup"]["operation"], calls["comments_add_lookup"]["note"]) == (
+        "comments.add", "read back: the new id")
+    assert calls["tickets_add_status"]["method"] == "PUT"
+    assert calls["comments_update_journal_check"]["path"] == "/issues/{ticket_id}.json"

@@ -1,9 +1,10 @@
-"""Redmine connector: connectors/redmine/manifest.yaml plus the quirks in ``connector.py``; live tests against a real server."""
+"""Redmine connector: connectors/redmine/manifest.yaml and the ``redmine_status`` transform
+(``components.py``); live tests against a real server."""
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
-from unigate_connectors.redmine.connector import RedmineConnector
+import unigate_connectors.redmine.components  # noqa: F401 - registers the redmine_status transform
+from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
 
 
 @hookimpl
@@ -11,7 +12,6 @@ def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="redmine",
         mapping=packaged_mapping("unigate_connectors.redmine", "manifest.yaml"),
-        connector_class=RedmineConnector,
         live=LiveProfile(
             env_prefix="REDMINE",
             settings={"base_url": "{REDMINE_BASE_URL}"},

@@ -168,7 +168,10 @@ def mappings() -> None:
 @mappings.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def mappings_check(paths: tuple[Path, ...]) -> None:
-    """Validate mapping files (default: the built-in connectors' manifests); exit 1 on any error."""
+    """Validate mapping files (default: the built-in connectors' manifests); exit 1 on any error.
+    Installed plugins are loaded first: the components they register (transforms...) are names a
+    manifest may use."""
+    _registry()
     targets = list(paths) or sorted(Path(str(files("unigate_connectors"))).glob("*/manifest.yaml"))
     failed = False
     for path in targets:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.connector.base import Connector
+from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.mapping.spec import OPERATIONS, RESOURCES, SettingSpec
 
 # settings every connection may set, read by the dispatcher rather than by a mapping file
@@ -58,6 +59,8 @@ def info(connector: Connector) -> dict[str, Any]:
             for split in op.split:
                 calls.append({"call_id": split.call_id, "operation": name, "method": split.method,
                               "path": split.path, "note": f"fields {', '.join(split.fields)}"})
+            calls.extend(step_calls(spec, resource, operation, op, implicit=False))
+    calls.extend(lookup_calls(spec))
     declared_ids = {c["call_id"] for c in calls}
     for call_id in getattr(cls, "code_call_ids", ()):  # made by the connector's own code (its README says how)
         if call_id not in declared_ids:

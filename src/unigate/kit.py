@@ -12,6 +12,9 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
   transform, preparer, paginator, request, auth; a :class:`Components` registry raising
   :class:`ComponentError`) the manifest refers to.
+- **Component signatures**: a ``transform`` is a factory ``options -> Transform`` (the options
+  written beside its name, ``{}`` for ``transform: <name>``); :class:`Transform` pairs a read and a
+  write function.
 - **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools; the
   client's :class:`UnifiedRequest` as ``ctx.request``), :class:`OperationResult`, :class:`CursorPosition`.
 - **Errors**: raise these; the gateway turns each into Apideck's error response (all are
@@ -39,6 +42,7 @@ from unigate.errors import (
     UnsupportedFiltersError,
     UnsupportedSortFieldError,
 )
+from unigate.mapping.transforms import Transform
 from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
 from unigate.simulation import BackgroundServer, SimulatorControl
 
@@ -60,6 +64,7 @@ __all__ = [
     "RequestValidationError",
     "SandboxProfile",
     "SimulatorControl",
+    "Transform",
     "UnexpectedError",
     "UnifiedError",
     "UnifiedRequest",

@@ -153,7 +153,7 @@ def test_deleted_ticket_is_gone(client: httpx.Client, created: list[str]) -> Non
 def test_nonexistent_ticket_is_an_entity_not_found(client: httpx.Client) -> None:
     response = client.get(f"{TICKETS}/99999999")
     assert error_of(response) == (404, "EntityNotFoundError")
-    assert response.json()["detail"] == "Redmine has no issue '99999999' in project 'demo'"
+    assert response.json()["detail"] == "Redmine has no ticket '99999999' in collection 'demo'"
 
 
 # -- the collection in the path is honoured ---------------------------------------------------------

@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+from unigate.connector import write_steps
 from unigate.connector.context import OperationContext, OperationResult
+from unigate.connector.declared_calls import lookup_calls, step_calls
+from unigate.connector.declared_lookups import resolve_writes, with_status_ids
 from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
 from unigate.connector.query import filter_params, sort_params
+from unigate.connector.records import kept
 from unigate.cursor import CursorPosition
 from unigate.errors import (
     ConnectorOperationUnsupportedError,
@@ -25,7 +29,7 @@ from unigate.errors import (
 from unigate.mapping.compiled import FieldWriteError, RecordMapping
 from unigate.mapping.passthrough import deep_merge
 from unigate.mapping.paths import MISSING, compile_path
-from unigate.mapping.spec import MappingFile, OperationSpec, PaginationSpec, ResourceSpec
+from unigate.mapping.spec import CheckCallSpec, MappingFile, OperationSpec, PaginationSpec, ResourceSpec
 from unigate.mapping.template import compile_template, render_value
 
 PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
@@ -108,6 +112,8 @@ class Connector:
             request.sort = self._default_sort(request.resource, request.sort.get("direction", "asc"))
         if request.operation in ("add", "update") and request.body is not None:
             op = self._declared(request.resource, request.operation)
+            write_steps.check_field_rules(self.spec.resources[request.resource],  # type: ignore[index]
+                                          request.body, creating=request.operation == "add")
             try:
                 plan = ctx.mapping.plan(request.body, creating=request.operation == "add",
                                         only=op.writes if op is not None else None, tracker=self.spec.name)
@@ -178,8 +184,12 @@ class Connector:
         op = self.operation(request.resource, request.operation)
         runner = {"all": self.declared_all, "one": self.declared_one, "add": self.declared_add,
                   "update": self.declared_update, "delete": self.declared_delete}[request.operation]
-        if op.collection_check is not None and self._reads_ticket(ctx, op) is None:
+        if isinstance(op.collection_check, CheckCallSpec):
+            await write_steps.in_listed_collection(self, ctx, op.collection_check)
+        elif op.collection_check is not None and self._reads_ticket(ctx, op) is None:
             await self.check_ticket_collection(ctx, op.collection_check)   # before anything is written
+        if op.exists_check is not None:
+            await self.check_exists(ctx, op.exists_check)
         return await runner(ctx, op)
 
     def operation(self, resource: str, operation: str) -> OperationSpec:
@@ -216,6 +226,9 @@ class Connector:
                                        only=op.writes)
         except FieldWriteError as exc:
             raise RequestValidationError("Invalid field value", {exc.field_name: exc.message}) from None
+        resource = self.spec.resources.get(ctx.request.resource)  # type: ignore[call-overload]
+        if resource is not None and resource.null_as_declared:
+            mapped = write_steps.nulls_as(mapped, resource.null_as)
         if op.wrap is not None and mapped:
             mapped = compile_path(op.wrap).set({}, mapped)
         return deep_merge(body, mapped)
@@ -224,6 +237,7 @@ class Connector:
         if op.static is not None:
             return self._static_page(ctx, op)
         request = ctx.request
+        op = await with_status_ids(self, ctx, op)
         base_params = [(k, str(render_value(v, ctx.template_context))) for k, v in op.query.items()]
         base_params += filter_params(op, request.filter, self.service_id)
         base_params += sort_params(op, request.sort, self.service_id)
@@ -234,7 +248,8 @@ class Connector:
             return await ctx.call(call_id, op.method, path, params=base_params + page_params,
                                   apply_query_pass_through=True)
 
-        window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit)
+        window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit,
+                                    keep=lambda items: kept(items, op.keep))
         if op.collection_exists and not window.records:
             await self.check_collection_exists(ctx)   # an empty page of a collection that may not exist
         records = self.map_records(ctx, window.records)
@@ -251,16 +266,31 @@ class Connector:
                     return OperationResult(record)
             raise EntityNotFoundError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}")
         response = await self.call_declared(ctx, op)
-        ticket = self._reads_ticket(ctx, op) if op.collection_check is not None else None
+        ticket = self._reads_ticket(ctx, op) if isinstance(op.collection_check, str) else None
         if ticket is not None:   # this call read the ticket: its collection is checked on it, no other call
             self.in_collection(ctx, op.collection_check, _select_one(response.body, ticket))  # type: ignore[arg-type]
-        record = _select_one(response.body, op.record)
-        if op.match is not None:
-            record = self._matching(ctx, op, record)
+        record = self._kept_one(ctx, op, _select_one(response.body, op.record))
         return OperationResult(self.map_records(ctx, [record])[0])
+
+    def _kept_one(self, ctx: OperationContext, op: OperationSpec, selected: Any) -> Any:
+        """The record a ``one`` answers: of those ``keep`` keeps, the one ``match`` picks."""
+        if op.keep:
+            selected = kept(selected if isinstance(selected, list) else [selected], op.keep)
+            if op.match is None:
+                if not selected:
+                    raise EntityNotFoundError("Not found", f"{self.spec.name} has no such {ctx.request.resource}")
+                selected = selected[0]
+        return self._matching(ctx, op, selected) if op.match is not None else selected
+
+    async def check_exists(self, ctx: OperationContext, call_id: str) -> None:
+        """Read the resource's ``one`` as call ``call_id``: its not-found (404) is the answer."""
+        one = self.operation(ctx.request.resource, "one")
+        response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+        self._kept_one(ctx, one, _select_one(response.body, one.record))
 
     async def declared_add(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         body = self.downstream_body(ctx, op)
+        await resolve_writes(self, ctx, op, body)
         try:
             response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
                                       params=self._query(ctx, op), body=body)
@@ -268,10 +298,16 @@ class Connector:
             if op.collection_exists and 400 <= exc.status_code < 500 and exc.status_code not in (401, 429):
                 await self.check_collection_exists(ctx, refused=exc)   # refused: because the collection is not there?
             raise
-        return OperationResult({"id": self.created_id(ctx, op, response.body)})
+        if op.read_back is not None:   # the write answered without the new record (204)
+            return OperationResult({"id": await write_steps.read_back(self, ctx, op.read_back, body)})
+        created = self.created_id(ctx, op, response.body)
+        if op.resend and created is not None:
+            await write_steps.resend(self, ctx, op, body, response.body, created)
+        return OperationResult({"id": created})
 
     async def declared_update(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         body = self.downstream_body(ctx, op)
+        await resolve_writes(self, ctx, op, body)
         calls: list[tuple[str, str, str, dict[str, Any]]] = []
         for split in op.split:
             part = {k: body.pop(k) for k in split.fields if k in body}
@@ -286,7 +322,9 @@ class Connector:
         return OperationResult({"id": target})
 
     async def declared_delete(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
-        await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), params=self._query(ctx, op))
+        body = self.downstream_body(ctx, op) if op.body else None   # a delete made as a write (blank notes)
+        await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), params=self._query(ctx, op),
+                       body=body)
         target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
         return OperationResult({"id": target})
 
@@ -441,11 +479,8 @@ def _mapping_call_ids(spec: MappingFile) -> list[str]:
             if op.static is None:
                 ids.append(op.call_id or f"{resource}_{operation}")
             ids.extend(split.call_id for split in op.split)
-            if op.collection_check is not None:
-                ids.append(f"{resource}_{operation}_collection_check")
-            if op.collection_exists:
-                ids.append("collection_exists")
-    return ids
+            ids.extend(call["call_id"] for call in step_calls(spec, resource, operation, op))
+    return ids + [call["call_id"] for call in lookup_calls(spec)]
 
 
 def _paging_params(pagination: PaginationSpec | None) -> set[str]:

@@ -51,12 +51,15 @@ def _int_at(body: Any, path: str | None) -> int | None:
 
 
 async def fetch_window(
-    fetch: FetchPage, pagination: PaginationSpec | None, records_path: str, position: CursorPosition, limit: int
+    fetch: FetchPage, pagination: PaginationSpec | None, records_path: str, position: CursorPosition, limit: int,
+    keep: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Window:
+    """``keep`` (unpaged lists only): the records served, of those the tracker answered."""
     style = pagination.style if pagination else "none"
     if style == "none" or pagination is None:
         body = (await fetch([])).body
         items = _select(body, records_path)
+        items = keep(items) if keep is not None else items
         start = position.offset
         chunk = items[start:start + limit]
         more = start + limit < len(items)

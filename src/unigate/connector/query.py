@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.errors import UnsupportedFiltersError, UnsupportedSortFieldError
-from unigate.mapping.spec import OperationSpec
+from unigate.mapping.spec import FilterSpec, OperationSpec
 from unigate.mapping.transforms import TransformError, datetime_writer
 
 
@@ -18,41 +18,55 @@ def filter_params(op: OperationSpec, filters: dict[str, Any], service_id: str) -
         )
     params: list[tuple[str, str]] = []
     for name, value in filters.items():
-        spec = op.filters[name]
-        if name == "status":
-            values: list[Any] = []
-            for unified in value:
-                if unified == "all":
-                    values = []
-                    break
-                if spec.strict and unified not in (spec.values or {}):
-                    raise UnsupportedFiltersError(
-                        "Unsupported filter", f"{service_id} cannot filter by status {unified!r}; "
-                        f"supported: {', '.join(sorted(spec.values or {})) or 'none'}",
-                    )
-                mapped = (spec.values or {}).get(unified, [unified])
-                values.extend(mapped or [])
-            values = list(dict.fromkeys(values))
-            if not values:
-                continue
-            if spec.multiple == "single" and len(values) > 1:
-                raise UnsupportedFiltersError(
-                    "Unsupported filter", f"{service_id} can filter by one status at a time; "
-                    f"{value} needs {values}",
-                )
-            if spec.multiple == "repeat":
-                params.extend((spec.param, str(v)) for v in values)
-            else:
-                params.append((spec.param, spec.separator.join(map(str, values))))
-        elif name == "since":
-            try:
-                rendered = datetime_writer(spec.format or "iso")(value)
-            except TransformError as exc:
-                raise UnsupportedFiltersError("Invalid filter", f"filter[since]: {exc}") from None
-            params.append((spec.param, str(rendered)))
-        else:
-            params.append((spec.param, str(value)))
+        params.extend(_filter_param(op, name, value, service_id))
+    sent = {name for name in filters if any(k == op.filters[name].param for k, _ in params)}
+    params.extend((spec.param, spec.default) for name, spec in op.filters.items()
+                  if spec.default is not None and name not in sent)
     return params
+
+
+def _templated(spec: FilterSpec, value: str) -> str:
+    """The sent text: ``value`` through the filter's ``value`` template (``>={value}``), if any."""
+    return spec.value.replace("{value}", value) if spec.value else value
+
+
+def _filter_param(op: OperationSpec, name: str, value: Any, service_id: str) -> list[tuple[str, str]]:
+    spec = op.filters[name]
+    if name == "status":
+        return _status_params(spec, value, service_id)
+    if name == "since":
+        try:
+            rendered = datetime_writer(spec.format or "iso")(value)
+        except TransformError as exc:
+            raise UnsupportedFiltersError("Invalid filter", f"filter[since]: {exc}") from None
+        return [(spec.param, _templated(spec, str(rendered)))]
+    return [(spec.param, _templated(spec, str(value)))]
+
+
+def _status_params(spec: FilterSpec, value: list[str], service_id: str) -> list[tuple[str, str]]:
+    """Unified statuses -> downstream values (``values``); ``all`` (or nothing) sends nothing here."""
+    values: list[Any] = []
+    for unified in value:
+        if unified == "all":
+            return []
+        if spec.strict and unified not in (spec.values or {}):
+            raise UnsupportedFiltersError(
+                "Unsupported filter", f"{service_id} cannot filter by status {unified!r}; "
+                f"supported: {', '.join(sorted(spec.values or {})) or 'none'}",
+            )
+        mapped = (spec.values or {}).get(unified, [unified])
+        values.extend(mapped or [])
+    values = list(dict.fromkeys(values))
+    if not values:
+        return []
+    if spec.multiple == "single" and len(values) > 1:
+        raise UnsupportedFiltersError(
+            "Unsupported filter", f"{service_id} can filter by one status at a time; "
+            f"{value} needs {values}",
+        )
+    if spec.multiple == "repeat":
+        return [(spec.param, _templated(spec, str(v))) for v in values]
+    return [(spec.param, _templated(spec, spec.separator.join(map(str, values))))]
 
 
 def sort_params(op: OperationSpec, sort: dict[str, str] | None, service_id: str) -> list[tuple[str, str]]:
@@ -69,6 +83,9 @@ def sort_params(op: OperationSpec, sort: dict[str, str] | None, service_id: str)
             f"{service_id} cannot sort by {by} {direction}; supported: {', '.join(supported) or 'none'}",
         )
     field_value = spec.fields[by]
+    if spec.format is not None:   # one parameter: field, direction and any tie-breakers
+        sent_direction = spec.directions.get(direction, direction)
+        return [(spec.param, spec.format.replace("{field}", field_value).replace("{direction}", sent_direction))]
     if spec.direction_param is None:
         return [(spec.param, ("-" if direction == "desc" else "") + field_value)]
     return [(spec.param, field_value), (spec.direction_param, spec.directions.get(direction, direction))]

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from unigate.mapping.paths import InvalidPathError, compile_path
 from unigate.mapping.template import PATH_VARIABLES, compile_template
-from unigate.mapping.transforms import TRANSFORM_NAMES, build_transform
+from unigate.mapping.transforms import build_transform, transform_names
 from unigate.unified import UNIFIED, UnifiedModel
 
 if TYPE_CHECKING:
     from unigate.mapping.spec import FieldSpec, MappingFile, OperationSpec, ResourceSpec
+    from unigate.mapping.spec_lookups import FieldLookupSpec
 
 
 def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[tuple[str, str]]:
@@ -52,6 +53,10 @@ def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[
             path(f"http.errors.{name}.{i}", p)
 
     request_vars = known | PATH_VARIABLES
+    for name, lookup in spec.lookups.items():
+        template(f"lookups.{name}.path", lookup.path, request_vars)
+        template(f"lookups.{name}.query", lookup.query, request_vars)
+        path(f"lookups.{name}.records", lookup.records)
     for rname, resource in spec.resources.items():
         for fname, field in resource.fields.items():
             where = f"resources.{rname}.fields.{fname}"
@@ -62,9 +67,14 @@ def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[
             path(f"{where}.write", field.write_path)
             if field.value is not None:
                 template(f"{where}.value", field.value, request_vars)
+            if field.lookup is not None:
+                problems.extend(_lookup_problems(spec, f"{where}.lookup", field.lookup))
             if field.clear_declared and field.write_path is None:
                 problems.append((f"{where}.clear", "`clear` says how a write clears the field: it needs a "
                                  "`write` (or `path`)"))
+        for i, listed in enumerate(resource.list_lookups):
+            path(f"resources.{rname}.list_lookups.{i}.path", listed.path)
+            problems.extend(_lookup_problems(spec, f"resources.{rname}.list_lookups.{i}.lookup", listed.lookup))
         problems.extend((f"resources.{rname}.notes.{f}", f"{f!r} is not a field of unified {rname}")
                         for f in resource.notes if f not in unified_fields[rname])
         problems.extend(_unified_problems(model, rname, resource))
@@ -96,7 +106,7 @@ def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[
             ids = Counter(c.call_id for c in op.split)
             problems.extend((f"{where}.split", f"call_id {c!r} used twice") for c, n in ids.items() if n > 1)
             problems.extend(_membership_problems(spec, where, rname, oname, op))
-            path(f"{where}.collection_check", op.collection_check)
+            problems.extend(_step_problems(spec, where, op, request_vars))
             if oname == "all" and op.static is None and op.records is None:
                 problems.append((where, "a list operation needs `records` (JSONPath to the list)"))
     return problems
@@ -121,6 +131,47 @@ def _unified_problems(model: UnifiedModel, rname: str, resource: ResourceSpec) -
             problems.extend((f"{where}.sort", f"{f!r} is not a sort field of unified {rname}.{oname}; "
                                               f"sort fields: {', '.join(declared.sort) or 'none'}")
                             for f in dict.fromkeys(named) if f not in declared.sort)
+    return problems
+
+
+def _lookup_problems(spec: MappingFile, where: str, lookup: FieldLookupSpec) -> list[tuple[str, str]]:
+    names = [lookup.name] if isinstance(lookup.name, str) else list(lookup.name.values())
+    problems = [(f"{where}.name", f"no lookup {n!r} is declared; lookups: {sorted(spec.lookups)}")
+                for n in names if n not in spec.lookups]
+    if lookup.unified is not None and lookup.unified not in transform_names():
+        problems.append((f"{where}.unified", f"unknown transform {lookup.unified!r}; known: {transform_names()}"))
+    return problems
+
+
+def _step_problems(spec: MappingFile, where: str, op: OperationSpec, request_vars: set[str]) -> list[tuple[str, str]]:
+    """``collection_check`` (a path or a call), ``keep``, ``read_back``, ``resend`` and status filter lookups."""
+    problems: list[tuple[str, str]] = []
+    checked = [(f"{where}.keep.{i}.path", c.path) for i, c in enumerate(op.keep)]
+    check = op.collection_check
+    if isinstance(check, str):
+        checked.append((f"{where}.collection_check", check))
+    elif check is not None:
+        checked += [(f"{where}.collection_check.records", check.records),
+                    (f"{where}.collection_check.match.path", check.match.get("path", ""))]
+        if set(check.match) != {"path", "value"}:
+            problems.append((f"{where}.collection_check.match", "needs `path` and `value` (only)"))
+    if op.read_back is not None:
+        checked += [(f"{where}.read_back.{k}", getattr(op.read_back, k)) for k in ("records", "match", "sent", "id")]
+    for i, again in enumerate(op.resend):
+        checked += [(f"{where}.resend.{i}.sent", again.sent), (f"{where}.resend.{i}.created", again.created)]
+    for at, value in checked:
+        try:
+            compile_path(value)
+        except InvalidPathError as exc:
+            problems.append((at, str(exc)))
+    if op.keep and op.pagination is not None and op.pagination.style != "none":
+        problems.append((f"{where}.keep", "`keep` needs `pagination: {style: none}`: offsets count kept records"))
+    for name, spec_filter in op.filters.items():
+        if spec_filter.lookup is None:
+            continue
+        if name != "status":
+            problems.append((f"{where}.filters.{name}.lookup", "only the `status` filter is looked up"))
+        problems.extend(_lookup_problems(spec, f"{where}.filters.{name}.lookup", spec_filter.lookup))
     return problems
 
 
@@ -174,8 +225,8 @@ def _field_problems(where: str, field: FieldSpec) -> list[tuple[str, str]]:
     if field.transform is not None:
         name, options = (field.transform, {}) if isinstance(field.transform, str) else (
             field.transform.get("name"), {k: v for k, v in field.transform.items() if k != "name"})
-        if name not in TRANSFORM_NAMES:
-            problems.append((f"{where}.transform", f"unknown transform {name!r}; known: {TRANSFORM_NAMES}"))
+        if name not in transform_names():
+            problems.append((f"{where}.transform", f"unknown transform {name!r}; known: {transform_names()}"))
         else:
             try:
                 build_transform(name, options)

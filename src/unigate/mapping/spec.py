@@ -19,6 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from unigate.unified import UNIFIED, literal
+from unigate.mapping.spec_lookups import (CheckCallSpec, ConditionSpec, FieldLookupSpec, ListLookupSpec, LookupSpec,
+                                          ReadBackSpec, ResendSpec)
 
 # libyaml's safe loader parses the mapping files about 10x faster than the pure-Python one
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -161,7 +163,13 @@ class FilterSpec(_Strict):
     separator: str = Field(",", description="What `multiple: join` joins values with.", examples=["|"])
     format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = Field(
         None, description="`since` only: how the timestamp is written (default `iso`).", examples=["epoch"])
-
+    value: str | None = Field(None, description="Template of the sent value; `{value}` is the (formatted, joined) "
+                              "filter value.", examples=[">={value}"])
+    default: str | None = Field(None, description="Sent when the request has no such filter (or status `all`).",
+                                examples=["*"])
+    lookup: FieldLookupSpec | None = Field(None, description="`status` only: the unified values are the ids of the lookup's "
+                                           "records (by `unified`, else by `by`); unknown -> 400.",
+                                           examples=[{"name": "statuses", "unified": "redmine_status"}])
 
 class SortSpec(_Strict):
     """How a unified `sort[by]`/`sort[direction]` is sent, and which orders the list already comes in."""
@@ -182,6 +190,9 @@ class SortSpec(_Strict):
         "`<created_at|updated_at|name> <asc|desc>`; asking for one sends nothing.", examples=[["created_at desc"]])
     default: str | None = Field(None, description="What `sort[direction]` alone sorts by; else the field of "
                                 "the first `natural` order.", examples=["updated_at"])
+    format: str | None = Field(None, description="One parameter carrying field and direction (and tie-breakers): "
+                               "`{field}` and `{direction}` are replaced.",
+                               examples=["{field}:{direction},id:{direction}"])
 
     @model_validator(mode="after")
     def _param_for_fields(self) -> SortSpec:
@@ -273,10 +284,24 @@ class OperationSpec(_Strict):
                              "engine (deletes are sent without a body regardless).", examples=[True])
     writes: list[str] | None = Field(None, description="`add`/`update`: the only unified fields written; "
                                      "others are dropped with a `meta.warnings` entry.", examples=[["status"]])
-    collection_check: str | None = Field(
-        None, description="JSONPath to the ticket's collection in the ticket as `tickets.one` selects it; "
-        "must equal `{collection_id}` (tickets one/update/delete, comments), else 404.",
-        examples=["$.project_id"])
+    collection_check: str | CheckCallSpec | None = Field(
+        None, description="JSONPath of the collection in tickets.one's ticket, or a check call whose list must hold "
+        "the ticket", examples=["$.project.key", {
+            "path": "/issues.json", "query": {"issue_id": "{ticket_id}"}, "records": "$.issues",
+            "match": {"path": "$.id", "value": "{ticket_id}"}}])
+    exists_check: str | None = Field(None, description="`update`/`delete`: first read this resource's `one` under this "
+                                     "call id; its not-found is the answer, nothing written.",
+                                     examples=["comments_update_journal_check"])
+    keep: list[ConditionSpec] = Field(default_factory=list, description="`all`/`one`: only the downstream records "
+                                      "meeting every condition (paging counts kept records; needs pagination none).",
+                                      examples=[[{"path": "$.notes", "not_blank": True}]])
+    read_back: ReadBackSpec | None = Field(None, description="`add`: the new id read back after the write.",
+                                           examples=[{"call_id": "comments_add_lookup",
+                                                      "path": "/issues/{ticket_id}.json", "records": "$.issue.journals",
+                                                      "match": "$.notes", "sent": "$.issue.notes"}])
+    resend: list[ResendSpec] = Field(default_factory=list, description="`add`: values the tracker ignores on create, "
+                                     "sent again with an update.", examples=[[{"call_id": "tickets_add_status",
+                                     "sent": "$.issue.status_id", "created": "$.issue.status.id"}]])
     collection_exists: bool = Field(
         False, description="`all`/`add`: an empty page or a refused create reads `collections.one`; its 404 is "
         "the answer.", examples=[True])
@@ -320,6 +345,15 @@ class FieldSpec(_Strict):
     clear: Any = Field(
         None, description="Update: what a null (or [] for assignees/tags) is sent as, or `unsupported` "
         "(refused, 400). Not declared: the transform's empty value.", examples=["", "unsupported"])
+    lookup: FieldLookupSpec | None = Field(None, description="Write: the value is matched to a record of a "
+                                           "manifest-level lookup and its id sent; unknown -> 400 naming the known.",
+                                           examples=[{"name": "priorities", "by": ["name", "id"]}])
+    required: bool = Field(False, description="Write: must be sent on create, and never blank (400 before any call).",
+                           examples=[True])
+    create_only: bool = Field(False, description="Write: set on create only; an update of it is a 400.",
+                              examples=[True])
+    refused: str | None = Field(None, description="Write: any value is refused with a 400 saying this.",
+                                examples=["computed by the tracker"])
 
     @property
     def clear_declared(self) -> bool:
@@ -357,6 +391,16 @@ class ResourceSpec(_Strict):
     operations: dict[OperationName, OperationSpec] = Field(
         default_factory=dict, description="The operations the tracker supports, by unified operation name.",
         examples=[{"one": {"path": "/issues/{ticket_id}", "record": "$.data"}}])
+    null_as: Any = Field(None, description="What a null left in a write's downstream body (custom_mappings, fields "
+                         "without `clear`) is sent as; a field's `clear` decides for that field.", examples=[""])
+    list_lookups: list[ListLookupSpec] = Field(default_factory=list, description="Entries of a downstream list "
+                                               "written by name get the looked-up id.",
+                                               examples=[[{"path": "$.issue.custom_fields", "key": "name",
+                                                           "lookup": {"name": "custom_fields", "by": ["name"]}}]])
+
+    @property
+    def null_as_declared(self) -> bool:
+        return "null_as" in self.model_fields_set
 
 
 class MappingFile(_Strict):
@@ -377,6 +421,10 @@ class MappingFile(_Strict):
         description="The unified resources the tracker serves, by name.",
         examples=[{"tags": {"fields": {"id": "$.id", "name": "$.name"},
                             "operations": {"all": {"path": "/labels", "records": "$.data"}}}}])
+    lookups: dict[str, LookupSpec] = Field(default_factory=dict, description="Reference lists fields and filters "
+                                           "look values up in (by name).", examples=[{"statuses": {
+                                               "call_id": "statuses_lookup", "path": "/issue_statuses.json",
+                                               "records": "$.issue_statuses"}}])
 
 
 class MappingFileError(ValueError):

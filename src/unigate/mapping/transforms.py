@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from unigate.components import COMPONENTS
 from unigate.mapping.paths import MISSING, compile_path
 
 Reader = Callable[[Any], Any]
@@ -247,7 +248,21 @@ def build_transform(name: str, options: dict[str, Any]) -> Transform:
         return _object_list("id", "username", {"write": "single", **options})
     if name == "tags":
         return _object_list("id", "name", options)
+    if name not in SIMPLE and COMPONENTS.has("transform", name):
+        return component_transform(name, options)
     return SIMPLE[name]
+
+
+def component_transform(name: str, options: dict[str, Any]) -> Transform:
+    """A transform registered in :data:`unigate.components.COMPONENTS`: a factory called with the
+    options written beside its name (``{}`` for ``transform: <name>``) returning a :class:`Transform`."""
+    transform: Transform = COMPONENTS.get("transform", name)(options)
+    return transform
+
+
+def transform_names() -> list[str]:
+    """Built-in transforms and those registered as components (at call time: plugins add theirs)."""
+    return sorted({*TRANSFORM_NAMES, *COMPONENTS.names("transform")})
 
 
 TRANSFORM_NAMES = sorted({*SIMPLE, "date", "assignees", "tags"})

@@ -1,0 +1,27 @@
+"""Record conditions (``keep``): which downstream records are part of an answer.
+
+A list whose downstream holds records that are not the unified resource (Redmine's journals
+without notes are field changes, not comments) keeps those meeting every condition before it is
+paged, so cursor offsets count kept records and a page is exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unigate.mapping.paths import MISSING, compile_path
+from unigate.mapping.spec_lookups import ConditionSpec
+
+
+def meets(record: Any, condition: ConditionSpec) -> bool:
+    value = compile_path(condition.path).get(record) if isinstance(record, dict) else MISSING
+    if condition.not_blank:
+        return value is not MISSING and value is not None and not (isinstance(value, str) and not value.strip())
+    return value is not MISSING and str(value) == str(condition.equals)
+
+
+def kept(records: list[Any], conditions: list[ConditionSpec]) -> list[Any]:
+    """The records meeting every condition, in order (all of them when there is none)."""
+    if not conditions:
+        return records
+    return [r for r in records if all(meets(r, c) for c in conditions)]
