@@ -59,7 +59,7 @@ def info(connector: Connector) -> dict[str, Any]:
             for split in op.split:
                 calls.append({"call_id": split.call_id, "operation": name, "method": split.method,
                               "path": split.path, "note": f"fields {', '.join(split.fields)}"})
-            calls.extend(step_calls(spec, resource, operation, op, implicit=False))
+            calls.extend(step_calls(spec, resource, operation, op))
     calls.extend(lookup_calls(spec))
     declared_ids = {c["call_id"] for c in calls}
     for call_id in getattr(cls, "code_call_ids", ()):  # made by the connector's own code (its README says how)
