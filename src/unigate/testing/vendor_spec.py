@@ -1,0 +1,393 @@
+"""Check HTTP exchanges against a tracker vendor's own OpenAPI 3 description.
+
+A simulator is only as good as its likeness to the tracker; this module keeps it honest. Load the
+vendor's document (vendored beside the connector, e.g. ``connectors/github/spec/``) once::
+
+    spec = VendorSpec.load(Path(__file__).parent.parent / "spec" / "api.github.com.issues.json")
+    spec.check_response("GET", "/repos/o/r/issues/1", 200, body=issue)   # raises SpecViolation
+    spec.check_request("POST", "/repos/o/r/issues", body={"title": "x"})
+
+and wrap the simulator's ASGI app so that **every** exchange of a test run is checked::
+
+    checked = SpecCheck(simulator_app, spec)        # an ASGI app; serve it instead
+    ...                                             # the test talks to it over real HTTP
+    checked.assert_clean()                          # raises one SpecViolation listing them all
+
+What is checked, for the operation found by path template (literal segments win over
+parameters, so ``/issues/comments`` is not ``/issues/{issue_number}``):
+
+- requests: the path and method exist; path and query parameters are declared, required ones
+  present, values valid for their schema (strings coerced to integer/number/boolean first); a
+  JSON body valid for the ``requestBody`` schema (required when the spec says so);
+- responses: the status is declared (or listed in ``undeclared``, for statuses the vendor sends on
+  every operation but does not document on each, such as GitHub's 401/403 rate limits); a JSON
+  body valid for that response's schema; no body where the spec declares none (204, 304).
+
+Schemas are OpenAPI 3.0 (``nullable``, boolean ``exclusiveMinimum``) or 3.1, turned into JSON Schema
+2020-12 and validated with ``jsonschema-rs`` (formats asserted: a ``uri`` must be a URI). A failure
+is a :class:`SpecViolation` (an ``AssertionError``) naming the operation id, method, path
+template, status and the JSON pointer of the offending value, e.g.
+``issues/get (GET /repos/{owner}/{repo}/issues/{issue_number}) response 200: /labels/0/id: "7" is
+not of type "integer"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import jsonschema_rs
+import orjson
+import yaml
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+NO_BODY = object()  # "the exchange carried no body" (distinct from a JSON null)
+
+
+class SpecViolation(AssertionError):
+    """An exchange the vendor's description does not allow; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the description: ``method`` upper case, ``template`` as in ``paths``."""
+
+    method: str
+    template: str
+    operation_id: str
+    definition: Mapping[str, Any] = field(repr=False)
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.operation_id} ({self.method} {self.template})"
+
+
+class VendorSpec:
+    """An OpenAPI 3 document, ready to check requests and responses against.
+
+    ``undeclared`` maps statuses the vendor may send on any operation without documenting them
+    there to the schema their body has (a ``#/components/schemas/...`` pointer, or ``None`` for
+    "no body"); ``base_path`` is stripped from paths first (e.g. ``/api/v3``).
+    """
+
+    def __init__(self, document: Mapping[str, Any], *, base_path: str = "",
+                 undeclared: Mapping[int, str | None] | None = None) -> None:
+        self.document = document
+        self.base_path = base_path.rstrip("/")
+        self.undeclared = dict(undeclared or {})
+        self._convert = str(document.get("openapi", "3.0")).startswith("3.0")
+        self._schemas = _to_json_schema(document.get("components", {}).get("schemas", {}), convert=self._convert)
+        self._routes = _routes(document.get("paths", {}))
+        self._validators: dict[str, Any] = {}
+
+    @classmethod
+    def load(cls, path: str | Path, **options: Any) -> VendorSpec:
+        """Read a JSON or YAML description from a file."""
+        text = Path(path).read_bytes()
+        document = orjson.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        return cls(document, **options)
+
+    # -- finding operations ------------------------------------------------------------------------
+
+    def operation(self, method: str, path: str) -> Operation:
+        """The operation serving ``method path`` (a concrete, percent-encoded path, no query)."""
+        local = path[len(self.base_path):] if self.base_path and path.startswith(self.base_path) else path
+        for template, pattern, item in self._routes:
+            match = pattern.fullmatch(local)
+            if match is None:
+                continue
+            definition = item.get(method.lower())
+            if definition is None:
+                raise SpecViolation(f"{method.upper()} {path}: {template} has no {method.upper()} operation")
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return Operation(method.upper(), template, definition.get("operationId", template),
+                             {**definition, "parameters": self._parameters(item, definition)}, params)
+        raise SpecViolation(f"{method.upper()} {path}: no path of the description matches")
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def check_request(self, method: str, path: str, *, query: Iterable[tuple[str, str]] = (),
+                      body: Any = NO_BODY) -> Operation:
+        """Raise :class:`SpecViolation` unless the request is one the description allows."""
+        op = self.operation(method, path)
+        self._check_parameters(op, list(query))
+        self._check_request_body(op, body)
+        return op
+
+    def _check_parameters(self, op: Operation, query: list[tuple[str, str]]) -> None:
+        declared = {(p["in"], p["name"]): p for p in op.definition["parameters"]}
+        for name, value in query:
+            parameter = declared.get(("query", name))
+            if parameter is None:
+                raise SpecViolation(f"{op.label} request: query parameter {name!r} is not declared")
+            self._check_value(op, parameter, value)
+        given = {("query", n) for n, _ in query} | {("path", n) for n in op.path_params}
+        for (where, name), parameter in declared.items():
+            if parameter.get("required") and where in ("query", "path") and (where, name) not in given:
+                raise SpecViolation(f"{op.label} request: required {where} parameter {name!r} is missing")
+        for name, value in op.path_params.items():
+            if ("path", name) in declared:
+                self._check_value(op, declared[("path", name)], value)
+
+    def _check_value(self, op: Operation, parameter: Mapping[str, Any], raw: str) -> None:
+        schema = parameter.get("schema", {})
+        value = _coerce(raw, self._resolve(schema) if "$ref" in schema else schema)
+        where = f"{parameter['in']} parameter {parameter['name']!r}"
+        self._validate(schema, value, f"{op.label} request: {where}")
+
+    def _check_request_body(self, op: Operation, body: Any) -> None:
+        spec = op.definition.get("requestBody")
+        if spec is None:
+            return
+        spec = self._resolve(spec)
+        if body is NO_BODY:
+            if spec.get("required"):
+                raise SpecViolation(f"{op.label} request: a body is required")
+            return
+        schema = _json_schema_of(spec.get("content", {}))
+        if schema is not None:
+            self._validate(schema, body, f"{op.label} request body")
+
+    # -- responses ---------------------------------------------------------------------------------
+
+    def check_response(self, method: str, path: str, status: int, *, body: Any = NO_BODY) -> Operation:
+        """Raise :class:`SpecViolation` unless ``status`` and ``body`` are what the operation answers."""
+        op = self.operation(method, path)
+        where = f"{op.label} response {status}"
+        declared = op.definition.get("responses", {})
+        response = declared.get(str(status)) or declared.get(f"{str(status)[0]}XX")
+        if response is None and status in self.undeclared:
+            pointer = self.undeclared[status]
+            response = {"content": {"application/json": {"schema": {"$ref": pointer}}}} if pointer else {}
+        response = response or declared.get("default")
+        if response is None:
+            raise SpecViolation(f"{where}: status not declared (declared: {', '.join(declared)})")
+        self._check_response_body(self._resolve(response), body, where)
+        return op
+
+    def _check_response_body(self, response: Mapping[str, Any], body: Any, where: str) -> None:
+        content = response.get("content")
+        if not content:
+            if body is not NO_BODY:
+                raise SpecViolation(f"{where}: the description declares no body, one was sent")
+            return
+        schema = _json_schema_of(content)
+        if schema is None:
+            return
+        if body is NO_BODY:
+            raise SpecViolation(f"{where}: a JSON body is declared, none was sent")
+        self._validate(schema, body, where)
+
+    # -- machinery ---------------------------------------------------------------------------------
+
+    def _validate(self, schema: Mapping[str, Any], value: Any, where: str) -> None:
+        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS).decode()
+        validator = self._validators.get(key)
+        if validator is None:
+            root = {"allOf": [_to_json_schema(schema, convert=self._convert)],
+                    "components": {"schemas": self._schemas}}
+            validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+            self._validators[key] = validator
+        error = next(iter(validator.iter_errors(value)), None)
+        if error is not None:
+            pointer = "".join(f"/{_escape(part)}" for part in error.instance_path) or "/"
+            raise SpecViolation(f"{where}: {pointer}: {error.message}")
+
+    def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
+        while "$ref" in node:
+            ref = node["$ref"]
+            if not ref.startswith("#/"):
+                raise SpecViolation(f"only local references are supported, not {ref!r}")
+            target: Any = self.document
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            node = target
+        return node
+
+    def _parameters(self, item: Mapping[str, Any], definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        merged = {}
+        for parameter in [*item.get("parameters", []), *definition.get("parameters", [])]:
+            resolved = self._resolve(parameter)
+            merged[(resolved["in"], resolved["name"])] = resolved
+        return list(merged.values())
+
+
+class SpecCheck:
+    """ASGI middleware checking every request a wrapped app receives and every response it sends.
+
+    Violations are collected (an ASGI app must still answer), in ``violations``; call
+    :meth:`assert_clean` at the end of a test (or a fixture's teardown). Paths under ``skip``
+    prefixes (default: the simulators' ``/__sim`` control endpoints) are not checked; set
+    ``check_requests=False`` while a test sends deliberately invalid requests (or use
+    :meth:`requests_unchecked`). ``checked`` counts the exchanges looked at.
+    """
+
+    def __init__(self, app: ASGIApp, spec: VendorSpec, *, check_requests: bool = True,
+                 skip: tuple[str, ...] = ("/__sim",)) -> None:
+        self.app, self.spec, self.skip = app, spec, skip
+        self.check_requests = check_requests
+        self.violations: list[SpecViolation] = []
+        self.checked = 0
+
+    def assert_clean(self) -> None:
+        """Raise one :class:`SpecViolation` listing every violation seen, then forget them."""
+        found, self.violations = self.violations, []
+        if found:
+            raise SpecViolation(f"{len(found)} exchange(s) break the vendor's description:\n"
+                                + "\n".join(f"- {v}" for v in found))
+
+    def requests_unchecked(self) -> _RequestsUnchecked:
+        """``with check.requests_unchecked():`` — responses are still checked."""
+        return _RequestsUnchecked(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.skip):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?")[0]
+        method = scope["method"]
+        if self.check_requests:
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            self._guard(lambda: self.spec.check_request(method, path, query=query, body=_parsed(body)))
+        captured: dict[str, Any] = {"status": 0, "chunks": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                captured["chunks"].append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, _replay(body, receive), capture)
+        self.checked += 1
+        payload = _parsed(b"".join(captured["chunks"]))
+        self._guard(lambda: self.spec.check_response(method, path, captured["status"], body=payload))
+
+    def _guard(self, check: Any) -> None:
+        try:
+            check()
+        except SpecViolation as violation:
+            self.violations.append(violation)
+
+
+class _RequestsUnchecked:
+    def __init__(self, check: SpecCheck) -> None:
+        self.check, self.before = check, check.check_requests
+
+    def __enter__(self) -> SpecCheck:
+        self.before, self.check.check_requests = self.check.check_requests, False
+        return self.check
+
+    def __exit__(self, *exc: object) -> None:
+        self.check.check_requests = self.before
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _routes(paths: Mapping[str, Any]) -> list[tuple[str, re.Pattern[str], Mapping[str, Any]]]:
+    """(template, regex, path item), most literal segments first so literals beat parameters."""
+    def literal_count(template: str) -> int:
+        return sum(1 for part in template.split("/") if part and "{" not in part)
+
+    compiled = []
+    for template in sorted(paths, key=lambda t: (-literal_count(t), t)):
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        compiled.append((template, re.compile(regex), paths[template]))
+    return compiled
+
+
+def _to_json_schema(node: Any, *, convert: bool) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema 2020-12 (``nullable``, boolean exclusive bounds)."""
+    if isinstance(node, list):
+        return [_to_json_schema(item, convert=convert) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _to_json_schema(value, convert=convert) if key not in ("enum", "example", "default")
+           else value for key, value in node.items()}
+    if not convert:
+        return out
+    for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(bound), bool):
+            flag = out.pop(bound)
+            if flag and limit in out:
+                out[bound] = out.pop(limit)
+    if out.pop("nullable", False):
+        return _nullable(out)
+    return out
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "enum" in schema and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    if isinstance(schema.get("type"), str):
+        schema["type"] = [schema["type"], "null"]
+        return schema
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _json_schema_of(content: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    for media_type, media in content.items():
+        if media_type.split(";")[0].strip() == "application/json" or media_type.endswith("+json"):
+            return media.get("schema")
+    return None
+
+
+def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(raw)
+        if "number" in kinds:
+            return float(raw)
+    except ValueError:
+        return raw
+    if "boolean" in kinds and raw in ("true", "false"):
+        return raw == "true"
+    return raw
+
+
+def _parsed(body: bytes) -> Any:
+    if not body:
+        return NO_BODY
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace")
+
+
+def _escape(part: Any) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """The body already read, then whatever the client does next (a disconnect, in the end)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive

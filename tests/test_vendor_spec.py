@@ -1,0 +1,195 @@
+"""unigate.testing.vendor_spec: exchanges checked against a vendor's OpenAPI 3 description."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from unigate.simulation import BackgroundServer
+from unigate.testing.vendor_spec import SpecCheck, SpecViolation, VendorSpec
+
+ERROR = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
+ITEM = {"type": "object", "required": ["id", "name", "closed_at"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                       "closed_at": {"type": "string", "format": "date-time", "nullable": True},
+                       "reason": {"type": "string", "nullable": True, "enum": ["done", "dropped"]},
+                       "url": {"type": "string", "format": "uri"}}}
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "paths": {
+        "/things": {
+            "get": {"operationId": "things/list",
+                    "parameters": [{"$ref": "#/components/parameters/page"},
+                                   {"name": "state", "in": "query",
+                                    "schema": {"type": "string", "enum": ["open", "closed"]}}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"type": "array", "items": {"$ref": "#/components/schemas/item"}}}}}}},
+            "post": {"operationId": "things/create",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["name"], "additionalProperties": False,
+                         "properties": {"name": {"type": "string"}}}}}},
+                     "responses": {"201": {"description": "made", "content": {"application/json": {
+                         "schema": {"$ref": "#/components/schemas/item"}}}},
+                                   "422": {"$ref": "#/components/responses/invalid"}}}},
+        "/things/{thing_id}": {
+            "parameters": [{"name": "thing_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": {"operationId": "things/get", "responses": {
+                "200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/item"}}}},
+                "304": {"description": "not modified"}}},
+            "delete": {"operationId": "things/delete", "responses": {"204": {"description": "gone"}}}},
+        "/things/special": {"get": {"operationId": "things/special", "responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    },
+    "components": {
+        "schemas": {"item": ITEM, "error": ERROR},
+        "parameters": {"page": {"name": "page", "in": "query", "schema": {"type": "integer"}}},
+        "responses": {"invalid": {"description": "bad", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/error"}}}}},
+    },
+}
+GOOD = {"id": 1, "name": "one", "closed_at": None, "reason": None, "url": "https://x.test/things/1"}
+
+
+@pytest.fixture
+def spec() -> VendorSpec:
+    return VendorSpec(DOCUMENT, undeclared={401: "#/components/schemas/error"})
+
+
+def violation(check: Any) -> str:
+    with pytest.raises(SpecViolation) as caught:
+        check()
+    return str(caught.value)
+
+
+def test_literal_segments_win_over_parameters(spec: VendorSpec) -> None:
+    assert spec.operation("GET", "/things/special").operation_id == "things/special"
+    assert spec.operation("GET", "/things/7").path_params == {"thing_id": "7"}
+
+
+def test_base_path_is_stripped_first() -> None:
+    spec = VendorSpec(DOCUMENT, base_path="/api/v3")
+    assert spec.operation("GET", "/api/v3/things/7").operation_id == "things/get"
+
+
+def test_unknown_path_and_method_are_violations(spec: VendorSpec) -> None:
+    assert violation(lambda: spec.operation("GET", "/nope")) == "GET /nope: no path of the description matches"
+    assert "has no PATCH operation" in violation(lambda: spec.operation("PATCH", "/things/1"))
+
+
+def test_a_valid_response_passes_nullable_included(spec: VendorSpec) -> None:
+    assert spec.check_response("GET", "/things/1", 200, body=GOOD).operation_id == "things/get"
+
+
+def test_a_wrong_type_names_operation_status_and_json_pointer(spec: VendorSpec) -> None:
+    message = violation(lambda: spec.check_response("GET", "/things", 200, body=[GOOD, {**GOOD, "id": "2"}]))
+    assert message == 'things/list (GET /things) response 200: /1/id: "2" is not of type "integer"'
+
+
+def test_nullable_enum_still_refuses_other_values(spec: VendorSpec) -> None:
+    message = violation(lambda: spec.check_response("GET", "/things/1", 200, body={**GOOD, "reason": "meh"}))
+    assert message.startswith("things/get (GET /things/{thing_id}) response 200: /reason: ")
+
+
+def test_formats_are_asserted(spec: VendorSpec) -> None:
+    message = violation(lambda: spec.check_response("GET", "/things/1", 200, body={**GOOD, "closed_at": "yesterday"}))
+    assert "/closed_at: " in message and "date-time" in message
+
+
+def test_a_missing_required_property_points_at_its_object(spec: VendorSpec) -> None:
+    body = {k: v for k, v in GOOD.items() if k != "name"}
+    assert "response 200: /: " in violation(lambda: spec.check_response("GET", "/things/1", 200, body=body))
+
+
+def test_undeclared_status_is_a_violation_unless_listed(spec: VendorSpec) -> None:
+    message = violation(lambda: spec.check_response("GET", "/things/1", 500, body={"message": "x"}))
+    assert message == "things/get (GET /things/{thing_id}) response 500: status not declared (declared: 200, 304)"
+    spec.check_response("GET", "/things/1", 401, body={"message": "Bad credentials"})
+    assert "/: " in violation(lambda: spec.check_response("GET", "/things/1", 401, body={}))
+
+
+def test_responses_declared_without_content_must_have_no_body(spec: VendorSpec) -> None:
+    spec.check_response("DELETE", "/things/1", 204)
+    spec.check_response("GET", "/things/1", 304)
+    assert "declares no body" in violation(lambda: spec.check_response("DELETE", "/things/1", 204, body={}))
+
+
+def test_a_declared_body_must_be_sent(spec: VendorSpec) -> None:
+    assert "none was sent" in violation(lambda: spec.check_response("GET", "/things/1", 200))
+
+
+def test_response_refs_resolve(spec: VendorSpec) -> None:
+    spec.check_response("POST", "/things", 422, body={"message": "Validation Failed"})
+    assert "response 422: /message" in violation(lambda: spec.check_response("POST", "/things", 422,
+                                                                             body={"message": 3}))
+
+
+def test_request_query_parameters_are_declared_and_typed(spec: VendorSpec) -> None:
+    spec.check_request("GET", "/things", query=[("page", "2"), ("state", "open")])
+    assert violation(lambda: spec.check_request("GET", "/things", query=[("pages", "2")])) == \
+        "things/list (GET /things) request: query parameter 'pages' is not declared"
+    assert "query parameter 'page': /: " in violation(
+        lambda: spec.check_request("GET", "/things", query=[("page", "two")]))
+    assert "query parameter 'state'" in violation(
+        lambda: spec.check_request("GET", "/things", query=[("state", "all")]))
+
+
+def test_request_path_parameters_are_typed(spec: VendorSpec) -> None:
+    assert "path parameter 'thing_id'" in violation(lambda: spec.check_request("GET", "/things/abc"))
+
+
+def test_request_bodies_are_checked_and_required(spec: VendorSpec) -> None:
+    spec.check_request("POST", "/things", body={"name": "x"})
+    assert violation(lambda: spec.check_request("POST", "/things")) == \
+        "things/create (POST /things) request: a body is required"
+    assert "request body: /: " in violation(lambda: spec.check_request("POST", "/things", body={"nam": "x"}))
+
+
+# -- the ASGI hook ------------------------------------------------------------------------------
+
+async def _list(request: Request) -> Response:
+    broken = request.query_params.get("broken") == "1"
+    return JSONResponse([{**GOOD, "id": "1"}] if broken else [GOOD])
+
+
+async def _delete(request: Request) -> Response:
+    return Response(status_code=204)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[httpx.Client, SpecCheck]]:
+    app = Starlette(routes=[Route("/things", _list), Route("/things/{thing_id}", _delete, methods=["DELETE"])])
+    checked = SpecCheck(app, VendorSpec(DOCUMENT))
+    with BackgroundServer(checked) as server, httpx.Client(base_url=server.url) as client:
+        yield client, checked
+
+
+def test_the_hook_checks_every_exchange_and_passes_answers_through(served: tuple[httpx.Client, SpecCheck]) -> None:
+    client, checked = served
+    assert client.get("/things", params={"page": 1}).json() == [GOOD]
+    assert client.delete("/things/3").status_code == 204
+    assert checked.checked == 2
+    checked.assert_clean()
+
+
+def test_the_hook_collects_response_violations(served: tuple[httpx.Client, SpecCheck]) -> None:
+    client, checked = served
+    with checked.requests_unchecked():
+        assert client.get("/things", params={"broken": "1"}).status_code == 200
+    message = violation(checked.assert_clean)
+    assert message == ("1 exchange(s) break the vendor's description:\n"
+                       '- things/list (GET /things) response 200: /0/id: "1" is not of type "integer"')
+    checked.assert_clean()  # reported once
+
+
+def test_the_hook_collects_request_violations(served: tuple[httpx.Client, SpecCheck]) -> None:
+    client, checked = served
+    client.get("/things", params={"per_page": 5})
+    assert "query parameter 'per_page' is not declared" in violation(checked.assert_clean)
