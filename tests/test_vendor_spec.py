@@ -77,6 +77,7 @@ def test_literal_segments_win_over_parameters(spec: VendorSpec) -> None:
 def test_base_path_is_stripped_first() -> None:
     spec = VendorSpec(DOCUMENT, base_path="/api/v3")
     assert spec.operation("GET", "/api/v3/things/7").operation_id == "things/get"
+    assert violation(lambda: spec.operation("GET", "/things/7")) == "GET /things/7: outside the base path /api/v3"
 
 
 def test_unknown_path_and_method_are_violations(spec: VendorSpec) -> None:
@@ -113,6 +114,12 @@ def test_undeclared_status_is_a_violation_unless_listed(spec: VendorSpec) -> Non
     assert message == "things/get (GET /things/{thing_id}) response 500: status not declared (declared: 200, 304)"
     spec.check_response("GET", "/things/1", 401, body={"message": "Bad credentials"})
     assert "/: " in violation(lambda: spec.check_response("GET", "/things/1", 401, body={}))
+
+
+def test_an_undeclared_status_listed_without_schema_has_no_body() -> None:
+    spec = VendorSpec(DOCUMENT, undeclared={304: None})
+    spec.check_response("GET", "/things", 304)
+    assert "declares no body" in violation(lambda: spec.check_response("GET", "/things", 304, body={}))
 
 
 def test_responses_declared_without_content_must_have_no_body(spec: VendorSpec) -> None:

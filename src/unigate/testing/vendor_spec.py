@@ -97,7 +97,9 @@ class VendorSpec:
 
     def operation(self, method: str, path: str) -> Operation:
         """The operation serving ``method path`` (a concrete, percent-encoded path, no query)."""
-        local = path[len(self.base_path):] if self.base_path and path.startswith(self.base_path) else path
+        if self.base_path and not path.startswith(self.base_path + "/"):
+            raise SpecViolation(f"{method.upper()} {path}: outside the base path {self.base_path}")
+        local = path[len(self.base_path):]
         for template, pattern, item in self._routes:
             match = pattern.fullmatch(local)
             if match is None:
@@ -161,11 +163,12 @@ class VendorSpec:
         op = self.operation(method, path)
         where = f"{op.label} response {status}"
         declared = op.definition.get("responses", {})
-        response = declared.get(str(status)) or declared.get(f"{str(status)[0]}XX")
+        response = declared.get(str(status), declared.get(f"{str(status)[0]}XX"))
         if response is None and status in self.undeclared:
             pointer = self.undeclared[status]
             response = {"content": {"application/json": {"schema": {"$ref": pointer}}}} if pointer else {}
-        response = response or declared.get("default")
+        if response is None:
+            response = declared.get("default")
         if response is None:
             raise SpecViolation(f"{where}: status not declared (declared: {', '.join(declared)})")
         self._check_response_body(self._resolve(response), body, where)
