@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -34,7 +34,7 @@ HIDDEN_REPO = ("secret-org", "vault", 1300500)  # exists, the token cannot see i
 MOVED = {("octocat", "Old-World"): MAIN_REPO[2]}  # renamed -> 301 to /repositories/{id}
 USERS = ("octocat", "hubot", "monalisa", "defunkt", "mojombo", "pjhyett", "wycats", "ezmobius")
 COLLABORATORS = USERS[:5]
-DEFAULT_LABELS = (("bug", "d73a4a", "Something isn't working"),
+DEFAULT_LABELS: tuple[tuple[str, str, str | None], ...] = (("bug", "d73a4a", "Something isn't working"),
                   ("documentation", "0075ca", "Improvements or additions to documentation"),
                   ("duplicate", "cfd3d7", "This issue or pull request already exists"),
                   ("enhancement", "a2eeef", "New feature or request"),
@@ -43,7 +43,7 @@ DEFAULT_LABELS = (("bug", "d73a4a", "Something isn't working"),
                   ("invalid", "e4e669", "This doesn't seem right"),
                   ("question", "d876e3", "Further information is requested"),
                   ("wontfix", "ffffff", "This will not be worked on"))
-CONVENTION_LABELS = (("priority: high", "b60205", None), ("priority: low", "c2e0c6", None),
+CONVENTION_LABELS: tuple[tuple[str, str, str | None], ...] = (("priority: high", "b60205", None), ("priority: low", "c2e0c6", None),
                      ("in progress", "fbca04", "Someone is on it"))
 ISSUE_TYPES = (("Task", "A specific piece of work", "yellow"), ("Bug", "An unexpected problem or behavior", "red"),
                ("Feature", "A request, idea, or new functionality", "blue"))
@@ -53,7 +53,7 @@ SUBJECTS = ("login fails on Safari", "dark mode", "webhook retries", "the settin
 VERBS = ("Fix", "Support", "Improve", "Document", "Investigate", "Add")
 COMMENTS = ("Me too", "I can reproduce this.", "Fixed in the next release.", "Any update?", "LGTM",
             "Could you share the logs?")
-SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 API = "https://api.github.com"
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -186,7 +186,7 @@ class State:
 
     def add_comment(self, repo: Repo, number: int, user: str, body: str) -> dict[str, Any]:
         now = _stamp(self.clock)
-        comment = {"id": self.next_comment_id, "repo": repo.id, "number": number, "user": user, "body": body,
+        comment: dict[str, Any] = {"id": self.next_comment_id, "repo": repo.id, "number": number, "user": user, "body": body,
                    "created_at": now, "updated_at": now}
         self.next_comment_id += 1
         self.comments[comment["id"]] = comment
@@ -285,7 +285,7 @@ class Urls:
                      "statuses": "/statuses/{sha}", "subscribers": "/subscribers", "subscription": "/subscription",
                      "tags": "/tags", "teams": "/teams", "trees": "/git/trees{/sha}"}
         open_count = sum(1 for i in repo.issues.values() if i["state"] == "open")
-        rendered = {"id": repo.id, "node_id": f"R_kgDO{repo.id}", "name": repo.name, "full_name": repo.full_name,
+        rendered: dict[str, Any] = {"id": repo.id, "node_id": f"R_kgDO{repo.id}", "name": repo.name, "full_name": repo.full_name,
                     "owner": self.owner(repo, state), "private": repo.org, "html_url": web,
                     "description": f"The {repo.name} repository", "fork": False, "url": r,
                     **{f"{k}_url": r + v for k, v in templated.items()},
@@ -629,7 +629,7 @@ class GitHubSimulator:
         _expect(data, "body", (str,), "a string")
         for name in ("labels", "assignees"):
             _expect(data, name, (list,), "an array")
-        fields = {k: data[k] for k in ("title", "body") if k in data}
+        fields: dict[str, Any] = {k: data[k] for k in ("title", "body") if k in data}
         if "title" in fields:
             fields["title"] = str(fields["title"])
         if data.get("labels") is not None:
@@ -772,7 +772,7 @@ def _since(request: Request) -> str | None:
     if not raw:
         return None
     try:
-        return _stamp(datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(timezone.utc))
+        return _stamp(datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC))
     except ValueError:
         raise _invalid("Issue", "since", "invalid", raw) from None
 
@@ -796,7 +796,7 @@ def _matches(repo: Repo, state: State, issue: dict[str, Any], q: Any) -> bool:
     if not _star_filter(q.get("milestone"), milestone) or not _star_filter(q.get("type"), [type_name] if type_name else []):
         return False
     if q.get("since"):
-        since = _stamp(datetime.fromisoformat(q["since"].replace("Z", "+00:00")).astimezone(timezone.utc))
+        since = _stamp(datetime.fromisoformat(q["since"].replace("Z", "+00:00")).astimezone(UTC))
     return since is None or issue["updated_at"] >= since
 
 

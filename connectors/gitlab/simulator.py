@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -31,9 +31,9 @@ DEVELOPER_TOKEN = "glpat-b0bD3v3l0p3rT0k3n000"  # bob: Developer (may not delete
 ADMIN_TOKEN = "glpat-r00tAdm1nT0k3n000000"  # root: instance administrator
 USERS = (("root", "Administrator"), ("alice", "Alice Owner"), ("bob", "Bob Developer"),
          ("carol", "Carol Reporter"), ("dave", "Dave Contributor"), ("erin", "Erin Outsider"))
-GROUP = {"id": 10, "name": "Acme", "path": "acme", "members": {"alice": 50, "bob": 30, "carol": 20}}
+GROUP: dict[str, Any] = {"id": 10, "name": "Acme", "path": "acme", "members": {"alice": 50, "bob": 30, "carol": 20}}
 PLATFORM, WEB, SANDBOX, SECRET = 42, 43, 44, 45
-PROJECTS = ((PLATFORM, "acme", "platform", {"dave": 30}), (WEB, "acme", "web", {}),
+PROJECTS: tuple[tuple[int, str, str, dict[str, int]], ...] = ((PLATFORM, "acme", "platform", {"dave": 30}), (WEB, "acme", "web", {}),
             (SANDBOX, "alice", "sandbox", {"alice": 50}), (SECRET, "other-group", "secret", {"erin": 50}))
 LABELS = (("bug", "#d9534f"), ("feature", "#5cb85c"), ("documentation", "#428bca"),
           ("priority::high", "#ff0000"), ("priority::medium", "#ffa500"), ("priority::low", "#cccccc"),
@@ -46,7 +46,7 @@ SUBJECTS = ("pipeline cache", "merge request widget", "runner registration", "SA
 VERBS = ("Fix", "Improve", "Document", "Investigate", "Support")
 NOTES = ("Looking into it.", "Fixed on main.", "Can you add a screenshot?", "Duplicate of an older issue?",
          "Scheduled for the next milestone.")
-SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
 COUNT_LIMIT = 10_000  # above it GitLab omits x-total, x-total-pages and rel="last"
 JSON = "application/json"
@@ -463,8 +463,7 @@ class GitLabSimulator:
     async def list_members(self, request: Request, username: str) -> Response:
         project = self._project(request, username)
         everyone = request.url.path.endswith("/all")
-        members = self.state.members(project) if everyone else {
-            n: lvl for n, lvl in project.members.items()}
+        members = self.state.members(project) if everyone else dict(project.members.items())
         query = request.query_params.get("query", "").lower()
         rows = [(n, lvl) for n, lvl in members.items() if query in n or query in dict(USERS)[n].lower()]
         page, headers = _paged(request, rows, self.state.count_limit)
