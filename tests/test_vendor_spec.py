@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from unigate.simulation import BackgroundServer
-from unigate.testing.vendor_spec import SpecCheck, SpecViolation, VendorSpec
+from unigate.testing.vendor_spec import SpecCheck, SpecCheckTransport, SpecViolation, VendorSpec
 
 ERROR = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
 ITEM = {"type": "object", "required": ["id", "name", "closed_at"],
@@ -28,9 +28,16 @@ DOCUMENT: dict[str, Any] = {
             "get": {"operationId": "things/list",
                     "parameters": [{"$ref": "#/components/parameters/page"},
                                    {"name": "state", "in": "query",
-                                    "schema": {"type": "string", "enum": ["open", "closed"]}}],
-                    "responses": {"200": {"description": "ok", "content": {"application/json": {
-                        "schema": {"type": "array", "items": {"$ref": "#/components/schemas/item"}}}}}}},
+                                    "schema": {"type": "string", "enum": ["open", "closed"]}},
+                                   {"name": "ids[]", "in": "query",
+                                    "schema": {"type": "array", "items": {"type": "integer"}}},
+                                   {"name": "X-Tenant", "in": "header", "required": True,
+                                    "schema": {"type": "string", "minLength": 2}}],
+                    "responses": {"200": {"description": "ok", "headers": {
+                        "Link": {"$ref": "#/components/headers/link"},
+                        "X-Total": {"required": True, "schema": {"type": "integer"}}},
+                        "content": {"application/json": {
+                            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/item"}}}}}}},
             "post": {"operationId": "things/create",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["name"], "additionalProperties": False,
@@ -51,6 +58,7 @@ DOCUMENT: dict[str, Any] = {
     "components": {
         "schemas": {"item": ITEM, "error": ERROR},
         "parameters": {"page": {"name": "page", "in": "query", "schema": {"type": "integer"}}},
+        "headers": {"link": {"schema": {"type": "string", "pattern": "^<"}}},
         "responses": {"invalid": {"description": "bad", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/error"}}}}},
     },
@@ -148,6 +156,40 @@ def test_request_query_parameters_are_declared_and_typed(spec: VendorSpec) -> No
         lambda: spec.check_request("GET", "/things", query=[("state", "all")]))
 
 
+def test_an_exploded_array_query_parameter_checks_each_value(spec: VendorSpec) -> None:
+    spec.check_request("GET", "/things", query=[("ids[]", "1"), ("ids[]", "2")])
+    assert "query parameter 'ids[]': /1: " in violation(
+        lambda: spec.check_request("GET", "/things", query=[("ids[]", "1"), ("ids[]", "x")]))
+
+
+def test_header_parameters_are_checked_when_headers_are_given(spec: VendorSpec) -> None:
+    spec.check_request("GET", "/things", headers={"x-tenant": "acme"})
+    spec.check_request("GET", "/things")  # no headers given: not looked at
+    assert violation(lambda: spec.check_request("GET", "/things", headers={})) == \
+        "things/list (GET /things) request: required header 'X-Tenant' is missing"
+    assert "header parameter 'X-Tenant'" in violation(
+        lambda: spec.check_request("GET", "/things", headers={"X-Tenant": "a"}))
+
+
+def test_declared_response_headers_are_checked_when_headers_are_given(spec: VendorSpec) -> None:
+    json_headers = {"content-type": "application/json", "x-total": "1"}
+    spec.check_response("GET", "/things", 200, body=[GOOD], headers={**json_headers, "Link": '<u>; rel="next"'})
+    assert violation(lambda: spec.check_response("GET", "/things", 200, body=[GOOD],
+                                                 headers={"content-type": "application/json"})) == \
+        "things/list (GET /things) response 200: required header 'X-Total' is missing"
+    assert "header 'X-Total': /: " in violation(lambda: spec.check_response(
+        "GET", "/things", 200, body=[GOOD], headers={**json_headers, "x-total": "many"}))
+    assert "header 'Link': /: " in violation(lambda: spec.check_response(
+        "GET", "/things", 200, body=[GOOD], headers={**json_headers, "link": "u"}))
+
+
+def test_a_json_body_must_be_sent_as_json_when_headers_are_given(spec: VendorSpec) -> None:
+    assert violation(lambda: spec.check_response("GET", "/things/1", 200, body=GOOD,
+                                                 headers={"content-type": "text/plain"})) == \
+        "things/get (GET /things/{thing_id}) response 200: a JSON body sent as 'text/plain'"
+    spec.check_response("GET", "/things/1", 200, body=GOOD, headers={"Content-Type": "application/vnd.x+json"})
+
+
 def test_request_path_parameters_are_typed(spec: VendorSpec) -> None:
     assert "path parameter 'thing_id'" in violation(lambda: spec.check_request("GET", "/things/abc"))
 
@@ -163,7 +205,7 @@ def test_request_bodies_are_checked_and_required(spec: VendorSpec) -> None:
 
 async def _list(request: Request) -> Response:
     broken = request.query_params.get("broken") == "1"
-    return JSONResponse([{**GOOD, "id": "1"}] if broken else [GOOD])
+    return JSONResponse([{**GOOD, "id": "1"}] if broken else [GOOD], headers={"X-Total": "1"})
 
 
 async def _delete(request: Request) -> Response:
@@ -174,7 +216,8 @@ async def _delete(request: Request) -> Response:
 def served() -> Iterator[tuple[httpx.Client, SpecCheck]]:
     app = Starlette(routes=[Route("/things", _list), Route("/things/{thing_id}", _delete, methods=["DELETE"])])
     checked = SpecCheck(app, VendorSpec(DOCUMENT))
-    with BackgroundServer(checked) as server, httpx.Client(base_url=server.url) as client:
+    with BackgroundServer(checked) as server, \
+            httpx.Client(base_url=server.url, headers={"X-Tenant": "acme"}) as client:
         yield client, checked
 
 
@@ -200,3 +243,43 @@ def test_the_hook_collects_request_violations(served: tuple[httpx.Client, SpecCh
     client, checked = served
     client.get("/things", params={"per_page": 5})
     assert "query parameter 'per_page' is not declared" in violation(checked.assert_clean)
+
+
+def test_the_hook_checks_headers_too(served: tuple[httpx.Client, SpecCheck]) -> None:
+    client, checked = served
+    client.get("/things", headers={"X-Tenant": ""})
+    assert "header parameter 'X-Tenant'" in violation(checked.assert_clean)
+
+
+# -- the httpx transport ----------------------------------------------------------------------------
+
+def _things(request: httpx.Request) -> httpx.Response:
+    if request.method == "DELETE":
+        return httpx.Response(204)
+    return httpx.Response(200, json=[GOOD] if "broken" not in str(request.url) else [{}], headers={"X-Total": "1"})
+
+
+def test_the_transport_checks_what_a_client_sends_and_receives() -> None:
+    transport = SpecCheckTransport(httpx.MockTransport(_things), VendorSpec(DOCUMENT))
+    with httpx.Client(transport=transport, base_url="http://vendor.test", headers={"X-Tenant": "acme"}) as client:
+        assert client.get("/things", params={"page": 2}).json() == [GOOD]
+        assert client.delete("/things/1").status_code == 204
+        transport.assert_clean()
+        client.get("/things", params={"broken": "1"})
+    assert transport.checked == 3
+    message = violation(transport.assert_clean)
+    assert "query parameter 'broken' is not declared" in message and "response 200: /0: " in message
+
+
+def test_the_transport_works_for_async_clients_too() -> None:
+    import asyncio
+
+    async def run() -> SpecCheckTransport:
+        transport = SpecCheckTransport(httpx.MockTransport(_things), VendorSpec(DOCUMENT))
+        async with httpx.AsyncClient(transport=transport, base_url="http://vendor.test") as client:
+            assert (await client.get("/things", headers={"X-Tenant": "acme"})).json() == [GOOD]
+        return transport
+
+    transport = asyncio.run(run())
+    assert transport.checked == 1
+    transport.assert_clean()

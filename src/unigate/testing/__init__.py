@@ -2,15 +2,16 @@
 
 ``GatewayHarness`` runs the gateway on loopback (real vault in a temp dir, real registry) and
 gives a ``httpx.Client`` with the demo app's headers. Pytest fixtures in ``unigate.testing.fixtures``
-(enable with ``pytest_plugins = ["unigate.testing.fixtures"]``). ``VendorSpec`` and ``SpecCheck``
-(``unigate.testing.vendor_spec``) check a simulator's exchanges against the vendor's own OpenAPI.
+(enable with ``pytest_plugins = ["unigate.testing.fixtures"]``). ``VendorSpec``, ``SpecCheck`` and
+``SpecCheckTransport`` (``unigate.testing.vendor_spec``) check exchanges against a vendor's own OpenAPI.
 """
 
 from unigate.testing.assertions import error_of, read_pages, walk_pages
 from unigate.testing.connector import ConnectorUnderTest, connector_fixtures
 from unigate.testing.faults import FAULT_CASES, injected_fault_tests
 from unigate.testing.harness import GatewayHarness, Simulator
-from unigate.testing.vendor_spec import SpecCheck, SpecViolation, VendorSpec
+from unigate.testing.vendor_spec import SpecCheck, SpecCheckTransport, SpecViolation, VendorSpec
 
-__all__ = ["FAULT_CASES", "ConnectorUnderTest", "GatewayHarness", "Simulator", "SpecCheck", "SpecViolation",
+__all__ = ["FAULT_CASES", "ConnectorUnderTest", "GatewayHarness", "Simulator", "SpecCheck",
+           "SpecCheckTransport", "SpecViolation",
            "VendorSpec", "connector_fixtures", "error_of", "injected_fault_tests", "read_pages", "walk_pages"]

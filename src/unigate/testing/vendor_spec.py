@@ -13,15 +13,20 @@ and wrap the simulator's ASGI app so that **every** exchange of a test run is ch
     ...                                             # the test talks to it over real HTTP
     checked.assert_clean()                          # raises one SpecViolation listing them all
 
+or, on the client's side, wrap an httpx transport the same way (``SpecCheckTransport``).
+
 What is checked, for the operation found by path template (literal segments win over
 parameters, so ``/issues/comments`` is not ``/issues/{issue_number}``):
 
 - requests: the path and method exist; path and query parameters are declared, required ones
-  present, values valid for their schema (strings coerced to integer/number/boolean first); a
-  JSON body valid for the ``requestBody`` schema (required when the spec says so);
+  present, values valid for their schema (strings coerced to integer/number/boolean first, an
+  exploded array's values each); header parameters when headers are given; a JSON body valid
+  for the ``requestBody`` schema (required when the spec says so);
 - responses: the status is declared (or listed in ``undeclared``, for statuses the vendor sends on
   every operation but does not document on each, such as GitHub's 401/403 rate limits); a JSON
-  body valid for that response's schema; no body where the spec declares none (204, 304).
+  body valid for that response's schema; no body where the spec declares none (204, 304); when
+  headers are given, a JSON ``Content-Type`` for a JSON body and the declared response headers
+  (``Link``, ``Location``...) valid, present if required.
 
 Schemas are OpenAPI 3.0 (``nullable``, boolean ``exclusiveMinimum``) or 3.1, turned into JSON Schema
 2020-12 and validated with ``jsonschema-rs`` (formats asserted: a ``uri`` must be a URI). A failure
@@ -34,12 +39,13 @@ not of type "integer"``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import httpx
 import jsonschema_rs
 import orjson
 import yaml
@@ -115,31 +121,56 @@ class VendorSpec:
     # -- requests ----------------------------------------------------------------------------------
 
     def check_request(self, method: str, path: str, *, query: Iterable[tuple[str, str]] = (),
-                      body: Any = NO_BODY) -> Operation:
-        """Raise :class:`SpecViolation` unless the request is one the description allows."""
+                      body: Any = NO_BODY, headers: Mapping[str, str] | None = None) -> Operation:
+        """Raise :class:`SpecViolation` unless the request is one the description allows.
+
+        ``headers`` (any case), when given, must hold the required header parameters; declared
+        ones present are checked against their schema.
+        """
         op = self.operation(method, path)
         self._check_parameters(op, list(query))
+        if headers is not None:
+            self._check_header_parameters(op, {k.lower(): v for k, v in headers.items()})
         self._check_request_body(op, body)
         return op
 
     def _check_parameters(self, op: Operation, query: list[tuple[str, str]]) -> None:
         declared = {(p["in"], p["name"]): p for p in op.definition["parameters"]}
+        values: dict[str, list[str]] = {}
         for name, value in query:
-            parameter = declared.get(("query", name))
-            if parameter is None:
+            if ("query", name) not in declared:
                 raise SpecViolation(f"{op.label} request: query parameter {name!r} is not declared")
-            self._check_value(op, parameter, value)
-        given = {("query", n) for n, _ in query} | {("path", n) for n in op.path_params}
+            values.setdefault(name, []).append(value)
+        for name, given in values.items():
+            self._check_value(op, declared[("query", name)], given)
+        present = {("query", n) for n in values} | {("path", n) for n in op.path_params}
         for (where, name), parameter in declared.items():
-            if parameter.get("required") and where in ("query", "path") and (where, name) not in given:
+            if parameter.get("required") and where in ("query", "path") and (where, name) not in present:
                 raise SpecViolation(f"{op.label} request: required {where} parameter {name!r} is missing")
         for name, value in op.path_params.items():
             if ("path", name) in declared:
-                self._check_value(op, declared[("path", name)], value)
+                self._check_value(op, declared[("path", name)], [value])
 
-    def _check_value(self, op: Operation, parameter: Mapping[str, Any], raw: str) -> None:
+    def _check_header_parameters(self, op: Operation, headers: Mapping[str, str]) -> None:
+        for parameter in op.definition["parameters"]:
+            if parameter["in"] != "header":
+                continue
+            value = headers.get(parameter["name"].lower())
+            if value is None and parameter.get("required"):
+                raise SpecViolation(f"{op.label} request: required header {parameter['name']!r} is missing")
+            if value is not None:
+                self._check_value(op, parameter, [value])
+
+    def _check_value(self, op: Operation, parameter: Mapping[str, Any], raw: list[str]) -> None:
+        """One parameter's values (several for an exploded array), coerced from text, then validated."""
         schema = parameter.get("schema", {})
-        value = _coerce(raw, self._resolve(schema) if "$ref" in schema else schema)
+        resolved = self._resolve(schema)
+        if resolved.get("type") == "array":
+            items = self._resolve(resolved.get("items", {}))
+            parts = raw if parameter.get("explode", parameter["in"] == "query") else raw[0].split(",")
+            value: Any = [_coerce(part, items) for part in parts]
+        else:
+            value = _coerce(raw[-1], resolved)
         where = f"{parameter['in']} parameter {parameter['name']!r}"
         self._validate(schema, value, f"{op.label} request: {where}")
 
@@ -158,8 +189,13 @@ class VendorSpec:
 
     # -- responses ---------------------------------------------------------------------------------
 
-    def check_response(self, method: str, path: str, status: int, *, body: Any = NO_BODY) -> Operation:
-        """Raise :class:`SpecViolation` unless ``status`` and ``body`` are what the operation answers."""
+    def check_response(self, method: str, path: str, status: int, *, body: Any = NO_BODY,
+                       headers: Mapping[str, str] | None = None) -> Operation:
+        """Raise :class:`SpecViolation` unless ``status`` and ``body`` are what the operation answers.
+
+        ``headers`` (any case), when given: a JSON body must be sent as JSON (``Content-Type``),
+        and the response headers the operation declares must be valid (present when required).
+        """
         op = self.operation(method, path)
         where = f"{op.label} response {status}"
         declared = op.definition.get("responses", {})
@@ -171,7 +207,10 @@ class VendorSpec:
             response = declared.get("default")
         if response is None:
             raise SpecViolation(f"{where}: status not declared (declared: {', '.join(declared)})")
-        self._check_response_body(self._resolve(response), body, where)
+        response = self._resolve(response)
+        self._check_response_body(response, body, where)
+        if headers is not None:
+            self._check_response_headers(response, {k.lower(): v for k, v in headers.items()}, body, where)
         return op
 
     def _check_response_body(self, response: Mapping[str, Any], body: Any, where: str) -> None:
@@ -186,6 +225,21 @@ class VendorSpec:
         if body is NO_BODY:
             raise SpecViolation(f"{where}: a JSON body is declared, none was sent")
         self._validate(schema, body, where)
+
+    def _check_response_headers(self, response: Mapping[str, Any], headers: Mapping[str, str], body: Any,
+                                where: str) -> None:
+        if body is not NO_BODY and _json_schema_of(response.get("content") or {}) is not None:
+            media_type = headers.get("content-type", "").split(";")[0].strip()
+            if not (media_type == "application/json" or media_type.endswith("+json")):
+                raise SpecViolation(f"{where}: a JSON body sent as {media_type or 'no content type'!r}")
+        for name, header in (response.get("headers") or {}).items():
+            header = self._resolve(header)
+            value = headers.get(name.lower())
+            if value is None and header.get("required"):
+                raise SpecViolation(f"{where}: required header {name!r} is missing")
+            if value is not None and "schema" in header:
+                self._validate(header["schema"], _coerce(value, self._resolve(header["schema"])),
+                               f"{where}: header {name!r}")
 
     # -- machinery ---------------------------------------------------------------------------------
 
@@ -221,20 +275,11 @@ class VendorSpec:
         return list(merged.values())
 
 
-class SpecCheck:
-    """ASGI middleware checking every request a wrapped app receives and every response it sends.
+class _Collector:
+    """What both hooks share: the violations seen, a count, and a switch for request checks."""
 
-    Violations are collected (an ASGI app must still answer), in ``violations``; call
-    :meth:`assert_clean` at the end of a test (or a fixture's teardown). Paths under ``skip``
-    prefixes (default: the simulators' ``/__sim`` control endpoints) are not checked; set
-    ``check_requests=False`` while a test sends deliberately invalid requests (or use
-    :meth:`requests_unchecked`). ``checked`` counts the exchanges looked at.
-    """
-
-    def __init__(self, app: ASGIApp, spec: VendorSpec, *, check_requests: bool = True,
-                 skip: tuple[str, ...] = ("/__sim",)) -> None:
-        self.app, self.spec, self.skip = app, spec, skip
-        self.check_requests = check_requests
+    def __init__(self, spec: VendorSpec, check_requests: bool) -> None:
+        self.spec, self.check_requests = spec, check_requests
         self.violations: list[SpecViolation] = []
         self.checked = 0
 
@@ -249,42 +294,101 @@ class SpecCheck:
         """``with check.requests_unchecked():`` — responses are still checked."""
         return _RequestsUnchecked(self)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.skip):
-            await self.app(scope, receive, send)
-            return
-        body = await _read_body(receive)
-        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?")[0]
-        method = scope["method"]
+    def _request(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> None:
         if self.check_requests:
-            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-            self._guard(lambda: self.spec.check_request(method, path, query=query, body=_parsed(body)))
-        captured: dict[str, Any] = {"status": 0, "chunks": []}
+            path, _, query = target.partition("?")
+            pairs = parse_qsl(query, keep_blank_values=True)
+            self._guard(lambda: self.spec.check_request(method, path, query=pairs, body=_parsed(body),
+                                                        headers=headers))
 
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                captured["chunks"].append(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, _replay(body, receive), capture)
+    def _response(self, method: str, target: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.checked += 1
-        payload = _parsed(b"".join(captured["chunks"]))
-        self._guard(lambda: self.spec.check_response(method, path, captured["status"], body=payload))
+        path = target.partition("?")[0]
+        self._guard(lambda: self.spec.check_response(method, path, status, body=_parsed(body), headers=headers))
 
-    def _guard(self, check: Any) -> None:
+    def _guard(self, check: Callable[[], object]) -> None:
         try:
             check()
         except SpecViolation as violation:
             self.violations.append(violation)
 
 
+class SpecCheck(_Collector):
+    """ASGI middleware checking every request a wrapped app receives and every response it sends.
+
+    Violations are collected (an ASGI app must still answer), in ``violations``; call
+    :meth:`assert_clean` at the end of a test (or a fixture's teardown). Paths under ``skip``
+    prefixes (default: the simulators' ``/__sim`` control endpoints) are not checked; set
+    ``check_requests=False`` while a test sends deliberately invalid requests (or use
+    :meth:`requests_unchecked`). ``checked`` counts the exchanges looked at.
+    """
+
+    def __init__(self, app: ASGIApp, spec: VendorSpec, *, check_requests: bool = True,
+                 skip: tuple[str, ...] = ("/__sim",)) -> None:
+        super().__init__(spec, check_requests)
+        self.app, self.skip = app, skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.skip):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?")[0]
+        query = scope.get("query_string", b"").decode("latin-1")
+        target, method = f"{path}?{query}" if query else path, scope["method"]
+        self._request(method, target, _headers(scope["headers"]), body)
+        captured: dict[str, Any] = {"status": 0, "headers": [], "chunks": []}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"], captured["headers"] = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["chunks"].append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, _replay(body, receive), capture)
+        self._response(method, target, captured["status"], _headers(captured["headers"]),
+                       b"".join(captured["chunks"]))
+
+
+class SpecCheckTransport(_Collector, httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport wrapper doing what :class:`SpecCheck` does, on the client's side.
+
+    ``httpx.Client(transport=SpecCheckTransport(httpx.HTTPTransport(), spec))`` (or an async
+    transport with ``httpx.AsyncClient``) checks every exchange the client makes, whoever answers
+    (a simulator, a cassette, a real server). The path checked is the URL's raw path, so give the
+    spec the server's ``base_path`` if it has one.
+    """
+
+    def __init__(self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport, spec: VendorSpec, *,
+                 check_requests: bool = True) -> None:
+        super().__init__(spec, check_requests)
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.transport, httpx.BaseTransport):
+            raise TypeError("SpecCheckTransport wraps an async transport: use it with httpx.AsyncClient")
+        target = request.url.raw_path.decode("latin-1")
+        self._request(request.method, target, request.headers, request.read())
+        response = self.transport.handle_request(request)
+        self._response(request.method, target, response.status_code, response.headers, response.read())
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.transport, httpx.AsyncBaseTransport):
+            raise TypeError("SpecCheckTransport wraps a sync transport: use it with httpx.Client")
+        target = request.url.raw_path.decode("latin-1")
+        self._request(request.method, target, request.headers, await request.aread())
+        response = await self.transport.handle_async_request(request)
+        self._response(request.method, target, response.status_code, response.headers, await response.aread())
+        return response
+
+
 class _RequestsUnchecked:
-    def __init__(self, check: SpecCheck) -> None:
+    def __init__(self, check: _Collector) -> None:
         self.check, self.before = check, check.check_requests
 
-    def __enter__(self) -> SpecCheck:
+    def __enter__(self) -> _Collector:
         self.before, self.check.check_requests = self.check.check_requests, False
         return self.check
 
@@ -364,6 +468,10 @@ def _parsed(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return body.decode("utf-8", "replace")
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
 
 
 def _escape(part: Any) -> str:
