@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,12 @@ CONVENTION_LABELS: tuple[tuple[str, str, str | None], ...] = (("priority: high",
 ISSUE_TYPES = (("Task", "A specific piece of work", "yellow"), ("Bug", "An unexpected problem or behavior", "red"),
                ("Feature", "A request, idea, or new functionality", "blue"))
 MILESTONES = ((1, "v1.0", "2027-03-01T00:00:00Z"), (2, "v2.0", None))
+# The organisation's issue fields (ids and shapes as in the description's example), with options.
+ISSUE_FIELDS: tuple[tuple[int, str, str, tuple[tuple[str, str], ...]], ...] = (
+    (1, "DRI", "text", ()),
+    (2, "Priority", "single_select", (("Urgent", "red"), ("High", "orange"), ("Medium", "yellow"), ("Low", "gray"))),
+    (3, "Points", "number", ()), (4, "Due Date", "date", ()),
+    (5, "Area", "multi_select", (("Frontend", "blue"), ("Backend", "green"), ("Infra", "purple"))))
 SUBJECTS = ("login fails on Safari", "dark mode", "webhook retries", "the settings page", "CSV export",
             "rate limit handling", "search results", "the mobile layout", "email notifications", "SSO")
 VERBS = ("Fix", "Support", "Improve", "Document", "Investigate", "Add")
@@ -151,6 +158,7 @@ class State:
     repos: dict[int, Repo] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> stored comment
     issue_types: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # org -> types
+    issue_fields: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # org -> fields
     limits: RateLimits = field(default_factory=RateLimits)
     next_issue_id: int = 1_000_001
     next_comment_id: int = 2_000_001
@@ -179,7 +187,7 @@ class State:
                  "labels": [], "assignees": [], "milestone": None, "state": "open", "state_reason": None,
                  "locked": False, "closed_at": None, "closed_by": None, "created_at": _stamp(self.clock),
                  "updated_at": _stamp(self.clock), "type": None, "parent": None, "pull_request": False,
-                 **fields}
+                 "fields": {}, **fields}
         self.next_issue_id += 1
         repo.issues[number] = issue
         return issue
@@ -212,6 +220,14 @@ def _seed(state: State, rng: random.Random, issue_count: int) -> None:
         {"id": 410 + n, "node_id": f"IT_kwDNAd3NA{n}", "name": name, "description": description, "color": color,
          "created_at": "2024-12-11T14:39:09Z", "updated_at": "2024-12-11T14:39:09Z", "is_enabled": True}
         for n, (name, description, color) in enumerate(ISSUE_TYPES)]
+    state.issue_fields[ORG_REPO[0]] = [
+        {"id": field_id, "node_id": f"IF_kwDN{field_id}", "name": name, "description": None, "data_type": kind,
+         "visibility": "organization_members_only", "created_at": "2025-01-02T10:00:00Z",
+         "updated_at": "2025-01-02T10:00:00Z",
+         "options": [{"id": field_id * 100 + n, "name": option, "description": None, "color": color, "priority": n,
+                      "created_at": "2025-01-02T10:00:00Z", "updated_at": "2025-01-02T10:00:00Z"}
+                     for n, (option, color) in enumerate(options, start=1)] if options else None}
+        for field_id, name, kind, options in ISSUE_FIELDS]
     _seed_issues(state, rng, state.repos[MAIN_REPO[2]], issue_count)
     _seed_issues(state, rng, state.repos[ORG_REPO[2]], 24)
     _seed_issues(state, rng, state.repos[HIDDEN_REPO[2]], 3)
@@ -237,6 +253,8 @@ def _seed_issues(state: State, rng: random.Random, repo: Repo, count: int) -> No
         siblings = [i for i in repo.issues.values() if not i["pull_request"] and i is not issue]
         if repo.org and siblings and not issue["pull_request"] and rng.random() < 0.3:
             issue["parent"] = rng.choice(siblings)["id"]
+        if repo.org and not issue["pull_request"] and rng.random() < 0.7:
+            issue["fields"] = {2: 200 + rng.randint(1, 4), 3: rng.choice((1, 2, 3, 5, 8))}
         for _ in range(rng.choice((0, 0, 1, 2, 3))):
             state.add_comment(repo, issue["number"], rng.choice(USERS), rng.choice(COMMENTS))
     state.clock = max(datetime.fromisoformat(i["updated_at"]) for r in state.repos.values()
@@ -349,6 +367,8 @@ class Urls:
                                  if parent else None),
             "reactions": {"url": f"{i}/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
                           "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0}}
+        if repo.org:
+            rendered["issue_field_values"] = field_values(state, repo, issue)
         if issue["pull_request"]:
             p = f"{self.api}/repos/{repo.full_name}/pulls/{issue['number']}"
             rendered["pull_request"] = {"url": p, "html_url": web, "diff_url": f"{web}.diff",
@@ -371,6 +391,51 @@ class Urls:
     @staticmethod
     def _type(repo: Repo, state: State, type_id: int | None) -> dict[str, Any] | None:
         return next((t for t in state.issue_types.get(repo.owner, []) if t["id"] == type_id), None)
+
+
+def field_values(state: State, repo: Repo, issue: dict[str, Any]) -> list[dict[str, Any]]:
+    """An issue's ``issue_field_values`` as GitHub renders them (select values are option ids)."""
+    out = []
+    for definition in state.issue_fields.get(repo.owner, []):
+        if definition["id"] not in issue["fields"]:
+            continue
+        raw = issue["fields"][definition["id"]]
+        value: dict[str, Any] = {"issue_field_id": definition["id"], "issue_field_name": definition["name"],
+                                 "node_id": f"IFV_{issue['id']}_{definition['id']}", "data_type": definition["data_type"]}
+        options = {o["id"]: {k: o[k] for k in ("id", "name", "color")} for o in definition["options"] or []}
+        if definition["data_type"] == "single_select":
+            value.update(value=raw, single_select_option=options[raw])
+        elif definition["data_type"] == "multi_select":
+            value.update(value=",".join(options[i]["name"] for i in raw), multi_select_options=[options[i] for i in raw])
+        else:
+            value["value"] = raw
+        out.append(value)
+    return out
+
+
+def _field_value(definition: dict[str, Any], given: Any) -> Any:
+    """What is stored for a value written to a field (option names resolved to ids), or 422."""
+    kind = definition["data_type"]
+    names = {o["name"].lower(): o["id"] for o in definition["options"] or []}
+    if kind == "single_select" and isinstance(given, str) and given.lower() in names:
+        return names[given.lower()]
+    if kind == "multi_select" and isinstance(given, list) and all(str(g).lower() in names for g in given):
+        return [names[str(g).lower()] for g in given]
+    if kind == "number" and isinstance(given, int | float) and not isinstance(given, bool):
+        return given
+    if kind == "date" and isinstance(given, str) and _is_date(given):
+        return given
+    if kind == "text" and isinstance(given, str):
+        return given
+    raise _invalid("IssueFieldValue", "value", "invalid", given if isinstance(given, str | int) else str(given))
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
 
 
 # -- request helpers -----------------------------------------------------------------------------
@@ -610,6 +675,7 @@ class GitHubSimulator:
         repo = self._repo(request, issues=True)
         data = await _body(request, ("title",))
         fields = self._issue_fields(repo, data)
+        fields["fields"] = fields.pop("field_updates", {})
         self.state.tick()
         issue = self.state.add_issue(repo, {"user": ctx.login, **fields})
         headers = {"location": f"{ctx.urls.api}/repos/{repo.full_name}/issues/{issue['number']}"}
@@ -619,6 +685,8 @@ class GitHubSimulator:
         repo, issue = self._issue(request)
         data = await _body(request)
         changes = self._issue_fields(repo, data)
+        if "field_updates" in changes:
+            changes["fields"] = {**issue["fields"], **changes.pop("field_updates")}
         changes.update(_state_change(issue, data, ctx.login, _stamp(self.state.clock)))
         issue.update(changes, updated_at=self.state.tick())
         return _json(ctx.urls.issue(repo, self.state, issue))
@@ -648,7 +716,23 @@ class GitHubSimulator:
             fields["milestone"] = data["milestone"]
         if "type" in data:
             fields["type"] = self._type_id(repo, data["type"])
+        if data.get("issue_field_values") is not None and repo.org:  # silently dropped elsewhere
+            fields["field_updates"] = self._field_updates(repo, data["issue_field_values"])
         return fields
+
+    def _field_updates(self, repo: Repo, values: Any) -> dict[int, Any]:
+        """``[{field_id, value}]`` -> stored values by field id (422 for an unknown field or value)."""
+        if not isinstance(values, list) or not all(isinstance(v, dict) and "field_id" in v for v in values):
+            raise GitHubError(422, "Invalid request.\n\nFor 'properties/issue_field_values', the items need "
+                              "\"field_id\" and \"value\".")
+        definitions = {d["id"]: d for d in self.state.issue_fields.get(repo.owner, [])}
+        updates = {}
+        for given in values:
+            definition = definitions.get(given["field_id"])
+            if definition is None:
+                raise _invalid("IssueFieldValue", "field_id", "invalid", given["field_id"])
+            updates[definition["id"]] = _field_value(definition, given.get("value"))
+        return updates
 
     def _label_names(self, repo: Repo, labels: list[Any]) -> list[str]:
         names = []
@@ -667,6 +751,39 @@ class GitHubSimulator:
         if found is None:
             raise _invalid("Issue", "type", "invalid", name)
         return int(found["id"])
+
+    # -- issue fields (an organisation's custom fields) ----------------------------------------------
+
+    async def list_org_issue_fields(self, request: Request, ctx: Context) -> Response:
+        fields = self.state.issue_fields.get(request.path_params["org"])
+        if fields is None:
+            raise _not_found()
+        return _json(fields)
+
+    async def list_field_values(self, request: Request, ctx: Context) -> Response:
+        repo, issue = self._issue(request)
+        page, headers = _paged(request, field_values(self.state, repo, issue))
+        return _json(page, headers=headers)
+
+    async def write_field_values(self, request: Request, ctx: Context) -> Response:
+        """POST adds or changes the values given; PUT replaces them all."""
+        repo, issue = self._issue(request)
+        if not repo.org:
+            raise _not_found()
+        data = await _body(request, ("issue_field_values",))
+        updates = self._field_updates(repo, data["issue_field_values"])
+        issue["fields"] = updates if request.method == "PUT" else {**issue["fields"], **updates}
+        issue["updated_at"] = self.state.tick()
+        return _json(field_values(self.state, repo, issue))
+
+    async def delete_field_value(self, request: Request, ctx: Context) -> Response:
+        _, issue = self._issue(request)
+        raw = request.path_params["issue_field_id"]
+        if not raw.isdigit() or int(raw) not in issue["fields"]:
+            raise _not_found()
+        del issue["fields"][int(raw)]
+        issue["updated_at"] = self.state.tick()
+        return Response(status_code=204)
 
     # -- sub-issues --------------------------------------------------------------------------------
 
@@ -764,6 +881,11 @@ class GitHubSimulator:
             r(f"{issue}/parent", "GET", self.get_parent),
             r(f"{issue}/sub_issues", "GET", self.list_sub_issues), r(f"{issue}/sub_issues", "POST", self.add_sub_issue),
             r(f"{issue}/sub_issue", "DELETE", self.remove_sub_issue),
+            r("/orgs/{org}/issue-fields", "GET", self.list_org_issue_fields),
+            r(f"{issue}/issue-field-values", "GET", self.list_field_values),
+            r(f"{issue}/issue-field-values", "POST", self.write_field_values),
+            r(f"{issue}/issue-field-values", "PUT", self.write_field_values),
+            r(f"{issue}/issue-field-values/{{issue_field_id}}", "DELETE", self.delete_field_value),
         ]
 
 
@@ -795,9 +917,29 @@ def _matches(repo: Repo, state: State, issue: dict[str, Any], q: Any) -> bool:
     type_name = next((t["name"] for t in state.issue_types.get(repo.owner, []) if t["id"] == issue["type"]), None)
     if not _star_filter(q.get("milestone"), milestone) or not _star_filter(q.get("type"), [type_name] if type_name else []):
         return False
+    if q.get("issue_field_values") and not _fields_match(state, repo, issue, q["issue_field_values"]):
+        return False
     if q.get("since"):
         since = _stamp(datetime.fromisoformat(q["since"].replace("Z", "+00:00")).astimezone(UTC))
     return since is None or issue["updated_at"] >= since
+
+
+def _fields_match(state: State, repo: Repo, issue: dict[str, Any], wanted: str) -> bool:
+    """``field_slug:value,...`` (all must match); a slug is the field's name, lower case, runs of
+    other characters as ``-`` (``Due Date`` -> ``due-date``); select fields match by option name."""
+    rendered = {re.sub(r"[^a-z0-9]+", "-", v["issue_field_name"].lower()).strip("-"): v
+                for v in field_values(state, repo, issue)}
+    for condition in wanted.split(","):
+        slug, _, value = condition.partition(":")
+        found = rendered.get(slug.strip().lower())
+        if found is None:
+            return False
+        names = [o["name"].lower() for o in found.get("multi_select_options") or []]
+        if found.get("single_select_option"):
+            names = [found["single_select_option"]["name"].lower()]
+        if value.strip().lower() not in (names or [str(found["value"]).lower()]):
+            return False
+    return True
 
 
 def _star_filter(wanted: str | None, values: list[str]) -> bool:

@@ -24,7 +24,9 @@ PATHS = {
     "/repos/{owner}/{repo}/issues/{issue_number}/parent": ["get"],
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues": ["get", "post"],
     "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue": ["delete"],
-    "/repos/{owner}/{repo}/issue-types": ["get"],
+    "/repos/{owner}/{repo}/issue-types": ["get"], "/orgs/{org}/issue-fields": ["get"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/issue-field-values": ["get", "post", "put"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id}": ["delete"],
 }
 ADDED = "/repositories/{repository_id}"
 

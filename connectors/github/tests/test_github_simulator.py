@@ -592,6 +592,8 @@ EXAMPLE_RESPONSES = [("issues.list.200.json", "GET", f"{HELLO}/issues"),
                      ("labels.list.200.json", "GET", f"{HELLO}/labels"),
                      ("assignees.list.200.json", "GET", f"{HELLO}/assignees"),
                      ("issue-types.list.200.json", "GET", f"{HELLO}/issue-types"),
+                     ("issue-field-values.list.200.json", "GET", f"{ORG}/issues/1/issue-field-values"),
+                     ("issue-fields.org.list.200.json", "GET", "/orgs/octo-org/issue-fields"),
                      ("repos.list-for-authenticated-user.200.json", "GET", "/user/repos")]
 
 
@@ -599,3 +601,63 @@ EXAMPLE_RESPONSES = [("issues.list.200.json", "GET", f"{HELLO}/issues"),
 def test_the_checker_accepts_the_descriptions_own_examples(name: str, method: str, path: str) -> None:
     status = int(name.split(".")[-2])
     load_spec().check_response(method, path, status, body=json.loads((EXAMPLES / name).read_text()))
+
+
+# -- issue fields (an organisation's custom fields) ------------------------------------------------
+
+def test_an_organisation_lists_its_issue_fields(client: httpx.Client, state: State) -> None:
+    fields = client.get(f"/orgs/{ORG_REPO[0]}/issue-fields").json()
+    assert [(f["name"], f["data_type"]) for f in fields] == \
+        [("DRI", "text"), ("Priority", "single_select"), ("Points", "number"), ("Due Date", "date"),
+         ("Area", "multi_select")]
+    assert [o["name"] for o in fields[1]["options"]] == ["Urgent", "High", "Medium", "Low"]
+    assert client.get("/orgs/octocat/issue-fields").status_code == 404
+
+
+def test_organisation_issues_carry_their_field_values(client: httpx.Client, state: State) -> None:
+    number, stored = next((n, i) for n, i in state.repos[ORG_REPO[2]].issues.items() if 2 in i["fields"])
+    values = {v["issue_field_name"]: v for v in client.get(f"{ORG}/issues/{number}").json()["issue_field_values"]}
+    assert values["Priority"]["value"] == stored["fields"][2]
+    assert values["Priority"]["single_select_option"]["id"] == stored["fields"][2]
+    assert client.get(f"{ORG}/issues/{number}/issue-field-values").json() == list(values.values())
+
+
+def test_field_values_are_written_by_field_id_with_option_names(client: httpx.Client) -> None:
+    made = new_issue(client, ORG, issue_field_values=[{"field_id": 2, "value": "urgent"},
+                                                      {"field_id": 5, "value": ["Frontend", "Infra"]}])
+    values = {v["issue_field_name"]: v for v in made["issue_field_values"]}
+    assert values["Priority"]["single_select_option"]["name"] == "Urgent"
+    assert (values["Area"]["value"], [o["name"] for o in values["Area"]["multi_select_options"]]) == \
+        ("Frontend,Infra", ["Frontend", "Infra"])
+    patched = client.patch(f"{ORG}/issues/{made['number']}", json={"issue_field_values": [{"field_id": 3, "value": 5}]})
+    assert {v["issue_field_name"] for v in patched.json()["issue_field_values"]} == {"Priority", "Area", "Points"}
+
+
+def test_post_adds_field_values_put_replaces_them_delete_removes_one(client: httpx.Client) -> None:
+    number = new_issue(client, ORG, issue_field_values=[{"field_id": 1, "value": "hubot"}])["number"]
+    url = f"{ORG}/issues/{number}/issue-field-values"
+    added = client.post(url, json={"issue_field_values": [{"field_id": 4, "value": "2027-02-01"}]}).json()
+    assert [(v["issue_field_name"], v["value"]) for v in added] == [("DRI", "hubot"), ("Due Date", "2027-02-01")]
+    replaced = client.put(url, json={"issue_field_values": [{"field_id": 3, "value": 8}]}).json()
+    assert [(v["issue_field_name"], v["value"]) for v in replaced] == [("Points", 8)]
+    assert client.delete(f"{url}/3").status_code == 204
+    assert client.get(url).json() == [] and client.delete(f"{url}/3").status_code == 404
+
+
+@pytest.mark.parametrize("value", [{"field_id": 2, "value": "Critical"}, {"field_id": 3, "value": "many"},
+                                   {"field_id": 4, "value": "31/12/2027"}, {"field_id": 99, "value": "x"}])
+def test_a_value_the_field_cannot_take_is_422(client: httpx.Client, value: dict[str, Any]) -> None:
+    response = client.post(f"{ORG}/issues", json={"title": "x", "issue_field_values": [value]})
+    assert response.status_code == 422 and response.json()["errors"][0]["resource"] == "IssueFieldValue"
+
+
+def test_field_values_are_dropped_on_a_user_repository(client: httpx.Client) -> None:
+    made = new_issue(client, issue_field_values=[{"field_id": 2, "value": "High"}])
+    assert "issue_field_values" not in made
+    assert client.get(f"{HELLO}/issues/{made['number']}/issue-field-values").json() == []
+
+
+def test_list_filter_by_field_slug_and_value(client: httpx.Client, state: State) -> None:
+    rows = all_pages(client, f"{ORG}/issues", state="all", issue_field_values="priority:High")
+    expected = {n for n, i in state.repos[ORG_REPO[2]].issues.items() if i["fields"].get(2) == 202}
+    assert expected and {r["number"] for r in rows} == expected
