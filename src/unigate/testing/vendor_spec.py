@@ -19,8 +19,8 @@ What is checked, for the operation found by path template (literal segments win 
 parameters, so ``/issues/comments`` is not ``/issues/{issue_number}``):
 
 - requests: the path and method exist; path and query parameters are declared, required ones
-  present, values valid for their schema (strings coerced to integer/number/boolean first, an
-  exploded array's values each); header parameters when headers are given; a JSON body valid
+  present, values valid for their schema (strings coerced to integer/number/boolean first; an
+  array from every occurrence, or commas when not exploded); header parameters when headers are given; a JSON body valid
   for the ``requestBody`` schema (required when the spec says so);
 - responses: the status is declared (or listed in ``undeclared``, for statuses the vendor sends on
   every operation but does not document on each, such as GitHub's 401/403 rate limits); a JSON
@@ -136,20 +136,25 @@ class VendorSpec:
 
     def _check_parameters(self, op: Operation, query: list[tuple[str, str]]) -> None:
         declared = {(p["in"], p["name"]): p for p in op.definition["parameters"]}
-        values: dict[str, list[str]] = {}
+        grouped: dict[str, list[str]] = {}
         for name, value in query:
-            if ("query", name) not in declared:
+            grouped.setdefault(name, []).append(value)
+        for name, values in grouped.items():
+            parameter = declared.get(("query", name))
+            if parameter is None:
                 raise SpecViolation(f"{op.label} request: query parameter {name!r} is not declared")
-            values.setdefault(name, []).append(value)
-        for name, given in values.items():
-            self._check_value(op, declared[("query", name)], given)
-        present = {("query", n) for n in values} | {("path", n) for n in op.path_params}
+            if self._is_array(parameter):
+                self._check_array(op, parameter, values)
+            else:
+                for value in values:
+                    self._check_value(op, parameter, value)
+        present = {("query", n) for n in grouped} | {("path", n) for n in op.path_params}
         for (where, name), parameter in declared.items():
             if parameter.get("required") and where in ("query", "path") and (where, name) not in present:
                 raise SpecViolation(f"{op.label} request: required {where} parameter {name!r} is missing")
         for name, value in op.path_params.items():
             if ("path", name) in declared:
-                self._check_value(op, declared[("path", name)], [value])
+                self._check_value(op, declared[("path", name)], value)
 
     def _check_header_parameters(self, op: Operation, headers: Mapping[str, str]) -> None:
         for parameter in op.definition["parameters"]:
@@ -159,18 +164,24 @@ class VendorSpec:
             if value is None and parameter.get("required"):
                 raise SpecViolation(f"{op.label} request: required header {parameter['name']!r} is missing")
             if value is not None:
-                self._check_value(op, parameter, [value])
+                self._check_value(op, parameter, value)
 
-    def _check_value(self, op: Operation, parameter: Mapping[str, Any], raw: list[str]) -> None:
-        """One parameter's values (several for an exploded array), coerced from text, then validated."""
+    def _is_array(self, parameter: Mapping[str, Any]) -> bool:
         schema = parameter.get("schema", {})
-        resolved = self._resolve(schema)
-        if resolved.get("type") == "array":
-            items = self._resolve(resolved.get("items", {}))
-            parts = raw if parameter.get("explode", parameter["in"] == "query") else raw[0].split(",")
-            value: Any = [_coerce(part, items) for part in parts]
-        else:
-            value = _coerce(raw[-1], resolved)
+        return (self._resolve(schema) if "$ref" in schema else schema).get("type") == "array"
+
+    def _check_array(self, op: Operation, parameter: Mapping[str, Any], values: list[str]) -> None:
+        """OpenAPI ``style: form``: one item per occurrence (``explode``, the default) or comma-separated."""
+        schema = parameter.get("schema", {})
+        items = self._resolve(schema).get("items", {}) if "$ref" in schema else schema.get("items", {})
+        if parameter.get("explode", parameter.get("style", "form") == "form") is False:
+            values = [part for value in values for part in value.split(",")]
+        coerced = [_coerce(value, self._resolve(items) if "$ref" in items else items) for value in values]
+        self._validate(schema, coerced, f"{op.label} request: query parameter {parameter['name']!r}")
+
+    def _check_value(self, op: Operation, parameter: Mapping[str, Any], raw: str) -> None:
+        schema = parameter.get("schema", {})
+        value = _coerce(raw, self._resolve(schema) if "$ref" in schema else schema)
         where = f"{parameter['in']} parameter {parameter['name']!r}"
         self._validate(schema, value, f"{op.label} request: {where}")
 
