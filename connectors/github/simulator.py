@@ -9,6 +9,7 @@ deterministically: the same ``seed`` gives the same repositories, issues and com
 from __future__ import annotations
 
 import hashlib
+import html
 import random
 import re
 import time
@@ -263,12 +264,44 @@ def _seed_issues(state: State, rng: random.Random, repo: Repo, count: int) -> No
 
 # -- rendering ---------------------------------------------------------------------------------------
 
+MEDIA_TYPES = {"raw": ("body",), "text": ("body_text",), "html": ("body_html",),
+               "full": ("body", "body_text", "body_html")}
+
+
+def body_forms(accept: str) -> tuple[str, ...]:
+    """Which of ``body``, ``body_text``, ``body_html`` an ``Accept`` asks for (GitHub's custom media
+    types ``application/vnd.github.raw|text|html|full+json``; anything else is raw)."""
+    for media_type in accept.split(","):
+        name = media_type.split(";")[0].strip()
+        if name.startswith("application/vnd.github.") and name.endswith("+json"):
+            flavour = name.removeprefix("application/vnd.github.").removesuffix("+json")
+            if flavour in MEDIA_TYPES:
+                return MEDIA_TYPES[flavour]
+    return MEDIA_TYPES["raw"]
+
+
+def _bodies(text: str | None, forms: tuple[str, ...]) -> dict[str, Any]:
+    """The body in the forms asked for; HTML is a plain rendering (escaped paragraphs), not full GFM."""
+    rendered: dict[str, Any] = {}
+    if "body" in forms:
+        rendered["body"] = text
+    if "body_text" in forms:
+        rendered["body_text"] = text
+    if "body_html" in forms:
+        paragraphs = [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+        rendered["body_html"] = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs) \
+            if text is not None else None
+    return rendered
+
+
 @dataclass
 class Urls:
-    """The API root (``http://host[:port][/api/v3]``) and web root answers link to."""
+    """The API root (``http://host[:port][/api/v3]``) and web root answers link to, and the body
+    forms the request's ``Accept`` asked for."""
 
     api: str
     web: str
+    forms: tuple[str, ...] = ("body",)
 
     def user(self, login: str, user_id: int) -> dict[str, Any]:
         u = f"{self.api}/users/{login}"
@@ -348,7 +381,7 @@ class Urls:
             "repository_url": f"{self.api}/repos/{repo.full_name}", "labels_url": f"{i}/labels{{/name}}",
             "comments_url": f"{i}/comments", "events_url": f"{i}/events", "html_url": web,
             "timeline_url": f"{i}/timeline", "number": issue["number"], "state": issue["state"],
-            "state_reason": issue["state_reason"], "title": issue["title"], "body": issue["body"],
+            "state_reason": issue["state_reason"], "title": issue["title"], **_bodies(issue["body"], self.forms),
             "user": user_of(issue["user"]),
             "labels": [self.label(repo, repo.labels[n.lower()]) for n in issue["labels"] if n.lower() in repo.labels],
             "assignee": user_of(issue["assignees"][0]) if issue["assignees"] else None,
@@ -380,7 +413,7 @@ class Urls:
         return {"id": comment["id"], "node_id": f"IC_kwDO{comment['id']}",
                 "url": f"{self.api}/repos/{repo.full_name}/issues/comments/{comment['id']}",
                 "html_url": f"{self.web}/{repo.full_name}/issues/{comment['number']}#issuecomment-{comment['id']}",
-                "body": comment["body"], "user": self._user_of(state)(comment["user"]),
+                **_bodies(comment["body"], self.forms), "user": self._user_of(state)(comment["user"]),
                 "created_at": comment["created_at"], "updated_at": comment["updated_at"],
                 "issue_url": f"{self.api}/repos/{repo.full_name}/issues/{comment['number']}",
                 "author_association": "OWNER" if comment["user"] == repo.owner else "COLLABORATOR"}
@@ -521,7 +554,8 @@ class GitHubSimulator:
 
     def _urls(self, request: Request) -> Urls:
         origin = f"{request.url.scheme}://{request.url.netloc}"
-        return Urls(origin + self.base_path, origin if self.base_path else "https://github.com")
+        return Urls(origin + self.base_path, origin if self.base_path else "https://github.com",
+                    body_forms(request.headers.get("accept", "")))
 
     def route(self, path: str, method: str, handler: Handler) -> Route:
         async def endpoint(request: Request) -> Response:

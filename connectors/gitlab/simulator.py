@@ -267,7 +267,7 @@ class Render:
                 "open_issues_count": sum(1 for i in on if i["state"] == "opened"),
                 "closed_issues_count": sum(1 for i in on if i["state"] == "closed"), "open_merge_requests_count": 0}
 
-    def issue(self, project: Project, issue: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, project: Project, issue: dict[str, Any], *, label_details: bool = False) -> dict[str, Any]:
         api = f"{self.web}{BASE}/projects/{project.id}"
         milestone = project.milestones.get(issue["milestone"] or 0)
         notes = sum(1 for n in self.state.notes.values()
@@ -277,7 +277,8 @@ class Render:
                 "description": issue["description"], "state": issue["state"], "created_at": issue["created_at"],
                 "updated_at": issue["updated_at"], "closed_at": issue["closed_at"],
                 "closed_by": self.user(issue["closed_by"]) if issue["closed_by"] else None,
-                "labels": sorted(issue["labels"]),
+                "labels": [self.label(project, project.labels[n]) if label_details else n
+                           for n in sorted(issue["labels"])],
                 "milestone": {**milestone, "project_id": project.id, "state": "active"} if milestone else None,
                 "assignees": assignees, "assignee": assignees[0] if assignees else None,
                 "author": self.user(issue["author"]), "type": issue["issue_type"].upper(),
@@ -519,8 +520,8 @@ class GitLabSimulator:
         present.sort(key=lambda i: (i[order], i["id"]), reverse=descending)
         rows = present + sorted((i for i in rows if i[order] is None), key=lambda i: i["id"], reverse=descending)
         page, headers = _paged(request, rows, self.state.count_limit)
-        render = self._render(request)
-        return _json([render.issue(project, i) for i in page], headers=headers)
+        render, details = self._render(request), q.get("with_labels_details") == "true"
+        return _json([render.issue(project, i, label_details=details) for i in page], headers=headers)
 
     async def get_issue(self, request: Request, username: str) -> Response:
         project, issue = self._issue(request, username)

@@ -354,6 +354,24 @@ def test_issues_cannot_be_deleted_over_rest(client: httpx.Client, checked: SpecC
     assert client.get(f"{HELLO}/issues/{number}").status_code == 200
 
 
+@pytest.mark.parametrize(("flavour", "keys"), [("raw", {"body"}), ("text", {"body_text"}), ("html", {"body_html"}),
+                                               ("full", {"body", "body_text", "body_html"})])
+def test_the_body_comes_in_the_media_type_asked_for(client: httpx.Client, flavour: str, keys: set[str]) -> None:
+    made = new_issue(client, body="Hello <b>world</b>\n\nSecond")
+    issue = client.get(f"{HELLO}/issues/{made['number']}",
+                       headers={"Accept": f"application/vnd.github.{flavour}+json"}).json()
+    assert {k for k in ("body", "body_text", "body_html") if k in issue} == keys
+    if "body_html" in keys:
+        assert issue["body_html"] == "<p>Hello &lt;b&gt;world&lt;/b&gt;</p><p>Second</p>"
+
+
+def test_comments_honour_the_media_type_too(client: httpx.Client) -> None:
+    number = new_issue(client)["number"]
+    client.post(f"{HELLO}/issues/{number}/comments", json={"body": "Me too"})
+    rows = client.get(f"{HELLO}/issues/{number}/comments", headers={"Accept": "application/vnd.github.html+json"})
+    assert [(c.get("body"), c["body_html"]) for c in rows.json()] == [(None, "<p>Me too</p>")]
+
+
 # -- issue types and sub-issues ---------------------------------------------------------------------
 
 def test_an_organisation_repository_lists_its_issue_types(client: httpx.Client, state: State) -> None:

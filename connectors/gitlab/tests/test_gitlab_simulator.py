@@ -186,6 +186,13 @@ def test_iids_and_search(client: httpx.Client, state: State) -> None:
                                                    word.lower() in (r["description"] or "").lower() for r in found)
 
 
+def test_with_labels_details_gives_label_objects(client: httpx.Client, state: State) -> None:
+    iid = next(i["iid"] for i in platform(state).issues.values() if i["labels"])
+    row = client.get(f"{PLATFORM_PATH}/issues", params={"iids[]": iid, "with_labels_details": "true"}).json()[0]
+    assert [(x["name"], x["id"]) for x in row["labels"]] == \
+        [(n, platform(state).labels[n]["id"]) for n in sorted(platform(state).issues[iid]["labels"])]
+
+
 def test_an_unknown_order_by_is_400(client: httpx.Client) -> None:
     response = client.get(f"{PLATFORM_PATH}/issues", params={"order_by": "colour"})
     assert (response.status_code, response.json()) == (400, {"error": "order_by is invalid"})
