@@ -126,6 +126,7 @@ class RateLimits:
     reset: int = 0
     primary_status: int = 403
     writes_per_minute: int = 80
+    secondary_status: int = 403
     secondary_retry_after: int | None = 60
     writes: list[float] = field(default_factory=list)
 
@@ -147,7 +148,7 @@ class RateLimits:
             self.writes = [t for t in self.writes if now - t < 60]
             if len(self.writes) >= self.writes_per_minute:
                 wait = {"retry-after": str(self.secondary_retry_after)} if self.secondary_retry_after else {}
-                raise GitHubError(403, "You have exceeded a secondary rate limit. Please wait a few minutes "
+                raise GitHubError(self.secondary_status, "You have exceeded a secondary rate limit. Please wait a few minutes "
                                   "before you try again.", docs=SECONDARY_DOCS, headers=wait)
             self.writes.append(now)
 
@@ -1010,17 +1011,19 @@ def _state_change(issue: dict[str, Any], data: dict[str, Any], login: str, now: 
 
 def create_app(*, seed: int = 7, issue_count: int = 260, token: str = DEFAULT_TOKEN, base_path: str = "",
                rate_limit: int = 5000, primary_status: int = 403, writes_per_minute: int = 80,
-               secondary_retry_after: int | None = 60,
+               secondary_status: int = 403, secondary_retry_after: int | None = 60,
                clock: Callable[[], float] = time.time) -> SimulatorControl:
     """A fresh simulator with deterministic seed data, wrapped for fault injection and recording.
 
     ``base_path="/api/v3"`` serves it as GitHub Enterprise Server does. The limits: ``rate_limit``
     requests per hour (then ``primary_status``, 403 or 429), ``writes_per_minute`` content-creating
-    requests (then a secondary-limit 403, with ``retry-after`` unless ``secondary_retry_after`` is None).
+    requests (then a secondary-limit ``secondary_status``, 403 or 429, with ``retry-after`` unless
+    ``secondary_retry_after`` is None).
     """
     state = State(users={login: n for n, login in enumerate(USERS, start=1)}, tokens={token: OWNER},
                   limits=RateLimits(limit=rate_limit, primary_status=primary_status,
-                                    writes_per_minute=writes_per_minute, secondary_retry_after=secondary_retry_after))
+                                    writes_per_minute=writes_per_minute, secondary_status=secondary_status,
+                                    secondary_retry_after=secondary_retry_after))
     _seed(state, random.Random(seed), issue_count)
     return SimulatorControl(simulator_app(state, base_path.rstrip("/"), clock))
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, unquote
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -53,11 +53,17 @@ JSON = "application/json"
 
 
 class GitLabError(Exception):
-    """An answer GitLab gives as ``{"message": ...}`` or ``{"error": ...}``."""
+    """An answer GitLab gives as ``{"message": ...}`` or ``{"error": ...}`` (or, for the general
+    throttle, as plain text)."""
 
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
         super().__init__(str(body))
         self.status, self.body, self.headers = status, body, headers or {}
+
+    def response(self, headers: dict[str, str]) -> Response:
+        if isinstance(self.body, str):
+            return PlainTextResponse(self.body, self.status, {**headers, **self.headers})
+        return _json(self.body, self.status, {**headers, **self.headers})
 
 
 def _not_found(what: str) -> GitLabError:
@@ -96,25 +102,38 @@ class Project:
 
 @dataclass
 class RateLimit:
-    """GitLab.com-style throttle: ``limit`` requests per 60 s window, then 429."""
+    """GitLab.com-style limits: the general throttle (``limit`` requests per 60 s, then 429 with
+    Rack::Attack's plain-text ``Retry later``) and the application limit on issue creation
+    (``creates`` per 60 s, then 429 with a JSON message). ``headers=False`` leaves the
+    ``RateLimit-*`` headers off ordinary answers, as some GitLab set-ups do."""
 
     limit: int = 2000
+    creates: int = 300
     observed: int = 0
     reset: int = 0
     retry_after: bool = True
+    headers: bool = True
+    created: list[float] = field(default_factory=list)
 
     def admit(self, now: float) -> dict[str, str]:
         if now >= self.reset:
             self.observed, self.reset = 0, int(now) + 60
         self.observed += 1
-        headers = {"ratelimit-limit": str(self.limit), "ratelimit-observed": str(self.observed),
+        headers = {"ratelimit-name": "throttle_authenticated_api", "ratelimit-limit": str(self.limit),
+                   "ratelimit-observed": str(self.observed),
                    "ratelimit-remaining": str(max(self.limit - self.observed, 0)),
                    "ratelimit-reset": str(self.reset), "ratelimit-resettime": formatdate(self.reset, usegmt=True)}
         if self.observed > self.limit:
             wait = {"retry-after": str(max(self.reset - int(now), 1))} if self.retry_after else {}
+            raise GitLabError(429, "Retry later\n", {**headers, **wait})
+        return headers if self.headers else {}
+
+    def admit_create(self, now: float) -> None:
+        self.created = [t for t in self.created if now - t < 60]
+        if len(self.created) >= self.creates:
             raise GitLabError(429, {"message": {"error": "This endpoint has been requested too many times. "
-                                                         "Try again later."}}, {**headers, **wait})
-        return headers
+                                                         "Try again later."}})
+        self.created.append(now)
 
 
 @dataclass
@@ -391,7 +410,7 @@ class GitLabSimulator:
                 headers = self.state.limits.admit(self.clock())
                 response = await handler(request, username)
             except GitLabError as exc:
-                return _json(exc.body, exc.status, {**headers, **exc.headers})
+                return exc.response(headers)
             response.headers.update(headers)
             return response
         return Route(BASE + path, endpoint, methods=[method])
@@ -534,6 +553,7 @@ class GitLabSimulator:
         if not params.get("title"):
             raise _missing("title")
         fields = self._issue_fields(project, params)
+        self.state.limits.admit_create(self.clock())
         self.state.tick()
         issue = self.state.add_issue(project, {"author": username, **fields})
         return _json(self._render(request).issue(project, issue), 201)
@@ -810,15 +830,20 @@ async def _unknown_route(request: Request, exc: Exception) -> Response:
 
 
 def create_app(*, seed: int = 11, issue_count: int = 260, rate_limit: int = 2000, retry_after: bool = True,
-               count_limit: int = COUNT_LIMIT, clock: Callable[[], float] = time.time) -> SimulatorControl:
+               rate_headers: bool = True, issue_creates_per_minute: int = 300, count_limit: int = COUNT_LIMIT,
+               clock: Callable[[], float] = time.time) -> SimulatorControl:
     """A fresh simulator with deterministic seed data, wrapped for fault injection and recording.
 
-    ``rate_limit`` requests per minute, then 429 (with ``Retry-After`` unless ``retry_after=False``);
+    ``rate_limit`` requests per minute, then 429 (with ``Retry-After`` unless ``retry_after=False``;
+    ``RateLimit-*`` headers on ordinary answers unless ``rate_headers=False``);
+    ``issue_creates_per_minute`` issue creations, then 429 with GitLab's JSON message;
     lists of more than ``count_limit`` rows omit their totals, as GitLab does above 10,000.
     """
     state = State(users={name: n for n, (name, _) in enumerate(USERS, start=1)},
                   tokens={OWNER_TOKEN: "alice", DEVELOPER_TOKEN: "bob", ADMIN_TOKEN: "root"},
-                  admins=frozenset({"root"}), limits=RateLimit(limit=rate_limit, retry_after=retry_after),
+                  admins=frozenset({"root"}),
+                  limits=RateLimit(limit=rate_limit, creates=issue_creates_per_minute, retry_after=retry_after,
+                                   headers=rate_headers),
                   count_limit=count_limit)
     _seed(state, random.Random(seed), issue_count)
     app = Starlette(routes=GitLabSimulator(state, clock).routes(),

@@ -536,11 +536,14 @@ def test_the_secondary_limit_on_writes_is_403_with_retry_after() -> None:
     assert int(refused.headers["x-ratelimit-remaining"]) > 0
 
 
-def test_the_secondary_limit_may_come_without_retry_after() -> None:
-    with served(writes_per_minute=1, secondary_retry_after=None, issue_count=5) as (client, _, _):
+@pytest.mark.parametrize("status", [403, 429])
+def test_the_secondary_limit_may_come_as_403_or_429_without_retry_after(status: int) -> None:
+    with served(writes_per_minute=1, secondary_status=status, secondary_retry_after=None, issue_count=5) as \
+            (client, _, _):
         client.post(f"{HELLO}/labels", json={"name": "one"})
         refused = client.post(f"{HELLO}/labels", json={"name": "two"})
-    assert refused.status_code == 403 and "retry-after" not in refused.headers
+    assert refused.status_code == status and "retry-after" not in refused.headers
+    assert "secondary rate limit" in refused.json()["message"]
 
 
 def test_rate_limit_endpoint_reports_core(client: httpx.Client) -> None:

@@ -397,13 +397,12 @@ def test_every_answer_carries_ratelimit_headers(client: httpx.Client) -> None:
     assert second.headers["ratelimit-resettime"].endswith(" GMT") and int(second.headers["ratelimit-reset"]) > 0
 
 
-def test_over_the_limit_is_429_with_retry_after() -> None:
+def test_over_the_throttle_is_429_retry_later_with_retry_after() -> None:
     with served(rate_limit=2, issue_count=5) as (client, _):
         assert [client.get("/user").status_code for _ in range(2)] == [200, 200]
         refused = client.get("/user")
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
-    assert refused.json() == {"message": {"error": "This endpoint has been requested too many times. "
-                                                   "Try again later."}}
+    assert (refused.headers["content-type"].split(";")[0], refused.text) == ("text/plain", "Retry later\n")
     assert refused.headers["ratelimit-remaining"] == "0"
 
 
@@ -412,6 +411,22 @@ def test_a_429_may_come_without_retry_after() -> None:
         client.get("/user")
         refused = client.get("/user")
     assert refused.status_code == 429 and "retry-after" not in refused.headers
+
+
+def test_ratelimit_headers_may_be_missing_on_ordinary_answers() -> None:
+    with served(rate_headers=False, issue_count=5) as (client, _):
+        response = client.get("/user")
+    assert response.status_code == 200 and not [h for h in response.headers if h.startswith("ratelimit-")]
+
+
+def test_the_issue_creation_limit_is_429_with_a_json_message() -> None:
+    with served(issue_creates_per_minute=1, issue_count=5) as (client, state):
+        assert client.post(f"{PLATFORM_PATH}/issues", json={"title": "one"}).status_code == 201
+        refused = client.post(f"{PLATFORM_PATH}/issues", json={"title": "two"})
+        assert len(platform(state).issues) == 6
+    assert refused.status_code == 429
+    assert refused.json() == {"message": {"error": "This endpoint has been requested too many times. "
+                                                   "Try again later."}}
 
 
 def test_the_same_seed_gives_the_same_data() -> None:
