@@ -287,3 +287,81 @@ def test_the_transport_works_for_async_clients_too() -> None:
     transport = asyncio.run(run())
     assert transport.checked == 1
     transport.assert_clean()
+
+
+# -- edges ---------------------------------------------------------------------------------------
+
+MORE: dict[str, Any] = {"openapi": "3.0.3", "paths": {
+    "/search": {"get": {"operationId": "search", "parameters": [
+        {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+        {"name": "score", "in": "query", "schema": {"type": "number", "minimum": 0, "exclusiveMinimum": True}},
+        {"name": "exact", "in": "query", "schema": {"type": "boolean"}}],
+        "responses": {"200": {"description": "csv", "content": {"text/csv": {"schema": {"type": "string"}}}}}}},
+    "/notes": {"post": {"operationId": "notes/create", "requestBody": {"content": {"application/json": {
+        "schema": {"type": "object"}}}}, "responses": {"201": {"description": "made"}}}},
+    "/files": {"put": {"operationId": "files/put", "requestBody": {"required": True, "content": {
+        "application/octet-stream": {}}}, "responses": {"204": {"description": "stored"}}}},
+    "/remote": {"get": {"operationId": "remote", "responses": {"200": {"$ref": "other.json#/responses/ok"}}}},
+}}
+
+
+def test_a_required_query_parameter_must_be_there() -> None:
+    assert violation(lambda: VendorSpec(MORE).check_request("GET", "/search")) == \
+        "search (GET /search) request: required query parameter 'q' is missing"
+
+
+def test_numbers_and_booleans_are_read_from_the_query_string() -> None:
+    spec = VendorSpec(MORE)
+    spec.check_request("GET", "/search", query=[("q", "x"), ("score", "0.5"), ("exact", "true")])
+    assert "query parameter 'score'" in violation(
+        lambda: spec.check_request("GET", "/search", query=[("q", "x"), ("score", "0")]))  # exclusive minimum
+    assert "query parameter 'exact'" in violation(
+        lambda: spec.check_request("GET", "/search", query=[("q", "x"), ("exact", "maybe")]))
+
+
+def test_bodies_that_are_not_json_are_not_judged_by_schema() -> None:
+    spec = VendorSpec(MORE)
+    spec.check_response("GET", "/search", 200, body="a,b")
+    spec.check_request("PUT", "/files", body="raw bytes")
+    spec.check_request("POST", "/notes")  # an optional body may be left out
+
+
+def test_openapi_3_1_schemas_are_json_schema_already() -> None:
+    document = {"openapi": "3.1.0", "paths": {"/x": {"get": {"operationId": "x", "responses": {"200": {
+        "description": "ok", "content": {"application/json": {"schema": {"type": ["string", "null"]}}}}}}}}}
+    VendorSpec(document).check_response("GET", "/x", 200, body=None)
+    assert "/: 1 is not of type" in violation(lambda: VendorSpec(document).check_response("GET", "/x", 200, body=1))
+
+
+def test_only_local_references_are_followed() -> None:
+    assert violation(lambda: VendorSpec(MORE).check_response("GET", "/remote", 200, body={})) == \
+        "only local references are supported, not 'other.json#/responses/ok'"
+
+
+def test_the_transport_refuses_the_wrong_kind_of_client() -> None:
+    import asyncio
+
+    with pytest.raises(TypeError, match="async transport"), \
+            httpx.Client(transport=SpecCheckTransport(httpx.AsyncHTTPTransport(), VendorSpec(DOCUMENT))) as client:
+        client.get("http://vendor.test/things")
+
+    async def run() -> None:
+        transport = SpecCheckTransport(httpx.HTTPTransport(), VendorSpec(DOCUMENT))
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.get("http://vendor.test/things")
+
+    with pytest.raises(TypeError, match="sync transport"):
+        asyncio.run(run())
+
+
+async def _text(request: Request) -> Response:
+    return Response("oops", media_type="text/plain", headers={"X-Total": "0"})
+
+
+def test_the_hook_reports_a_body_that_is_not_json() -> None:
+    checked = SpecCheck(Starlette(routes=[Route("/things", _text)]), VendorSpec(DOCUMENT), check_requests=False)
+    with BackgroundServer(checked) as server:
+        assert httpx.get(f"{server.url}/things").text == "oops"
+    assert violation(checked.assert_clean) == ("1 exchange(s) break the vendor's description:\n"
+                                               "- things/list (GET /things) response 200: /: \"oops\" is not of type "
+                                               "\"array\"")

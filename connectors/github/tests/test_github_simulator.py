@@ -13,7 +13,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from connectors.github.simulator import (
+from unigate.kit import BackgroundServer
+from unigate.testing.vendor_spec import SpecCheck, SpecViolation, VendorSpec
+from unigate_connectors.github.simulator import (
     DEFAULT_TOKEN,
     HIDDEN_REPO,
     MAIN_REPO,
@@ -22,8 +24,6 @@ from connectors.github.simulator import (
     State,
     create_app,
 )
-from unigate.kit import BackgroundServer
-from unigate.testing.vendor_spec import SpecCheck, SpecViolation, VendorSpec
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
 EXAMPLES = SPEC_DIR / "examples"

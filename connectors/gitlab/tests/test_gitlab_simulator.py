@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.gitlab.simulator import (
+from unigate.kit import BackgroundServer
+from unigate_connectors.gitlab.simulator import (
     ADMIN_TOKEN,
     DEVELOPER_TOKEN,
     OWNER_TOKEN,
@@ -21,7 +22,6 @@ from connectors.gitlab.simulator import (
     State,
     create_app,
 )
-from unigate.kit import BackgroundServer
 
 PLATFORM_PATH = "/projects/acme%2Fplatform"
 
@@ -443,3 +443,96 @@ def test_faults_are_injected_through_simulator_control() -> None:
             httpx.Client(base_url=f"{server.url}/api/v4", headers={"PRIVATE-TOKEN": OWNER_TOKEN}) as client:
         assert client.get(f"{PLATFORM_PATH}/issues").status_code == 503
         assert client.get(f"{PLATFORM_PATH}/issues").status_code == 200
+
+
+# -- more edges ------------------------------------------------------------------------------------
+
+def test_milestone_filter_by_title_none_and_any(client: httpx.Client, state: State) -> None:
+    issues = platform(state).issues.values()
+    v1 = {i["iid"] for i in issues if i["milestone"] == PLATFORM * 10 + 1}
+    assert {r["iid"] for r in all_pages(client, f"{PLATFORM_PATH}/issues", milestone="v1.0", per_page=100)} == v1
+    none = {r["iid"] for r in all_pages(client, f"{PLATFORM_PATH}/issues", milestone="None", per_page=100)}
+    any_ = {r["iid"] for r in all_pages(client, f"{PLATFORM_PATH}/issues", milestone="Any", per_page=100)}
+    assert none == {i["iid"] for i in issues if i["milestone"] is None} and none.isdisjoint(any_)
+    assert none | any_ == {i["iid"] for i in issues}
+
+
+@pytest.mark.parametrize("wanted", ["None", "Any"])
+def test_assignee_id_none_and_any(client: httpx.Client, state: State, wanted: str) -> None:
+    rows = all_pages(client, f"{PLATFORM_PATH}/issues", assignee_id=wanted, per_page=100)
+    expected = {i["iid"] for i in platform(state).issues.values() if bool(i["assignees"]) == (wanted == "Any")}
+    assert expected and {r["iid"] for r in rows} == expected
+
+
+def test_an_unknown_state_filter_is_400(client: httpx.Client) -> None:
+    response = client.get(f"{PLATFORM_PATH}/issues", params={"state": "open"})
+    assert (response.status_code, response.json()) == (400, {"error": "state is invalid"})
+
+
+def test_a_milestone_is_set_by_id_and_an_unknown_one_is_404(client: httpx.Client) -> None:
+    made = new_issue(client, milestone_id=PLATFORM * 10 + 2)
+    assert made["milestone"]["title"] == "v2.0"
+    response = client.post(f"{PLATFORM_PATH}/issues", json={"title": "x", "milestone_id": 999})
+    assert (response.status_code, response.json()) == (404, {"message": "404 Milestone Not Found"})
+
+
+def test_a_title_over_255_characters_is_400(client: httpx.Client) -> None:
+    response = client.post(f"{PLATFORM_PATH}/issues", json={"title": "x" * 256})
+    assert response.json() == {"message": {"title": ["is too long (maximum is 255 characters)"]}}
+
+
+def test_an_unknown_issue_type_is_400(client: httpx.Client) -> None:
+    response = client.post(f"{PLATFORM_PATH}/issues", json={"title": "x", "issue_type": "epic"})
+    assert (response.status_code, response.json()) == (400, {"error": "issue_type does not have a valid value"})
+
+
+def test_form_arrays_use_brackets(client: httpx.Client, state: State) -> None:
+    response = client.post(f"{PLATFORM_PATH}/issues",
+                           data={"title": "form", "assignee_ids[]": [str(state.users["bob"]), str(state.users["dave"])]})
+    assert [a["username"] for a in response.json()["assignees"]] == ["bob", "dave"]
+
+
+def test_a_body_that_is_not_json_is_400(client: httpx.Client) -> None:
+    response = client.post(f"{PLATFORM_PATH}/issues", content=b"{title", headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "error" in response.json()
+
+
+def test_title_and_description_edits_write_system_notes(client: httpx.Client) -> None:
+    iid = new_issue(client, title="Before")["iid"]
+    client.put(f"{PLATFORM_PATH}/issues/{iid}", json={"title": "After", "description": "new"})
+    bodies = [n["body"] for n in client.get(f"{PLATFORM_PATH}/issues/{iid}/notes", params={"sort": "asc"}).json()]
+    assert bodies == ["changed title from **Before** to **After**", "changed the description"]
+
+
+def test_another_users_note_cannot_be_edited_and_needs_a_maintainer_to_delete() -> None:
+    with served(DEVELOPER_TOKEN, issue_count=5) as (client, _):
+        iid = new_issue(client)["iid"]
+        url = f"{PLATFORM_PATH}/issues/{iid}/notes"
+        alices = client.post(url, json={"body": "mine"}, headers={"PRIVATE-TOKEN": OWNER_TOKEN}).json()
+        edit = client.put(f"{url}/{alices['id']}", json={"body": "bob was here"})
+        delete = client.delete(f"{url}/{alices['id']}")
+        own = client.post(url, json={"body": "bob's"}).json()
+        assert client.delete(f"{url}/{own['id']}").status_code == 204
+    assert (edit.status_code, delete.status_code) == (403, 403)
+
+
+def test_a_label_by_numeric_id_unknown_label_and_bad_color(client: httpx.Client, state: State) -> None:
+    bug = platform(state).labels["bug"]
+    assert client.get(f"{PLATFORM_PATH}/labels/{bug['id']}").json()["name"] == "bug"
+    assert client.get(f"{PLATFORM_PATH}/labels/nope").json() == {"message": "404 Label Not Found"}
+    response = client.post(f"{PLATFORM_PATH}/labels", json={"name": "c", "color": "red"})
+    assert (response.status_code, response.json()) == (400, {"message": {"color": ["must be a valid color code"]}})
+
+
+def test_keyset_paging_descending_and_only_by_id(client: httpx.Client) -> None:
+    params = {"pagination": "keyset", "order_by": "id", "sort": "desc", "per_page": 2, "membership": "true"}
+    first = client.get("/projects", params=params)
+    assert [p["id"] for p in first.json()] == [44, 43] and "id_before=43" in first.links["next"]["url"]
+    assert [p["id"] for p in client.get(first.links["next"]["url"]).json()] == [42]
+    refused = client.get("/projects", params={**params, "order_by": "name"})
+    assert refused.status_code == 405
+
+
+def test_a_non_numeric_page_is_400(client: httpx.Client) -> None:
+    response = client.get(f"{PLATFORM_PATH}/issues", params={"page": "two"})
+    assert (response.status_code, response.json()) == (400, {"error": "page is invalid"})
