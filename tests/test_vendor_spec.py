@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from unigate.simulation import BackgroundServer
+from unigate.simulation import BackgroundServer, SimulatorControl
 from unigate.testing.vendor_spec import SpecCheck, SpecCheckTransport, SpecViolation, VendorSpec
 
 ERROR = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
@@ -365,3 +365,15 @@ def test_the_hook_reports_a_body_that_is_not_json() -> None:
     assert violation(checked.assert_clean) == ("1 exchange(s) break the vendor's description:\n"
                                                "- things/list (GET /things) response 200: /: \"oops\" is not of type "
                                                "\"array\"")
+
+
+def test_inside_a_simulator_control_injected_faults_are_not_judged() -> None:
+    app = Starlette(routes=[Route("/things", _list)])
+    control = SimulatorControl(app)
+    checked = SpecCheck.inside(control, VendorSpec(DOCUMENT), check_requests=False)
+    control.add_fault(path="/things", status=500, times=1)
+    with BackgroundServer(control) as server:
+        assert httpx.get(f"{server.url}/things").status_code == 500  # a fault: not the vendor's answer
+        assert httpx.get(f"{server.url}/things").json() == [GOOD]
+    assert (control.app, checked.checked) == (checked, 1)
+    checked.assert_clean()

@@ -45,8 +45,7 @@ def served(base_path: str = "", **options: Any) -> Iterator[tuple[httpx.Client, 
     """A simulator of its own, spec-checked, and a client with the token; clean at the end."""
     control = create_app(base_path=base_path, **options)
     state: State = control.app.state.simulator
-    checked = SpecCheck(control.app, load_spec(base_path))
-    control.app = checked
+    checked = SpecCheck.inside(control, load_spec(base_path))
     with BackgroundServer(control) as server, \
             httpx.Client(base_url=server.url + base_path, headers=AUTH, timeout=10) as client:
         yield client, checked, state

@@ -10,6 +10,7 @@ vendor's document (vendored beside the connector, e.g. ``connectors/github/spec/
 and wrap the simulator's ASGI app so that **every** exchange of a test run is checked::
 
     checked = SpecCheck(simulator_app, spec)        # an ASGI app; serve it instead
+    checked = SpecCheck.inside(control, spec)       # or inside a SimulatorControl (faults unchecked)
     ...                                             # the test talks to it over real HTTP
     checked.assert_clean()                          # raises one SpecViolation listing them all
 
@@ -50,6 +51,8 @@ import jsonschema_rs
 import orjson
 import yaml
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from unigate.simulation import SimulatorControl
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 NO_BODY = object()  # "the exchange carried no body" (distinct from a JSON null)
@@ -338,6 +341,15 @@ class SpecCheck(_Collector):
                  skip: tuple[str, ...] = ("/__sim",)) -> None:
         super().__init__(spec, check_requests)
         self.app, self.skip = app, skip
+
+    @classmethod
+    def inside(cls, control: SimulatorControl, spec: VendorSpec, **options: Any) -> SpecCheck:
+        """Wrap the simulator a :class:`~unigate.simulation.SimulatorControl` holds (so injected
+        faults, which are no vendor's answers, stay unchecked); works on a running one too, e.g.
+        ``SpecCheck.inside(tracker.simulator.app, spec)`` behind a connector under test."""
+        checked = cls(control.app, spec, **options)
+        control.app = checked
+        return checked
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.skip):
