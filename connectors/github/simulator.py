@@ -560,13 +560,15 @@ class GitHubSimulator:
 
     def route(self, path: str, method: str, handler: Handler) -> Route:
         async def endpoint(request: Request) -> Response:
-            limits = self.state.limits
+            limits, admitted = self.state.limits, False
             try:
                 login = self._login(request)
                 limits.admit(method, self.clock())
+                admitted = True
                 response = await handler(request, Context(login, self._urls(request)))
             except GitHubError as exc:
                 limits.window(self.clock())
+                limits.used += admitted  # an error answer costs a request too; a refused one does not
                 return _json(exc.body, exc.status, {**limits.headers(), **exc.headers})
             return self._conditional(request, response, limits)
         return Route(self.base_path + path, endpoint, methods=[method])

@@ -515,6 +515,13 @@ def test_every_answer_carries_the_rate_limit_headers(client: httpx.Client) -> No
     assert int(second.headers["x-ratelimit-remaining"]) == 5000 - int(second.headers["x-ratelimit-used"])
 
 
+def test_error_answers_count_against_the_rate_limit_too(client: httpx.Client) -> None:
+    first = client.get(f"{HELLO}/issues/999999")
+    second = client.get(f"{HELLO}/issues/999998")
+    assert (first.status_code, second.status_code) == (404, 404)
+    assert int(second.headers["x-ratelimit-used"]) == int(first.headers["x-ratelimit-used"]) + 1
+
+
 @pytest.mark.parametrize("status", [403, 429])
 def test_the_primary_limit_exhausted_is_403_or_429_with_remaining_0(status: int) -> None:
     with served(rate_limit=2, primary_status=status, issue_count=5) as (client, _, _):
