@@ -789,6 +789,60 @@ class GitHubSimulator:
             raise _invalid("Issue", "type", "invalid", name)
         return int(found["id"])
 
+    # -- an issue's labels and assignees -----------------------------------------------------------
+
+    async def list_issue_labels(self, request: Request, ctx: Context) -> Response:
+        repo, issue = self._issue(request)
+        page, headers = _paged(request, [repo.labels[n.lower()] for n in issue["labels"]])
+        return _json([ctx.urls.label(repo, label) for label in page], headers=headers)
+
+    async def write_issue_labels(self, request: Request, ctx: Context) -> Response:
+        """POST adds labels, PUT sets them (``{"labels": [...]}`` or a bare array); unknown names are made."""
+        repo, issue = self._issue(request)
+        raw = await request.body()
+        try:
+            data = orjson.loads(raw) if raw.strip() else {"labels": []}
+        except orjson.JSONDecodeError:
+            raise GitHubError(400, "Problems parsing JSON") from None
+        given = data.get("labels") if isinstance(data, dict) else data
+        if not isinstance(given, list):
+            raise _invalid("Label", "labels", "invalid", str(given))
+        names = self._label_names(repo, given)
+        kept = [] if request.method == "PUT" else issue["labels"]
+        issue.update(labels=sorted({*kept, *names}, key=str.lower), updated_at=self.state.tick())
+        return _json([ctx.urls.label(repo, repo.labels[n.lower()]) for n in issue["labels"]])
+
+    async def clear_issue_labels(self, request: Request, ctx: Context) -> Response:
+        _, issue = self._issue(request)
+        issue.update(labels=[], updated_at=self.state.tick())
+        return Response(status_code=204)
+
+    async def remove_issue_label(self, request: Request, ctx: Context) -> Response:
+        repo, issue = self._issue(request)
+        name = unquote(request.path_params["name"]).lower()
+        if name not in {n.lower() for n in issue["labels"]}:
+            raise GitHubError(404, "Label does not exist")
+        issue.update(labels=[n for n in issue["labels"] if n.lower() != name], updated_at=self.state.tick())
+        return _json([ctx.urls.label(repo, repo.labels[n.lower()]) for n in issue["labels"]])
+
+    async def add_assignees(self, request: Request, ctx: Context) -> Response:
+        """Adds the logins that can be assigned; others are silently ignored, as GitHub does."""
+        repo, issue = self._issue(request)
+        data = await _body(request)
+        _expect(data, "assignees", (list,), "an array")
+        logins = [a.get("login") if isinstance(a, dict) else a for a in data.get("assignees") or []]
+        added = [login for login in logins if login in repo.collaborators]
+        issue.update(assignees=list(dict.fromkeys([*issue["assignees"], *added])), updated_at=self.state.tick())
+        return _json(ctx.urls.issue(repo, self.state, issue), 201)
+
+    async def remove_assignees(self, request: Request, ctx: Context) -> Response:
+        repo, issue = self._issue(request)
+        data = await _body(request, ("assignees",))
+        _expect(data, "assignees", (list,), "an array")
+        issue.update(assignees=[a for a in issue["assignees"] if a not in data["assignees"]],
+                     updated_at=self.state.tick())
+        return _json(ctx.urls.issue(repo, self.state, issue))
+
     # -- issue fields (an organisation's custom fields) ----------------------------------------------
 
     async def list_org_issue_fields(self, request: Request, ctx: Context) -> Response:
@@ -918,6 +972,10 @@ class GitHubSimulator:
             r(f"{issue}/parent", "GET", self.get_parent),
             r(f"{issue}/sub_issues", "GET", self.list_sub_issues), r(f"{issue}/sub_issues", "POST", self.add_sub_issue),
             r(f"{issue}/sub_issue", "DELETE", self.remove_sub_issue),
+            r(f"{issue}/labels", "GET", self.list_issue_labels), r(f"{issue}/labels", "POST", self.write_issue_labels),
+            r(f"{issue}/labels", "PUT", self.write_issue_labels), r(f"{issue}/labels", "DELETE", self.clear_issue_labels),
+            r(f"{issue}/labels/{{name}}", "DELETE", self.remove_issue_label),
+            r(f"{issue}/assignees", "POST", self.add_assignees), r(f"{issue}/assignees", "DELETE", self.remove_assignees),
             r("/orgs/{org}/issue-fields", "GET", self.list_org_issue_fields),
             r(f"{issue}/issue-field-values", "GET", self.list_field_values),
             r(f"{issue}/issue-field-values", "POST", self.write_field_values),

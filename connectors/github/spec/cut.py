@@ -27,6 +27,9 @@ PATHS = {
     "/repos/{owner}/{repo}/issue-types": ["get"], "/orgs/{org}/issue-fields": ["get"],
     "/repos/{owner}/{repo}/issues/{issue_number}/issue-field-values": ["get", "post", "put"],
     "/repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id}": ["delete"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/labels": ["get", "post", "put", "delete"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}": ["delete"],
+    "/repos/{owner}/{repo}/issues/{issue_number}/assignees": ["post", "delete"],
 }
 ADDED = "/repositories/{repository_id}"
 
