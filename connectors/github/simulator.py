@@ -694,7 +694,9 @@ class GitHubSimulator:
         q = request.query_params
         if q.get("state", "open") not in ("open", "closed", "all"):
             raise _invalid("Issue", "state", "invalid", q["state"])
-        rows = [i for i in repo.issues.values() if _matches(repo, self.state, i, q)]
+        since = _since(request)
+        rows = [i for i in repo.issues.values()
+                if _matches(repo, self.state, i, q) and (since is None or i["updated_at"] >= since)]
         key = {"created": "created_at", "updated": "updated_at"}.get(q.get("sort", "created"))
         rows.sort(key=(lambda i: (i[key], i["number"])) if key else
                   (lambda i: (self._comment_count(repo, i), i["number"])), reverse=q.get("direction") != "asc")
@@ -995,8 +997,8 @@ def _since(request: Request) -> str | None:
 
 
 def _matches(repo: Repo, state: State, issue: dict[str, Any], q: Any) -> bool:
-    """GitHub's list filters: state, labels (AND), assignee, creator, mentioned, milestone, type, since."""
-    wanted_state, since = q.get("state", "open"), None
+    """GitHub's list filters: state, labels (AND), assignee, creator, mentioned, milestone, type, fields."""
+    wanted_state = q.get("state", "open")
     if wanted_state != "all" and issue["state"] != wanted_state:
         return False
     labels = {n.strip().lower() for n in q.get("labels", "").split(",") if n.strip()}
@@ -1012,11 +1014,7 @@ def _matches(repo: Repo, state: State, issue: dict[str, Any], q: Any) -> bool:
     type_name = next((t["name"] for t in state.issue_types.get(repo.owner, []) if t["id"] == issue["type"]), None)
     if not _star_filter(q.get("milestone"), milestone) or not _star_filter(q.get("type"), [type_name] if type_name else []):
         return False
-    if q.get("issue_field_values") and not _fields_match(state, repo, issue, q["issue_field_values"]):
-        return False
-    if q.get("since"):
-        since = _stamp(datetime.fromisoformat(q["since"].replace("Z", "+00:00")).astimezone(UTC))
-    return since is None or issue["updated_at"] >= since
+    return not q.get("issue_field_values") or _fields_match(state, repo, issue, q["issue_field_values"])
 
 
 def _fields_match(state: State, repo: Repo, issue: dict[str, Any], wanted: str) -> bool:

@@ -208,6 +208,14 @@ def test_since_keeps_issues_updated_at_or_after(client: httpx.Client, state: Sta
     assert {r["number"] for r in rows} == {i["number"] for i in hello(state).issues.values() if i["updated_at"] >= since}
 
 
+def test_an_unreadable_since_is_422(client: httpx.Client, checked: SpecCheck) -> None:
+    with checked.requests_unchecked():  # the description wants a date-time, so does the checker
+        response = client.get(f"{HELLO}/issues", params={"since": "last tuesday"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"value": "last tuesday", "resource": "Issue", "code": "invalid",
+                                          "field": "since"}]
+
+
 def test_sort_updated_ascending(client: httpx.Client) -> None:
     rows = all_pages(client, f"{HELLO}/issues", state="all", sort="updated", direction="asc", per_page=100)
     assert [r["updated_at"] for r in rows] == sorted(r["updated_at"] for r in rows)
