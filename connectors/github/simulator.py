@@ -750,6 +750,8 @@ class GitHubSimulator:
                 raise _invalid("Issue", "assignees", "invalid", unknown[0])
             fields["assignees"] = list(dict.fromkeys(assignees))
         if "milestone" in data:
+            if isinstance(data["milestone"], str) and data["milestone"].isdigit():
+                data["milestone"] = int(data["milestone"])  # the description allows the number as a string
             if data["milestone"] is not None and data["milestone"] not in repo.milestones:
                 raise _invalid("Issue", "milestone", "invalid", data["milestone"])
             fields["milestone"] = data["milestone"]
@@ -991,9 +993,10 @@ def _since(request: Request) -> str | None:
     if not raw:
         return None
     try:
-        return _stamp(datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC))
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise _invalid("Issue", "since", "invalid", raw) from None
+    return _stamp(moment.astimezone(UTC) if moment.tzinfo else moment)  # no offset: UTC
 
 
 def _matches(repo: Repo, state: State, issue: dict[str, Any], q: Any) -> bool:

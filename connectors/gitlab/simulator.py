@@ -513,6 +513,8 @@ class GitLabSimulator:
         for name in ("name", "color"):
             if not params.get(name):
                 raise _missing(name)
+            if not isinstance(params[name], str):
+                raise _bad(name)
         if params["name"] in project.labels:
             raise GitLabError(409, {"message": "Label already exists"})
         color = str(params["color"])
@@ -612,7 +614,7 @@ class GitLabSimulator:
         """``labels`` replaces; ``add_labels``/``remove_labels`` edit; unknown names are created."""
         def names(value: Any) -> list[str]:
             items = value if isinstance(value, list) else str(value).split(",")
-            return [n.strip() for n in items if str(n).strip()]
+            return [str(n).strip() for n in items if str(n).strip()]
 
         if "labels" not in params and "add_labels" not in params and "remove_labels" not in params:
             return None
@@ -800,14 +802,21 @@ def _milestone_match(state: State, wanted: str | None, issue: dict[str, Any]) ->
 
 
 def _time_match(q: Any, prefix: str, stamp: str) -> bool:
-    after, before = q.get(f"{prefix}_after"), q.get(f"{prefix}_before")
+    after, before = _moment(q, f"{prefix}_after"), _moment(q, f"{prefix}_before")
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (after is None or moment >= after) and (before is None or moment <= before)
+
+
+def _moment(q: Any, name: str) -> datetime | None:
+    """An ISO 8601 query value; without an offset it is UTC (400 when unreadable)."""
+    raw = q.get(name)
+    if raw is None:
+        return None
     try:
-        ok_after = after is None or moment >= datetime.fromisoformat(after.replace("Z", "+00:00"))
-        ok_before = before is None or moment <= datetime.fromisoformat(before.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise _bad(f"{prefix}_after" if after else f"{prefix}_before") from None
-    return ok_after and ok_before
+        raise _bad(name) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _KeepEncodedSlashes:

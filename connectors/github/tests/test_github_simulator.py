@@ -314,6 +314,10 @@ def test_an_assignee_who_cannot_be_assigned_is_422_with_errors(client: httpx.Cli
                                           "field": "assignees"}]
 
 
+def test_a_milestone_number_may_come_as_a_string(client: httpx.Client) -> None:
+    assert new_issue(client, milestone="2")["milestone"]["number"] == 2
+
+
 def test_an_unknown_milestone_is_422(client: httpx.Client) -> None:
     response = client.post(f"{HELLO}/issues", json={"title": "x", "milestone": 77})
     assert response.json()["errors"][0] == {"value": 77, "resource": "Issue", "code": "invalid", "field": "milestone"}

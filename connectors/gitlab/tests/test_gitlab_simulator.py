@@ -536,3 +536,18 @@ def test_keyset_paging_descending_and_only_by_id(client: httpx.Client) -> None:
 def test_a_non_numeric_page_is_400(client: httpx.Client) -> None:
     response = client.get(f"{PLATFORM_PATH}/issues", params={"page": "two"})
     assert (response.status_code, response.json()) == (400, {"error": "page is invalid"})
+
+
+def test_dates_without_an_offset_are_utc_and_unreadable_ones_400(client: httpx.Client, state: State) -> None:
+    stamp = sorted(i["created_at"] for i in platform(state).issues.values())[100]
+    naive = stamp.removesuffix("Z")
+    rows = all_pages(client, f"{PLATFORM_PATH}/issues", created_after=naive, per_page=100)
+    assert {r["iid"] for r in rows} == {i["iid"] for i in platform(state).issues.values() if i["created_at"] >= stamp}
+    response = client.get(f"{PLATFORM_PATH}/issues", params={"created_before": "soon"})
+    assert (response.status_code, response.json()) == (400, {"error": "created_before is invalid"})
+
+
+def test_label_lists_and_names_of_other_types_do_not_break_it(client: httpx.Client) -> None:
+    assert new_issue(client, labels=["bug", 7])["labels"] == ["7", "bug"]
+    response = client.post(f"{PLATFORM_PATH}/labels", json={"name": 5, "color": "#123456"})
+    assert (response.status_code, response.json()) == (400, {"error": "name is invalid"})
