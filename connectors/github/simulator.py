@@ -745,18 +745,20 @@ class GitHubSimulator:
         if assignees is None and "assignee" in data:
             assignees = [data["assignee"]] if data["assignee"] else []
         if assignees is not None:
-            unknown = [a for a in assignees if a not in repo.collaborators]
+            logins = _applied(assignees, "login")
+            unknown = [a for a in logins if a not in repo.collaborators]
             if unknown:
-                raise _invalid("Issue", "assignees", "invalid", unknown[0])
-            fields["assignees"] = list(dict.fromkeys(assignees))
+                raise _invalid("Issue", "assignees", "invalid", str(unknown[0]))
+            fields["assignees"] = list(dict.fromkeys(logins))
         if "milestone" in data:
             if isinstance(data["milestone"], str) and data["milestone"].isdigit():
                 data["milestone"] = int(data["milestone"])  # the description allows the number as a string
             if data["milestone"] is not None and data["milestone"] not in repo.milestones:
                 raise _invalid("Issue", "milestone", "invalid", data["milestone"])
             fields["milestone"] = data["milestone"]
-        if "type" in data:
-            fields["type"] = self._type_id(repo, data["type"])
+        if "type" in data and not _suggested(data["type"]):  # a name, or {value, rationale, suggest, confidence}
+            given = data["type"]
+            fields["type"] = self._type_id(repo, given.get("value") if isinstance(given, dict) else given)
         if data.get("issue_field_values") is not None and repo.org:  # silently dropped elsewhere
             fields["field_updates"] = self._field_updates(repo, data["issue_field_values"])
         return fields
@@ -768,7 +770,7 @@ class GitHubSimulator:
                               "\"field_id\" and \"value\".")
         definitions = {d["id"]: d for d in self.state.issue_fields.get(repo.owner, [])}
         updates = {}
-        for given in values:
+        for given in (v for v in values if not _suggested(v)):
             definition = definitions.get(given["field_id"])
             if definition is None:
                 raise _invalid("IssueFieldValue", "field_id", "invalid", given["field_id"])
@@ -777,8 +779,7 @@ class GitHubSimulator:
 
     def _label_names(self, repo: Repo, labels: list[Any]) -> list[str]:
         names = []
-        for label in labels:
-            name = label.get("name") if isinstance(label, dict) else label
+        for name in _applied(labels, "name"):
             if not isinstance(name, str) or not name:
                 raise _invalid("Label", "name", "invalid", str(name))
             stored = repo.labels.get(name.lower()) or self.state.add_label(repo, name)
@@ -834,8 +835,7 @@ class GitHubSimulator:
         repo, issue = self._issue(request)
         data = await _body(request)
         _expect(data, "assignees", (list,), "an array")
-        logins = [a.get("login") if isinstance(a, dict) else a for a in data.get("assignees") or []]
-        added = [login for login in logins if login in repo.collaborators]
+        added = [login for login in _applied(data.get("assignees") or [], "login") if login in repo.collaborators]
         issue.update(assignees=list(dict.fromkeys([*issue["assignees"], *added])), updated_at=self.state.tick())
         return _json(ctx.urls.issue(repo, self.state, issue), 201)
 
@@ -986,6 +986,17 @@ class GitHubSimulator:
             r(f"{issue}/issue-field-values", "PUT", self.write_field_values),
             r(f"{issue}/issue-field-values/{{issue_field_id}}", "DELETE", self.delete_field_value),
         ]
+
+
+def _suggested(item: Any) -> bool:
+    """``{..., "suggest": true}``: a suggestion for a human to review, not applied (nor modelled)."""
+    return isinstance(item, dict) and item.get("suggest") is True
+
+
+def _applied(items: list[Any], key: str) -> list[Any]:
+    """Names or logins given as strings or as ``{key, rationale, suggest, confidence}`` objects,
+    suggestions left out."""
+    return [item.get(key) if isinstance(item, dict) else item for item in items if not _suggested(item)]
 
 
 def _since(request: Request) -> str | None:

@@ -352,6 +352,17 @@ def test_update_replaces_labels_and_assignees_and_clears_milestone(client: httpx
     assert updated["title"] == "Renamed"
 
 
+def test_objects_with_suggest_are_suggestions_not_changes(client: httpx.Client) -> None:
+    number = new_issue(client, ORG, labels=["bug"], assignees=["hubot"], type="Task")["number"]
+    updated = client.patch(f"{ORG}/issues/{number}", json={
+        "labels": [{"name": "question"}, {"name": "wontfix", "suggest": True, "rationale": "stale"}],
+        "assignees": [{"login": "monalisa"}, {"login": "defunkt", "suggest": True}],
+        "type": {"value": "Bug", "suggest": True, "confidence": "low"}}).json()
+    assert ([x["name"] for x in updated["labels"]], [a["login"] for a in updated["assignees"]], updated["type"]["name"]) \
+        == (["question"], ["monalisa"], "Task")
+    assert client.patch(f"{ORG}/issues/{number}", json={"type": {"value": "Bug"}}).json()["type"]["name"] == "Bug"
+
+
 def test_an_update_moves_updated_at(client: httpx.Client) -> None:
     made = new_issue(client)
     assert client.patch(f"{HELLO}/issues/{made['number']}", json={"body": "b"}).json()["updated_at"] > made["updated_at"]
