@@ -92,6 +92,11 @@ def _invalid(resource: str, field_name: str, code: str, value: Any = None) -> Gi
                        errors=[{"value": value, **error} if value is not None else error])
 
 
+def _digits(text: str) -> bool:
+    """Only ASCII digits (``str.isdigit`` takes ``²`` too, which ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -502,7 +507,7 @@ def _expect(data: dict[str, Any], name: str, kinds: tuple[type, ...], label: str
 
 def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() else default
+    return int(raw) if _digits(raw) else default
 
 
 def _paged(request: Request, rows: list[Any]) -> tuple[list[Any], dict[str, str]]:
@@ -602,7 +607,7 @@ class GitHubSimulator:
     def _issue(self, request: Request) -> tuple[Repo, dict[str, Any]]:
         repo = self._repo(request, issues=True)
         raw = request.path_params["issue_number"]
-        issue = repo.issues.get(int(raw)) if raw.isdigit() else None
+        issue = repo.issues.get(int(raw)) if _digits(raw) else None
         if issue is None:
             raise _not_found()
         return repo, issue
@@ -610,7 +615,7 @@ class GitHubSimulator:
     def _comment(self, request: Request) -> tuple[Repo, dict[str, Any]]:
         repo = self._repo(request, issues=True)
         raw = request.path_params["comment_id"]
-        comment = self.state.comments.get(int(raw)) if raw.isdigit() else None
+        comment = self.state.comments.get(int(raw)) if _digits(raw) else None
         if comment is None or comment["repo"] != repo.id:
             raise _not_found()
         return repo, comment
@@ -637,7 +642,7 @@ class GitHubSimulator:
 
     async def get_repo_by_id(self, request: Request, ctx: Context) -> Response:
         raw = request.path_params["repository_id"]
-        repo = self.state.repos.get(int(raw)) if raw.isdigit() else None
+        repo = self.state.repos.get(int(raw)) if _digits(raw) else None
         if repo is None or not repo.visible:
             raise _not_found()
         return _json(ctx.urls.repo(repo, self.state, full=True))
@@ -751,7 +756,7 @@ class GitHubSimulator:
                 raise _invalid("Issue", "assignees", "invalid", str(unknown[0]))
             fields["assignees"] = list(dict.fromkeys(logins))
         if "milestone" in data:
-            if isinstance(data["milestone"], str) and data["milestone"].isdigit():
+            if isinstance(data["milestone"], str) and _digits(data["milestone"]):
                 data["milestone"] = int(data["milestone"])  # the description allows the number as a string
             if data["milestone"] is not None and data["milestone"] not in repo.milestones:
                 raise _invalid("Issue", "milestone", "invalid", data["milestone"])
@@ -771,9 +776,12 @@ class GitHubSimulator:
         definitions = {d["id"]: d for d in self.state.issue_fields.get(repo.owner, [])}
         updates = {}
         for given in (v for v in values if not _suggested(v)):
-            definition = definitions.get(given["field_id"])
+            field_id = given["field_id"]
+            definition = definitions.get(field_id) if isinstance(field_id, int) and not isinstance(field_id, bool) \
+                else None
             if definition is None:
-                raise _invalid("IssueFieldValue", "field_id", "invalid", given["field_id"])
+                raise _invalid("IssueFieldValue", "field_id", "invalid", field_id if isinstance(field_id, int) else
+                               str(field_id))
             updates[definition["id"]] = _field_value(definition, given.get("value"))
         return updates
 
@@ -874,7 +882,7 @@ class GitHubSimulator:
     async def delete_field_value(self, request: Request, ctx: Context) -> Response:
         _, issue = self._issue(request)
         raw = request.path_params["issue_field_id"]
-        if not raw.isdigit() or int(raw) not in issue["fields"]:
+        if not _digits(raw) or int(raw) not in issue["fields"]:
             raise _not_found()
         del issue["fields"][int(raw)]
         issue["updated_at"] = self.state.tick()

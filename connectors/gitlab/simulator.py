@@ -78,6 +78,11 @@ def _bad(name: str) -> GitLabError:
     return GitLabError(400, {"error": f"{name} is invalid"})
 
 
+def _digits(text: str) -> bool:
+    """Only ASCII digits (``str.isdigit`` takes ``²`` too, which ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -420,7 +425,7 @@ class GitLabSimulator:
 
     def _project(self, request: Request, username: str) -> Project:
         ref = unquote(request.path_params["id"])
-        project = (self.state.projects.get(int(ref)) if ref.isdigit() else
+        project = (self.state.projects.get(int(ref)) if _digits(ref) else
                    next((p for p in self.state.projects.values() if p.full_path == ref), None))
         if project is None or not (self.state.access(project, username) or username in self.state.admins):
             raise _not_found("Project")
@@ -429,7 +434,7 @@ class GitLabSimulator:
     def _issue(self, request: Request, username: str) -> tuple[Project, dict[str, Any]]:
         project = self._project(request, username)
         raw = request.path_params["issue_iid"]
-        issue = project.issues.get(int(raw)) if raw.isdigit() else None
+        issue = project.issues.get(int(raw)) if _digits(raw) else None
         if issue is None:
             raise _not_found("Issue")
         return project, issue
@@ -437,7 +442,7 @@ class GitLabSimulator:
     def _note(self, request: Request, username: str) -> tuple[Project, dict[str, Any], dict[str, Any]]:
         project, issue = self._issue(request, username)
         raw = request.path_params["note_id"]
-        note = self.state.notes.get(int(raw)) if raw.isdigit() else None
+        note = self.state.notes.get(int(raw)) if _digits(raw) else None
         if note is None or (note["project"], note["iid"]) != (project.id, issue["iid"]):
             raise _not_found("Note")
         return project, issue, note
@@ -501,7 +506,7 @@ class GitLabSimulator:
         project = self._project(request, username)
         ref = unquote(request.path_params["label_id"])
         label = project.labels.get(ref) or next(
-            (x for x in project.labels.values() if ref.isdigit() and x["id"] == int(ref)), None)
+            (x for x in project.labels.values() if _digits(ref) and x["id"] == int(ref)), None)
         if label is None:
             raise _not_found("Label")
         return _json(self._render(request).label(project, label))

@@ -1,6 +1,7 @@
 """GitHub's description drives the simulator: schemathesis generates valid requests for every
 operation of the vendored description, and every answer must be one the description allows (no
-5xx, checked by ``SpecCheck`` like every other exchange)."""
+5xx, checked by ``SpecCheck`` like every other exchange); generated invalid requests must be
+refused, never a 5xx."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
+from schemathesis.generation import GenerationMode
 
 from unigate.kit import BackgroundServer
 from unigate.testing.vendor_spec import SpecCheck, VendorSpec
@@ -56,3 +58,34 @@ def test_generated_valid_requests_get_answers_the_description_allows(served: tup
     run()
     assert statuses and max(statuses) < 500, statuses
     checked.assert_clean()
+
+
+def has_free_inputs(operation: Any) -> bool:
+    """Something a case can get wrong: a body, a query, or a typed path parameter not fixed to a real
+    object (any string is a valid ``name``)."""
+    typed = [p for p in operation.path_parameters
+             if p.name not in PATH and p.definition.get("schema", {}).get("type") != "string"]
+    return bool(operation.body or operation.query or typed)
+
+
+@pytest.mark.parametrize("operation", [op for op in operations() if has_free_inputs(op)], ids=lambda op: op.label)
+def test_generated_invalid_requests_are_refused_not_failed(served: tuple[str, SpecCheck], operation: Any) -> None:
+    url, checked = served
+    session, failures = requests.Session(), []
+    fixed = {k: v for k, v in PATH.items() if any(p.name == k for p in operation.path_parameters)}
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE, path_parameters=fixed))
+    def run(case: Any) -> None:
+        response = case.call(base_url=url, session=session, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+                             timeout=10)
+        statuses.append(response.status_code)
+        if response.status_code >= 500:
+            failures.append(f"{case.method} {case.formatted_path} {case.query} {str(case.body)[:200]}")
+
+    statuses: list[int] = []
+    with checked.requests_unchecked():
+        run()
+    checked.violations.clear()  # answers to invalid requests may take statuses the description omits
+    assert statuses and failures == []
