@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from unigate import __version__, vault_api
+from unigate import __version__, oauth, vault_api
 from unigate.api.handler import handle, oversized_request
 from unigate.api.routes import RouteTable, check_path_params, request_segments
 from unigate.cursor import CursorCodec
@@ -85,8 +85,9 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
         tracing.enable()
     request_log = RequestLog(settings.database, enabled=settings.request_log, retention_days=settings.log_retention_days,
                              max_rows=settings.log_max_rows)
-    return Gateway(settings, store, registry, pool, Dispatcher(registry, pool, CursorCodec(box.derive("cursor"))),
-                   request_log)
+    dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")))
+    dispatcher.tokens = oauth.build(store, registry, box)   # OAuth2 flows and token refresh
+    return Gateway(settings, store, registry, pool, dispatcher, request_log)
 
 
 def create_app(gateway: Gateway) -> GatewayApp:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
@@ -21,14 +21,19 @@ from unigate.downstream.pool import ClientPool
 from unigate.downstream.redact import Redactor
 from unigate.errors import (
     ConnectionSettingsError,
+    ConnectorCredentialsError,
     ConnectorNotFoundError,
     ConnectorOperationUnsupportedError,
     UnifiedError,
 )
 from unigate.mapping.spec import SettingSpec
 from unigate.mapping.template import TemplateError, compile_template
+from unigate.oauth.client import placement_headers, placement_query
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.vault.models import Connection
+
+if TYPE_CHECKING:
+    from unigate.oauth.refresh import TokenManager
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Dispatcher:
         self._endpoints: dict[tuple[str, int], Endpoint] = {}
         # per connection revision: settings and credentials with the mapping's defaults, checked
         self._configurations: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.tokens: TokenManager | None = None   # OAuth2 token refresh (unigate.oauth), set by build_gateway
 
     def connector(self, service_id: str) -> Connector:
         connector = self.registry.get(service_id)
@@ -61,6 +67,16 @@ class Dispatcher:
                 "Operation not supported",
                 f"{connector.spec.name} ({connector.service_id}) does not support {request.resource}.{request.operation}",
             )
+        if self.tokens is None or connector.spec.connection.oauth2 is None:
+            return await self._dispatch(connector, request, connection)
+        connection = await self.tokens.fresh(connector, connection)   # OAuth2: refreshed before expiry
+        try:
+            return await self._dispatch(connector, request, connection)
+        except ConnectorCredentialsError:   # the token was refused: refresh it, retry once
+            connection = await self.tokens.refresh(connector, connection, rejected=True)
+        return await self._dispatch(connector, request, connection)
+
+    async def _dispatch(self, connector: Connector, request: UnifiedRequest, connection: Connection) -> Dispatched:
         settings, credentials = self._configured(connector, connection)
         context = {"settings": settings, "credentials": credentials, **request.path_params}
         session = self.session(connector, connection, context)
@@ -127,6 +143,10 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
             password = compile_template(http.basic_auth.password).render(context)
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {basic}"
+        oauth2 = connector.spec.connection.oauth2
+        if oauth2 is not None:   # where calls carry the access token
+            token = str(context["credentials"].get("access_token", ""))
+            headers, query = {**headers, **placement_headers(oauth2, token)}, {**query, **placement_query(oauth2, token)}
     except TemplateError as exc:
         raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
     secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]

@@ -154,3 +154,40 @@ class MappingError(UnifiedError):
 class UnexpectedError(UnifiedError):
     status_code = 500
     type_name = "UnexpectedError"
+
+
+# -- OAuth2 authorization (unigate.oauth, /vault/authorize and /vault/callback) --------------
+class OAuthCredentialsNotFoundError(UnifiedError):
+    """The app has no OAuth client (id and secret) for the connector: `unigate vault oauth-client-set`."""
+
+    status_code = 400
+    type_name = "OAuthCredentialsNotFoundError"
+
+
+class OAuthRedirectUriError(UnifiedError):
+    """The ``redirect_uri`` is not one the app registered for the connector (or none was given or registered)."""
+
+    status_code = 400
+    type_name = "OAuthRedirectUriError"
+
+
+class OAuthInvalidStateError(UnifiedError):
+    """The ``state`` is missing, tampered with, expired, for another app or service, or already used."""
+
+    status_code = 400
+    type_name = "OAuthInvalidStateError"
+
+
+class OAuthCodeExchangeError(UnifiedError):
+    """The provider refused to exchange the authorization code for tokens (or could not be reached)."""
+
+    status_code = 400
+    type_name = "OAuthCodeExchangeError"
+
+
+class OAuthConnectorError(UnifiedError):
+    """The connector cannot be authorized: it declares no OAuth2, lacks a setting its URLs need, or the
+    provider answered the authorization with an error (the user denied access)."""
+
+    status_code = 400
+    type_name = "OAuthConnectorError"

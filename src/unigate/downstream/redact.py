@@ -21,7 +21,9 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
-SENSITIVE_PARAMS = frozenset({"key", "api_key", "apikey", "token", "access_token", "password", "secret"})
+SENSITIVE_PARAMS = frozenset({"key", "api_key", "apikey", "token", "access_token", "password", "secret",
+                              # OAuth2 (unigate.oauth): never shown whatever the value
+                              "client_secret", "refresh_token", "code_verifier"})
 SUBSTRING_MIN_LENGTH = 4  # shorter secrets are redacted as whole words only (see the module docstring)
 
 

@@ -44,6 +44,16 @@ def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[
                     problems.append((where, f"unknown template variable {{{var}}}; known: {sorted(allowed)}"))
 
     template("http.base_url", spec.http.base_url, known)
+    oauth2 = spec.connection.oauth2
+    if oauth2 is not None:  # its URLs and parameters are rendered before any credential exists
+        settings_only = {k for k in known if k.startswith("settings.")}
+        for name in ("authorize_url", "token_url", "authorize_params", "token_params"):
+            template(f"connection.oauth2.{name}", getattr(oauth2, name), settings_only)
+        template("connection.oauth2.placement.format", oauth2.placement.format, {"access_token"})
+        for i, step in enumerate(oauth2.post_token):
+            template(f"connection.oauth2.post_token.{i}.url", step.url, settings_only)
+            for name, json_path in step.settings.items():
+                path(f"connection.oauth2.post_token.{i}.settings.{name}", json_path)
     template("http.headers", spec.http.headers, known)
     template("http.query", spec.http.query, known)
     if spec.http.basic_auth is not None:

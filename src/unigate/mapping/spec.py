@@ -58,6 +58,71 @@ class SettingSpec(_Strict):
                          "credentials always are.", examples=[True])
 
 
+class OAuth2TokenPlacementSpec(_Strict):
+    """Where each downstream call carries the connection's OAuth2 access token: a header (default
+    ``Authorization: Bearer <token>``) or, with ``query``, a query parameter."""
+
+    header: str = Field("Authorization", description="Header the token is sent in (unless `query` is set).",
+                        examples=["Authorization", "PRIVATE-TOKEN"])
+    format: str = Field("Bearer {access_token}", description="Template of the header value; `{access_token}` "
+                        "is the connection's current access token.", examples=["Bearer {access_token}",
+                                                                              "token {access_token}"])
+    query: str | None = Field(None, description="Query parameter the token is sent in instead of a header.",
+                              examples=["access_token"])
+
+
+class OAuth2PostTokenSpec(_Strict):
+    """A call made with the new access token right after the code exchange; values it answers become
+    connection settings (Jira Cloud: the site's cloud id from ``/oauth/token/accessible-resources``)."""
+
+    url: str = Field(description="Template of the URL called (settings only).",
+                     examples=["https://api.atlassian.com/oauth/token/accessible-resources"])
+    method: Literal["GET", "POST"] = Field("GET", description="HTTP method of the call.", examples=["GET"])
+    settings: dict[str, str] = Field(
+        description="Connection setting -> JSONPath into the answer; the first match is stored. Nothing "
+        "matched leaves the connection `authorized` (it needs that setting) rather than `callable`.",
+        examples=[{"cloud_id": "$[0].id", "site_url": "$[0].url"}])
+
+
+class OAuth2Spec(_Strict):
+    """OAuth2 authorization code grant with PKCE and refresh tokens: how a consumer authorizes the app at
+    the tracker (``/vault/authorize``) and how the gateway gets, uses and refreshes the tokens."""
+
+    authorize_url: str = Field(description="Template of the provider's authorization endpoint (settings "
+                               "only: a self-hosted tracker's base URL).",
+                               examples=["https://auth.atlassian.com/authorize",
+                                         "{settings.base_url}/oauth/authorize"])
+    token_url: str = Field(description="Template of the provider's token endpoint (code exchange and "
+                           "refresh).", examples=["https://auth.atlassian.com/oauth/token",
+                                                 "https://github.com/login/oauth/access_token"])
+    scopes: list[str] = Field(default_factory=list, description="Scopes asked for (an app's OAuth client may "
+                              "override them).", examples=[["read:jira-work", "write:jira-work", "offline_access"]])
+    scope_separator: str = Field(" ", description="What joins the scopes in the `scope` parameter.",
+                                 examples=[",", " "])
+    client_auth: Literal["body", "basic"] = Field(
+        "body", description="How the app's client id and secret reach the token endpoint: form fields "
+        "(`body`) or HTTP Basic (`basic`).", examples=["basic"])
+    pkce: bool = Field(True, description="Send a PKCE S256 code challenge (and the verifier at the exchange); "
+                       "turn off only for a provider that refuses it.", examples=[False])
+    authorize_params: dict[str, str] = Field(
+        default_factory=dict, description="Extra authorization request parameters (templates, settings only).",
+        examples=[{"audience": "api.atlassian.com", "prompt": "consent"}])
+    token_params: dict[str, str] = Field(default_factory=dict, description="Extra token request parameters.",
+                                         examples=[{"resource": "https://api.example.com"}])
+    placement: OAuth2TokenPlacementSpec = Field(
+        default_factory=OAuth2TokenPlacementSpec, description="Where calls carry the access token.",
+        examples=[{"header": "Authorization", "format": "Bearer {access_token}"}, {"query": "access_token"}])
+    post_token: list[OAuth2PostTokenSpec] = Field(
+        default_factory=list, description="Calls made after the code exchange whose answers become settings.",
+        examples=[[{"url": "https://api.atlassian.com/oauth/token/accessible-resources",
+                    "settings": {"cloud_id": "$[0].id"}}]])
+    refresh_skew: float = Field(60.0, description="Seconds before the access token expires when the gateway "
+                                "refreshes it ahead of a call.", examples=[300])
+    default_expires_in: float | None = Field(
+        None, description="Lifetime (seconds) of an access token whose answer has no `expires_in`; null: it "
+        "does not expire (refreshed only when the tracker answers 401).", examples=[3600])
+
+
 class ConnectionSpec(_Strict):
     """What a connection to this tracker configures: named settings and credentials, read by templates."""
 
@@ -70,6 +135,11 @@ class ConnectionSpec(_Strict):
         default_factory=dict, description="Secrets by name, read by templates as `{credentials.<name>}`; "
         "encrypted at rest and redacted from `_raw`, errors and logs.",
         examples=[{"token": {"required": True, "description": "personal access token"}}])
+    oauth2: OAuth2Spec | None = Field(
+        None, description="The tracker is connected with OAuth2 (authorization code, PKCE, refresh tokens): "
+        "the consumer authorizes at `/vault/authorize`, the tokens are stored as the connection's credentials.",
+        examples=[{"authorize_url": "https://linear.app/oauth/authorize",
+                   "token_url": "https://api.linear.app/oauth/token", "scopes": ["read", "write"]}])
 
 
 class ErrorSpec(_Strict):

@@ -121,6 +121,32 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE consumers ADD COLUMN updated_at TEXT;
     """,
+    # 6: OAuth2 (unigate.oauth). `oauth_clients`: an app's OAuth client at one connector's provider (client id,
+    # the secret sealed with the master key, the redirect URIs the app allows, scopes overriding the manifest's).
+    # `oauth_flows`: authorizations under way, one row per redirect to the provider (the PKCE verifier sealed,
+    # the redirect URI to return to); the callback deletes its row, so a state is used once.
+    """
+    CREATE TABLE oauth_clients (
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        service_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        client_secret BLOB NOT NULL,
+        redirect_uris TEXT NOT NULL DEFAULT '[]',
+        scopes TEXT,
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        PRIMARY KEY (app_id, service_id)
+    );
+    CREATE TABLE oauth_flows (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        consumer_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        callback_uri TEXT NOT NULL,
+        verifier BLOB NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    """,
 ]
 
 

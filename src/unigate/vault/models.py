@@ -70,3 +70,34 @@ class ConnectionStatus:
     state: str | None = None
     state_detail: str | None = None
     checked_at: str | None = None
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """An app's OAuth client at one connector's provider (``client_secret`` decrypted, in memory only)."""
+
+    app_id: str
+    service_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uris: tuple[str, ...] = ()
+    scopes: tuple[str, ...] | None = None   # None: the connector manifest's
+
+    def public_view(self) -> dict[str, Any]:
+        return {"app_id": self.app_id, "service_id": self.service_id, "client_id": self.client_id,
+                "client_secret": "set", "redirect_uris": list(self.redirect_uris),
+                "scopes": None if self.scopes is None else list(self.scopes)}
+
+
+@dataclass(frozen=True)
+class OAuthFlow:
+    """One authorization under way: who authorizes which connector, where to return, the PKCE verifier."""
+
+    id: str
+    app_id: str
+    consumer_id: str
+    service_id: str
+    redirect_uri: str
+    callback_uri: str
+    verifier: str = field(repr=False)
+    expires_at: float = 0.0

@@ -29,6 +29,7 @@ import secrets
 import sqlite3
 import stat
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ import orjson
 from unigate.vault.audit import current_actor, diff_names, diff_values
 from unigate.vault.crypto import SecretBox, WrongSecretKeyError
 from unigate.vault.migrations import migrate
-from unigate.vault.models import App, Connection, ConnectionStatus, Consumer, ConsumerRecord
+from unigate.vault.models import App, Connection, ConnectionStatus, Consumer, ConsumerRecord, OAuthClient, OAuthFlow
 
 CustomMappingValidator = Callable[[dict[str, str]], None]
 
@@ -219,6 +220,7 @@ class ConnectionStore:
                     raise WrongSecretKeyError(f"the credentials of connection {connection_id} cannot be decrypted "
                                               "with the current key; nothing was changed") from None
                 self._db.execute("UPDATE connections SET credentials = ? WHERE id = ?", (sealed, connection_id))
+            self._reseal_oauth(new_box)
             self._db.execute("UPDATE vault_meta SET value = ? WHERE name = 'key_check'", (new_box.check_value(),))
             self._audit("vault.key_rotated", "vault", changes={"connections_resealed": len(rows)})
         self._box = new_box
@@ -718,6 +720,129 @@ class ConnectionStore:
             rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*params, limit)).fetchall()
         names = ("seq", "ts", "actor", "key_id", "app_id", "consumer_id", "service_id", "target", "action", "changes")
         return [{**dict(zip(names, r, strict=True)), "changes": orjson.loads(r[9])} for r in rows]
+
+
+    # -- OAuth2 (unigate.oauth): app OAuth clients, authorizations under way, tokens --------------------
+    def set_oauth_client(self, app_id: str, service_id: str, client_id: str, client_secret: str | None = None, *,
+                         redirect_uris: list[str] | None = None, scopes: list[str] | None = None) -> OAuthClient:
+        """Create or change the app's OAuth client for ``service_id`` (the secret sealed; None: keep the
+        stored one, which a new client must give; ``redirect_uris``/``scopes`` None: keep)."""
+        with self._transaction():
+            self._verify_key()
+            self.require_app(app_id)
+            current = self.oauth_client(app_id, service_id)
+            if client_secret is None and current is None:
+                raise VaultError(f"the {service_id} OAuth client of app {app_id!r} needs a client secret")
+            secret = client_secret if client_secret is not None else current.client_secret  # type: ignore[union-attr]
+            uris = list(redirect_uris if redirect_uris is not None else (current.redirect_uris if current else ()))
+            kept = current.scopes if current else None
+            chosen = scopes if scopes is not None else (list(kept) if kept is not None else None)
+            self._db.execute(
+                "INSERT INTO oauth_clients (app_id, service_id, client_id, client_secret, redirect_uris, scopes)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, service_id) DO UPDATE SET client_id ="
+                " excluded.client_id, client_secret = excluded.client_secret, redirect_uris = excluded.redirect_uris,"
+                " scopes = excluded.scopes, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                (app_id, service_id, client_id, self._box.seal({"client_secret": secret}), orjson.dumps(uris).decode(),
+                 None if chosen is None else orjson.dumps(chosen).decode()))
+            changes = {"client_id": {"to": client_id}, "redirect_uris": {"to": uris}, "scopes": {"to": chosen}}
+            if client_secret is not None:
+                changes["client_secret"] = {"to": REDACTED_SECRET}
+            self._audit("oauth_client.set", f"{app_id}/{service_id}", app_id=app_id, service_id=service_id,
+                        changes=changes)
+        client = self.oauth_client(app_id, service_id)
+        assert client is not None
+        return client
+
+    def oauth_client(self, app_id: str, service_id: str) -> OAuthClient | None:
+        with self._lock:
+            row = self._db.execute("SELECT client_id, client_secret, redirect_uris, scopes FROM oauth_clients"
+                                   " WHERE app_id = ? AND service_id = ?", (app_id, service_id)).fetchone()
+        if row is None:
+            return None
+        return OAuthClient(app_id, service_id, row[0], self._box.open(row[1])["client_secret"],
+                           tuple(orjson.loads(row[2])), None if row[3] is None else tuple(orjson.loads(row[3])))
+
+    def oauth_clients(self, app_id: str) -> list[OAuthClient]:
+        with self._lock:
+            services = [r[0] for r in self._db.execute(
+                "SELECT service_id FROM oauth_clients WHERE app_id = ? ORDER BY service_id", (app_id,))]
+        return [c for c in (self.oauth_client(app_id, s) for s in services) if c is not None]
+
+    def delete_oauth_client(self, app_id: str, service_id: str) -> None:
+        if self._write("DELETE FROM oauth_clients WHERE app_id = ? AND service_id = ?", (app_id, service_id),
+                       audit={"action": "oauth_client.deleted", "target": f"{app_id}/{service_id}", "app_id": app_id,
+                              "service_id": service_id}).rowcount != 1:
+            raise VaultError(f"app {app_id!r} has no OAuth client for {service_id}")
+
+    def add_oauth_flow(self, flow: OAuthFlow) -> None:
+        """Record an authorization under way (expired ones are deleted on the way)."""
+        with self._transaction():
+            self._verify_key()
+            self._db.execute("DELETE FROM oauth_flows WHERE expires_at < ?", (time.time(),))
+            self._db.execute(
+                "INSERT INTO oauth_flows (id, app_id, consumer_id, service_id, redirect_uri, callback_uri, verifier,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (flow.id, flow.app_id, flow.consumer_id, flow.service_id, flow.redirect_uri, flow.callback_uri,
+                 self._box.seal({"verifier": flow.verifier}), flow.expires_at))
+
+    def take_oauth_flow(self, flow_id: str) -> OAuthFlow | None:
+        """The authorization under way with this id, deleted as it is read: a second take (a replayed
+        state) finds nothing, whichever process took it first."""
+        with self._transaction():
+            row = self._db.execute(
+                "DELETE FROM oauth_flows WHERE id = ? RETURNING id, app_id, consumer_id, service_id, redirect_uri,"
+                " callback_uri, verifier, expires_at", (flow_id,)).fetchone()
+        if row is None:
+            return None
+        return OAuthFlow(row[0], row[1], row[2], row[3], row[4], row[5], self._box.open(row[6])["verifier"], row[7])
+
+    def authorize_connection(self, app_id: str, consumer_id: str, service_id: str, credentials: dict[str, Any],
+                             settings: dict[str, Any]) -> Connection:
+        """Store an OAuth authorization: the consumer's connection to ``service_id`` (created, with the
+        consumer, if new) gets these tokens as its credentials and ``settings`` merged into its settings,
+        and is marked ``authorized``; all in one transaction."""
+        with self._transaction():
+            self.upsert_consumer(app_id, consumer_id)
+            found = self.find_connection(app_id, consumer_id, service_id)
+            if found is None:
+                connection = self.create_connection(app_id, consumer_id, service_id, settings=settings,
+                                                    credentials=credentials)
+            else:
+                connection = self.modify_connection(found.id, lambda c: replace(
+                    c, credentials=credentials, settings={**c.settings, **settings}))
+            self.set_connection_state(connection.id, "authorized")
+        return connection
+
+    def replace_tokens(self, connection_id: str, previous_access_token: str | None,
+                       tokens: dict[str, Any]) -> Connection:
+        """Store refreshed tokens, unless the connection's access token is no longer ``previous_access_token``
+        (another process refreshed it first: the stored connection is answered unchanged)."""
+        def change(current: Connection) -> Connection:
+            if current.credentials.get("access_token") != previous_access_token:
+                raise _AlreadyRefreshed(current)
+            return replace(current, credentials={**current.credentials, **tokens})
+
+        try:
+            return self.modify_connection(connection_id, change)
+        except _AlreadyRefreshed as done:
+            return done.connection
+
+    def _reseal_oauth(self, new_box: SecretBox) -> None:
+        """In ``rotate_key``'s transaction: OAuth client secrets and verifiers sealed with ``new_box``."""
+        for table, key_column, column in (("oauth_clients", "app_id || '/' || service_id", "client_secret"),
+                                          ("oauth_flows", "id", "verifier")):
+            for key, token in self._db.execute(f"SELECT {key_column}, {column} FROM {table}").fetchall():
+                self._db.execute(f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?",
+                                 (self._box.reseal(token, new_box), key))
+
+
+class _AlreadyRefreshed(VaultError):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__("the connection's tokens were refreshed by another process")
+        self.connection = connection
+
+
+REDACTED_SECRET = "[secret]"
 
 
 _CONNECTION_COLUMNS = "id, app_id, consumer_id, service_id, unified_api, enabled, settings, credentials, custom_mappings, revision"

@@ -99,7 +99,8 @@ def missing_names(registry: ConnectorRegistry, service_id: str, settings: dict[s
                   credentials: dict[str, Any]) -> list[str]:
     """The required settings and credentials the connection lacks (the Vault API's ``missing_settings``)."""
     declared = registry.connectors[service_id].spec.connection
-    return sorted(_missing(declared.settings, settings) + _missing(declared.credentials, credentials))
+    unauthorized = ["access_token"] if declared.oauth2 is not None and not credentials.get("access_token") else []
+    return sorted(_missing(declared.settings, settings) + _missing(declared.credentials, credentials) + unauthorized)
 
 
 def secret_settings(registry: ConnectorRegistry) -> Callable[[str], frozenset[str]]:

@@ -29,7 +29,7 @@ from unigate.envelope import error_response
 from unigate.errors import ConflictError, EntityNotFoundError, RequestValidationError, UnifiedError
 from unigate.vault.audit import acting_as
 from unigate.vault.store import RevisionConflictError, VaultError
-from unigate.vault_api import audit, connections, consumers, custom_mappings
+from unigate.vault_api import audit, connections, consumers, custom_mappings, oauth
 from unigate.vault_api.context import VaultRequest, authenticate, json_body
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ MAPPING = "vault/custom-mappings/{unified_api}/{service_id}"
 class Route:
     pattern: tuple[str, ...]
     methods: dict[str, Handler]
+    public: bool = False   # no API key (OAuth redirects): handlers take (gateway, request, params)
 
     def match(self, segments: list[str]) -> dict[str, str] | None:
         if len(segments) != len(self.pattern):
@@ -58,8 +59,8 @@ class Route:
         return params
 
 
-def route(path: str, **methods: Handler) -> Route:
-    return Route(tuple(path.split("/")), methods)
+def route(path: str, *, public: bool = False, **methods: Handler) -> Route:
+    return Route(tuple(path.split("/")), methods, public)
 
 
 ROUTES: list[Route] = [
@@ -74,6 +75,9 @@ ROUTES: list[Route] = [
     route(f"{MAPPING}/{{target_field_id}}", GET=custom_mappings.one, POST=custom_mappings.add,
           PATCH=custom_mappings.update, DELETE=custom_mappings.delete),
     route("vault/audit", GET=audit.all_),
+    route(oauth.AUTHORIZE, public=True, GET=oauth.authorize),  # type: ignore[arg-type]
+    route(oauth.CALLBACK, public=True, GET=oauth.callback),  # type: ignore[arg-type]
+    route(oauth.CLIENT, GET=oauth.client_one, PATCH=oauth.client_update, DELETE=oauth.client_delete),
 ]
 
 
@@ -114,6 +118,8 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
     if handler is None:
         raise _not_allowed(method, scope["path"], list(found.methods))
     check_path_params(params)
+    if found.public:
+        return await handler(gateway, Request(scope, receive), params)  # type: ignore[call-arg, misc, no-any-return]
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
     app, key_id = authenticate(gateway, headers)
     request = Request(scope, receive)

@@ -38,8 +38,10 @@ def label(name: str) -> str:
 
 
 def auth_type(connector: Connector) -> str:
-    """vault.yml's ``AuthType``: ``basic`` (HTTP Basic), ``apiKey`` (other credentials) or ``none``."""
+    """vault.yml's ``AuthType``: ``oauth2`` (declared ``connection.oauth2``), ``basic`` (HTTP Basic), ``apiKey`` (other credentials) or ``none``."""
     spec = connector.spec
+    if spec.connection.oauth2 is not None:
+        return "oauth2"
     if spec.http.basic_auth is not None:
         return "basic"
     return "apiKey" if spec.connection.credentials else "none"

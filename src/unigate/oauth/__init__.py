@@ -1,0 +1,30 @@
+"""OAuth2 for connectors that declare ``connection.oauth2`` in their manifest (docs/oauth.md).
+
+- :mod:`~unigate.oauth.pkce`: the PKCE verifier and its S256 challenge;
+- :mod:`~unigate.oauth.state`: signed, expiring ``state`` values (the authorize link's and the provider's);
+- :mod:`~unigate.oauth.client`: the provider's token endpoint (code exchange, refresh) and post-token calls;
+- :mod:`~unigate.oauth.flow`: authorize and callback, as the Vault API's routes run them;
+- :mod:`~unigate.oauth.refresh`: refresh before expiry and after a 401, single-flight per connection.
+
+:func:`build` wires them for a gateway.
+"""
+
+from __future__ import annotations
+
+from unigate.oauth.client import TokenClient
+from unigate.oauth.flow import OAuthFlows
+from unigate.oauth.refresh import RefreshLocks, TokenManager
+from unigate.oauth.state import StateSigner
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.vault.crypto import SecretBox
+from unigate.vault.store import ConnectionStore
+
+
+def build(store: ConnectionStore, registry: ConnectorRegistry, box: SecretBox) -> TokenManager:
+    """The gateway's OAuth2: its flows (``.flows``) and its token refresher."""
+    client = TokenClient()
+    flows = OAuthFlows(store, registry, StateSigner(box.derive("oauth-state")), client)
+    return TokenManager(flows, client, RefreshLocks())
+
+
+__all__ = ["OAuthFlows", "RefreshLocks", "StateSigner", "TokenClient", "TokenManager", "build"]

@@ -1,0 +1,123 @@
+"""Keeping OAuth2 connections' access tokens fresh: before expiry, and once after a downstream 401.
+
+``TokenManager.fresh`` is called before a connection's operation: an access token expiring within the
+manifest's ``refresh_skew`` is refreshed first. ``TokenManager.refresh(..., rejected=True)`` is called
+when the tracker answered 401: the operation is then retried once with the new token.
+
+Single flight: refreshes of one connection wait on one lock (:class:`RefreshLocks`, an ``asyncio.Lock``
+per connection in this process). Whoever gets the lock re-reads the connection from the vault: if its
+access token is no longer the one that expired or was refused, another request (or another process)
+has refreshed it already and that token is used; only otherwise is the token endpoint called. The
+store writes the new tokens only if the stored access token is still the old one
+(``ConnectionStore.replace_tokens``), so two processes never overwrite each other's refresh.
+
+The seam for several processes sharing one vault: ``RefreshLocks`` is the one place a process-wide
+lock is taken; a cross-process implementation (a lease row in the vault, or an advisory lock of a
+shared database) replaces it without touching the rest. Until then two processes may both call the
+token endpoint for one connection; with rotating refresh tokens the loser's refresh is refused and
+that connection is marked ``invalid`` (see docs/oauth.md).
+
+A refresh the provider refuses (the refresh token revoked or expired: ``invalid_grant``), or a
+connection with no refresh token, marks the connection ``invalid`` and answers
+``ConnectorCredentialsError``; a token endpoint that cannot be reached answers
+``ConnectorExecutionError`` 502 and leaves the connection as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from typing import Any
+
+from unigate.connector.base import Connector
+from unigate.errors import ConnectorCredentialsError, ConnectorExecutionError
+from unigate.mapping.spec import OAuth2Spec
+from unigate.oauth.client import TokenClient, TokenEndpointError
+from unigate.oauth.flow import OAuthFlows
+from unigate.vault.models import Connection
+
+MAX_LOCKS = 10_000
+
+
+class RefreshLocks:
+    """One ``asyncio.Lock`` per connection id (bounded: idle locks of old connections are dropped)."""
+
+    def __init__(self) -> None:
+        self._locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
+
+    def lock(self, connection_id: str) -> asyncio.Lock:
+        lock = self._locks.get(connection_id)
+        if lock is None:
+            lock = self._locks[connection_id] = asyncio.Lock()
+            while len(self._locks) > MAX_LOCKS:
+                oldest, candidate = next(iter(self._locks.items()))
+                if candidate.locked():
+                    break
+                del self._locks[oldest]
+        self._locks.move_to_end(connection_id)
+        return lock
+
+
+class TokenManager:
+    def __init__(self, flows: OAuthFlows, tokens: TokenClient, locks: RefreshLocks | None = None, *,
+                 clock: Any = time.time) -> None:
+        self.flows = flows
+        self.tokens = tokens
+        self.locks = locks or RefreshLocks()
+        self.clock = clock
+        self.refreshes = 0   # token endpoint refresh calls made (observability, tests)
+
+    def expiring(self, spec: OAuth2Spec, connection: Connection) -> bool:
+        expires_at = connection.credentials.get("expires_at")
+        return isinstance(expires_at, (int, float)) and expires_at - spec.refresh_skew <= self.clock()
+
+    async def fresh(self, connector: Connector, connection: Connection) -> Connection:
+        """The connection with an access token that does not expire within the skew."""
+        spec = connector.spec.connection.oauth2
+        if spec is None:
+            return connection
+        if not connection.credentials.get("access_token"):
+            raise ConnectorCredentialsError("Connection not authorized", f"the {connection.service_id} connection "
+                                            "has no OAuth2 token yet: send the consumer to its authorize_url")
+        if not self.expiring(spec, connection):
+            return connection
+        return await self.refresh(connector, connection)
+
+    async def refresh(self, connector: Connector, connection: Connection, *, rejected: bool = False) -> Connection:
+        """Refresh the connection's tokens (``rejected``: the tracker refused its access token), once
+        for all the requests waiting on it."""
+        spec = connector.spec.connection.oauth2
+        assert spec is not None
+        seen = connection.credentials.get("access_token")
+        async with self.locks.lock(connection.id):
+            current = await asyncio.to_thread(self.flows.store.get_connection, connection.id)
+            token = current.credentials.get("access_token")
+            if token != seen and token and not self.expiring(spec, current):
+                return current   # refreshed meanwhile, by another request or process
+            if not rejected and not self.expiring(spec, current):
+                return current
+            return await self._refresh(connector, spec, current)
+
+    async def _refresh(self, connector: Connector, spec: OAuth2Spec, current: Connection) -> Connection:
+        refresh_token = current.credentials.get("refresh_token")
+        client = self.flows.store.oauth_client(current.app_id, current.service_id)
+        if not refresh_token or client is None:
+            reason = "no refresh token" if not refresh_token else "the app's OAuth client was removed"
+            raise await self._invalid(current, f"its access token was refused and it cannot be refreshed ({reason})")
+        token_url = self.flows.render(connector, current.app_id, current.consumer_id, spec.token_url)
+        self.refreshes += 1
+        try:
+            tokens = await self.tokens.refresh(spec, client, token_url, str(refresh_token))
+        except TokenEndpointError as exc:
+            if not exc.refused:
+                raise ConnectorExecutionError("Token refresh failed", exc.message, status_code=502) from None
+            raise await self._invalid(current, f"the token refresh was refused: {exc.message}") from None
+        return await asyncio.to_thread(self.flows.store.replace_tokens, current.id,
+                                       current.credentials.get("access_token"), tokens.credentials())
+
+    async def _invalid(self, connection: Connection, reason: str) -> ConnectorCredentialsError:
+        await asyncio.to_thread(self.flows.store.set_connection_state, connection.id, "invalid", reason[:500])
+        return ConnectorCredentialsError(
+            "Connection needs re-authorization",
+            f"the {connection.service_id} connection is invalid: {reason}; send the consumer to its authorize_url")

@@ -1,0 +1,57 @@
+"""The authorization code flow with PKCE: /vault/authorize -> the provider -> /vault/callback -> the app."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from unigate.oauth import pkce
+from unigate.simulation.oauth_server import CLOUD_ID
+
+from .conftest import CLIENT_ID, CONNECTION, Provider, authorize_url, connect, start, tickets, with_redirect
+
+
+def test_an_oauth_connector_offers_an_authorize_url(vault: httpx.Client) -> None:
+    data = vault.get(CONNECTION).json()["data"]
+    assert (data["auth_type"], data["state"]) == ("oauth2", "available")
+    assert urlsplit(data["authorize_url"]).path == "/vault/authorize/oauthtracker/test-app"
+    assert "state" in parse_qs(urlsplit(data["authorize_url"]).query)
+
+
+def test_authorize_redirects_to_the_provider_with_pkce_and_the_manifest_parameters(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    to_provider = browser.get(with_redirect(authorize_url(vault, provider)))
+    assert to_provider.status_code == 302
+    url = urlsplit(to_provider.headers["location"])
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{provider.url}/oauth/authorize"
+    assert query["response_type"] == "code" and query["client_id"] == CLIENT_ID
+    assert query["scope"] == "read write offline_access"
+    assert (query["audience"], query["prompt"]) == ("api.tracker.test", "consent")
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert query["redirect_uri"].endswith("/vault/callback")
+
+
+def test_full_flow_makes_the_connection_callable_and_its_calls_carry_the_token(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    connect(vault, browser, provider)
+    data = vault.get(CONNECTION).json()["data"]
+    assert (data["state"], data["health"]) == ("callable", "ok")
+    assert data["settings"]["cloud_id"] == CLOUD_ID   # the post-token lookup's answer
+    response = tickets(vault)
+    assert response.status_code == 200, response.text
+    assert [t["subject"] for t in response.json()["data"]] == ["Login fails", "Slow search"]
+    [call] = provider.server.tracker_calls()[-1:]
+    assert call["authorization"].startswith("Bearer at_") and call["status"] == 200
+
+
+def test_the_code_is_exchanged_with_the_pkce_verifier_of_its_challenge(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    hops = start(browser, authorize_url(vault, provider))
+    challenge = parse_qs(urlsplit(hops.to_provider.headers["location"]).query)["code_challenge"][0]
+    browser.get(hops.callback_url)
+    [exchange] = provider.server.grants("authorization_code")[-1:]
+    assert pkce.s256(exchange["form"]["code_verifier"]) == challenge
+    assert exchange["authorization"].startswith("Basic ")   # the manifest's client_auth: basic
+    assert "client_secret" not in exchange["form"]
