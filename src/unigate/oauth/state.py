@@ -39,10 +39,10 @@ def _unb64(text: str) -> bytes:
 class StateSigner:
     def __init__(self, key: bytes, *, clock: Any = time.time) -> None:
         self._key = key
-        self._clock = clock
+        self.clock = clock
 
     def sign(self, kind: str, ttl: float, **claims: Any) -> str:
-        payload = _b64(orjson.dumps({"kind": kind, "exp": self._clock() + ttl, **claims}))
+        payload = _b64(orjson.dumps({"kind": kind, "exp": self.clock() + ttl, **claims}))
         return f"{payload}.{self._signature(payload)}"
 
     def verify(self, token: str | None, kind: str) -> dict[str, Any]:
@@ -58,7 +58,7 @@ class StateSigner:
             raise OAuthInvalidStateError("Invalid state", "the state cannot be read") from None
         if not isinstance(claims, dict) or claims.get("kind") != kind:
             raise OAuthInvalidStateError("Invalid state", f"the state is not an {kind} state")
-        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < self._clock():
+        if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] < self.clock():
             raise OAuthInvalidStateError("State expired", "the authorization took too long; start it again")
         return claims
 
