@@ -698,6 +698,73 @@ def vault_audit(app_id: str | None, consumer_id: str | None, limit: int, as_json
                                                          if record["changes"] else ""))
 
 
+# -- OAuth2 clients (unigate.oauth): an app's client id and secret at a connector's provider ------------
+@vault.group("oauth-client")
+def oauth_client() -> None:
+    """An app's OAuth client (id, secret, allowed redirect URIs) for a connector declaring `oauth2`.
+    The secret is stored encrypted and never printed."""
+
+
+def _oauth_connector(service_id: str) -> None:
+    connector = _registry().get(service_id)
+    if connector is None or connector.spec.connection.oauth2 is None:
+        raise click.ClickException(f"{service_id!r} is not an installed connector declaring `oauth2` "
+                                   "(`unigate connectors` lists them)")
+
+
+@oauth_client.command("set")
+@click.argument("app_id")
+@click.argument("service_id")
+@click.option("--client-id", help="The client id the provider gave the app (kept if omitted).")
+@click.option("--client-secret", metavar="VALUE|-|env:NAME",
+              help="The client secret: `-` reads it from stdin (a terminal: not echoed), `env:NAME` from that "
+                   "environment variable (kept if omitted).")
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="A URI the app's users may be sent back to after authorizing (repeat; the first is the default; "
+                   "replaces the stored list).")
+@click.option("--scope", "scopes", multiple=True, help="A scope to ask for instead of the manifest's (repeat).")
+def oauth_client_set(app_id: str, service_id: str, client_id: str | None, client_secret: str | None,
+                     redirect_uris: tuple[str, ...], scopes: tuple[str, ...]) -> None:
+    """Create or change APP_ID's OAuth client for SERVICE_ID."""
+    _oauth_connector(service_id)
+    secret = _credentials((f"client_secret={client_secret}",), None)["client_secret"] if client_secret else None
+    with _vault_errors():
+        store = _store()
+        current = store.oauth_client(app_id, service_id)
+        chosen_id = client_id or (current.client_id if current else None)
+        if chosen_id is None:
+            raise click.BadParameter("a new OAuth client needs its --client-id", param_hint="--client-id")
+        client = store.set_oauth_client(app_id, service_id, chosen_id, secret,
+                                        redirect_uris=list(redirect_uris) if redirect_uris else None,
+                                        scopes=list(scopes) if scopes else None)
+    _echo(client.public_view())
+
+
+@oauth_client.command("show")
+@click.argument("app_id")
+@click.argument("service_id", required=False)
+def oauth_client_show(app_id: str, service_id: str | None) -> None:
+    """APP_ID's OAuth clients (or its one for SERVICE_ID), secrets left out."""
+    with _vault_errors():
+        store = _store()
+        store.require_app(app_id)
+        clients = store.oauth_clients(app_id)
+    found = [c.public_view() for c in clients if service_id in (None, c.service_id)]
+    if service_id is not None and not found:
+        raise click.ClickException(f"app {app_id!r} has no OAuth client for {service_id}")
+    _echo(found[0] if service_id is not None else found)
+
+
+@oauth_client.command("delete")
+@click.argument("app_id")
+@click.argument("service_id")
+def oauth_client_delete(app_id: str, service_id: str) -> None:
+    """Remove APP_ID's OAuth client for SERVICE_ID (its connections keep their tokens until they expire)."""
+    with _vault_errors():
+        _store().delete_oauth_client(app_id, service_id)
+    click.echo(f"deleted the {service_id} OAuth client of app {app_id}", err=True)
+
+
 @contextmanager
 def _vault_errors() -> Iterator[None]:
     try:

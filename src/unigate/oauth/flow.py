@@ -62,7 +62,7 @@ class OAuthFlows:
         if client is None:
             raise OAuthCredentialsNotFoundError(
                 "OAuth client not configured", f"the app has no OAuth client for {service_id}; set one with "
-                f"`unigate vault oauth-client-set {app_id} {service_id}` or PUT /vault/oauth-clients/issue-tracking/"
+                f"`unigate vault oauth-client set {app_id} {service_id}` or PUT /vault/oauth-clients/issue-tracking/"
                 f"{service_id}")
         return client
 
