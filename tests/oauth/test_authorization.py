@@ -15,6 +15,7 @@ from .conftest import CLIENT_ID, CONNECTION, Provider, authorize_url, connect, s
 def test_an_oauth_connector_offers_an_authorize_url(vault: httpx.Client) -> None:
     data = vault.get(CONNECTION).json()["data"]
     assert (data["auth_type"], data["state"]) == ("oauth2", "available")
+    assert data["settings_required_for_authorization"] == ["base_url"]
     assert urlsplit(data["authorize_url"]).path == "/vault/authorize/oauthtracker/test-app"
     assert "state" in parse_qs(urlsplit(data["authorize_url"]).query)
 

@@ -100,3 +100,15 @@ def test_a_connection_not_yet_authorized_answers_connector_credentials_error(
     assert vault.get(CONNECTION).json()["data"]["state"] == "added"
     body = error(tickets(vault), 401, "ConnectorCredentialsError")
     assert "authorize_url" in body["detail"]
+
+
+def test_a_proxy_call_is_made_with_a_fresh_token(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    provider.server.access_ttl = 3
+    connect(vault, browser, provider)
+    provider.server.access_ttl = 3600
+    before = len(provider.server.grants("refresh_token"))
+    response = vault.get("/proxy", headers={"x-apideck-service-id": SERVICE, "x-apideck-downstream-url": "/projects"})
+    assert response.status_code == 200, response.text
+    assert response.json()["projects"][0]["name"] == "Platform"
+    assert len(provider.server.grants("refresh_token")) == before + 1

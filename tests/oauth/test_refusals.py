@@ -125,3 +125,10 @@ def test_authorizing_again_replaces_the_tokens(vault: httpx.Client, browser: htt
     connect(vault, browser, provider)
     assert provider.server.grants("authorization_code")[-1] is not first
     assert vault.get(CONNECTION).json()["data"]["state"] == "callable"
+
+
+def test_authorizing_before_the_settings_the_urls_need_answers_oauth_connector_error(
+        vault: httpx.Client, browser: httpx.Client) -> None:
+    url = vault.get(CONNECTION).json()["data"]["authorize_url"]   # no connection yet: no base_url
+    body = error(browser.get(with_redirect(url)), 400, "OAuthConnectorError")
+    assert "settings.base_url" in body["detail"]

@@ -113,6 +113,8 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
                                             "base URL, in x-apideck-downstream-url")
     target_method = downstream_method(headers, method)
     connector = gateway.dispatcher.connector(connection.service_id)
+    if gateway.dispatcher.tokens is not None:   # OAuth2: a fresh access token (no retry on 401: the body streams)
+        connection = seen.connection = await gateway.dispatcher.tokens.fresh(connector, connection)
     session = seen.session = gateway.dispatcher.session(connector, connection,
                                                        template_context(connector, connection, None))
     endpoint = session.endpoint

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from unigate.mapping.spec import SettingSpec
+from unigate.mapping.template import compile_template
 from unigate.vault.models import Connection, ConnectionStatus, ConsumerRecord
 from unigate.vault.validation import missing_names
 
@@ -45,6 +46,16 @@ def auth_type(connector: Connector) -> str:
     if spec.http.basic_auth is not None:
         return "basic"
     return "apiKey" if spec.connection.credentials else "none"
+
+
+def settings_for_authorization(connector: Connector) -> list[str]:
+    """The settings an OAuth2 connector's authorize and token URLs need (a self-hosted tracker's base URL)."""
+    oauth2 = connector.spec.connection.oauth2
+    if oauth2 is None:
+        return []
+    templates = [oauth2.authorize_url, oauth2.token_url, *oauth2.authorize_params.values()]
+    names = {v.partition(".")[2] for t in templates for v in compile_template(t).variables if v.startswith("settings.")}
+    return sorted(names)
 
 
 def form_field(name: str, spec: SettingSpec, *, sensitive: bool, value: Any) -> dict[str, Any]:
@@ -111,7 +122,8 @@ def connection_view(registry: ConnectorRegistry, connector: Connector, connectio
         "settings": visible_settings(connector, connection) if connection is not None else None,
         "metadata": (status.metadata or None) if status is not None else None,
         "form_fields": form_fields(connector, connection), "configuration": [], "configurable_resources": [],
-        "validation_support": True, "schema_support": False, "settings_required_for_authorization": [],
+        "validation_support": True, "schema_support": False,
+        "settings_required_for_authorization": settings_for_authorization(connector),
         "custom_mappings": [mapping_view(k, v, connection.consumer_id) for k, v in connection.custom_mappings.items()]
         if connection is not None else [],
     }
