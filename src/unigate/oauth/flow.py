@@ -94,6 +94,8 @@ class OAuthFlows:
         client = self.client(app_id, service_id)
         redirect = allowed_redirect(client, redirect_uri)
         consumer_id = str(claims.get("consumer") or "")
+        url = self.render(connector, app_id, consumer_id, spec.authorize_url)
+        extra = {k: self.render(connector, app_id, consumer_id, v) for k, v in spec.authorize_params.items()}
         verifier = pkce.new_verifier()
         flow = OAuthFlow(secrets.token_urlsafe(24), app_id, consumer_id, service_id, redirect,
                          base_url + CALLBACK_PATH, verifier, time.time() + FLOW_TTL)
@@ -102,15 +104,10 @@ class OAuthFlows:
                                           service=service_id, redirect=redirect)
         scopes = scope.split() if scope else list(client.scopes if client.scopes is not None else spec.scopes)
         params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": flow.callback_uri,
-                  "state": provider_state}
-        if scopes:
-            params["scope"] = spec.scope_separator.join(scopes)
+                  "state": provider_state, **({"scope": spec.scope_separator.join(scopes)} if scopes else {})}
         if spec.pkce:
             params.update(code_challenge=pkce.s256(verifier), code_challenge_method="S256")
-        for name, value in spec.authorize_params.items():
-            params[name] = self.render(connector, app_id, consumer_id, value)
-        url = self.render(connector, app_id, consumer_id, spec.authorize_url)
-        return url + ("&" if "?" in url else "?") + urlencode(params)
+        return url + ("&" if "?" in url else "?") + urlencode({**extra, **params})
 
     # -- 3. back from the provider -----------------------------------------------------------------------
     async def complete(self, state: str | None, code: str | None, error: str | None,
