@@ -95,16 +95,7 @@ class TokenClient:
         except httpx.HTTPError as exc:
             raise TokenEndpointError(redactor.text(f"the token endpoint {url} could not be reached: "
                                                    f"{type(exc).__name__}"), refused=False) from None
-        body = _body(response)
-        error = body.get("error") if isinstance(body, dict) else None
-        if response.status_code >= 500 or (response.status_code >= 300 and not error):
-            raise TokenEndpointError(f"the token endpoint answered {response.status_code}", refused=False)
-        if error or response.status_code >= 400 or not isinstance(body.get("access_token"), str):
-            described = body.get("error_description") if isinstance(body, dict) else None
-            message = f"the token endpoint refused: {error or response.status_code}" + (
-                f" ({described})" if described else "")
-            raise TokenEndpointError(redactor.text(message), refused=True, error=str(error) if error else None)
-        return body
+        return _checked(response, redactor)
 
     def _tokens(self, spec: OAuth2Spec, body: dict[str, Any], previous_refresh: str | None) -> Tokens:
         lifetime = body.get("expires_in", spec.default_expires_in)
@@ -143,6 +134,21 @@ def placement_headers(spec: OAuth2Spec, access_token: str) -> dict[str, str]:
 
 def placement_query(spec: OAuth2Spec, access_token: str) -> dict[str, str]:
     return {spec.placement.query: access_token} if spec.placement.query else {}
+
+
+def _checked(response: httpx.Response, redactor: Redactor) -> dict[str, Any]:
+    """The token endpoint's answer if it holds an access token; else why not (RFC 6749 §5.2), redacted."""
+    answer = _body(response)
+    body: dict[str, Any] = answer if isinstance(answer, dict) else {}
+    error = body.get("error")
+    status = response.status_code
+    if status >= 500 or (status >= 300 and not error):
+        raise TokenEndpointError(f"the token endpoint answered {status}", refused=False)
+    if error or status >= 400 or not isinstance(body.get("access_token"), str):
+        described = body.get("error_description")
+        message = f"the token endpoint refused: {error or status}" + (f" ({described})" if described else "")
+        raise TokenEndpointError(redactor.text(message[:1000]), refused=True, error=str(error) if error else None)
+    return body
 
 
 def _extract(paths: dict[str, str], body: Any) -> dict[str, Any]:

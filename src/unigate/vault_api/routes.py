@@ -18,7 +18,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -119,7 +119,8 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
         raise _not_allowed(method, scope["path"], list(found.methods))
     check_path_params(params)
     if found.public:
-        return await handler(gateway, Request(scope, receive), params)  # type: ignore[call-arg, misc, no-any-return]
+        public = cast("Callable[[Gateway, Request, dict[str, str]], Awaitable[Response]]", handler)
+        return await public(gateway, Request(scope, receive), params)
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
     app, key_id = authenticate(gateway, headers)
     request = Request(scope, receive)
