@@ -3,6 +3,7 @@ encrypted, never shown back (the audit trail records that it changed, not what i
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,8 @@ from unigate.app import open_store
 from unigate.cli import main
 from unigate.settings import Settings
 from unigate.testing import GatewayHarness
-from unigate.vault.crypto import generate_secret_key
+from unigate.vault.crypto import SecretBox, generate_secret_key
+from unigate.vault.models import OAuthFlow
 
 from .conftest import CLIENT, CLIENT_ID, CLIENT_SECRET, error
 
@@ -68,3 +70,20 @@ def test_the_cli_refuses_a_connector_without_oauth2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["vault", "oauth-client", "set", "acme", "agentsmesh", "--client-id", "x"],
                                 env=env)
     assert result.exit_code != 0 and "declaring `oauth2`" in result.output
+
+
+def test_rotating_the_vault_key_reseals_client_secrets_and_authorizations_under_way(tmp_path: Path) -> None:
+    key, new_key = generate_secret_key(), generate_secret_key()
+    store = open_store(Settings(database=tmp_path / "vault.db"), key)
+    store.create_app("Acme", app_id="acme")
+    store.set_oauth_client("acme", "oauthtracker", "cid", "cs_rotate_91", redirect_uris=["https://a.example/cb"])
+    store.add_oauth_flow(OAuthFlow("f1", "acme", "c1", "oauthtracker", "https://a.example/cb",
+                                   "https://gw.example/vault/callback", "verifier_91", time.time() + 600))
+    store.rotate_key(SecretBox(new_key))
+    store.close()
+    reopened = open_store(Settings(database=tmp_path / "vault.db"), new_key)
+    client = reopened.oauth_client("acme", "oauthtracker")
+    flow = reopened.take_oauth_flow("f1")
+    assert client is not None and client.client_secret == "cs_rotate_91"
+    assert flow is not None and flow.verifier == "verifier_91"
+    reopened.close()

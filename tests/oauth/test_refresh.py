@@ -112,3 +112,15 @@ def test_a_proxy_call_is_made_with_a_fresh_token(
     assert response.status_code == 200, response.text
     assert response.json()["projects"][0]["name"] == "Platform"
     assert len(provider.server.grants("refresh_token")) == before + 1
+
+
+def test_the_audit_trail_names_oauth_for_the_tokens_it_stores_and_refreshes(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider, consumer: str) -> None:
+    connect(vault, browser, provider)
+    provider.server.revoke_all(refresh=False)
+    assert tickets(vault).status_code == 200
+    records = [r for r in vault.get("/vault/audit").json()["data"] if r["consumer_id"] == consumer]
+    by_oauth = [r for r in records if r["actor"] == "oauth:test-app"]
+    assert {r["action"] for r in by_oauth} >= {"connection.updated", "connection.state_changed"}
+    assert len([r for r in by_oauth if r["action"] == "connection.updated"]) == 2   # authorized, then refreshed
+    assert all("at_" not in str(r["changes"]) and "rt_" not in str(r["changes"]) for r in records)

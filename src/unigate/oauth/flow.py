@@ -35,6 +35,7 @@ from unigate.oauth import pkce
 from unigate.oauth.client import TokenClient, TokenEndpointError
 from unigate.oauth.state import FLOW_TTL, LINK_TTL, StateSigner
 from unigate.plugins.registry import ConnectorRegistry
+from unigate.vault.audit import Actor, acting_as
 from unigate.vault.models import OAuthClient, OAuthFlow
 from unigate.vault.store import ConnectionStore
 
@@ -128,8 +129,9 @@ class OAuthFlows:
         except TokenEndpointError as exc:
             raise OAuthCodeExchangeError("Code exchange failed", exc.message) from None
         settings = await self._post_token(connector, spec, flow, tokens.access_token)
-        await asyncio.to_thread(self.store.authorize_connection, flow.app_id, flow.consumer_id, flow.service_id,
-                                tokens.credentials(), settings)
+        with acting_as(oauth_actor(flow.app_id, flow.consumer_id)):   # to_thread carries the context along
+            await asyncio.to_thread(self.store.authorize_connection, flow.app_id, flow.consumer_id, flow.service_id,
+                                    tokens.credentials(), settings)
         return flow.redirect_uri
 
     def _take(self, state: str | None) -> OAuthFlow:
@@ -152,6 +154,12 @@ class OAuthFlows:
             return await self.tokens.post_token(spec, urls, access_token)
         except TokenEndpointError as exc:
             raise OAuthConnectorError("Post-authorization lookup failed", exc.message) from None
+
+
+def oauth_actor(app_id: str, consumer_id: str) -> Actor:
+    """Who the audit trail names for the vault changes of OAuth (tokens stored, refreshed; a connection
+    marked invalid): ``oauth:<app id>``, for the consumer."""
+    return Actor("oauth", app_id, None, app_id, consumer_id)
 
 
 def allowed_redirect(client: OAuthClient, redirect_uri: str | None) -> str:

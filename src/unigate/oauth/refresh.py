@@ -34,7 +34,8 @@ from unigate.connector.base import Connector
 from unigate.errors import ConnectorCredentialsError, ConnectorExecutionError
 from unigate.mapping.spec import OAuth2Spec
 from unigate.oauth.client import TokenClient, TokenEndpointError
-from unigate.oauth.flow import OAuthFlows
+from unigate.oauth.flow import OAuthFlows, oauth_actor
+from unigate.vault.audit import acting_as
 from unigate.vault.models import Connection
 
 MAX_LOCKS = 10_000
@@ -113,11 +114,13 @@ class TokenManager:
             if not exc.refused:
                 raise ConnectorExecutionError("Token refresh failed", exc.message, status_code=502) from None
             raise await self._invalid(current, f"the token refresh was refused: {exc.message}") from None
-        return await asyncio.to_thread(self.flows.store.replace_tokens, current.id,
-                                       current.credentials.get("access_token"), tokens.credentials())
+        with acting_as(oauth_actor(current.app_id, current.consumer_id)):
+            return await asyncio.to_thread(self.flows.store.replace_tokens, current.id,
+                                           current.credentials.get("access_token"), tokens.credentials())
 
     async def _invalid(self, connection: Connection, reason: str) -> ConnectorCredentialsError:
-        await asyncio.to_thread(self.flows.store.set_connection_state, connection.id, "invalid", reason[:500])
+        with acting_as(oauth_actor(connection.app_id, connection.consumer_id)):
+            await asyncio.to_thread(self.flows.store.set_connection_state, connection.id, "invalid", reason[:500])
         return ConnectorCredentialsError(
             "Connection needs re-authorization",
             f"the {connection.service_id} connection is invalid: {reason}; send the consumer to its authorize_url")
