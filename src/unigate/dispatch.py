@@ -29,6 +29,7 @@ from unigate.errors import (
 from unigate.mapping.spec import SettingSpec
 from unigate.mapping.template import TemplateError, compile_template
 from unigate.oauth.client import placement_headers, placement_query
+from unigate.oauth.refresh import retryable
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.vault.models import Connection
 
@@ -72,8 +73,10 @@ class Dispatcher:
         connection = await self.tokens.fresh(connector, connection)   # OAuth2: refreshed before expiry
         try:
             return await self._dispatch(connector, request, connection)
-        except ConnectorCredentialsError:   # the token was refused: refresh it, retry once
+        except ConnectorCredentialsError as error:   # the token was refused: refresh it, retry once
             connection = await self.tokens.refresh(connector, connection, rejected=True)
+            if not retryable(error):   # a write of the operation went through: not run twice
+                raise
         return await self._dispatch(connector, request, connection)
 
     async def _dispatch(self, connector: Connector, request: UnifiedRequest, connection: Connection) -> Dispatched:

@@ -69,6 +69,7 @@ def provider_reset(provider: Provider) -> Iterator[None]:
     yield
     server = provider.server
     server.access_ttl, server.token_delay, server.deny_next, server.echo_in_errors = 3600.0, 0.0, False, False
+    server.revoke_after_write = False
 
 
 @pytest.fixture

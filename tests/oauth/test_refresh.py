@@ -124,3 +124,19 @@ def test_the_audit_trail_names_oauth_for_the_tokens_it_stores_and_refreshes(
     assert {r["action"] for r in by_oauth} >= {"connection.updated", "connection.state_changed"}
     assert len([r for r in by_oauth if r["action"] == "connection.updated"]) == 2   # authorized, then refreshed
     assert all("at_" not in str(r["changes"]) and "rt_" not in str(r["changes"]) for r in records)
+
+
+def test_an_operation_refused_after_one_of_its_writes_went_through_is_not_run_again(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    connect(vault, browser, provider)
+    provider.server.revoke_after_write = True   # the title is written, then the token is revoked
+    before, calls = len(provider.server.grants("refresh_token")), len(provider.server.tracker_calls())
+    response = vault.patch("/issue-tracking/collections/1/tickets/102", headers={"x-apideck-service-id": SERVICE},
+                           json={"subject": "Slow search everywhere", "status": "open"})
+    body = error(response, 401, "ConnectorCredentialsError")
+    assert body["detail"]["applied_calls"] == ["tickets_update"]
+    made = [(c["method"], c["status"]) for c in provider.server.tracker_calls()[calls:]]
+    assert made == [("PATCH", 200), ("POST", 401)]   # not run twice
+    assert len(provider.server.grants("refresh_token")) == before + 1   # the token is fresh for the next call
+    provider.server.revoke_after_write = False
+    assert tickets(vault).status_code == 200

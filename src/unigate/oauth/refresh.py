@@ -124,3 +124,13 @@ class TokenManager:
         return ConnectorCredentialsError(
             "Connection needs re-authorization",
             f"the {connection.service_id} connection is invalid: {reason}; send the consumer to its authorize_url")
+
+
+def retryable(error: Exception) -> bool:
+    """Whether an operation refused with ``error`` (a 401) may be run again after a refresh: not if one of
+    its calls already changed something (a write answered 2xx/3xx before a later call was refused)."""
+    if getattr(error, "partly_applied", False):   # unigate.connector.base.partly_applied
+        return False
+    session = getattr(error, "session", None)
+    calls = getattr(session, "calls", None) or []
+    return not any(c.method != "GET" and c.status_code is not None and c.status_code < 400 for c in calls)

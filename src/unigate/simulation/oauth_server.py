@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import hashlib
 import secrets
 import time
@@ -70,10 +71,12 @@ class OAuthServer:
     token_delay: float = 0.0
     deny_next: bool = False
     echo_in_errors: bool = False   # error descriptions quote what was sent (as some providers do)
+    revoke_after_write: bool = False   # a successful write revokes the access tokens (a token revoked mid-operation)
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, Token] = field(default_factory=dict)
     refresh_tokens: dict[str, Token] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    tracker_issues: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: copy.deepcopy(ISSUES))
 
     def register(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
         self.clients[client_id] = {"secret": client_secret, "redirect_uris": list(redirect_uris)}
@@ -102,6 +105,8 @@ class OAuthServer:
             Route("/oauth/revoke", self.revoke, methods=["POST"]),
             Route("/oauth/accessible-resources", self.resources),
             Route("/api/{cloud_id}/projects", self.projects), Route("/api/{cloud_id}/projects/{id}/issues", self.issues),
+            Route("/api/{cloud_id}/projects/{id}/issues/{issue}", self.update_issue, methods=["PATCH"]),
+            Route("/api/{cloud_id}/projects/{id}/issues/{issue}/transition", self.transition, methods=["POST"]),
         ])
 
     def _record(self, request: Request, status: int, form: dict[str, str] | None = None) -> None:
@@ -228,10 +233,32 @@ class OAuthServer:
         return self._protected(request, {"projects": PROJECTS})
 
     async def issues(self, request: Request) -> Response:
-        issues = ISSUES.get(request.path_params["id"])
+        issues = self.tracker_issues.get(request.path_params["id"])
         if issues is None or request.path_params["cloud_id"] != CLOUD_ID:
             return JSONResponse({"message": "no such project"}, status_code=404)
         return self._protected(request, {"issues": issues})
+
+
+    async def update_issue(self, request: Request) -> Response:
+        return await self._write(request, lambda issue, body: issue.update(
+            {k: v for k, v in body.items() if k in ("title",)}))
+
+    async def transition(self, request: Request) -> Response:
+        return await self._write(request, lambda issue, body: issue.update(state=str(body.get("state", issue["state"]))))
+
+    async def _write(self, request: Request, change: Any) -> Response:
+        issue = next((i for i in self.tracker_issues.get(request.path_params["id"], []) if i["id"] == request.path_params["issue"]),
+                     None)
+        if issue is None:
+            return JSONResponse({"message": "no such issue"}, status_code=404)
+        if self._bearer(request) is None:
+            return self._protected(request, None)
+        body = await request.json()
+        change(issue, body if isinstance(body, dict) else {})
+        self._record(request, 200)
+        if self.revoke_after_write:
+            self.revoke_all(refresh=False)
+        return JSONResponse(issue)
 
 
 def _pkce_ok(grant: Grant, verifier: str | None) -> bool:
