@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
-from unigate.oauth import pkce
+from unigate.oauth import flow, pkce
 from unigate.simulation.oauth_server import CLOUD_ID
+from unigate.testing import GatewayHarness
 
 from .conftest import CLIENT_ID, CONNECTION, Provider, authorize_url, connect, start, tickets, with_redirect
 
@@ -56,3 +59,22 @@ def test_the_code_is_exchanged_with_the_pkce_verifier_of_its_challenge(
     assert pkce.s256(exchange["form"]["code_verifier"]) == challenge
     assert exchange["authorization"].startswith("Basic ")   # the manifest's client_auth: basic
     assert "client_secret" not in exchange["form"]
+
+
+@pytest.fixture
+def connect_page_returns() -> Iterator[str]:
+    """A page of the gateway registered as a return path (as the hosted connect page registers its own)."""
+    flow.GATEWAY_RETURN_PATHS.append("/connect/")
+    yield "/connect/"
+    flow.GATEWAY_RETURN_PATHS.remove("/connect/")
+
+
+def test_a_page_of_the_gateway_under_a_registered_return_path_needs_no_registration(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider, harness: GatewayHarness,
+        connect_page_returns: str) -> None:
+    page = f"{harness.server.url}{connect_page_returns}issue-tracking/oauthtracker"
+    hops = start(browser, authorize_url(vault, provider), redirect_uri=page)
+    back = browser.get(hops.callback_url)
+    assert (back.status_code, back.headers["location"]) == (302, page)
+    elsewhere = with_redirect(authorize_url(vault, provider), "https://elsewhere.example/connect/x")
+    assert browser.get(elsewhere).json()["type_name"] == "OAuthRedirectUriError"

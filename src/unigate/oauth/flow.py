@@ -40,6 +40,9 @@ from unigate.vault.models import OAuthClient, OAuthFlow
 from unigate.vault.store import ConnectionStore
 
 CALLBACK_PATH = "/vault/callback"
+# Paths of the gateway itself a user may be sent back to without the app registering them: the hosted
+# connect page appends its prefix (e.g. "/connect/"), so "Connect with ..." returns to the page.
+GATEWAY_RETURN_PATHS: list[str] = []
 
 
 class OAuthFlows:
@@ -93,7 +96,7 @@ class OAuthFlows:
             raise OAuthInvalidStateError("Invalid state", "the state was issued for another app or connector")
         connector, spec = self.oauth2_of(service_id)
         client = self.client(app_id, service_id)
-        redirect = allowed_redirect(client, redirect_uri)
+        redirect = allowed_redirect(client, redirect_uri, base_url)
         consumer_id = str(claims.get("consumer") or "")
         url = self.render(connector, app_id, consumer_id, spec.authorize_url)
         extra = {k: self.render(connector, app_id, consumer_id, v) for k, v in spec.authorize_params.items()}
@@ -162,8 +165,11 @@ def oauth_actor(app_id: str, consumer_id: str) -> Actor:
     return Actor("oauth", app_id, None, app_id, consumer_id)
 
 
-def allowed_redirect(client: OAuthClient, redirect_uri: str | None) -> str:
-    """``redirect_uri`` if the app registered it for the connector; none given: the first registered."""
+def allowed_redirect(client: OAuthClient, redirect_uri: str | None, base_url: str) -> str:
+    """``redirect_uri`` if the app registered it for the connector, or it is a page of the gateway under one
+    of ``GATEWAY_RETURN_PATHS``; none given: the first registered."""
+    if redirect_uri and any(redirect_uri.startswith(base_url + path) for path in GATEWAY_RETURN_PATHS):
+        return redirect_uri
     if not client.redirect_uris:
         raise OAuthRedirectUriError("No redirect URI registered", f"register the app's redirect URIs for "
                                     f"{client.service_id} with its OAuth client (--redirect-uri)")
