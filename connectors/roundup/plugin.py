@@ -1,7 +1,8 @@
-"""Roundup connector: connectors/roundup/manifest.yaml plus the quirks in ``connector.py`` (README.md)."""
+"""Roundup connector: connectors/roundup/manifest.yaml, its named components (``components.py``) and ``connector.py`` (README.md)."""
 
 from __future__ import annotations
 
+import unigate_connectors.roundup.components  # noqa: F401 - registers the components the manifest names
 from unigate.plugins import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
 from unigate_connectors.roundup.connector import RoundupConnector
 

@@ -89,8 +89,8 @@ class Connector:
                 f"{', '.join(sorted(self.static_collection_ids))}; not {collection_id!r}")
         self.check_request(ctx)
         declared = self._declared(request.resource, request.operation)
-        if declared is not None and declared.listed is not None:   # hidden in lists, readable by id: 404
-            ctx.listed = await find_listed(ctx, declared.listed, self.spec.name)
+        if declared is not None and declared.listed is not None and request.operation != "one":
+            await self.check_listed(ctx, declared)   # before anything is read or written
         method = getattr(self, f"{request.resource}_{request.operation}", None)
         if method is not None:
             return await method(ctx)
@@ -225,9 +225,7 @@ class Connector:
 
         With ``wrap: $.issue`` the mapped fields (custom_mappings included) go under ``issue``.
         """
-        body: dict[str, Any] = {}
-        for path, value in op.body.items():
-            compile_path(path).set(body, render_value(value, ctx.template_context))
+        body = self.body_constants(ctx, op)
         try:
             mapped = ctx.mapping.write(ctx.request.body or {}, creating=ctx.request.operation == "add",
                                        only=op.writes)
@@ -239,6 +237,12 @@ class Connector:
         if op.wrap is not None and mapped:
             mapped = compile_path(op.wrap).set({}, mapped)
         return deep_merge(body, mapped)
+
+    def body_constants(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for path, value in op.body.items():
+            compile_path(path).set(body, render_value(value, ctx.template_context))
+        return body
 
     async def declared_all(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         if op.static is not None:
@@ -273,6 +277,7 @@ class Connector:
                     return OperationResult(record)
             raise EntityNotFoundError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}")
         response = await self.call_declared(ctx, op)
+        await self.check_listed(ctx, op)   # after the read: the tracker's own not-found answers first
         ticket = self._reads_ticket(ctx, op) if isinstance(op.collection_check, str) else None
         if ticket is not None:   # this call read the ticket: its collection is checked on it, no other call
             self.in_collection(ctx, op.collection_check, _select_one(response.body, ticket))  # type: ignore[arg-type]
@@ -362,6 +367,11 @@ class Connector:
         """Make the downstream call ``op`` declares (query, pass_through query); return the response."""
         return await self.send(ctx, op, DownstreamCall(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
                                                        self._query(ctx, op), query_pass_through=True))
+
+    async def check_listed(self, ctx: OperationContext, op: OperationSpec) -> None:
+        """``op.listed``: 404 unless the list shows the addressed item (hidden in lists, readable by id)."""
+        if op.listed is not None:
+            ctx.listed = await find_listed(ctx, op.listed, self.spec.name)
 
     async def send(self, ctx: OperationContext, op: OperationSpec, call: DownstreamCall) -> Any:
         """``call`` sent the way ``op.request`` declares (:mod:`unigate.connector.requests`)."""

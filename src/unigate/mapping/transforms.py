@@ -249,6 +249,18 @@ class TransformFactory(Protocol):
     def __call__(self, options: dict[str, Any]) -> Transform: ...
 
 
+def _first_of(options: dict[str, Any]) -> Transform:
+    """Read: the first non-empty value among ``paths`` (JSONPaths into the value the field's
+    ``read`` selects, usually ``$``, the record): a user's real name, else their login."""
+    paths = [compile_path(p) for p in options["paths"]]
+
+    def read(value: Any) -> Any:
+        found = (p.get(value) for p in paths)
+        return next((v for v in found if v is not MISSING and v not in (None, "")), None)
+
+    return Transform(read, _identity)
+
+
 def _fixed(transform: Transform) -> TransformFactory:
     return lambda options: transform
 
@@ -259,6 +271,7 @@ BUILT_IN: dict[str, TransformFactory] = {
     "date": lambda o: Transform(read_datetime, datetime_writer("date"), altered=_datetime_altered),
     "assignees": lambda o: _object_list("id", "username", {"write": "single", **o}),
     "tags": lambda o: _object_list("id", "name", o),
+    "first_of": _first_of,
 }
 for _name, _factory in BUILT_IN.items():
     COMPONENTS.register("transform", _name, _factory)
