@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unigate_connectors.roundup.components  # noqa: F401 - registers the components the manifest names
-from unigate.plugins import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
+from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
 from unigate_connectors.roundup.connector import RoundupConnector
 
 
