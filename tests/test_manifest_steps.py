@@ -23,7 +23,7 @@ from .support.etag_tracker import EtagTracker, etag_tracker
 TICKETS = "/issue-tracking/collections/main/tickets"
 LISTED = {"call_id": "tickets_listed", "path": "/issues", "query": {"id": "{ticket_id}"}, "records": "$.items",
           "match": {"path": "$.id", "value": "{ticket_id}"}, "why": "retired items are deleted ones"}
-FIRST = {"as": "first", "call_id": "tickets_first", "path": "/messages", "records": "$.items",
+FIRST = {"into": "first", "call_id": "tickets_first", "path": "/messages", "records": "$.items",
          "ids": "$.messages", "pick": "lowest"}
 IF_MATCH = {"header": "ETag", "pinned": "$.etag"}
 MAPPING = {

@@ -12,7 +12,8 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
   transform, preparer, paginator, request, auth; a :class:`Components` registry raising
   :class:`ComponentError`) the manifest refers to.
-- **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`),
+- **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`; a writer raises
+  :class:`TransformError` on a value it cannot convert),
   :class:`Preparer`, :class:`Paginator` (gets a :class:`PageRequest`, returns a :class:`Window`),
   :class:`RequestBuilder` (gets a :class:`DownstreamCall`); :func:`read_datetime` and
   :func:`datetime_writer` for timestamp transforms.
@@ -31,10 +32,10 @@ from __future__ import annotations
 
 from unigate.components import COMPONENTS, ComponentError, Components
 from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest
-from unigate.cursor import CursorPosition
 from unigate.connector.paging import PageRequest, Paginator, Window
 from unigate.connector.prepare import Preparer
 from unigate.connector.requests import DownstreamCall, RequestBuilder
+from unigate.cursor import CursorPosition
 from unigate.errors import (
     ConflictError,
     ConnectorExecutionError,

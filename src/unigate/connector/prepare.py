@@ -4,7 +4,7 @@ Reads: the steps run on the downstream records of a page (or the one record) bef
 mapping reads them. Writes (add/update): they run on the downstream body the mapping wrote,
 before it is sent. Built-in steps:
 
-- ``attach``: related records put on each record under ``as`` (a ticket's description = its
+- ``attach``: related records put on each record under ``into`` (a ticket's description = its
   first message): with ``ids``, one batched call for the whole page; without, one call per record;
 - ``create``: a value of the body created as its own record first, its id sent in its place.
 
@@ -72,7 +72,7 @@ async def attach(ctx: OperationContext, spec: AttachSpec, records: list[Any]) ->
     for record in targets:
         context = {**ctx.template_context, "record": record}
         found = await _related(ctx, spec, context, [])
-        record[spec.target] = _pick_related(found, spec)
+        record[spec.into] = _pick_related(found, spec)
 
 
 def _pick_related(found: list[Any], spec: AttachSpec) -> Any:
@@ -87,7 +87,7 @@ async def _attach_batched(ctx: OperationContext, spec: AttachSpec, records: list
     wanted: dict[str, list[tuple[dict[str, Any], bool]]] = {}
     for record in records:
         chosen = _chosen([str(v) for v in values_at(spec.ids or "$", record)], spec.pick)
-        record[spec.target] = [] if spec.pick == "all" else None
+        record[spec.into] = [] if spec.pick == "all" else None
         for ident in chosen if isinstance(chosen, list) else [chosen] if chosen is not None else []:
             wanted.setdefault(ident, []).append((record, spec.pick == "all"))
     if not wanted:
@@ -98,9 +98,9 @@ async def _attach_batched(ctx: OperationContext, spec: AttachSpec, records: list
     for related in found:
         for record, many in wanted.get(str(key.get(related)), []):
             if many:
-                record[spec.target].append(related)
+                record[spec.into].append(related)
             else:
-                record[spec.target] = related
+                record[spec.into] = related
 
 
 async def _related(ctx: OperationContext, spec: AttachSpec, context: dict[str, Any],

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from unigate.mapping.spec_steps import ListedSpec, PrepareStepSpec, RequestSpec, ThenCallSpec
+from unigate.mapping.spec_steps import (  # noqa: F401 - re-exported: every manifest model is reachable here
+    AttachSpec,
+    CreateSpec,
+    IfMatchSpec,
+    ItemMatchSpec,
+    ListedSpec,
+    PrepareStepSpec,
+    RequestSpec,
+    ThenCallSpec,
+)
 from unigate.unified import UNIFIED, literal
 from unigate.mapping.spec_lookups import (CheckCallSpec, ConditionSpec, FieldLookupSpec, ListLookupSpec, LookupSpec,
                                           ReadBackSpec, ResendSpec)
@@ -333,7 +342,7 @@ class OperationSpec(_Strict):
     prepare: list[PrepareStepSpec] = Field(
         default_factory=list, description="Steps run on the downstream records before they are mapped (reads) "
         "or on the downstream body before it is sent (writes), in order.",
-        examples=[[{"use": "roundup_element"}, {"attach": {"as": "first_message", "call_id": "tickets_one_description",
+        examples=[[{"use": "roundup_element"}, {"attach": {"into": "first_message", "call_id": "tickets_one_description",
                                                           "path": "/msg", "ids": "$.messages[*].id", "pick": "lowest"}}]])
     request: RequestSpec | None = Field(None, description="How the call is sent: style (rest, graphql, a request "
                                         "component), form body, If-Match.", examples=[{"content_type": "form"}])

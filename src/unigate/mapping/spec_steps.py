@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ItemMatchSpec(_Strict):
@@ -44,12 +44,12 @@ class ListedSpec(_Strict):
 
 
 class AttachSpec(_Strict):
-    """Related records read and put on each record under ``as``: with ``ids``, one batched call per
+    """Related records read and put on each record under ``into``: with ``ids``, one batched call per
     page (``id_param`` repeated once per id); without, one call per record (``path`` may use
     ``{record.<key>}``)."""
 
-    as_: str = Field(alias="as", description="key the related record is put under (read it with `$.<as>.x`)",
-                     examples=["first_message"])
+    into: str = Field(description="key the related record is put under (read it with `$.<into>.x`)",
+                      examples=["first_message"])
     call_id: str = Field(description="call id of the related read", examples=["tickets_all_descriptions"])
     path: str = Field(description="path of the related read (a template)", examples=["/msg"])
     query: dict[str, Any] = Field(default_factory=dict, description="query of the related read (templates)",
@@ -63,10 +63,6 @@ class AttachSpec(_Strict):
         "the related records (`first`, `lowest` by `key`, or `all` as a list)", examples=["lowest"])
     id_param: str = Field("id", description="batched: the query parameter repeated once per id", examples=["id"])
     key: str = Field("$.id", description="JSONPath of a related record's id", examples=["$.id"])
-
-    @property
-    def target(self) -> str:
-        return self.as_
 
 
 class CreateSpec(_Strict):
@@ -90,7 +86,7 @@ class PrepareStepSpec(_Strict):
     preparer component with ``options``."""
 
     attach: AttachSpec | None = Field(None, description="reads: put related records on each record",
-                                      examples=[{"as": "first_message", "call_id": "tickets_all_descriptions",
+                                      examples=[{"into": "first_message", "call_id": "tickets_all_descriptions",
                                                  "path": "/msg", "ids": "$.messages[*].id", "pick": "lowest"}])
     create: CreateSpec | None = Field(None, description="writes: create a value of the body as its own record",
                                       examples=[{"take": "$.first_message", "call_id": "tickets_add_description",
