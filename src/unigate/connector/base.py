@@ -14,6 +14,7 @@ from unigate.connector import write_steps
 from unigate.connector.context import OperationContext, OperationResult
 from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
+from unigate.connector.find import find_in_pages
 from unigate.connector.listed import find_listed
 from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
@@ -276,6 +277,8 @@ class Connector:
                 if record.get("id") == wanted:
                     return OperationResult(record)
             raise EntityNotFoundError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}")
+        if op.pagination is not None and op.match is not None:   # no single-item endpoint: page the list
+            return await self._paged_one(ctx, op)
         response = await self.call_declared(ctx, op)
         await self.check_listed(ctx, op)   # after the read: the tracker's own not-found answers first
         ticket = self._reads_ticket(ctx, op) if isinstance(op.collection_check, str) else None
@@ -299,6 +302,16 @@ class Connector:
         one = self.operation(ctx.request.resource, "one")
         response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
         self._kept_one(ctx, one, _select_one(response.body, one.record))
+
+    async def _paged_one(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        call_id, path, query = self.call_id(ctx, op), self.path(ctx, op.path or ""), self._query(ctx, op)
+
+        async def fetch(page_params: list[tuple[str, str]]) -> Any:
+            return await self.send(ctx, op, DownstreamCall(call_id, op.method, path, query + page_params,
+                                                           query_pass_through=True))
+
+        found = await find_in_pages(ctx, op, fetch, self.spec.name)
+        return OperationResult(self.map_records(ctx, await run_steps(self, ctx, op.prepare, [found]))[0])
 
     async def declared_add(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         body = self.downstream_body(ctx, op)

@@ -261,6 +261,19 @@ def _first_of(options: dict[str, Any]) -> Transform:
     return Transform(read, _identity)
 
 
+def _join(options: dict[str, Any]) -> Transform:
+    """Read: the non-empty values among ``paths`` joined with ``separator`` (default a space), or
+    null when none: a user's first and last name."""
+    paths = [compile_path(p) for p in options["paths"]]
+    separator = str(options.get("separator", " "))
+
+    def read(value: Any) -> Any:
+        found = [str(v) for v in (p.get(value) for p in paths) if v is not MISSING and v not in (None, "")]
+        return separator.join(found) or None
+
+    return Transform(read, _identity)
+
+
 def _fixed(transform: Transform) -> TransformFactory:
     return lambda options: transform
 
@@ -272,6 +285,7 @@ BUILT_IN: dict[str, TransformFactory] = {
     "assignees": lambda o: _object_list("id", "username", {"write": "single", **o}),
     "tags": lambda o: _object_list("id", "name", o),
     "first_of": _first_of,
+    "join": _join,
 }
 for _name, _factory in BUILT_IN.items():
     COMPONENTS.register("transform", _name, _factory)
