@@ -34,7 +34,6 @@ from unigate.mapping.compiled import FieldWriteError, RecordMapping
 from unigate.mapping.passthrough import deep_merge
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import CheckCallSpec, MappingFile, OperationSpec, PaginationSpec, ResourceSpec
-from unigate.mapping.spec_steps import step_call_ids
 from unigate.mapping.template import compile_template, render_value
 
 PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
@@ -523,7 +522,6 @@ def _mapping_call_ids(spec: MappingFile) -> list[str]:
                 ids.append(op.call_id or f"{resource}_{operation}")
             ids.extend(split.call_id for split in op.split)
             ids.extend(call["call_id"] for call in step_calls(spec, resource, operation, op))
-            ids.extend(step_call_ids(op.call_id or f"{resource}_{operation}", op))
     return ids + [call["call_id"] for call in lookup_calls(spec)]
 
 

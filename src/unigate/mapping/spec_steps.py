@@ -170,16 +170,29 @@ class ThenCallSpec(_Strict):
                                         examples=[{"if_match": {"body": "$.data['@etag']", "retries": 1}}])
 
 
-def step_call_ids(call_id: str, op: OperationSpec) -> list[str]:
-    """The call ids of the calls ``op``'s ``listed``, ``prepare``, ``request`` and ``then`` make
-    (``call_id``: the operation's own)."""
-    ids = [op.listed.call_id] if op.listed is not None else []
-    ids += [s.attach.call_id if s.attach is not None else s.create.call_id
-            for s in op.prepare if s.attach is not None or s.create is not None]   # type: ignore[union-attr]
-    if op.request is not None and op.request.if_match is not None:
-        ids.append(op.request.if_match.call_id or f"{call_id}_etag")
+def around_calls(operation: str, call_id: str, op: OperationSpec) -> list[dict[str, Any]]:
+    """The calls ``op``'s ``listed``, ``prepare``, ``request`` and ``then`` make, as ``unigate
+    connectors show`` lists them (``call_id``: the operation's own, ``operation``: ``tickets.one``)."""
+    def row(cid: str, method: str, path: str | None, note: str) -> dict[str, Any]:
+        return {"call_id": cid, "operation": operation, "method": method, "path": path, "note": note}
+
+    rows = [row(op.listed.call_id, "GET", op.listed.path, "listed: 404 unless the list shows the item")] \
+        if op.listed is not None else []
+    for step in op.prepare:
+        if step.attach is not None:
+            rows.append(row(step.attach.call_id, "GET", step.attach.path, f"prepare: attach {step.attach.into}"))
+        elif step.create is not None:
+            rows.append(row(step.create.call_id, step.create.method, step.create.path,
+                            f"prepare: create {step.create.take}"))
+    rows += _etag_rows(row, call_id, op.path, op.request)
     for then in op.then:
-        ids.append(then.call_id)
-        if then.request is not None and then.request.if_match is not None:
-            ids.append(then.request.if_match.call_id or f"{then.call_id}_etag")
-    return ids
+        rows.append(row(then.call_id, then.method, then.path, "then: after the create"))
+        rows += _etag_rows(row, then.call_id, then.path, then.request)
+    return rows
+
+
+def _etag_rows(row: Any, call_id: str, path: str | None, request: RequestSpec | None) -> list[dict[str, Any]]:
+    if request is None or request.if_match is None:
+        return []
+    spec = request.if_match
+    return [row(spec.call_id or f"{call_id}_etag", "GET", spec.path or path, f"If-Match for {call_id}")]
