@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unigate_connectors.opine.components  # noqa: F401 - registers the component the manifest names
+import unigate_connectors.opine.components  # registers the component the manifest names
 from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
 
 

@@ -45,7 +45,7 @@ async def roundup_keywords(connector: Connector, ctx: OperationContext, records:
 async def _keyword_ids(connector: Connector, ctx: OperationContext, names: list[str]) -> dict[str, str]:
     keywords = await connector.lookup(ctx, "tickets_keywords", "/keyword", "$.data.collection",
                                       params=[("@fields", "name")])
-    ids = {k.get("name"): str(k.get("id")) for k in keywords}
+    ids = {str(k.get("name")): str(k.get("id")) for k in keywords}
     for name in dict.fromkeys(names):
         if name not in ids:
             created = await ctx.call("tickets_keywords_add", "POST", "/keyword", body={"name": name})

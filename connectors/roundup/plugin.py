@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unigate_connectors.roundup.components  # noqa: F401 - registers the components the manifest names
+import unigate_connectors.roundup.components  # registers the components the manifest names
 from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
 from unigate_connectors.roundup.connector import RoundupConnector
 

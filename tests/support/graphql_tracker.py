@@ -22,7 +22,7 @@ class Issues:
         self.items: list[dict[str, Any]] = [{"id": f"I-{n}", "title": f"Issue {n}", "state": "todo"}
                                             for n in range(1, 6)]
 
-    def issue(self, info: Any, id: str) -> dict[str, Any]:  # noqa: A002 - the schema's argument name
+    def issue(self, info: Any, id: str) -> dict[str, Any]:
         found = next((i for i in self.items if i["id"] == id), None)
         if found is None:
             raise GraphQLError(f"no issue {id}", extensions={"code": "NOT_FOUND"})
@@ -34,12 +34,12 @@ class Issues:
         more = end < len(self.items)
         return {"nodes": self.items[start:end], "pageInfo": {"hasNextPage": more, "endCursor": f"c{end}" if more else None}}
 
-    def createIssue(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002, N802
+    def createIssue(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
         issue = {"id": f"I-{len(self.items) + 1}", "state": "todo", **self._checked(input)}
         self.items.append(issue)
         return {"issue": issue}
 
-    def updateIssue(self, info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002, N802
+    def updateIssue(self, info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
         issue = self.issue(info, id)
         issue.update(self._checked(input))
         return {"issue": issue}

@@ -19,9 +19,9 @@ from unigate.connector.listed import find_listed
 from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
 from unigate.connector.prepare import run_steps
-from unigate.connector.requests import DownstreamCall, run_then, send
 from unigate.connector.query import filter_params, sort_params
 from unigate.connector.records import kept
+from unigate.connector.requests import DownstreamCall, run_then, send
 from unigate.cursor import CursorPosition
 from unigate.errors import (
     ConnectorOperationUnsupportedError,

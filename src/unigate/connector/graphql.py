@@ -51,7 +51,7 @@ async def send_graphql(ctx: OperationContext, request: RequestSpec, call: Downst
 
 def graphql_error(service_id: str, call_id: str, errors: list[Any]) -> UnifiedError:
     """The answer's ``errors`` as the typed error of the first one's ``extensions.code``."""
-    listed = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+    listed: list[dict[str, Any]] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
     downstream = [{"message": e.get("message"), "code": (e.get("extensions") or {}).get("code"),
                    "detail": e.get("path")} for e in listed]
     code = downstream[0]["code"]

@@ -53,7 +53,7 @@ async def send(ctx: OperationContext, request: RequestSpec | None, call: Downstr
     if request is None or (request.style == "rest" and request.if_match is None):
         return await _plain(ctx, call, form=request is not None and request.content_type == "form")
     if request.style == "graphql":
-        from unigate.connector.graphql import send_graphql   # late: graphql-core loads only when used
+        from unigate.connector.graphql import send_graphql  # late: graphql-core loads only when used
         return await send_graphql(ctx, request, call)
     if request.style != "rest":
         builder: RequestBuilder = COMPONENTS.get("request", request.style)

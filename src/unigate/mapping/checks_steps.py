@@ -32,7 +32,7 @@ def step_problems(spec: MappingFile, source: str) -> list[tuple[str, str]]:
                 problems.append((f"{where}.then", "calls after a create: only on `add`"))
     if any(op.request is not None and op.request.style == "graphql"
            for r in spec.resources.values() for op in r.operations.values()) or spec.http.graphql_schema:
-        from unigate.connector.graphql import document_problems   # late: graphql-core only when used
+        from unigate.connector.graphql import document_problems  # late: graphql-core only when used
 
         problems.extend(document_problems(spec, source))
     return problems
