@@ -89,6 +89,11 @@ MAPPING: dict[str, Any] = {
                                                                             "paths": ["$.realname", "$.login"]}}},
             "operations": {"all": {"path": "/issues", "records": "$.items"}},
         },
+        "tags": {   # a list whose total says -1 when not counted
+            "fields": {"id": "$.number", "name": "$.title"},
+            "operations": {"all": {"path": "/uncounted", "records": "$.items", "pagination": {
+                "style": "page", "page_param": "page", "limit_param": "size", "total": "$.total", "total_unknown": -1}}},
+        },
     },
 }
 
@@ -102,7 +107,12 @@ def tracker() -> SimulatorControl:
         number = (await request.json())["number"]
         return JSONResponse({"issue": next(i for i in ISSUES if i["number"] == number)})
 
-    return SimulatorControl(Starlette(routes=[Route("/issues", issues), Route("/search", search, methods=["POST"])]))
+    async def uncounted(request: Request) -> JSONResponse:
+        page, size = int(request.query_params["page"]), int(request.query_params["size"])
+        return JSONResponse({"items": ISSUES[(page - 1) * size:page * size], "total": -1})
+
+    return SimulatorControl(Starlette(routes=[Route("/issues", issues), Route("/search", search, methods=["POST"]),
+                                              Route("/uncounted", uncounted)]))
 
 
 @hookimpl
@@ -160,6 +170,15 @@ def test_first_of_reads_the_first_non_empty_path(client: httpx.Client) -> None:
 def test_a_strftime_filter_format_sends_the_trackers_own_date_syntax(client: httpx.Client, sim: Simulator) -> None:
     client.get(TICKETS, params={"filter[since]": "2024-05-01T12:00:00+02:00"})
     assert sim.requests()[0]["query"] == [("changed", "2024-05-01.10:00:00;"), ("from", "0")]
+
+
+def test_a_total_the_tracker_did_not_count_is_left_out_and_paging_ends_by_a_short_page(client: httpx.Client) -> None:
+    first = client.get("/issue-tracking/collections/main/tags", params={"limit": 3}).json()
+    rest = client.get("/issue-tracking/collections/main/tags",
+                      params={"limit": 3, "cursor": first["meta"]["cursors"]["next"]}).json()
+    assert first["meta"].get("total_count") is None
+    assert [t["id"] for t in first["data"] + rest["data"]] == ["1", "2", "3", "4", "5"]
+    assert rest["meta"]["cursors"]["next"] is None
 
 
 @pytest.mark.parametrize(("where", "key", "kind"), [
