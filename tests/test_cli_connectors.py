@@ -66,11 +66,11 @@ def test_show_lists_operations_filters_and_call_ids_of_a_declarative_connector()
 
 
 def test_show_names_the_quirk_operations_and_sorts_of_a_connector_with_code() -> None:
-    output = CliRunner().invoke(main, ["connectors", "show", "roundup"]).output
-    assert "connector class: unigate_connectors.roundup.connector.RoundupConnector" in output
-    assert "in connector code (beyond the mapping file): tickets.all tickets.one" in output
-    assert "  tickets.all      by created_at, updated_at" in output
-    assert "  comments.all     no sort[by]; natural order created_at asc" in output
+    output = CliRunner().invoke(main, ["connectors", "show", "selectel"]).output
+    assert "connector class: unigate_connectors.selectel.connector.SelectelConnector" in output
+    assert "in connector code (beyond the mapping file): tickets.add tickets.update" in output
+    assert "  tickets.all      no sort[by]; natural order created_at desc" in output
+    assert "  comments.all     no sort[by]; natural order created_at asc, updated_at asc" in output
 
 
 def test_show_of_a_manifest_first_connector_names_no_connector_code() -> None:
