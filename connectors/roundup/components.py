@@ -54,6 +54,9 @@ async def _keyword_ids(connector: Connector, ctx: OperationContext, names: list[
     return ids
 
 
+roundup_keywords.calls = {"tickets_keywords": ("GET", "/keyword"),  # type: ignore[attr-defined]
+                          "tickets_keywords_add": ("POST", "/keyword")}
+
 COMPONENTS.register("transform", "roundup_datetime", roundup_datetime, source="roundup")
 COMPONENTS.register("preparer", "roundup_element", roundup_element, source="roundup")
 COMPONENTS.register("preparer", "roundup_keywords", roundup_keywords, source="roundup")

@@ -30,7 +30,9 @@ class Preparer(Protocol):
     """A ``preparer`` component: gets the records (reads: the downstream records of a page; writes:
     ``[body]``, the downstream body) and the step's ``options``; returns the records to go on with
     (the same list changed in place, or new ones). ``connector`` gives the author's tools
-    (``connector.lookup`` for cached reference lists); ``ctx.call`` makes downstream calls."""
+    (``connector.lookup`` for cached reference lists); ``ctx.call`` makes downstream calls. A
+    preparer that makes calls says so in a ``calls`` attribute, ``{call_id: (method, path)}``: they
+    are then the connector's call ids (``pass_through[].operation_id``, ``unigate connectors show``)."""
 
     async def __call__(self, connector: Connector, ctx: OperationContext, records: list[Any],
                        options: dict[str, Any]) -> list[Any]: ...

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from unigate.components import COMPONENTS
+
 if TYPE_CHECKING:
     from unigate.mapping.spec import OperationSpec
 
@@ -173,7 +175,7 @@ class ThenCallSpec(_Strict):
 def around_calls(operation: str, call_id: str, op: OperationSpec) -> list[dict[str, Any]]:
     """The calls ``op``'s ``listed``, ``prepare``, ``request`` and ``then`` make, as ``unigate
     connectors show`` lists them (``call_id``: the operation's own, ``operation``: ``tickets.one``)."""
-    def row(cid: str, method: str, path: str | None, note: str) -> dict[str, Any]:
+    def row(cid: str, method: str | None, path: str | None, note: str) -> dict[str, Any]:
         return {"call_id": cid, "operation": operation, "method": method, "path": path, "note": note}
 
     rows = [row(op.listed.call_id, "GET", op.listed.path, "listed: 404 unless the list shows the item")] \
@@ -184,6 +186,9 @@ def around_calls(operation: str, call_id: str, op: OperationSpec) -> list[dict[s
         elif step.create is not None:
             rows.append(row(step.create.call_id, step.create.method, step.create.path,
                             f"prepare: create {step.create.take}"))
+        elif step.use is not None and COMPONENTS.has("preparer", step.use):   # the calls the component says it makes
+            calls = getattr(COMPONENTS.get("preparer", step.use), "calls", {})
+            rows += [row(cid, method, path, f"prepare: {step.use} (component)") for cid, (method, path) in calls.items()]
     rows += _etag_rows(row, call_id, op.path, op.request)
     for then in op.then:
         rows.append(row(then.call_id, then.method, then.path, "then: after the create"))
