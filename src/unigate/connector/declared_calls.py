@@ -1,5 +1,6 @@
 """The downstream calls a manifest declares around its operations (lookups, check calls,
-read-backs, resends; listed, prepare, If-Match and then: ``spec_steps.around_calls``), as ``unigate connectors show`` lists them and pass_through may name them."""
+read-backs, resends; listed, prepare, If-Match and then: ``spec_steps.around_calls``), as
+``unigate connectors show`` lists them and pass_through may name them."""
 
 from __future__ import annotations
 
