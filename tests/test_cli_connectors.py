@@ -66,11 +66,11 @@ def test_show_lists_operations_filters_and_call_ids_of_a_declarative_connector()
 
 
 def test_show_names_the_quirk_operations_and_sorts_of_a_connector_with_code() -> None:
-    output = CliRunner().invoke(main, ["connectors", "show", "roundup"]).output
-    assert "connector class: unigate_connectors.roundup.connector.RoundupConnector" in output
-    assert "in connector code (beyond the mapping file): tickets.all tickets.one" in output
-    assert "  tickets.all      by created_at, updated_at" in output
-    assert "  comments.all     no sort[by]; natural order created_at asc" in output
+    output = CliRunner().invoke(main, ["connectors", "show", "selectel"]).output
+    assert "connector class: unigate_connectors.selectel.connector.SelectelConnector" in output
+    assert "in connector code (beyond the mapping file): tickets.add tickets.update" in output
+    assert "  tickets.all      no sort[by]; natural order created_at desc" in output
+    assert "  comments.all     no sort[by]; natural order created_at asc, updated_at asc" in output
 
 
 def test_show_of_a_manifest_first_connector_names_no_connector_code() -> None:
@@ -106,10 +106,17 @@ def test_show_says_which_lists_are_fixed_in_the_mapping_file_and_make_no_call() 
 def test_show_lists_the_call_ids_of_the_connectors_own_code() -> None:
     from unigate.cli import main
 
-    result = CliRunner().invoke(main, ["connectors", "show", "roundup", "--json"])
+    result = CliRunner().invoke(main, ["connectors", "show", "selectel", "--json"])
     assert result.exit_code == 0, result.output
     calls = {c["call_id"]: c for c in orjson.loads(result.output)["calls"]}
-    assert calls["tickets_keywords"]["operation"] == "(connector code)"
+    assert calls["tickets_reopen"]["operation"] == "(connector code)"
+
+
+def test_show_lists_the_calls_a_preparer_component_says_it_makes() -> None:
+    result = CliRunner().invoke(main, ["connectors", "show", "roundup", "--json"])
+    calls = {c["call_id"]: c for c in orjson.loads(result.output)["calls"]}
+    assert (calls["tickets_keywords_add"]["method"], calls["tickets_keywords_add"]["path"]) == ("POST", "/keyword")
+    assert calls["tickets_keywords_add"]["note"] == "prepare: roundup_keywords (component)"
 
 
 def test_show_lists_the_calls_a_manifest_declares_around_its_operations() -> None:

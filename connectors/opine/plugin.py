@@ -1,9 +1,9 @@
-"""Opine connector: connectors/opine/manifest.yaml plus the quirks in ``connector.py``."""
+"""Opine connector: connectors/opine/manifest.yaml and its named component (``components.py``); no Python connector."""
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.opine.connector import OpineConnector
+import unigate_connectors.opine.components  # registers the component the manifest names
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
 
 
 def sandbox() -> SandboxProfile:
@@ -23,6 +23,5 @@ def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="opine",
         mapping=packaged_mapping("unigate_connectors.opine", "manifest.yaml"),
-        connector_class=OpineConnector,
         sandbox=sandbox,
     )]

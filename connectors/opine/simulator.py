@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from unigate.simulation import SimulatorControl
+from unigate.kit import SimulatorControl
 
 BASE_URL = "https://api.tryopine.com"
 DEFAULT_API_KEY = "opine_sk_live_7f3c2a9e4b1d48c6a0e5f2b7c9d1e3a4"

@@ -1,9 +1,9 @@
-"""Roundup connector: connectors/roundup/manifest.yaml plus the quirks in ``connector.py`` (README.md)."""
+"""Roundup connector: connectors/roundup/manifest.yaml and its named components (``components.py``); no Python connector (README.md)."""
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
-from unigate_connectors.roundup.connector import RoundupConnector
+import unigate_connectors.roundup.components  # registers the components the manifest names
+from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
 
 
 @hookimpl
@@ -11,7 +11,6 @@ def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(
         service_id="roundup",
         mapping=packaged_mapping("unigate_connectors.roundup", "manifest.yaml"),
-        connector_class=RoundupConnector,
         live=LiveProfile(
             env_prefix="ROUNDUP",
             settings={"base_url": "{ROUNDUP_BASE_URL}"},

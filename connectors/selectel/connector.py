@@ -1,6 +1,5 @@
 """Selectel Tickets: the quirks connectors/selectel/manifest.yaml cannot say (README "## Connector").
 
-- A ticket's description is its first comment: ``tickets_one`` also reads the comment thread.
 - Only status (close / reopen, each its own endpoint) and custom mappings can change after
   creation (connectors/selectel/manifest.yaml `writes`: other fields are warned about, not sent); a new ticket is
   always open (a closed status on create is warned about, not sent).
@@ -10,28 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.connector import Connector, OperationContext, OperationResult
-from unigate.errors import RequestValidationError
-from unigate.mapping.paths import MISSING, compile_path
+from unigate.kit import Connector, OperationContext, OperationResult, RequestValidationError
 
 STATUS_ACTION = "status_action"      # downstream key the mapping writes status to (close | reopen)
-FIRST_COMMENT = "_first_comment"     # key tickets_one adds to the ticket for `description`
 
 
 class SelectelConnector(Connector):
-    # beyond the mapping's calls: the comment thread of tickets.one, the status actions of tickets.update
-    code_call_ids = ("tickets_one_comments", "tickets_close", "tickets_reopen")
+    # beyond the mapping's calls: the status actions of tickets.update
+    code_call_ids = ("tickets_close", "tickets_reopen")
 
     # -- tickets --------------------------------------------------------------------------------
-    async def tickets_one(self, ctx: OperationContext) -> OperationResult:
-        op = self.operation("tickets", "one")
-        path = self.path(ctx, op.path or "")
-        ticket = (await ctx.call("tickets_one", "GET", path, apply_query_pass_through=True)).body
-        thread = (await ctx.call("tickets_one_comments", "GET", self._comments_path(ctx))).body
-        comments = self._comment_records(thread)
-        record = {**ticket, FIRST_COMMENT: comments[0] if comments else None}
-        return OperationResult(self.map_records(ctx, [record])[0])
-
     async def tickets_add(self, ctx: OperationContext) -> OperationResult:
         body = ctx.request.body or {}
         missing = [name for name in ("subject", "description") if not body.get(name)]
@@ -60,15 +47,6 @@ class SelectelConnector(Connector):
         return OperationResult({"id": ctx.request.path_params["ticket_id"]})
 
     # -- helpers --------------------------------------------------------------------------------
-    def _comments_path(self, ctx: OperationContext) -> str:
-        return self.path(ctx, self.operation("comments", "all").path or "")
-
-    def _comment_records(self, thread: Any) -> list[Any]:
-        found = compile_path(self.operation("comments", "all").records or "$").get(thread)
-        if found is MISSING or found is None:
-            return []
-        return found if isinstance(found, list) else [found]
-
     def _status_call(self, ctx: OperationContext, action: Any) -> tuple[str, str, str, dict[str, Any]]:
         ticket_path = self.path(ctx, self.operation("tickets", "one").path or "")
         if action == "close":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unigate.plugins import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
 from unigate_connectors.selectel.connector import SelectelConnector
 
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from unigate.simulation import SimulatorControl
+from unigate.kit import SimulatorControl
 
 ACCOUNT_ID = "208417"  # the single "collection": every ticket belongs to the token's account
 DEFAULT_API_KEY = f"Xq7tLmB2vR9cKs4WnZ1pDh8Fy_{ACCOUNT_ID}"  # Selectel tokens end in _<account id>

@@ -12,9 +12,11 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
   transform, preparer, paginator, request, auth; a :class:`Components` registry raising
   :class:`ComponentError`) the manifest refers to.
-- **Component signatures**: a ``transform`` is a factory ``options -> Transform`` (the options
-  written beside its name, ``{}`` for ``transform: <name>``); :class:`Transform` pairs a read and a
-  write function.
+- **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`; a writer raises
+  :class:`TransformError` on a value it cannot convert),
+  :class:`Preparer`, :class:`Paginator` (gets a :class:`PageRequest`, returns a :class:`Window`),
+  :class:`RequestBuilder` (gets a :class:`DownstreamCall`); :func:`read_datetime` and
+  :func:`datetime_writer` for timestamp transforms.
 - **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools; the
   client's :class:`UnifiedRequest` as ``ctx.request``), :class:`OperationResult`, :class:`CursorPosition`.
 - **Errors**: raise these; the gateway turns each into Apideck's error response (all are
@@ -30,6 +32,9 @@ from __future__ import annotations
 
 from unigate.components import COMPONENTS, ComponentError, Components
 from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest
+from unigate.connector.paging import PageRequest, Paginator, Window
+from unigate.connector.prepare import Preparer
+from unigate.connector.requests import DownstreamCall, RequestBuilder
 from unigate.cursor import CursorPosition
 from unigate.errors import (
     ConflictError,
@@ -42,7 +47,7 @@ from unigate.errors import (
     UnsupportedFiltersError,
     UnsupportedSortFieldError,
 )
-from unigate.mapping.transforms import Transform
+from unigate.mapping.transforms import Transform, TransformError, TransformFactory, datetime_writer, read_datetime
 from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
 from unigate.simulation import BackgroundServer, SimulatorControl
 
@@ -57,19 +62,29 @@ __all__ = [
     "ConnectorExecutionError",
     "ConnectorOperationUnsupportedError",
     "CursorPosition",
+    "DownstreamCall",
     "EntityNotFoundError",
     "LiveProfile",
     "OperationContext",
     "OperationResult",
+    "PageRequest",
+    "Paginator",
+    "Preparer",
+    "RequestBuilder",
     "RequestValidationError",
     "SandboxProfile",
     "SimulatorControl",
     "Transform",
+    "TransformError",
+    "TransformFactory",
     "UnexpectedError",
     "UnifiedError",
     "UnifiedRequest",
     "UnsupportedFiltersError",
     "UnsupportedSortFieldError",
+    "Window",
+    "datetime_writer",
     "hookimpl",
     "packaged_mapping",
+    "read_datetime",
 ]

@@ -20,7 +20,7 @@ from connectors.opine.simulator import (
     TICKET_TYPES,
     create_app,
 )
-from unigate.simulation import BackgroundServer, SimulatorControl
+from unigate.kit import BackgroundServer, SimulatorControl
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 

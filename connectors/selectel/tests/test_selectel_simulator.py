@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.simulation import BackgroundServer
+from unigate.kit import BackgroundServer
 from unigate_connectors.selectel.simulator import (
     BASE_PATH, DEFAULT_API_KEY, MAX_ITEMS_PER_PAGE, TOPICS, create_app,
 )

@@ -14,10 +14,14 @@ from unigate.connector import write_steps
 from unigate.connector.context import OperationContext, OperationResult
 from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
+from unigate.connector.find import find_in_pages
+from unigate.connector.listed import find_listed
 from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
+from unigate.connector.prepare import run_steps
 from unigate.connector.query import filter_params, sort_params
 from unigate.connector.records import kept
+from unigate.connector.requests import DownstreamCall, run_then, send
 from unigate.cursor import CursorPosition
 from unigate.errors import (
     ConnectorOperationUnsupportedError,
@@ -84,6 +88,9 @@ class Connector:
                 "Collection not found", f"{self.spec.name} has the collections "
                 f"{', '.join(sorted(self.static_collection_ids))}; not {collection_id!r}")
         self.check_request(ctx)
+        declared = self._declared(request.resource, request.operation)
+        if declared is not None and declared.listed is not None and request.operation != "one":
+            await self.check_listed(ctx, declared)   # before anything is read or written
         method = getattr(self, f"{request.resource}_{request.operation}", None)
         if method is not None:
             return await method(ctx)
@@ -218,9 +225,7 @@ class Connector:
 
         With ``wrap: $.issue`` the mapped fields (custom_mappings included) go under ``issue``.
         """
-        body: dict[str, Any] = {}
-        for path, value in op.body.items():
-            compile_path(path).set(body, render_value(value, ctx.template_context))
+        body = self.body_constants(ctx, op)
         try:
             mapped = ctx.mapping.write(ctx.request.body or {}, creating=ctx.request.operation == "add",
                                        only=op.writes)
@@ -232,6 +237,12 @@ class Connector:
         if op.wrap is not None and mapped:
             mapped = compile_path(op.wrap).set({}, mapped)
         return deep_merge(body, mapped)
+
+    def body_constants(self, ctx: OperationContext, op: OperationSpec) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for path, value in op.body.items():
+            compile_path(path).set(body, render_value(value, ctx.template_context))
+        return body
 
     async def declared_all(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         if op.static is not None:
@@ -245,14 +256,14 @@ class Connector:
         path = self.path(ctx, op.path or "")
 
         async def fetch(page_params: list[tuple[str, str]]) -> Any:
-            return await ctx.call(call_id, op.method, path, params=base_params + page_params,
-                                  apply_query_pass_through=True)
+            return await self.send(ctx, op, DownstreamCall(call_id, op.method, path, base_params + page_params,
+                                                           query_pass_through=True))
 
         window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit,
-                                    keep=lambda items: kept(items, op.keep))
+                                    keep=lambda items: kept(items, op.keep), listed=ctx.listed)
         if op.collection_exists and not window.records:
             await self.check_collection_exists(ctx)   # an empty page of a collection that may not exist
-        records = self.map_records(ctx, window.records)
+        records = self.map_records(ctx, await run_steps(self, ctx, op.prepare, window.records))
         for record in records if op.omit else ():
             for name in op.omit:
                 record.pop(name, None)
@@ -265,12 +276,15 @@ class Connector:
                 if record.get("id") == wanted:
                     return OperationResult(record)
             raise EntityNotFoundError("Not found", f"{self.service_id} has no {ctx.request.resource} {wanted!r}")
+        if op.pagination is not None and op.match is not None:   # no single-item endpoint: page the list
+            return await self._paged_one(ctx, op)
         response = await self.call_declared(ctx, op)
+        await self.check_listed(ctx, op)   # after the read: the tracker's own not-found answers first
         ticket = self._reads_ticket(ctx, op) if isinstance(op.collection_check, str) else None
         if ticket is not None:   # this call read the ticket: its collection is checked on it, no other call
             self.in_collection(ctx, op.collection_check, _select_one(response.body, ticket))  # type: ignore[arg-type]
         record = self._kept_one(ctx, op, _select_one(response.body, op.record))
-        return OperationResult(self.map_records(ctx, [record])[0])
+        return OperationResult(self.map_records(ctx, await run_steps(self, ctx, op.prepare, [record]))[0])
 
     def _kept_one(self, ctx: OperationContext, op: OperationSpec, selected: Any) -> Any:
         """The record a ``one`` answers: of those ``keep`` keeps, the one ``match`` picks."""
@@ -288,12 +302,23 @@ class Connector:
         response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
         self._kept_one(ctx, one, _select_one(response.body, one.record))
 
+    async def _paged_one(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
+        call_id, path, query = self.call_id(ctx, op), self.path(ctx, op.path or ""), self._query(ctx, op)
+
+        async def fetch(page_params: list[tuple[str, str]]) -> Any:
+            return await self.send(ctx, op, DownstreamCall(call_id, op.method, path, query + page_params,
+                                                           query_pass_through=True))
+
+        found = await find_in_pages(ctx, op, fetch, self.spec.name)
+        return OperationResult(self.map_records(ctx, await run_steps(self, ctx, op.prepare, [found]))[0])
+
     async def declared_add(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         body = self.downstream_body(ctx, op)
         await resolve_writes(self, ctx, op, body)
+        body = (await run_steps(self, ctx, op.prepare, [body]))[0]
         try:
-            response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
-                                      params=self._query(ctx, op), body=body)
+            response = await self.send(ctx, op, DownstreamCall(self.call_id(ctx, op), op.method,
+                                                               self.path(ctx, op.path or ""), self._query(ctx, op), body))
         except UnifiedError as exc:
             if op.collection_exists and 400 <= exc.status_code < 500 and exc.status_code not in (401, 429):
                 await self.check_collection_exists(ctx, refused=exc)   # refused: because the collection is not there?
@@ -303,11 +328,14 @@ class Connector:
         created = self.created_id(ctx, op, response.body)
         if op.resend and created is not None:
             await write_steps.resend(self, ctx, op, body, response.body, created)
+        await run_then(ctx, op.then, created, self.spec.name)
         return OperationResult({"id": created})
 
     async def declared_update(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         body = self.downstream_body(ctx, op)
         await resolve_writes(self, ctx, op, body)
+        if body and op.prepare:
+            body = (await run_steps(self, ctx, op.prepare, [body]))[0]
         calls: list[tuple[str, str, str, dict[str, Any]]] = []
         for split in op.split:
             part = {k: body.pop(k) for k in split.fields if k in body}
@@ -317,14 +345,14 @@ class Connector:
         targeted = any(e.applies_to(self.service_id, main_call) for e in ctx.request.pass_through_body)
         if body or targeted:
             calls.insert(0, (main_call, op.method, self.path(ctx, op.path or ""), body))
-        await self.run_calls(ctx, calls)  # no field to change and no pass_through: no call at all
+        await self.run_calls(ctx, calls, op)  # no field to change and no pass_through: no call at all
         target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
         return OperationResult({"id": target})
 
     async def declared_delete(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
-        body = self.downstream_body(ctx, op) if op.body else None   # a delete made as a write (blank notes)
-        await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), params=self._query(ctx, op),
-                       body=body)
+        body = self.downstream_body(ctx, op) if op.body else None   # a delete made as a write (an action, blank notes)
+        await self.send(ctx, op, DownstreamCall(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
+                                                self._query(ctx, op), body))
         target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
         return OperationResult({"id": target})
 
@@ -349,8 +377,17 @@ class Connector:
 
     async def call_declared(self, ctx: OperationContext, op: OperationSpec) -> Any:
         """Make the downstream call ``op`` declares (query, pass_through query); return the response."""
-        return await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
-                              params=self._query(ctx, op), apply_query_pass_through=True)
+        return await self.send(ctx, op, DownstreamCall(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""),
+                                                       self._query(ctx, op), query_pass_through=True))
+
+    async def check_listed(self, ctx: OperationContext, op: OperationSpec) -> None:
+        """``op.listed``: 404 unless the list shows the addressed item (hidden in lists, readable by id)."""
+        if op.listed is not None:
+            ctx.listed = await find_listed(ctx, op.listed, self.spec.name)
+
+    async def send(self, ctx: OperationContext, op: OperationSpec, call: DownstreamCall) -> Any:
+        """``call`` sent the way ``op.request`` declares (:mod:`unigate.connector.requests`)."""
+        return await send(ctx, op.request, call, self.spec.name)
 
     def _matching(self, ctx: OperationContext, op: OperationSpec, selected: Any) -> Any:
         assert op.match is not None
@@ -410,7 +447,8 @@ class Connector:
             raise EntityNotFoundError("Collection not found", {
                 **detail, "collection_id": collection_id}, downstream_errors=exc.downstream_errors) from None
 
-    async def run_calls(self, ctx: OperationContext, calls: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+    async def run_calls(self, ctx: OperationContext, calls: list[tuple[str, str, str, dict[str, Any]]],
+                        op: OperationSpec | None = None) -> None:
         """Run write calls in order; if one fails after others succeeded, say which were applied.
 
         Body pass_through is applied to every body before the first call, so an entry that cannot
@@ -419,7 +457,11 @@ class Connector:
         done: list[str] = []
         for call_id, method, path, body in prepared:
             try:
-                await ctx.call(call_id, method, path, body=body, pass_through_applied=True)
+                if op is not None and call_id == self.call_id(ctx, op) and op.request is not None:
+                    await self.send(ctx, op, DownstreamCall(call_id, method, path, [], body,
+                                                            pass_through_applied=True))   # its request style
+                else:
+                    await ctx.call(call_id, method, path, body=body, pass_through_applied=True)
             except Exception as exc:
                 if not done:
                     raise

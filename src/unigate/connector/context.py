@@ -69,6 +69,8 @@ class OperationContext:
     current_call: str | None = None   # the call under way (None between calls)
     # add/update: fields not stored as sent, ``{"field", "message"}`` each (the response's meta.warnings)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    # the addressed item as its list shows it (manifest `listed`; None when not declared)
+    listed: dict[str, Any] | None = None
 
     @property
     def service_id(self) -> str:
@@ -85,10 +87,12 @@ class OperationContext:
         apply_query_pass_through: bool = False,
         headers: dict[str, str] | None = None,
         pass_through_applied: bool = False,
+        form: bool = False,
     ) -> DownstreamResponse:
         """One downstream call: body pass_through entries for ``call_id`` are applied here (unless
         ``pass_through_applied``: the body came from :meth:`with_pass_through`).
-        ``headers`` are added to the connection's for this call only (``If-Match``, ``Accept``).
+        ``headers`` are added to the connection's for this call only (``If-Match``, ``Accept``);
+        ``form`` sends the body form-encoded instead of as JSON.
         A write that succeeds is recorded in ``applied``."""
         self.current_call = call_id
         if body is not None and not pass_through_applied:
@@ -98,7 +102,7 @@ class OperationContext:
             overridden = {k for k, _ in self.request.pass_through_query}
             query = [(k, v) for k, v in query if k not in overridden] + self.request.pass_through_query
         response = await self.session.request(call_id, method, path, params=query, json=body,
-                                              send_body=body is not None, headers=headers)
+                                              send_body=body is not None, headers=headers, form=form)
         if method.upper() not in READ_METHODS:
             self.applied.append(call_id)
         self.current_call = None

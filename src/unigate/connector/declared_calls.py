@@ -1,11 +1,13 @@
 """The downstream calls a manifest declares around its operations (lookups, check calls,
-read-backs, resends), as ``unigate connectors show`` lists them and pass_through may name them."""
+read-backs, resends; listed, prepare, If-Match and then: ``spec_steps.around_calls``), as
+``unigate connectors show`` lists them and pass_through may name them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from unigate.mapping.spec import CheckCallSpec, MappingFile, OperationSpec
+from unigate.mapping.spec_steps import around_calls
 
 
 def _call(call_id: str, operation: str, method: str | None, path: str | None, note: str) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def step_calls(spec: MappingFile, resource: str, operation: str, op: OperationSp
     """The calls of ``op``'s declared steps, in the order they are made; ``implicit``: with those of
     ``collection_check: <path>`` and ``collection_exists`` (reads of a declared ``one``)."""
     name = f"{resource}.{operation}"
-    calls: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = around_calls(name, op.call_id or f"{resource}_{operation}", op)
     check = op.collection_check
     if isinstance(check, CheckCallSpec):
         calls.append(_call(check.call_id or f"{resource}_{operation}_collection_check", name, "GET", check.path,

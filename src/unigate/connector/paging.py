@@ -9,14 +9,18 @@ record is still returned once, in order. Styles:
   offset that is not a multiple of it starts inside a page, whose head is skipped.
 - ``cursor``: a downstream token; the position is (token of the page, items already served).
 - ``none``: the tracker returns everything; we slice.
+- ``ids``: the ids of the operation's ``listed`` item, sliced; the page's ids read in one call
+  (:mod:`unigate.connector.paging_ids`).
+- any other name: a registered **paginator** component (:class:`Paginator`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from unigate.components import COMPONENTS
 from unigate.cursor import CursorPosition
 from unigate.downstream.client import DownstreamResponse
 from unigate.mapping.paths import MISSING, compile_path
@@ -31,6 +35,27 @@ class Window:
     records: list[Any]
     next: CursorPosition | None
     total: int | None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What a paginator gets: ``fetch(page_params)`` makes the list call with the operation's own
+    query plus ``page_params``; ``records`` is the JSONPath of the records in an answer."""
+
+    fetch: FetchPage
+    pagination: PaginationSpec
+    records: str
+    position: CursorPosition
+    limit: int
+    listed: dict[str, Any] | None = None   # the operation's `listed` item, when declared
+
+
+class Paginator(Protocol):
+    """A ``paginator`` component (``pagination: {style: <name>, options: {...}}``): serves ``limit``
+    records from ``position`` with as many ``fetch`` calls as it needs, and says where the next
+    page starts (None: no more) and the total when known."""
+
+    async def __call__(self, page: PageRequest) -> Window: ...
 
 
 def _select(body: Any, records_path: str) -> list[Any]:
@@ -52,10 +77,16 @@ def _int_at(body: Any, path: str | None) -> int | None:
 
 async def fetch_window(
     fetch: FetchPage, pagination: PaginationSpec | None, records_path: str, position: CursorPosition, limit: int,
-    keep: Callable[[list[Any]], list[Any]] | None = None,
+    keep: Callable[[list[Any]], list[Any]] | None = None, *, listed: dict[str, Any] | None = None,
 ) -> Window:
     """``keep`` (unpaged lists only): the records served, of those the tracker answered."""
     style = pagination.style if pagination else "none"
+    if pagination is not None and style not in ("none", "cursor", "offset", "page"):
+        if style == "ids":
+            from unigate.connector.paging_ids import ids_window
+            return await ids_window(PageRequest(fetch, pagination, records_path, position, limit, listed))
+        paginator: Paginator = COMPONENTS.get("paginator", style)
+        return await paginator(PageRequest(fetch, pagination, records_path, position, limit, listed))
     if style == "none" or pagination is None:
         body = (await fetch([])).body
         items = _select(body, records_path)
@@ -96,6 +127,7 @@ async def _numbered_window(
         body = (await fetch(params)).body
         items = _select(body, records_path)
         total = _int_at(body, p.total) if p.total else total
+        total = None if total is not None and total == p.total_unknown else total
         page_count = _int_at(body, p.page_count)
         served = items[skip:skip + want]
         collected.extend(served)

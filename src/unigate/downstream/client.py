@@ -142,12 +142,16 @@ class DownstreamSession:
         json: Any = None,
         send_body: bool = False,
         headers: dict[str, str] | None = None,
+        form: bool = False,
     ) -> DownstreamResponse:
         url = self.endpoint.base_url.rstrip("/") + path
         query = [*self.endpoint.query.items(), *(params or [])]
         content = orjson.dumps(json) if (json is not None or send_body) else None
         headers = {**self.endpoint.headers, **headers} if headers else dict(self.endpoint.headers)
-        if content is not None:
+        if content is not None and form:   # manifest `request: {content_type: form}`
+            content = urlencode(json or {}, doseq=True).encode()
+            headers["content-type"] = "application/x-www-form-urlencoded"
+        elif content is not None:
             headers["content-type"] = "application/json"
         # the query encoded here as httpx would (quote_plus): httpx's own params merging costs more
         target = f"{url}?{urlencode(query)}" if query else url

@@ -18,6 +18,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from unigate.mapping.spec_steps import (  # noqa: F401 - re-exported: every manifest model is reachable here
+    AttachSpec,
+    CreateSpec,
+    IfMatchSpec,
+    ItemMatchSpec,
+    ListedSpec,
+    PrepareStepSpec,
+    RequestSpec,
+    ThenCallSpec,
+)
 from unigate.unified import UNIFIED, literal
 from unigate.mapping.spec_lookups import (CheckCallSpec, ConditionSpec, FieldLookupSpec, ListLookupSpec, LookupSpec,
                                           ReadBackSpec, ResendSpec)
@@ -190,14 +200,21 @@ class HttpSpec(_Strict):
     errors: ErrorSpec = Field(default_factory=ErrorSpec, description="Where the tracker's error bodies say "
                               "what went wrong (read into `downstream_errors`).",
                               examples=[{"message": ["$.error.message"], "code": "$.error.code"}])
+    graphql_schema: str | None = Field(None, description="GraphQL schema (SDL) file, relative to the manifest: "
+                                       "every `request.document` is validated against it at load.",
+                                       examples=["schema.graphql"])
+
+
+PAGINATION_STYLES = ("offset", "page", "cursor", "none", "ids")
 
 
 class PaginationSpec(_Strict):
     """How a list is paged downstream; the gateway turns the unified cursor and `limit` into these calls."""
 
-    style: Literal["offset", "page", "cursor", "none"] = Field(
+    style: str = Field(
         description="`offset`: offset and limit; `page`: page number and size; `cursor`: a next-page token; "
-        "`none`: the whole list in one response, sliced by the gateway.", examples=["offset"])
+        "`none`: the whole list in one response, sliced by the gateway; `ids`: a page of the `listed` item's "
+        "ids, read in one call; any other name: a registered paginator component.", examples=["offset", "ids"])
     limit_param: str | None = Field("limit", description="Query parameter of the page size; null: the "
                                     "tracker takes none.", examples=["per_page"])
     offset_param: str = Field("offset", description="Query parameter of the offset (`offset` style).",
@@ -215,6 +232,20 @@ class PaginationSpec(_Strict):
                                    "absent or empty ends the list.", examples=["$.meta.next_cursor"])
     token_param: str = Field("cursor", description="Query parameter the next-page token is sent in "
                              "(`cursor` style).", examples=["after"])
+    total_unknown: int | None = Field(None, description="A `total` value meaning \"not counted\" (paging then "
+                                      "ends by a short page).", examples=[-1])
+    ids: str | None = Field(None, description="`ids` style: JSONPath of the ids in the operation's `listed` item.",
+                            examples=["$.messages[*].id"])
+    id_param: str = Field("id", description="`ids` style: the query parameter repeated once per id of the page.",
+                          examples=["id"])
+    options: dict[str, Any] = Field(default_factory=dict, description="Options given to a paginator component.",
+                                    examples=[{"page_size": 50}])
+
+    @model_validator(mode="after")
+    def _ids_path(self) -> PaginationSpec:
+        if (self.style == "ids") != (self.ids is not None):
+            raise ValueError("`ids` goes with (and is needed by) style ids")
+        return self
 
 
 class FilterSpec(_Strict):
@@ -231,8 +262,10 @@ class FilterSpec(_Strict):
         "join", description="Several `status` values: `join` with `separator` into one parameter, `repeat` "
         "the parameter, or `single` (more than one is refused).", examples=["repeat"])
     separator: str = Field(",", description="What `multiple: join` joins values with.", examples=["|"])
-    format: Literal["iso", "iso_ms", "date", "epoch", "epoch_ms"] | None = Field(
-        None, description="`since` only: how the timestamp is written (default `iso`).", examples=["epoch"])
+    format: str | None = Field(
+        None, description="`since` only: how the timestamp is written: `iso` (default), `iso_ms`, `date`, `epoch`, "
+        "`epoch_ms`, or a strftime pattern (UTC; other characters sent as written).",
+        examples=["epoch", "%Y-%m-%d.%H:%M:%S;"])
     value: str | None = Field(None, description="Template of the sent value; `{value}` is the (formatted, joined) "
                               "filter value.", examples=[">={value}"])
     default: str | None = Field(None, description="Sent when the request has no such filter (or status `all`).",
@@ -240,6 +273,7 @@ class FilterSpec(_Strict):
     lookup: FieldLookupSpec | None = Field(None, description="`status` only: the unified values are the ids of the lookup's "
                                            "records (by `unified`, else by `by`); unknown -> 400.",
                                            examples=[{"name": "statuses", "unified": "redmine_status"}])
+
 
 class SortSpec(_Strict):
     """How a unified `sort[by]`/`sort[direction]` is sent, and which orders the list already comes in."""
@@ -316,7 +350,7 @@ class OperationSpec(_Strict):
     query: dict[str, Any] = Field(default_factory=dict, description="Query parameters (values are "
                                   "templates) sent with the call.", examples=[{"include": "labels"}])
     body: dict[str, Any] = Field(default_factory=dict, description="Body constants: JSONPath -> value or "
-                                 "template, merged with the mapped fields (add/update).",
+                                 "template, merged with the mapped fields (add/update); on `delete`, sent as its body (an action).",
                                  examples=[{"$.source": "api"}])
     wrap: str | None = Field(None, description="JSONPath the mapped fields are written under (e.g. "
                              "`{\"issue\": {...}}`); body constants must then be inside it.", examples=["$.issue"])
@@ -375,6 +409,22 @@ class OperationSpec(_Strict):
     collection_exists: bool = Field(
         False, description="`all`/`add`: an empty page or a refused create reads `collections.one`; its 404 is "
         "the answer.", examples=[True])
+    prepare: list[PrepareStepSpec] = Field(
+        default_factory=list, description="Steps run on the downstream records before they are mapped (reads) "
+        "or on the downstream body before it is sent (writes), in order.",
+        examples=[[{"use": "roundup_element"}, {"attach": {"into": "first_message", "call_id": "tickets_one_description",
+                                                          "path": "/msg", "ids": "$.messages[*].id", "pick": "lowest"}}]])
+    request: RequestSpec | None = Field(None, description="How the call is sent: style (rest, graphql, a request "
+                                        "component), form body, If-Match.", examples=[{"content_type": "form"}])
+    listed: ListedSpec | None = Field(None, description="The addressed item exists only if this list shows it "
+                                      "(else 404; before any other call, on `one` after its own read).",
+                                      examples=[{"call_id": "tickets_one_retired", "path": "/issue",
+                                                 "query": {"id": "{ticket_id}"}, "records": "$.data.collection",
+                                                 "match": {"path": "$.id", "value": "{ticket_id}"}}])
+    then: list[ThenCallSpec] = Field(default_factory=list, description="`add`: calls made after the create, in "
+                                     "order (`{new_id}` is the created id).",
+                                     examples=[[{"call_id": "comments_add_link", "path": "/issue/{ticket_id}",
+                                                 "body": {"@op": "add", "messages": ["{new_id}"]}}]])
 
     @model_validator(mode="after")
     def _path_or_static(self) -> OperationSpec:
@@ -514,7 +564,9 @@ def parse_mapping(data: Any, source: str) -> MappingFile:
         raise MappingFileError(source, [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
     from unigate.mapping.checks import semantic_problems  # late: checks compiles paths/transforms
 
-    problems = semantic_problems(spec)
+    from unigate.mapping.checks_steps import step_problems
+
+    problems = semantic_problems(spec) + step_problems(spec, source)
     if problems:
         raise MappingFileError(source, problems)
     return spec

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 from unigate.components import COMPONENTS
 from unigate.mapping.paths import MISSING, compile_path
@@ -121,6 +121,8 @@ def datetime_writer(fmt: str) -> Writer:
             return int(moment.timestamp())
         if fmt == "epoch_ms":
             return int(moment.timestamp() * 1000)
+        if "%" in fmt:
+            return moment.strftime(fmt)
         raise TransformError(f"unknown timestamp format {fmt!r}")
 
     return write
@@ -238,31 +240,68 @@ SIMPLE: dict[str, Transform] = {
 }
 
 
+class TransformFactory(Protocol):
+    """A ``transform`` component: builds the field's :class:`Transform` from the options written
+    beside its name (``transform: {name: tags, by: id_or_name}`` -> ``{"by": "id_or_name"}``; ``{}``
+    for ``transform: <name>``). Raise ``KeyError``/``TypeError``/``ValueError`` on bad options: the
+    manifest then fails to load naming the field."""
+
+    def __call__(self, options: dict[str, Any]) -> Transform: ...
+
+
+def _first_of(options: dict[str, Any]) -> Transform:
+    """Read: the first non-empty value among ``paths`` (JSONPaths into the value the field's
+    ``read`` selects, usually ``$``, the record): a user's real name, else their login."""
+    paths = [compile_path(p) for p in options["paths"]]
+
+    def read(value: Any) -> Any:
+        found = (p.get(value) for p in paths)
+        return next((v for v in found if v is not MISSING and v not in (None, "")), None)
+
+    return Transform(read, _identity)
+
+
+def _join(options: dict[str, Any]) -> Transform:
+    """Read: the non-empty values among ``paths`` joined with ``separator`` (default a space), or
+    null when none: a user's first and last name."""
+    paths = [compile_path(p) for p in options["paths"]]
+    separator = str(options.get("separator", " "))
+
+    def read(value: Any) -> Any:
+        found = [str(v) for v in (p.get(value) for p in paths) if v is not MISSING and v not in (None, "")]
+        return separator.join(found) or None
+
+    return Transform(read, _identity)
+
+
+def _fixed(transform: Transform) -> TransformFactory:
+    return lambda options: transform
+
+
+BUILT_IN: dict[str, TransformFactory] = {
+    **{name: _fixed(t) for name, t in SIMPLE.items()},
+    "datetime": lambda o: Transform(read_datetime, datetime_writer(o.get("format", "iso")), altered=_datetime_altered),
+    "date": lambda o: Transform(read_datetime, datetime_writer("date"), altered=_datetime_altered),
+    "assignees": lambda o: _object_list("id", "username", {"write": "single", **o}),
+    "tags": lambda o: _object_list("id", "name", o),
+    "first_of": _first_of,
+    "join": _join,
+}
+for _name, _factory in BUILT_IN.items():
+    COMPONENTS.register("transform", _name, _factory)
+
+
 def build_transform(name: str, options: dict[str, Any]) -> Transform:
-    """The transform called ``name`` configured with ``options``; KeyError if unknown."""
-    if name == "datetime":
-        return Transform(read_datetime, datetime_writer(options.get("format", "iso")), altered=_datetime_altered)
-    if name == "date":
-        return Transform(read_datetime, datetime_writer("date"), altered=_datetime_altered)
-    if name == "assignees":
-        return _object_list("id", "username", {"write": "single", **options})
-    if name == "tags":
-        return _object_list("id", "name", options)
-    if name not in SIMPLE and COMPONENTS.has("transform", name):
-        return component_transform(name, options)
-    return SIMPLE[name]
-
-
-def component_transform(name: str, options: dict[str, Any]) -> Transform:
-    """A transform registered in :data:`unigate.components.COMPONENTS`: a factory called with the
-    options written beside its name (``{}`` for ``transform: <name>``) returning a :class:`Transform`."""
-    transform: Transform = COMPONENTS.get("transform", name)(options)
-    return transform
+    """The transform component called ``name`` configured with ``options``; KeyError if unknown."""
+    if not COMPONENTS.has("transform", name):
+        raise KeyError(name)
+    factory: TransformFactory = COMPONENTS.get("transform", name)
+    return factory(options)
 
 
 def transform_names() -> list[str]:
-    """Built-in transforms and those registered as components (at call time: plugins add theirs)."""
-    return sorted({*TRANSFORM_NAMES, *COMPONENTS.names("transform")})
+    """The transforms a manifest may name: the built-in ones and those plugins registered."""
+    return COMPONENTS.names("transform")
 
 
-TRANSFORM_NAMES = sorted({*SIMPLE, "date", "assignees", "tags"})
+TRANSFORM_NAMES = sorted(BUILT_IN)
