@@ -35,6 +35,7 @@ from unigate.vault.store import ConnectionStore, VaultError
 from unigate.vault.validation import secret_settings
 
 log = logging.getLogger("unigate")
+CONNECT_PREFIX = "/connect/"
 access_log = logging.getLogger("unigate.access")
 
 
@@ -157,6 +158,10 @@ class GatewayApp:
             if routed != "GET":
                 return _method_not_allowed(method, path, request_id, ["GET"])
             return await logs_api.respond(self.gateway, scope, request_id)
+        if path.startswith(CONNECT_PREFIX):  # the hosted connect page: unigate.connect (no API key: a session)
+            from unigate.connect.router import respond as connect_page
+
+            return await connect_page(self.gateway, scope, receive, method, request_id)
         if path.startswith(vault_api.PREFIX):  # the rest of the Vault API: unigate.vault_api
             return await vault_api.respond(self.gateway, scope, receive, method, request_id)
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))

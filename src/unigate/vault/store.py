@@ -207,6 +207,10 @@ class ConnectionStore:
             row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
         return row is not None and self._box.opens(row[0])
 
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` derived from the vault's secret key (the connect page's sessions)."""
+        return self._box.derive(purpose)
+
     def rotate_key(self, new_box: SecretBox) -> int:
         """Re-encrypt every credential and the check value with ``new_box``'s key, in one
         transaction (on any failure nothing changes). Returns the number of connections."""

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from unigate.api.routes import check_path_params, request_segments
+from unigate.connect import sessions
 from unigate.envelope import error_response
 from unigate.errors import ConflictError, EntityNotFoundError, RequestValidationError, UnifiedError
 from unigate.vault.audit import acting_as
@@ -75,10 +76,12 @@ ROUTES: list[Route] = [
     route(f"{MAPPING}/{{target_field_id}}", GET=custom_mappings.one, POST=custom_mappings.add,
           PATCH=custom_mappings.update, DELETE=custom_mappings.delete),
     route("vault/audit", GET=audit.all_),
+    route("vault/sessions", POST=sessions.create),   # the hosted connect page: unigate.connect
     route(oauth.AUTHORIZE, public=True, GET=oauth.authorize),  # type: ignore[arg-type]
     route(oauth.CALLBACK, public=True, GET=oauth.callback),  # type: ignore[arg-type]
     route(oauth.CLIENT, GET=oauth.client_one, PATCH=oauth.client_update, DELETE=oauth.client_delete),
 ]
+OPTIONAL_BODY = (connections.validate, sessions.create)
 
 
 def match(segments: list[str]) -> tuple[Route, dict[str, str]] | None:
@@ -126,7 +129,7 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
     request = Request(scope, receive)
     ctx = VaultRequest(gateway, request, app, key_id, headers, params)
     if method in ("POST", "PATCH"):
-        ctx.body = await json_body(request, optional=handler is connections.validate)
+        ctx.body = await json_body(request, optional=handler in OPTIONAL_BODY)
     with acting_as(ctx.actor):
         if inspect.iscoroutinefunction(handler):
             return await handler(ctx)

@@ -1,0 +1,8 @@
+"""The hosted connect page (``/connect/``): an app's end customer connects, checks, maps and
+disconnects their tracker in a browser, in a session the app created with ``POST /vault/sessions``.
+
+:mod:`~unigate.connect.sessions` (the session and its token), :mod:`~unigate.connect.router` (the
+screens' paths), :mod:`~unigate.connect.pages` (the screens), :mod:`~unigate.connect.web` (cookie,
+CSRF, security headers, rendering), :mod:`~unigate.connect.sample` (the field-mapping screen's
+sample), :mod:`~unigate.connect.theme` (brand colours, kept legible). See docs/connect-page.md.
+"""
