@@ -103,6 +103,23 @@ def test_the_trying_it_curls_answer_when_pasted_into_bash(sandbox_key_and_url: t
     assert ran == 9  # four trackers; on Codimir create, filter+sort, pass_through, users, tags
 
 
+def test_the_connect_page_onboarding_curls_answer_when_pasted_into_bash(sandbox_key_and_url: tuple[str, str]) -> None:
+    key, url = sandbox_key_and_url
+    text = README.read_text()
+    vault = text[text.index("## Vault API"):text.index("## Architecture")]
+    section = text[text.index("## Connect page"):text.index("## Architecture")]
+    headers = next(line for block in shell_blocks(vault) for line in block if line.startswith("V=("))
+    prelude = [headers.replace("<api key>", key).replace("<app id>", "sandbox-app"), f"GW={url}"]
+    answers = []
+    for line in (line for block in shell_blocks(section) for line in block if line.startswith("curl ")):
+        answer = subprocess.run(["bash", "-c", "\n".join([*prelude, re.sub(r"\s+#\s.*$", "", line)])],
+                                capture_output=True, text=True, timeout=60)
+        answers.append(orjson.loads(answer.stdout))
+    created, connections = answers
+    assert created["data"]["session_uri"].startswith(f"{url}/connect/session/")
+    assert (connections["status_code"], connections["data"]) == (200, [])   # nothing connected yet
+
+
 @pytest.mark.parametrize("readme", CONNECTOR_READMES, ids=lambda p: p.parent.name)
 def test_connector_readme_cites_seeds_as_material_outside_this_repository(readme: Path) -> None:
     text = readme.read_text()

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -109,3 +110,14 @@ def test_every_curl_the_sandbox_prints_answers_when_pasted(running_sandbox: tupl
         body, _, status = answer.stdout.rpartition("\n")
         assert status == "200", (curl, answer.stdout, answer.stderr)
         assert orjson.loads(body)["data"], curl
+
+
+def test_the_printed_connect_page_opens_on_the_demo_consumers_trackers(running_sandbox: tuple[str, list[str]]) -> None:
+    output, (port,) = running_sandbox
+    lines = output.splitlines()
+    url = lines[lines.index("# The demo consumer's connect page (valid for a day; open it in a browser):") + 1]
+    assert url.startswith(f"http://127.0.0.1:{port}/connect/session/")
+    with httpx.Client(follow_redirects=True, timeout=30) as browser:
+        page = browser.get(url)
+    assert page.status_code == 200 and "Test environment" in page.text
+    assert page.text.count("Connected</p>") == 4   # the four simulated trackers

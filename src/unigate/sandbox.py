@@ -6,7 +6,8 @@ is a clear error before anything is printed), then starts every installed connec
 ``connectors/*/tracker/start.sh``), creates a fresh vault in ``data_dir`` (key generated into
 ``data_dir/secret.key`` if absent, and said so) with a demo app whose API key is kept in
 ``data_dir/demo-api-key`` (the same key on every start with the same data dir), a demo consumer
-connected to every tracker, prints one curl command per tracker and serves the gateway in the
+connected to every tracker, prints one curl command per tracker and the demo consumer's connect-page
+URL (a day-long session, as ``POST /vault/sessions`` gives one) and serves the gateway in the
 foreground on the socket it bound.
 
 ``unigate simulate <service>`` runs one connector's simulator alone and prints its URL and the
@@ -26,6 +27,7 @@ import click
 import uvicorn
 
 from unigate.app import Gateway, build_gateway, create_app
+from unigate.connect.sessions import PURPOSE, SessionIn, make_session, seal
 from unigate.mapping.spec import MappingFile
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.server import GatewayHttpProtocol
@@ -37,6 +39,12 @@ from unigate.vault.store import new_api_key
 APP_ID = "sandbox-app"
 CONSUMER_ID = "demo-consumer"
 API_KEY_FILE = "demo-api-key"
+# the demo consumer's connect-page session: a day long, with one custom mapping to bind on its mapping screen
+DEMO_SESSION = {"settings": {"session_length": "1d", "sandbox_mode": True},
+                "theme": {"vault_name": "Sandbox app"},
+                "custom_consumer_settings": {"custom_mappings": [
+                    {"key": "tracker_priority", "label": "Tracker priority",
+                     "description": "the priority as the tracker names it"}]}}
 
 
 @dataclass
@@ -184,12 +192,20 @@ def run_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     base = f"http://{host}:{port}"
     click.echo(f"\nunigate sandbox on {base}\napp id: {APP_ID}  api key: {sandbox.api_key}  consumer: {CONSUMER_ID}\n")
     click.echo("\n".join(sandbox.lines))
+    click.echo(f"# The demo consumer's connect page (valid for a day; open it in a browser):\n"
+               f"{connect_page_url(sandbox.gateway, base)}\n")
     click.echo(f"Health: curl -s {base}/health\nPress Ctrl+C to stop.\n")
     try:
         serve_on(sock, create_app(sandbox.gateway), gateway=True)
     finally:
         sock.close()
         sandbox.stop()
+
+
+def connect_page_url(gateway: Gateway, base: str) -> str:
+    """A connect-page session of the demo consumer, as ``POST /vault/sessions`` would give it."""
+    session = make_session(APP_ID, CONSUMER_ID, None, SessionIn.model_validate(DEMO_SESSION))
+    return f"{base}/connect/session/{seal(session, gateway.store.derive_key(PURPOSE))}"
 
 
 def simulators(registry: ConnectorRegistry) -> list[str]:

@@ -187,6 +187,12 @@ def _scope(ctx: VaultRequest) -> str | None:
 
 
 def new_session(ctx: VaultRequest, body: SessionIn) -> Session:
+    return make_session(ctx.app.id, ctx.consumer_id(), _scope(ctx), body)
+
+
+def make_session(app_id: str, consumer_id: str, service_id: str | None, body: SessionIn) -> Session:
+    """The session ``body`` asks for, for one consumer (and service); refused (400) if it asks for
+    another unified API or declares custom mappings wrongly."""
     apis = body.settings.unified_apis
     if apis and UNIFIED_API not in apis:
         raise RequestValidationError("Invalid request body", {"settings.unified_apis": f"this gateway serves "
@@ -195,8 +201,8 @@ def new_session(ctx: VaultRequest, body: SessionIn) -> Session:
     if not isinstance(declared, list):
         raise RequestValidationError("Invalid request body", {"custom_consumer_settings.custom_mappings": "a list"})
     mappings = [parse(DeclaredMapping, m).model_dump() for m in declared]
-    return Session(id=os.urandom(12).hex(), app_id=ctx.app.id, consumer_id=ctx.consumer_id(),
-                   service_id=_scope(ctx), expires_at=time.time() + seconds(body.settings.session_length),
+    return Session(id=os.urandom(12).hex(), app_id=app_id, consumer_id=consumer_id,
+                   service_id=service_id, expires_at=time.time() + seconds(body.settings.session_length),
                    settings=body.settings.model_dump(), theme=body.theme.model_dump(exclude_none=True),
                    redirect_uri=body.redirect_uri, mappings=mappings)
 
