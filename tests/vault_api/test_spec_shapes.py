@@ -87,6 +87,11 @@ def test_custom_mapping_answers(connected: httpx.Client) -> None:
     check(connected.post(f"{MAPPINGS}/issue-tracking+tickets+kind", json={"value": "$.type"}), one, "post")
 
 
+def test_session_answer(connected: httpx.Client) -> None:
+    check(connected.post("/vault/sessions", json={"settings": {"show_logs": False}, "theme": {"vault_name": "Acme"}}),
+          "/vault/sessions", "post")
+
+
 def test_the_routes_are_the_specs_paths_and_methods() -> None:
     extensions = {("vault", "audit"), tuple("vault/oauth-clients/{unified_api}/{service_id}".split("/"))}
     served = {("/" + "/".join(r.pattern), m.lower()) for r in ROUTES for m in r.methods if r.pattern not in extensions}
