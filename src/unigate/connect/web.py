@@ -74,7 +74,7 @@ class Page:
         return VaultRequest(self.gateway, self.request, self.app, self.session.id[:12],
                             {"x-apideck-consumer-id": self.session.consumer_id}, path, body, actor_kind=ACTOR_KIND)
 
-    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
         theme = self.session.theme
         html = templates.get_template(template).render(
             page=self, session=self.session, theme=theme, palette=palette(theme), nonce=self.nonce,
@@ -89,7 +89,7 @@ async def call(handler: Handler, ctx: VaultRequest) -> Any:
             if inspect.iscoroutinefunction(handler):
                 response = await handler(ctx)
             else:
-                response = await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
+                response = await asyncio.to_thread(handler, ctx)
     except VaultError as exc:
         raise typed(exc) from None
     return orjson.loads(response.body)["data"] if response.body else None
