@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import logging
 
+import httpx
+import pytest
+
+from unigate.connector.base import Connector
 from unigate.testing import GatewayHarness, Simulator
+from unigate.vault_api import connections
+from unigate.vault_api.context import VaultRequest
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import PAGE, agentsmesh_form, browser, csrf, session_uri
@@ -164,3 +170,29 @@ def test_unknown_pages_and_methods(harness: GatewayHarness, consumer: str) -> No
     assert page.get("/connect/nope").status_code == 404
     assert page.get("/connect/issue-tracking/nosuchtracker").status_code == 404
     assert page.delete(PAGE).status_code == 405
+
+
+def test_the_access_log_never_shows_the_session_token(harness: GatewayHarness, consumer: str,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="unigate.access")
+    uri = session_uri(harness, consumer)
+    browser(harness, uri)
+    token = uri.rpartition("/")[2]
+    lines = [r.getMessage() for r in caplog.records if r.name == "unigate.access"]
+    assert any("/connect/session/[token] 303" in line for line in lines)
+    assert not any(token in line for line in lines)
+
+
+def test_an_oauth_connector_gets_a_connect_with_button(harness: GatewayHarness, consumer: str) -> None:
+    def authorize_url(ctx: VaultRequest, connector: Connector) -> str | None:
+        if connector.spec.service_id != "agentsmesh":
+            return None
+        return f"{harness.server.url}/vault/authorize/agentsmesh/test-app?consumer={ctx.consumer_id()}"
+
+    connections.authorize_urls.append(authorize_url)
+    try:
+        html = browser(harness, session_uri(harness, consumer)).get(PAGE).text
+    finally:
+        connections.authorize_urls.remove(authorize_url)
+    link = f'href="{harness.server.url}/vault/authorize/agentsmesh/test-app?consumer={consumer}"'
+    assert f'<a class="button" {link} rel="noreferrer" id="oauth">Connect with AgentsMesh</a>' in html

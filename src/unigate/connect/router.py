@@ -55,6 +55,7 @@ async def _respond(gateway: Gateway, request: Request, method: str) -> Response:
     if path == f"{PREFIX}static/connect.css" and method in ("GET", "HEAD"):
         return secured(Response(STYLESHEET, media_type="text/css", headers={"cache-control": "max-age=3600"}))
     if path.startswith(f"{PREFIX}session/") and method in ("GET", "HEAD"):
+        request.scope["path"] = f"{PREFIX}session/[token]"   # what the access log prints: never the token
         return begin(gateway, request, path.removeprefix(f"{PREFIX}session/"))
     found = find(path)
     if found is None:
