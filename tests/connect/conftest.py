@@ -5,11 +5,18 @@ the app's backend call, ``POST /vault/sessions``, for a session of that consumer
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from unigate.testing import GatewayHarness, Simulator
 from unigate_connectors.agentsmesh import simulator as agentsmesh
@@ -17,6 +24,32 @@ from unigate_connectors.agentsmesh import simulator as agentsmesh
 PAGE = "/connect/issue-tracking/agentsmesh"
 TICKETS = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/tickets"
 PRIORITY = {"key": "priority_label", "label": "Priority label", "description": "the tracker's own priority"}
+
+
+def start_browser() -> WebDriver:
+    """Debian's headless Chromium through Debian's chromedriver; the test FAILS where it cannot start."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        pytest.fail("chromium and chromedriver are not installed: run scripts/browser/install.sh (make test does)")
+    options = Options()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1024",
+                     "--disable-gpu", "--no-first-run"):
+        options.add_argument(argument)
+    try:
+        browser = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    except WebDriverException as exc:
+        pytest.fail(f"the browser did not start: {exc.msg}")
+    browser.implicitly_wait(5)
+    return browser
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[WebDriver]:
+    """One browser per test module."""
+    browser = start_browser()
+    yield browser
+    browser.quit()
 
 
 @pytest.fixture

@@ -6,14 +6,6 @@ Where the browser cannot start these tests FAIL: the page is only shown to work 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
-import pytest
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -25,25 +17,6 @@ from unigate_connectors.agentsmesh import simulator as agentsmesh
 from .conftest import PAGE, PRIORITY, TICKETS, session_uri
 
 MAX_TABS = 30
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or chromedriver is None:
-        pytest.fail("chromium and chromedriver are not installed: run scripts/browser/install.sh (make test does)")
-    options = Options()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1024",
-                     "--disable-gpu", "--no-first-run"):
-        options.add_argument(argument)
-    try:
-        browser = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
-    except WebDriverException as exc:
-        pytest.fail(f"the browser did not start: {exc.msg}")
-    browser.implicitly_wait(5)
-    yield browser
-    browser.quit()
 
 
 def fill(driver: WebDriver, values: dict[str, str]) -> None:
