@@ -6,6 +6,7 @@ Where the browser cannot start these tests FAIL: the page is only shown to work 
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -28,7 +29,8 @@ def fill(driver: WebDriver, values: dict[str, str]) -> None:
 
 def shows(driver: WebDriver, text: str) -> bool:
     """Whether the page (once the navigation under way has loaded it) says ``text``."""
-    WebDriverWait(driver, 5).until(lambda d: text in d.find_element(By.TAG_NAME, "main").text)
+    WebDriverWait(driver, 5, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: text in d.find_element(By.TAG_NAME, "main").text)
     return True
 
 
