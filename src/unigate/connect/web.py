@@ -51,6 +51,9 @@ ACTOR_KIND = "session"   # the audit trail names a change made on the page "sess
 
 templates = Environment(loader=PackageLoader("unigate.connect", "templates"), autoescape=select_autoescape(default=True),
                         trim_blocks=True, lstrip_blocks=True)
+# a connection's state (docs/vault-api.md) as the page words it
+templates.globals["STATES"] = {"available": "Not connected", "added": "Needs settings", "authorized": "Needs settings",
+                               "callable": "Connected", "invalid": "Credentials refused"}
 
 
 @dataclass
