@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from unigate import __version__, oauth, vault_api
 from unigate.api.handler import handle, oversized_request
 from unigate.api.routes import RouteTable, check_path_params, request_segments
+from unigate.connect import PREFIX as CONNECT_PREFIX
 from unigate.cursor import CursorCodec
 from unigate.disconnect import until_disconnect
 from unigate.dispatch import Dispatcher
@@ -35,7 +36,6 @@ from unigate.vault.store import ConnectionStore, VaultError
 from unigate.vault.validation import secret_settings
 
 log = logging.getLogger("unigate")
-CONNECT_PREFIX = "/connect/"
 access_log = logging.getLogger("unigate.access")
 
 

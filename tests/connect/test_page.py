@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -183,7 +184,7 @@ def test_the_access_log_never_shows_the_session_token(harness: GatewayHarness, c
     assert not any(token in line for line in lines)
 
 
-def test_an_oauth_connector_gets_a_connect_with_button(harness: GatewayHarness, consumer: str) -> None:
+def test_an_oauth_connector_gets_a_connect_with_button_that_returns_to_the_page(harness: GatewayHarness, consumer: str) -> None:
     def authorize_url(ctx: VaultRequest, connector: Connector) -> str | None:
         if connector.spec.service_id != "agentsmesh":
             return None
@@ -194,5 +195,6 @@ def test_an_oauth_connector_gets_a_connect_with_button(harness: GatewayHarness, 
         html = browser(harness, session_uri(harness, consumer)).get(PAGE).text
     finally:
         connections.authorize_urls.remove(authorize_url)
-    link = f'href="{harness.server.url}/vault/authorize/agentsmesh/test-app?consumer={consumer}"'
-    assert f'<a class="button" {link} rel="noreferrer" id="oauth">Connect with AgentsMesh</a>' in html
+    back = quote(f"{harness.server.url}{PAGE}?notice=authorized", safe="")
+    link = f"{harness.server.url}/vault/authorize/agentsmesh/test-app?consumer={consumer}&amp;redirect_uri={back}"
+    assert f'<a class="button" href="{link}" rel="noreferrer" id="oauth">Connect with AgentsMesh</a>' in html

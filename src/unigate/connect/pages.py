@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
@@ -20,9 +21,10 @@ from unigate.mapping.paths import InvalidPathError, compile_path
 from unigate.observability import requestlog
 from unigate.vault.models import Connection
 from unigate.vault_api import connections, custom_mappings
+from unigate.vault_api.oauth import base_url
 from unigate.vault_api.views import UNIFIED_API
 
-NOTICES = {"saved": "Saved.", "validated": "Connection checked.", "disconnected": "Disconnected.",
+NOTICES = {"saved": "Saved.", "authorized": "Authorized.", "validated": "Connection checked.", "disconnected": "Disconnected.",
            "mapped": "Field mapping saved.", "unmapped": "Field mapping removed."}
 LOG_ROWS = 50
 
@@ -58,8 +60,19 @@ async def connection(page: Page, service_id: str, *, error: UnifiedError | None 
     view = await call(connections.one, page.vault_request(service_id))
     found = await asyncio.to_thread(stored, page, service_id)
     return page.render("connection.html", status=error.status_code if error else 200, connection=view,
+                       oauth_link=authorize_link(page, view),
                        credentials_set=set(found.credentials) if found else set(), added=found is not None,
                        notice=None if error else notice(page), error=problem(error) if error else None)
+
+
+def authorize_link(page: Page, view: dict[str, Any]) -> str | None:
+    """The connection's ``authorize_url`` returning to this page after consent (the OAuth flow accepts the
+    gateway's own pages under ``/connect/``); as given where the gateway's URL is unknown."""
+    link, origin = view.get("authorize_url"), base_url(page.gateway, page.request)
+    if not link or origin is None:
+        return link
+    back = f"{origin}{base(view['service_id'])}?notice=authorized"
+    return f"{link}{'&' if '?' in link else '?'}{urlencode({'redirect_uri': back})}"
 
 
 def entered(view: dict[str, Any], fields: dict[str, str], added: bool) -> dict[str, Any]:

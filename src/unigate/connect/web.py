@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from unigate.api.handler import read_body
+from unigate.connect import PREFIX
 from unigate.connect.sessions import PURPOSE, Session, unseal
 from unigate.connect.theme import palette
 from unigate.errors import EntityNotFoundError, RequestValidationError, UnifiedError
@@ -44,7 +45,6 @@ from unigate.vault_api.views import UNIFIED_API
 if TYPE_CHECKING:
     from unigate.app import Gateway
 
-PREFIX = "/connect/"
 COOKIE = "unigate_connect"
 CSRF_PURPOSE = "unigate connect-page csrf v1"
 ACTOR_KIND = "session"   # the audit trail names a change made on the page "session:<app id>" (key_id: the session id)
