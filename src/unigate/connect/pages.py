@@ -24,8 +24,8 @@ from unigate.vault_api import connections, custom_mappings
 from unigate.vault_api.oauth import base_url
 from unigate.vault_api.views import UNIFIED_API
 
-NOTICES = {"saved": "Saved.", "authorized": "Authorized.", "validated": "Connection checked.", "disconnected": "Disconnected.",
-           "mapped": "Field mapping saved.", "unmapped": "Field mapping removed."}
+NOTICES = {"saved": "Saved.", "authorized": "Authorized.", "validated": "Connection checked.",
+           "disconnected": "Disconnected.", "mapped": "Field mapping saved.", "unmapped": "Field mapping removed."}
 LOG_ROWS = 50
 
 
@@ -165,10 +165,9 @@ async def bind(page: Page, service_id: str) -> Response:
     in_scope(page, service_id)
     fields = await form(page)
     key, path = fields.get("target", "").strip(), fields.get("path", "").strip()
-    allowed = {t["key"] for t in targets(page, await _existing(page, service_id))}
-    if key not in allowed:
-        raise RequestValidationError("Unknown field", {"target": "not a custom mapping of this application"})
     found = await _existing(page, service_id)
+    if key not in {t["key"] for t in targets(page, found)}:
+        raise RequestValidationError("Unknown field", {"target": "not a custom mapping of this application"})
     ctx = page.vault_request(service_id, {"value": path} if path else None,
                              target_field_id=f"{custom_mappings.TARGET_PREFIX}{key}")
     handler = (custom_mappings.delete if not path else
