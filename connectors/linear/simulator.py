@@ -754,7 +754,7 @@ def _execution_error(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, LinearError):
         return original.as_json(error.path)
-    if original is None:  # e.g. a variable of the wrong type
+    if error.path is None:  # not a field's: the request's variables could not be coerced
         return _graphql_error(error, "BAD_USER_INPUT")
     out = error.formatted
     out["extensions"] = {"type": "internal error", "code": "INTERNAL_SERVER_ERROR", "userError": False}
@@ -809,8 +809,7 @@ class LinearSimulator:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [_execution_error(e) for e in result.errors]
-        status = 400 if result.data is None and result.errors and all(
-            e.original_error is None for e in result.errors) else 200
+        status = 400 if result.errors and all(e.path is None for e in result.errors) else 200
         return _reply(payload, status, budget.headers(cost))
 
     def _cost(self, document: Any, name: str | None, variables: dict[str, Any]) -> int:
