@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from unigate.mapping.jql import EMPTY, Clause, Function, JqlError, build_jql, jq
 
 
 def test_the_query_the_jira_connector_builds() -> None:
-    since = datetime(2024, 1, 1, 10, 0, tzinfo=timezone.utc)
+    since = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
     jql = build_jql([Clause("project", "=", "ENG"), Clause("status", "in", ["To Do", "In Progress"]),
                      Clause("updated", ">=", jql_datetime(since))], [("updated", "DESC"), ("key", "desc")])
     assert jql == ('project = "ENG" AND status in ("To Do", "In Progress") AND updated >= "2024-01-01 10:00" '
@@ -75,7 +75,7 @@ def test_a_bad_sort_direction_is_a_jql_error() -> None:
 
 
 def test_jql_datetime_is_in_the_searching_users_zone() -> None:
-    moment = datetime(2024, 3, 1, 23, 30, 59, tzinfo=timezone.utc)
+    moment = datetime(2024, 3, 1, 23, 30, 59, tzinfo=UTC)
     assert jql_datetime(moment) == "2024-03-01 23:30"
     assert jql_datetime(moment, timezone(timedelta(hours=2))) == "2024-03-02 01:30"
     assert jql_datetime(datetime(2024, 3, 1, 8, 5)) == "2024-03-01 08:05"
@@ -232,10 +232,10 @@ orders = st.lists(st.tuples(names, st.sampled_from(["ASC", "DESC", "asc"])), max
 def test_no_value_or_field_name_can_change_the_query_structure(where: list[Clause], order: list[tuple[str, str]]) -> None:
     parsed, parsed_order = Reader(tokenize(build_jql(where, order))).query()
     assert [(name, op) for name, op, _ in parsed] == [(c.field, c.operator) for c in where]
-    for (_, _, read), built in zip(parsed, where):
+    for (_, _, read), built in zip(parsed, where, strict=True):
         if isinstance(read, list):
             assert isinstance(built.value, list) and len(read) == len(built.value)
-            assert all(same(r, b) for r, b in zip(read, built.value))
+            assert all(same(r, b) for r, b in zip(read, built.value, strict=True))
         else:
             assert same(read, built.value)
     assert parsed_order == [(name, direction.upper()) for name, direction in order]

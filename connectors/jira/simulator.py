@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ API_EMAIL = "mia@unigate-sim.example"
 API_TOKEN = "ATATT3xFfGF0simulatedJiraApiToken0123456789abcdef"
 OAUTH_TOKEN = "eyJraWQiOiJzaW11bGF0ZWQiLCJhbGciOiJSUzI1NiJ9.jira-sim-oauth-access-token"
 OTHER_CLOUD_ID = "9b0c5d3e-1111-4a2b-8c9d-000000000000"  # a site the OAuth token has no grant for
-SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 JSON = "application/json;charset=UTF-8"
 API = "/rest/api/3"
 UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
@@ -139,6 +139,7 @@ SYSTEM_FIELDS = {
     "parent": ("Parent", "issuelink"), "resolution": ("Resolution", "resolution"), "comment": ("Comment", "comments-page"),
     "statuscategorychangedate": ("Status Category Changed", "datetime"),
 }
+EMPTY_ON_CREATE = ("description", "assignee", "duedate", "parent", "resolutiondate", *(f.id for f in CUSTOM_FIELDS))
 SETTABLE = frozenset({"summary", "description", "priority", "assignee", "reporter", "labels", "duedate",
                       "issuetype", "project", "parent"}) | {f.id for f in CUSTOM_FIELDS}
 
@@ -159,7 +160,7 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
 
 def _stamp(moment: datetime) -> str:
     """Jira's timestamp form: milliseconds and an offset without a colon."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 def _account_id(rng: random.Random) -> str:
@@ -432,7 +433,7 @@ class RateLimit:
         if self.used <= self.limit:
             return None
         wait = max(1, int(self.window - (now - self.started) + 0.999))
-        reset = datetime.now(timezone.utc) + timedelta(seconds=wait)
+        reset = datetime.now(UTC) + timedelta(seconds=wait)
         return {"Retry-After": str(wait), "X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"), "X-RateLimit-NearLimit": "true",
                 "RateLimit-Reason": "jira-burst-based"}
@@ -544,7 +545,7 @@ class JiraSimulator:
                 "projectTypeKey": "software", "simplified": False}
 
     def field_value(self, request: Request, issue: Issue, name: str) -> Any:
-        value = issue.fields.get(name)
+        value: Any = issue.fields.get(name)
         if name in ("assignee", "reporter", "creator"):
             return self.user_json(request, value)
         renderers: dict[str, Callable[[], Any]] = {
@@ -678,10 +679,10 @@ class JqlEvaluator:
             return None
         if name == "project":
             text = str(value)
-            found = next((p for p in PROJECTS if text.upper() == p[0] or text == p[1] or text.lower() == p[2].lower()), None)
-            if found is None:
+            project = next((p for p in PROJECTS if text.upper() == p[0] or text == p[1] or text.lower() == p[2].lower()), None)
+            if project is None:
                 raise _no_value(value, name)
-            return found[0]
+            return project[0]
         if name == "status":
             return _by_name_or_id(STATUSES, value, name)
         if name == "statuscategory":
@@ -772,10 +773,10 @@ def _matches(stored: Any, wanted: set[Any], negate: bool) -> bool:
 
 EQUALITY = ("=", "!=", "in", "not in", "is", "is not")
 DATE_FIELDS = frozenset({"updated", "created", "duedate", "resolutiondate"})
-JQL_FIELDS = {**{name: EQUALITY for name in ("project", "status", "statuscategory", "assignee", "reporter",
-                                              "creator", "labels", "priority", "issuetype", "type", "key",
-                                              "issuekey", "id", "parent")},
-              **{name: (">=", ">", "<=", "<", "=", "!=") for name in DATE_FIELDS}, "summary": ("~",)}
+EQUALITY_FIELDS = ("project", "status", "statuscategory", "assignee", "reporter", "creator", "labels", "priority",
+                   "issuetype", "type", "key", "issuekey", "id", "parent")
+JQL_FIELDS = {**dict.fromkeys(EQUALITY_FIELDS, EQUALITY),
+              **dict.fromkeys(DATE_FIELDS, (">=", ">", "<=", "<", "=", "!=")), "summary": ("~",)}
 
 
 def _sort_value(issue: Issue, name: str) -> Any:
@@ -952,7 +953,7 @@ class FieldWriter:
         """Write ``fields`` and ``update`` operations into ``target``; the per-field errors."""
         errors: dict[str, str] = {}
         for name, value in fields.items():
-            self._write(target, name, lambda value=value: value, errors)
+            self._write(target, name, value, errors)
         for name, operations in update.items():
             if not isinstance(operations, list):
                 errors[name] = "Operations must be a list."
@@ -961,20 +962,20 @@ class FieldWriter:
                 self._operate(target, name, operation, errors)
         return errors
 
-    def _write(self, target: dict[str, Any], name: str, value: Callable[[], Any], errors: dict[str, str]) -> None:
+    def _write(self, target: dict[str, Any], name: str, value: Any, errors: dict[str, str]) -> None:
         try:
-            target[name] = self.convert(name, value())
+            target[name] = self.convert(name, value)
         except ValueError as exc:
             errors[name] = str(exc)
 
     def _operate(self, target: dict[str, Any], name: str, operation: Any, errors: dict[str, str]) -> None:
         verb = next(iter(operation), None) if isinstance(operation, dict) and len(operation) == 1 else None
         if verb == "set":
-            self._write(target, name, lambda: operation["set"], errors)
+            self._write(target, name, operation["set"], errors)
         elif verb in ("add", "remove") and name == "labels":
             current = set(target.get("labels") or [])
             change = {operation[verb]}
-            self._write(target, name, lambda: sorted(current | change if verb == "add" else current - change), errors)
+            self._write(target, name, sorted(current | change if verb == "add" else current - change), errors)
         else:
             errors[name] = f"Field '{name}' does not support the operation '{verb}'."
 
@@ -1031,7 +1032,7 @@ class JiraApi(JiraSimulator):
 
     async def create_issue(self, request: Request, me: dict[str, Any]) -> Response:
         body = await self._body(request)
-        given = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+        given = _fields(body)
         project_ref = _ref(given.get("project"), "id", "key")
         project = next((p[0] for p in PROJECTS if project_ref in (p[0], p[1])), None) if project_ref else None
         if project is None:
@@ -1040,8 +1041,7 @@ class JiraApi(JiraSimulator):
         stored: dict[str, Any] = {"status": _workflow(project).initial, "priority": DEFAULT_PRIORITY,
                                   "reporter": me["accountId"], "creator": me["accountId"], "labels": [],
                                   "created": now, "updated": now, "statuscategorychangedate": now,
-                                  **{name: None for name in ("description", "assignee", "duedate", "parent",
-                                                             "resolutiondate", *(f.id for f in CUSTOM_FIELDS))}}
+                                  **dict.fromkeys(EMPTY_ON_CREATE)}
         errors = FieldWriter(self.state, project).apply(
             stored, {k: v for k, v in given.items() if k != "project"}, _update_ops(body))
         for name, message in (("summary", "You must specify a summary of the issue."),
@@ -1056,7 +1056,7 @@ class JiraApi(JiraSimulator):
     async def edit_issue(self, request: Request, me: dict[str, Any]) -> Response:
         issue = self._issue(request)
         body = await self._body(request)
-        given = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+        given = _fields(body)
         changed = dict(issue.fields)
         errors = FieldWriter(self.state, issue.project).apply(changed, given, _update_ops(body))
         if "parent" in given and changed.get("parent") == issue.id:
@@ -1097,8 +1097,7 @@ class JiraApi(JiraSimulator):
         if transition is None:
             raise JiraError(400, f"Transition id '{wanted}' is not valid for this issue.")
         changed = dict(issue.fields)
-        errors = FieldWriter(self.state, issue.project).apply(
-            changed, body.get("fields") if isinstance(body.get("fields"), dict) else {}, _update_ops(body))
+        errors = FieldWriter(self.state, issue.project).apply(changed, _fields(body), _update_ops(body))
         if errors:
             raise JiraError(400, errors=errors)
         issue.fields = changed
@@ -1240,7 +1239,7 @@ class JiraApi(JiraSimulator):
         return _json(self.project_json(request, _project(request.path_params["project"])[0], full=True))
 
     async def project_statuses(self, request: Request, me: dict[str, Any]) -> Response:
-        key, _, _, workflow_name, _, types, _ = _project(request.path_params["project"])
+        _, _, _, workflow_name, _, types, _ = _project(request.path_params["project"])
         workflow = WORKFLOWS[workflow_name]
         statuses = list(dict.fromkeys([workflow.initial, *(t.to for t in workflow.transitions)]))
         return _json([{"self": f"{self.base(request)}/issuetype/{t}", "id": t, "name": ISSUE_TYPES[t][0],
@@ -1270,6 +1269,11 @@ class JiraApi(JiraSimulator):
             r("/project/{project}/statuses", "GET", self.project_statuses),
             r("/statuscategory", "GET", self.status_categories),
         ]
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    given = body.get("fields")
+    return given if isinstance(given, dict) else {}
 
 
 def _update_ops(body: dict[str, Any]) -> dict[str, Any]:

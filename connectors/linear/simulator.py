@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,9 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
     build_schema,
-    execute,
+    execute_sync,
     parse,
     validate,
 )
@@ -48,7 +49,7 @@ SCHEMA_PATH = Path(__file__).parent / "spec" / "schema.subset.graphql"
 API_KEY = "lin_api_8f3c2a1e9d7b6f5a4c3e2d1b0a9f8e7d6c5b4a39"
 OAUTH_TOKEN = "lin_oauth_5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d"
 ORG_URL_KEY = "unigate-sim"
-SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 MAX_COMPLEXITY = 10_000          # one query
 DEFAULT_PAGE = 50                # `first` when neither first nor last is given (the schema says 50)
 MAX_PAGE = 250
@@ -74,7 +75,7 @@ BODIES = ("Steps to reproduce are in the linked thread.", "Customer report from 
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _parse_time(value: str) -> datetime:
@@ -192,7 +193,7 @@ def _seed(state: State, issue_count: int) -> None:
     for name, color in WORKSPACE_LABELS:
         state.add("IssueLabel", {"name": name, "color": color, "isGroup": False, "createdAt": _stamp(SEED_EPOCH)},
                   team=None)
-    for key, name, count, states in TEAMS:
+    for key, name, _, states in TEAMS:
         _seed_team(state, key, name, states)
     for key, _, count, _ in TEAMS:
         team = state.get("Team", key)
@@ -293,7 +294,7 @@ def _operand(value: Any) -> Any:
             sign, weeks, days, hours, minutes = duration.groups()
             delta = timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0),
                               minutes=int(minutes or 0))
-            return datetime.now(timezone.utc) + (-delta if sign else delta)
+            return datetime.now(UTC) + (-delta if sign else delta)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}T.*", value):
             return _parse_time(value)
     return value
@@ -310,7 +311,7 @@ def _compare(value: Any, comparator: dict[str, Any]) -> bool:
         operand = [_operand(x) for x in raw] if isinstance(raw, list) else _operand(raw)
         subject = _operand(value)
         if isinstance(operand, datetime) and isinstance(subject, str):
-            subject = datetime.fromisoformat(subject).replace(tzinfo=timezone.utc)  # a TimelessDate
+            subject = datetime.fromisoformat(subject).replace(tzinfo=UTC)  # a TimelessDate
         if not _one_test(name, subject, operand):
             return False
     return True
@@ -384,8 +385,9 @@ def page(records: list[Record], args: dict[str, Any]) -> dict[str, Any]:
         if size is not None and not 0 <= size <= MAX_PAGE:
             raise invalid_input(f"{name} must be between 0 and {MAX_PAGE}")
     ids = [r.id for r in records]
-    start = _cursor_index(ids, args.get("after")) + 1 if args.get("after") else 0
-    end = _cursor_index(ids, args.get("before")) if args.get("before") else len(ids)
+    after, before = args.get("after"), args.get("before")
+    start = _cursor_index(ids, str(after)) + 1 if after else 0
+    end = _cursor_index(ids, str(before)) if before else len(ids)
     window = records[start:end]
     if last is not None and first is None:
         offset = max(len(window) - last, 0)
@@ -449,6 +451,11 @@ def _team_labels(state: State, team: Record) -> list[Record]:
     return [label for label in state.of("IssueLabel") if label.links["team"] in (None, team.id)]
 
 
+def _issue_url(state: State, comment: Record) -> str:
+    issue = state.link(comment, "issue")
+    return issue.url if issue is not None else f"https://linear.app/{ORG_URL_KEY}"
+
+
 RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
     ("Query", "viewer"): lambda source, info, **_: info.context["viewer"],
     ("Query", "organization"): _organization,
@@ -486,7 +493,7 @@ RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
     ("User", "url"): lambda source, info, **_: f"https://linear.app/{ORG_URL_KEY}/profiles/{source.displayName}",
     ("Comment", "user"): _linked("user"), ("Comment", "issue"): _linked("issue"),
     ("Comment", "parent"): _linked("parent"),
-    ("Comment", "url"): lambda source, info, **_: f"{_state(info).link(source, 'issue').url}#comment-{source.id[:8]}",
+    ("Comment", "url"): lambda source, info, **_: f"{_issue_url(_state(info), source)}#comment-{source.id[:8]}",
     ("Organization", "teams"): _listing("Team"), ("Organization", "users"): _listing("User"),
     ("Organization", "labels"): _listing("IssueLabel", lambda s, _: [r for r in s.of("IssueLabel")
                                                                      if r.links["team"] is None]),
@@ -672,7 +679,7 @@ def _selection_cost(schema_: GraphQLSchema, parent: Any, selection: SelectionSet
     for node in selection.selections if selection else ():
         if isinstance(node, FieldNode):
             total += _field_cost(schema_, parent, node, fragments, variables)
-        else:
+        elif isinstance(node, (FragmentSpreadNode, InlineFragmentNode)):
             fragment = fragments[node.name.value] if isinstance(node, FragmentSpreadNode) else node
             condition = fragment.type_condition
             target = schema_.get_type(condition.name.value) if condition else parent
@@ -698,7 +705,7 @@ def _page_size(node: FieldNode, variables: dict[str, Any]) -> int:
     for argument in node.arguments or ():
         if argument.name.value in ("first", "last"):
             value = argument.value
-            raw = variables.get(value.name.value) if value.kind == "variable" else getattr(value, "value", None)
+            raw = variables.get(value.name.value) if isinstance(value, VariableNode) else getattr(value, "value", None)
             if raw is not None:
                 return int(raw)
     return DEFAULT_PAGE
@@ -745,7 +752,7 @@ def _reply(payload: dict[str, Any], status: int = 200, headers: dict[str, str] |
 
 
 def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
-    out = error.formatted
+    out: dict[str, Any] = dict(error.formatted)
     out["extensions"] = {"type": "graphql error", "code": code, "userError": True}
     return out
 
@@ -756,7 +763,7 @@ def _execution_error(error: GraphQLError) -> dict[str, Any]:
         return original.as_json(error.path)
     if error.path is None:  # not a field's: the request's variables could not be coerced
         return _graphql_error(error, "BAD_USER_INPUT")
-    out = error.formatted
+    out: dict[str, Any] = dict(error.formatted)
     out["extensions"] = {"type": "internal error", "code": "INTERNAL_SERVER_ERROR", "userError": False}
     return out
 
@@ -798,13 +805,13 @@ class LinearSimulator:
         variables = body.get("variables") or {}
         cost = self._cost(document, body.get("operationName"), variables)
         if cost > MAX_COMPLEXITY:
-            error = LinearError(f"Query too complex: complexity {cost} exceeds the maximum of {MAX_COMPLEXITY}",
-                                "invalid input", "QUERY_TOO_COMPLEX", user_error=True,
-                                presentable="This query is too complex. Request fewer items per page.")
-            return _reply({"errors": [error.as_json()]}, 400, budget.headers(cost))
+            too_complex = LinearError(f"Query too complex: complexity {cost} exceeds the maximum of {MAX_COMPLEXITY}",
+                                      "invalid input", "QUERY_TOO_COMPLEX", user_error=True,
+                                      presentable="This query is too complex. Request fewer items per page.")
+            return _reply({"errors": [too_complex.as_json()]}, 400, budget.headers(cost))
         if not budget.spend(cost):
             return _reply({"errors": [RATELIMITED.as_json()]}, 400, budget.headers(cost))
-        result = execute(schema(), document, variable_values=variables, operation_name=body.get("operationName"),
+        result = execute_sync(schema(), document, variable_values=variables, operation_name=body.get("operationName"),
                          context_value={"state": self.state, "viewer": self.viewer})
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:

@@ -185,10 +185,10 @@ def test_users(client: httpx.Client) -> None:
 
 def test_labels_of_the_workspace_and_of_a_team(client: httpx.Client) -> None:
     everything = data(client, "{ issueLabels { nodes { name team { key } } } }")["issueLabels"]["nodes"]
-    assert {(l["name"], (l["team"] or {}).get("key")) for l in everything} == {
+    assert {(label["name"], (label["team"] or {}).get("key")) for label in everything} == {
         ("Bug", None), ("Feature", None), ("Improvement", None), ("backend", "ENG"), ("frontend", "ENG"), ("ux", "DES")}
     query = "query($id: String!) { team(id: $id) { labels { nodes { name } } } }"
-    assert {l["name"] for l in data(client, query, {"id": team_id(client, "DES")})["team"]["labels"]["nodes"]} == {
+    assert {label["name"] for label in data(client, query, {"id": team_id(client, "DES")})["team"]["labels"]["nodes"]} == {
         "Bug", "Feature", "Improvement", "ux"}
 
 
@@ -258,7 +258,7 @@ def test_filter_by_label_priority_and_or(client: httpx.Client) -> None:
                  nodes { priority labels(first: 10) { nodes { name } } } } }"""
     filt = {"labels": {"some": {"name": {"eq": "Bug"}}}, "or": [{"priority": {"eq": 1}}, {"priority": {"eq": 2}}]}
     nodes = data(client, query, {"f": filt})["issues"]["nodes"]
-    assert nodes and all("Bug" in {l["name"] for l in n["labels"]["nodes"]} and n["priority"] in (1, 2) for n in nodes)
+    assert nodes and all("Bug" in {label["name"] for label in n["labels"]["nodes"]} and n["priority"] in (1, 2) for n in nodes)
 
 
 def test_an_issue_by_uuid_or_by_identifier(client: httpx.Client) -> None:
@@ -284,12 +284,12 @@ def test_create_starts_in_the_teams_default_state_by_the_viewer(client: httpx.Cl
 
 def test_create_with_every_field(client: httpx.Client, state: State) -> None:
     parent = create_issue(client)
-    bug = next(l for l in state.of("IssueLabel") if l.name == "Bug").id
+    bug = next(label for label in state.of("IssueLabel") if label.name == "Bug").id
     carmen = next(u for u in state.of("User") if u.displayName == "carmen").id
     issue = create_issue(client, description="**Steps**", priority=1, stateId=state_id(client, "ENG", "started"),
                          labelIds=[bug], assigneeId=carmen, dueDate="2025-05-01", parentId=parent["id"])
     assert (issue["priorityLabel"], issue["state"]["type"], issue["dueDate"]) == ("Urgent", "started", "2025-05-01")
-    assert [l["name"] for l in issue["labels"]["nodes"]] == ["Bug"] and issue["assignee"]["id"] == carmen
+    assert [label["name"] for label in issue["labels"]["nodes"]] == ["Bug"] and issue["assignee"]["id"] == carmen
     assert issue["parent"]["identifier"] == parent["identifier"] and issue["description"] == "**Steps**"
 
 
@@ -322,11 +322,11 @@ def test_moving_to_a_completed_state_stamps_completed_at_and_back_clears_it(clie
 
 
 def test_update_labels_by_adding_and_removing_and_unassign(client: httpx.Client, state: State) -> None:
-    ids = {l.name: l.id for l in state.of("IssueLabel")}
+    ids = {label.name: label.id for label in state.of("IssueLabel")}
     issue = create_issue(client, labelIds=[ids["Bug"], ids["backend"]], assigneeId=state.of("User")[1].id)
     changed = update_issue(client, issue["id"], addedLabelIds=[ids["frontend"]], removedLabelIds=[ids["Bug"]],
                            assigneeId=None, title="Renamed")
-    assert sorted(l["name"] for l in changed["labels"]["nodes"]) == ["backend", "frontend"]
+    assert sorted(label["name"] for label in changed["labels"]["nodes"]) == ["backend", "frontend"]
     assert changed["assignee"] is None and changed["title"] == "Renamed" and changed["updatedAt"] > issue["updatedAt"]
 
 
@@ -362,8 +362,8 @@ def test_comment_lifecycle(client: httpx.Client) -> None:
     made = data(client, f"mutation($i: CommentCreateInput!) {{ commentCreate(input: $i) {{ success comment {{ {COMMENT} }} }} }}",
                 {"i": {"issueId": issue["identifier"], "body": "Looks **good**"}})["commentCreate"]["comment"]
     assert made["user"]["name"] == "Ada Byron" and made["issue"]["identifier"] == issue["identifier"]
-    edited = data(client, f"mutation($id: String!, $i: CommentUpdateInput!) {{ commentUpdate(id: $id, input: $i) {{ comment {{ {COMMENT} }} }} }}",
-                  {"id": made["id"], "i": {"body": "Edited"}})["commentUpdate"]["comment"]
+    update = f"mutation($id: String!, $i: CommentUpdateInput!) {{ commentUpdate(id: $id, input: $i) {{ comment {{ {COMMENT} }} }} }}"
+    edited = data(client, update, {"id": made["id"], "i": {"body": "Edited"}})["commentUpdate"]["comment"]
     assert edited["body"] == "Edited" and edited["editedAt"] is not None
     listed = data(client, "query($id: String!) { issue(id: $id) { comments { nodes { body } } } }", {"id": issue["id"]})
     assert listed["issue"]["comments"]["nodes"] == [{"body": "Edited"}]

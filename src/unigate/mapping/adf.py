@@ -31,7 +31,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -180,7 +180,7 @@ def _fallback_text(node: Node) -> str:
         if isinstance(attrs.get(key), str) and attrs[key]:
             return attrs[key]
     if node.get("type") == "date" and str(attrs.get("timestamp", "")).isdigit():
-        moment = datetime.fromtimestamp(int(attrs["timestamp"]) / 1000, tz=timezone.utc)
+        moment = datetime.fromtimestamp(int(attrs["timestamp"]) / 1000, tz=UTC)
         return moment.strftime("%Y-%m-%d")
     if node.get("content"):
         return "".join(_plain_text(child) for child in node["content"] if isinstance(child, dict))
@@ -418,7 +418,7 @@ class _AdfBuilder(HTMLParser):
 
     def _accepts(self, kind: str) -> bool:
         container = self._container()["type"]
-        return container in LISTS or kind in ACCEPTS[container]
+        return kind in ACCEPTS["listItem" if container in LISTS else container]  # a list wraps it in an item
 
     def _close_frame(self, tag: str) -> None:
         if not any(f.tag == tag for f in self.frames[1:]):
@@ -486,7 +486,9 @@ class _AdfBuilder(HTMLParser):
     def _append_text(self, data: str, marks: list[Node]) -> None:
         leaf = self._ensure_leaf()
         content = leaf.node["content"]
-        if not leaf.code and data.startswith(" ") and _ends_with_space(content):
+        if leaf.code:
+            marks = []  # ADF: code block text carries no marks
+        elif data.startswith(" ") and _ends_with_space(content):
             data = data[1:]  # one space where two runs of whitespace meet
         if not data:
             return

@@ -21,9 +21,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from datetime import datetime, timezone, tzinfo
-from typing import Union
 
 OPERATORS = frozenset({"=", "!=", ">", ">=", "<", "<=", "~", "!~", "in", "not in", "is", "is not"})
 LIST_OPERATORS = frozenset({"in", "not in"})
@@ -55,7 +54,7 @@ class _Empty:
 
 
 EMPTY = _Empty()
-Value = Union[str, int, float, Function, _Empty]
+Value = str | int | float | Function | _Empty
 
 
 @dataclass(frozen=True)
@@ -139,10 +138,10 @@ def build_jql(where: Sequence[Clause], order_by: Sequence[tuple[str, str]] = ())
     return query
 
 
-def jql_datetime(moment: datetime, zone: tzinfo = timezone.utc) -> str:
+def jql_datetime(moment: datetime, zone: tzinfo = UTC) -> str:
     """``yyyy-MM-dd HH:mm`` for date comparisons. Jira reads it in the *searching user's* time
     zone: pass that zone (``/myself`` ``timeZone``) so the instant is the one meant; minutes are
     JQL's finest unit, so seconds are dropped (round ``>=`` bounds down before calling)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
