@@ -733,7 +733,7 @@ class JqlEvaluator:
             raise JiraError(400, f"Field '{name}' does not exist or you do not have permission to view it.")
         if operator not in JQL_FIELDS[name]:
             raise JiraError(400, f"The operator '{operator}' is not supported by the '{name}' field.")
-        if name in DATE_FIELDS:
+        if name in DATE_FIELDS and operator not in ("is", "is not"):
             return self._date_predicate(name, operator, value)
         if operator in ("is", "is not"):
             if value is not None:
@@ -776,7 +776,7 @@ DATE_FIELDS = frozenset({"updated", "created", "duedate", "resolutiondate"})
 EQUALITY_FIELDS = ("project", "status", "statuscategory", "assignee", "reporter", "creator", "labels", "priority",
                    "issuetype", "type", "key", "issuekey", "id", "parent")
 JQL_FIELDS = {**dict.fromkeys(EQUALITY_FIELDS, EQUALITY),
-              **dict.fromkeys(DATE_FIELDS, (">=", ">", "<=", "<", "=", "!=")), "summary": ("~",)}
+              **dict.fromkeys(DATE_FIELDS, (">=", ">", "<=", "<", "=", "!=", "is", "is not")), "summary": ("~",)}
 
 
 def _sort_value(issue: Issue, name: str) -> Any:

@@ -540,3 +540,155 @@ def test_injected_faults_pass_through_the_control_wrapper() -> None:
         first = httpx.get(f"{server.url}{API}/myself", headers=BASIC)
         assert first.status_code == 503 and first.headers["retry-after"] == "4"
         assert httpx.get(f"{server.url}{API}/myself", headers=BASIC).status_code == 200
+
+
+# -- more of JQL, field checks and request errors ----------------------------------------------------
+
+def keys_of(client: httpx.Client, jql: str) -> set[str]:
+    return {i["key"] for i in search_all(client, jql, 100, fields="summary")}
+
+
+def eng(state: State, test: Any) -> set[str]:
+    return {i.key for i in state.issues.values() if i.project == "ENG" and test(i)}
+
+
+@pytest.mark.parametrize(("jql", "test"), [
+    ('project = ENG AND status not in ("Done", "To Do")', lambda i: i.fields["status"] not in ("10002", "10000")),
+    ("project = ENG AND duedate is not EMPTY", lambda i: i.fields["duedate"] is not None),
+    ('project = ENG AND priority in (Highest, "2")', lambda i: i.fields["priority"] in ("1", "2")),
+    ("project = ENG AND issuetype = Bug", lambda i: i.fields["issuetype"] == "10002"),
+    ("project = ENG AND labels is EMPTY", lambda i: not i.fields["labels"]),
+    ('project = ENG AND summary ~ "CART"', lambda i: "cart" in i.fields["summary"].lower()),
+    ('project = ENG AND statusCategory = done', lambda i: STATUSES[i.fields["status"]][1] == 3),
+    ('project = ENG AND labels = "\\u0061pi"', lambda i: "api" in i.fields["labels"]),
+])
+def test_jql_clauses_select_what_jira_would(client: httpx.Client, state: State, jql: str, test: Any) -> None:
+    assert keys_of(client, jql) == eng(state, test)
+
+
+def test_key_in_and_parent(client: httpx.Client, state: State) -> None:
+    assert keys_of(client, "key in (ENG-1, ENG-2, 10002)") == {"ENG-1", "ENG-2", "ENG-3"}
+    child = next(i for i in state.issues.values() if i.project == "ENG" and i.fields["parent"])
+    parent = state.issues[child.fields["parent"]]
+    assert child.key in keys_of(client, f"parent = {parent.key}")
+
+
+def test_created_before_and_order_by_priority(client: httpx.Client) -> None:
+    issues = search(client, 'project = ENG AND created < "2025-02-01" ORDER BY priority DESC, key ASC',
+                    maxResults=100, fields="priority,created")["issues"]
+    assert issues and all(i["fields"]["created"] < "2025-02-01" for i in issues)
+    ranks = [int(i["fields"]["priority"]["id"]) for i in issues]
+    assert ranks == sorted(ranks)  # Highest (1) first
+
+
+@pytest.mark.parametrize(("jql", "message"), [
+    ("project = ENG ORDER updated", "Expecting 'BY' after 'ORDER'."),
+    ("project = ENG ORDER BY updated DESC key", "Expecting ',' but got 'key'."),
+    ("project = ENG ORDER BY votes", "Field 'votes' does not exist"),
+    ("project in ENG", "Expecting '(' after 'in'."),
+    ("project in (ENG OPS)", "Expecting ')' to close the list."),
+    ("project = ", "Expecting either a value, list or function but got the end of the query."),
+    ("project ENG", "Expecting operator but got 'ENG'."),
+    ("status ~ Done", "The operator '~' is not supported by the 'status' field."),
+    ("assignee is Mia", "The operator 'is' only supports EMPTY or NULL."),
+    ("assignee = nobody", "The value 'nobody' does not exist for the field 'assignee'."),
+    ("assignee = now()", "The value 'now()' does not exist for the field 'assignee'."),
+    ("key = ENG-99999", "An issue with key 'ENG-99999' does not exist for field 'key'."),
+    ("project = (", "Expecting a value but got '('."),
+])
+def test_more_bad_jql(client: httpx.Client, jql: str, message: str) -> None:
+    assert message in error_of(client.get("/search/jql", params={"jql": jql}), 400)["errorMessages"][0]
+
+
+@pytest.mark.parametrize(("fields", "errors"), [
+    ({"summary": "x" * 256}, {"summary": "Summary must be less than 255 characters."}),
+    ({"labels": ["two words"]}, {"labels": "The label 'two words' contains spaces which is invalid."}),
+    ({"labels": "api"}, {"labels": "Operation value must be a list of strings"}),
+    ({"duedate": "01/02/2025"}, {"duedate": "Error parsing date string: 01/02/2025"}),
+    ({"issuetype": {"name": "Epic"}}, {"issuetype": "The issue type selected is invalid."}),
+    ({"parent": {"key": "ENG-99999"}}, {"parent": "Could not find issue by id or key."}),
+    ({"priority": "High"}, {"priority": "Specify the Priority (id or name) in the string format"}),
+    ({"reporter": None}, {"reporter": "Reporter is required."}),
+    ({"customfield_10042": 42}, {"customfield_10042": "Operation value must be a string of at most 255 characters"}),
+])
+def test_field_values_are_checked_on_create(client: httpx.Client, fields: dict[str, Any], errors: dict[str, str]) -> None:
+    body = {"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "x", **fields}}
+    assert error_of(client.post("/issue", json=body), 400)["errors"] == errors
+
+
+def test_update_operations_jira_does_not_support_are_400(client: httpx.Client, checked: SpecCheck) -> None:
+    made = create(client)
+    body = {"update": {"summary": [{"add": "x"}], "labels": "api"}}
+    with checked.requests_unchecked():  # a bare string where the description wants a list
+        response = client.put(f"/issue/{made['key']}", json=body)
+    assert error_of(response, 400)["errors"] == {
+        "summary": "Field 'summary' does not support the operation 'add'.", "labels": "Operations must be a list."}
+    assert client.put(f"/issue/{made['key']}", json={"update": {"summary": [{"set": "Via set"}]}}).status_code == 204
+    assert fields_of(client, made["key"], "summary")["summary"] == "Via set"
+
+
+def test_an_issue_cannot_be_its_own_parent(client: httpx.Client) -> None:
+    made = create(client)
+    response = client.put(f"/issue/{made['key']}", json={"fields": {"parent": {"id": made["id"]}}})
+    assert error_of(response, 400)["errors"] == {"parent": "An issue cannot be its own parent."}
+
+
+def test_deleting_a_parent_keeps_its_other_children(client: httpx.Client) -> None:
+    parent = create(client, issuetype={"name": "Epic"})
+    story = create(client, issuetype={"name": "Story"}, parent={"key": parent["key"]})
+    assert client.delete(f"/issue/{parent['key']}").status_code == 204
+    assert fields_of(client, story["key"], "parent")["parent"] is None
+
+
+def test_a_transition_needs_an_id(client: httpx.Client) -> None:
+    made = create(client)
+    response = client.post(f"/issue/{made['key']}/transitions", json={"transition": {}})
+    assert error_of(response, 400)["errorMessages"] == ["'transition' identifier must be specified."]
+
+
+def test_a_transition_can_set_fields_on_the_way(client: httpx.Client) -> None:
+    made = create(client)
+    response = client.post(f"/issue/{made['key']}/transitions",
+                           json={"transition": {"id": "41"}, "fields": {"customfield_10042": "Globex"}})
+    assert response.status_code == 204
+    fields = fields_of(client, made["key"], "status", "customfield_10042")
+    assert (fields["status"]["name"], fields["customfield_10042"]) == ("Done", "Globex")
+
+
+def test_comment_errors(client: httpx.Client, checked: SpecCheck) -> None:
+    made = create(client)
+    url = f"/issue/{made['key']}/comment"
+    with checked.requests_unchecked():  # the description lists the orderBy values
+        response = client.get(url, params={"orderBy": "updated"})
+    assert "Unsupported orderBy" in error_of(response, 400)["errorMessages"][0]
+    assert error_of(client.post(url, json={}), 400)["errors"] == {"comment": "Comment body can not be empty!"}
+
+
+def test_search_post_needs_a_numeric_max_results(client: httpx.Client, checked: SpecCheck) -> None:
+    with checked.requests_unchecked():
+        response = client.post("/search/jql", json={"jql": "project = ENG", "maxResults": "ten"})
+    assert error_of(response, 400)["errorMessages"] == ["maxResults must be a number."]
+
+
+def test_a_body_that_is_not_json_is_400(client: httpx.Client, checked: SpecCheck) -> None:
+    with checked.requests_unchecked():
+        response = client.post("/issue", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert error_of(response, 400)["errorMessages"] == ["Unexpected character: the request body is not valid JSON."]
+
+
+def test_a_basic_header_that_is_not_base64_is_401(client: httpx.Client) -> None:
+    assert error_of(client.get("/myself", headers={"Authorization": "Basic ***"}), 401)["errorMessages"] == [
+        "Basic authentication header is not valid."]
+
+
+def test_assignable_search_by_issue_and_account(client: httpx.Client, state: State) -> None:
+    ravi = state.users[1]["accountId"]
+    users = client.get("/user/assignable/search", params={"issueKey": "OPS-1", "accountId": ravi}).json()
+    assert [u["accountId"] for u in users] == [ravi]
+    assert error_of(client.get("/user/assignable/search", params={"issueKey": "OPS-999"}), 404)
+
+
+def test_unknown_paths_answer_an_error_collection() -> None:
+    with BackgroundServer(create_app(issue_count=1)) as server:
+        response = httpx.get(f"{server.url}{API}/nope", headers=BASIC)
+        assert response.status_code == 404 and response.json()["errors"] == {}

@@ -425,3 +425,44 @@ def test_the_oauth_token_has_a_budget_of_its_own() -> None:
     with served(requests_per_hour=1) as (client, _):
         assert post(client, "{ viewer { id } }").status_code == 200
         assert post(client, "{ viewer { id } }", Authorization=f"Bearer {OAUTH_TOKEN}").status_code == 200
+
+
+# -- more of the query language ---------------------------------------------------------------------
+
+def test_fragments_are_resolved_and_counted(client: httpx.Client) -> None:
+    query = """fragment Core on Issue { id title }
+               query { issues(first: 10) { nodes { ...Core ... on Issue { identifier } } } }"""
+    response = post(client, query)
+    nodes = response.json()["data"]["issues"]["nodes"]
+    assert len(nodes) == 10 and set(nodes[0]) == {"id", "title", "identifier"}
+    assert response.headers["x-complexity"] == "14"  # 1 + 10 * (1 + 3 * 0.1)
+
+
+def test_durations_and_string_comparators(client: httpx.Client, state: State) -> None:
+    query = "query($f: IssueFilter) { issues(first: 250, filter: $f) { nodes { title } } }"
+    recent = data(client, query, {"f": {"createdAt": {"gt": "-P5200W"}, "title": {"containsIgnoreCase": "MODE"}}})
+    titles = {n["title"] for n in recent["issues"]["nodes"]}
+    assert titles == {"Dark mode contrast"}
+    assert data(client, query, {"f": {"createdAt": {"gt": "P1W"}}})["issues"]["nodes"] == []  # a week from now
+
+
+def test_a_filter_on_something_not_stored_is_refused_by_name(client: httpx.Client) -> None:
+    query = 'query { issues(filter: {cycle: {number: {eq: 3}}}) { nodes { id } } }'
+    [error] = errors(post(client, query))
+    assert error["message"] == "Filtering Issue by 'cycle' is not modelled by this simulator"
+
+
+def test_a_cursor_from_elsewhere_is_invalid_input(client: httpx.Client) -> None:
+    [error] = errors(post(client, 'query { issues(after: "not-a-cursor") { nodes { id } } }'))
+    assert error["extensions"]["type"] == "invalid input"
+
+
+def test_labels_and_children_of_an_issue(client: httpx.Client, state: State) -> None:
+    parent = create_issue(client)
+    create_issue(client, parentId=parent["id"], title="Child one")
+    query = "query($id: String!) { issue(id: $id) { children { nodes { title parent { id } } } } }"
+    children = data(client, query, {"id": parent["id"]})["issue"]["children"]["nodes"]
+    assert children == [{"title": "Child one", "parent": {"id": parent["id"]}}]
+    filt = {"children": {"some": {"title": {"eq": "Child one"}}}, "id": {"eq": parent["id"]}}
+    assert data(client, "query($f: IssueFilter) { issues(filter: $f) { nodes { id } } }", {"f": filt})[
+        "issues"]["nodes"] == [{"id": parent["id"]}]
