@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from connectors.jira.simulator import (
+from unigate.kit import BackgroundServer
+from unigate.testing.vendor_spec import SpecCheck, VendorSpec
+from unigate_connectors.jira.simulator import (
     API_EMAIL,
     API_TOKEN,
     CLOUD_ID,
@@ -25,8 +27,6 @@ from connectors.jira.simulator import (
     State,
     create_app,
 )
-from unigate.kit import BackgroundServer
-from unigate.testing.vendor_spec import SpecCheck, VendorSpec
 
 SPEC = Path(__file__).parent.parent / "spec" / "swagger-v3.subset.json"
 ERRORS = "#/components/schemas/ErrorCollection"
@@ -43,9 +43,8 @@ ISSUES = 260
 def served(base_path: str = "", headers: dict[str, str] = BASIC, **options: Any) -> Iterator[tuple[httpx.Client, SpecCheck, State]]:
     control = create_app(issue_count=ISSUES, **options)
     state: State = control.app.state.simulator
-    checked = SpecCheck(control.app, VendorSpec.load(SPEC, base_path=base_path, undeclared=UNDECLARED),
-                        skip=("/__sim", "/oauth/"))
-    control.app = checked
+    checked = SpecCheck.inside(control, VendorSpec.load(SPEC, base_path=base_path, undeclared=UNDECLARED),
+                               skip=("/__sim", "/oauth/"))
     with BackgroundServer(control) as server, \
             httpx.Client(base_url=server.url + base_path + API, headers=headers, timeout=10) as client:
         yield client, checked, state

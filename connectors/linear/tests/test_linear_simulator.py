@@ -14,8 +14,8 @@ import httpx
 import pytest
 from graphql import GraphQLSchema, build_schema, parse, validate
 
-from connectors.linear.simulator import API_KEY, MAX_PAGE, OAUTH_TOKEN, State, create_app
 from unigate.kit import BackgroundServer
+from unigate_connectors.linear.simulator import API_KEY, MAX_PAGE, OAUTH_TOKEN, State, create_app
 
 SCHEMA = Path(__file__).parent.parent / "spec" / "schema.subset.graphql"
 ISSUES = 260
