@@ -297,10 +297,12 @@ def _tokens(jql: str) -> list[tuple[str, str]]:
 def _unquote(body: str) -> str:
     def replace(match: re.Match[str]) -> str:
         escaped = match.group(1)
-        if escaped.startswith("u"):
+        if len(escaped) == 5:
             return chr(int(escaped[1:], 16))
+        if escaped not in JQL_ESCAPES and escaped not in "\"' ":
+            raise _jql_error(f"Error in the JQL Query: '\\{escaped}' is an illegal JQL escape sequence.")
         return JQL_ESCAPES.get(escaped, escaped)
-    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", replace, body)
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", replace, body, flags=re.S)
 
 
 @dataclass
@@ -811,6 +813,11 @@ def _read_token(token: str, jql: str) -> int:
     raise JiraError(400, "The provided next page token is invalid or expired.")
 
 
+def _lenient_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name, "")
+    return int(raw) if re.fullmatch(r"-?\d{1,9}", raw) else default
+
+
 def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -972,6 +979,8 @@ class FieldWriter:
         verb = next(iter(operation), None) if isinstance(operation, dict) and len(operation) == 1 else None
         if verb == "set":
             self._write(target, name, operation["set"], errors)
+        elif verb in ("add", "remove") and name == "labels" and not isinstance(operation[verb], str):
+            errors[name] = "Operation value must be a string"
         elif verb in ("add", "remove") and name == "labels":
             current = set(target.get("labels") or [])
             change = {operation[verb]}
@@ -1197,7 +1206,8 @@ class JiraApi(JiraSimulator):
             ids = [pid for pid in PRIORITIES if all(pid in scheme for scheme in schemes)]
         name = request.query_params.get("priorityName", "").lower()
         ids = [pid for pid in ids if name in PRIORITIES[pid][0].lower()]
-        start, size = max(_int_param(request, "startAt", 0), 0), max(_int_param(request, "maxResults", 50), 1)
+        # the description types these two as strings and declares no 400: unreadable ones are ignored
+        start, size = max(_lenient_int(request, "startAt", 0), 0), max(_lenient_int(request, "maxResults", 50), 1)
         return _json({"self": f"{self.base(request)}/priority/search?startAt={start}&maxResults={size}",
                       "startAt": start, "maxResults": size, "total": len(ids), "isLast": start + size >= len(ids),
                       "values": [self.priority_json(request, pid) for pid in ids[start:start + size]]})

@@ -159,6 +159,7 @@ class State:
     def add(self, kind: str, values: dict[str, Any], **links: Any) -> Record:
         record = Record(kind, values.get("id") or self.new_id(), values, links)
         record.values["id"] = record.id
+        record.values.setdefault("updatedAt", values.get("createdAt"))
         self.records[record.id] = record
         return record
 
@@ -354,7 +355,7 @@ def _matches_key(state: State, record: Record, key: str, wanted: Any) -> bool:
             return False
         rest = {k: v for k, v in wanted.items() if k != "null"}
         return not rest or (target is not None and matches(state, target, rest))
-    if key not in record.values and not (set(wanted) <= COMPARATORS):
+    if key not in record.values:
         raise invalid_input(f"Filtering {record.kind} by '{key}' is not modelled by this simulator")
     return _compare(record.values.get(key), wanted)
 

@@ -452,6 +452,12 @@ def test_a_filter_on_something_not_stored_is_refused_by_name(client: httpx.Clien
     assert error["message"] == "Filtering Issue by 'cycle' is not modelled by this simulator"
 
 
+def test_a_comparator_on_a_field_not_stored_is_refused_too(client: httpx.Client) -> None:
+    [error] = errors(post(client, "query { users(filter: {isMe: {eq: true}}) { nodes { id } } }"))
+    assert error["message"] == "Filtering User by 'isMe' is not modelled by this simulator"
+    assert data(client, 'query { workflowStates(filter: {updatedAt: {gt: "2020-01-01T00:00:00Z"}}) { nodes { id } } }')
+
+
 def test_a_cursor_from_elsewhere_is_invalid_input(client: httpx.Client) -> None:
     [error] = errors(post(client, 'query { issues(after: "not-a-cursor") { nodes { id } } }'))
     assert error["extensions"]["type"] == "invalid input"
