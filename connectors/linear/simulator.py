@@ -287,33 +287,32 @@ COLLECTIONS: dict[tuple[str, str], Callable[[State, Record], list[Record]]] = {
 }
 
 
-def _operand(value: Any) -> Any:
-    """Comparator operands as comparable values: DateTime or ISO 8601 durations (relative to now)."""
-    if isinstance(value, str):
-        duration = DURATION.fullmatch(value)
-        if duration and value not in ("P", "-P"):
-            sign, weeks, days, hours, minutes = duration.groups()
-            delta = timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0),
-                              minutes=int(minutes or 0))
-            return datetime.now(UTC) + (-delta if sign else delta)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T.*", value):
-            return _parse_time(value)
-    return value
+def _moment(value: Any) -> datetime:
+    """A DateTime, TimelessDate or ISO 8601 duration (relative to now) as an aware datetime."""
+    text = str(value)
+    duration = DURATION.fullmatch(text)
+    if duration and text not in ("P", "-P"):
+        sign, weeks, days, hours, minutes = duration.groups()
+        delta = timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0))
+        return datetime.now(UTC) + (-delta if sign else delta)
+    try:
+        moment = _parse_time(text) if "T" in text else datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise invalid_input(f"'{text}' is not a valid date, date-time or ISO 8601 duration") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _compare(value: Any, comparator: dict[str, Any]) -> bool:
+def _compare(key: str, value: Any, comparator: dict[str, Any]) -> bool:
+    dated = key.endswith("At") or key == "dueDate"
     for name, raw in comparator.items():
         if name == "null":
             if (value is None) != bool(raw):
                 return False
             continue
+        operand = ([_moment(x) for x in raw] if isinstance(raw, list) else _moment(raw)) if dated else raw
         if value is None:
             return False
-        operand = [_operand(x) for x in raw] if isinstance(raw, list) else _operand(raw)
-        subject = _operand(value)
-        if isinstance(operand, datetime) and isinstance(subject, str):
-            subject = datetime.fromisoformat(subject).replace(tzinfo=UTC)  # a TimelessDate
-        if not _one_test(name, subject, operand):
+        if not _one_test(name, _moment(value) if dated else value, operand):
             return False
     return True
 
@@ -357,14 +356,14 @@ def _matches_key(state: State, record: Record, key: str, wanted: Any) -> bool:
         return not rest or (target is not None and matches(state, target, rest))
     if key not in record.values:
         raise invalid_input(f"Filtering {record.kind} by '{key}' is not modelled by this simulator")
-    return _compare(record.values.get(key), wanted)
+    return _compare(key, record.values.get(key), wanted)
 
 
 def _matches_collection(state: State, related: list[Record], wanted: dict[str, Any]) -> bool:
     special = {"some", "every", "length", "null"}
     if "null" in wanted and (not related) != wanted["null"]:
         return False
-    if "length" in wanted and not _compare(len(related), wanted["length"]):
+    if "length" in wanted and not _compare("length", len(related), wanted["length"]):
         return False
     if wanted.get("every") is not None and not all(matches(state, r, wanted["every"]) for r in related):
         return False

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from graphql import GraphQLSchema, build_schema, parse, validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from unigate.kit import BackgroundServer
 from unigate_connectors.linear.simulator import API_KEY, MAX_PAGE, OAUTH_TOKEN, State, create_app
@@ -472,3 +474,35 @@ def test_labels_and_children_of_an_issue(client: httpx.Client, state: State) -> 
     filt = {"children": {"some": {"title": {"eq": "Child one"}}}, "id": {"eq": parent["id"]}}
     assert data(client, "query($f: IssueFilter) { issues(filter: $f) { nodes { id } } }", {"f": filt})[
         "issues"]["nodes"] == [{"id": parent["id"]}]
+
+
+# -- any filter Linear's schema accepts is answered, never an internal error ------------------------
+
+anything = st.one_of(st.text(max_size=12), st.sampled_from(["-P2W", "P1D", "2025-02-01T00:00:00Z", "2025-02-01"]))
+numbers = st.one_of(st.integers(-2, 6), st.floats(-1, 5, allow_nan=False))
+string_comparator = st.dictionaries(st.sampled_from(["eq", "neq", "contains", "containsIgnoreCase", "startsWith",
+                                                     "endsWith", "notContains", "eqIgnoreCase"]),
+                                    st.text(max_size=6), max_size=2)
+date_comparator = st.dictionaries(st.sampled_from(["eq", "gt", "gte", "lt", "lte", "neq"]), anything, max_size=2)
+number_comparator = st.dictionaries(st.sampled_from(["eq", "gt", "gte", "lt", "lte", "neq"]), numbers, max_size=2)
+leaf_filters = st.fixed_dictionaries({}, optional={
+    "title": string_comparator, "updatedAt": date_comparator, "createdAt": date_comparator,
+    "dueDate": st.dictionaries(st.sampled_from(["gt", "lt", "null"]), anything | st.booleans(), max_size=1),
+    "priority": number_comparator, "number": number_comparator,
+    "state": st.fixed_dictionaries({"type": st.fixed_dictionaries({"in": st.lists(st.sampled_from(
+        ["backlog", "unstarted", "started", "completed", "canceled", "triage", "nope"]), max_size=3)})}),
+    "assignee": st.fixed_dictionaries({}, optional={"null": st.booleans(), "name": string_comparator}),
+    "labels": st.fixed_dictionaries({}, optional={"some": st.fixed_dictionaries({"name": string_comparator}),
+                                                  "length": number_comparator}),
+})
+issue_filters = st.recursive(leaf_filters, lambda inner: st.fixed_dictionaries(
+    {}, optional={"and": st.lists(inner, max_size=2), "or": st.lists(inner, max_size=2)}), max_leaves=4)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(filt=issue_filters)
+def test_any_issue_filter_is_answered_or_refused_as_input(client: httpx.Client, filt: dict[str, Any]) -> None:
+    response = post(client, "query($f: IssueFilter) { issues(first: 20, filter: $f) { nodes { id } } }", {"f": filt})
+    body = response.json()
+    assert response.status_code in (200, 400), body
+    assert all(e["extensions"]["type"] in ("invalid input", "graphql error") for e in body.get("errors", [])), body
