@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from unigate.kit import BackgroundServer
 from unigate.mapping.jql import EMPTY, Clause, Function, JqlError, build_jql, jql_datetime, quote
+from unigate_connectors.jira.simulator import API_EMAIL, API_TOKEN, create_app
 
 
 def test_the_query_the_jira_connector_builds() -> None:
@@ -239,3 +244,29 @@ def test_no_value_or_field_name_can_change_the_query_structure(where: list[Claus
         else:
             assert same(read, built.value)
     assert parsed_order == [(name, direction.upper()) for name, direction in order]
+
+
+# -- what the builder writes, Jira (its simulator) reads with the meaning built ------------------
+
+@pytest.fixture(scope="module")
+def jira() -> Iterator[tuple[httpx.Client, Any]]:
+    control = create_app(issue_count=40)
+    auth = base64.b64encode(f"{API_EMAIL}:{API_TOKEN}".encode()).decode()
+    with BackgroundServer(control) as server, httpx.Client(
+            base_url=f"{server.url}/rest/api/3", headers={"Authorization": f"Basic {auth}"}, timeout=10) as client:
+        yield client, control.app.state.simulator
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hostile=st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=3))
+def test_jira_reads_escaped_values_as_values(jira: tuple[httpx.Client, Any], hostile: list[str]) -> None:
+    client, state = jira
+    jql = build_jql([Clause("project", "=", "ENG"), Clause("labels", "in", ["security", *hostile]),
+                     Clause("assignee", "is not", EMPTY)],
+                    [("key", "ASC")])
+    response = client.get("/search/jql", params={"jql": jql, "maxResults": 100, "fields": "labels"})
+    assert response.status_code == 200, (jql, response.text)
+    found = [issue["key"] for issue in response.json()["issues"]]
+    expected = sorted((i for i in state.issues.values() if i.project == "ENG" and i.fields["assignee"]
+                       and {"security", *hostile} & set(i.fields["labels"])), key=lambda i: int(i.key[4:]))
+    assert found == [i.key for i in expected]

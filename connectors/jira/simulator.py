@@ -299,7 +299,7 @@ def _unquote(body: str) -> str:
         escaped = match.group(1)
         if len(escaped) == 5:
             return chr(int(escaped[1:], 16))
-        if escaped not in JQL_ESCAPES and escaped not in "\"' ":
+        if escaped not in JQL_ESCAPES and escaped not in ("\\", '"', "'", " "):
             raise _jql_error(f"Error in the JQL Query: '\\{escaped}' is an illegal JQL escape sequence.")
         return JQL_ESCAPES.get(escaped, escaped)
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", replace, body, flags=re.S)

@@ -560,6 +560,7 @@ def eng(state: State, test: Any) -> set[str]:
     ('project = ENG AND summary ~ "CART"', lambda i: "cart" in i.fields["summary"].lower()),
     ('project = ENG AND statusCategory = done', lambda i: STATUSES[i.fields["status"]][1] == 3),
     ('project = ENG AND labels = "\\u0061pi"', lambda i: "api" in i.fields["labels"]),
+    ('project = ENG AND labels in ("a\\\\b", "q\\"q", \'s\\\'s\', "sp\\ ace")', lambda i: False),
 ])
 def test_jql_clauses_select_what_jira_would(client: httpx.Client, state: State, jql: str, test: Any) -> None:
     assert keys_of(client, jql) == eng(state, test)
