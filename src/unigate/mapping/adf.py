@@ -267,7 +267,8 @@ class _AdfBuilder(HTMLParser):
         if tag not in VOID:
             self.depth += 1
         if self.skipping or tag in DROPPED:
-            self.skipping += tag in DROPPED and tag not in VOID
+            if tag in DROPPED:
+                self.skipping += 1  # nested <head><title>: each one must close
             return
         if self.mention is not None:
             return
@@ -286,7 +287,8 @@ class _AdfBuilder(HTMLParser):
             return
         depth, self.depth = self.depth, max(self.depth - 1, 0)
         if self.skipping:
-            self.skipping -= tag in DROPPED
+            if tag in DROPPED:
+                self.skipping -= 1
             return
         if self.mention is not None:
             if depth == self.mention.depth:
