@@ -174,6 +174,11 @@ def test_script_and_style_content_is_not_text() -> None:
     assert html_to_adf("<p>a<script>alert(1)</script><style>p{}</style>b</p>") == doc(para(text("ab")))
 
 
+def test_a_whole_html_page_gives_its_body() -> None:
+    page = "<!doctype html><html><head><title>T</title><style>p{}</style></head><body><p>x</p></body></html>"
+    assert html_to_adf(page) == doc(para(text("x")))
+
+
 def test_image_becomes_its_alt_text() -> None:
     assert html_to_adf('<p>see <img src="a.png" alt="the chart"></p>') == doc(para(text("see the chart")))
 
