@@ -103,13 +103,14 @@ def test_show_says_which_lists_are_fixed_in_the_mapping_file_and_make_no_call() 
     assert "  tickets.all      no sort[by]; natural order created_at asc" in output
 
 
-def test_show_lists_the_call_ids_of_the_connectors_own_code() -> None:
+def test_show_lists_the_call_ids_an_own_implementation_declares_under_its_operation() -> None:
     from unigate.cli import main
 
     result = CliRunner().invoke(main, ["connectors", "show", "selectel", "--json"])
     assert result.exit_code == 0, result.output
     calls = {c["call_id"]: c for c in orjson.loads(result.output)["calls"]}
-    assert calls["tickets_reopen"]["operation"] == "(connector code)"
+    assert calls["tickets_reopen"]["operation"] == "tickets.update"
+    assert "own implementation" in calls["tickets_reopen"]["note"]
 
 
 def test_show_lists_the_calls_a_preparer_component_says_it_makes() -> None:

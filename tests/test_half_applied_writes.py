@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from unigate.connector import Connector
+from unigate.connector import Connector, implements
 from unigate.connector.context import OperationContext, OperationResult
 from unigate.plugins import ConnectorDefinition, hookimpl, packaged_mapping
 from unigate.plugins.registry import ConnectorRegistry
@@ -102,6 +102,7 @@ class StatusReadBack(Connector):
     """AgentsMesh's update made by hand, then the new status read from the status call's answer,
     which AgentsMesh does not send (it answers ``{"message": "Status updated"}``)."""
 
+    @implements("tickets.update")
     async def tickets_update(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("tickets", "update")
         body = self.downstream_body(ctx, op)

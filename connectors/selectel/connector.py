@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.kit import Connector, OperationContext, OperationResult, RequestValidationError
+from unigate.kit import Connector, OperationContext, OperationResult, RequestValidationError, implements
 
 STATUS_ACTION = "status_action"      # downstream key the mapping writes status to (close | reopen)
 
 
 class SelectelConnector(Connector):
-    # beyond the mapping's calls: the status actions of tickets.update
-    code_call_ids = ("tickets_close", "tickets_reopen")
-
     # -- tickets --------------------------------------------------------------------------------
+    @implements("tickets.add")
     async def tickets_add(self, ctx: OperationContext) -> OperationResult:
         body = ctx.request.body or {}
         missing = [name for name in ("subject", "description") if not body.get(name)]
@@ -33,13 +31,14 @@ class SelectelConnector(Connector):
         response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body=downstream)
         return OperationResult({"id": self.created_id(ctx, op, response.body)})
 
+    @implements("tickets.update", calls=("tickets_close", "tickets_reopen"))   # the status actions
     async def tickets_update(self, ctx: OperationContext) -> OperationResult:
         op = self.operation("tickets", "update")
         changes = self.downstream_body(ctx, op)
         action = changes.pop(STATUS_ACTION, None)
         call_id = self.call_id(ctx, op)
         calls: list[tuple[str, str, str, dict[str, Any]]] = []
-        if changes or self._targeted_by_pass_through(ctx, call_id):
+        if changes or ctx.targeted(call_id):
             calls.append((call_id, op.method, self.path(ctx, op.path or ""), changes))
         if action is not None:
             calls.append(self._status_call(ctx, action))
@@ -57,8 +56,3 @@ class SelectelConnector(Connector):
         raise RequestValidationError("Invalid field value", {
             "status": f"{self.spec.name} lets a client only close (closed) or reopen (open) a ticket; "
                       f"support sets the other statuses; got {action!r}"})
-
-    def _targeted_by_pass_through(self, ctx: OperationContext, call_id: str) -> bool:
-        """A body pass_through naming this call asks for it even when no mapped field changed."""
-        return any(e.operation_id == call_id and e.applies_to(ctx.service_id, call_id)
-                   for e in ctx.request.pass_through_body)

@@ -39,8 +39,12 @@ def info(connector: Connector) -> dict[str, Any]:
                 continue
             operations.setdefault(resource, []).append(operation)
             name = f"{resource}.{operation}"
-            if callable(getattr(cls, f"{resource}_{operation}", None)):
+            implementation = cls.implementations.get((resource, operation))
+            if implementation is not None:
                 quirks.append(name)
+                calls.extend({"call_id": call_id, "operation": name, "method": None, "path": None,
+                              "note": "made by the connector's own implementation; see its README"}
+                             for call_id in implementation.__unigate_implements__[1])  # type: ignore[attr-defined]
             op = declared.operations.get(operation) if declared is not None else None  # type: ignore[call-overload]
             if op is None:
                 continue
@@ -62,7 +66,7 @@ def info(connector: Connector) -> dict[str, Any]:
             calls.extend(step_calls(spec, resource, operation, op))
     calls.extend(lookup_calls(spec))
     declared_ids = {c["call_id"] for c in calls}
-    for call_id in getattr(cls, "code_call_ids", ()):  # made by the connector's own code (its README says how)
+    for call_id in cls.code_call_ids:  # set directly by a subclass (its README says how)
         if call_id not in declared_ids:
             calls.append({"call_id": call_id, "operation": "(connector code)", "method": None, "path": None,
                           "note": "made by the connector's Python; see its README"})
@@ -120,11 +124,9 @@ def describe(connector: Connector) -> str:
     out += ["", "downstream calls (pass_through[].operation_id):"]
     width = max([len(c["call_id"] or "-") for c in data["calls"]] or [1])
     for call in data["calls"]:
-        where = f"{call['method']} {call['path']}" if call["call_id"] else ""
+        where = f"{call['method']} {call['path']}" if call["method"] else ""
         note = f" ({call['note']})" if call["note"] else ""
         out.append(f"  {call['call_id'] or '-':<{width}}  {call['operation']:<18} {where}{note}".rstrip())
-    if data["quirk_operations"]:
-        out.append("  connector code may make further calls for the operations above; its README lists them")
     return "\n".join(out)
 
 

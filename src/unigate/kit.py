@@ -8,8 +8,8 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   :class:`ConnectorDefinition`, with an optional :class:`SandboxProfile` for a simulator and
   :class:`LiveProfile` for a real server) and on the ``register_*`` component hooks;
   :func:`packaged_mapping` finds a manifest shipped as package data.
-- **Quirks**: subclass :class:`Connector`; override an operation (``tickets_update``) only where
-  it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
+- **Quirks**: subclass :class:`Connector` and declare an operation's own implementation with
+  :func:`implements` (``@implements("tickets.update")``) only where it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
   transform, preparer, paginator, request, auth; a :class:`Components` registry raising
   :class:`ComponentError`) the manifest refers to.
 - **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`; a writer raises
@@ -31,7 +31,7 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
 from __future__ import annotations
 
 from unigate.components import COMPONENTS, ComponentError, Components
-from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest
+from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest, implements
 from unigate.connector.paging import PageRequest, Paginator, Window
 from unigate.connector.prepare import Preparer
 from unigate.connector.requests import DownstreamCall, RequestBuilder
@@ -85,6 +85,7 @@ __all__ = [
     "Window",
     "datetime_writer",
     "hookimpl",
+    "implements",
     "packaged_mapping",
     "read_datetime",
 ]

@@ -3,7 +3,7 @@
 ``Connector`` executes what a mapping file declares; quirk connectors subclass it.
 """
 
-from unigate.connector.base import Connector
+from unigate.connector.base import Connector, implements
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 
-__all__ = ["Connector", "OperationContext", "OperationResult", "UnifiedRequest"]
+__all__ = ["Connector", "OperationContext", "OperationResult", "UnifiedRequest", "implements"]

@@ -1,14 +1,16 @@
 """``Connector``: runs the five unified operations as a mapping file declares them.
 
-Each operation ``<resource>_<operation>`` (e.g. ``tickets_all``) resolves to a method of this
-class if a subclass defines one, else to the declarative implementation. Quirk connectors
-override the method and may call ``await super().<same>(ctx)`` or the helpers below.
+Every operation runs the declarative implementation, unless a subclass declares its own with
+:func:`implements` (``@implements("tickets.update", calls=("tickets_close",))``): the genuinely
+procedural, which may still call ``await self.run_declared(ctx)`` or the helpers below.
+``Connector.execute`` dispatches through the declared table (``implementations``), never by name.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 from unigate.connector import write_steps
 from unigate.connector.context import OperationContext, OperationResult
@@ -35,15 +37,49 @@ from unigate.mapping.passthrough import deep_merge
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import CheckCallSpec, MappingFile, OperationSpec, PaginationSpec, ResourceSpec
 from unigate.mapping.template import compile_template, render_value
+from unigate.unified import UNIFIED
 
 PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
 log = logging.getLogger("unigate.connector")
+Implementation = Callable[[Any, OperationContext], Awaitable[OperationResult]]
+_F = TypeVar("_F", bound=Implementation)
+
+
+def implements(operation: str, *, calls: tuple[str, ...] = ()) -> Callable[[_F], _F]:
+    """Declare a method as a connector's own implementation of ``operation`` (``"tickets.update"``),
+    making the downstream calls ``calls`` beyond those its manifest declares (what a body
+    pass_through ``operation_id`` may name; ``unigate connectors show`` lists them)."""
+    resource, _, op = operation.partition(".")
+    if (resource, op) not in {(r, o) for r in UNIFIED.resource_names for o in UNIFIED.operation_names}:
+        raise ValueError(f"{operation!r} is not a unified operation (<resource>.<operation>)")
+
+    def mark(function: _F) -> _F:
+        function.__unigate_implements__ = ((resource, op), tuple(calls))  # type: ignore[attr-defined]
+        return function
+
+    return mark
 
 
 class Connector:
-    # call ids of the downstream calls a subclass makes beyond those its mapping file declares
-    # (lookups, follow-up writes): with the mapping's, what a body pass_through `operation_id` may name
+    # (resource, operation) -> the subclass's own implementation (@implements); filled per class
+    implementations: ClassVar[dict[tuple[str, str], Implementation]] = {}
+    # call ids of the downstream calls those implementations make beyond the manifest's
     code_call_ids: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = dict(cls.implementations)
+        calls = list(cls.code_call_ids)
+        for name, value in vars(cls).items():
+            marked = getattr(value, "__unigate_implements__", None)
+            if marked is not None:
+                table[marked[0]] = value
+                calls += marked[1]
+            elif callable(value) and _looks_like_operation(name):
+                raise TypeError(f"{cls.__qualname__}.{name}: declare it with @implements(\"{name.replace('_', '.', 1)}\") "
+                                f"(operations are dispatched through the declared table, not by method name)")
+        cls.implementations = table
+        cls.code_call_ids = tuple(dict.fromkeys(calls))
 
     def __init__(self, spec: MappingFile) -> None:
         self.spec = spec
@@ -91,9 +127,9 @@ class Connector:
         declared = self._declared(request.resource, request.operation)
         if declared is not None and declared.listed is not None and request.operation != "one":
             await self.check_listed(ctx, declared)   # before anything is read or written
-        method = getattr(self, f"{request.resource}_{request.operation}", None)
-        if method is not None:
-            return await method(ctx)
+        implementation = self.implementations.get((request.resource, request.operation))
+        if implementation is not None:
+            return await implementation(self, ctx)
         return await self.run_declared(ctx)
 
     def check_request(self, ctx: OperationContext) -> None:
@@ -167,7 +203,7 @@ class Connector:
         return op.pagination if op is not None else None
 
     def supports(self, resource: str, operation: str) -> bool:
-        if hasattr(self, f"{resource}_{operation}"):
+        if (resource, operation) in self.implementations:
             return True
         res = self.spec.resources.get(resource)  # type: ignore[call-overload]
         return res is not None and operation in res.operations
@@ -342,8 +378,7 @@ class Connector:
             if part:
                 calls.append((split.call_id, split.method, self.path(ctx, split.path), part))
         main_call = self.call_id(ctx, op)
-        targeted = any(e.applies_to(self.service_id, main_call) for e in ctx.request.pass_through_body)
-        if body or targeted:
+        if body or ctx.targeted(main_call):
             calls.insert(0, (main_call, op.method, self.path(ctx, op.path or ""), body))
         await self.run_calls(ctx, calls, op)  # no field to change and no pass_through: no call at all
         target = ctx.request.path_params.get("id") or ctx.request.path_params.get("ticket_id")
@@ -511,6 +546,11 @@ def partly_applied(exc: Exception, ctx: OperationContext, failed_call: str | Non
                                f"after applying {', '.join(applied)}; the downstream state has those changes"})
     error.partly_applied = True  # type: ignore[attr-defined]
     return error
+
+
+def _looks_like_operation(name: str) -> bool:
+    resource, _, operation = name.partition("_")
+    return resource in UNIFIED.resource_names and operation in UNIFIED.operation_names
 
 
 def _mapping_call_ids(spec: MappingFile) -> list[str]:

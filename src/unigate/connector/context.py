@@ -108,6 +108,11 @@ class OperationContext:
         self.current_call = None
         return response
 
+    def targeted(self, call_id: str) -> bool:
+        """Whether a body pass_through entry of the request applies to ``call_id`` (one naming it, or
+        one naming no call): the call is then made even when no mapped field changed."""
+        return any(e.applies_to(self.service_id, call_id) for e in self.request.pass_through_body)
+
     def with_pass_through(self, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` (mutated) with the request's body pass_through for ``call_id``; a path that
         cannot be set in it is a 400 naming the entry and path. Connectors making several writes
