@@ -35,8 +35,12 @@ A conventional REST tracker needs nothing more. Operations a file does not decla
 
 For what YAML cannot say, register a named component (see ``register_*`` below) the manifest
 refers to; for the genuinely procedural, subclass :class:`unigate.kit.Connector` and pass it as
-``connector_class``. Override one operation with a method named ``<resource>_<operation>``
-(``async def tickets_update(self, ctx) -> OperationResult``). Inside:
+``connector_class``. Declare an operation's own implementation with ``@implements``::
+
+    @implements("tickets.update", calls=("tickets_close",))   # calls beyond the manifest's
+    async def tickets_update(self, ctx: OperationContext) -> OperationResult: ...
+
+Inside:
 
 - ``await self.run_declared(ctx)`` runs the declarative implementation (then adjust its result);
 - ``await ctx.call(call_id, method, path, params=..., body=..., headers=...)`` makes one
@@ -47,9 +51,11 @@ refers to; for the genuinely procedural, subclass :class:`unigate.kit.Connector`
   once per connection per 5 minutes (``self.forget(ctx, call_id)`` after changing one);
 - ``self.map_records(ctx, records)`` maps downstream records; ``self.downstream_body(ctx, op)``
   maps the request body (only the fields present); ``await self.run_calls(ctx, calls)`` runs
-  several writes and reports which were applied if one fails.
+  several writes and reports which were applied if one fails; ``ctx.targeted(call_id)`` says
+  whether a body pass_through asks for a call even when no mapped field changed.
 
-Name every downstream call with a stable ``call_id`` and list them in the connector's README:
+Name every downstream call with a stable ``call_id``; ``unigate connectors readme`` writes the
+table of them into the connector's README:
 clients target calls with ``pass_through[].operation_id``.
 
 Testing: give the definition a ``sandbox`` (a simulator of the tracker), then in your tests
