@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox test serve bench cassettes mutation
+.PHONY: sandbox lint test serve bench cassettes mutation
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,20 @@ $(VENV)/.installed: pyproject.toml setup.py
 sandbox: $(VENV)/.installed
 	$(BIN)/unigate sandbox $(if $(PORT),--port $(PORT))
 
-# The real trackers (Redmine, Roundup) start first so their live tests run live, and stop after;
+# Style and likely bugs (ruff), then types (mypy over unigate and unigate_connectors): [tool.ruff] and
+# [tool.mypy] in pyproject.toml. `make test` runs this first and stops when it fails.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/typecheck.py
+
+# `make test` lints (above), then starts the real trackers (Redmine, Roundup) so their live tests run live, and stops them after;
 # where they cannot start (not root, offline) those tests replay their cassettes (the summary's
 # "trackers" section says which). Tests run in a random order (pytest-randomly prints the seed;
 # PYTEST_ADDOPTS=--randomly-seed=N replays it); coverage of the shipped code is reported and must
 # stay at 90 % or more. The connect page's browser tests need Chromium and chromedriver: installed
 # first (scripts/browser/install.sh; silent when present, an error when it cannot install them).
 COVERAGE := --cov --cov-report=term --cov-fail-under=90
-test: $(VENV)/.installed
+test: $(VENV)/.installed lint
 	scripts/browser/install.sh
 	scripts/trackers/start-all.sh || { scripts/trackers/stop-all.sh; exit 1; }
 	$(BIN)/python -m pytest $(COVERAGE); status=$$?; scripts/trackers/stop-all.sh; exit $$status

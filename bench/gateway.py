@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from load import Result, measure  # noqa: E402
+from load import Result, measure
 
-from unigate.simulation.server import free_port  # noqa: E402
+from unigate.simulation.server import free_port
 
 ORG_PATH = "/api/v1/ext/orgs/acme"
 CASES = {
@@ -203,7 +203,7 @@ def main() -> None:
                         results[(case, target, clients)] = r
                         print(f"{case:<17} {clients:>2} clients {target:>9}: {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms"
                               f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}  (median of {len(runs)})")
-                    ratios = sorted(g.rps / f.rps for g, f in zip(rounds["gateway"], rounds["forwarder"]))
+                    ratios = sorted(g.rps / f.rps for g, f in zip(rounds["gateway"], rounds["forwarder"], strict=True))
                     results[(case, "ratio", clients)] = ratios  # type: ignore[assignment]
                 direct1, gw1 = results[(case, "direct", 1)], results[(case, "gateway", 1)]
                 fwd1 = results[(case, "forwarder", 1)]

@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gateway import CASES, prepare_vault  # noqa: E402
+from gateway import CASES, prepare_vault
 
 UPSTREAM = "http://agentsmesh.bench.invalid"
 

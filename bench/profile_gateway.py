@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gateway import CASES, prepare_vault, serve_simulator, wait_for  # noqa: E402
-from load import measure  # noqa: E402
+from gateway import CASES, prepare_vault, serve_simulator, wait_for
+from load import measure
 
-from unigate.simulation.server import free_port  # noqa: E402
+from unigate.simulation.server import free_port
 
 
 def main() -> None:

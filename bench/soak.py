@@ -14,7 +14,8 @@ one app, all on the same service and so sharing the gateway's one downstream cli
 
 ``--clients`` workers send, for random tenants other than the hanging one, 60 % lists, 20 % reads
 of one ticket, 15 % creates (each with a unique subject), 5 % updates; ``--hang-clients`` more
-workers hammer the hanging tenant, more than its connection's share of concurrent calls (16). Prints requests, typed errors by type, untyped errors (anything not in Apideck's
+workers hammer the hanging tenant, more than its connection's share of concurrent calls (16).
+Prints requests, typed errors by type, untyped errors (anything not in Apideck's
 error schema, and any 500: target 0), duplicated writes (a subject created more than once: target
 0), the gateway's RSS and open file descriptors after warm-up and at the end (target: flat), and
 the p50/p99 of the healthy tenants while the other tenant's tracker hangs. Exits 1 when a target
@@ -79,7 +80,7 @@ class Tally:
             type_name = body.get("type_name")
         except ValueError:
             body, type_name = None, None
-        if response.status_code >= 500 and response.status_code not in (501, 502, 504) or type_name not in APIDECK_TYPES \
+        if (response.status_code >= 500 and response.status_code not in (501, 502, 504)) or type_name not in APIDECK_TYPES \
                 or body.get("status_code") != response.status_code:
             self.untyped.append(f"{response.status_code} {response.text[:200]}")
         else:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from load import measure  # noqa: E402
+from load import measure
 
-from unigate.simulation.server import free_port  # noqa: E402
+from unigate.simulation.server import free_port
 
 PATH = "/api/v1/ext/orgs/acme/tickets/AM-7"
 
@@ -76,7 +76,8 @@ def main() -> None:
     ports = {}
     for transport in ("httpx", "aiohttp"):
         ports[transport] = free_port()
-        processes.append(ctx.Process(target=serve_forwarder, args=(ports[transport], f"http://127.0.0.1:{sim_port}", transport), daemon=True))
+        args = (ports[transport], f"http://127.0.0.1:{sim_port}", transport)
+        processes.append(ctx.Process(target=serve_forwarder, args=args, daemon=True))
     for p in processes:
         p.start()
     try:

@@ -145,7 +145,7 @@ def test_an_integer_beyond_64_bits_in_custom_mappings_is_refused(client: httpx.C
 
 @pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
 def test_a_non_finite_number_is_refused_not_sent_as_null(client: httpx.Client, sim: Simulator, number: str) -> None:
-    raw = '{"subject":"x","pass_through":[{"service_id":"agentsmesh","extend_object":{"a":%s}}]}' % number
+    raw = '{"subject":"x","pass_through":[{"service_id":"agentsmesh","extend_object":{"a":' + number + '}}]}'
     body = refused(client.post(TICKETS, content=raw, headers={"content-type": "application/json"}), sim)
     assert body["detail"] == {"pass_through[0].extend_object.a": "must be a finite number (JSON has no NaN or Infinity)"}
 

@@ -85,27 +85,24 @@ def test_a_replay_answers_as_the_tracker_did_with_no_tracker_running(
 def test_a_replay_fails_when_a_recorded_exchange_is_never_requested(
         replaying: tuple[CassetteTap, Cassette, httpx.Client]) -> None:
     tap, cassette, client = replaying
-    with pytest.raises(AssertionError, match="recorded but never requested: POST"):
-        with tap.use(cassette):
-            client.get(TICKETS, params={"limit": 2})
+    with pytest.raises(AssertionError, match="recorded but never requested: POST"), tap.use(cassette):
+        client.get(TICKETS, params={"limit": 2})
 
 
 def test_a_request_the_cassette_lacks_gets_a_502_and_fails_the_replay(
         replaying: tuple[CassetteTap, Cassette, httpx.Client]) -> None:
     tap, cassette, client = replaying
-    with pytest.raises(AssertionError, match=r"request not in the cassette: GET .*limit=3"):
-        with tap.use(cassette):
-            response = client.get(TICKETS, params={"limit": 3})
-            assert response.status_code == 502
-            client.post(TICKETS, json={"subject": "Taped"})
+    with pytest.raises(AssertionError, match=r"request not in the cassette: GET .*limit=3"), tap.use(cassette):
+        response = client.get(TICKETS, params={"limit": 3})
+        assert response.status_code == 502
+        client.post(TICKETS, json={"subject": "Taped"})
 
 
 def test_a_recording_answers_once(replaying: tuple[CassetteTap, Cassette, httpx.Client]) -> None:
     tap, cassette, client = replaying
-    with pytest.raises(AssertionError, match="request not in the cassette: POST"):
-        with tap.use(cassette):
-            client.post(TICKETS, json={"subject": "Taped"})
-            assert client.post(TICKETS, json={"subject": "Taped"}).status_code == 502
+    with pytest.raises(AssertionError, match="request not in the cassette: POST"), tap.use(cassette):
+        client.post(TICKETS, json={"subject": "Taped"})
+        assert client.post(TICKETS, json={"subject": "Taped"}).status_code == 502
 
 
 RECORDED = Exchange("POST", "http://127.0.0.1:3100/issues.json?project_id=demo&limit=2", b'{"a":1}', {},
@@ -122,7 +119,7 @@ RECORDED = Exchange("POST", "http://127.0.0.1:3100/issues.json?project_id=demo&l
     ("http://127.0.0.1:3100/issues.json?project_id=demo&limit=2", b'{"a":2}'),    # body
 ], ids=["scheme", "host", "port", "path", "query", "query-order", "body"])
 def test_a_request_matches_only_on_every_part(url: str, body: bytes) -> None:
-    cassette = Cassette(Path("x.yaml"), "replay", Scrubber([]), exchanges=[Exchange(**{**RECORDED.__dict__})])
+    cassette = Cassette(Path("x.yaml"), "replay", Scrubber([]), exchanges=[Exchange(**RECORDED.__dict__)])
     assert cassette.play("POST", url, body) is None
     assert cassette.play("GET", RECORDED.url, RECORDED.body) is None  # method
     assert cassette.play("POST", RECORDED.url, RECORDED.body) is not None

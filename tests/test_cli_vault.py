@@ -91,7 +91,7 @@ def test_missing_credential_is_a_warning_saying_how_to_add_it(consumer: dict[str
 
 
 def test_check_reports_ok_after_one_read_through_the_gateway(consumer: dict[str, str], agentsmesh) -> None:  # noqa: ANN001
-    url, settings, credentials = agentsmesh
+    _url, settings, credentials = agentsmesh
     result = vault(consumer, "connection-create", "acme", "c1", "agentsmesh", *options(settings, credentials), "--check")
     assert result.exit_code == 0, result.output
     connection_id = stored(consumer).list_connections()[0].id
@@ -99,7 +99,7 @@ def test_check_reports_ok_after_one_read_through_the_gateway(consumer: dict[str,
 
 
 def test_check_reports_the_typed_error_and_keeps_the_connection(consumer: dict[str, str], agentsmesh) -> None:  # noqa: ANN001
-    url, settings, _ = agentsmesh
+    _url, settings, _ = agentsmesh
     result = vault(consumer, "connection-create", "acme", "c1", "agentsmesh", *options(settings, {"api_key": "amk_no"}),
                    "--check")
     assert result.exit_code == 1
@@ -110,7 +110,7 @@ def test_check_reports_the_typed_error_and_keeps_the_connection(consumer: dict[s
 
 
 def test_update_check_tests_the_updated_connection(consumer: dict[str, str], agentsmesh) -> None:  # noqa: ANN001
-    url, settings, credentials = agentsmesh
+    _url, settings, credentials = agentsmesh
     created = orjson.loads(vault(consumer, "connection-create", "acme", "c1", "agentsmesh",
                                  *options(settings, {"api_key": "amk_no"})).output)
     result = vault(consumer, "connection-update", created["id"], "-c", f"api_key={credentials['api_key']}", "--check")

@@ -10,9 +10,9 @@ Through the gateway, forged and foreign cursors are covered by tests/test_cursor
 from __future__ import annotations
 
 import base64
-import re
 import hashlib
 import hmac
+import re
 from typing import Any
 
 import orjson
@@ -111,7 +111,7 @@ def test_a_cursor_without_a_body_is_refused_as_not_issued_here() -> None:
 
 def test_a_mac_one_character_longer_than_issued_is_refused() -> None:
     cursor = CursorCodec(KEY).encode(SERVICE, SCOPE, CursorPosition(offset=40))
-    body, mac = cursor.split(".")
+    body, _mac = cursor.split(".")
     full = b64(hmac.new(KEY, body.encode(), hashlib.sha256).digest())
     assert "not issued by this gateway" in refusal(f"{body}.{full[:23]}").detail
 

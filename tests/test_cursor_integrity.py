@@ -71,7 +71,7 @@ def test_a_cursor_with_a_made_up_mac_of_the_right_length_is_refused(client: http
 
 def test_a_cursor_whose_payload_was_altered_under_its_old_mac_is_refused(client: httpx.Client, sim: Simulator,
                                                                         issued: str) -> None:
-    body, mac = issued.split(".")
+    _body, mac = issued.split(".")
     altered = b64(orjson.dumps({**payload_of(issued), "o": 200}))
     assert orjson.loads(base64.urlsafe_b64decode(altered + "=" * (-len(altered) % 4)))["o"] == 200
     refused(client, sim, f"{altered}.{mac}")

@@ -11,6 +11,7 @@ from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import TICKETS
 
+
 def call(harness: GatewayHarness, headers: dict[str, str]) -> httpx.Response:
     with harness.anonymous() as anonymous:
         return anonymous.get(TICKETS, headers=headers)
@@ -44,7 +45,7 @@ def test_wrong_api_key_is_unauthorized(harness: GatewayHarness) -> None:
 
 
 def test_key_of_another_app_is_unauthorized(harness: GatewayHarness) -> None:
-    other, other_key = harness.store.create_app("Other app", app_id="other-app-keys")
+    _other, other_key = harness.store.create_app("Other app", app_id="other-app-keys")
     headers = {**harness.headers(), "authorization": f"Bearer {other_key}"}  # app id still ours
     assert_error(call(harness, headers), 401, "UnauthorizedError")
 

@@ -4,6 +4,7 @@ holds a credential, and UNIGATE_LOG_FORMAT=json writes one parseable object per 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -55,10 +56,8 @@ class Served:
         deadline = time.monotonic() + 10
         while not any(request_id in line and marker in line for line in out):
             assert time.monotonic() < deadline, f"no line with {marker!r} for {request_id}: {out}"
-            try:
+            with contextlib.suppress(queue.Empty):
                 out.append(self.lines.get(timeout=0.2))
-            except queue.Empty:
-                pass
         return out + self.drain()
 
 

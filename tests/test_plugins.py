@@ -121,7 +121,7 @@ def test_invalid_mapping_of_a_plugin_is_reported_with_its_problems() -> None:
 def test_broken_builtin_connector_refuses_start_and_says_why(tmp_path: Path) -> None:
     registry = ConnectorRegistry()
     registry.register_module("bad", _module("unigate_connectors.bad", [ConnectorDefinition("bad", BROKEN_MAPPING)]))
-    with pytest.raises(StartupError, match="(?s)built-in connectors failed to load.*- bad"):
+    with pytest.raises(StartupError, match=r"(?s)built-in connectors failed to load.*- bad"):
         build_gateway(Settings(database=tmp_path / "v.db"), generate_secret_key(), registry=registry)
 
 

@@ -26,7 +26,7 @@ def deep(query: str) -> dict:
     return deep_objects(QueryParams(query))
 
 
-def refused(error: type[Exception], call, *args):  # noqa: ANN001, ANN201
+def refused(error: type[Exception], call, *args):  # noqa: ANN001, ANN002, ANN201
     with pytest.raises(error) as caught:
         call(*args)
     return caught.value

@@ -43,7 +43,7 @@ def globbed_words(words: list[str]) -> list[str]:
     """The words curl would read as a URL pattern: brackets or braces outside shell variables."""
     option_values = {"-H", "-d", "-X", "--data", "--data-raw", "--data-urlencode", "-o", "-w", "-u"}
     out = []
-    for previous, word in zip(["curl", *words], words[1:]):
+    for previous, word in zip(["curl", *words], words[1:], strict=False):
         if previous in option_values or word.startswith("-"):
             continue
         if re.search(r"[\[\]{}]", VARIABLE.sub("", word)):

@@ -81,7 +81,7 @@ def test_an_unparseable_url_is_shown_without_its_query_and_never_raises() -> Non
     assert shown == "http://[not-an-ip]/x?[REDACTED]"
 
 
-def test_a_log_line_with_an_unparseable_url_is_logged_not_raised(caplog: "pytest.LogCaptureFixture") -> None:
+def test_a_log_line_with_an_unparseable_url_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
     from unigate.downstream.logfilter import RedactingFilter

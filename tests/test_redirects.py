@@ -88,7 +88,7 @@ def test_any_other_redirect_is_an_execution_error(client: httpx.Client, sim: Sim
 def test_the_redirect_target_on_another_origin_receives_nothing(client: httpx.Client, sim: Simulator,
                                                                 elsewhere: Simulator, operation: str) -> None:
     elsewhere.clear()
-    method, path, _ = OPERATIONS[operation]
+    _method, _path, _ = OPERATIONS[operation]
     sim.fault(status=307, location=f"{elsewhere.url}/api/v1/ext/orgs/{agentsmesh.DEFAULT_ORG}/tickets")
     assert error_of(call(client, operation)) == (502, "ConnectorExecutionError")
     assert elsewhere.requests() == []

@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from unigate.testing import Simulator
-
 from unigate.api.bodies import MAX_BODY_BYTES
+from unigate.testing import Simulator
 
 from .conftest import TICKETS
 

@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from unigate.testing import Simulator
-
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 from .conftest import TICKETS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -34,7 +34,7 @@ TYPES = ("task", "bug", "feature", "improvement", "epic", "subtask", "story")
 DEFAULT_LIMIT = 20
 BOARD_COLUMN_LIMIT = 50
 NO_REPOSITORY_PREFIX = "TICKET"
-SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 JSON = "application/json; charset=utf-8"
 
 TICKET_FIELDS = ("id", "number", "slug", "type", "title", "content", "status", "priority",
@@ -159,16 +159,16 @@ def _seed(state: State, rng: random.Random, ticket_count: int) -> None:
             "ticket_prefix": prefix, "visibility": "organization", "is_active": True,
             "created_at": made, "updated_at": made}
     slots: list[int | None] = [MAIN_REPOSITORY_ID] * ticket_count
-    for repo_id, count in EXTRA_TICKETS.items():
-        slots += [repo_id] * count
+    for extra, count in EXTRA_TICKETS.items():
+        slots += [extra] * count
     rng.shuffle(slots)
     member_ids = [m["id"] for m in state.members]
-    for repo_id in slots:
+    for slot in slots:
         state.tick(rng.randint(1800, 50_000))
         kind = rng.choices(TYPES, weights=(30, 25, 20, 10, 3, 4, 8))[0]
         status = rng.choices(STATUSES, weights=(25, 20, 20, 10, 25))[0]
-        earlier = [t for t in state.tickets.values() if t["repository_id"] == repo_id]
-        ticket = state.add_ticket(org_id, repo_id, {
+        earlier = [t for t in state.tickets.values() if t["repository_id"] == slot]
+        ticket = state.add_ticket(org_id, slot, {
             "type": kind, "status": status,
             "title": f"{rng.choice(VERBS[kind])} {rng.choice(SUBJECTS)}",
             "content": " ".join(rng.sample(DETAILS, 2)) if rng.random() < 0.8 else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -22,7 +22,16 @@ from starlette.routing import Route
 
 from unigate.kit import SimulatorControl
 from unigate_connectors.codimir.store import (
-    PRIORITIES, SESSION_USER_ID, STAGES, STATUSES, TYPES, WORKSPACE, Store, iso, number, parse_iso,
+    PRIORITIES,
+    SESSION_USER_ID,
+    STAGES,
+    STATUSES,
+    TYPES,
+    WORKSPACE,
+    Store,
+    iso,
+    number,
+    parse_iso,
     seed_store,
 )
 
@@ -170,7 +179,7 @@ class Codimir:
 
     # -- tickets -------------------------------------------------------------------------------
     async def list_tickets(self, request: Request) -> Response:
-        q, errors = request.query_params, {}
+        q, errors = request.query_params, Errors()
         page = check_int(q.get("page"), "page", 1, errors)
         limit = check_int(q.get("limit"), "limit", DEFAULT_LIMIT, errors, MAX_LIMIT)
         sort = check_enum(q.get("sort", "updatedAt"), "sort",
@@ -194,7 +203,7 @@ class Codimir:
         body = await read_body(request)
         fields = self.validate_ticket(body, body.get("projectId") if isinstance(body.get("projectId"), str) else None,
                                       creating=True)
-        store, now = self.store, iso(datetime.now(timezone.utc))
+        store, now = self.store, iso(datetime.now(UTC))
         pid = fields.get("projectId")
         tid = store.next_id("ticket")
         ticket = {"id": tid, "title": fields["title"], "description": fields.get("description"),
@@ -247,7 +256,7 @@ class Codimir:
         if "labelIds" in fields:
             self.store.ticket_labels[ticket["id"]] = fields.pop("labelIds")
         fields.pop("projectId", None)  # tickets do not move between projects
-        ticket.update(fields, updatedAt=iso(datetime.now(timezone.utc)))
+        ticket.update(fields, updatedAt=iso(datetime.now(UTC)))
         return json_response({"data": self.details(ticket)})
 
     def validate_ticket(self, body: dict[str, Any], project_id: str | None, *, creating: bool) -> dict[str, Any]:
@@ -274,9 +283,9 @@ class Codimir:
         if not isinstance(labels, list) or not all(known(lid, store.labels) for lid in labels):
             errors["labelIds"] = ["Invalid label ID"]
         invalid(errors)
-        allowed = ("title", "description", "type", "status", "priority", "stage", "projectId", "assigneeId",
-                   "groupId", "dueDate", "labelIds")
-        fields = {k: body[k] for k in allowed if k in body}
+        writable = ("title", "description", "type", "status", "priority", "stage", "projectId", "assigneeId",
+                    "groupId", "dueDate", "labelIds")
+        fields = {k: body[k] for k in writable if k in body}
         if fields.get("title"):
             fields["title"] = fields["title"].strip()
         if fields.get("dueDate"):
@@ -286,7 +295,7 @@ class Codimir:
         return fields
 
     async def search_tickets(self, request: Request) -> Response:
-        q, errors = request.query_params, {}
+        q, errors = request.query_params, Errors()
         if not q.get("q", "").strip():
             errors["q"] = ["Search query is required"]
         limit = check_int(q.get("limit"), "limit", DEFAULT_LIMIT, errors, MAX_LIMIT)
@@ -299,10 +308,10 @@ class Codimir:
         return json_response({"data": [self.summary(t) for t in hits[:limit]], "total": len(hits)})
 
     async def stats(self, request: Request) -> Response:
-        q, errors = request.query_params, {}
+        q, errors = request.query_params, Errors()
         period = check_enum(q.get("period", "month"), "period", tuple(PERIOD_DAYS), errors)
         invalid(errors)
-        end = datetime.now(timezone.utc)
+        end = datetime.now(UTC)
         start = iso(end - timedelta(days=PERIOD_DAYS[period]))
         tickets = [t for t in self.visible_tickets() if q.get("project") in (None, t["projectId"])
                    and q.get("assignee") in (None, t["assigneeId"])]
@@ -324,7 +333,7 @@ class Codimir:
 
     # -- comments ------------------------------------------------------------------------------
     async def list_comments(self, request: Request) -> Response:
-        ticket, errors = self.ticket(request.path_params["id"]), {}
+        ticket, errors = self.ticket(request.path_params["id"]), Errors()
         page = check_int(request.query_params.get("page"), "page", 1, errors)
         limit = check_int(request.query_params.get("limit"), "limit", DEFAULT_LIMIT, errors, MAX_LIMIT)
         invalid(errors)
@@ -334,7 +343,7 @@ class Codimir:
     async def create_comment(self, request: Request) -> Response:
         ticket, body = self.ticket(request.path_params["id"]), await read_body(request)
         content = self.validate_content(body)
-        cid, now = self.store.next_id("comment"), iso(datetime.now(timezone.utc))
+        cid, now = self.store.next_id("comment"), iso(datetime.now(UTC))
         comment = {"id": cid, "content": content, "ticketId": ticket["id"], "authorId": SESSION_USER_ID,
                    "createdAt": now, "updatedAt": now}
         self.store.comments[cid] = comment
@@ -343,7 +352,7 @@ class Codimir:
     async def update_comment(self, request: Request) -> Response:
         comment = self.own_comment(request)
         comment.update(content=self.validate_content(await read_body(request)),
-                       updatedAt=iso(datetime.now(timezone.utc)))
+                       updatedAt=iso(datetime.now(UTC)))
         return json_response({"data": self.comment(comment)})
 
     async def delete_comment(self, request: Request) -> Response:
@@ -368,7 +377,7 @@ class Codimir:
 
     # -- projects, members, labels -------------------------------------------------------------
     async def list_projects(self, request: Request) -> Response:
-        q, errors = request.query_params, {}
+        q, errors = request.query_params, Errors()
         page = check_int(q.get("page"), "page", 1, errors)
         limit = check_int(q.get("limit"), "limit", DEFAULT_LIMIT, errors, MAX_LIMIT)
         sort = check_enum(q.get("sort", "updatedAt"), "sort", ("name", "createdAt", "updatedAt"), errors)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SEED_ANCHOR = datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc)  # "now" of the seeded history
+SEED_ANCHOR = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)  # "now" of the seeded history
 SESSION_USER_ID = "user_101"
 WORKSPACE = {"id": "workspace_789", "name": "Acme Engineering", "slug": "acme-engineering"}
 
@@ -61,7 +61,7 @@ COMMENTS = ["Can reproduce on staging.", "I'll take this one after the release."
 
 def iso(dt: datetime) -> str:
     """JavaScript ``Date.toJSON()`` form, as Prisma/Next.js emit it: always milliseconds and ``Z``."""
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -176,6 +176,6 @@ def _seed_ticket(store: Store, rng: random.Random, pid: str, created: datetime) 
         stamps = sorted(rng.uniform(created.timestamp(), updated.timestamp()) for _ in range(rng.randint(1, 4)))
         for stamp in stamps:
             cid = store.next_id("comment")
-            at = iso(datetime.fromtimestamp(stamp, timezone.utc))
+            at = iso(datetime.fromtimestamp(stamp, UTC))
             store.comments[cid] = {"id": cid, "content": rng.choice(COMMENTS), "ticketId": tid,
                                    "authorId": rng.choice(people), "createdAt": at, "updatedAt": at}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -40,7 +40,7 @@ MAX_LIMIT, DEFAULT_LIMIT = 1000, 100
 _MISSING: Any = object()
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
-_SEED_NOW = datetime(2025, 10, 1, tzinfo=timezone.utc)
+_SEED_NOW = datetime(2025, 10, 1, tzinfo=UTC)
 
 
 class ApiError(Exception):
@@ -54,7 +54,7 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}Z"
     )
 
@@ -240,7 +240,7 @@ def slate_to_markdown(nodes: list[dict[str, Any]]) -> str:
         items = [c for c in node.get("children", []) if isinstance(c, dict)]
         if kind in ("bulleted-list", "numbered-list"):
             bullets = (f"{i}. " if kind == "numbered-list" else "- " for i in range(1, 10**6))
-            blocks.append("\n".join(b + _slate_inline(c) for b, c in zip(bullets, items)))
+            blocks.append("\n".join(b + _slate_inline(c) for b, c in zip(bullets, items, strict=False)))
         elif kind == "code-block":
             blocks.append("```\n" + "\n".join(_slate_inline(c) for c in items) + "\n```")
         else:
@@ -318,8 +318,8 @@ class OpineState:
         # ids are auto-increment, so older tickets get smaller ids
         ages = sorted((rng.randint(86_400, 640 * 86_400) for _ in range(tickets)), reverse=True)
         for age in ages:
-            created = _SEED_NOW - timedelta(seconds=age, milliseconds=rng.randint(0, 999))
-            self._seed_ticket(org, rng.choice(org_users), org_deals, created)
+            opened = _SEED_NOW - timedelta(seconds=age, milliseconds=rng.randint(0, 999))
+            self._seed_ticket(org, rng.choice(org_users), org_deals, opened)
 
     def _seed_ticket(self, org: int, author: int, org_deals: list[int],
                      created: datetime) -> None:
@@ -458,7 +458,7 @@ async def create_ticket(request: Request) -> Response:
     key, state = _authorize(request, "tickets:write"), request.app.state.opine
     body = await _body(request)
     _validation(_validate_ticket({} if body is _MISSING else body, partial=False))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ticket = {"type": body["type"], "state": TICKET_STATES[0], "id": max(state.tickets) + 1,
               "createdAt": _iso(now), "updatedAt": _iso(now), "closedAt": None,
               "organizationId": key.organization_id,
@@ -482,7 +482,7 @@ async def update_ticket(request: Request) -> Response:
     body = await _body(request)
     _validation(_validate_ticket({} if body is _MISSING else body, partial=True))
     ticket = state.find(key.organization_id, request.path_params["id"])
-    state.apply(ticket, {} if body is _MISSING else body, datetime.now(timezone.utc))
+    state.apply(ticket, {} if body is _MISSING else body, datetime.now(UTC))
     return _json(state.render(ticket))
 
 

@@ -21,8 +21,8 @@ class SelectelConnector(Connector):
         body = ctx.request.body or {}
         missing = [name for name in ("subject", "description") if not body.get(name)]
         if missing:
-            raise RequestValidationError("Missing required fields", {
-                name: f"required by {self.spec.name} (the description becomes the first comment)" for name in missing})
+            why = f"required by {self.spec.name} (the description becomes the first comment)"
+            raise RequestValidationError("Missing required fields", dict.fromkeys(missing, why))
         op = self.operation("tickets", "add")
         downstream = self.downstream_body(ctx, op)
         if downstream.pop(STATUS_ACTION, None) not in (None, "reopen"):

@@ -311,7 +311,7 @@ class Store:
             moment += timedelta(minutes=rng.randint(20, 3600))
             self._seed_ticket(moment, age=1 - index / max(count, 1))
         numbers, half = sorted(self.tickets), len(self.tickets) // 2
-        pairs = zip(rng.sample(numbers[:half], min(3, half)), rng.sample(numbers[half:], min(3, half)))
+        pairs = zip(rng.sample(numbers[:half], min(3, half)), rng.sample(numbers[half:], min(3, half)), strict=True)
         for origin, split in ((self.tickets[a], self.tickets[b]) for a, b in pairs):
             split.splitted_from_ticket_number = origin.number
             origin.comments[0].splitted_at = split.created_at

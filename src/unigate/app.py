@@ -123,7 +123,7 @@ class GatewayApp:
         method = scope["method"]
         try:
             response = await self._respond(scope, receive, method, request_id)
-        except Exception as exc:  # noqa: BLE001 - answer in the error schema, traceback to the log only
+        except Exception as exc:  # answer in the error schema, traceback to the log only
             log.exception("unexpected error in request %s", request_id, exc_info=exc)
             response = error_response(UnexpectedError("Unexpected error", f"quote request id {request_id} "
                                                       "when reporting it"), request_id)

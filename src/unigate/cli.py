@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -20,6 +20,10 @@ from unigate.unified import UNIFIED
 from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key, load_secret_key, write_key_file
 from unigate.vault.models import Connection
 from unigate.vault.store import ConnectionStore, VaultError
+
+if TYPE_CHECKING:
+    from unigate.plugins.registry import ConnectorRegistry
+    from unigate.vault.models import Connection
 
 
 def _configure_logging(level: str, fmt: str = "text") -> None:
@@ -497,7 +501,7 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
         db.close()
 
 
-def _print_log(row: dict, calls: bool, as_json: bool) -> None:  # type: ignore[type-arg]
+def _print_log(row: dict[str, Any], calls: bool, as_json: bool) -> None:
     from unigate.observability import requestlog
 
     if as_json:
@@ -571,13 +575,13 @@ _connection_options = [
 ]
 
 
-def _registry():  # noqa: ANN202 - ConnectorRegistry
+def _registry() -> ConnectorRegistry:
     from unigate.plugins.registry import ConnectorRegistry
 
     return ConnectorRegistry.load()
 
 
-def _check(store: ConnectionStore, registry, connection) -> None:  # noqa: ANN001
+def _check(store: ConnectionStore, registry: ConnectorRegistry, connection: Connection) -> None:
     from unigate.connection_check import check_connection
 
     ok, sentence = check_connection(Settings.from_env(), _secret_key(), store, registry, connection)
@@ -587,7 +591,7 @@ def _check(store: ConnectionStore, registry, connection) -> None:  # noqa: ANN00
     click.echo(sentence, err=True)
 
 
-def _with_connection_options(fn):  # noqa: ANN001, ANN202
+def _with_connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_connection_options):
         fn = option(fn)
     return fn

@@ -83,7 +83,7 @@ class ConnectorExecutionError(UnifiedError):
 
     type_name = "ConnectorExecutionError"
 
-    def __init__(self, message: str, detail: Any = None, *, status_code: int = 502, **kw: Any):
+    def __init__(self, message: str, detail: Any = None, *, status_code: int = 502, **kw: Any) -> None:
         super().__init__(message, detail, **kw)
         self.status_code = status_code  # type: ignore[misc]
 

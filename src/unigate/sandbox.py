@@ -114,7 +114,7 @@ def curl_command(url: str, headers: list[str]) -> str:
 
 def _filter_example(spec: MappingFile, curl_path: str) -> str | None:
     """``curl_path`` with a status filter and a sort, if the tracker's ticket list declares both."""
-    tickets = spec.resources.get("tickets")  # type: ignore[call-overload]
+    tickets = spec.resources.get("tickets")
     listing = tickets.operations.get("all") if tickets is not None else None
     if listing is None or "status" not in listing.filters or listing.sort is None or "created_at" not in listing.sort.fields:
         return None

@@ -107,4 +107,4 @@ def serve(app: Any, *, host: str, port: int, log_level: str = "info",
     # proxy), and uvicorn's X-Forwarded-For parsing costs every request
     # log_config=None: uvicorn's lines go to the root handler (unigate.observability.logs: request id, redaction, JSON)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, proxy_headers=False, log_config=None,
-                http=GatewayHttpProtocol.configured(header_timeout=header_timeout))  # type: ignore[arg-type]
+                http=GatewayHttpProtocol.configured(header_timeout=header_timeout))

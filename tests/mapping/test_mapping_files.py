@@ -57,7 +57,8 @@ def test_unknown_transform(tmp_path: Path) -> None:
 
 
 def test_unknown_template_variable(tmp_path: Path) -> None:
-    assert "unknown template variable {credentials.secret}" in problems_of(tmp_path, GOOD.replace("credentials.token}", "credentials.secret}"))
+    broken = GOOD.replace("credentials.token}", "credentials.secret}")
+    assert "unknown template variable {credentials.secret}" in problems_of(tmp_path, broken)
 
 
 def test_ambiguous_value_map_needs_write_map(tmp_path: Path) -> None:

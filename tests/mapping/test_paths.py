@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ SET_STEPS = st.lists(st.one_of(KEYS, st.integers(min_value=0, max_value=3)), min
 
 
 def creates_a_list_inside_a_list(steps: list[Any]) -> bool:
-    return any(isinstance(a, int) and isinstance(b, int) for a, b in zip(steps, steps[1:]))
+    return any(isinstance(a, int) and isinstance(b, int) for a, b in pairwise(steps))
 
 
 def empty_document_for(steps: list[Any]) -> Any:

@@ -9,8 +9,7 @@ recording asked. Tickets the tests create are deleted (Roundup: retired) before 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from unigate.testing.sdk_suite import *  # noqa: F403 - the shared tests, which 
 
 REDMINE = SdkProfile("redmine", collection_id="demo", paging_collection="paging", missing_ticket_id="99999999",
                      create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
-                             "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=timezone.utc)},
+                             "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=UTC)},
                      since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="5")
 ROUNDUP = SdkProfile("roundup", collection_id="issue", missing_ticket_id="99999999",
                      create={"subject": "Printer jams", "description": "Every morning.", "priority": "high"},

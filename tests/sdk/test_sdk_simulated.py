@@ -6,7 +6,7 @@ the SDK's 501 ``APIError``. Faults only a simulator can inject (429, a tracker's
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from unigate.testing.sdk import (
     SdkProfile,
@@ -27,7 +27,7 @@ PROFILES = [
     SdkProfile("codimir", collection_id="project_458", assignee_id="user_106", paging_collection="project_456",
                missing_ticket_id="ticket_999999",
                create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
-                       "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=timezone.utc)},
+                       "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=UTC)},
                sort={"by": "created_at", "direction": "desc"}),
     SdkProfile("opine", collection_id="organization", missing_ticket_id="999999",
                create={"subject": "Printer jams", "description": "Every morning.", "type_": "bug"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -18,7 +20,7 @@ def tracker_slugs(sim: Simulator, **params: object) -> list[str]:
     """Slugs of the main repository's tickets in AgentsMesh's own order, read straight from the simulator
     (now: other tests of this module create tickets there)."""
     url = f"{sim.url}/api/v1/ext/orgs/{simulator.DEFAULT_ORG}/tickets"
-    query = {"repository_id": simulator.MAIN_REPOSITORY_ID, "limit": -1, **params}
+    query: dict[str, Any] = {"repository_id": simulator.MAIN_REPOSITORY_ID, "limit": -1, **params}
     tickets = httpx.get(url, params=query, headers={"X-API-Key": simulator.DEFAULT_API_KEY}).json()["tickets"]
     return [t["slug"] for t in tickets]
 

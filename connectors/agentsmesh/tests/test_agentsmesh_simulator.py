@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from connectors.agentsmesh.simulator import (
+from unigate.kit import BackgroundServer
+from unigate_connectors.agentsmesh.simulator import (
     BOARD_COLUMN_LIMIT,
     DEFAULT_API_KEY,
     DEFAULT_ORG,
@@ -17,7 +19,6 @@ from connectors.agentsmesh.simulator import (
     STATUSES,
     create_app,
 )
-from unigate.kit import BackgroundServer
 
 TICKETS = 260
 
@@ -151,7 +152,7 @@ def test_filters_by_status_type_assignee_and_labels(client: httpx.Client) -> Non
     everything = client.get("/tickets", params={"limit": -1}).json()["tickets"]
     expected = [t["slug"] for t in everything if t["status"] == "done" and t["type"] == "bug"
                 and t["assignee_id"] == 3 and {"backend", "api"} & set(t["labels"])]
-    params = {"status": "done", "type": "bug", "assignee_id": 3, "labels": "backend,api", "limit": -1}
+    params: dict[str, Any] = {"status": "done", "type": "bug", "assignee_id": 3, "labels": "backend,api", "limit": -1}
     tickets = client.get("/tickets", params=params).json()["tickets"]
     assert [t["slug"] for t in tickets] == expected and expected
 

@@ -14,7 +14,11 @@ import pytest
 
 from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, injected_fault_tests, walk_pages
 from unigate_connectors.codimir.simulator import (
-    DEFAULT_API_KEY, DEFAULT_PROJECT_ID, SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_USER_ID,
+    DEFAULT_API_KEY,
+    DEFAULT_PROJECT_ID,
+    SECURE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    SESSION_USER_ID,
 )
 
 WEB = DEFAULT_PROJECT_ID        # 260 tickets: paging, filters, sorts (read only)

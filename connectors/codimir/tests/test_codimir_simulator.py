@@ -11,8 +11,13 @@ import pytest
 
 from unigate.kit import BackgroundServer
 from unigate_connectors.codimir.simulator import (
-    DEFAULT_API_KEY, DEFAULT_PROJECT_ID, FORBIDDEN_PROJECT_ID, SECURE_SESSION_COOKIE, SESSION_COOKIE,
-    SESSION_USER_ID, create_app,
+    DEFAULT_API_KEY,
+    DEFAULT_PROJECT_ID,
+    FORBIDDEN_PROJECT_ID,
+    SECURE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    SESSION_USER_ID,
+    create_app,
 )
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -93,7 +98,7 @@ def test_walking_all_pages_yields_every_project_ticket_once(client: httpx.Client
     seen: list[str] = []
     page, total_pages = 1, 1
     while page <= total_pages:
-        params = {"project": DEFAULT_PROJECT_ID, "limit": 100, "page": page}
+        params: dict[str, Any] = {"project": DEFAULT_PROJECT_ID, "limit": 100, "page": page}
         body = client.get("/api/tickets", params=params).json()
         total_pages, total = body["pagination"]["totalPages"], body["pagination"]["total"]
         seen += [t["id"] for t in body["data"]]
@@ -119,7 +124,7 @@ def test_unknown_status_filter_is_a_validation_error(client: httpx.Client) -> No
 
 
 def test_filters_combine(client: httpx.Client) -> None:
-    params = {"status": "done", "priority": "high", "project": DEFAULT_PROJECT_ID, "limit": 100}
+    params: dict[str, Any] = {"status": "done", "priority": "high", "project": DEFAULT_PROJECT_ID, "limit": 100}
     data = client.get("/api/tickets", params=params).json()["data"]
     assert data and all(t["status"] == "done" and t["priority"] == "high" for t in data)
 

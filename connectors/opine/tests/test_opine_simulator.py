@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.opine.simulator import (
+from unigate.kit import BackgroundServer, SimulatorControl
+from unigate_connectors.opine.simulator import (
     DEAL_PRIORITIES,
     DEFAULT_API_KEY,
     DEFAULT_ORGANIZATION_ID,
@@ -20,7 +21,6 @@ from connectors.opine.simulator import (
     TICKET_TYPES,
     create_app,
 )
-from unigate.kit import BackgroundServer, SimulatorControl
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 

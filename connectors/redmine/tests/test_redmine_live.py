@@ -269,7 +269,8 @@ def test_paging_a_sorted_list_has_no_gaps(client: httpx.Client) -> None:
     ids: list[str] = []
     cursor = None
     while True:
-        params = {"limit": 50, "sort[by]": "created_at", "sort[direction]": "asc", **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 50, "sort[by]": "created_at", "sort[direction]": "asc",
+                                  **({"cursor": cursor} if cursor else {})}
         body = client.get(PAGING_TICKETS, params=params).json()
         ids += [t["id"] for t in body["data"]]
         cursor = body["meta"]["cursors"]["next"]

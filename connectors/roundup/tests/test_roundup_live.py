@@ -56,7 +56,7 @@ def _tag_id(client: httpx.Client, name: str) -> str | None:
 def _raw_calls(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The downstream calls in ``_raw`` (a single call's body is ``_raw`` itself)."""
     raw = body["_raw"]
-    return raw["calls"] if "calls" in raw else [{"call_id": "tickets_all", "body": raw}]
+    return raw.get("calls", [{"call_id": "tickets_all", "body": raw}])
 
 
 # -- collections ---------------------------------------------------------------------------------------

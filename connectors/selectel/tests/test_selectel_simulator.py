@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -12,7 +13,11 @@ import pytest
 
 from unigate.kit import BackgroundServer
 from unigate_connectors.selectel.simulator import (
-    BASE_PATH, DEFAULT_API_KEY, MAX_ITEMS_PER_PAGE, TOPICS, create_app,
+    BASE_PATH,
+    DEFAULT_API_KEY,
+    MAX_ITEMS_PER_PAGE,
+    TOPICS,
+    create_app,
 )
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -109,7 +114,7 @@ def test_list_is_ordered_newest_ticket_number_first(api: httpx.Client) -> None:
 def test_ticket_numbers_are_integers_with_gaps_between_them(api: httpx.Client) -> None:
     numbers = sorted(t["number"] for t in all_tickets(api))
     assert all(isinstance(n, int) for n in numbers)
-    assert any(b - a > 1 for a, b in zip(numbers, numbers[1:]))
+    assert any(b - a > 1 for a, b in pairwise(numbers))
 
 
 def test_page_past_the_end_is_empty_but_keeps_counts(api: httpx.Client) -> None:

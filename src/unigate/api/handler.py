@@ -11,8 +11,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from unigate.api.bodies import MAX_BODY_BYTES, parse_body
-from unigate.api.params import (deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort,
-                                parse_strict)
+from unigate.api.params import deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort, parse_strict
 from unigate.connector.context import UnifiedRequest
 from unigate.envelope import error_response, success
 from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnexpectedError, UnifiedError
@@ -76,7 +75,7 @@ async def handle(gateway: Gateway, request: Request, resource: str, operation: s
                        headers, connection, session, error)
         raw = hooks.raw_calls(session) if session is not None and unified is not None and unified.raw else None
         return error_response(error, request_id, raw=raw)
-    except Exception as exc:  # noqa: BLE001 - answer in the error schema, log the traceback server-side only
+    except Exception as exc:  # answer in the error schema, log the traceback server-side only
         if isinstance(exc, WrongSecretKeyError):  # rotated under a running gateway: say so, not "unexpected"
             log.error("request %s: %s", request_id, exc)
             unexpected = UnexpectedError("Vault key rotated", "the gateway's secret key no longer opens the vault "

@@ -64,11 +64,11 @@ class RouteTable:
         parts = _trim(path).split("/") if isinstance(path, str) else path
         for pattern, names, methods in self._by_length.get(len(parts), ()):
             values = []
-            for expected, actual in zip(pattern, parts):
+            for expected, actual in zip(pattern, parts, strict=True):
                 if expected is None:
                     values.append(actual)
                 elif expected != actual:
                     break
             else:
-                return methods, dict(zip(names, values))
+                return methods, dict(zip(names, values, strict=True))
         return None

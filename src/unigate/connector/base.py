@@ -89,7 +89,7 @@ class Connector:
         }
         self._custom_cache: dict[tuple[str, int, str], RecordMapping] = {}
         self.lookups = LookupCache()
-        collections = spec.resources.get("collections")  # type: ignore[call-overload]
+        collections = spec.resources.get("collections")
         listing = collections.operations.get("all") if collections else None
         # trackers with fixed (static) collections: other collection ids are refused before any call
         self.static_collection_ids = (frozenset(str(c.get("id")) for c in listing.static)
@@ -192,7 +192,7 @@ class Connector:
 
     def _declared(self, resource: str, operation: str) -> OperationSpec | None:
         res = self.spec.resources.get(resource)  # type: ignore[call-overload]
-        return res.operations.get(operation) if res is not None else None  # type: ignore[call-overload]
+        return res.operations.get(operation) if res is not None else None
 
     def _paging(self, resource: str, operation: str) -> PaginationSpec | None:
         """The pagination an operation's calls use: its own, else (a ``one`` done in code by paging

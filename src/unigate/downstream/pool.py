@@ -24,6 +24,7 @@ then fails with ``ConnectorRateLimitError`` (429, ``Retry-After: 1``), no downst
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ class CookielessClient(httpx.AsyncClient):
 
     _no_cookies = _NoCookies()
 
-    @property  # type: ignore[override]
+    @property
     def cookies(self) -> httpx.Cookies:
         return self._no_cookies
 
@@ -134,10 +135,8 @@ class Bulkhead:
                 self.release(key)  # handed a slot just as we gave up: pass it on
             else:
                 turn.cancel()
-                try:
+                with contextlib.suppress(ValueError):
                     slots.waiters.remove(turn)
-                except ValueError:
-                    pass
             if isinstance(exc, TimeoutError):
                 metrics.bulkhead_refusal(service_id)
                 raise ConnectorRateLimitError(

@@ -20,8 +20,9 @@ revision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from unigate.mapping.paths import MISSING, CompiledPath, compile_path
 from unigate.mapping.spec import FieldSpec, ResourceSpec

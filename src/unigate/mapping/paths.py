@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
@@ -78,7 +79,7 @@ def _simple_steps(path: str) -> tuple[str | int, ...] | None:
 class CompiledPath:
     """A JSONPath ready to read and write documents; build with :func:`compile_path`."""
 
-    __slots__ = ("path", "steps", "_expr", "_keyed")
+    __slots__ = ("_expr", "_keyed", "path", "steps")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -109,7 +110,7 @@ class CompiledPath:
                     if type(doc) is not list:
                         return MISSING
                     try:
-                        doc = doc[step]
+                        doc = doc[step]  # type: ignore[index]  # an int: not a str
                     except IndexError:
                         return MISSING
             return doc
@@ -144,7 +145,7 @@ def _set_steps(doc: Any, steps: tuple[str | int, ...], value: Any, strict: bool 
     if not steps:
         return value
     node = doc
-    for step, nxt in zip(steps, steps[1:]):
+    for step, nxt in pairwise(steps):
         node = _child(node, step, [] if type(nxt) is int else {}, strict)
     _assign(node, steps[-1], value, strict)
     return doc
@@ -202,7 +203,7 @@ def _child(node: Any, step: str | int, empty: Any, strict: bool = False) -> Any:
                 raise InvalidPathError(f"cannot create a parent at {step!r}: it holds a {type(child).__name__}")
             child = node[step] = empty
         return child
-    _pad(node, step, strict)
+    _pad(node, step, strict)  # type: ignore[arg-type]  # an int: not a str
     child = node[step]
     if not isinstance(child, (dict, list)) or (isinstance(empty, list) and child == {}):
         if strict and child is not None and not isinstance(child, dict):
@@ -217,7 +218,7 @@ def _assign(node: Any, step: str | int, value: Any, strict: bool = False) -> Non
             raise InvalidPathError(f"cannot set key {step!r} inside a {type(node).__name__}")
         node[step] = value
     else:
-        _pad(node, step, strict)
+        _pad(node, step, strict)  # type: ignore[arg-type]  # an int: not a str
         node[step] = value
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
@@ -43,8 +43,8 @@ def _identity(value: Any) -> Any:
 # -- timestamps --------------------------------------------------------------------------------
 def _format_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -62,13 +62,13 @@ def parse_timestamp(value: Any) -> datetime:
             number = float(value)
             if abs(number) > 1e11:  # milliseconds
                 number /= 1000
-            return datetime.fromtimestamp(number, tz=timezone.utc)
+            return datetime.fromtimestamp(number, tz=UTC)
         except (ValueError, OverflowError, OSError):  # beyond year 9999, inf, nan
             raise TransformError(f"epoch timestamp out of range: {str(value)[:40]}") from None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
         raise TransformError(f"expected a timestamp, got {value!r}")
     text = value.strip()
@@ -80,7 +80,7 @@ def parse_timestamp(value: Any) -> datetime:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             raise TransformError(f"expected an ISO 8601, RFC 2822 or epoch timestamp, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def read_datetime(value: Any) -> str | None:
@@ -110,7 +110,7 @@ def datetime_writer(fmt: str) -> Writer:
     def write(value: Any) -> Any:
         if value is None:
             return None
-        moment = parse_timestamp(value).astimezone(timezone.utc)
+        moment = parse_timestamp(value).astimezone(UTC)
         if fmt == "iso":
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         if fmt == "iso_ms":

@@ -175,13 +175,13 @@ class RequestLog:
                 self._wake.clear()
                 wrote = False
                 while self._queue:
-                    batch = []
+                    batch: list[RequestRecord] = []
                     while self._queue and len(batch) < BATCH:
                         batch.append(self._queue.popleft())
                     try:
                         self._write(db, batch)
                         wrote = True
-                    except Exception:  # noqa: BLE001 - the log must never take the gateway down
+                    except Exception:  # the log must never take the gateway down
                         log.exception("could not write %d request log records", len(batch))
                     if wrote:
                         self._retain_rows(db)
@@ -334,7 +334,8 @@ class LogFilter:
 
 
 def query(db: sqlite3.Connection, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
-    where, params = [], []  # type: ignore[var-annotated]
+    where: list[str] = []
+    params: list[Any] = []
     for column, value in (("app_id", flt.app_id), ("consumer_id", flt.consumer_id), ("service_id", flt.service_id)):
         if value is not None:
             where.append(f"{column} = ?")
@@ -369,7 +370,7 @@ def query(db: sqlite3.Connection, flt: LogFilter, limit: int) -> list[dict[str, 
     sql = (f"SELECT {_COLUMNS} FROM request_log" + (" WHERE " + " AND ".join(where) if where else "")
            + f" ORDER BY seq {order} LIMIT ?")
     names = [c.strip() for c in _COLUMNS.split(",")]
-    return [dict(zip(names, row)) for row in db.execute(sql, [*params, limit])]
+    return [dict(zip(names, row, strict=True)) for row in db.execute(sql, [*params, limit])]
 
 
 def apideck_log(row: dict[str, Any]) -> dict[str, Any]:
@@ -384,7 +385,7 @@ def apideck_log(row: dict[str, Any]) -> dict[str, Any]:
         "consumer_id": row["consumer_id"],
         "duration": round(downstream, 3),
         "error_message": row["error_message"],
-        "execution": int(round(execution)),
+        "execution": round(execution),
         "has_children": False,
         "http_method": row["http_method"],
         "id": row["id"],

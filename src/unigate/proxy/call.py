@@ -27,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -48,6 +48,7 @@ from unigate.errors import (
     RequestValidationError,
     UnifiedError,
 )
+from unigate.observability import hooks
 from unigate.proxy.headers import (
     METHODS,
     downstream_method,
@@ -56,7 +57,6 @@ from unigate.proxy.headers import (
     timeout_seconds,
 )
 from unigate.proxy.target import Refused, resolve_target
-from unigate.observability import hooks
 from unigate.vault.models import Connection
 from unigate.vault.resolve import resolve_connection
 
@@ -73,10 +73,10 @@ NO_BODY_STATUSES = frozenset({204, 304})
 async def proxy(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
     """The answer to a request for ``/proxy``: the tracker's, or a typed error."""
     if method not in METHODS:
-        error = RequestValidationError("Method not allowed", f"{method} is not an operation of {PROXY_PATH}")
-        error.status_code = 405  # type: ignore[misc]
-        error.headers = {"allow": ", ".join(METHODS)}
-        return error_response(error, request_id)
+        refused = RequestValidationError("Method not allowed", f"{method} is not an operation of {PROXY_PATH}")
+        refused.status_code = 405  # type: ignore[misc]
+        refused.headers = {"allow": ", ".join(METHODS)}
+        return error_response(refused, request_id)
     started, seen = time.perf_counter(), _Seen()
     try:
         response = await until_disconnect(lambda rcv: _call(gateway, scope, rcv, method, request_id, seen), receive)
@@ -243,7 +243,7 @@ class _Call:
             async with asyncio.timeout_at(self.deadline):
                 response = await client.send(request, stream=True)
                 chunks, rest = await self._prefetch(response)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - closes the response, then re-raises as a typed error
             if response is not None:
                 await response.aclose()
             raise self._error(exc) from None

@@ -57,7 +57,7 @@ def _problem(response: requests.Response) -> str | None:
             body = response.json()
         except ValueError:
             return "error body is not JSON"
-        if not isinstance(body, dict) or not ERROR_KEYS <= set(body) or body.get("status_code") != status:
+        if not isinstance(body, dict) or not set(body) >= ERROR_KEYS or body.get("status_code") != status:
             return "error body is not in Apideck's error schema"
     return None
 

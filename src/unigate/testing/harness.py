@@ -18,6 +18,7 @@ from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
 from unigate.vault.crypto import generate_secret_key
 from unigate.vault.models import Connection
+from unigate.vault.store import ConnectionStore
 
 APP_ID = "test-app"
 CONSUMER_ID = "test-consumer"
@@ -84,7 +85,7 @@ class GatewayHarness:
         self.gateway.store.create_consumer(APP_ID, CONSUMER_ID)
 
     @property
-    def store(self):  # noqa: ANN201 - ConnectionStore
+    def store(self) -> ConnectionStore:
         return self.gateway.store
 
     def connect(self, service_id: str, *, consumer_id: str = CONSUMER_ID, **kwargs: Any) -> Connection:

@@ -30,10 +30,11 @@ invalid body, an unsupported filter or sort), ``UnauthorizedResponse`` (wrong AP
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -43,7 +44,7 @@ from apideck_unify.utils import RetryConfig
 from unigate.testing.harness import APP_ID, CONSUMER_ID, GatewayHarness, Simulator
 
 # What a user writes to turn the SDK's retries off (its default retries 5xx for 15 minutes).
-NO_RETRIES = RetryConfig("none", None, False)
+NO_RETRIES = RetryConfig("none", None, False)  # type: ignore[arg-type]  # no backoff: nothing is retried
 DISABLED_CONSUMER = "sdk-disabled-consumer"   # its connection exists but is disabled: 422
 MAX_PAGES = 50
 OPERATIONS = (
@@ -189,7 +190,7 @@ def expect_error(cls: type[models.ApideckError], status: int, type_name: str, ca
     body = json.loads(error.body)
     assert (body["status_code"], body["type_name"]) == (status, type_name), body
     if cls is not models.APIError:   # typed errors carry the parsed body
-        assert (error.data.status_code, error.data.type_name) == (status, type_name)
+        assert (error.data.status_code, error.data.type_name) == (status, type_name)  # type: ignore[attr-defined]
         assert str(error) == body["message"]
     return error
 
@@ -253,7 +254,7 @@ def delete_ticket(target: SdkTarget, ticket_id: str) -> None:
 
 
 def _stamps(tickets: list[models.Ticket]) -> list[datetime]:
-    return [t.created_at for t in tickets if t.created_at is not None]
+    return [t.created_at for t in tickets if isinstance(t.created_at, datetime)]
 
 
 # -- the suite -----------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def test_tickets_filter_and_sort(sdk_target: SdkTarget) -> None:
     else:
         expect_error(models.BadRequestResponse, 400, "UnsupportedFiltersError",
                      lambda: t.it.collection_tickets.list(**t.on, filter_=closed))
-    since = datetime(2025, 3, 1, tzinfo=timezone.utc)   # a fixed instant: replays ask what recordings asked
+    since = datetime(2025, 3, 1, tzinfo=UTC)   # a fixed instant: replays ask what recordings asked
     if p.since_filter:
         first = t.it.collection_tickets.list(**t.on, filter_={"since": since}, limit=5)
         check_envelope(first.get_tickets_response, t, "tickets", "all")
@@ -341,7 +342,7 @@ def test_ticket_lifecycle(sdk_target: SdkTarget) -> None:
         if keyword in p.create:
             assert getattr(ticket, name) == p.create[keyword], name
     if "tags" in p.create:
-        assert [tag.id for tag in ticket.tags] == [tag["id"] for tag in p.create["tags"]]
+        assert [tag.id for tag in ticket.tags or []] == [tag["id"] for tag in p.create["tags"]]
     assert ticket.status != "closed"
     narrow = get_ticket(t, ticket_id, fields="id,subject")   # `fields` keeps what it names (and the SDK's required id)
     assert narrow.model_dump(exclude_unset=True) == {"id": ticket_id, "subject": p.create["subject"]}
@@ -374,7 +375,7 @@ def test_assignee_is_set_filtered_and_cleared(sdk_target: SdkTarget) -> None:
                                                 http_headers={"x-unigate-strict": "true"}))
             return
         tickets.update(ticket_id=ticket_id, **t.on, assignees=[{"id": p.assignee_id}])
-        assert [a.id for a in get_ticket(t, ticket_id).assignees] == [p.assignee_id]
+        assert [a.id for a in get_ticket(t, ticket_id).assignees or []] == [p.assignee_id]
         first = tickets.list(**t.on, filter_={"assignee_id": p.assignee_id}, limit=200)
         assigned = items(first, "get_tickets_response", 200)
         assert ticket_id in [x.id for x in assigned]
@@ -487,7 +488,7 @@ def test_bad_limit_and_invalid_body_are_bad_requests(sdk_target: SdkTarget) -> N
     t = sdk_target
     for limit in (0, 201):
         expect_error(models.BadRequestResponse, 400, "RequestValidationError",
-                     lambda: t.it.collection_tickets.list(**t.on, limit=limit))
+                     lambda: t.it.collection_tickets.list(**t.on, limit=limit))  # noqa: B023 - called at once
     # the SDK's priority enum is open: it sends "critical" as is, and the gateway validates it
     expect_error(models.BadRequestResponse, 400, "RequestValidationError",
                  lambda: t.it.collection_tickets.create(**t.on, **{**t.profile.create, "priority": "critical"}))
@@ -525,10 +526,8 @@ def test_unsupported_operations_are_501(sdk_target: SdkTarget) -> None:
     if t.simulator is not None:
         assert t.simulator.requests() == [], "an unsupported operation reached the tracker"
     for operation in sorted(set(calls) - p.unsupported):
-        try:
+        with contextlib.suppress(models.NotFoundResponse, models.BadRequestResponse):
             calls[operation]()
-        except (models.NotFoundResponse, models.BadRequestResponse):
-            pass
 
 
 # -- faults a tracker answers (simulators only) ----------------------------------------------------

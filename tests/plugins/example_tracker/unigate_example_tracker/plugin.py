@@ -4,5 +4,5 @@ from unigate.plugins import ConnectorDefinition, hookimpl
 
 
 @hookimpl
-def unigate_connectors():
+def unigate_connectors() -> list[ConnectorDefinition]:
     return [ConnectorDefinition(service_id="example", mapping=Path(__file__).with_name("example.yaml"))]
