@@ -6,14 +6,16 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from unigate import __version__, oauth, vault_api
-from unigate.api.handler import handle, oversized_request
+from unigate.api.handler import handle, refuse_oversized
 from unigate.api.routes import RouteTable, check_path_params, request_segments
 from unigate.connect import PREFIX as CONNECT_PREFIX
 from unigate.cursor import CursorCodec
@@ -21,12 +23,12 @@ from unigate.disconnect import until_disconnect
 from unigate.dispatch import Dispatcher
 from unigate.downstream import logfilter
 from unigate.downstream.pool import ClientPool, TransportWrapper
-from unigate.envelope import error_response
-from unigate.errors import EntityNotFoundError, RequestValidationError, UnexpectedError
+from unigate.envelope import as_unified, error_response
+from unigate.errors import EntityNotFoundError, MethodNotAllowedError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.paths import InvalidPathError, compile_path
+from unigate.observability import hooks, logs_api, metrics, tracing
 from unigate.observability import logs as observed_logs
-from unigate.observability import logs_api, metrics, tracing
 from unigate.observability.requestlog import RequestLog
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.proxy import PROXY_PATH, proxy
@@ -99,15 +101,21 @@ class GatewayApp:
     """The ASGI application: routes the unified API and ``/health``, nothing in between.
 
     Deliberately not a framework router with middleware layers: each request costs one table
-    lookup (``RouteTable``) before ``handle``. Every response carries ``Request-Id``; unknown paths
-    and methods answer in the error schema (404, 405); an unexpected exception answers 500 in the
-    error schema, its traceback only in the server log. One access-log line per request (INFO).
+    lookup (``RouteTable``) before ``handle``. Every response carries ``Request-Id``. Handlers raise
+    errors; :meth:`_answer` is the one place an exception becomes a response: a ``UnifiedError`` in
+    Apideck's error schema (unknown paths 404, wrong methods 405 included), anything else a 500
+    ``UnexpectedError`` whose traceback goes to the server log only. One access-log line per request (INFO).
     """
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.routes = RouteTable()
         self._warm_up: asyncio.Future[None] | None = None
+        # paths answering GET (and HEAD) only, beside the unified API
+        self._get_only: dict[str, Callable[[Scope, str], Awaitable[Response]]] = {
+            "/health": self._health, logs_api.PATH: self._logs,  # Apideck's GET /vault/logs: the request log
+            **({"/metrics": self._metrics} if gateway.settings.metrics else {}),  # no API key; no tenant ids in it
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -120,65 +128,70 @@ class GatewayApp:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
-        method = scope["method"]
-        try:
-            response = await self._respond(scope, receive, method, request_id)
-        except Exception as exc:  # answer in the error schema, traceback to the log only
-            log.exception("unexpected error in request %s", request_id, exc_info=exc)
-            response = error_response(UnexpectedError("Unexpected error", f"quote request id {request_id} "
-                                                      "when reporting it"), request_id)
+        response = await self._answer(scope, receive, request_id)
         await response(scope, receive, send)
         if access_log.isEnabledFor(logging.INFO):
             # the path is percent-decoded: escape it, or a %0D%0A in it would forge log lines
             path = scope["path"].encode("unicode_escape").decode("ascii")
-            access_log.info("%s %s %s %d %.1fms service=%s", request_id, method, path, response.status_code,
+            access_log.info("%s %s %s %d %.1fms service=%s", request_id, scope["method"], path, response.status_code,
                             (time.perf_counter() - started) * 1000, state.get("service_id", "-"))
 
+    async def _answer(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+        """The response, or the error response for what the request raised; a unified or proxied
+        request (it left a trace) is then counted and queued for the request log."""
+        error: UnifiedError | None = None
+        try:
+            response = await self._respond(scope, receive, scope["method"], request_id)
+        except Exception as exc:  # noqa: BLE001 - every failure answers in the error schema; as_unified logs it
+            error = as_unified(exc, request_id)
+            response = error_response(error, request_id, raw=_raw_calls(scope, exc))
+        trace = scope["state"].get("trace")
+        if trace is not None:
+            hooks.answered(self.gateway, scope, request_id, trace, response.status_code, error)
+        return response
+
     async def _respond(self, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
-        oversized = oversized_request(scope)  # 431/414 before any lookup
-        if oversized is not None:
-            return error_response(oversized, request_id)
+        refuse_oversized(scope)  # 431/414 before any lookup
         path = scope["path"]
         routed = method if method != "HEAD" else "GET"
-        if path == "/health":
-            if routed != "GET":
-                return _method_not_allowed(method, path, request_id, ["GET"])
-            return self._health(request_id)
+        if path == PROXY_PATH:  # the Proxy API: unigate.proxy
+            return await proxy(self.gateway, scope, receive, method, request_id)
         if path == "/openapi.json" or path == "/docs" or path.startswith("/docs/"):  # no auth; unigate.docs_site
             from unigate.docs_site import respond as docs
 
             return docs(scope, path, routed, request_id)
-        if path == PROXY_PATH:  # the Proxy API: unigate.proxy
-            return await proxy(self.gateway, scope, receive, method, request_id)
-        if path == "/metrics" and self.gateway.settings.metrics:  # no API key; no tenant ids in it
+        get_only = self._get_only.get(path)
+        if get_only is not None:
             if routed != "GET":
-                return _method_not_allowed(method, path, request_id, ["GET"])
-            return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers={"request-id": request_id})
-        if path == logs_api.PATH:  # Apideck's GET /vault/logs: the request log
-            if routed != "GET":
-                return _method_not_allowed(method, path, request_id, ["GET"])
-            return await logs_api.respond(self.gateway, scope, request_id)
+                raise _method_not_allowed(method, path, ["GET"])
+            return await get_only(scope, request_id)
         if path.startswith(CONNECT_PREFIX):  # the hosted connect page: unigate.connect (no API key: a session)
             from unigate.connect.router import respond as connect_page
 
             return await connect_page(self.gateway, scope, receive, method, request_id)
         if path.startswith(vault_api.PREFIX):  # the rest of the Vault API: unigate.vault_api
             return await vault_api.respond(self.gateway, scope, receive, method, request_id)
+        return await self._unified(scope, receive, path, method, routed)
+
+    async def _unified(self, scope: Scope, receive: Receive, path: str, method: str, routed: str) -> Response:
         matched = self.routes.match(request_segments(path, scope.get("raw_path")))
         if matched is None:
-            return error_response(EntityNotFoundError("Not found", f"no unified API route at {path}"), request_id)
+            raise EntityNotFoundError("Not found", f"no unified API route at {path}")
         methods, params = matched
         operation = methods.get(routed)
         if operation is None:
-            return _method_not_allowed(method, path, request_id, list(methods))
-        try:
-            check_path_params(params)
-        except RequestValidationError as error:
-            return error_response(error, request_id)
+            raise _method_not_allowed(method, path, list(methods))
+        check_path_params(params)
         scope["path_params"] = params
         return await until_disconnect(lambda rcv: handle(self.gateway, Request(scope, rcv), *operation), receive)
 
-    def _health(self, request_id: str) -> Response:
+    async def _metrics(self, scope: Scope, request_id: str) -> Response:
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers={"request-id": request_id})
+
+    async def _logs(self, scope: Scope, request_id: str) -> Response:
+        return await logs_api.respond(self.gateway, scope, request_id)
+
+    async def _health(self, scope: Scope, request_id: str) -> Response:
         registry = self.gateway.registry
         body: dict[str, object] = {
             "status": "ok", "version": __version__,
@@ -205,11 +218,16 @@ class GatewayApp:
                 return
 
 
-def _method_not_allowed(method: str, path: str, request_id: str, allowed: list[str]) -> Response:
+def _method_not_allowed(method: str, path: str, allowed: list[str]) -> MethodNotAllowedError:
     """405 with ``Allow``: the route's methods (HEAD wherever GET is)."""
-    allow = sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])})
-    error = RequestValidationError("Method not allowed", f"{method} is not an operation of {path}; "
-                                   f"allowed: {', '.join(allow)}")
-    error.status_code = 405  # type: ignore[misc]
-    error.headers = {**error.headers, "allow": ", ".join(allow)}
-    return error_response(error, request_id)
+    return MethodNotAllowedError(method, path, sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])}))
+
+
+def _raw_calls(scope: Scope, exc: Exception) -> Any:
+    """``_raw`` of an error answer (``raw=true``): the downstream calls made before it failed."""
+    trace: hooks.Trace | None = scope["state"].get("trace")
+    session = getattr(exc, "session", None)  # set by dispatch: the calls made before the error
+    if trace is None or session is None:
+        return None
+    trace.session = session
+    return hooks.raw_calls(session) if trace.raw else None

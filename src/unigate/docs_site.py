@@ -15,8 +15,7 @@ from pathlib import Path
 from starlette.responses import Response
 from starlette.types import Scope
 
-from unigate.envelope import error_response
-from unigate.errors import EntityNotFoundError, RequestValidationError
+from unigate.errors import EntityNotFoundError, MethodNotAllowedError
 
 CACHE = "public, max-age=3600"
 ASSETS = {  # URL name -> (file in swagger-ui-bundle, media type)
@@ -69,9 +68,7 @@ def _asset(name: str) -> bytes:
 def respond(scope: Scope, path: str, method: str, request_id: str) -> Response:
     """The answer to a ``GET``/``HEAD`` (``method`` is ``GET`` for both) of a docs path."""
     if method != "GET":
-        error = RequestValidationError("Method not allowed", f"{scope['method']} is not an operation of {path}")
-        error.status_code = 405  # type: ignore[misc]
-        return error_response(error, request_id)
+        raise MethodNotAllowedError(scope["method"], path, ["GET", "HEAD"])
     headers = {"request-id": request_id, "cache-control": CACHE}
     if path == "/openapi.json":
         from unigate.openapi import document_json
@@ -88,7 +85,7 @@ def respond(scope: Scope, path: str, method: str, request_id: str) -> Response:
         return Response(INIT_JS, media_type="text/javascript; charset=utf-8", headers=headers)
     if name in ASSETS:
         return Response(_asset(name), media_type=ASSETS[name], headers=headers)
-    return error_response(EntityNotFoundError("Not found", f"no documentation file at {path}"), request_id)
+    raise EntityNotFoundError("Not found", f"no documentation file at {path}")
 
 
 def _if_none_match(scope: Scope) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 
 from unigate.connector.context import OperationResult, UnifiedRequest
-from unigate.errors import UnifiedError
+from unigate.errors import UnexpectedError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.fields import select_fields
+from unigate.vault.crypto import WrongSecretKeyError
+
+log = logging.getLogger("unigate")
 
 STATUS_TEXT = {200: "OK", 201: "Created"}
 
@@ -67,6 +71,20 @@ def _links(url: str, query: list[tuple[str, str]], cursors: dict[str, str | None
 # Statuses whose error schema in the spec allows only a string ``detail`` (PaymentRequiredResponse);
 # the SDK rejects an object there (ResponseValidationError), so an object detail goes as its JSON text.
 STRING_DETAIL_STATUSES = frozenset({402})
+
+
+def as_unified(exc: Exception, request_id: str) -> UnifiedError:
+    """The error a request answers for ``exc``: itself if typed, else a 500 ``UnexpectedError`` whose
+    traceback goes to the server log only (a vault key rotated under the gateway is named as such)."""
+    if isinstance(exc, UnifiedError):
+        return exc
+    if isinstance(exc, WrongSecretKeyError):  # rotated under a running gateway: say so, not "unexpected"
+        log.error("request %s: %s", request_id, exc)
+        return UnexpectedError("Vault key rotated", "the gateway's secret key no longer opens the vault "
+                               "(it was rotated); the operator must restart it with the new key")
+    log.error("unexpected error in request %s", request_id, exc_info=exc)
+    return UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
+                           f"quote request id {request_id} when reporting it")
 
 
 def error_response(error: UnifiedError, request_id: str, raw: Any = None) -> JSONResponse:

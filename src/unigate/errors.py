@@ -1,12 +1,13 @@
 """Every error the gateway answers with, as a class carrying its Apideck ``type_name`` and status.
 
-Raise one anywhere on the request path; ``unigate.envelope.error_response`` renders it in the
-spec's error schema (``status_code``, ``error``, ``type_name``, ``message``, ``detail``, ``ref``
+Raise one anywhere on the request path; ``GatewayApp`` answers it, the one place where exceptions
+become responses (``unigate.envelope.as_unified`` and ``error_response``), in the spec's error schema (``status_code``, ``error``, ``type_name``, ``message``, ``detail``, ``ref``
 and, for downstream failures, ``downstream_errors``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -52,6 +53,17 @@ class UnifiedError(Exception):
 class RequestValidationError(UnifiedError):
     status_code = 400
     type_name = "RequestValidationError"
+
+
+class MethodNotAllowedError(RequestValidationError):
+    """405: the path exists but the method is none of its operations; ``Allow`` lists those that are."""
+
+    status_code = 405
+
+    def __init__(self, method: str, path: str, allowed: Iterable[str]) -> None:
+        allow = ", ".join(allowed)
+        super().__init__("Method not allowed", f"{method} is not an operation of {path}; allowed: {allow}",
+                         headers={"allow": allow})
 
 
 class RequestHeadersValidationError(UnifiedError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -13,25 +11,22 @@ from starlette.types import Scope
 from unigate.api.bodies import MAX_BODY_BYTES, parse_body
 from unigate.api.params import deep_objects, parse_bool, parse_fields_param, parse_filter, parse_limit, parse_sort, parse_strict
 from unigate.connector.context import UnifiedRequest
-from unigate.envelope import error_response, success
-from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnexpectedError, UnifiedError
+from unigate.envelope import success
+from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.passthrough import flatten_query
 from unigate.observability import hooks
-from unigate.vault.crypto import WrongSecretKeyError
 from unigate.vault.resolve import resolve_app_connection
 
 if TYPE_CHECKING:
     from unigate.app import Gateway
 
-log = logging.getLogger("unigate.api")
-
 MAX_HEADER_BYTES = 16 * 1024  # all request headers, counted as on the wire ("name: value\r\n")
 MAX_URL_BYTES = 16 * 1024     # path and query string
 
 
-def oversized_request(scope: Scope) -> UnifiedError | None:
-    """The error for a request whose headers or URL exceed the caps, checked before anything else
+def refuse_oversized(scope: Scope) -> None:
+    """Raise for a request whose headers or URL exceed the caps, checked before anything else
     (routing, the vault): 431 ``RequestHeadersValidationError`` / 414 ``RequestValidationError``."""
     size = 0
     for name, value in scope["headers"]:
@@ -40,53 +35,35 @@ def oversized_request(scope: Scope) -> UnifiedError | None:
         error: UnifiedError = RequestHeadersValidationError(
             "Request headers too large", f"the request headers are {size} bytes; the limit is {MAX_HEADER_BYTES}")
         error.status_code = 431  # type: ignore[misc]  # Request Header Fields Too Large
-        return error
+        raise error
     url = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string") or b"")
     if url > MAX_URL_BYTES:
         error = RequestValidationError("Request URL too long", f"the path and query are {url} bytes; "
                                        f"the limit is {MAX_URL_BYTES}")
         error.status_code = 414  # type: ignore[misc]  # URI Too Long
-        return error
-    return None
+        raise error
 
 
 async def handle(gateway: Gateway, request: Request, resource: str, operation: str) -> Response:
+    """The answer to a unified request. Errors are raised, and answered by ``GatewayApp`` (one place
+    for every request); the trace in the scope tells it what the request log needs."""
     request_id: str = request.scope["state"]["request_id"]
-    started, headers, connection, unified = time.perf_counter(), None, None, None  # for hooks.answered
-    try:
-        # a plain dict of the request's headers (the first of repeated ones), cheaper to query than Headers
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
-        app, connection = resolve_app_connection(headers, gateway.store, gateway.registry.connectors)
-        request.scope["state"]["service_id"] = connection.service_id
-        unified = await parse_request(request, resource, operation)
-        if operation in ("add", "update"):
-            unified.strict = parse_strict(headers, app.strict)
-        dispatched = await gateway.dispatcher.dispatch(unified, connection)
-        url = _public_url(gateway, request) if operation == "all" else ""  # only lists have links
-        body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
-                       request.query_params.multi_items(), raw=dispatched.session.raw() if unified.raw else None)
-        response = JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
-        hooks.answered(gateway, request.scope, request_id, resource, operation, started, response.status_code,
-                       headers, connection, dispatched.session)
-        return response
-    except UnifiedError as error:
-        session = getattr(error, "session", None)  # set by dispatch: the calls made before the error
-        hooks.answered(gateway, request.scope, request_id, resource, operation, started, error.status_code,
-                       headers, connection, session, error)
-        raw = hooks.raw_calls(session) if session is not None and unified is not None and unified.raw else None
-        return error_response(error, request_id, raw=raw)
-    except Exception as exc:  # answer in the error schema, log the traceback server-side only
-        if isinstance(exc, WrongSecretKeyError):  # rotated under a running gateway: say so, not "unexpected"
-            log.error("request %s: %s", request_id, exc)
-            unexpected = UnexpectedError("Vault key rotated", "the gateway's secret key no longer opens the vault "
-                                         "(it was rotated); the operator must restart it with the new key")
-        else:
-            log.exception("unexpected error in request %s", request_id)
-            unexpected = UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
-                                         f"quote request id {request_id} when reporting it")
-        hooks.answered(gateway, request.scope, request_id, resource, operation, started, 500, headers, connection,
-                       None, unexpected)
-        return error_response(unexpected, request_id)
+    trace = hooks.trace(request.scope, resource, operation)
+    # a plain dict of the request's headers (the first of repeated ones), cheaper to query than Headers
+    headers = trace.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(request.scope["headers"])}
+    app, connection = resolve_app_connection(headers, gateway.store, gateway.registry.connectors)
+    trace.connection = connection
+    request.scope["state"]["service_id"] = connection.service_id
+    unified = await parse_request(request, resource, operation)
+    trace.raw = unified.raw
+    if operation in ("add", "update"):
+        unified.strict = parse_strict(headers, app.strict)
+    dispatched = await gateway.dispatcher.dispatch(unified, connection)
+    trace.session = dispatched.session
+    url = _public_url(gateway, request) if operation == "all" else ""  # only lists have links
+    body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
+                   request.query_params.multi_items(), raw=dispatched.session.raw() if unified.raw else None)
+    return JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
 
 
 async def parse_request(request: Request, resource: str, operation: str) -> UnifiedRequest:

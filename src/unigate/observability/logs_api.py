@@ -23,8 +23,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from unigate.api.params import deep_objects, parse_bool, parse_limit
-from unigate.envelope import error_response
-from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnauthorizedError, UnifiedError
+from unigate.errors import RequestHeadersValidationError, RequestValidationError, UnauthorizedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.transforms import TransformError, parse_timestamp
 from unigate.observability import requestlog
@@ -39,15 +38,12 @@ MAX_STATUS_CODES = 50
 
 
 async def respond(gateway: Gateway, scope: Scope, request_id: str) -> Response:
-    try:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
-        app_id, consumer_id = _authenticate(gateway, headers)
-        params = QueryParams(scope.get("query_string", b"").decode("latin-1"))
-        flt, limit, raw = _parse(params)
-        flt.app_id, flt.consumer_id = app_id, consumer_id
-        rows = await asyncio.to_thread(_read, gateway, flt, limit + 1)
-    except UnifiedError as error:
-        return error_response(error, request_id)
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+    app_id, consumer_id = _authenticate(gateway, headers)
+    params = QueryParams(scope.get("query_string", b"").decode("latin-1"))
+    flt, limit, raw = _parse(params)
+    flt.app_id, flt.consumer_id = app_id, consumer_id
+    rows = await asyncio.to_thread(_read, gateway, flt, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = params.get("cursor") or None

@@ -28,7 +28,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -38,15 +37,14 @@ from starlette.types import Receive, Scope, Send
 
 from unigate.disconnect import until_disconnect
 from unigate.dispatch import template_context
-from unigate.downstream.client import DownstreamSession, Endpoint, RawCall, _is_refusal, _network_reason
+from unigate.downstream.client import Endpoint, RawCall, _is_refusal, _network_reason
 from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.redact import Redactor
-from unigate.envelope import error_response
 from unigate.errors import (
     ConnectorExecutionError,
+    MethodNotAllowedError,
     RequestHeadersValidationError,
     RequestValidationError,
-    UnifiedError,
 )
 from unigate.observability import hooks
 from unigate.proxy.headers import (
@@ -57,7 +55,6 @@ from unigate.proxy.headers import (
     timeout_seconds,
 )
 from unigate.proxy.target import Refused, resolve_target
-from unigate.vault.models import Connection
 from unigate.vault.resolve import resolve_connection
 
 if TYPE_CHECKING:
@@ -73,33 +70,14 @@ NO_BODY_STATUSES = frozenset({204, 304})
 async def proxy(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
     """The answer to a request for ``/proxy``: the tracker's, or a typed error."""
     if method not in METHODS:
-        refused = RequestValidationError("Method not allowed", f"{method} is not an operation of {PROXY_PATH}")
-        refused.status_code = 405  # type: ignore[misc]
-        refused.headers = {"allow": ", ".join(METHODS)}
-        return error_response(refused, request_id)
-    started, seen = time.perf_counter(), _Seen()
-    try:
-        response = await until_disconnect(lambda rcv: _call(gateway, scope, rcv, method, request_id, seen), receive)
-        error: UnifiedError | None = None
-    except UnifiedError as exc:
-        response, error = error_response(exc, request_id), exc
+        raise MethodNotAllowedError(method, PROXY_PATH, METHODS)
     # counted and queued for the request log like a unified request (its status: the head sent back)
-    hooks.answered(gateway, scope, request_id, "proxy", method.lower(), started, response.status_code,
-                   seen.headers, seen.connection, seen.session, error)
-    return response
-
-
-@dataclass
-class _Seen:
-    """What the request log needs of a proxied call, as far as it got."""
-
-    headers: dict[str, str] | None = None
-    connection: Connection | None = None
-    session: DownstreamSession | None = None
+    seen = hooks.trace(scope, "proxy", method.lower())
+    return await until_disconnect(lambda rcv: _call(gateway, scope, rcv, method, request_id, seen), receive)
 
 
 async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str,
-                seen: _Seen) -> Response:
+                seen: hooks.Trace) -> Response:
     header_list = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
     headers = seen.headers = dict(reversed(header_list))  # the first of repeated ones
     unified_api = headers.get("x-apideck-unified-api", "").strip() or "issue-tracking"
