@@ -1,8 +1,9 @@
 """Every error the gateway answers with, as a class carrying its Apideck ``type_name`` and status.
 
 Raise one anywhere on the request path; ``GatewayApp`` answers it, the one place where exceptions
-become responses (``unigate.envelope.as_unified`` and ``error_response``), in the spec's error schema (``status_code``, ``error``, ``type_name``, ``message``, ``detail``, ``ref``
-and, for downstream failures, ``downstream_errors``).
+become responses (``unigate.envelope.as_unified`` and ``error_response``), in the spec's error
+schema (``status_code``, ``error``, ``type_name``, ``message``, ``detail``, ``ref`` and, for
+downstream failures, ``downstream_errors``).
 """
 
 from __future__ import annotations
