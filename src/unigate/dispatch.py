@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
-from unigate.downstream.client import DownstreamSession, Endpoint, ErrorPaths
+from unigate.downstream.client import DownstreamSession
+from unigate.downstream.models import Endpoint, ErrorPaths
 from unigate.downstream.pool import ClientPool
 from unigate.downstream.redact import Redactor
 from unigate.errors import (

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from unigate.downstream.client import RawCall
+from unigate.downstream.models import RawCall
 from unigate.errors import UnauthorizedError, UnifiedError
 from unigate.observability import metrics
 from unigate.observability.requestlog import RequestRecord, exchange

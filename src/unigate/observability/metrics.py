@@ -75,7 +75,7 @@ def request(service: str, operation: str, status: int, seconds: float) -> None:
 
 
 def call(service: str, status: int | None, error: str | None, seconds: float, retried: bool) -> None:
-    """One downstream call's outcome (``DownstreamSession._record``)."""
+    """One downstream call's outcome (the ``count`` hook of ``unigate.downstream.hooks``)."""
     if not enabled:
         return
     _child(CALLS, service, str(status) if status is not None else (error or "error")).inc()

@@ -40,7 +40,7 @@ from unigate.downstream.redact import REDACTED, SENSITIVE_PARAMS, Redactor
 from unigate.observability import metrics
 
 if TYPE_CHECKING:
-    from unigate.downstream.client import RawCall
+    from unigate.downstream.models import RawCall
 
 log = logging.getLogger("unigate.requestlog")
 

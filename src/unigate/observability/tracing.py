@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from unigate.downstream.client import RawCall
+    from unigate.downstream.models import RawCall
     from unigate.downstream.redact import Redactor
 
 enabled = False

@@ -37,9 +37,11 @@ from starlette.types import Receive, Scope, Send
 
 from unigate.disconnect import until_disconnect
 from unigate.dispatch import template_context
-from unigate.downstream.client import Endpoint, RawCall, _is_refusal, _network_reason
+from unigate.downstream.errors import too_large_error
 from unigate.downstream.logfilter import active as active_redactor
+from unigate.downstream.models import Endpoint, RawCall
 from unigate.downstream.redact import Redactor
+from unigate.downstream.send import SendFailure, is_refusal, network_reason
 from unigate.errors import (
     ConnectorExecutionError,
     MethodNotAllowedError,
@@ -199,11 +201,6 @@ async def _read(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-class _TooLarge(Exception):
-    def __init__(self, status: int, size: int, declared: bool = False) -> None:
-        self.status, self.size, self.declared = status, size, declared
-
-
 class _Call:
     """The downstream exchange of one proxied request and the typed errors before its answer starts."""
 
@@ -234,14 +231,14 @@ class _Call:
         limit = self.endpoint.max_body
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise _TooLarge(response.status_code, int(declared), declared=True)
+            raise SendFailure("response_too_large", status=response.status_code, size=int(declared), declared=True)
         chunks: list[bytes] = []
         size = 0
         stream = response.aiter_raw()
         async for chunk in stream:
             size += len(chunk)
             if size > limit:
-                raise _TooLarge(response.status_code, size)
+                raise SendFailure("response_too_large", status=response.status_code, size=size)
             chunks.append(chunk)
             if size >= PREFETCH_BYTES:
                 return chunks, stream
@@ -249,19 +246,14 @@ class _Call:
 
     def _error(self, exc: BaseException) -> BaseException:
         detail: dict[str, Any] = {"method": self.method, "url": self.shown}
-        if isinstance(exc, _TooLarge):
-            limit = self.endpoint.max_body
-            return ConnectorExecutionError(
-                f"{self.service_id}'s answer exceeded {limit} bytes"
-                + (f" (Content-Length: {exc.size})" if exc.declared else "") + "; it was not read further",
-                {**detail, "reason": "response_too_large", "limit_bytes": limit, "downstream_status": exc.status},
-                status_code=502)
-        if isinstance(exc, TimeoutError) or (isinstance(exc, httpx.TimeoutException) and not _is_refusal(exc)):
+        if isinstance(exc, SendFailure):
+            return too_large_error(self.service_id, self.endpoint.max_body, exc, detail)
+        if isinstance(exc, TimeoutError) or (isinstance(exc, httpx.TimeoutException) and not is_refusal(exc)):
             return ConnectorExecutionError(f"{self.service_id} did not answer within {self.timeout * 1000:g} ms",
                                            {**detail, "reason": "timeout", "timeout_ms": round(self.timeout * 1000)},
                                            status_code=504)
         if isinstance(exc, (httpx.TransportError, OSError)):
-            reason = self.endpoint.redactor.text(_network_reason(exc))
+            reason = self.endpoint.redactor.text(network_reason(exc))
             return ConnectorExecutionError(f"could not reach {self.service_id}: {reason}",
                                            {**detail, "reason": reason}, status_code=502)
         return exc
@@ -331,7 +323,7 @@ class ProxyResponse(Response):
                 call.abandoned(f"the call's {call.timeout * 1000:g} ms ran out", sent)
                 return
             except (httpx.TransportError, OSError) as exc:
-                call.abandoned(call.endpoint.redactor.text(_network_reason(exc)), sent)
+                call.abandoned(call.endpoint.redactor.text(network_reason(exc)), sent)
                 return
         await send({"type": "http.response.body", "body": b""})
 
