@@ -18,6 +18,7 @@ from unigate import __version__, oauth, vault_api
 from unigate.api.handler import handle, refuse_oversized
 from unigate.api.routes import RouteTable, check_path_params, request_segments
 from unigate.connect import PREFIX as CONNECT_PREFIX
+from unigate.connection_state import ConnectionStates
 from unigate.cursor import CursorCodec
 from unigate.disconnect import until_disconnect
 from unigate.dispatch import Dispatcher
@@ -88,7 +89,7 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
         tracing.enable()
     request_log = RequestLog(settings.database, enabled=settings.request_log, retention_days=settings.log_retention_days,
                              max_rows=settings.log_max_rows)
-    dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")))
+    dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
     dispatcher.tokens = oauth.build(store, registry, box)   # OAuth2 flows and token refresh
     return Gateway(settings, store, registry, pool, dispatcher, request_log)
 

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from unigate.connection_state import ConnectionState, ConnectionStates
 from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
@@ -46,14 +47,12 @@ class Dispatched:
 
 
 class Dispatcher:
-    def __init__(self, registry: ConnectorRegistry, pool: ClientPool, codec: CursorCodec) -> None:
+    def __init__(self, registry: ConnectorRegistry, pool: ClientPool, codec: CursorCodec,
+                 states: ConnectionStates | None = None) -> None:
         self.registry = registry
         self.pool = pool
         self.codec = codec
-        # per connection revision: rendered base URL, headers, query, redactor, timeout
-        self._endpoints: dict[tuple[str, int], Endpoint] = {}
-        # per connection revision: settings and credentials with the mapping's defaults, checked
-        self._configurations: dict[tuple[str, int], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.states = states if states is not None else ConnectionStates()  # per connection revision
         self.tokens: TokenManager | None = None   # OAuth2 token refresh (unigate.oauth), set by build_gateway
 
     def connector(self, service_id: str) -> Connector:
@@ -81,16 +80,16 @@ class Dispatcher:
         return await self._dispatch(connector, request, connection)
 
     async def _dispatch(self, connector: Connector, request: UnifiedRequest, connection: Connection) -> Dispatched:
-        settings, credentials = self._configured(connector, connection)
-        context = {"settings": settings, "credentials": credentials, **request.path_params}
-        session = self.session(connector, connection, context)
+        state = self.state(connector, connection)
+        session = self.session(connector, connection)
         position = CursorPosition()
         if request.operation == "all" and request.cursor:
             position = self.codec.decode(request.cursor, connection.service_id, request.scope)
         ctx = OperationContext(
             request=request, connection=connection, session=session,
-            mapping=connector.mapping_for(request.resource, connection.id, connection.revision, connection.custom_mappings),
-            template_context=context, position=position,
+            mapping=state.mapping(connector, request.resource, connection.custom_mappings),
+            template_context={"settings": state.settings, "credentials": state.credentials, **request.path_params},
+            position=position, lookups=state.lookups,
         )
         try:
             result = await connector.execute(ctx)
@@ -100,25 +99,19 @@ class Dispatcher:
         cursors = self._cursors(request, connection, position, result) if request.operation == "all" else None
         return Dispatched(result, session, cursors)
 
-    def _configured(self, connector: Connector, connection: Connection) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(settings, credentials) with defaults applied and required ones checked, once per revision.
-        Shared between requests: read-only for connectors."""
-        key = (connection.id, connection.revision)
-        configured = self._configurations.get(key)
-        if configured is None:
-            if len(self._configurations) > 4096:
-                self._configurations.clear()
+    def state(self, connector: Connector, connection: Connection) -> ConnectionState:
+        """The connection's state at its revision: settings and credentials with defaults applied and
+        required ones checked, the endpoint rendered, on its first request (``unigate.connection_state``)."""
+        state = self.states.get(connection)
+        if state is None:
             context = template_context(connector, connection, None)
-            configured = self._configurations[key] = (context["settings"], context["credentials"])
-        return configured
+            endpoint = _endpoint(connector, connection, context, self.pool.limits.max_body)
+            state = self.states.put(connection, ConnectionState(context["settings"], context["credentials"], endpoint))
+        return state
 
-    def session(self, connector: Connector, connection: Connection, context: dict[str, Any]) -> DownstreamSession:
-        key = (connection.id, connection.revision)
-        endpoint = self._endpoints.get(key)
-        if endpoint is None:
-            if len(self._endpoints) > 4096:
-                self._endpoints.clear()
-            endpoint = self._endpoints[key] = _endpoint(connector, connection, context, self.pool.limits.max_body)
+    def session(self, connector: Connector, connection: Connection) -> DownstreamSession:
+        """A new session of calls to the connection's tracker (one per unified or proxied request)."""
+        endpoint = self.state(connector, connection).endpoint
         return DownstreamSession(connection.service_id, self.pool.client(connection.service_id), endpoint,
                                  slot=self.pool.slot(connection.id, connection.service_id))
 

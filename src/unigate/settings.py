@@ -22,6 +22,7 @@ class Settings:
     max_downstream_body: int = 32 * 1024 * 1024  # bytes of one tracker answer, decoded; past it: 502
     max_calls_per_connection: int = 16           # downstream calls in flight per connection (bulkhead)
     call_queue_timeout: float = 5.0              # seconds a call waits for its connection's slot; then 429
+    connection_cache: int = 1024                 # connections whose state is kept (unigate.connection_state)
     # observability (unigate.observability)
     request_log: bool = True         # UNIGATE_REQUEST_LOG=off: no request is recorded (per app: app-update --no-logs)
     log_retention_days: float = 14.0  # request log rows older than this are deleted
@@ -45,6 +46,7 @@ class Settings:
             max_downstream_body=int(env.get("UNIGATE_MAX_DOWNSTREAM_BODY", cls.max_downstream_body)),
             max_calls_per_connection=int(env.get("UNIGATE_MAX_CALLS_PER_CONNECTION", cls.max_calls_per_connection)),
             call_queue_timeout=float(env.get("UNIGATE_CALL_QUEUE_TIMEOUT", cls.call_queue_timeout)),
+            connection_cache=int(env.get("UNIGATE_CONNECTION_CACHE", cls.connection_cache)),
             request_log=_switch(env.get("UNIGATE_REQUEST_LOG"), cls.request_log),
             log_retention_days=float(env.get("UNIGATE_LOG_RETENTION_DAYS", cls.log_retention_days)),
             log_max_rows=int(env.get("UNIGATE_LOG_MAX_ROWS", cls.log_max_rows)),

@@ -18,7 +18,6 @@ from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
 from unigate.connector.find import find_in_pages
 from unigate.connector.listed import find_listed
-from unigate.connector.lookups import LookupCache
 from unigate.connector.paging import fetch_window
 from unigate.connector.prepare import run_steps
 from unigate.connector.query import filter_params, sort_params
@@ -87,8 +86,6 @@ class Connector:
         self.mappings: dict[str, RecordMapping] = {
             name: RecordMapping.from_spec(name, resource) for name, resource in spec.resources.items()
         }
-        self._custom_cache: dict[tuple[str, int, str], RecordMapping] = {}
-        self.lookups = LookupCache()
         collections = spec.resources.get("collections")
         listing = collections.operations.get("all") if collections else None
         # trackers with fixed (static) collections: other collection ids are refused before any call
@@ -208,18 +205,12 @@ class Connector:
         res = self.spec.resources.get(resource)  # type: ignore[call-overload]
         return res is not None and operation in res.operations
 
-    def mapping_for(self, resource: str, connection_id: str, revision: int,
-                    custom_mappings: dict[str, str]) -> RecordMapping:
+    def mapping_for(self, resource: str, custom_mappings: dict[str, str]) -> RecordMapping:
+        """``resource``'s mapping with a connection's custom mappings (kept per connection by ``ConnectionState``)."""
         base = self.mappings.get(resource) or RecordMapping(resource, {})
         if resource != "tickets" or not custom_mappings:
             return base
-        key = (connection_id, revision, resource)
-        cached = self._custom_cache.get(key)
-        if cached is None:
-            if len(self._custom_cache) > 1024:
-                self._custom_cache.clear()
-            cached = self._custom_cache[key] = base.with_custom_mappings(custom_mappings)
-        return cached
+        return base.with_custom_mappings(custom_mappings)
 
     # -- declarative operations -----------------------------------------------------------------------
     async def run_declared(self, ctx: OperationContext) -> OperationResult:
@@ -397,18 +388,18 @@ class Connector:
         """A reference list (statuses, keywords...): ``GET path`` once per connection per ``ttl``
         seconds, the dicts at ``records`` in its body. See :mod:`unigate.connector.lookups`."""
         key = (ctx.connection.id, ctx.connection.revision, call_id, path, tuple(params or ()))
-        cached = self.lookups.get(key)
+        cached = ctx.lookups.get(key)
         if cached is not None:
             return cached
         body = (await ctx.call(call_id, "GET", path, params=params)).body
         found = compile_path(records).get(body)
         items = [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
-        self.lookups.put(key, items, ttl)
+        ctx.lookups.put(key, items, ttl)
         return items
 
     def forget(self, ctx: OperationContext, call_id: str) -> None:
         """Drop this connection's cached ``call_id`` lists (after the connector changed one)."""
-        self.lookups.forget(ctx.connection.id, call_id)
+        ctx.lookups.forget(ctx.connection.id, call_id)
 
     async def call_declared(self, ctx: OperationContext, op: OperationSpec) -> Any:
         """Make the downstream call ``op`` declares (query, pass_through query); return the response."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from unigate.connector.lookups import LookupCache
 from unigate.cursor import CursorPosition
 from unigate.errors import RequestValidationError
 from unigate.mapping.fields import FieldTree
@@ -71,6 +72,7 @@ class OperationContext:
     warnings: list[dict[str, str]] = field(default_factory=list)
     # the addressed item as its list shows it (manifest `listed`; None when not declared)
     listed: dict[str, Any] | None = None
+    lookups: LookupCache = field(default_factory=LookupCache)  # the connection's (unigate.connection_state)
 
     @property
     def service_id(self) -> str:

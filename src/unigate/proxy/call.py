@@ -36,7 +36,6 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from unigate.disconnect import until_disconnect
-from unigate.dispatch import template_context
 from unigate.downstream.errors import too_large_error
 from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.models import Endpoint, RawCall
@@ -95,8 +94,7 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
     connector = gateway.dispatcher.connector(connection.service_id)
     if gateway.dispatcher.tokens is not None:   # OAuth2: a fresh access token (no retry on 401: the body streams)
         connection = seen.connection = await gateway.dispatcher.tokens.fresh(connector, connection)
-    session = seen.session = gateway.dispatcher.session(connector, connection,
-                                                       template_context(connector, connection, None))
+    session = seen.session = gateway.dispatcher.session(connector, connection)
     endpoint = session.endpoint
     url = _target(value, endpoint, request_id)
     timeout = timeout_seconds(headers, endpoint.timeout)

@@ -86,8 +86,8 @@ class LiveTracker:
         return self.harness.client(consumer_id=consumer_id)
 
     def forget_lookups(self) -> None:
-        """Empty the connector's per-connection reference-list cache (``Connector.lookup``)."""
-        self.harness.gateway.registry.connectors[self.service_id].lookups.clear()
+        """Empty the gateway's per-connection state, reference lists (``Connector.lookup``) included."""
+        self.harness.gateway.dispatcher.states.clear()
 
     def recorded(self, name: str) -> Any:
         """The cassette context for one test (nothing in live mode)."""
