@@ -127,11 +127,6 @@ class EntityNotFoundError(UnifiedError):
     type_name = "EntityNotFoundError"
 
 
-class NotFoundError(UnifiedError):
-    status_code = 404
-    type_name = "NotFoundError"
-
-
 # -- 409/422/429: state ----------------------------------------------------------------------
 class ConflictError(UnifiedError):
     status_code = 409
@@ -157,11 +152,6 @@ class ConnectorRateLimitError(UnifiedError):
 class ConnectorOperationUnsupportedError(UnifiedError):
     status_code = 501
     type_name = "ConnectorOperationUnsupportedError"
-
-
-class MappingError(UnifiedError):
-    status_code = 501
-    type_name = "MappingError"
 
 
 class UnexpectedError(UnifiedError):

@@ -11,9 +11,8 @@ and applies retention (rows older than ``UNIGATE_LOG_RETENTION_DAYS``, beyond th
 counted (``dropped``, ``unigate_request_log_dropped_total``); a request never waits for the log.
 ``close()`` (the gateway's shutdown) writes what is queued.
 
-**For the Proxy API**: build a ``RequestRecord`` (``unified_api="proxy"``, ``operation="proxy.<method>"``,
-``calls`` the ``DownstreamSession.calls`` of the proxied call, ``redactor`` its session's) and pass it
-to ``gateway.request_log.record``; or call ``record_request(gateway, ...)``.
+**Writing**: ``unigate.observability.hooks.answered`` builds a ``RequestRecord`` for each unified or
+proxied request (``operation="proxy.<method>"`` for the Proxy API) and passes it to ``record``.
 
 **Reading**: ``query()`` (``GET /vault/logs``, ``unigate logs``), newest first, always scoped to one app.
 """
@@ -95,11 +94,6 @@ class RequestRecord:
     service_name: str = ""
     base_url: str = ""
     source_ip: str | None = None
-
-
-def record_request(gateway: Any, **fields: Any) -> None:
-    """``gateway.request_log.record(RequestRecord(**fields))``: the Proxy API's one call."""
-    gateway.request_log.record(RequestRecord(**fields))
 
 
 class RequestLog:
