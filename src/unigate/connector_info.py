@@ -33,7 +33,7 @@ def info(connector: Connector) -> dict[str, Any]:
     sorts: dict[str, dict[str, Any]] = {}
     calls: list[dict[str, Any]] = []
     for resource in RESOURCES:
-        declared = spec.resources.get(resource)  # type: ignore[call-overload]
+        declared = spec.resources.get(resource)
         for operation in OPERATIONS:
             if not connector.supports(resource, operation):
                 continue

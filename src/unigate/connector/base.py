@@ -188,7 +188,7 @@ class Connector:
         return {"by": by, "direction": direction}
 
     def _declared(self, resource: str, operation: str) -> OperationSpec | None:
-        res = self.spec.resources.get(resource)  # type: ignore[call-overload]
+        res = self.spec.resources.get(resource)
         return res.operations.get(operation) if res is not None else None
 
     def _paging(self, resource: str, operation: str) -> PaginationSpec | None:
@@ -202,7 +202,7 @@ class Connector:
     def supports(self, resource: str, operation: str) -> bool:
         if (resource, operation) in self.implementations:
             return True
-        res = self.spec.resources.get(resource)  # type: ignore[call-overload]
+        res = self.spec.resources.get(resource)
         return res is not None and operation in res.operations
 
     def mapping_for(self, resource: str, custom_mappings: dict[str, str]) -> RecordMapping:
@@ -227,8 +227,8 @@ class Connector:
         return await runner(ctx, op)
 
     def operation(self, resource: str, operation: str) -> OperationSpec:
-        res: ResourceSpec | None = self.spec.resources.get(resource)  # type: ignore[call-overload]
-        op = res.operations.get(operation) if res else None  # type: ignore[call-overload]
+        res: ResourceSpec | None = self.spec.resources.get(resource)
+        op = res.operations.get(operation) if res else None
         if op is None:
             raise ConnectorOperationUnsupportedError(
                 "Operation not supported",
