@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import unigate_connectors.redmine.components  # noqa: F401 - registers the redmine_status transform
 from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
+from unigate_connectors.redmine import components  # noqa: F401 - registers the redmine_status transform
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from unigate import __version__, oauth, vault_api
 from unigate.api.handler import handle, refuse_oversized
-from unigate.api.routes import RouteTable, check_path_params, request_segments
+from unigate.api.routes import RouteTable, check_path_params, method_not_allowed, request_segments
 from unigate.connect import PREFIX as CONNECT_PREFIX
 from unigate.connection_state import ConnectionStates
 from unigate.cursor import CursorCodec
@@ -25,7 +25,7 @@ from unigate.dispatch import Dispatcher
 from unigate.downstream import logfilter
 from unigate.downstream.pool import ClientPool, TransportWrapper
 from unigate.envelope import as_unified, error_response
-from unigate.errors import EntityNotFoundError, MethodNotAllowedError, UnifiedError
+from unigate.errors import EntityNotFoundError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.paths import InvalidPathError, compile_path
 from unigate.observability import hooks, logs_api, metrics, tracing
@@ -164,7 +164,7 @@ class GatewayApp:
         get_only = self._get_only.get(path)
         if get_only is not None:
             if routed != "GET":
-                raise _method_not_allowed(method, path, ["GET"])
+                raise method_not_allowed(method, path, ["GET"])
             return await get_only(scope, request_id)
         if path.startswith(CONNECT_PREFIX):  # the hosted connect page: unigate.connect (no API key: a session)
             from unigate.connect.router import respond as connect_page
@@ -181,7 +181,7 @@ class GatewayApp:
         methods, params = matched
         operation = methods.get(routed)
         if operation is None:
-            raise _method_not_allowed(method, path, list(methods))
+            raise method_not_allowed(method, path, list(methods))
         check_path_params(params)
         scope["path_params"] = params
         return await until_disconnect(lambda rcv: handle(self.gateway, Request(scope, rcv), *operation), receive)
@@ -217,11 +217,6 @@ class GatewayApp:
                 await asyncio.get_running_loop().run_in_executor(None, self.gateway.request_log.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _method_not_allowed(method: str, path: str, allowed: list[str]) -> MethodNotAllowedError:
-    """405 with ``Allow``: the route's methods (HEAD wherever GET is)."""
-    return MethodNotAllowedError(method, path, sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])}))
 
 
 def _raw_calls(scope: Scope, exc: Exception) -> Any:

@@ -582,9 +582,11 @@ def _registry() -> ConnectorRegistry:
 
 
 def _check(store: ConnectionStore, registry: ConnectorRegistry, connection: Connection) -> None:
+    from unigate.app import build_gateway
     from unigate.connection_check import check_connection
 
-    ok, sentence = check_connection(Settings.from_env(), _secret_key(), store, registry, connection)
+    ok, sentence = check_connection(build_gateway(Settings.from_env(), _secret_key(), store=store, registry=registry),
+                                    connection)
     if not ok:
         raise click.ClickException(f"{sentence}. The connection is saved: change it with "
                                    f"`unigate vault connection-update {connection.id}`")

@@ -9,16 +9,17 @@ gateway would answer a client with, as one sentence.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import orjson
 
 from unigate.connector.context import UnifiedRequest
 from unigate.dispatch import Dispatcher
 from unigate.errors import UnifiedError
-from unigate.plugins.registry import ConnectorRegistry
-from unigate.settings import Settings
 from unigate.vault.models import Connection
-from unigate.vault.store import ConnectionStore
+
+if TYPE_CHECKING:
+    from unigate.app import Gateway
 
 
 async def probe(dispatcher: Dispatcher, connection: Connection) -> str:
@@ -37,12 +38,8 @@ async def probe(dispatcher: Dispatcher, connection: Connection) -> str:
     return f"listed {len(found)} ticket(s) of collection {collection_id} (tickets.all, limit 1)"
 
 
-def check_connection(settings: Settings, secret_key: str, store: ConnectionStore, registry: ConnectorRegistry,
-                     connection: Connection) -> tuple[bool, str]:
-    """(ok, sentence) for one read through the gateway's dispatch with ``connection``."""
-    from unigate.app import build_gateway  # the app imports the Vault API, which imports probe
-
-    gateway = build_gateway(settings, secret_key, store=store, registry=registry)
+def check_connection(gateway: Gateway, connection: Connection) -> tuple[bool, str]:
+    """(ok, sentence) for one read through ``gateway``'s dispatch with ``connection``; closes its clients."""
 
     async def read() -> str:
         try:

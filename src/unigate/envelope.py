@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 import orjson
 
 from unigate.connector.context import OperationResult, UnifiedRequest
-from unigate.errors import UnexpectedError, UnifiedError
+from unigate.errors import ConflictError, RequestValidationError, UnexpectedError, UnifiedError
 from unigate.jsonutil import JSONResponse
 from unigate.mapping.fields import select_fields
 from unigate.vault.crypto import WrongSecretKeyError
+from unigate.vault.store import RevisionConflictError, VaultError
 
 log = logging.getLogger("unigate")
 
@@ -75,9 +76,15 @@ STRING_DETAIL_STATUSES = frozenset({402})
 
 def as_unified(exc: Exception, request_id: str) -> UnifiedError:
     """The error a request answers for ``exc``: itself if typed, else a 500 ``UnexpectedError`` whose
-    traceback goes to the server log only (a vault key rotated under the gateway is named as such)."""
+    traceback goes to the server log only (a vault key rotated under the gateway is named as such).
+    A vault store's refusal is the typed error it is: a stale revision 409, anything else (an unknown
+    setting, an invalid JSONPath) 400, with the store's sentence as the detail."""
     if isinstance(exc, UnifiedError):
         return exc
+    if isinstance(exc, RevisionConflictError):
+        return ConflictError("Connection changed", str(exc))
+    if isinstance(exc, VaultError):
+        return RequestValidationError("Invalid request", str(exc))
     if isinstance(exc, WrongSecretKeyError):  # rotated under a running gateway: say so, not "unexpected"
         log.error("request %s: %s", request_id, exc)
         return UnexpectedError("Vault key rotated", "the gateway's secret key no longer opens the vault "

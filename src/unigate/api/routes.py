@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from unigate.errors import RequestValidationError
+from unigate.errors import MethodNotAllowedError, RequestValidationError
 from unigate.unified import UNIFIED
 
 # (path, method) -> (resource, operation), from the unified model (which names each operationId)
@@ -41,6 +41,11 @@ def check_path_params(params: dict[str, str]) -> None:
                 "Invalid path parameter",
                 {name: f"an id is 1 to {MAX_ID_LENGTH} characters, not '.' or '..', without '/', '\\' or "
                        f"control characters; got {value[:80]!r}"})
+
+
+def method_not_allowed(method: str, path: str, allowed: list[str]) -> MethodNotAllowedError:
+    """405 with ``Allow``: the route's methods (HEAD wherever GET is)."""
+    return MethodNotAllowedError(method, path, sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])}))
 
 
 class RouteTable:

@@ -152,7 +152,7 @@ class Connector:
             request.sort = self._default_sort(request.resource, request.sort.get("direction", "asc"))
         if request.operation in ("add", "update") and request.body is not None:
             op = self._declared(request.resource, request.operation)
-            write_steps.check_field_rules(self.spec.resources[request.resource],  # type: ignore[index]
+            write_steps.check_field_rules(self.spec.resources[request.resource],
                                           request.body, creating=request.operation == "add")
             try:
                 plan = ctx.mapping.plan(request.body, creating=request.operation == "add",
@@ -258,7 +258,7 @@ class Connector:
                                        only=op.writes)
         except FieldWriteError as exc:
             raise RequestValidationError("Invalid field value", {exc.field_name: exc.message}) from None
-        resource = self.spec.resources.get(ctx.request.resource)  # type: ignore[call-overload]
+        resource = self.spec.resources.get(ctx.request.resource)
         if resource is not None and resource.null_as_declared:
             mapped = write_steps.nulls_as(mapped, resource.null_as)
         if op.wrap is not None and mapped:

@@ -15,8 +15,8 @@ def _call(call_id: str, operation: str, method: str | None, path: str | None, no
 
 
 def _path_of(spec: MappingFile, resource: str, operation: str) -> tuple[str | None, str | None]:
-    declared = spec.resources.get(resource)  # type: ignore[call-overload]
-    op = declared.operations.get(operation) if declared is not None else None  # type: ignore[call-overload]
+    declared = spec.resources.get(resource)
+    op = declared.operations.get(operation) if declared is not None else None
     return (op.method, op.path) if op is not None else (None, None)
 
 

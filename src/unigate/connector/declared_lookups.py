@@ -92,7 +92,7 @@ async def resolve_writes(connector: Connector, ctx: OperationContext, op: Operat
             problems[writer.name] = f"unknown {writer.name} {value!r}; use {known(lookup, items)}"
         else:
             writer.path.set(target, compile_path(lookup.id).get(found))
-    resource = connector.spec.resources[ctx.request.resource]  # type: ignore[index]
+    resource = connector.spec.resources[ctx.request.resource]
     for spec in resource.list_lookups:
         problems.update(await _resolve_entries(connector, ctx, spec, compile_path(spec.path).get(body)))
     if problems:

@@ -1,4 +1,4 @@
-"""The Vault API's routes and the one place its errors become responses.
+"""The Vault API's routes.
 
 A route is a path pattern (literal segments and ``{name}``s) with a handler per method. Handlers
 take a :class:`VaultRequest` and answer a response; plain functions run in a worker thread (the
@@ -24,12 +24,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from unigate.api.routes import check_path_params, request_segments
+from unigate.api.routes import check_path_params, method_not_allowed, request_segments
 from unigate.connect import sessions
-from unigate.envelope import error_response
-from unigate.errors import ConflictError, EntityNotFoundError, RequestValidationError, UnifiedError
+from unigate.errors import EntityNotFoundError
 from unigate.vault.audit import acting_as
-from unigate.vault.store import RevisionConflictError, VaultError
 from unigate.vault_api import audit, connections, consumers, custom_mappings, oauth
 from unigate.vault_api.context import VaultRequest, authenticate, json_body
 
@@ -93,23 +91,11 @@ def match(segments: list[str]) -> tuple[Route, dict[str, str]] | None:
 
 
 async def respond(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
-    """Answer one Vault API request; every refusal in the error schema, as the unified API's."""
-    try:
-        response = await _respond(gateway, scope, receive, method)
-    except UnifiedError as error:
-        return error_response(error, request_id)
-    except VaultError as exc:
-        return error_response(typed(exc), request_id)
+    """Answer one Vault API request. Refusals are raised and answered in the error schema by
+    ``GatewayApp``, as the unified API's (a store's ``VaultError`` too: ``unigate.envelope.as_unified``)."""
+    response = await _respond(gateway, scope, receive, method)
     response.headers["request-id"] = request_id
     return response
-
-
-def typed(exc: VaultError) -> UnifiedError:
-    """A store's refusal as the typed error it is: a stale revision 409, anything else (an unknown
-    setting, an invalid JSONPath) 400, with the store's sentence as the detail."""
-    if isinstance(exc, RevisionConflictError):
-        return ConflictError("Connection changed", str(exc))
-    return RequestValidationError("Invalid request", str(exc))
 
 
 async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str) -> Response:
@@ -119,7 +105,7 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
     found, params = matched
     handler = found.methods.get("GET" if method == "HEAD" else method)
     if handler is None:
-        raise _not_allowed(method, scope["path"], list(found.methods))
+        raise method_not_allowed(method, scope["path"], list(found.methods))
     check_path_params(params)
     if found.public:
         public = cast("Callable[[Gateway, Request, dict[str, str]], Awaitable[Response]]", handler)
@@ -136,10 +122,3 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
         return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
 
 
-def _not_allowed(method: str, path: str, allowed: list[str]) -> UnifiedError:
-    allow = sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])})
-    error = RequestValidationError("Method not allowed", f"{method} is not an operation of {path}; "
-                                   f"allowed: {', '.join(allow)}")
-    error.status_code = 405  # type: ignore[misc]
-    error.headers = {**error.headers, "allow": ", ".join(allow)}
-    return error
