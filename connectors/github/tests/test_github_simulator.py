@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -44,7 +44,7 @@ def load_spec(base_path: str = "") -> VendorSpec:
 def served(base_path: str = "", **options: Any) -> Iterator[tuple[httpx.Client, SpecCheck, State]]:
     """A simulator of its own, spec-checked, and a client with the token; clean at the end."""
     control = create_app(base_path=base_path, **options)
-    state: State = control.app.state.simulator
+    state: State = cast(Any, control.app).state.simulator
     checked = SpecCheck.inside(control, load_spec(base_path))
     with BackgroundServer(control) as server, \
             httpx.Client(base_url=server.url + base_path, headers=AUTH, timeout=10) as client:
@@ -618,7 +618,7 @@ def test_enterprise_server_serves_under_api_v3() -> None:
 
 def test_the_same_seed_gives_the_same_data() -> None:
     def titles(seed: int) -> list[str]:
-        state: State = create_app(seed=seed, issue_count=20).app.state.simulator
+        state: State = cast(Any, create_app(seed=seed, issue_count=20).app).state.simulator
         return [i["title"] for i in state.repos[MAIN_REPO[2]].issues.values()]
     assert titles(3) == titles(3) != titles(4)
 

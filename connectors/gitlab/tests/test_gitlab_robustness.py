@@ -44,8 +44,8 @@ def client() -> Iterator[httpx.Client]:
         yield http
 
 
-def as_query(params: dict[str, Any]) -> list[tuple[str, str]]:
-    pairs = []
+def as_query(params: dict[str, Any]) -> list[tuple[str, str | int | float | bool | None]]:
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
     for name, value in params.items():
         for item in value if isinstance(value, list) else [value]:
             pairs.append((name, "" if item is None else str(item)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -29,7 +29,7 @@ PLATFORM_PATH = "/projects/acme%2Fplatform"
 @contextmanager
 def served(token: str = OWNER_TOKEN, **options: Any) -> Iterator[tuple[httpx.Client, State]]:
     control = create_app(**options)
-    state: State = control.app.app.state.simulator
+    state: State = cast(Any, control.app).app.state.simulator
     with BackgroundServer(control) as server, \
             httpx.Client(base_url=f"{server.url}/api/v4", headers={"PRIVATE-TOKEN": token}, timeout=10) as client:
         yield client, state
@@ -121,7 +121,8 @@ def test_an_administrator_sees_every_project_without_membership(client: httpx.Cl
 
 
 def test_projects_keyset_paging_links_next_with_id_after_and_no_totals(client: httpx.Client) -> None:
-    ids, params = [], {"pagination": "keyset", "order_by": "id", "sort": "asc", "per_page": 1, "membership": "true"}
+    ids: list[int] = []
+    params: dict[str, Any] = {"pagination": "keyset", "order_by": "id", "sort": "asc", "per_page": 1, "membership": "true"}
     response = client.get("/projects", params=params)
     while True:
         assert "x-total" not in response.headers
@@ -431,7 +432,7 @@ def test_the_issue_creation_limit_is_429_with_a_json_message() -> None:
 
 def test_the_same_seed_gives_the_same_data() -> None:
     def titles(seed: int) -> list[str]:
-        state: State = create_app(seed=seed, issue_count=20).app.app.state.simulator
+        state: State = cast(Any, create_app(seed=seed, issue_count=20).app).app.state.simulator
         return [i["title"] for i in state.projects[PLATFORM].issues.values()]
     assert titles(3) == titles(3) != titles(4)
 
@@ -525,7 +526,7 @@ def test_a_label_by_numeric_id_unknown_label_and_bad_color(client: httpx.Client,
 
 
 def test_keyset_paging_descending_and_only_by_id(client: httpx.Client) -> None:
-    params = {"pagination": "keyset", "order_by": "id", "sort": "desc", "per_page": 2, "membership": "true"}
+    params: dict[str, Any] = {"pagination": "keyset", "order_by": "id", "sort": "desc", "per_page": 2, "membership": "true"}
     first = client.get("/projects", params=params)
     assert [p["id"] for p in first.json()] == [44, 43] and "id_before=43" in first.links["next"]["url"]
     assert [p["id"] for p in client.get(first.links["next"]["url"]).json()] == [42]
