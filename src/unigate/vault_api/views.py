@@ -39,7 +39,8 @@ def label(name: str) -> str:
 
 
 def auth_type(connector: Connector) -> str:
-    """vault.yml's ``AuthType``: ``oauth2`` (declared ``connection.oauth2``), ``basic`` (HTTP Basic), ``apiKey`` (other credentials) or ``none``."""
+    """vault.yml's ``AuthType``: ``oauth2`` (declared ``connection.oauth2``), ``basic`` (HTTP Basic),
+    ``apiKey`` (other credentials) or ``none``."""
     spec = connector.spec
     if spec.connection.oauth2 is not None:
         return "oauth2"
