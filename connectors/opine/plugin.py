@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import unigate_connectors.opine.components  # registers the component the manifest names
 from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.opine import components  # noqa: F401 - registers the component the manifest names
 
 
 def sandbox() -> SandboxProfile:

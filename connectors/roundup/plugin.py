@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import unigate_connectors.roundup.components  # registers the components the manifest names
 from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
+from unigate_connectors.roundup import components  # noqa: F401 - registers the components the manifest names
 
 
 @hookimpl

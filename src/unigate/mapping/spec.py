@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from unigate.mapping.spec_lookups import CheckCallSpec, ConditionSpec, FieldLookupSpec, ListLookupSpec, LookupSpec, ReadBackSpec, ResendSpec
 from unigate.mapping.spec_steps import (  # noqa: F401 - re-exported: every manifest model is reachable here
     AttachSpec,
     CreateSpec,
@@ -29,8 +30,6 @@ from unigate.mapping.spec_steps import (  # noqa: F401 - re-exported: every mani
     ThenCallSpec,
 )
 from unigate.unified import UNIFIED, literal
-from unigate.mapping.spec_lookups import (CheckCallSpec, ConditionSpec, FieldLookupSpec, ListLookupSpec, LookupSpec,
-                                          ReadBackSpec, ResendSpec)
 
 # libyaml's safe loader parses the mapping files about 10x faster than the pure-Python one
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -563,7 +562,6 @@ def parse_mapping(data: Any, source: str) -> MappingFile:
     except ValidationError as exc:
         raise MappingFileError(source, [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
     from unigate.mapping.checks import semantic_problems  # late: checks compiles paths/transforms
-
     from unigate.mapping.checks_steps import step_problems
 
     problems = semantic_problems(spec) + step_problems(spec, source)
