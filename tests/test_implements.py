@@ -15,7 +15,7 @@ def test_a_method_named_like_an_operation_must_be_declared() -> None:
 
 
 def test_implements_names_a_unified_operation() -> None:
-    with pytest.raises(ValueError, match="'tickets.archive' is not a unified operation"):
+    with pytest.raises(ValueError, match=r"'tickets.archive' is not a unified operation"):
         implements("tickets.archive")
 
 

@@ -45,7 +45,7 @@ def info(connector: Connector) -> dict[str, Any]:
                 calls.extend({"call_id": call_id, "operation": name, "method": None, "path": None,
                               "note": "made by the connector's own implementation; see its README"}
                              for call_id in implementation.__unigate_implements__[1])  # type: ignore[attr-defined]
-            op = declared.operations.get(operation) if declared is not None else None  # type: ignore[call-overload]
+            op = declared.operations.get(operation) if declared is not None else None
             if op is None:
                 continue
             if op.filters:

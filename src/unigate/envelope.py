@@ -76,15 +76,12 @@ STRING_DETAIL_STATUSES = frozenset({402})
 
 def as_unified(exc: Exception, request_id: str) -> UnifiedError:
     """The error a request answers for ``exc``: itself if typed, else a 500 ``UnexpectedError`` whose
-    traceback goes to the server log only (a vault key rotated under the gateway is named as such).
-    A vault store's refusal is the typed error it is: a stale revision 409, anything else (an unknown
-    setting, an invalid JSONPath) 400, with the store's sentence as the detail."""
+    traceback goes to the server log only (a vault key rotated under the gateway is named as such;
+    a vault store's refusal is typed by :func:`vault_refusal`)."""
     if isinstance(exc, UnifiedError):
         return exc
-    if isinstance(exc, RevisionConflictError):
-        return ConflictError("Connection changed", str(exc))
     if isinstance(exc, VaultError):
-        return RequestValidationError("Invalid request", str(exc))
+        return vault_refusal(exc)
     if isinstance(exc, WrongSecretKeyError):  # rotated under a running gateway: say so, not "unexpected"
         log.error("request %s: %s", request_id, exc)
         return UnexpectedError("Vault key rotated", "the gateway's secret key no longer opens the vault "
@@ -92,6 +89,14 @@ def as_unified(exc: Exception, request_id: str) -> UnifiedError:
     log.error("unexpected error in request %s", request_id, exc_info=exc)
     return UnexpectedError("Unexpected error", f"the gateway failed unexpectedly; "
                            f"quote request id {request_id} when reporting it")
+
+
+def vault_refusal(exc: VaultError) -> UnifiedError:
+    """A store's refusal as the typed error it is: a stale revision 409, anything else (an unknown
+    setting, an invalid JSONPath) 400, with the store's sentence as the detail."""
+    if isinstance(exc, RevisionConflictError):
+        return ConflictError("Connection changed", str(exc))
+    return RequestValidationError("Invalid request", str(exc))
 
 
 def error_response(error: UnifiedError, request_id: str, raw: Any = None) -> JSONResponse:

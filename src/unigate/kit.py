@@ -9,7 +9,8 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   :class:`LiveProfile` for a real server) and on the ``register_*`` component hooks;
   :func:`packaged_mapping` finds a manifest shipped as package data.
 - **Quirks**: subclass :class:`Connector` and declare an operation's own implementation with
-  :func:`implements` (``@implements("tickets.update")``) only where it is genuinely procedural, otherwise register a named component (:data:`COMPONENTS` kinds:
+  :func:`implements` (``@implements("tickets.update")``) only where it is genuinely procedural,
+  otherwise register a named component (:data:`COMPONENTS` kinds:
   transform, preparer, paginator, request, auth; a :class:`Components` registry raising
   :class:`ComponentError`) the manifest refers to.
 - **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`; a writer raises

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -42,7 +42,7 @@ ISSUES = 260
 @contextmanager
 def served(base_path: str = "", headers: dict[str, str] = BASIC, **options: Any) -> Iterator[tuple[httpx.Client, SpecCheck, State]]:
     control = create_app(issue_count=ISSUES, **options)
-    state: State = control.app.state.simulator
+    state: State = cast(Any, control.app).state.simulator
     checked = SpecCheck.inside(control, VendorSpec.load(SPEC, base_path=base_path, undeclared=UNDECLARED),
                                skip=("/__sim", "/oauth/"))
     with BackgroundServer(control) as server, \

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -36,7 +36,7 @@ def served(**options: Any) -> Iterator[tuple[httpx.Client, State]]:
     control = create_app(issue_count=ISSUES, **options)
     with BackgroundServer(control) as server, \
             httpx.Client(base_url=server.url, headers={"Authorization": API_KEY}, timeout=10) as client:
-        yield client, control.app.state.simulator
+        yield client, cast(Any, control.app).state.simulator
 
 
 @pytest.fixture(scope="module")

@@ -34,12 +34,13 @@ from unigate.api.handler import read_body
 from unigate.connect import PREFIX
 from unigate.connect.sessions import PURPOSE, Session, unseal
 from unigate.connect.theme import palette
+from unigate.envelope import vault_refusal
 from unigate.errors import EntityNotFoundError, RequestValidationError, UnifiedError
 from unigate.vault.audit import acting_as
 from unigate.vault.models import App
 from unigate.vault.store import VaultError
 from unigate.vault_api.context import VaultRequest
-from unigate.vault_api.routes import Handler, typed
+from unigate.vault_api.routes import Handler
 from unigate.vault_api.views import UNIFIED_API
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ async def call(handler: Handler, ctx: VaultRequest) -> Any:
             else:
                 response = await asyncio.to_thread(handler, ctx)
     except VaultError as exc:
-        raise typed(exc) from None
+        raise vault_refusal(exc) from None
     return orjson.loads(response.body)["data"] if response.body else None
 
 
