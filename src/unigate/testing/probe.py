@@ -26,6 +26,7 @@ import orjson
 
 from unigate.api.params import MAX_LIMIT
 from unigate.connector import Connector
+from unigate.downstream.redact import Redactor
 from unigate.mapping.spec import OperationSpec
 from unigate.testing.connector import ConnectorUnderTest
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
@@ -133,6 +134,11 @@ class Exchange:
     def json(self) -> Any:
         return orjson.loads(self.response) if self.response else None
 
+    def shown(self, credentials: dict[str, Any]) -> Any:
+        """The answer as ``_raw`` may show it: credential values redacted as the gateway redacts them."""
+        return Redactor([str(v) for v in credentials.values() if isinstance(v, (str, int)) and v != ""]).deep(
+            self.json())
+
     def sent(self) -> Any:
         return orjson.loads(self.body) if self.body else None
 
@@ -221,8 +227,12 @@ class AcceptanceTarget:
         return target
 
     @property
-    def simulated(self) -> bool:
-        return self.sandbox is not None
+    def credentials(self) -> dict[str, Any]:
+        """The default connection's credentials (the gateway hides their values in ``_raw``)."""
+        if self.sandbox is not None:
+            return self.sandbox.credentials
+        assert self.live is not None
+        return self.live.profile.connection(self.live.env)[1]
 
     def connect(self, consumer_id: str, **connection: Any) -> None:
         (self.sandbox or self.live).connect(consumer_id, **connection)  # type: ignore[union-attr]

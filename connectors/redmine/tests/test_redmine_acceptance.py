@@ -1,0 +1,21 @@
+"""The connector acceptance suite (unigate.testing.acceptance) against a real Redmine 5.0.
+
+Live when connectors/redmine/tracker/start.sh has run, recording with ``UNIGATE_RECORD_CASSETTES=1``,
+replaying ``cassettes/acceptance/`` beside this module otherwise.
+"""
+
+from unigate.testing import ConnectorAcceptance
+
+
+class TestRedmineAcceptance(ConnectorAcceptance):
+    service_id = "redmine"
+    collection_id = "demo"
+    known_failures = {
+        "test_filter[since]": "Redmine compares updated_on below the second it shows: filter[since]=T also returns "
+                              "tickets updated in the second before T (needs a list record filter on updated_at)",
+        "test_sort[comments-created_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
+        "test_sort[comments-updated_at-asc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
+        "test_sort[comments-updated_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
+        "test_raw": "connector.py calls tickets_one_collection_check, a call id it does not declare "
+                    "(code_call_ids): _raw names it, a body pass_through cannot target it",
+    }
