@@ -7,6 +7,7 @@ stub) run there: the project's own registry never sees it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -44,3 +45,17 @@ def test_a_name_that_is_no_service_id_or_an_existing_directory_is_refused(tmp_pa
     CliRunner().invoke(main, ["new-connector", "acme", "--dir", str(tmp_path)])
     again = CliRunner().invoke(main, ["new-connector", "acme", "--dir", str(tmp_path)])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_acceptance_suite_fails_a_connector_whose_pages_repeat_and_says_what_to_fix(tmp_path: Path) -> None:
+    """The suite is no rubber stamp: a manifest sending the offset under a name the tracker ignores
+    (every page is the first) fails the paging checks, naming the manifest key to fix."""
+    root = Path(CliRunner().invoke(main, ["new-connector", "broken", "--dir", str(tmp_path)]).output.split()[1])
+    manifest = root / "unigate_broken" / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("offset_param: offset", "offset_param: start"))
+    venv = ThrowawayVenv.create(tmp_path / "venv")
+    venv.install(root)
+    run = venv.pytest(root, "-p", "no:randomly", "-k", "test_list_pages and tickets")
+    failed = sorted(re.findall(r"^FAILED \S+test_list_pages\[([^\]]+)\]", run.stdout, re.MULTILINE))
+    assert failed == ["tickets-1", "tickets-2", "tickets-middle"], run.stdout[-3000:]   # max: one tracker page
+    assert "records came twice" in run.stdout and "resources.tickets.operations.all.pagination" in run.stdout
