@@ -13,9 +13,4 @@ class TestRedmineAcceptance(ConnectorAcceptance):
     known_failures = {
         "test_filter[since]": "Redmine compares updated_on below the second it shows: filter[since]=T also returns "
                               "tickets updated in the second before T (needs a list record filter on updated_at)",
-        "test_sort[comments-created_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
-        "test_sort[comments-updated_at-asc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
-        "test_sort[comments-updated_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
-        "test_raw": "connector.py calls tickets_one_collection_check, a call id it does not declare "
-                    "(code_call_ids): _raw names it, a body pass_through cannot target it",
     }

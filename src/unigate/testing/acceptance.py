@@ -56,8 +56,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from unigate.api.params import FILTERS, MAX_LIMIT, SORT_FIELDS
-from unigate.api.routes import OPERATIONS
+from unigate.unified import UNIFIED
 from unigate.testing.cassettes import cassettes_beside
 from unigate.testing.faults import FAULT_CASES, FaultCase, check_injected_fault
 from unigate.testing.hostile import hostile_requests, raw_request
@@ -74,7 +73,10 @@ from unigate.testing.probe import (
 
 LISTS = ("collections", "tickets", "comments", "users", "tags")
 LIMITS = ("1", "2", "middle", "max")
-SORTS = [(resource, by, d) for resource, fields in SORT_FIELDS.items() for by in fields for d in ("asc", "desc")]
+MAX_LIMIT = UNIFIED.limit.maximum
+FILTERS = tuple(f.name for f in UNIFIED.filters["tickets"])
+SORTS = [(resource, by, d) for resource, fields in UNIFIED.sorts.items() for by in fields for d in UNIFIED.sort_directions]
+OPERATIONS = UNIFIED.routes()
 # a value of each unified filter the gateway accepts, for checking an undeclared one is refused
 FILTER_SAMPLES = {"status": "closed", "since": "2025-01-01T00:00:00Z", "assignee_id": "1"}
 COMMENT = "Acceptance comment"
@@ -307,7 +309,7 @@ class ConnectorAcceptance:
         return None
 
     # -- filters and sorts --------------------------------------------------------------------------
-    @pytest.mark.parametrize("name", FILTERS["tickets"])
+    @pytest.mark.parametrize("name", FILTERS)
     def test_filter(self, probe: Probe, name: str) -> None:
         path = probe.tickets_path()
         if name not in probe.caps.filters:

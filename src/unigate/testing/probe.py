@@ -24,13 +24,15 @@ from typing import Any
 import httpx
 import orjson
 
-from unigate.api.params import MAX_LIMIT
 from unigate.connector import Connector
 from unigate.downstream.redact import Redactor
 from unigate.mapping.spec import OperationSpec
 from unigate.testing.connector import ConnectorUnderTest
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
 from unigate.testing.live import LiveTracker
+from unigate.unified import UNIFIED
+
+MAX_LIMIT = UNIFIED.limit.maximum
 
 CUSTOM_CONSUMER = "acceptance-custom-mappings"   # connected with CUSTOM_NAME -> the subject's path
 CUSTOM_NAME = "acceptance_subject"
