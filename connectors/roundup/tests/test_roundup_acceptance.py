@@ -4,13 +4,15 @@ Live when connectors/roundup/tracker/start.sh has run, recording with ``UNIGATE_
 replaying ``cassettes/acceptance/`` beside this module otherwise.
 """
 
+from typing import Any, ClassVar
+
 from unigate.testing import ConnectorAcceptance
 
 
 class TestRoundupAcceptance(ConnectorAcceptance):
     service_id = "roundup"
-    tag_seed = {"tags": [{"name": "acceptance"}]}   # a keyword named on a ticket is created
-    known_failures = {
+    tag_seed: ClassVar[dict[str, Any]] = {"tags": [{"name": "acceptance"}]}   # a keyword named on a ticket is created
+    known_failures: ClassVar[dict[str, str]] = {
         "test_sort[comments-created_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
         "test_sort[comments-updated_at-asc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
         "test_sort[comments-updated_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",

@@ -11,7 +11,7 @@ injection unigate's fault contract uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,7 +24,7 @@ from unigate.kit import SimulatorControl
 OWNER = "acme"
 TOKEN = "gitea-example-token-5f2c9a"
 DEFAULT_LIMIT, MAX_LIMIT = 30, 50
-EPOCH = datetime(2025, 3, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 3, 1, tzinfo=UTC)
 API = "/api/v1"
 
 
@@ -214,4 +214,4 @@ def _repo_json(repo: Repo) -> dict[str, Any]:
 
 
 def _at(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return datetime.fromisoformat(stamp)

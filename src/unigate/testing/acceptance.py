@@ -56,7 +56,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from unigate.unified import UNIFIED
 from unigate.testing.cassettes import cassettes_beside
 from unigate.testing.faults import FAULT_CASES, FaultCase, check_injected_fault
 from unigate.testing.hostile import hostile_requests, raw_request
@@ -70,6 +69,7 @@ from unigate.testing.probe import (
     expect,
     timestamp,
 )
+from unigate.unified import UNIFIED
 
 LISTS = ("collections", "tickets", "comments", "users", "tags")
 LIMITS = ("1", "2", "middle", "max")
@@ -511,11 +511,12 @@ def _status_filter(probe: Probe, path: str, whole: list[dict[str, Any]]) -> None
 
 
 def _since_filter(probe: Probe, path: str, whole: list[dict[str, Any]]) -> None:
-    stamps = sorted(s for s in (t.get("updated_at") for t in whole) if timestamp(s) is not None)
-    expect(stamps, "filter[since] is declared but no listed ticket has an updated_at to check it with")
-    since = stamps[len(stamps) // 2]
-    got = {t["id"] for t in probe.whole(path, **{"filter[since]": since})}
-    expected = {t["id"] for t in whole if (timestamp(t.get("updated_at")) or timestamp(since)) >= timestamp(since)}
+    stamped = {t["id"]: stamp for t in whole if (stamp := timestamp(t.get("updated_at"))) is not None}
+    expect(stamped, "filter[since] is declared but no listed ticket has an updated_at to check it with")
+    middle = sorted(stamped.values())[len(stamped) // 2]
+    since = next(t["updated_at"] for t in whole if stamped.get(t["id"]) == middle)   # as the tracker wrote it
+    got = {t["id"] for t in probe.whole(path, **{"filter[since]": since})} & set(stamped)
+    expected = {ticket_id for ticket_id, stamp in stamped.items() if stamp >= middle}
     expect(got == expected, f"filter[since]={since}: {len(got)} tickets, expected the {len(expected)} updated at or "
            f"after it (extra {sorted(got - expected)[:5]}, missing {sorted(expected - got)[:5]}): check the "
            "filter's `format` and that it compares the field mapped as updated_at, inclusively")
@@ -526,7 +527,7 @@ def _assignee_filter(probe: Probe, path: str, whole: list[dict[str, Any]]) -> No
     if not assigned:
         users = probe.whole(f"{BASE}/{probe.collection()}/users") if probe.caps.supports("users", "all") else []
         expect(users, "filter[assignee_id] is declared but no ticket is assigned and no user is listed to assign")
-        ticket_id, answer = probe.new_ticket(assignees=[{"id": users[0]["id"]}])
+        _, answer = probe.new_ticket(assignees=[{"id": users[0]["id"]}])
         expect("assignees" not in _warned(answer), f"filter[assignee_id] is declared but assignees are not stored: "
                                                    f"{answer.get('meta')}")
         whole = probe.whole(path)

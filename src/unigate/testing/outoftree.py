@@ -41,7 +41,7 @@ class ThrowawayVenv:
     def run(self, *args: str, cwd: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COV_CORE_SOURCE")}
         return subprocess.run([str(self.python), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, check=False)
 
     def install(self, package: Path) -> None:
         """``pip install --no-deps --no-build-isolation -e package`` into this venv (offline)."""
