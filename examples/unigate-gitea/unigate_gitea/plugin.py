@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate.kit import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
+
+# A real Gitea, described by GITEA_BASE_URL / GITEA_OWNER / GITEA_TOKEN (environment or
+# $UNIGATE_TRACKERS_DIR/gitea.env): the live tests run against it, record cassettes, or replay them.
+LIVE = LiveProfile(
+    env_prefix="GITEA",
+    settings={"base_url": "{GITEA_BASE_URL}", "owner": "{GITEA_OWNER}"},
+    credentials={"token": "{GITEA_TOKEN}"},
+    secret_vars=("GITEA_TOKEN",),
+    curl_path="/issue-tracking/collections",
+)
 
 
 def sandbox() -> SandboxProfile:
@@ -23,4 +33,5 @@ def unigate_connectors() -> list[ConnectorDefinition]:
         service_id="gitea",
         mapping=packaged_mapping("unigate_gitea", "manifest.yaml"),
         sandbox=sandbox,
+        live=LIVE,
     )]

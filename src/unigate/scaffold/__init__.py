@@ -27,6 +27,7 @@ FILES = {
     "simulator.py.j2": "{package}/simulator.py",
     "tests/test_acceptance.py.j2": "tests/test_{module}_acceptance.py",
     "tests/test_simulator.py.j2": "tests/test_{module}_simulator.py",
+    "tests/conftest.py.j2": "tests/conftest.py",
 }
 
 

@@ -39,7 +39,9 @@ class ThrowawayVenv:
         return venv
 
     def run(self, *args: str, cwd: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COV_CORE_SOURCE")}
+        # recording is asked for per package, never inherited from the project's `make cassettes`
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COV_CORE_SOURCE", "UNIGATE_RECORD_CASSETTES")}
         return subprocess.run([str(self.python), *args], cwd=cwd, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
 
