@@ -13,9 +13,6 @@ class TestRoundupAcceptance(ConnectorAcceptance):
     service_id = "roundup"
     tag_seed: ClassVar[dict[str, Any]] = {"tags": [{"name": "acceptance"}]}   # a keyword named on a ticket is created
     known_failures: ClassVar[dict[str, str]] = {
-        "test_sort[comments-created_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
-        "test_sort[comments-updated_at-asc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
-        "test_sort[comments-updated_at-desc]": "connector.py's comments.all ignores sort: undeclared sorts answer 200",
-        "test_raw": "connector.py adds _description to the issue list's records in place: _raw shows a key "
-                    "Roundup never sent",
+        "test_raw": "the engine's `prepare: attach` step (unigate.connector.prepare) writes first_message into the "
+                    "tracker's answer in place: _raw shows a key Roundup never sent",
     }

@@ -433,9 +433,14 @@ class ConnectorAcceptance:
                 expect(body["_raw"] == shown, f"{what} raw=true: _raw is not the tracker's answer (keys only in _raw: "
                        f"{_extra_keys(body['_raw'], shown)}): a connector must not change the body it was given")
             else:
-                ids = [c["call_id"] for c in body["_raw"]["calls"]]
+                raw_calls = body["_raw"]["calls"]
+                ids = [c["call_id"] for c in raw_calls]
                 expect(len(ids) == len(calls) and set(ids) <= set(probe.caps.connector.call_ids),
                        f"{what} raw=true: _raw names calls {ids} for {len(calls)} made; call ids must be declared")
+                changed = [c["call_id"] for c, made in zip(raw_calls, calls, strict=True)
+                           if c["body"] != made.shown(probe.target.credentials)]
+                expect(not changed, f"{what} raw=true: _raw of {changed} is not the tracker's answer: a connector "
+                                    "(or a preparation step) must not change the body it was given")
 
     # -- faults, hostile input, undeclared operations --------------------------------------------------
     @pytest.mark.parametrize("case", FAULT_CASES, ids=lambda case: case.name)
