@@ -43,7 +43,7 @@ bench: $(VENV)/.installed
 # (cassettes/ beside each test module: connectors/<name>/tests/cassettes/, tests/sdk/cassettes/); needs root for Redmine.
 cassettes: $(VENV)/.installed
 	scripts/trackers/start-all.sh
-	UNIGATE_RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -k "recorded or live"
+	UNIGATE_RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -k "recorded or live or acceptance"
 
 # Mutation testing of the core modules (docs/mutation-testing.md): mutmut in a scratch copy under
 # $TMPDIR/unigate-mutation, one mutant at a time, each against only the tests of its module.

@@ -129,3 +129,18 @@ def test_a_request_is_scrubbed_before_it_is_matched() -> None:
     recorded = Exchange("GET", "http://h/api?key=[REDACTED]", b"", {}, 200, {}, b"{}")
     cassette = Cassette(Path("x.yaml"), "replay", Scrubber(["s3cret-value"]), exchanges=[recorded])
     assert cassette.play("GET", "http://h/api?key=s3cret-value", b"") is recorded
+
+
+def test_secret_headers_come_from_the_manifest_and_are_never_kept() -> None:
+    from unigate.mapping.spec import parse_mapping
+    from unigate.testing.cassettes import secret_headers
+
+    credentials = {name: {"required": True} for name in ("key", "user", "password")}
+    spec = parse_mapping({"service_id": "acme", "name": "Acme", "connection": {"credentials": credentials}, "http": {
+        "base_url": "http://acme.test", "headers": {"X-Acme-Key": "{credentials.key}", "X-Requested-With": "rest"},
+        "basic_auth": {"username": "{credentials.user}", "password": "{credentials.password}"}},
+        "resources": {}}, "acme")
+    headers = secret_headers(spec)
+    assert {"x-acme-key", "authorization", "cookie"} <= headers and "x-requested-with" not in headers
+    kept = Scrubber([], headers).headers(httpx.Headers({"X-Acme-Key": "k3y", "X-Requested-With": "rest"}))
+    assert kept == {"x-requested-with": "rest"}

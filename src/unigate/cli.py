@@ -1,4 +1,4 @@
-"""The ``unigate`` command: serve, sandbox, connectors, mappings check, vault administration."""
+"""The ``unigate`` command: serve, sandbox, connectors, mappings check, new-connector, vault administration."""
 
 from __future__ import annotations
 
@@ -214,6 +214,21 @@ def _emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text)
+
+
+@main.command("new-connector")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="where to create unigate-NAME/")
+def new_connector(name: str, directory: Path) -> None:
+    """Scaffold a connector package NAME (manifest, plugin, simulator, README, acceptance tests)."""
+    from unigate.scaffold import ScaffoldError, scaffold
+
+    try:
+        root = scaffold(name, directory)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {root}\nnext: cd {root} && pip install -e '.[test]' && pytest   (guide: docs/plugins.md)")
 
 
 # -- vault ---------------------------------------------------------------------------------------------

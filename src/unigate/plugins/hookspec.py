@@ -15,6 +15,9 @@ A connector comes in by one of three doors:
     [project.entry-points."unigate.connectors"]
     acme = "unigate_acme.plugin"
 
+    [tool.setuptools.package-data]
+    unigate_acme = ["manifest.yaml"]
+
     # unigate_acme/plugin.py — a plugin imports from unigate.kit only
     from unigate.kit import ConnectorDefinition, hookimpl, packaged_mapping
 
@@ -58,13 +61,23 @@ Name every downstream call with a stable ``call_id``; ``unigate connectors readm
 table of them into the connector's README:
 clients target calls with ``pass_through[].operation_id``.
 
-Testing: give the definition a ``sandbox`` (a simulator of the tracker), then in your tests
-``tracker, sim, harness, client = unigate.testing.connector_fixtures("acme")`` runs a real gateway
-in front of it, ``injected_fault_tests(path)`` checks the shared fault contract, and
-``unigate.testing.cassettes.recorded_client`` replays recorded interactions offline.
+Testing: give the definition a ``sandbox`` (a simulator of the tracker), then in your tests run
+the connector acceptance suite, driven by what your manifest declares::
+
+    from unigate.testing import ConnectorAcceptance
+
+    class TestAcmeAcceptance(ConnectorAcceptance):
+        service_id = "acme"
+
+and for what is particular to your tracker ``tracker, sim, harness, client =
+unigate.testing.connector_fixtures("acme")`` runs a real gateway in front of the simulator,
+``test_faults = injected_fault_tests("/issue-tracking/collections/main/tickets")`` checks the
+shared fault contract, and ``with unigate.testing.cassettes.recorded_client(tmp_path, "acme",
+"lifecycle") as client:`` replays ``cassettes/lifecycle.yaml`` beside the test module offline.
 For a tracker whose real server you can run locally, give a ``live`` profile instead or as well:
-``live, client = unigate.testing.live_fixtures("acme")`` runs the same tests against the server
-when it is running and from cassettes when it is not.
+``live, client = unigate.testing.live_fixtures("acme")`` (or ``tracker = "live"`` on the
+acceptance class) runs the same tests against the server when it is running and from cassettes
+when it is not. ``unigate new-connector acme`` scaffolds all of this; the guide is docs/plugins.md.
 
 Loading rules: a plugin that fails to import, whose hook raises, or whose mapping file is
 invalid is reported (at start-up and by ``unigate connectors``) and skipped; the gateway serves

@@ -4,14 +4,18 @@
 gives a ``httpx.Client`` with the demo app's headers. Pytest fixtures in ``unigate.testing.fixtures``
 (enable with ``pytest_plugins = ["unigate.testing.fixtures"]``). ``VendorSpec``, ``SpecCheck`` and
 ``SpecCheckTransport`` (``unigate.testing.vendor_spec``) check exchanges against a vendor's own OpenAPI.
+``ConnectorAcceptance`` is the acceptance suite every connector runs (:mod:`unigate.testing.acceptance`,
+docs/plugins.md).
 """
 
+from unigate.testing.acceptance import ConnectorAcceptance
 from unigate.testing.assertions import error_of, read_pages, walk_pages
 from unigate.testing.connector import ConnectorUnderTest, connector_fixtures
 from unigate.testing.faults import FAULT_CASES, injected_fault_tests
 from unigate.testing.harness import GatewayHarness, Simulator
+from unigate.testing.live import LiveTracker, live_fixtures
 from unigate.testing.vendor_spec import SpecCheck, SpecCheckTransport, SpecViolation, VendorSpec
 
-__all__ = ["FAULT_CASES", "ConnectorUnderTest", "GatewayHarness", "Simulator", "SpecCheck",
-           "SpecCheckTransport", "SpecViolation",
-           "VendorSpec", "connector_fixtures", "error_of", "injected_fault_tests", "read_pages", "walk_pages"]
+__all__ = ["FAULT_CASES", "ConnectorAcceptance", "ConnectorUnderTest", "GatewayHarness", "Simulator", "SpecCheck",
+           "SpecCheckTransport", "SpecViolation", "VendorSpec", "connector_fixtures", "error_of",
+           "injected_fault_tests", "LiveTracker", "live_fixtures", "read_pages", "walk_pages"]

@@ -38,6 +38,7 @@ import httpx
 import yaml
 
 from unigate.downstream.redact import REDACTED
+from unigate.mapping.spec import MappingFile
 from unigate.testing.report import note_tracker
 
 CASSETTES_DIR = "cassettes"   # beside the test module that uses them: <tests dir>/cassettes/
@@ -57,8 +58,8 @@ def _caller_dir() -> Path:
     if frame is None:   # pragma: no cover - always called from a test module
         raise RuntimeError("recorded_client needs a caller")
     return cassettes_beside(frame.f_code.co_filename)
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-token", "cookie", "x-redmine-api-key", "private-token",
-                            "x-csrf-token", "proxy-authorization"})
+# HTTP's own credential headers; a connector's are read from its manifest (``secret_headers``)
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 # transport details that say nothing about the exchange, or are wrong once the body is stored decoded
 UNKEPT_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent", "accept",
                             "set-cookie", "date", "content-encoding", "transfer-encoding", "keep-alive", "server"})
@@ -71,11 +72,23 @@ def recording() -> bool:
     return os.environ.get("UNIGATE_RECORD_CASSETTES", "") not in ("", "0")
 
 
-class Scrubber:
-    """Replaces every credential value with ``[REDACTED]``, longest first."""
+def secret_headers(spec: MappingFile) -> frozenset[str]:
+    """The headers a connector's manifest fills from its credentials (``http.headers`` whose template
+    names ``{credentials.…}``; ``http.basic_auth`` sends ``authorization``), with HTTP's own: the
+    headers a cassette never keeps, with no per-tracker list to maintain."""
+    derived = {name.lower() for name, template in spec.http.headers.items() if "{credentials." in template}
+    if spec.http.basic_auth is not None:
+        derived.add("authorization")
+    return SECRET_HEADERS | derived
 
-    def __init__(self, secrets: list[str]) -> None:
+
+class Scrubber:
+    """Replaces every credential value with ``[REDACTED]``, longest first, and drops secret headers
+    (``secret_headers``: the connector's, from its manifest; default HTTP's own)."""
+
+    def __init__(self, secrets: list[str], headers: frozenset[str] = SECRET_HEADERS) -> None:
         self.values = sorted({s for s in secrets if s and s != REDACTED}, key=len, reverse=True)
+        self.secret_headers = headers | SECRET_HEADERS
 
     def text(self, text: str) -> str:
         for value in self.values:
@@ -92,7 +105,7 @@ class Scrubber:
 
     def headers(self, headers: httpx.Headers) -> dict[str, str]:
         return {name: self.text(value) for name, value in headers.items()
-                if name not in SECRET_HEADERS and name not in UNKEPT_HEADERS}
+                if name not in self.secret_headers and name not in UNKEPT_HEADERS}
 
 
 def match_key(method: str, url: str, body: bytes) -> tuple[Any, ...]:
@@ -159,9 +172,11 @@ class Cassette:
     unmatched: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, path: Path, *, secrets: list[str] = (), server: str | None = None) -> Cassette:  # type: ignore[assignment]
-        """Record to ``path`` when recording, else load it for replay (it must exist)."""
-        scrubber = Scrubber(list(secrets))
+    def open(cls, path: Path, *, secrets: list[str] = (), server: str | None = None,  # type: ignore[assignment]
+             headers: frozenset[str] = SECRET_HEADERS) -> Cassette:
+        """Record to ``path`` when recording, else load it for replay (it must exist). ``secrets``
+        are credential values, ``headers`` the secret headers (:func:`secret_headers`)."""
+        scrubber = Scrubber(list(secrets), headers)
         if recording():
             return cls(path, "record", scrubber, server)
         if not path.is_file():
@@ -296,7 +311,8 @@ def recorded_client(tmp: Path, service_id: str, name: str, directory: Path | Non
     note_tracker(service_id, cassette.mode, "simulator recordings")
     try:
         cassette.server = tracker.url
-        cassette.scrubber = Scrubber([str(v) for v in tracker.credentials.values()])
+        spec = tracker.harness.gateway.registry.connectors[service_id].spec
+        cassette.scrubber = Scrubber([str(v) for v in tracker.credentials.values()], secret_headers(spec))
         with tap.use(cassette), tracker.client() as client:
             yield client
     finally:

@@ -40,13 +40,14 @@ class ConnectorUnderTest:
     @classmethod
     def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True,
               url: str | None = None, wrap_transport: TransportWrapper | None = None,
-              settings: dict[str, Any] | None = None) -> ConnectorUnderTest:
+              settings: dict[str, Any] | None = None, registry: ConnectorRegistry | None = None) -> ConnectorUnderTest:
         """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway.
 
         Without a simulator the connection points at ``url`` (where a recording was made).
-        ``settings`` are gateway ``Settings`` fields (e.g. ``public_url``).
+        ``settings`` are gateway ``Settings`` fields (e.g. ``public_url``); ``registry`` defaults to
+        every installed connector.
         """
-        registry = ConnectorRegistry.load()
+        registry = registry or ConnectorRegistry.load()
         definition = registry.definitions[service_id]
         if definition.sandbox is None:
             raise ValueError(f"{service_id} has no SandboxProfile to test against")
@@ -64,11 +65,13 @@ class ConnectorUnderTest:
     def credentials(self) -> dict[str, Any]:
         return self.profile.connection(self.url)[1]
 
-    def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None, **connection: Any) -> None:
-        """Connect ``consumer_id`` (created if new) to the simulator; ``settings`` override the profile's."""
-        base_settings, credentials = self.profile.connection(self.url)
-        self.harness.connect_consumer(self.service_id, consumer_id, {**base_settings, **(settings or {})}, credentials,
-                                      **connection)
+    def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None,
+                credentials: dict[str, Any] | None = None, **connection: Any) -> None:
+        """Connect ``consumer_id`` (created if new) to the simulator; ``settings`` and ``credentials``
+        override the profile's (``credentials={"api_key": "wrong"}``: a connection the tracker refuses)."""
+        base_settings, base_credentials = self.profile.connection(self.url)
+        self.harness.connect_consumer(self.service_id, consumer_id, {**base_settings, **(settings or {})},
+                                      {**base_credentials, **(credentials or {})}, **connection)
 
     def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
         """A client of ``consumer_id``; the simulator's request log and faults are reset first."""
@@ -93,8 +96,8 @@ def with_consumers(tracker: Any, consumers: dict[str, dict[str, Any]] | None) ->
 def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
     """Fixtures ``tracker``, ``sim``, ``harness`` (module scope) and ``client`` for a connector's tests.
 
-    ``consumers`` adds consumers with their own connection options (``settings`` overrides,
-    ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``.
+    ``consumers`` adds consumers with their own connection options (``settings`` and ``credentials``
+    overrides, ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``.
     """
 
     @pytest.fixture(scope="module", name="tracker")

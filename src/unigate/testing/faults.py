@@ -41,18 +41,26 @@ def injected_fault_tests(path: str) -> Any:
 
     @pytest.mark.parametrize("case", FAULT_CASES, ids=lambda case: case.name)
     def test_injected_fault_surfaces_as_its_typed_error(tracker: ConnectorUnderTest, case: FaultCase) -> None:
-        assert tracker.simulator is not None
-        with tracker.client(case.consumer or CONSUMER_ID) as client:
-            tracker.simulator.fault(**case.plan)
-            response = client.get(path)
-        tracker.simulator.clear()
-        assert error_of(response) == (case.status, case.type_name)
-        body = response.json()
-        if case.name == "rate_limited":
-            assert response.headers["retry-after"] == "30"
-        if case.name == "server_error":
-            assert body["downstream_errors"] and body["detail"]["downstream_status"] == 500
-        if case.name == "timeout":
-            assert body["detail"]["reason"] == "timeout"
+        check_injected_fault(tracker, path, case)
 
     return test_injected_fault_surfaces_as_its_typed_error
+
+
+def check_injected_fault(tracker: ConnectorUnderTest, path: str, case: FaultCase) -> None:
+    """GET ``path`` with ``case``'s fault injected in the simulator: the answer is its typed error."""
+    assert tracker.simulator is not None, f"{tracker.service_id}: the fault contract needs a simulator"
+    with tracker.client(case.consumer or CONSUMER_ID) as client:
+        tracker.simulator.fault(**case.plan)
+        response = client.get(path)
+    tracker.simulator.clear()
+    assert error_of(response) == (case.status, case.type_name), (
+        f"{case.name} downstream ({case.plan}): expected {case.status} {case.type_name}, got "
+        f"{response.status_code} {response.text[:300]}; the downstream client maps this fault: a connector that "
+        "catches exceptions around ctx.call (or answers from its own code) must let typed errors through")
+    body = response.json()
+    if case.name == "rate_limited":
+        assert response.headers["retry-after"] == "30"
+    if case.name == "server_error":   # the simulator's generic body ({"error": ...}) need not be the tracker's
+        assert isinstance(body["downstream_errors"], list) and body["detail"]["downstream_status"] == 500
+    if case.name == "timeout":
+        assert body["detail"]["reason"] == "timeout"

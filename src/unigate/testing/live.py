@@ -35,10 +35,11 @@ from typing import Any
 import httpx
 import pytest
 
+from unigate.downstream.pool import TransportWrapper
 from unigate.downstream.redact import REDACTED
 from unigate.plugins.hookspec import LiveProfile
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.testing.cassettes import Cassette, CassetteTap, cassettes_beside, recording
+from unigate.testing.cassettes import Cassette, CassetteTap, cassettes_beside, recording, secret_headers
 from unigate.testing.connector import with_consumers
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
 from unigate.testing.report import note_tracker
@@ -57,16 +58,18 @@ class LiveTracker:
     cassettes: Path
 
     @classmethod
-    def start(cls, tmp: Path, service_id: str, cassettes: Path) -> LiveTracker:
+    def start(cls, tmp: Path, service_id: str, cassettes: Path, *,
+              observe: TransportWrapper | None = None) -> LiveTracker:
         """Connect a gateway to the server, or to its recordings in ``cassettes`` (``live/<test>.yaml``
-        and ``live-env.json``, the server's environment when they were made)."""
+        and ``live-env.json``, the server's environment when they were made). ``observe`` wraps the
+        downstream transport outside the cassette (it sees what the gateway sends, in every mode)."""
         registry = ConnectorRegistry.load()
         profile = registry.definitions[service_id].live
         if profile is None:
             raise ValueError(f"{service_id} has no LiveProfile")
         env, mode = _environment(service_id, profile, cassettes / "live-env.json")
         tap = None if mode == "live" else CassetteTap()
-        harness = GatewayHarness(tmp, registry=registry, wrap_transport=tap)
+        harness = GatewayHarness(tmp, registry=registry, wrap_transport=chain(observe, tap))
         tracker = cls(service_id, profile, env, mode, harness, tap, cassettes)
         tracker.connect(CONSUMER_ID)
         note_tracker(service_id, mode, env.get(profile.env_prefix + "_BASE_URL", "?"))
@@ -76,11 +79,13 @@ class LiveTracker:
     def secrets(self) -> list[str]:
         return [self.env[name] for name in self.profile.secret_vars if self.env.get(name)]
 
-    def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None, **connection: Any) -> None:
-        """Connect ``consumer_id`` (created if new) to the server; ``settings`` override the profile's."""
-        base_settings, credentials = self.profile.connection(self.env)
-        self.harness.connect_consumer(self.service_id, consumer_id, {**base_settings, **(settings or {})}, credentials,
-                                      **connection)
+    def connect(self, consumer_id: str, *, settings: dict[str, Any] | None = None,
+                credentials: dict[str, Any] | None = None, **connection: Any) -> None:
+        """Connect ``consumer_id`` (created if new) to the server; ``settings`` and ``credentials``
+        override the profile's."""
+        base_settings, base_credentials = self.profile.connection(self.env)
+        self.harness.connect_consumer(self.service_id, consumer_id, {**base_settings, **(settings or {})},
+                                      {**base_credentials, **(credentials or {})}, **connection)
 
     def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
         return self.harness.client(consumer_id=consumer_id)
@@ -93,10 +98,19 @@ class LiveTracker:
         """The cassette context for one test (nothing in live mode)."""
         if self.tap is None:
             return nullcontext()
-        return self.tap.use(Cassette.open(self.cassettes / "live" / f"{name}.yaml", secrets=self.secrets))
+        spec = self.harness.gateway.registry.connectors[self.service_id].spec
+        return self.tap.use(Cassette.open(self.cassettes / "live" / f"{name}.yaml", secrets=self.secrets,
+                                          headers=secret_headers(spec)))
 
     def stop(self) -> None:
         self.harness.stop()
+
+
+def chain(outer: TransportWrapper | None, inner: TransportWrapper | None) -> TransportWrapper | None:
+    """One transport wrapper: ``outer`` around ``inner`` around the network (either may be None)."""
+    if outer is None or inner is None:
+        return outer or inner
+    return lambda network: outer(inner(network))
 
 
 def _environment(service_id: str, profile: LiveProfile, env_path: Path) -> tuple[dict[str, str], str]:
