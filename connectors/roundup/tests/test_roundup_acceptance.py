@@ -12,7 +12,3 @@ from unigate.testing import ConnectorAcceptance
 class TestRoundupAcceptance(ConnectorAcceptance):
     service_id = "roundup"
     tag_seed: ClassVar[dict[str, Any]] = {"tags": [{"name": "acceptance"}]}   # a keyword named on a ticket is created
-    known_failures: ClassVar[dict[str, str]] = {
-        "test_raw": "the engine's `prepare: attach` step (unigate.connector.prepare) writes first_message into the "
-                    "tracker's answer in place: _raw shows a key Roundup never sent",
-    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,7 +33,7 @@ def test_in_progress_is_not_a_gitea_state_and_says_so(client: httpx.Client) -> N
     assert client.get(f"{TICKETS}/{ticket_id}").json()["data"]["status"] == "open"
 
 
-def test_a_revoked_token_is_the_connections_credentials_error(tracker) -> None:
+def test_a_revoked_token_is_the_connections_credentials_error(tracker: Any) -> None:
     with tracker.client("stale") as stale:
         assert error_of(stale.get(TICKETS))[0] == 401
 

@@ -21,7 +21,7 @@ from unigate.connector.listed import find_listed
 from unigate.connector.paging import fetch_window
 from unigate.connector.prepare import run_steps
 from unigate.connector.query import filter_params, sort_params
-from unigate.connector.records import kept
+from unigate.connector.records import kept, updated_since
 from unigate.connector.requests import DownstreamCall, run_then, send
 from unigate.cursor import CursorPosition
 from unigate.errors import (
@@ -294,6 +294,9 @@ class Connector:
         for record in records if op.omit else ():
             for name in op.omit:
                 record.pop(name, None)
+        since = op.filters.get("since")
+        if since is not None and since.recheck and request.filter.get("since") is not None:
+            return OperationResult(updated_since(records, request.filter["since"]), next=window.next)
         return OperationResult(records, next=window.next, total_count=window.total)
 
     async def declared_one(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:

@@ -40,6 +40,10 @@ class Preparer(Protocol):
 
 async def run_steps(connector: Connector, ctx: OperationContext, steps: list[PrepareStepSpec],
                     records: list[Any]) -> list[Any]:
+    """``records`` prepared by ``steps``, on shallow copies: the tracker's answer itself (what
+    ``raw=true`` shows) never gains the keys the steps add."""
+    if steps:
+        records = [dict(r) if isinstance(r, dict) else r for r in records]
     for step in steps:
         if step.attach is not None:
             await attach(ctx, step.attach, records)

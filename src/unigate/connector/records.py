@@ -7,10 +7,12 @@ paged, so cursor offsets count kept records and a page is exact.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec_lookups import ConditionSpec
+from unigate.mapping.transforms import TransformError, parse_timestamp
 
 
 def meets(record: Any, condition: ConditionSpec) -> bool:
@@ -25,3 +27,17 @@ def kept(records: list[Any], conditions: list[ConditionSpec]) -> list[Any]:
     if not conditions:
         return records
     return [r for r in records if all(meets(r, c) for c in conditions)]
+
+
+def updated_since(records: list[dict[str, Any]], since: Any) -> list[dict[str, Any]]:
+    """The unified records whose ``updated_at`` is at or after ``since`` (filter ``recheck``): a record
+    without a readable ``updated_at`` is kept, as the tracker chose it."""
+    floor = parse_timestamp(since)
+    return [r for r in records if not _before(r.get("updated_at"), floor)]
+
+
+def _before(value: Any, floor: datetime) -> bool:
+    try:
+        return value is not None and parse_timestamp(value) < floor
+    except TransformError:
+        return False

@@ -269,6 +269,10 @@ class FilterSpec(_Strict):
                               "filter value.", examples=[">={value}"])
     default: str | None = Field(None, description="Sent when the request has no such filter (or status `all`).",
                                 examples=["*"])
+    recheck: bool = Field(False, description="`since` only: the tracker's answer may hold records updated before "
+                          "the sent time (it compares at a precision it does not show); each page drops records "
+                          "whose unified `updated_at` is earlier. Pages may then come short (cursors stay exact) "
+                          "and `total_count` is left out.", examples=[True])
     lookup: FieldLookupSpec | None = Field(None, description="`status` only: the unified values are the ids of the lookup's "
                                            "records (by `unified`, else by `by`); unknown -> 400.",
                                            examples=[{"name": "statuses", "unified": "redmine_status"}])

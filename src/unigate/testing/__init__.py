@@ -16,6 +16,21 @@ from unigate.testing.harness import GatewayHarness, Simulator
 from unigate.testing.live import LiveTracker, live_fixtures
 from unigate.testing.vendor_spec import SpecCheck, SpecCheckTransport, SpecViolation, VendorSpec
 
-__all__ = ["FAULT_CASES", "ConnectorAcceptance", "ConnectorUnderTest", "GatewayHarness", "Simulator", "SpecCheck",
-           "SpecCheckTransport", "SpecViolation", "VendorSpec", "connector_fixtures", "error_of",
-           "injected_fault_tests", "LiveTracker", "live_fixtures", "read_pages", "walk_pages"]
+__all__ = [
+           "FAULT_CASES",
+           "ConnectorAcceptance",
+           "ConnectorUnderTest",
+           "GatewayHarness",
+           "LiveTracker",
+           "Simulator",
+           "SpecCheck",
+           "SpecCheckTransport",
+           "SpecViolation",
+           "VendorSpec",
+           "connector_fixtures",
+           "error_of",
+           "injected_fault_tests",
+           "live_fixtures",
+           "read_pages",
+           "walk_pages",
+]

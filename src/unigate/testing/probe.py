@@ -246,7 +246,7 @@ class AcceptanceTarget:
             self.sandbox.simulator.clear()
         if self.live is not None:
             self.live.forget_lookups()   # each cassette holds the reference-list calls its test needs
-        self.harness.gateway.registry.connectors[self.service_id].lookups.clear()
+        self.harness.gateway.dispatcher.states.clear()   # reference lists too: a fresh state per test
         recorded = self.live.recorded(name) if self.live is not None else nullcontext()
         with recorded, self.harness.client(consumer_id=consumer_id) as client:
             self.log.clear()
