@@ -64,7 +64,7 @@ class Capabilities:
         return self.connector.supports(resource, operation)
 
     def declared(self, resource: str, operation: str) -> OperationSpec | None:
-        res = self.connector.spec.resources.get(resource)  # type: ignore[call-overload]
+        res = self.connector.spec.resources.get(resource)
         return res.operations.get(operation) if res is not None else None
 
     def where(self, resource: str, operation: str) -> str:
@@ -111,7 +111,7 @@ class Capabilities:
 
     def subject_paths(self) -> tuple[str | None, str | None]:
         """(read, write) JSONPaths of the ticket subject in the tracker's records."""
-        res = self.connector.spec.resources.get("tickets")  # type: ignore[call-overload]
+        res = self.connector.spec.resources.get("tickets")
         subject = res.fields.get("subject") if res is not None else None
         return (subject.read_path, subject.write_path) if subject is not None else (None, None)
 
