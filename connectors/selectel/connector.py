@@ -28,7 +28,7 @@ class SelectelConnector(Connector):
         if downstream.pop(STATUS_ACTION, None) not in (None, "reopen"):
             self.warn(ctx, "status", f"not stored: a new {self.spec.name} ticket is always open; "
                                      f"close it with an update")
-        response = await ctx.call(self.call_id(ctx, op), op.method, self.path(ctx, op.path or ""), body=downstream)
+        response = await ctx.call(self.call_id(ctx, op), op.method, ctx.path(op.path or ""), body=downstream)
         return OperationResult({"id": self.created_id(ctx, op, response.body)})
 
     @implements("tickets.update", calls=("tickets_close", "tickets_reopen"))   # the status actions
@@ -39,7 +39,7 @@ class SelectelConnector(Connector):
         call_id = self.call_id(ctx, op)
         calls: list[tuple[str, str, str, dict[str, Any]]] = []
         if changes or ctx.targeted(call_id):
-            calls.append((call_id, op.method, self.path(ctx, op.path or ""), changes))
+            calls.append((call_id, op.method, ctx.path(op.path or ""), changes))
         if action is not None:
             calls.append(self._status_call(ctx, action))
         await self.run_calls(ctx, calls)
@@ -47,7 +47,7 @@ class SelectelConnector(Connector):
 
     # -- helpers --------------------------------------------------------------------------------
     def _status_call(self, ctx: OperationContext, action: Any) -> tuple[str, str, str, dict[str, Any]]:
-        ticket_path = self.path(ctx, self.operation("tickets", "one").path or "")
+        ticket_path = ctx.path(self.operation("tickets", "one").path or "")
         if action == "close":
             return "tickets_close", "POST", f"{ticket_path}/close", {}
         if action == "reopen":

@@ -35,7 +35,7 @@ from unigate.mapping.compiled import FieldWriteError, RecordMapping
 from unigate.mapping.passthrough import deep_merge
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import CheckCallSpec, MappingFile, OperationSpec, PaginationSpec, ResourceSpec
-from unigate.mapping.template import compile_template, render_value
+from unigate.mapping.template import render_value
 from unigate.unified import UNIFIED
 
 PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
@@ -240,7 +240,7 @@ class Connector:
         return op.call_id or f"{ctx.request.resource}_{ctx.request.operation}"
 
     def path(self, ctx: OperationContext, template: str) -> str:
-        return compile_template(template).render(ctx.template_context, quote_values=True)
+        return ctx.path(template)
 
     def map_records(self, ctx: OperationContext, records: list[Any]) -> list[dict[str, Any]]:
         values = ctx.mapping.render_values(ctx.template_context)
@@ -276,7 +276,7 @@ class Connector:
             return self._static_page(ctx, op)
         request = ctx.request
         op = await with_status_ids(self, ctx, op)
-        base_params = [(k, str(render_value(v, ctx.template_context))) for k, v in op.query.items()]
+        base_params = ctx.query(op.query)
         base_params += filter_params(op, request.filter, self.service_id)
         base_params += sort_params(op, request.sort, self.service_id)
         call_id = self.call_id(ctx, op)
@@ -508,7 +508,7 @@ class Connector:
         return ctx.mapping.read(record, ctx.mapping.render_values(ctx.template_context)).get("id")
 
     def _query(self, ctx: OperationContext, op: OperationSpec) -> list[tuple[str, str]]:
-        return [(k, str(render_value(v, ctx.template_context))) for k, v in op.query.items()]
+        return ctx.query(op.query)
 
     def _static_page(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
         records = self.map_records(ctx, render_value(op.static, ctx.template_context))

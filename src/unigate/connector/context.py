@@ -6,14 +6,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unigate.connector.lookups import LookupCache
+from unigate.connector.paging import FetchPage, Window, fetch_window
 from unigate.cursor import CursorPosition
-from unigate.errors import RequestValidationError
+from unigate.errors import EntityNotFoundError, RequestValidationError
 from unigate.mapping.fields import FieldTree
 from unigate.mapping.passthrough import BodyExtension, PassThroughError, apply_body_pass_through
+from unigate.mapping.template import compile_template, render_value
 
 if TYPE_CHECKING:
     from unigate.downstream.client import DownstreamResponse, DownstreamSession
     from unigate.mapping.compiled import RecordMapping
+    from unigate.mapping.spec import PaginationSpec
     from unigate.vault.models import Connection
 
 
@@ -77,6 +80,27 @@ class OperationContext:
     @property
     def service_id(self) -> str:
         return self.connection.service_id
+
+    # -- the author's tools (a connector's own implementation needs nothing else) -----------------
+    def path(self, template: str) -> str:
+        """A downstream path from a template (``/issues/{ticket_id}.json``, ``{settings.x}``), every
+        value percent-encoded as one path segment."""
+        return compile_template(template).render(self.template_context, quote_values=True)
+
+    def query(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        """Query parameters from templates (``{"project_id": "{collection_id}"}``), in order."""
+        return [(k, str(render_value(v, self.template_context))) for k, v in values.items()]
+
+    async def page(self, fetch: FetchPage, pagination: PaginationSpec | None, records: str = "$") -> Window:
+        """One page of a list at the request's cursor and limit: ``fetch(page_params)`` makes one
+        downstream call with the paging parameters added; the window says the records, the next
+        position (None at the end) and the total when the tracker counts it."""
+        return await fetch_window(fetch, pagination, records, self.position, self.request.limit)
+
+    def not_found(self, what: str, detail: str) -> EntityNotFoundError:
+        """The typed 404 for an item the tracker does not have (raise it): ``what`` is the unified
+        kind ("Ticket"), ``detail`` says what was looked for where."""
+        return EntityNotFoundError(f"{what} not found", detail)
 
     async def call(
         self,

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, build_schema, parse, validate
 
-from unigate.connector.context import OperationContext
 from unigate.errors import (
     ConnectorCredentialsError,
     ConnectorExecutionError,
@@ -32,6 +31,7 @@ from unigate.mapping.spec_steps import RequestSpec
 from unigate.mapping.template import render_value
 
 if TYPE_CHECKING:
+    from unigate.connector.context import OperationContext
     from unigate.connector.requests import DownstreamCall
     from unigate.downstream.client import DownstreamResponse
     from unigate.mapping.spec import MappingFile

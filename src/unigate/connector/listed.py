@@ -10,13 +10,15 @@ it holds).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from unigate.connector.context import OperationContext
 from unigate.errors import EntityNotFoundError
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec_steps import ItemMatchSpec, ListedSpec
 from unigate.mapping.template import compile_template, render_value
+
+if TYPE_CHECKING:
+    from unigate.connector.context import OperationContext
 
 
 def values_at(path: str, item: Any) -> list[Any]:

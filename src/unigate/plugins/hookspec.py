@@ -45,6 +45,11 @@ refers to; for the genuinely procedural, subclass :class:`unigate.kit.Connector`
 
 Inside:
 
+- the context carries the author's tools: ``ctx.path(template)`` and ``ctx.query({...})`` render
+  a downstream path (each value one encoded segment) and query from templates; ``await
+  ctx.page(fetch, pagination, records)`` is one page at the request's cursor and limit (cursors
+  stay exact); ``raise ctx.not_found("Ticket", detail)`` is the typed 404; ``ctx.targeted(call_id)``
+  whether a body pass_through asks for a call;
 - ``await self.run_declared(ctx)`` runs the declarative implementation (then adjust its result);
 - ``await ctx.call(call_id, method, path, params=..., body=..., headers=...)`` makes one
   downstream call with auth, body pass_through for that ``call_id``, raw capture and typed errors
