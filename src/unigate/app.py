@@ -37,6 +37,10 @@ from unigate.settings import Settings
 from unigate.vault.crypto import SecretBox
 from unigate.vault.store import ConnectionStore, VaultError
 from unigate.vault.validation import secret_settings
+from unigate.webhooks import api as webhook_api
+from unigate.webhooks import inbound as webhook_inbound
+from unigate.webhooks.runner import WebhookRunner
+from unigate.webhooks.store import WebhookStore
 
 log = logging.getLogger("unigate")
 access_log = logging.getLogger("unigate.access")
@@ -50,6 +54,8 @@ class Gateway:
     pool: ClientPool
     dispatcher: Dispatcher
     request_log: RequestLog = field(default_factory=lambda: RequestLog(":memory:", enabled=False))
+    webhook_store: WebhookStore | None = None   # subscriptions, poller state, outbox (unigate.webhooks)
+    webhooks: WebhookRunner | None = None       # the embedded poller + dispatcher, started with the app
 
 
 class StartupError(RuntimeError):
@@ -91,7 +97,8 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
                              max_rows=settings.log_max_rows)
     dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
     dispatcher.tokens = oauth.build(store, registry, box)   # OAuth2 flows and token refresh
-    return Gateway(settings, store, registry, pool, dispatcher, request_log)
+    webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
+    return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
 
 
 def create_app(gateway: Gateway) -> GatewayApp:
@@ -170,6 +177,10 @@ class GatewayApp:
             from unigate.connect.router import respond as connect_page
 
             return await connect_page(self.gateway, scope, receive, method, request_id)
+        if path.startswith(webhook_api.PREFIX) and self.gateway.webhook_store is not None:  # unigate.webhooks
+            return await webhook_api.respond(self.gateway, scope, receive, method, request_id)
+        if path.startswith(webhook_inbound.PREFIX) and self.gateway.webhook_store is not None:
+            return await webhook_inbound.respond(self.gateway, scope, receive, method, request_id)
         if path.startswith(vault_api.PREFIX):  # the rest of the Vault API: unigate.vault_api
             return await vault_api.respond(self.gateway, scope, receive, method, request_id)
         return await self._unified(scope, receive, path, method, routed)
@@ -211,12 +222,22 @@ class GatewayApp:
             if message["type"] == "lifespan.startup":
                 # serve /health at once; the downstream transport is imported beside it, not before
                 self._warm_up = asyncio.get_running_loop().run_in_executor(None, self.gateway.pool.warm_up)
+                self._start_webhooks()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.gateway.webhooks is not None:
+                    await self.gateway.webhooks.stop()
                 await self.gateway.pool.aclose()
                 await asyncio.get_running_loop().run_in_executor(None, self.gateway.request_log.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+    def _start_webhooks(self) -> None:
+        """The embedded poller and dispatcher (UNIGATE_WEBHOOKS=off: not in this process)."""
+        gateway = self.gateway
+        if gateway.settings.webhooks and gateway.webhook_store is not None and gateway.webhooks is None:
+            gateway.webhooks = WebhookRunner(gateway, gateway.webhook_store).start()
 
 
 def _raw_calls(scope: Scope, exc: Exception) -> Any:

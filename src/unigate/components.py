@@ -8,7 +8,9 @@ is a plain Python object registered under ``(kind, name)``:
 - ``preparer``    — prepares downstream records before they are mapped (``prepare: [<name>]``);
 - ``paginator``   — fetches one window of a list (``pagination: {style: <name>}``);
 - ``request``     — builds the downstream request of an operation (``request: {style: <name>}``);
-- ``auth``        — puts credentials on a downstream request (``http.auth: {scheme: <name>}``).
+- ``auth``        — puts credentials on a downstream request (``http.auth: {scheme: <name>}``);
+- ``webhook``     — a tracker's native webhooks, named by service id: verifies and normalises what
+  the tracker POSTs to ``/webhooks/inbound/{service_id}/{connection}`` (``unigate.webhooks.inbound``).
 
 The gateway registers its own at import; a plugin registers more through the ``register_*`` hooks
 of :mod:`unigate.plugins.hookspec` (``register_transforms()`` returning ``{"name": component}``),
@@ -22,8 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["transform", "preparer", "paginator", "request", "auth"]
-KINDS: tuple[Kind, ...] = ("transform", "preparer", "paginator", "request", "auth")
+Kind = Literal["transform", "preparer", "paginator", "request", "auth", "webhook"]
+KINDS: tuple[Kind, ...] = ("transform", "preparer", "paginator", "request", "auth", "webhook")
 
 
 class ComponentError(ValueError):

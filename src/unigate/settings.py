@@ -30,6 +30,19 @@ class Settings:
     log_format: str = "text"          # UNIGATE_LOG_FORMAT: text or json (one object per line)
     metrics: bool = True              # UNIGATE_METRICS=off: no /metrics
     tracing: bool = False             # UNIGATE_TRACING=on: an OpenTelemetry span per downstream call (extra `otel`)
+    # webhooks (unigate.webhooks): the embedded poller and dispatcher of `unigate serve`
+    webhooks: bool = True                    # UNIGATE_WEBHOOKS=off: neither runs in this process (`unigate worker` may)
+    webhook_poll_interval: float = 300.0     # seconds between polls of a connection with subscribers
+    webhook_delete_scan_every: int = 12      # native since: a full id scan (deletes) every this many polls
+    webhook_scan_max_records: int = 50_000   # a full scan stops here (deletes are then not detected)
+    webhook_page_size: int = 100             # limit of each list call the poller makes
+    webhook_calls_per_minute: float = 60.0   # downstream calls the poller makes per connection per minute
+    webhook_delivery_timeout: float = 30.0   # seconds a receiver has to answer one delivery
+    webhook_retry_base: float = 10.0         # first retry after about this many seconds, then doubling
+    webhook_retry_cap: float = 3600.0        # ... up to this many seconds between attempts
+    webhook_retry_window: float = 86400.0    # failing this long after the event: dead letter
+    webhook_max_deliveries: int = 32         # deliveries in flight at once (one per subscription)
+    webhook_lease: float = 60.0              # seconds a claimed outbox row or the leader lease is held
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -53,6 +66,8 @@ class Settings:
             log_format=env.get("UNIGATE_LOG_FORMAT", cls.log_format).strip().lower(),
             metrics=_switch(env.get("UNIGATE_METRICS"), cls.metrics),
             tracing=_switch(env.get("UNIGATE_TRACING"), cls.tracing),
+            webhooks=_switch(env.get("UNIGATE_WEBHOOKS"), cls.webhooks),
+            **_webhook_numbers(env),
         )
 
 
@@ -66,3 +81,17 @@ def _switch(value: str | None, default: bool) -> bool:
     if text in ("off", "false", "0", "no"):
         return False
     raise ValueError(f"expected on or off, got {value!r}")
+
+
+_WEBHOOK_NUMBERS: dict[str, type] = {
+    "webhook_poll_interval": float, "webhook_delete_scan_every": int, "webhook_scan_max_records": int,
+    "webhook_page_size": int, "webhook_calls_per_minute": float, "webhook_delivery_timeout": float,
+    "webhook_retry_base": float, "webhook_retry_cap": float, "webhook_retry_window": float,
+    "webhook_max_deliveries": int, "webhook_lease": float,
+}
+
+
+def _webhook_numbers(env: dict[str, str]) -> dict[str, float | int]:
+    """``UNIGATE_WEBHOOK_POLL_INTERVAL`` etc.: each webhook number setting its variable names, if set."""
+    return {name: kind(env[f"UNIGATE_{name.upper()}"]) for name, kind in _WEBHOOK_NUMBERS.items()
+            if env.get(f"UNIGATE_{name.upper()}")}

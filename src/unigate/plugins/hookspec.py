@@ -259,3 +259,12 @@ def register_request_builders() -> dict[str, Any]:  # type: ignore[empty-body]
 @hookspec
 def register_auth_schemes() -> dict[str, Any]:  # type: ignore[empty-body]
     """Auth schemes a manifest names with ``http.auth: {scheme: <name>}``."""
+
+
+@hookspec
+def register_webhook_handlers() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Native webhook handlers by service id: ``{service_id: handler}``, each an object with
+    ``verify(headers, body, connection) -> bool`` and ``normalise(headers, body, connection) ->
+    list[InboundEvent]`` (:class:`unigate.webhooks.inbound.WebhookHandler`). The tracker POSTs to
+    ``/webhooks/inbound/{service_id}/{connection_id}``; verified events reach the app's subscribers
+    as the poller's do."""

@@ -49,6 +49,7 @@ COMPONENT_HOOKS: dict[str, Kind] = {
     "register_paginators": "paginator",
     "register_request_builders": "request",
     "register_auth_schemes": "auth",
+    "register_webhook_handlers": "webhook",
 }
 
 

@@ -147,6 +147,69 @@ MIGRATIONS: list[str] = [
         expires_at REAL NOT NULL
     );
     """,
+    # 7: webhooks (unigate.webhooks). `webhook_subscriptions`: an app's subscriptions (Apideck's Webhook API),
+    # the signing secret sealed with the master key. `webhook_watermarks` and `webhook_fingerprints`: what the
+    # virtual-webhook poller has seen per connection and collection (the newest updated_at, and a hash of each
+    # unified record), so a restart detects nothing twice. `webhook_outbox`: one row per event per
+    # subscription, claimed with a lease, `delivered_at` set after the receiver's 2xx; `dead_at` set after 24 h
+    # of failures (the dead-letter list; `unigate webhooks replay` requeues). `webhook_leases`: named leases
+    # (the embedded runner's leader).
+    """
+    CREATE TABLE webhook_subscriptions (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+        description TEXT,
+        unified_api TEXT NOT NULL,
+        status TEXT NOT NULL,
+        disabled_reason TEXT,
+        delivery_url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhook_subscriptions_app ON webhook_subscriptions (app_id, id);
+    CREATE TABLE webhook_watermarks (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL,
+        watermark TEXT,
+        cycles INTEGER NOT NULL DEFAULT 0,
+        polled_at REAL,
+        PRIMARY KEY (connection_id, collection_id)
+    );
+    CREATE TABLE webhook_fingerprints (
+        connection_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (connection_id, collection_id, entity_id),
+        FOREIGN KEY (connection_id, collection_id) REFERENCES webhook_watermarks(connection_id, collection_id)
+            ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE TABLE webhook_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        lease_owner TEXT,
+        lease_until REAL,
+        delivered_at REAL,
+        dead_at REAL,
+        last_status INTEGER,
+        last_error TEXT
+    );
+    CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+    CREATE INDEX webhook_outbox_dead ON webhook_outbox (subscription_id, dead_at) WHERE dead_at IS NOT NULL;
+    CREATE TABLE webhook_leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        until REAL NOT NULL
+    );
+    """,
 ]
 
 

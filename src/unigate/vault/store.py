@@ -225,6 +225,9 @@ class ConnectionStore:
                                               "with the current key; nothing was changed") from None
                 self._db.execute("UPDATE connections SET credentials = ? WHERE id = ?", (sealed, connection_id))
             self._reseal_oauth(new_box)
+            for sub_id, token in self._db.execute("SELECT id, secret FROM webhook_subscriptions").fetchall():
+                self._db.execute("UPDATE webhook_subscriptions SET secret = ? WHERE id = ?",  # unigate.webhooks
+                                 (self._box.reseal(token, new_box), sub_id))
             self._db.execute("UPDATE vault_meta SET value = ? WHERE name = 'key_check'", (new_box.check_value(),))
             self._audit("vault.key_rotated", "vault", changes={"connections_resealed": len(rows)})
         self._box = new_box

@@ -1,0 +1,136 @@
+"""A real receiver (a Starlette app on loopback verifying signatures) and a gateway polling a simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.simulation import BackgroundServer
+from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
+from unigate.webhooks import events as ev
+
+FAST = {"webhook_poll_interval": 0.2, "webhook_retry_base": 0.05, "webhook_retry_cap": 0.2,
+        "webhook_calls_per_minute": 60_000.0, "webhook_delivery_timeout": 2.0, "webhook_lease": 3.0}
+
+
+@dataclass
+class Receiver:
+    """Records every delivery; ``down`` answers 503, ``delay`` holds each answer that many seconds."""
+
+    secrets: dict[str, str] = field(default_factory=dict)   # delivery path -> secret
+    received: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False
+    delay: float = 0.0
+    server: BackgroundServer | None = None
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/{name}", self.handle, methods=["POST"])])
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        secret = self.secrets.get(request.url.path, "")
+        signature = request.headers.get(ev.SIGNATURE_HEADER, "")
+        self.received.append({"path": request.url.path, "body": orjson.loads(body), "raw": body,
+                              "headers": dict(request.headers), "verified": ev.verify(body, signature, secret),
+                              "at": time.monotonic(), "answered": not self.down})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return Response(status_code=503 if self.down else 200)
+
+    def url(self, name: str) -> str:
+        assert self.server is not None
+        return f"{self.server.url}/{name}"
+
+    def delivered(self, name: str) -> list[dict[str, Any]]:
+        """Deliveries the receiver accepted at ``/name``, one per idempotency key (retries of one key merged)."""
+        by_key: dict[str, dict[str, Any]] = {}
+        for item in self.received:
+            if item["path"] == f"/{name}" and item["answered"]:
+                by_key.setdefault(item["headers"][ev.IDEMPOTENCY_HEADER], item)
+        return list(by_key.values())
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    found.server = BackgroundServer(found.app()).start()
+    yield found
+    found.server.stop()
+
+
+@dataclass
+class Setup:
+    harness: GatewayHarness
+    simulator: Simulator
+    service_id: str
+    collection_id: str
+
+    def subscribe(self, receiver: Receiver, name: str, events: list[str] | None = None) -> str:
+        """A subscription of the test app delivering to the receiver's ``/name``; returns its id."""
+        with self.harness.client() as client:
+            answer = client.post("/webhook/webhooks", json={
+                "unified_api": "issue-tracking", "status": "enabled", "delivery_url": receiver.url(name),
+                "events": events or ["*"]})
+        assert answer.status_code == 201, answer.text
+        receiver.secrets[f"/{name}"] = answer.json()["secret"]
+        return str(answer.json()["data"]["id"])
+
+    def tickets(self) -> httpx.Client:
+        return self.harness.client(self.service_id)
+
+    @property
+    def tickets_path(self) -> str:
+        return f"/issue-tracking/collections/{self.collection_id}/tickets"
+
+    @property
+    def runner(self) -> Any:
+        return self.harness.gateway.webhooks
+
+    def baseline(self, timeout: float = 10.0) -> None:
+        """Wait until every collection of the connection was polled once (the baseline)."""
+        wait_for(lambda: self.runner is not None and any(r.collections for r in self.runner.reports), timeout)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"not true within {timeout}s")
+
+
+def start_setup(tmp: Path, service_id: str = "codimir", collection_id: str = "project_456",
+                **settings: Any) -> Setup:
+    registry = ConnectorRegistry.load()
+    profile = registry.definitions[service_id].sandbox()
+    simulator = Simulator.start(profile.create_app())
+    harness = GatewayHarness(tmp, registry=registry, settings={**FAST, **settings})
+    base, credentials = profile.connection(simulator.url)
+    harness.connect(service_id, settings=base, credentials=credentials)
+    return Setup(harness, simulator, service_id, collection_id)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    found = start_setup(tmp_path)
+    yield found
+    found.harness.stop()
+    found.simulator.stop()
+
+
+__all__ = ["CONSUMER_ID", "FAST", "Receiver", "Setup", "start_setup", "wait_for"]
