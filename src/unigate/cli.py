@@ -794,5 +794,15 @@ def _vault_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
+def _add_webhook_commands() -> None:
+    from unigate.webhooks.cli import webhooks, worker
+
+    main.add_command(webhooks)
+    main.add_command(worker)
+
+
+_add_webhook_commands()
+
+
 if __name__ == "__main__":
     main()

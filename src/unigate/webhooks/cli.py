@@ -1,0 +1,112 @@
+"""``unigate webhooks ...`` (subscriptions, the outbox, dead letters, replay) and ``unigate worker``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import signal
+
+import click
+import orjson
+
+from unigate.settings import Settings
+
+
+def _store():  # noqa: ANN202 - WebhookStore
+    from unigate.cli import _secret_key
+    from unigate.vault.crypto import SecretBox
+    from unigate.webhooks.store import WebhookStore
+
+    settings = Settings.from_env()
+    return WebhookStore(settings.database, SecretBox(_secret_key()))
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@click.group()
+def webhooks() -> None:
+    """Webhook subscriptions, their outbox and dead letters (docs/webhooks.md)."""
+
+
+@webhooks.command("list")
+@click.option("--app", "app_id", default=None, help="only this app's subscriptions")
+def list_subscriptions(app_id: str | None) -> None:
+    """Subscriptions: id, app, status, events, delivery URL."""
+    for s in _store().subscriptions(app_id):
+        click.echo(f"{s.id}  {s.app_id}  {s.status:<8}  {','.join(s.events)}  {s.delivery_url}")
+
+
+@webhooks.command("outbox")
+@click.option("--subscription", default=None, help="only this subscription's rows")
+@click.option("--dead", is_flag=True, help="only dead letters")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+def outbox(subscription: str | None, dead: bool, limit: int, as_json: bool) -> None:
+    """Outbox rows, newest first: delivered, pending (next attempt) or dead."""
+    for row in _store().outbox(subscription_id=subscription, dead=True if dead else None, limit=limit):
+        if as_json:
+            click.echo(orjson.dumps(row).decode())
+            continue
+        state = "delivered " + _when(row["delivered_at"]) if row["delivered_at"] else \
+            "DEAD " + _when(row["dead_at"]) if row["dead_at"] else "next " + _when(row["next_attempt_at"])
+        click.echo(f"{row['seq']:>6}  {row['subscription_id']}  {row['event_type']:<30}  attempts={row['attempts']}"
+                   f"  {state}  {row['last_error'] or ''}")
+
+
+@webhooks.command("replay")
+@click.argument("seqs", nargs=-1, type=int)
+@click.option("--subscription", default=None, help="replay this subscription's dead letters")
+@click.option("--all", "everything", is_flag=True, help="replay every dead letter")
+def replay(seqs: tuple[int, ...], subscription: str | None, everything: bool) -> None:
+    """Requeue dead letters (by outbox seq, a subscription's, or --all); the running gateway delivers them
+    with their original idempotency keys."""
+    if not seqs and subscription is None and not everything:
+        raise click.UsageError("name outbox seqs, --subscription ID or --all")
+    count = _store().replay(seqs=list(seqs) or None, subscription_id=subscription)
+    click.echo(f"{count} dead letter(s) requeued")
+
+
+@webhooks.command("rotate-secret")
+@click.argument("subscription_id")
+def rotate_secret(subscription_id: str) -> None:
+    """Give a subscription a new signing secret (printed once)."""
+    from unigate.webhooks.store import WebhookNotFound
+
+    try:
+        click.echo(_store().rotate_secret(subscription_id))
+    except WebhookNotFound:
+        raise click.ClickException(f"no webhook subscription {subscription_id!r}") from None
+
+
+@click.command()
+def worker() -> None:
+    """Poll and deliver webhooks without serving HTTP (run beside `unigate serve` with UNIGATE_WEBHOOKS=off,
+    or several workers: one leader polls and delivers at a time). docs/webhooks.md: running big."""
+    from unigate.app import build_gateway
+    from unigate.cli import _configure_logging, _secret_key
+
+    settings = Settings.from_env()
+    _configure_logging(settings.log_level, settings.log_format)
+    gateway = build_gateway(settings, _secret_key())
+    asyncio.run(_work(gateway))
+
+
+async def _work(gateway) -> None:  # noqa: ANN001 - Gateway
+    from unigate.webhooks.runner import WebhookRunner
+
+    assert gateway.webhook_store is not None
+    runner = WebhookRunner(gateway, gateway.webhook_store).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    click.echo(f"unigate worker {runner.owner} polling every {gateway.settings.webhook_poll_interval:g}s; "
+               "Press Ctrl+C to stop")
+    await stop.wait()
+    await runner.stop()
+    await gateway.pool.aclose()
+    gateway.request_log.close()

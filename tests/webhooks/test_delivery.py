@@ -1,0 +1,114 @@
+"""Delivery you can trust: retries while the receiver is down, dead letters and replay, isolation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .conftest import Receiver, Setup, start_setup, wait_for
+from unigate.webhooks import events as ev
+from unigate.webhooks.delivery import backoff
+
+
+def _create(setup: Setup, subject: str) -> str:
+    with setup.tickets() as client:
+        answer = client.post(setup.tickets_path, json={"subject": subject})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["data"]["id"])
+
+
+def test_events_wait_while_the_receiver_is_down_and_all_arrive_after(setup: Setup, receiver: Receiver) -> None:
+    setup.subscribe(receiver, "hook")
+    setup.baseline()
+    receiver.down = True
+    created = [_create(setup, f"During outage {n}") for n in range(3)]
+    wait_for(lambda: len(receiver.received) >= 4)   # the first was refused and retried
+    receiver.down = False
+    delivered = wait_for(lambda: d if len(d := receiver.delivered("hook")) == 3 else None)
+    assert sorted(d["body"]["payload"]["entity_id"] for d in delivered) == sorted(created)
+
+
+def test_retries_keep_the_idempotency_key_and_count_the_attempt(setup: Setup, receiver: Receiver) -> None:
+    setup.subscribe(receiver, "hook")
+    setup.baseline()
+    receiver.down = True
+    _create(setup, "Retried")
+    wait_for(lambda: len(receiver.received) >= 2)
+    receiver.down = False
+    wait_for(lambda: receiver.delivered("hook"))
+    attempts = receiver.received
+    assert len({a["headers"][ev.IDEMPOTENCY_HEADER] for a in attempts}) == 1
+    assert [a["body"]["payload"]["execution_attempt"] for a in attempts] == list(range(1, len(attempts) + 1))
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
+    delays = [backoff(n, 10.0, 3600.0) for n in range(1, 12)]
+    assert 5.0 <= delays[0] <= 10.0 and 10.0 <= delays[1] <= 20.0 and 20.0 <= delays[2] <= 40.0
+    assert all(1800.0 <= d <= 3600.0 for d in delays[9:])
+
+
+def test_a_failing_event_becomes_a_dead_letter_and_replay_delivers_it(tmp_path: Path, receiver: Receiver) -> None:
+    setup = start_setup(tmp_path, webhook_retry_window=0.5)
+    try:
+        setup.subscribe(receiver, "hook")
+        setup.baseline()
+        receiver.down = True
+        _create(setup, "Doomed")
+        store = setup.harness.gateway.webhook_store
+        [dead] = wait_for(lambda: store.outbox(dead=True))
+        receiver.down = False
+        _cli(setup, "webhooks", "replay", str(dead["seq"]))
+        [delivered] = wait_for(lambda: receiver.delivered("hook"))
+        assert delivered["headers"][ev.IDEMPOTENCY_HEADER] == dead["idempotency_key"]
+    finally:
+        setup.harness.stop()
+        setup.simulator.stop()
+
+
+def test_delivery_attempts_are_in_the_request_log(setup: Setup, receiver: Receiver) -> None:
+    setup.subscribe(receiver, "hook")
+    setup.baseline()
+    receiver.down = True
+    _create(setup, "Logged")
+    wait_for(lambda: len(receiver.received) >= 2)
+    receiver.down = False
+    store = setup.harness.gateway.webhook_store
+    wait_for(lambda: any(row["delivered_at"] for row in store.outbox()))
+    setup.harness.gateway.request_log.flush()
+    with setup.harness.client() as client:
+        logs = client.get("/vault/logs", params={"limit": 50}).json()["data"]
+    attempts = [entry for entry in logs if entry["unified_api"] == "webhook"]
+    assert {entry["status_code"] for entry in attempts} == {503, 200}
+    assert all(entry["path"] == receiver.url("hook") for entry in attempts)
+
+
+def test_a_slow_receiver_does_not_delay_another_subscription(setup: Setup, receiver: Receiver) -> None:
+    other = Receiver()
+    from unigate.simulation import BackgroundServer
+
+    other.server = BackgroundServer(other.app()).start()
+    try:
+        setup.subscribe(receiver, "slow")
+        setup.subscribe(other, "fast")
+        setup.baseline()
+        receiver.delay = 1.5       # under the 2 s delivery timeout: each slow delivery succeeds, slowly
+        started = time.monotonic()
+        for n in range(3):
+            _create(setup, f"Busy {n}")
+        wait_for(lambda: len(other.delivered("fast")) == 3)
+        assert time.monotonic() - started < 1.5
+        assert len(receiver.delivered("slow")) < 3
+    finally:
+        other.server.stop()
+
+
+def _cli(setup: Setup, *args: str) -> str:
+    env = {**os.environ, "UNIGATE_DATABASE": str(setup.harness.gateway.settings.database),
+           "UNIGATE_SECRET_KEY": setup.harness.secret_key}
+    done = subprocess.run([sys.executable, "-m", "unigate.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
