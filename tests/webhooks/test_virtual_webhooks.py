@@ -83,3 +83,26 @@ def test_a_subscription_gets_only_the_events_it_names(setup: Setup, receiver: Re
     _events(receiver, "all", 2)
     [only] = _events(receiver, "deletes", 1)
     assert only["headers"][ev.EVENT_TYPE_HEADER] == ev.DELETED
+
+
+def test_the_body_matches_the_spec_s_webhook_event_schema(setup: Setup, receiver: Receiver) -> None:
+    from pathlib import Path
+
+    import jsonschema_rs
+    import yaml
+
+    from .test_api import json_schema
+
+    import unigate
+
+    spec = yaml.safe_load((Path(unigate.__file__).parent / "openapi/issue-tracking.yml").read_text())
+    ticket_created = spec["x-webhooks"]["TicketCreated"]["post"]["requestBody"]["content"]["application/json"]
+    schema = {"$defs": json_schema(spec["components"]["schemas"]), **json_schema(ticket_created["schema"])}
+    setup.subscribe(receiver, "hook")
+    setup.baseline()
+    _create(setup, "Schema")
+    [delivery] = _events(receiver, "hook", 1)
+    assert [str(e) for e in jsonschema_rs.validator_for(schema).iter_errors(delivery["body"])] == []
+    assert set(delivery["body"]["payload"]) == {"event_type", "unified_api", "service_id", "consumer_id", "event_id",
+                                                "entity_id", "entity_type", "entity_url", "execution_attempt",
+                                                "occurred_at"}
