@@ -186,7 +186,7 @@ class Poller:
         listing = Listing([], True, 0)
         while True:
             dispatched = await self._call(connection, request)
-            listing.calls += max(1, len(dispatched.session.calls))
+            listing.calls += len(dispatched.session.calls)
             listing.records += [r for r in dispatched.result.data if isinstance(r, dict)]
             request.cursor = (dispatched.cursors or {}).get("next")
             if not request.cursor:

@@ -1,0 +1,73 @@
+"""Where the connector declares ``filter[since]``, a poll asks only for what changed since the watermark;
+elsewhere it scans and compares fingerprints. Both find the same changes (bench/sync_tracker.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import FAST, Receiver, wait_for
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.simulation import BackgroundServer
+from unigate.testing.harness import GatewayHarness
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+from sync_tracker import SyncTracker, write_manifests  # noqa: E402
+
+
+class Logged(SyncTracker):
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.queries: list[dict[str, str]] = []
+
+    async def list_tickets(self, request: Any) -> Any:
+        self.queries.append(dict(request.query_params))
+        return await super().list_tickets(request)
+
+
+@pytest.fixture(params=["sync-native", "sync-emulated"])
+def synced(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Logged, GatewayHarness]]:
+    tracker = Logged(250)
+    server = BackgroundServer(tracker.app()).start()
+    registry = ConnectorRegistry.load(manifest_dirs=[write_manifests(tmp_path / "manifests")])
+    harness = GatewayHarness(tmp_path, registry=registry, settings={**FAST, "webhook_delete_scan_every": 1000})
+    harness.connect(request.param, settings={"base_url": server.url})
+    yield request.param, tracker, harness
+    harness.stop()
+    server.stop()
+
+
+def _subscribe(harness: GatewayHarness, receiver: Receiver) -> None:
+    with harness.client() as client:
+        answer = client.post("/webhook/webhooks", json={"unified_api": "issue-tracking", "status": "enabled",
+                                                        "delivery_url": receiver.url("hook"), "events": ["*"]})
+    receiver.secrets["/hook"] = answer.json()["secret"]
+
+
+def test_both_ways_find_exactly_the_changed_tickets(synced: tuple[str, Logged, GatewayHarness],
+                                                    receiver: Receiver) -> None:
+    _, tracker, harness = synced
+    _subscribe(harness, receiver)
+    wait_for(lambda: harness.gateway.webhooks.reports)
+    tracker.touch([7, 70, 170])
+    delivered = wait_for(lambda: d if len(d := receiver.delivered("hook")) == 3 else None)
+    assert sorted(int(d["body"]["payload"]["entity_id"]) for d in delivered) == [7, 70, 170]
+    assert {d["body"]["payload"]["event_type"] for d in delivered} == {"issue-tracking.ticket.updated"}
+
+
+def test_a_native_poll_asks_for_changes_since_the_watermark(synced: tuple[str, Logged, GatewayHarness],
+                                                            receiver: Receiver) -> None:
+    service_id, tracker, harness = synced
+    _subscribe(harness, receiver)
+    wait_for(lambda: len(harness.gateway.webhooks.reports) >= 3)
+    later = tracker.queries[-1]
+    if service_id == "sync-native":
+        assert later["updated_since"] == "2026-01-01T00:04:10Z"     # the newest updated_at of the 250
+        assert harness.gateway.webhooks.reports[-1].calls == 1
+    else:
+        assert "updated_since" not in later
+        assert harness.gateway.webhooks.reports[-1].calls == 3       # 250 tickets, 100 a page
