@@ -83,30 +83,42 @@ def rotate_secret(subscription_id: str) -> None:
 
 
 @click.command()
-def worker() -> None:
-    """Poll and deliver webhooks without serving HTTP (run beside `unigate serve` with UNIGATE_WEBHOOKS=off,
-    or several workers: one leader polls and delivers at a time). docs/webhooks.md: running big."""
+@click.option("--engine", type=click.Choice(["embedded", "procrastinate"]), default="embedded", show_default=True,
+              help="embedded: the runner of `unigate serve` without HTTP (one leader through the vault); "
+                   "procrastinate: jobs on a Postgres queue, any number of workers (extra `worker`)")
+@click.option("--dsn", envvar="UNIGATE_WORKER_DSN", show_envvar=True, default=None,
+              help="Postgres connection string of the procrastinate queue")
+def worker(engine: str, dsn: str | None) -> None:
+    """Poll and deliver webhooks without serving HTTP (run `unigate serve` with UNIGATE_WEBHOOKS=off beside it).
+    docs/webhooks.md: running big."""
     from unigate.app import build_gateway
     from unigate.cli import _configure_logging, _secret_key
 
+    if engine == "procrastinate" and not dsn:
+        raise click.UsageError("--engine procrastinate needs --dsn or UNIGATE_WORKER_DSN (a Postgres database)")
     settings = Settings.from_env()
     _configure_logging(settings.log_level, settings.log_format)
     gateway = build_gateway(settings, _secret_key())
-    asyncio.run(_work(gateway))
+    asyncio.run(_work(gateway, engine, dsn))
 
 
-async def _work(gateway) -> None:  # noqa: ANN001 - Gateway
+async def _work(gateway, engine: str, dsn: str | None) -> None:  # noqa: ANN001 - Gateway
     from unigate.webhooks.runner import WebhookRunner
 
     assert gateway.webhook_store is not None
-    runner = WebhookRunner(gateway, gateway.webhook_store).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    click.echo(f"unigate worker {runner.owner} polling every {gateway.settings.webhook_poll_interval:g}s; "
+    click.echo(f"unigate worker ({engine}) polling every {gateway.settings.webhook_poll_interval:g}s; "
                "Press Ctrl+C to stop")
-    await stop.wait()
-    await runner.stop()
+    if engine == "procrastinate":
+        from unigate.webhooks import jobs
+
+        await jobs.run(gateway, dsn or "", stop)
+    else:
+        runner = WebhookRunner(gateway, gateway.webhook_store).start()
+        await stop.wait()
+        await runner.stop()
     await gateway.pool.aclose()
     gateway.request_log.close()

@@ -105,12 +105,7 @@ class WebhookRunner:
             task.add_done_callback(lambda _t, c=connection.id: self._polling.pop(c, None))
 
     def polled_connections(self) -> list[Connection]:
-        """Enabled issue-tracking connections, with an installed connector, of apps with a subscriber."""
-        found = []
-        for app_id in self.store.enabled_apps():
-            found += [c for c in self.gateway.store.list_connections(app_id)
-                      if c.enabled and c.unified_api == "issue-tracking" and c.service_id in self.gateway.registry.connectors]
-        return found
+        return polled_connections(self.gateway, self.store)
 
     async def poll(self, connection: Connection) -> None:
         try:
@@ -124,3 +119,12 @@ class WebhookRunner:
         self.reports = [*self.reports[-99:], report]
         if report.events:
             await self.deliverer.tick()   # deliver now, not at the next tick
+
+
+def polled_connections(gateway: Gateway, store: WebhookStore) -> list[Connection]:
+    """Enabled issue-tracking connections, with an installed connector, of apps with a subscriber."""
+    found = []
+    for app_id in store.enabled_apps():
+        found += [c for c in gateway.store.list_connections(app_id)
+                  if c.enabled and c.unified_api == "issue-tracking" and c.service_id in gateway.registry.connectors]
+    return found

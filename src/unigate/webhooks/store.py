@@ -182,6 +182,11 @@ class WebhookStore:
                             " collection_id = ?", (connection_id, collection_id))
         return PollState(rows[0][0], rows[0][1], dict(prints), known=True)  # type: ignore[arg-type]
 
+    def last_polled(self, connection_id: str) -> float | None:
+        """When the connection's least recently polled collection was polled (None: never)."""
+        rows = self._read("SELECT MIN(polled_at) FROM webhook_watermarks WHERE connection_id = ?", (connection_id,))
+        return rows[0][0] if rows else None
+
     def record_poll(self, connection_id: str, collection_id: str, state: PollState, changed: dict[str, str],
                     removed: list[str], outbox: list[tuple[str, str, str, dict[str, Any]]]) -> None:
         """One poll's outcome in one transaction: the new watermark and cycle count, changed and removed
