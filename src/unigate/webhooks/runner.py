@@ -86,7 +86,10 @@ class WebhookRunner:
             await asyncio.sleep(self.tick_seconds)
 
     async def tick(self) -> None:
-        """Renew leadership; as leader, start due polls and deliveries."""
+        """Renew leadership; as leader, start due polls and deliveries. Nothing subscribed, nothing queued: idle
+        (no lease taken, no write)."""
+        if not await asyncio.to_thread(self.store.has_work):
+            return
         ttl = self.gateway.settings.webhook_lease
         self.leader = await asyncio.to_thread(self.store.acquire, LEADER, self.owner, ttl)
         if not self.leader:

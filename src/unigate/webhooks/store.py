@@ -167,6 +167,12 @@ class WebhookStore:
                 raise WebhookNotFound(sub_id)
         return secret
 
+    def has_work(self) -> bool:
+        """Whether any subscription is enabled or any row waits in the outbox (else the runner idles, no writes)."""
+        return bool(self._read(
+            "SELECT EXISTS (SELECT 1 FROM webhook_subscriptions WHERE status = 'enabled') OR EXISTS (SELECT 1 FROM"
+            " webhook_outbox WHERE delivered_at IS NULL AND dead_at IS NULL)")[0][0])
+
     def enabled_apps(self) -> list[str]:
         """Apps with at least one enabled subscription: their connections are polled."""
         return [r[0] for r in self._read("SELECT DISTINCT app_id FROM webhook_subscriptions WHERE status = 'enabled'"
