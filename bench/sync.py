@@ -33,14 +33,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sync_tracker import SyncTracker, write_manifests  # noqa: E402
+from sync_tracker import SyncTracker, write_manifests
 
-from unigate.connector.context import UnifiedRequest  # noqa: E402
-from unigate.plugins.registry import ConnectorRegistry  # noqa: E402
-from unigate.simulation import BackgroundServer  # noqa: E402
-from unigate.testing.harness import GatewayHarness  # noqa: E402
-from unigate.webhooks.delivery import Deliverer  # noqa: E402
-from unigate.webhooks.poller import Poller  # noqa: E402
+from unigate.connector.context import UnifiedRequest
+from unigate.plugins.registry import ConnectorRegistry
+from unigate.simulation import BackgroundServer
+from unigate.testing.harness import GatewayHarness
+from unigate.webhooks.delivery import Deliverer
+from unigate.webhooks.poller import Poller
 
 SETTINGS = {"webhooks": False, "webhook_calls_per_minute": 1e9, "webhook_page_size": 100,
             "webhook_delete_scan_every": 12, "webhook_max_deliveries": 32}

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 MAX_LIMIT = 100
 
 

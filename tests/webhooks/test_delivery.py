@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import Receiver, Setup, start_setup, wait_for
 from unigate.webhooks import events as ev
 from unigate.webhooks.delivery import backoff
+
+from .conftest import Receiver, Setup, start_setup, wait_for
 
 
 def _create(setup: Setup, subject: str) -> str:

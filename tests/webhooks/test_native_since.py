@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from .conftest import FAST, Receiver, wait_for
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer
 from unigate.testing.harness import GatewayHarness
 
+from .conftest import FAST, Receiver, wait_for
+
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-from sync_tracker import SyncTracker, write_manifests  # noqa: E402
+from sync_tracker import SyncTracker, write_manifests
 
 
 class Logged(SyncTracker):

@@ -13,12 +13,13 @@ import httpx
 import orjson
 import pytest
 
-from .conftest import Receiver, Setup, wait_for
 from unigate.components import COMPONENTS
 from unigate.kit import hookimpl
 from unigate.vault.models import Connection
 from unigate.webhooks import events as ev
 from unigate.webhooks.inbound import InboundEvent
+
+from .conftest import Receiver, Setup, wait_for
 
 ACTIONS = {"opened": ev.CREATED, "edited": ev.UPDATED, "removed": ev.DELETED}
 

@@ -6,8 +6,9 @@ import asyncio
 import time
 from pathlib import Path
 
-from .conftest import start_setup, wait_for
 from unigate.webhooks.budget import CallBudget
+
+from .conftest import start_setup, wait_for
 
 
 class Clock:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import FAST, Receiver, Setup, wait_for
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation.server import free_port
 from unigate.testing.harness import Simulator
@@ -22,6 +21,8 @@ from unigate.vault.store import ConnectionStore
 from unigate.webhooks import events as ev
 from unigate.webhooks.runner import WebhookRunner
 from unigate.webhooks.store import WebhookStore
+
+from .conftest import FAST, Receiver, Setup, wait_for
 
 
 def _create(setup: Setup, subject: str) -> str:

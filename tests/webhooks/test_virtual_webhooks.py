@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import CONSUMER_ID, Receiver, Setup, wait_for
 from unigate.webhooks import events as ev
+
+from .conftest import CONSUMER_ID, Receiver, Setup, wait_for
 
 
 def _create(setup: Setup, subject: str) -> str:
@@ -91,9 +92,9 @@ def test_the_body_matches_the_spec_s_webhook_event_schema(setup: Setup, receiver
     import jsonschema_rs
     import yaml
 
-    from .test_api import json_schema
-
     import unigate
+
+    from .test_api import json_schema
 
     spec = yaml.safe_load((Path(unigate.__file__).parent / "openapi/issue-tracking.yml").read_text())
     ticket_created = spec["x-webhooks"]["TicketCreated"]["post"]["requestBody"]["content"]["application/json"]

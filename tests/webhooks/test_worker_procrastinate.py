@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FAST, Receiver, start_setup, wait_for
 from unigate.testing.cli import running_cli
 from unigate.webhooks import events as ev
+
+from .conftest import FAST, Receiver, start_setup, wait_for
 
 psycopg = pytest.importorskip("psycopg", reason="the `worker` extra (procrastinate, psycopg) is not installed")
 DSN = os.environ.get("UNIGATE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")

@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import datetime
 import signal
+from typing import TYPE_CHECKING
 
 import click
 import orjson
 
 from unigate.settings import Settings
 
+if TYPE_CHECKING:
+    from unigate.app import Gateway
+    from unigate.webhooks.store import WebhookStore
 
-def _store():  # noqa: ANN202 - WebhookStore
+
+def _store() -> WebhookStore:
     from unigate.cli import _secret_key
     from unigate.vault.crypto import SecretBox
     from unigate.webhooks.store import WebhookStore
@@ -24,7 +29,7 @@ def _store():  # noqa: ANN202 - WebhookStore
 def _when(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @click.group()
@@ -102,7 +107,7 @@ def worker(engine: str, dsn: str | None) -> None:
     asyncio.run(_work(gateway, engine, dsn))
 
 
-async def _work(gateway, engine: str, dsn: str | None) -> None:  # noqa: ANN001 - Gateway
+async def _work(gateway: Gateway, engine: str, dsn: str | None) -> None:
     from unigate.webhooks.runner import WebhookRunner
 
     assert gateway.webhook_store is not None

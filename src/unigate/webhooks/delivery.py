@@ -17,6 +17,7 @@ sees each event once. Every attempt is recorded in the request log (operation ``
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("unigate.webhooks")
 CLAIM_BATCH = 50
+
+
+def _forget(tasks: dict[str, asyncio.Task[None]], key: str, _done: asyncio.Task[None]) -> None:
+    tasks.pop(key, None)
 
 
 def backoff(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
@@ -75,7 +80,7 @@ class Deliverer:
                 break
             task = asyncio.create_task(self.serve(sub_id), name=f"webhook-delivery-{sub_id}")
             self._busy[sub_id] = task
-            task.add_done_callback(lambda _t, s=sub_id: self._busy.pop(s, None))
+            task.add_done_callback(functools.partial(_forget, self._busy, sub_id))
             started += 1
         return started
 
@@ -112,7 +117,7 @@ class Deliverer:
                                                                         secret), data)
         self.log_attempt(subscription, row, attempt)
         if attempt.ok:
-            await asyncio.to_thread(self.store.delivered, row.seq, self.owner, attempt.status)
+            await asyncio.to_thread(self.store.delivered, row.seq, self.owner, attempt.status or 0)
             return True
         retry_at = self.retry_at(row, number)
         if retry_at is not None:
@@ -134,7 +139,7 @@ class Deliverer:
         try:
             response = await asyncio.wait_for(self.client.post(url, content=data, headers=headers),
                                                self.settings.webhook_delivery_timeout)
-        except (httpx.HTTPError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, httpx.HTTPError, OSError) as exc:
             message = f"timed out after {self.settings.webhook_delivery_timeout}s" \
                 if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
             return Attempt(None, message, (time.perf_counter() - started) * 1000)

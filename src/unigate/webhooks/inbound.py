@@ -103,6 +103,7 @@ def enqueue(gateway: Gateway, connection: Connection, found: list[InboundEvent])
     from unigate.webhooks.poller import public_base
 
     store = gateway.webhook_store
+    assert store is not None   # the inbound route is served only with a webhook store
     subscriptions = [s for s in store.subscriptions(connection.app_id) if s.enabled]
     rows = []
     for item in found:

@@ -27,6 +27,7 @@ on start).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -89,10 +90,8 @@ async def defer_due(context: WorkerContext, poll: Any, deliver: Any) -> None:
 
 
 async def _defer(task: Any, key: str, **kwargs: str) -> None:
-    try:
+    with contextlib.suppress(AlreadyEnqueued):   # one is already waiting
         await task.configure(lock=key, queueing_lock=key).defer_async(**kwargs)
-    except AlreadyEnqueued:
-        pass   # one is already waiting
 
 
 async def poll_one(context: WorkerContext, connection_id: str) -> None:
@@ -123,7 +122,7 @@ async def _apply_schema(app: procrastinate.App) -> None:
     if found is None or found[0] is None:
         try:
             await app.schema_manager.apply_schema_async()
-        except Exception:  # noqa: BLE001 - another worker starting at the same moment applied it first
+        except Exception:
             async with app.connector.pool.connection() as connection:  # type: ignore[attr-defined]
                 found = await (await connection.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
             if found is None or found[0] is None:

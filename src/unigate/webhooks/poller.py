@@ -124,7 +124,7 @@ class Poller:
 
     def native_since(self, service_id: str) -> tuple[bool, bool]:
         """(``tickets.all`` declares ``filter[since]``, it declares ``sort[by]=updated_at``)."""
-        resource = self.dispatcher.connector(service_id).spec.resources.get("tickets")  # type: ignore[call-overload]
+        resource = self.dispatcher.connector(service_id).spec.resources.get("tickets")
         op = resource.operations.get("all") if resource is not None else None
         if op is None:
             return False, False

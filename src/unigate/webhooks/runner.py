@@ -14,6 +14,7 @@ subscription (:class:`~unigate.webhooks.delivery.Deliverer`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from unigate.webhooks.delivery import Deliverer
+from unigate.webhooks.delivery import Deliverer, _forget
 from unigate.webhooks.poller import CycleReport, Poller
 from unigate.webhooks.store import WebhookStore
 
@@ -81,7 +82,7 @@ class WebhookRunner:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the runner must outlive one bad tick
+            except Exception:
                 log.exception("webhooks: tick failed")
             await asyncio.sleep(self.tick_seconds)
 
@@ -105,7 +106,7 @@ class WebhookRunner:
             self._next_poll[connection.id] = now + self.gateway.settings.webhook_poll_interval
             task = asyncio.create_task(self.poll(connection), name=f"webhook-poll-{connection.id}")
             self._polling[connection.id] = task
-            task.add_done_callback(lambda _t, c=connection.id: self._polling.pop(c, None))
+            task.add_done_callback(functools.partial(_forget, self._polling, connection.id))
 
     def polled_connections(self) -> list[Connection]:
         return polled_connections(self.gateway, self.store)

@@ -186,7 +186,7 @@ class WebhookStore:
             return PollState(None, 0)
         prints = self._read("SELECT entity_id, fingerprint FROM webhook_fingerprints WHERE connection_id = ? AND"
                             " collection_id = ?", (connection_id, collection_id))
-        return PollState(rows[0][0], rows[0][1], dict(prints), known=True)  # type: ignore[arg-type]
+        return PollState(rows[0][0], rows[0][1], {str(k): str(v) for k, v in prints}, known=True)
 
     def last_polled(self, connection_id: str) -> float | None:
         """When the connection's least recently polled collection was polled (None: never)."""
@@ -283,15 +283,17 @@ class WebhookStore:
     def replay(self, *, seqs: list[int] | None = None, subscription_id: str | None = None) -> int:
         """Requeue dead letters (those named, or a subscription's, or all): attempted again at once, with a
         new 24 h window; their idempotency keys stay. Returns how many."""
-        sql, params = "UPDATE webhook_outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ?, created_at = ?" \
-                      " WHERE dead_at IS NOT NULL", [time.time(), time.time()]
+        now = time.time()
+        sql = "UPDATE webhook_outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ?, created_at = ? WHERE" \
+              " dead_at IS NOT NULL"
+        params: list[Any] = [now, now]
         if seqs is not None:
             sql += f" AND seq IN ({', '.join('?' * len(seqs))})"
             params += seqs
         if subscription_id is not None:
             sql, params = sql + " AND subscription_id = ?", [*params, subscription_id]
         with self._tx() as db:
-            return db.execute(sql, params).rowcount
+            return int(db.execute(sql, params).rowcount)
 
     # -- leases ------------------------------------------------------------------------------------
     def acquire(self, name: str, owner: str, ttl: float) -> bool:
