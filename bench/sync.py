@@ -12,7 +12,8 @@ the gateway's own dispatch path:
 
 For the webhooks, "detect and deliver" is one poll cycle plus delivering every event to a local
 receiver (signed, recorded in the outbox); a steady cycle is one with nothing changed. Ratios are
-against the naive scan measured in the same run. Not a test.
+against the naive scan measured in the same run. Then, per seed connector, the downstream calls of
+a steady poll cycle on its simulator's seeded data. Not a test.
 """
 
 from __future__ import annotations
@@ -114,6 +115,37 @@ async def measure(service_id: str, tickets: int, changes: int, tmp: Path) -> dic
             "steady_calls": steady, "naive": naive}
 
 
+async def seed_cycle(service_id: str, tmp: Path) -> tuple[str, int, int, int]:
+    """A seed tracker's simulator with its seeded data: (mode, tickets, calls of a steady cycle, collections)."""
+    from unigate.testing.harness import Simulator
+
+    registry = ConnectorRegistry.load()
+    profile = registry.definitions[service_id].sandbox()
+    simulator = Simulator.start(profile.create_app())
+    harness = GatewayHarness(tmp, registry=registry, settings=SETTINGS)
+    try:
+        settings, credentials = profile.connection(simulator.url)
+        connection = harness.connect(service_id, settings=settings, credentials=credentials)
+        store = harness.gateway.webhook_store
+        poller = Poller(harness.gateway.dispatcher, store, harness.gateway.settings)
+        await poller.poll_connection(connection, [])                         # baseline
+        steady = await poller.poll_connection(connection, [])
+        tickets = sum(len(store.poll_state(connection.id, c).fingerprints) for c in store.polled_collections(connection.id))
+        return steady.mode, tickets, steady.calls, steady.collections
+    finally:
+        harness.stop()
+        simulator.stop()
+
+
+def seed_report() -> None:
+    print("\nper connector, on its simulator's seeded data (a steady cycle: nothing changed):")
+    print(f"{'connector':12} {'mode':9} {'collections':>11} {'tickets':>8} {'calls/cycle':>12}")
+    for service_id in ("agentsmesh", "codimir", "opine", "selectel"):
+        with tempfile.TemporaryDirectory() as tmp:
+            mode, tickets, calls, collections = asyncio.run(seed_cycle(service_id, Path(tmp)))
+        print(f"{service_id:12} {mode:9} {collections:>11} {tickets:>8} {calls:>12}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=10_000)
@@ -124,6 +156,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results[service_id] = asyncio.run(measure(service_id, args.tickets, args.changes, Path(tmp)))
     report(results, args.tickets, args.changes)
+    seed_report()
 
 
 def report(results: dict[str, dict[str, Any]], tickets: int, changes: int) -> None:

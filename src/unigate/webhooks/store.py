@@ -188,6 +188,11 @@ class WebhookStore:
                             " collection_id = ?", (connection_id, collection_id))
         return PollState(rows[0][0], rows[0][1], {str(k): str(v) for k, v in prints}, known=True)
 
+    def polled_collections(self, connection_id: str) -> list[str]:
+        """The collections of a connection the poller has a watermark for."""
+        return [r[0] for r in self._read("SELECT collection_id FROM webhook_watermarks WHERE connection_id = ? ORDER BY"
+                                         " collection_id", (connection_id,))]
+
     def last_polled(self, connection_id: str) -> float | None:
         """When the connection's least recently polled collection was polled (None: never)."""
         rows = self._read("SELECT MIN(polled_at) FROM webhook_watermarks WHERE connection_id = ?", (connection_id,))
