@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from unigate.webhooks import events as ev
@@ -107,3 +108,16 @@ def test_the_body_matches_the_spec_s_webhook_event_schema(setup: Setup, receiver
     assert set(delivery["body"]["payload"]) == {"event_type", "unified_api", "service_id", "consumer_id", "event_id",
                                                 "entity_id", "entity_type", "entity_url", "execution_attempt",
                                                 "occurred_at"}
+
+
+def test_a_scan_that_comes_back_short_reports_no_deletes(setup: Setup, receiver: Receiver) -> None:
+    setup.subscribe(receiver, "hook")
+    setup.baseline()
+    polls = len(setup.runner.reports)
+    # the first page of each of the 4 projects comes back empty, once: 100 of project_456's tickets go unseen
+    setup.simulator.fault(path="/api/tickets$", method="GET", times=4, status=200,
+                          body={"data": [], "pagination": {"total": 0, "totalPages": 1}})
+    wait_for(lambda: len(setup.runner.reports) >= polls + 3)   # the short scan asked about each, then two more
+    time.sleep(0.5)
+    assert receiver.received == []
+
