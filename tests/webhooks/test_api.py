@@ -137,3 +137,14 @@ def test_the_official_sdk_manages_subscriptions(harness: GatewayHarness) -> None
     assert (found.status, [w.id for w in listed]) == ("disabled", [sub_id])
     sdk.webhook.webhooks.delete(id=sub_id)
     assert sdk.webhook.webhooks.list().get_webhooks_response.data == []
+
+
+def test_subscription_changes_are_in_the_audit_trail_without_the_secret(api: httpx.Client) -> None:
+    created = api.post("/webhook/webhooks", json=NEW).json()
+    sub_id = created["data"]["id"]
+    api.patch(f"/webhook/webhooks/{sub_id}", json={"status": "disabled"})
+    api.delete(f"/webhook/webhooks/{sub_id}")
+    trail = [e for e in api.get("/vault/audit").json()["data"] if e["target"] == sub_id]
+    assert [e["action"] for e in trail] == ["webhook.deleted", "webhook.updated", "webhook.created"]
+    assert trail[1]["changes"] == {"status": {"from": "enabled", "to": "disabled"}}
+    assert created["secret"] not in str(trail)

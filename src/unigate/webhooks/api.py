@@ -26,6 +26,7 @@ from unigate.api.params import parse_limit
 from unigate.api.routes import check_path_params, request_segments
 from unigate.envelope import error_response
 from unigate.errors import EntityNotFoundError, RequestValidationError, UnifiedError
+from unigate.vault.audit import acting_as
 from unigate.vault_api.bodies import _In, parse
 from unigate.vault_api.context import VaultRequest, authenticate, json_body
 from unigate.vault_api.envelope import ok
@@ -185,7 +186,8 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
     ctx = VaultRequest(gateway, request, app, key_id, headers, params)
     if method in ("POST", "PATCH"):
         ctx.body = await json_body(request)
-    return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
+    with acting_as(ctx.actor):   # the audit trail names the app's key
+        return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
 
 
 __all__ = ["PATH", "PREFIX", "ROUTES", "ev", "respond", "view"]

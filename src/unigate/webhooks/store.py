@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from unigate.vault.audit import current_actor
 from unigate.vault.crypto import SecretBox
 from unigate.vault.migrations import migrate
 
@@ -103,6 +104,13 @@ class WebhookStore:
                 raise
             self._db.execute("COMMIT")
 
+    def _audit(self, db: sqlite3.Connection, action: str, sub_id: str, app_id: str, changes: dict[str, Any]) -> None:
+        """Record a subscription change in the vault's audit trail (never the secret), in the caller's transaction."""
+        actor = current_actor()
+        db.execute("INSERT INTO vault_audit (ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes)"
+                   " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, NULL, NULL, ?, ?, ?)",
+                   (actor.label, actor.key_id, app_id, sub_id, action, orjson.dumps(changes).decode()))
+
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
@@ -116,6 +124,8 @@ class WebhookStore:
             db.execute(f"INSERT INTO webhook_subscriptions ({_SUB_COLUMNS}, secret) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        (sub_id, app_id, unified_api, status, delivery_url, orjson.dumps(events).decode(),
                         description, None, now, now, self._box.seal({"secret": secret})))
+            self._audit(db, "webhook.created", sub_id, app_id, {"status": {"to": status}, "delivery_url": {
+                "to": delivery_url}, "events": {"to": events}})
         return self.subscription(app_id, sub_id), secret
 
     def subscription(self, app_id: str, sub_id: str) -> Subscription:
@@ -136,7 +146,7 @@ class WebhookStore:
 
     def update_subscription(self, app_id: str, sub_id: str, changes: dict[str, Any]) -> Subscription:
         """Apply ``changes`` (description, status, delivery_url, events); enabling clears disabled_reason."""
-        self.subscription(app_id, sub_id)
+        old = self.subscription(app_id, sub_id)
         columns = {k: (orjson.dumps(v).decode() if k == "events" else v) for k, v in changes.items()}
         if changes.get("status") == "enabled":
             columns["disabled_reason"] = None
@@ -144,12 +154,15 @@ class WebhookStore:
         with self._tx() as db:
             db.execute(f"UPDATE webhook_subscriptions SET {assignments}, updated_at = ? WHERE app_id = ? AND id = ?",
                        (*columns.values(), _now_iso(), app_id, sub_id))
+            self._audit(db, "webhook.updated", sub_id, app_id, {k: {"from": getattr(old, k), "to": v}
+                                                                for k, v in changes.items() if getattr(old, k) != v})
         return self.subscription(app_id, sub_id)
 
     def delete_subscription(self, app_id: str, sub_id: str) -> Subscription:
         found = self.subscription(app_id, sub_id)
         with self._tx() as db:
             db.execute("DELETE FROM webhook_subscriptions WHERE app_id = ? AND id = ?", (app_id, sub_id))
+            self._audit(db, "webhook.deleted", sub_id, app_id, {})
         return found
 
     def secret(self, sub_id: str) -> str:
@@ -162,9 +175,11 @@ class WebhookStore:
         """A new signing secret for the subscription (returned once); the old one stops signing."""
         secret = "whsec_" + secrets.token_urlsafe(32)
         with self._tx() as db:
-            if db.execute("UPDATE webhook_subscriptions SET secret = ? WHERE id = ?",
-                          (self._box.seal({"secret": secret}), sub_id)).rowcount != 1:
+            row = db.execute("UPDATE webhook_subscriptions SET secret = ? WHERE id = ? RETURNING app_id",
+                             (self._box.seal({"secret": secret}), sub_id)).fetchone()
+            if row is None:
                 raise WebhookNotFound(sub_id)
+            self._audit(db, "webhook.secret_rotated", sub_id, row[0], {})
         return secret
 
     def has_work(self) -> bool:
