@@ -101,6 +101,12 @@ def worker(engine: str, dsn: str | None) -> None:
 
     if engine == "procrastinate" and not dsn:
         raise click.UsageError("--engine procrastinate needs --dsn or UNIGATE_WORKER_DSN (a Postgres database)")
+    if engine == "procrastinate":
+        try:
+            import procrastinate  # noqa: F401
+        except ImportError:
+            raise click.ClickException("--engine procrastinate needs the `worker` extra: "
+                                       "pip install 'unigate[worker]'") from None
     settings = Settings.from_env()
     _configure_logging(settings.log_level, settings.log_format)
     gateway = build_gateway(settings, _secret_key())
