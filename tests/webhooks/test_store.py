@@ -89,3 +89,14 @@ def test_rotating_the_vault_key_reseals_subscription_secrets(vault: tuple[Path, 
     new_key = generate_secret_key()
     ConnectionStore(path, SecretBox(key)).rotate_key(SecretBox(new_key))
     assert WebhookStore(path, SecretBox(new_key)).secret(subscription.id) == secret
+
+
+def test_pruning_forgets_old_deliveries_and_keeps_pending_and_dead_rows(vault: tuple[Path, str]) -> None:
+    store = WebhookStore(vault[0], SecretBox(vault[1]))
+    sub_id = _subscribed(store)
+    store.enqueue([(sub_id, f"key-{n}", "issue-tracking.ticket.created", {"entity_id": str(n)}) for n in range(3)])
+    delivered, dead, _pending = store.claim(sub_id, "a", time.time(), 30, 10)
+    store.delivered(delivered.seq, "a", 200)
+    store.failed(dead.seq, "a", 500, "gone", None)
+    assert store.prune(time.time() + 1) == 1
+    assert sorted(r["idempotency_key"] for r in store.outbox()) == ["key-1", "key-2"]

@@ -49,6 +49,7 @@ class WebhookRunner:
     _next_poll: dict[str, float] = field(default_factory=dict)
     _polling: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
+    _pruned_at: float = 0.0
     leader: bool = False
 
     def __post_init__(self) -> None:
@@ -97,6 +98,15 @@ class WebhookRunner:
             return
         await self.start_polls()
         await self.deliverer.tick()
+        await self.prune()
+
+    async def prune(self) -> None:
+        """At most once a minute: forget rows delivered longer ago than the request log's retention."""
+        if time.monotonic() - self._pruned_at < 60:
+            return
+        self._pruned_at = time.monotonic()
+        days = self.gateway.settings.log_retention_days
+        await asyncio.to_thread(self.store.prune, time.time() - days * 86400)
 
     async def start_polls(self) -> None:
         now = time.monotonic()

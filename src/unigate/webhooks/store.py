@@ -286,6 +286,12 @@ class WebhookStore:
             db.executemany("UPDATE webhook_outbox SET lease_owner = NULL, lease_until = NULL WHERE seq = ? AND"
                            " lease_owner = ?", [(s, owner) for s in seqs])
 
+    def prune(self, before: float) -> int:
+        """Delete delivered rows delivered before ``before`` (pending rows and dead letters stay); how many."""
+        with self._tx() as db:
+            return int(db.execute("DELETE FROM webhook_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
+                                  (before,)).rowcount)
+
     def outbox(self, *, subscription_id: str | None = None, dead: bool | None = None,
                limit: int = 100) -> list[dict[str, Any]]:
         """Outbox rows, newest first (``dead``: only dead letters, or only live rows)."""
