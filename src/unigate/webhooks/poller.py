@@ -66,7 +66,7 @@ class CycleReport:
     """One connection's poll: for logs, tests and bench/sync.py."""
 
     connection_id: str
-    mode: str = "emulated"            # native | emulated
+    mode: str = "emulated"            # native | emulated | unsupported (the connector cannot list tickets)
     calls: int = 0
     events: int = 0
     collections: int = 0
@@ -133,6 +133,10 @@ class Poller:
     async def poll_connection(self, connection: Connection, subscriptions: list[Subscription]) -> CycleReport:
         """Poll every collection of ``connection``; its events go to ``subscriptions``' outbox."""
         report = CycleReport(connection.id, "native" if self.native_since(connection.service_id)[0] else "emulated")
+        connector = self.dispatcher.connector(connection.service_id)
+        if not (connector.supports("collections", "all") and connector.supports("tickets", "all")):
+            report.mode = "unsupported"   # nothing to list: no virtual webhooks (a native handler may still send)
+            return report
         if self.budget.paused(connection.id):
             report.paused = True
             return report
