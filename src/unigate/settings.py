@@ -67,7 +67,17 @@ class Settings:
             metrics=_switch(env.get("UNIGATE_METRICS"), cls.metrics),
             tracing=_switch(env.get("UNIGATE_TRACING"), cls.tracing),
             webhooks=_switch(env.get("UNIGATE_WEBHOOKS"), cls.webhooks),
-            **_webhook_numbers(env),
+            webhook_poll_interval=float(env.get("UNIGATE_WEBHOOK_POLL_INTERVAL", cls.webhook_poll_interval)),
+            webhook_delete_scan_every=int(env.get("UNIGATE_WEBHOOK_DELETE_SCAN_EVERY", cls.webhook_delete_scan_every)),
+            webhook_scan_max_records=int(env.get("UNIGATE_WEBHOOK_SCAN_MAX_RECORDS", cls.webhook_scan_max_records)),
+            webhook_page_size=int(env.get("UNIGATE_WEBHOOK_PAGE_SIZE", cls.webhook_page_size)),
+            webhook_calls_per_minute=float(env.get("UNIGATE_WEBHOOK_CALLS_PER_MINUTE", cls.webhook_calls_per_minute)),
+            webhook_delivery_timeout=float(env.get("UNIGATE_WEBHOOK_DELIVERY_TIMEOUT", cls.webhook_delivery_timeout)),
+            webhook_retry_base=float(env.get("UNIGATE_WEBHOOK_RETRY_BASE", cls.webhook_retry_base)),
+            webhook_retry_cap=float(env.get("UNIGATE_WEBHOOK_RETRY_CAP", cls.webhook_retry_cap)),
+            webhook_retry_window=float(env.get("UNIGATE_WEBHOOK_RETRY_WINDOW", cls.webhook_retry_window)),
+            webhook_max_deliveries=int(env.get("UNIGATE_WEBHOOK_MAX_DELIVERIES", cls.webhook_max_deliveries)),
+            webhook_lease=float(env.get("UNIGATE_WEBHOOK_LEASE", cls.webhook_lease)),
         )
 
 
@@ -82,16 +92,3 @@ def _switch(value: str | None, default: bool) -> bool:
         return False
     raise ValueError(f"expected on or off, got {value!r}")
 
-
-_WEBHOOK_NUMBERS: dict[str, type] = {
-    "webhook_poll_interval": float, "webhook_delete_scan_every": int, "webhook_scan_max_records": int,
-    "webhook_page_size": int, "webhook_calls_per_minute": float, "webhook_delivery_timeout": float,
-    "webhook_retry_base": float, "webhook_retry_cap": float, "webhook_retry_window": float,
-    "webhook_max_deliveries": int, "webhook_lease": float,
-}
-
-
-def _webhook_numbers(env: dict[str, str]) -> dict[str, float | int]:
-    """``UNIGATE_WEBHOOK_POLL_INTERVAL`` etc.: each webhook number setting its variable names, if set."""
-    return {name: kind(env[f"UNIGATE_{name.upper()}"]) for name, kind in _WEBHOOK_NUMBERS.items()
-            if env.get(f"UNIGATE_{name.upper()}")}

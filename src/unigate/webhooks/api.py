@@ -23,14 +23,13 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from unigate.api.params import parse_limit
-from unigate.api.routes import check_path_params, request_segments
-from unigate.envelope import error_response
-from unigate.errors import EntityNotFoundError, RequestValidationError, UnifiedError
+from unigate.api.routes import check_path_params, method_not_allowed, request_segments
+from unigate.errors import EntityNotFoundError, RequestValidationError
 from unigate.vault.audit import acting_as
 from unigate.vault_api.bodies import _In, parse
 from unigate.vault_api.context import VaultRequest, authenticate, json_body
 from unigate.vault_api.envelope import ok
-from unigate.vault_api.routes import Route, _not_allowed, route
+from unigate.vault_api.routes import Route, route
 from unigate.webhooks import events as ev
 from unigate.webhooks.store import Subscription, WebhookNotFound
 
@@ -159,11 +158,8 @@ ROUTES: list[Route] = [
 
 
 async def respond(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
-    """Answer one Webhook API request; every refusal in the error schema."""
-    try:
-        response = await _respond(gateway, scope, receive, method)
-    except UnifiedError as error:
-        return error_response(error, request_id)
+    """Answer one Webhook API request; refusals are raised and answered in the error schema by ``GatewayApp``."""
+    response = await _respond(gateway, scope, receive, method)
     response.headers["request-id"] = request_id
     return response
 
@@ -178,7 +174,7 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
     found, params = matched
     handler = found.methods.get("GET" if method == "HEAD" else method)
     if handler is None:
-        raise _not_allowed(method, scope["path"], list(found.methods))
+        raise method_not_allowed(method, scope["path"], list(found.methods))
     check_path_params(params)
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
     app, key_id = authenticate(gateway, headers)

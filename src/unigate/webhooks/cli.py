@@ -17,8 +17,25 @@ if TYPE_CHECKING:
     from unigate.webhooks.store import WebhookStore
 
 
+def _secret_key() -> str:
+    from unigate.vault.crypto import SecretKeyError, load_secret_key
+
+    try:
+        return load_secret_key()
+    except SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _configure_logging(level: str, fmt: str) -> None:
+    from unigate.observability.logs import configure
+
+    try:
+        configure(level, fmt)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _store() -> WebhookStore:
-    from unigate.cli import _secret_key
     from unigate.vault.crypto import SecretBox
     from unigate.webhooks.store import WebhookStore
 
@@ -97,7 +114,6 @@ def worker(engine: str, dsn: str | None) -> None:
     """Poll and deliver webhooks without serving HTTP (run `unigate serve` with UNIGATE_WEBHOOKS=off beside it).
     docs/webhooks.md: running big."""
     from unigate.app import build_gateway
-    from unigate.cli import _configure_logging, _secret_key
 
     if engine == "procrastinate" and not dsn:
         raise click.UsageError("--engine procrastinate needs --dsn or UNIGATE_WORKER_DSN (a Postgres database)")

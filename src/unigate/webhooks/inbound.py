@@ -22,8 +22,7 @@ from starlette.types import Receive, Scope
 from unigate.api.handler import read_body
 from unigate.api.routes import check_path_params, request_segments
 from unigate.components import COMPONENTS
-from unigate.envelope import error_response
-from unigate.errors import EntityNotFoundError, RequestValidationError, UnauthorizedError, UnifiedError
+from unigate.errors import EntityNotFoundError, RequestValidationError, UnauthorizedError
 from unigate.vault.store import VaultError
 from unigate.vault_api.envelope import ok
 from unigate.webhooks import events as ev
@@ -56,10 +55,8 @@ class WebhookHandler(Protocol):
 
 
 async def respond(gateway: Gateway, scope: Scope, receive: Receive, method: str, request_id: str) -> Response:
-    try:
-        response = await _respond(gateway, scope, receive, method)
-    except UnifiedError as error:
-        return error_response(error, request_id)
+    """Answer one inbound webhook; refusals are raised and answered in the error schema by ``GatewayApp``."""
+    response = await _respond(gateway, scope, receive, method)
     response.headers["request-id"] = request_id
     return response
 
