@@ -77,7 +77,7 @@ def test_the_poller_keeps_to_the_budget(tmp_path: Path) -> None:
 def test_a_429_stops_polling_until_retry_after(tmp_path: Path) -> None:
     setup = start_setup(tmp_path)
     try:
-        setup.simulator.fault(path="/api/tickets", status=429, retry_after=2, times=1)
+        setup.simulator.fault(path="/api/tickets", status=429, retry_after=4, times=1)
         setup.harness.gateway.webhook_store.create_subscription(
             "test-app", unified_api="issue-tracking", status="enabled", delivery_url="http://127.0.0.1:9/x",
             events=["*"])
@@ -85,7 +85,7 @@ def test_a_429_stops_polling_until_retry_after(tmp_path: Path) -> None:
         during = len(setup.simulator.requests())
         time.sleep(1.2)                                          # six poll intervals, all inside the pause
         assert len(setup.simulator.requests()) == during
-        wait_for(lambda: len(setup.simulator.requests()) > during, 5)   # and polling resumes after it
+        wait_for(lambda: len(setup.simulator.requests()) > during, 10)   # and polling resumes after it
     finally:
         setup.harness.stop()
         setup.simulator.stop()
