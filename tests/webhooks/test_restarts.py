@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -146,3 +147,27 @@ def _post(port: int, headers: dict[str, str], subject: str) -> str:
                         json={"subject": subject}, timeout=30)
     assert answer.status_code == 201, answer.text
     return str(answer.json()["data"]["id"])
+
+
+
+def test_two_gateways_on_one_vault_poll_through_one_leader_and_the_other_takes_over(setup: Setup,
+                                                                                  receiver: Receiver) -> None:
+    from unigate.app import build_gateway, create_app
+    from unigate.server import GatewayHttpProtocol
+    from unigate.simulation import BackgroundServer
+
+    first = setup.harness.gateway
+    second = build_gateway(first.settings, setup.harness.secret_key, registry=first.registry)
+    server = BackgroundServer(create_app(second), http=GatewayHttpProtocol, proxy_headers=False).start()
+    try:
+        setup.subscribe(receiver, "hook")
+        runners = wait_for(lambda: [g.webhooks for g in (first, second)] if first.webhooks and second.webhooks
+                           and (first.webhooks.reports or second.webhooks.reports) else None)
+        time.sleep(1.0)                                      # several ticks: still only one has polled
+        [leader] = [r for r in runners if r.reports]
+        [follower] = [r for r in runners if r is not leader]
+        asyncio.run_coroutine_threadsafe(leader.stop(), leader._task.get_loop()).result(10)   # it goes away
+        wait_for(lambda: follower.reports, 15)              # the other takes over
+        assert follower.leader is True
+    finally:
+        server.stop()
