@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg  # the test extra installs the worker extra's procrastinate and psycopg
 import pytest
 
 from unigate.testing.cli import running_cli
@@ -19,7 +20,6 @@ from unigate.webhooks import events as ev
 
 from .conftest import FAST, Receiver, start_setup, wait_for
 
-psycopg = pytest.importorskip("psycopg", reason="the `worker` extra (procrastinate, psycopg) is not installed")
 DSN = os.environ.get("UNIGATE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -29,7 +29,8 @@ def queue_dsn() -> Iterator[str]:
     try:
         admin = psycopg.connect(DSN, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"no Postgres at {DSN}: {exc}")
+        pytest.fail(f"no Postgres at {DSN} ({exc}): the test command needs the machine's PostgreSQL "
+                    f"(127.0.0.1:5432, trust auth, database test) or UNIGATE_TEST_PG_DSN")
     admin.execute(f"CREATE SCHEMA {schema}")
     yield f"{DSN}?options=-csearch_path%3D{schema}"
     admin.execute(f"DROP SCHEMA {schema} CASCADE")
