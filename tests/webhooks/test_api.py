@@ -10,6 +10,7 @@ import httpx
 import jsonschema_rs
 import pytest
 import yaml
+from apideck_unify import models
 
 from unigate.testing import GatewayHarness
 from unigate.testing.sdk import new_sdk
@@ -129,7 +130,7 @@ def test_a_wrong_api_key_is_unauthorized(harness: GatewayHarness) -> None:
 
 def test_the_official_sdk_manages_subscriptions(harness: GatewayHarness) -> None:
     sdk = new_sdk(harness)
-    created = sdk.webhook.webhooks.create(**NEW)
+    created = sdk.webhook.webhooks.create(**{**NEW, "events": [models.WebhookEventType.ISSUE_TRACKING_TICKET_CREATED]})
     sub_id = created.create_webhook_response.data.id
     sdk.webhook.webhooks.update(id=sub_id, status="disabled")
     found = sdk.webhook.webhooks.get(id=sub_id).get_webhook_response.data
