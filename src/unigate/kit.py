@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from unigate.components import COMPONENTS, ComponentError, Components
 from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest, implements
-from unigate.connector.paging import PageRequest, Paginator, Window
+from unigate.connector.paginator import PageRequest, Paginator, Window
 from unigate.connector.prepare import Preparer
 from unigate.connector.requests import DownstreamCall, RequestBuilder
 from unigate.cursor import CursorPosition

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.connector.context import OperationContext
-from unigate.connector.paging import FetchPage, fetch_window
+from unigate.connector.paginator import FetchPage
+from unigate.connector.paging import fetch_window
 from unigate.cursor import CursorPosition
 from unigate.errors import EntityNotFoundError
 from unigate.mapping.paths import MISSING, compile_path

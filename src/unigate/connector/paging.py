@@ -11,51 +11,22 @@ record is still returned once, in order. Styles:
 - ``none``: the tracker returns everything; we slice.
 - ``ids``: the ids of the operation's ``listed`` item, sliced; the page's ids read in one call
   (:mod:`unigate.connector.paging_ids`).
-- any other name: a registered **paginator** component (:class:`Paginator`).
+- any other name: a registered **paginator** component (:class:`~unigate.connector.paginator.Paginator`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from unigate.components import COMPONENTS
+from unigate.connector.paginator import FetchPage, PageRequest, Paginator, Window
+from unigate.connector.paging_ids import ids_window
 from unigate.cursor import CursorPosition
-from unigate.downstream.client import DownstreamResponse
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import PaginationSpec
 
-FetchPage = Callable[[list[tuple[str, str]]], Awaitable[DownstreamResponse]]
 MAX_CALLS_PER_PAGE = 50
-
-
-@dataclass
-class Window:
-    records: list[Any]
-    next: CursorPosition | None
-    total: int | None
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """What a paginator gets: ``fetch(page_params)`` makes the list call with the operation's own
-    query plus ``page_params``; ``records`` is the JSONPath of the records in an answer."""
-
-    fetch: FetchPage
-    pagination: PaginationSpec
-    records: str
-    position: CursorPosition
-    limit: int
-    listed: dict[str, Any] | None = None   # the operation's `listed` item, when declared
-
-
-class Paginator(Protocol):
-    """A ``paginator`` component (``pagination: {style: <name>, options: {...}}``): serves ``limit``
-    records from ``position`` with as many ``fetch`` calls as it needs, and says where the next
-    page starts (None: no more) and the total when known."""
-
-    async def __call__(self, page: PageRequest) -> Window: ...
 
 
 def _select(body: Any, records_path: str) -> list[Any]:
@@ -82,10 +53,7 @@ async def fetch_window(
     """``keep`` (unpaged lists only): the records served, of those the tracker answered."""
     style = pagination.style if pagination else "none"
     if pagination is not None and style not in ("none", "cursor", "offset", "page"):
-        if style == "ids":
-            from unigate.connector.paging_ids import ids_window
-            return await ids_window(PageRequest(fetch, pagination, records_path, position, limit, listed))
-        paginator: Paginator = COMPONENTS.get("paginator", style)
+        paginator: Paginator = ids_window if style == "ids" else COMPONENTS.get("paginator", style)
         return await paginator(PageRequest(fetch, pagination, records_path, position, limit, listed))
     if style == "none" or pagination is None:
         body = (await fetch([])).body

@@ -6,7 +6,7 @@ lowest first); a page is a slice of them, read in one call with ``id_param`` rep
 from __future__ import annotations
 
 from unigate.connector.listed import values_at
-from unigate.connector.paging import PageRequest, Window
+from unigate.connector.paginator import PageRequest, Window
 from unigate.cursor import CursorPosition
 from unigate.mapping.paths import compile_path
 

@@ -17,109 +17,151 @@ if TYPE_CHECKING:
 
 def semantic_problems(spec: MappingFile, model: UnifiedModel = UNIFIED) -> list[tuple[str, str]]:
     """Each problem as (key path, message); the unified names are ``model``'s (default: the gateway's)."""
-    unified_fields = model.fields
-    problems: list[tuple[str, str]] = []
     known = {f"settings.{k}" for k in spec.connection.settings} | {
         f"credentials.{k}" for k in spec.connection.credentials
     }
+    found = _Found()
+    _check_http(found, spec, known)
+    request_vars = known | PATH_VARIABLES
+    _check_lookups(found, spec, request_vars)
+    for rname, resource in spec.resources.items():
+        _check_resource(found, spec, model, rname, resource, request_vars)
+    return found.problems
 
-    def path(where: str, value: str | None) -> None:
+
+class _Found:
+    """The problems found so far, as (key path, message), and the two checks every section makes."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def path(self, where: str, value: str | None) -> None:
+        """``value`` (when given) is a JSONPath we can compile."""
         if value is None:
             return
         try:
             compile_path(value)
         except InvalidPathError as exc:
-            problems.append((where, str(exc)))
+            self.problems.append((where, str(exc)))
 
-    def template(where: str, value: Any, allowed: set[str]) -> None:
+    def template(self, where: str, value: Any, allowed: set[str]) -> None:
+        """Every template in ``value`` (a string, or nested in dicts and lists) names ``allowed`` variables only."""
         if isinstance(value, dict):
             for k, v in value.items():
-                template(f"{where}.{k}", v, allowed)
+                self.template(f"{where}.{k}", v, allowed)
         elif isinstance(value, list):
             for i, v in enumerate(value):
-                template(f"{where}.{i}", v, allowed)
+                self.template(f"{where}.{i}", v, allowed)
         elif isinstance(value, str):
             for var in compile_template(value).variables:
                 if var not in allowed:
-                    problems.append((where, f"unknown template variable {{{var}}}; known: {sorted(allowed)}"))
+                    self.problems.append((where, f"unknown template variable {{{var}}}; known: {sorted(allowed)}"))
 
-    template("http.base_url", spec.http.base_url, known)
-    oauth2 = spec.connection.oauth2
-    if oauth2 is not None:  # its URLs and parameters are rendered before any credential exists
-        settings_only = {k for k in known if k.startswith("settings.")}
-        for name in ("authorize_url", "token_url", "authorize_params", "token_params"):
-            template(f"connection.oauth2.{name}", getattr(oauth2, name), settings_only)
-        template("connection.oauth2.placement.format", oauth2.placement.format, {"access_token"})
-        for i, step in enumerate(oauth2.post_token):
-            template(f"connection.oauth2.post_token.{i}.url", step.url, settings_only)
-            for name, json_path in step.settings.items():
-                path(f"connection.oauth2.post_token.{i}.settings.{name}", json_path)
-    template("http.headers", spec.http.headers, known)
-    template("http.query", spec.http.query, known)
+
+def _check_http(found: _Found, spec: MappingFile, known: set[str]) -> None:
+    """``http`` (and ``connection.oauth2``): templates name settings and credentials, error paths compile."""
+    found.template("http.base_url", spec.http.base_url, known)
+    _check_oauth2(found, spec, {k for k in known if k.startswith("settings.")})
+    found.template("http.headers", spec.http.headers, known)
+    found.template("http.query", spec.http.query, known)
     if spec.http.basic_auth is not None:
-        template("http.basic_auth", spec.http.basic_auth.model_dump(), known)
+        found.template("http.basic_auth", spec.http.basic_auth.model_dump(), known)
     for name in ("message", "code", "detail"):
         for i, p in enumerate(getattr(spec.http.errors, name)):
-            path(f"http.errors.{name}.{i}", p)
+            found.path(f"http.errors.{name}.{i}", p)
 
-    request_vars = known | PATH_VARIABLES
+
+def _check_oauth2(found: _Found, spec: MappingFile, settings_only: set[str]) -> None:
+    """OAuth2's URLs and parameters are rendered before any credential exists: settings only."""
+    oauth2 = spec.connection.oauth2
+    if oauth2 is None:
+        return
+    for name in ("authorize_url", "token_url", "authorize_params", "token_params"):
+        found.template(f"connection.oauth2.{name}", getattr(oauth2, name), settings_only)
+    found.template("connection.oauth2.placement.format", oauth2.placement.format, {"access_token"})
+    for i, step in enumerate(oauth2.post_token):
+        found.template(f"connection.oauth2.post_token.{i}.url", step.url, settings_only)
+        for name, json_path in step.settings.items():
+            found.path(f"connection.oauth2.post_token.{i}.settings.{name}", json_path)
+
+
+def _check_lookups(found: _Found, spec: MappingFile, request_vars: set[str]) -> None:
     for name, lookup in spec.lookups.items():
-        template(f"lookups.{name}.path", lookup.path, request_vars)
-        template(f"lookups.{name}.query", lookup.query, request_vars)
-        path(f"lookups.{name}.records", lookup.records)
-    for rname, resource in spec.resources.items():
-        for fname, field in resource.fields.items():
-            where = f"resources.{rname}.fields.{fname}"
-            if fname not in unified_fields[rname]:
-                problems.append((where, f"{fname!r} is not a field of unified {rname}; known: {list(unified_fields[rname])}"))
-            problems.extend(_field_problems(where, field))
-            path(f"{where}.read", field.read_path)
-            path(f"{where}.write", field.write_path)
-            if field.value is not None:
-                template(f"{where}.value", field.value, request_vars)
-            if field.lookup is not None:
-                problems.extend(_lookup_problems(spec, f"{where}.lookup", field.lookup))
-            if field.clear_declared and field.write_path is None:
-                problems.append((f"{where}.clear", "`clear` says how a write clears the field: it needs a "
-                                 "`write` (or `path`)"))
-        for i, listed in enumerate(resource.list_lookups):
-            path(f"resources.{rname}.list_lookups.{i}.path", listed.path)
-            problems.extend(_lookup_problems(spec, f"resources.{rname}.list_lookups.{i}.lookup", listed.lookup))
-        problems.extend((f"resources.{rname}.notes.{f}", f"{f!r} is not a field of unified {rname}")
-                        for f in resource.notes if f not in unified_fields[rname])
-        problems.extend(_unified_problems(model, rname, resource))
-        for oname, op in resource.operations.items():
-            where = f"resources.{rname}.operations.{oname}"
-            for key in ("records", "record", "id"):
-                path(f"{where}.{key}", getattr(op, key))
-            if op.match is not None:
-                path(f"{where}.match.path", op.match.path)
-                template(f"{where}.match.value", op.match.value, request_vars)
-            problems.extend((f"{where}.omit", f"{f!r} is not a field of unified {rname}")
-                            for f in op.omit if f not in unified_fields[rname])
-            if op.pagination:
-                for key in ("total", "page_count", "next_token"):
-                    path(f"{where}.pagination.{key}", getattr(op.pagination, key))
-            template(f"{where}.path", op.path, request_vars)
-            template(f"{where}.query", op.query, request_vars)
-            template(f"{where}.body", op.body, request_vars)
-            for key in op.body:
-                path(f"{where}.body", key)
-            if op.wrap is not None:
-                path(f"{where}.wrap", op.wrap)
-                problems.extend(_wrap_problems(where, op.wrap, list(op.body)))
-            if op.writes is not None:
-                problems.extend((f"{where}.writes", f"{f!r} is not a field of unified {rname}")
-                                for f in op.writes if f not in unified_fields[rname])
-            for i, call in enumerate(op.split):
-                template(f"{where}.split.{i}.path", call.path, request_vars)
-            ids = Counter(c.call_id for c in op.split)
-            problems.extend((f"{where}.split", f"call_id {c!r} used twice") for c, n in ids.items() if n > 1)
-            problems.extend(_membership_problems(spec, where, rname, oname, op))
-            problems.extend(_step_problems(spec, where, op, request_vars))
-            if oname == "all" and op.static is None and op.records is None:
-                problems.append((where, "a list operation needs `records` (JSONPath to the list)"))
-    return problems
+        found.template(f"lookups.{name}.path", lookup.path, request_vars)
+        found.template(f"lookups.{name}.query", lookup.query, request_vars)
+        found.path(f"lookups.{name}.records", lookup.records)
+
+
+def _check_resource(found: _Found, spec: MappingFile, model: UnifiedModel, rname: str, resource: ResourceSpec,
+                    request_vars: set[str]) -> None:
+    """A resource's fields, list lookups, notes and operations."""
+    unified_fields = model.fields[rname]
+    for fname, field in resource.fields.items():
+        where = f"resources.{rname}.fields.{fname}"
+        if fname not in unified_fields:
+            found.problems.append((where, f"{fname!r} is not a field of unified {rname}; known: {list(unified_fields)}"))
+        _check_field(found, spec, where, field, request_vars)
+    for i, listed in enumerate(resource.list_lookups):
+        found.path(f"resources.{rname}.list_lookups.{i}.path", listed.path)
+        found.problems.extend(_lookup_problems(spec, f"resources.{rname}.list_lookups.{i}.lookup", listed.lookup))
+    found.problems.extend((f"resources.{rname}.notes.{f}", f"{f!r} is not a field of unified {rname}")
+                          for f in resource.notes if f not in unified_fields)
+    found.problems.extend(_unified_problems(model, rname, resource))
+    for oname, op in resource.operations.items():
+        _check_operation(found, spec, model, rname, oname, op, request_vars)
+
+
+def _check_field(found: _Found, spec: MappingFile, where: str, field: FieldSpec, request_vars: set[str]) -> None:
+    found.problems.extend(_field_problems(where, field))
+    found.path(f"{where}.read", field.read_path)
+    found.path(f"{where}.write", field.write_path)
+    if field.value is not None:
+        found.template(f"{where}.value", field.value, request_vars)
+    if field.lookup is not None:
+        found.problems.extend(_lookup_problems(spec, f"{where}.lookup", field.lookup))
+    if field.clear_declared and field.write_path is None:
+        found.problems.append((f"{where}.clear", "`clear` says how a write clears the field: it needs a "
+                               "`write` (or `path`)"))
+
+
+def _check_operation(found: _Found, spec: MappingFile, model: UnifiedModel, rname: str, oname: str,
+                     op: OperationSpec, request_vars: set[str]) -> None:
+    where = f"resources.{rname}.operations.{oname}"
+    unified_fields = model.fields[rname]
+    for key in ("records", "record", "id"):
+        found.path(f"{where}.{key}", getattr(op, key))
+    if op.match is not None:
+        found.path(f"{where}.match.path", op.match.path)
+        found.template(f"{where}.match.value", op.match.value, request_vars)
+    found.problems.extend((f"{where}.omit", f"{f!r} is not a field of unified {rname}")
+                          for f in op.omit if f not in unified_fields)
+    if op.pagination:
+        for key in ("total", "page_count", "next_token"):
+            found.path(f"{where}.pagination.{key}", getattr(op.pagination, key))
+    _check_request(found, where, op, request_vars)
+    if op.writes is not None:
+        found.problems.extend((f"{where}.writes", f"{f!r} is not a field of unified {rname}")
+                              for f in op.writes if f not in unified_fields)
+    for i, call in enumerate(op.split):
+        found.template(f"{where}.split.{i}.path", call.path, request_vars)
+    ids = Counter(c.call_id for c in op.split)
+    found.problems.extend((f"{where}.split", f"call_id {c!r} used twice") for c, n in ids.items() if n > 1)
+    found.problems.extend(_membership_problems(spec, where, rname, oname, op))
+    found.problems.extend(_step_problems(spec, where, op, request_vars))
+    if oname == "all" and op.static is None and op.records is None:
+        found.problems.append((where, "a list operation needs `records` (JSONPath to the list)"))
+
+
+def _check_request(found: _Found, where: str, op: OperationSpec, request_vars: set[str]) -> None:
+    """The call an operation makes: path, query and body templates, body constant paths, ``wrap``."""
+    found.template(f"{where}.path", op.path, request_vars)
+    found.template(f"{where}.query", op.query, request_vars)
+    found.template(f"{where}.body", op.body, request_vars)
+    for key in op.body:
+        found.path(f"{where}.body", key)
+    if op.wrap is not None:
+        found.path(f"{where}.wrap", op.wrap)
+        found.problems.extend(_wrap_problems(where, op.wrap, list(op.body)))
 
 
 def _unified_problems(model: UnifiedModel, rname: str, resource: ResourceSpec) -> list[tuple[str, str]]:

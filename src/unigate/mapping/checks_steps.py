@@ -12,18 +12,17 @@ if TYPE_CHECKING:
     from unigate.mapping.spec import MappingFile, OperationSpec
 
 BUILT_IN_REQUESTS = ("rest", "graphql")
+BUILT_IN_PAGINATORS = ("offset", "page", "cursor", "none", "ids")  # unigate.connector.paging
 
 
 def step_problems(spec: MappingFile, source: str) -> list[tuple[str, str]]:
-    from unigate.mapping.spec import PAGINATION_STYLES
-
     known = {f"settings.{k}" for k in spec.connection.settings} | {
         f"credentials.{k}" for k in spec.connection.credentials} | PATH_VARIABLES
     problems: list[tuple[str, str]] = []
     for rname, resource in spec.resources.items():
         for oname, op in resource.operations.items():
             where = f"resources.{rname}.operations.{oname}"
-            problems.extend(_component_problems(where, op, PAGINATION_STYLES))
+            problems.extend(_component_problems(where, op))
             problems.extend(_template_problems(where, op, known))
             if op.pagination is not None and op.pagination.style == "ids" and op.listed is None:
                 problems.append((f"{where}.pagination", "style ids pages through the `listed` item's ids: "
@@ -45,13 +44,13 @@ def _unknown(kind: Any, name: str, built_in: tuple[str, ...]) -> str | None:
     return f"no {kind} component named {name!r} is registered; known: {known}"
 
 
-def _component_problems(where: str, op: OperationSpec, paging: tuple[str, ...]) -> list[tuple[str, str]]:
+def _component_problems(where: str, op: OperationSpec) -> list[tuple[str, str]]:
     found = []
     for i, step in enumerate(op.prepare):
         if step.use is not None:
             found.append((f"{where}.prepare.{i}.use", _unknown("preparer", step.use, ())))
     if op.pagination is not None:
-        found.append((f"{where}.pagination.style", _unknown("paginator", op.pagination.style, paging)))
+        found.append((f"{where}.pagination.style", _unknown("paginator", op.pagination.style, BUILT_IN_PAGINATORS)))
     requests = [(f"{where}.request", op.request)] + [(f"{where}.then.{i}.request", c.request)
                                                      for i, c in enumerate(op.then)]
     for at, request in requests:

@@ -56,6 +56,8 @@ def _inline_code(spec: FieldSpec, var: str, fn: str) -> str:
     name = "string" if name == "id" else name
     template = _INLINE.get(name or "", "    if {v} is not None: {v} = {t}({v})")
     return template.format(v=var, t=fn + "x" if name == "tags" else fn)
+
+
 ARRAY_FIELDS = frozenset({"assignees", "tags"})
 
 
@@ -85,6 +87,9 @@ class WritePlan:
 
     body: dict[str, Any]
     warnings: list[dict[str, str]] = field(default_factory=list)
+
+    def warn(self, name: str, message: str) -> None:
+        self.warnings.append({"field": name, "message": message})
 
     @property
     def warned_fields(self) -> list[str]:
@@ -165,64 +170,93 @@ class RecordMapping:
         module docstring). ``creating``: an add (nulls left out); ``only``: the fields this operation
         writes (the others are warned about). Raises FieldWriteError for a value that cannot be sent
         at all (a null the tracker cannot clear, a tag without id, a value no transform takes)."""
-        out: dict[str, Any] = {}
-        warnings: list[dict[str, str]] = []
-
-        def warn(name: str, message: str) -> None:
-            warnings.append({"field": name, "message": message})
-
+        planned = WritePlan({})
         for name in sorted(body, key=self._field_order):   # the mapping's order: stable downstream bodies
-            value = body[name]
             if name == "custom_mappings":
                 continue
             w = self._writer_of.get(name)
             if w is None or (only is not None and name not in only):
-                reason = self.notes.get(name) or (
-                    f"{tracker} has no {name}" if w is None else
-                    f"{tracker} cannot set {name} on create" if creating else
-                    f"{tracker} cannot change {name} after creation")
-                warn(name, f"not stored: {reason}")
-                continue
-            if _is_empty(name, value):
-                if creating:   # a new record has nothing to clear: the field is left out
-                    if w.clear_unsupported:
-                        warn(name, f"not stored: {self.notes.get(name) or f'{tracker} cannot leave {name} empty'}; "
-                                   f"the tracker's default applies")
-                    continue
-                if w.clear_unsupported:
-                    raise FieldWriteError(name, self.notes.get(name) or f"{tracker} cannot clear {name}: send a value")
-                if w.clear_declared:
-                    w.path.set(out, _copy(w.clear))
-                    continue
-            elif w.transform is not None and w.transform.single and isinstance(value, list) and len(value) > 1:
-                kept = value[0].get("id") if isinstance(value[0], dict) else value[0]
-                warn(name, f"partly stored: {tracker} takes one; only the first ({kept}) was sent")
-                value = value[:1]
-            sent = value
-            if w.transform is not None:
-                try:
-                    sent = w.transform.write(value)
-                except TransformError as exc:
-                    raise FieldWriteError(name, str(exc)) from None
-                if w.transform.altered is not None and value is not None and sent is not None:
-                    altered = w.transform.altered(value, sent)
-                    if altered:
-                        warn(name, f"altered: {tracker} {altered}")
-            if w.value_map is not None and isinstance(sent, (str, int, float, bool)):
-                if w.drop_unmapped and sent not in w.value_map:
-                    warn(name, f"not stored: {tracker} cannot set {name} {sent!r} "
-                               f"(only {', '.join(map(str, w.value_map))})")
-                    continue
-                sent = w.value_map.get(sent, sent)
-            w.path.set(out, sent)
-        custom = body.get("custom_mappings")
-        if custom:
-            for name, value in custom.items():
-                if name not in self.custom:
-                    raise FieldWriteError(f"custom_mappings.{name}", f"no custom mapping {name!r} is configured "
-                                          f"for this connection; configured: {sorted(self.custom)}")
-                self.custom[name].set(out, value)
-        return WritePlan(out, warnings)
+                planned.warn(name, f"not stored: {self._not_written_reason(name, w, creating, tracker)}")
+            else:
+                self._plan_field(planned, w, body[name], creating, tracker)
+        self._write_custom(planned.body, body.get("custom_mappings"))
+        return planned
+
+    def _not_written_reason(self, name: str, w: WriteField | None, creating: bool, tracker: str) -> str:
+        """Why a field this operation does not write is not stored: the mapping's note, else the reason."""
+        return self.notes.get(name) or (
+            f"{tracker} has no {name}" if w is None else
+            f"{tracker} cannot set {name} on create" if creating else
+            f"{tracker} cannot change {name} after creation")
+
+    def _plan_field(self, planned: WritePlan, w: WriteField, value: Any, creating: bool, tracker: str) -> None:
+        """One written field into ``planned``: a null cleared (or left out), else transformed and mapped."""
+        if _is_empty(w.name, value):
+            if self._empty_planned(planned, w, creating, tracker):
+                return
+        elif w.transform is not None and w.transform.single and isinstance(value, list) and len(value) > 1:
+            value = _first_only(planned, w.name, value, tracker)
+        sent = _transformed(planned, w, value, tracker)
+        if w.value_map is not None and isinstance(sent, (str, int, float, bool)):
+            sent = _mapped(planned, w, sent, tracker)
+        if sent is not MISSING:
+            w.path.set(planned.body, sent)
+
+    def _empty_planned(self, planned: WritePlan, w: WriteField, creating: bool, tracker: str) -> bool:
+        """A null (``[]`` for arrays): left out on create (warned when the field cannot be empty),
+        refused on update when it cannot be cleared, else sent as its declared ``clear``. False: no
+        ``clear`` is declared, the null goes through the transform and map like any value."""
+        if creating:   # a new record has nothing to clear: the field is left out
+            if w.clear_unsupported:
+                planned.warn(w.name, f"not stored: {self.notes.get(w.name) or f'{tracker} cannot leave {w.name} empty'}; "
+                                     f"the tracker's default applies")
+            return True
+        if w.clear_unsupported:
+            raise FieldWriteError(w.name, self.notes.get(w.name) or f"{tracker} cannot clear {w.name}: send a value")
+        if w.clear_declared:
+            w.path.set(planned.body, _copy(w.clear))
+            return True
+        return False
+
+    def _write_custom(self, out: dict[str, Any], custom: dict[str, Any] | None) -> None:
+        """The body's ``custom_mappings``, each written at the connection's JSONPath for it."""
+        for name, value in (custom or {}).items():
+            if name not in self.custom:
+                raise FieldWriteError(f"custom_mappings.{name}", f"no custom mapping {name!r} is configured "
+                                      f"for this connection; configured: {sorted(self.custom)}")
+            self.custom[name].set(out, value)
+
+
+def _first_only(planned: WritePlan, name: str, value: list[Any], tracker: str) -> list[Any]:
+    """A single-valued field sent several values: the first is kept, the others warned about."""
+    kept = value[0].get("id") if isinstance(value[0], dict) else value[0]
+    planned.warn(name, f"partly stored: {tracker} takes one; only the first ({kept}) was sent")
+    return value[:1]
+
+
+def _transformed(planned: WritePlan, w: WriteField, value: Any, tracker: str) -> Any:
+    """``value`` as the field's transform writes it (warned when the tracker stores it altered)."""
+    if w.transform is None:
+        return value
+    try:
+        sent = w.transform.write(value)
+    except TransformError as exc:
+        raise FieldWriteError(w.name, str(exc)) from None
+    if w.transform.altered is not None and value is not None and sent is not None:
+        altered = w.transform.altered(value, sent)
+        if altered:
+            planned.warn(w.name, f"altered: {tracker} {altered}")
+    return sent
+
+
+def _mapped(planned: WritePlan, w: WriteField, sent: str | int | float | bool, tracker: str) -> Any:
+    """A scalar through the field's value map; MISSING (warned) for a value outside a map that drops those."""
+    assert w.value_map is not None
+    if w.drop_unmapped and sent not in w.value_map:
+        planned.warn(w.name, f"not stored: {tracker} cannot set {w.name} {sent!r} "
+                             f"(only {', '.join(map(str, w.value_map))})")
+        return MISSING
+    return w.value_map.get(sent, sent)
 
 
 def _copy(value: Any) -> Any:

@@ -204,9 +204,6 @@ class HttpSpec(_Strict):
                                        examples=["schema.graphql"])
 
 
-PAGINATION_STYLES = ("offset", "page", "cursor", "none", "ids")
-
-
 class PaginationSpec(_Strict):
     """How a list is paged downstream; the gateway turns the unified cursor and `limit` into these calls."""
 

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from unigate.components import COMPONENTS
-from unigate.mapping.paths import MISSING, compile_path
+from unigate.mapping.paths import MISSING, CompiledPath, compile_path
 
 Reader = Callable[[Any], Any]
 Writer = Callable[[Any], Any]
@@ -179,10 +179,15 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
     second_option = "label" if second == "name" else second
     second_path = compile_path(options[second_option]) if second_option in options else None
     write_style = options.get("write", "list")
-    sent_key = options.get("by", "id")
-    if sent_key not in SENT_KEYS:
-        raise KeyError(f"by: {sent_key!r}; one of {', '.join(SENT_KEYS)}")
-    coerce = write_integer if options.get("id_type") == "integer" else _identity
+    one = _object_reader(key, second, id_path, second_path)
+    return Transform(_list_reader(one), _object_list_writer(id_path, write_style, options), one,
+                     single=write_style == "single")
+
+
+def _object_reader(key: str, second: str, id_path: CompiledPath,
+                   second_path: CompiledPath | None) -> Callable[[Any], dict[str, Any] | None]:
+    """Reads one downstream item: an object (its id and ``second`` at their sub-paths) or a scalar
+    (the id; for tags also the name) into ``{key: id string, second: ...}``; None stays None."""
 
     def one(item: Any) -> dict[str, Any] | None:
         if item is None:
@@ -194,6 +199,12 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
                     second: None if label is MISSING else label}
         return {key: read_string(item), second: item if second == "name" else None}
 
+    return one
+
+
+def _list_reader(one: Callable[[Any], dict[str, Any] | None]) -> Reader:
+    """Reads a list (or a single item, or null) with ``one``, leaving out null items."""
+
     def read(value: Any) -> list[dict[str, Any]]:
         if value is None:
             return []
@@ -201,16 +212,14 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
             value = [value]
         return [o for o in map(one, value) if o is not None]
 
-    def sent(index: int, item: Any) -> Any:
-        if not isinstance(item, dict):
-            return item
-        value = item.get("id")
-        if sent_key == "name" or (sent_key == "id_or_name" and value is None):
-            value = item.get("name")
-        if value is None:
-            raise TransformError(f"[{index}] has no {SENT_KEYS[sent_key]}, which this tracker needs "
-                                 f"(it takes them by {SENT_KEYS[sent_key]})")
-        return value
+    return read
+
+
+def _object_list_writer(id_path: CompiledPath, write_style: str, options: dict[str, Any]) -> Writer:
+    """Writes unified objects as the tracker takes them: ``single`` (one scalar), ``list`` (of ids)
+    or ``objects`` (``{id-subpath: id}`` each); ids coerced to integers with ``id_type: integer``."""
+    sent = _item_sender(options.get("by", "id"))
+    coerce = write_integer if options.get("id_type") == "integer" else _identity
 
     def write(value: Any) -> Any:
         if value is None:
@@ -226,7 +235,27 @@ def _object_list(key: str, second: str, options: dict[str, Any]) -> Transform:
             return [id_path.set({}, i) for i in idents]
         return idents
 
-    return Transform(read, write, one, single=write_style == "single")
+    return write
+
+
+def _item_sender(sent_key: str) -> Callable[[int, Any], Any]:
+    """What is sent of the item at an index: its ``id``, ``name`` or ``id_or_name`` (a scalar as
+    is); an item without it is refused. KeyError for another ``by``."""
+    if sent_key not in SENT_KEYS:
+        raise KeyError(f"by: {sent_key!r}; one of {', '.join(SENT_KEYS)}")
+
+    def sent(index: int, item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        value = item.get("id")
+        if sent_key == "name" or (sent_key == "id_or_name" and value is None):
+            value = item.get("name")
+        if value is None:
+            raise TransformError(f"[{index}] has no {SENT_KEYS[sent_key]}, which this tracker needs "
+                                 f"(it takes them by {SENT_KEYS[sent_key]})")
+        return value
+
+    return sent
 
 
 # -- registry ----------------------------------------------------------------------------------------
