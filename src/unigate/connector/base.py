@@ -38,7 +38,6 @@ from unigate.mapping.spec import CheckCallSpec, MappingFile, OperationSpec, Pagi
 from unigate.mapping.template import render_value
 from unigate.unified import UNIFIED
 
-PARENT_OF = {"tickets": "collection_id", "comments": "ticket_id"}
 log = logging.getLogger("unigate.connector")
 Implementation = Callable[[Any, OperationContext], Awaitable[OperationResult]]
 _F = TypeVar("_F", bound=Implementation)

@@ -34,10 +34,6 @@ class Template:
     def variables(self) -> list[str]:
         return [p[0] for p in self.parts if isinstance(p, tuple)]
 
-    @property
-    def uses_credentials(self) -> bool:
-        return any(v.startswith("credentials.") for v in self.variables)
-
     def render(self, context: dict[str, Any], *, quote_values: bool = False) -> Any:
         if len(self.parts) == 1 and isinstance(self.parts[0], tuple):
             return _value(context, *self.parts[0])
