@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unigate.connector.lookups import LookupCache
-from unigate.connector.paging import FetchPage, Window, fetch_window
+from unigate.connector.paginator import FetchPage, Window
+from unigate.connector.paging import fetch_window
 from unigate.cursor import CursorPosition
 from unigate.errors import EntityNotFoundError, RequestValidationError
 from unigate.mapping.fields import FieldTree
