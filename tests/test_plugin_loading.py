@@ -3,9 +3,6 @@ directory of manifests; components added by any package through the register_* h
 
 from __future__ import annotations
 
-import importlib
-import subprocess
-import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,25 +18,16 @@ from unigate.kit import hookimpl
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.testing import GatewayHarness, Simulator
 
-PLUGINS = Path(__file__).parent / "plugins"
+from .support.plugins import PLUGINS, installed_plugins
+
 MANIFEST = (PLUGINS / "example_tracker" / "unigate_example_tracker" / "example.yaml").read_text()
-
-
-def pip_install(package: Path, target: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), str(package)], check=True)
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The YAML-only package and the component package, pip-installed into a directory on sys.path."""
-    target = tmp_path_factory.mktemp("site")
-    pip_install(PLUGINS / "yaml_only_tracker", target)
-    pip_install(PLUGINS / "component_plugin", target)
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()
-    yield target
-    sys.path.remove(str(target))
+    with installed_plugins(tmp_path_factory.mktemp("site"), "yaml_only_tracker", "component_plugin") as target:
+        yield target
     COMPONENTS.unregister_source("plugin components")
 
 

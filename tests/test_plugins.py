@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import subprocess
-import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,24 +21,14 @@ from unigate.settings import Settings
 from unigate.testing import GatewayHarness, Simulator
 from unigate.vault.crypto import generate_secret_key
 
-PLUGINS = Path(__file__).parent / "plugins"
-
-
-def pip_install(package: Path, target: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), str(package)], check=True)
+from .support.plugins import installed_plugins
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The example and the broken plugin, pip-installed into a directory put on sys.path."""
-    target = tmp_path_factory.mktemp("site")
-    pip_install(PLUGINS / "example_tracker", target)
-    pip_install(PLUGINS / "broken_plugin", target)
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()
-    yield target
-    sys.path.remove(str(target))
+    with installed_plugins(tmp_path_factory.mktemp("site"), "example_tracker", "broken_plugin") as target:
+        yield target
 
 
 def example_tracker() -> Starlette:
