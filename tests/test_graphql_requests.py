@@ -5,7 +5,6 @@ tiny GraphQL tracker served with graphql-core (tests/support/graphql_tracker.py)
 
 from __future__ import annotations
 
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,21 +13,15 @@ import pytest
 import yaml
 
 from unigate.mapping.spec import MappingFileError, load_mapping_file
-from unigate.plugins import ConnectorDefinition, hookimpl
-from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer
 from unigate.testing import GatewayHarness, Simulator, error_of
 
 from .conftest import cleared_client
 from .support.graphql_tracker import Issues, graphql_tracker
+from .support.manifest_gateway import manifest_gateway
 
 MANIFEST = Path(__file__).parent / "support" / "graphql_tracker.yaml"
 TICKETS = "/issue-tracking/collections/main/tickets"
-
-
-@hookimpl
-def unigate_connectors() -> list[ConnectorDefinition]:
-    return [ConnectorDefinition(service_id="graphy", mapping=MANIFEST)]
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +39,7 @@ def sim(issues: Issues) -> Iterator[Simulator]:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
-    registry = ConnectorRegistry.load()
-    registry.register_module("graphy", types.SimpleNamespace(__name__="graphy_test_plugin",
-                                                            unigate_connectors=unigate_connectors))
-    gateway = GatewayHarness(Path(tmp_path_factory.mktemp("graphy")), registry=registry)
-    gateway.connect("graphy", settings={"base_url": sim.url}, credentials={})
+    gateway = manifest_gateway(Path(tmp_path_factory.mktemp("graphy")), "graphy", MANIFEST, sim.url)
     yield gateway
     gateway.stop()
 

@@ -4,20 +4,18 @@ bodies), `then` (create + link) and pagination style `ids` (docs/mapping-files.m
 
 from __future__ import annotations
 
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from unigate.plugins import ConnectorDefinition, hookimpl
-from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer
 from unigate.testing import GatewayHarness, Simulator, error_of
 
 from .conftest import cleared_client
 from .support.etag_tracker import EtagTracker, etag_tracker
+from .support.manifest_gateway import manifest_gateway
 
 TICKETS = "/issue-tracking/collections/main/tickets"
 LISTED = {"call_id": "tickets_listed", "path": "/issues", "query": {"id": "{ticket_id}"}, "records": "$.items",
@@ -61,11 +59,6 @@ MAPPING = {
 }
 
 
-@hookimpl
-def unigate_connectors() -> list[ConnectorDefinition]:
-    return [ConnectorDefinition(service_id="etagger", mapping=MAPPING)]
-
-
 @pytest.fixture(scope="module")
 def state() -> EtagTracker:
     return EtagTracker()
@@ -81,11 +74,7 @@ def sim(state: EtagTracker) -> Iterator[Simulator]:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
-    registry = ConnectorRegistry.load()
-    registry.register_module("etagger", types.SimpleNamespace(__name__="etagger_test_plugin",
-                                                              unigate_connectors=unigate_connectors))
-    gateway = GatewayHarness(Path(tmp_path_factory.mktemp("etagger")), registry=registry)
-    gateway.connect("etagger", settings={"base_url": sim.url}, credentials={})
+    gateway = manifest_gateway(Path(tmp_path_factory.mktemp("etagger")), "etagger", MAPPING, sim.url)
     yield gateway
     gateway.stop()
 

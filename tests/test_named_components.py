@@ -4,7 +4,6 @@ registered fails the load naming the key. Through the gateway against a tiny tra
 
 from __future__ import annotations
 
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,11 @@ from unigate.kit import (
     Window,
 )
 from unigate.mapping.spec import MappingFileError, parse_mapping
-from unigate.plugins import ConnectorDefinition, hookimpl
-from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer, SimulatorControl
 from unigate.testing import GatewayHarness, Simulator
 
 from .conftest import cleared_client
+from .support.manifest_gateway import manifest_gateway
 
 TICKETS = "/issue-tracking/collections/main/tickets"
 SOURCE = "tests/test_named_components.py"
@@ -115,11 +113,6 @@ def tracker() -> SimulatorControl:
                                               Route("/uncounted", uncounted)]))
 
 
-@hookimpl
-def unigate_connectors() -> list[ConnectorDefinition]:
-    return [ConnectorDefinition(service_id="componented", mapping=MAPPING)]
-
-
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
     control = tracker()
@@ -130,11 +123,7 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory, sim: Simulator) -> Iterator[GatewayHarness]:
-    registry = ConnectorRegistry.load()
-    registry.register_module("componented", types.SimpleNamespace(__name__="componented_test_plugin",
-                                                                  unigate_connectors=unigate_connectors))
-    gateway = GatewayHarness(Path(tmp_path_factory.mktemp("componented")), registry=registry)
-    gateway.connect("componented", settings={"base_url": sim.url}, credentials={})
+    gateway = manifest_gateway(Path(tmp_path_factory.mktemp("componented")), "componented", MAPPING, sim.url)
     yield gateway
     gateway.stop()
 
