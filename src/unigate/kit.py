@@ -25,6 +25,9 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   :class:`ConflictError` (409), :class:`UnsupportedFiltersError`, :class:`UnsupportedSortFieldError`,
   :class:`ConnectorOperationUnsupportedError` (501), :class:`ConnectorExecutionError` (the tracker
   failed), :class:`UnexpectedError` (500: a bug, with what was already written).
+- **Vendor formats**: :func:`adf_to_html` / :func:`html_to_adf` (Atlassian Document Format),
+  :func:`build_jql` with :class:`JqlClause` and :func:`jql_datetime` (JQL, every value escaped;
+  :class:`JqlError`).
 - **Simulators**: :class:`SimulatorControl` gives a simulator Apideck-shaped fault injection;
   :class:`BackgroundServer` serves one on loopback (its own tests).
 """
@@ -48,12 +51,17 @@ from unigate.errors import (
     UnsupportedFiltersError,
     UnsupportedSortFieldError,
 )
+from unigate.mapping.adf import adf_to_html, html_to_adf
+from unigate.mapping.jql import Clause as JqlClause
+from unigate.mapping.jql import JqlError, build_jql, jql_datetime
 from unigate.mapping.transforms import Transform, TransformError, TransformFactory, datetime_writer, read_datetime
 from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
 from unigate.simulation import BackgroundServer, SimulatorControl
 
 __all__ = [
     "COMPONENTS",
+    "JqlClause",
+    "JqlError",
     "BackgroundServer",
     "ComponentError",
     "Components",
@@ -84,7 +92,11 @@ __all__ = [
     "UnsupportedFiltersError",
     "UnsupportedSortFieldError",
     "Window",
+    "adf_to_html",
+    "build_jql",
     "datetime_writer",
+    "html_to_adf",
+    "jql_datetime",
     "hookimpl",
     "implements",
     "packaged_mapping",

@@ -42,7 +42,8 @@ class DownstreamCall:
 class RequestBuilder(Protocol):
     """A ``request`` component: sends ``call`` (with ``ctx.call``, once or more) and returns the
     response the operation reads its records (or created id) from. ``options`` are the manifest's
-    ``request.options``."""
+    ``request.options``. A builder making calls under ids of its own says so in a ``calls``
+    attribute, ``{call_id: (method, path)}`` (as a preparer does)."""
 
     async def __call__(self, ctx: OperationContext, call: DownstreamCall,
                        options: dict[str, Any]) -> DownstreamResponse: ...

@@ -145,6 +145,8 @@ def _first(body: Any, candidates: list[str], objects: bool = False) -> Any:
     """The first candidate path with a value in ``body`` (a dict only if ``objects``)."""
     for candidate in candidates:
         value = compile_path(candidate).get(body)
-        if value is not MISSING and value is not None and (objects or not isinstance(value, dict)):
+        if value is MISSING or value is None or value == [] or value == {}:   # says nothing: the next
+            continue
+        if objects or not isinstance(value, dict):
             return value
     return None

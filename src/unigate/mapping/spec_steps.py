@@ -189,6 +189,10 @@ def around_calls(operation: str, call_id: str, op: OperationSpec) -> list[dict[s
         elif step.use is not None and COMPONENTS.has("preparer", step.use):   # the calls the component says it makes
             calls = getattr(COMPONENTS.get("preparer", step.use), "calls", {})
             rows += [row(cid, method, path, f"prepare: {step.use} (component)") for cid, (method, path) in calls.items()]
+    style = op.request.style if op.request is not None else "rest"
+    if style not in ("rest", "graphql") and COMPONENTS.has("request", style):   # the calls it says it makes
+        calls = getattr(COMPONENTS.get("request", style), "calls", {})
+        rows += [row(cid, method, path, f"request: {style} (component)") for cid, (method, path) in calls.items()]
     rows += _etag_rows(row, call_id, op.path, op.request)
     for then in op.then:
         rows.append(row(then.call_id, then.method, then.path, "then: after the create"))

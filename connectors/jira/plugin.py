@@ -1,0 +1,50 @@
+"""Jira Cloud connectors: ``jira`` (OAuth 2.0 3LO through api.atlassian.com) is manifest.yaml;
+``jira-api-token`` (Basic email:token against the site) is the same manifest with
+api-token.yaml's ``connection`` and ``http``. Named components: ``components.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+import unigate_connectors.jira.components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+
+PACKAGE = "unigate_connectors.jira"
+
+
+def _load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(packaged_mapping(PACKAGE, name).read_text())
+    return loaded
+
+
+def api_token_manifest() -> dict[str, Any]:
+    """manifest.yaml with api-token.yaml's identity and connection, its http merged over."""
+    manifest, overlay = _load("manifest.yaml"), _load("api-token.yaml")
+    http = {k: v for k, v in manifest["http"].items() if k != "base_url"}
+    return {**manifest, **overlay, "http": {**http, **overlay["http"]}}
+
+
+def oauth_sandbox() -> SandboxProfile:
+    from unigate_connectors.jira import simulator
+
+    return SandboxProfile(create_app=simulator.create_app,
+                          settings={"api_url": "{url}", "cloud_id": simulator.CLOUD_ID},
+                          credentials={"access_token": simulator.OAUTH_TOKEN},
+                          curl_path="/issue-tracking/collections/ENG/tickets?limit=2")
+
+
+def api_token_sandbox() -> SandboxProfile:
+    from unigate_connectors.jira import simulator
+
+    return SandboxProfile(create_app=simulator.create_app, settings={"base_url": "{url}"},
+                          credentials={"email": simulator.API_EMAIL, "api_token": simulator.API_TOKEN},
+                          curl_path="/issue-tracking/collections/ENG/tickets?limit=2")
+
+
+@hookimpl
+def unigate_connectors() -> list[ConnectorDefinition]:
+    return [ConnectorDefinition(service_id="jira", mapping=packaged_mapping(PACKAGE, "manifest.yaml"),
+                                sandbox=oauth_sandbox),
+            ConnectorDefinition(service_id="jira-api-token", mapping=api_token_manifest(), sandbox=api_token_sandbox)]
