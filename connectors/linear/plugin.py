@@ -1,0 +1,22 @@
+"""Linear connector: manifest.yaml (GraphQL documents validated against spec/schema.subset.graphql)
+and two named components (``components.py``)."""
+
+from __future__ import annotations
+
+import unigate_connectors.linear.components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+
+
+def sandbox() -> SandboxProfile:
+    """The simulator and demo connection (API key) for `unigate sandbox` and the tests."""
+    from unigate_connectors.linear import simulator
+
+    return SandboxProfile(create_app=simulator.create_app, settings={"base_url": "{url}"},
+                          credentials={"api_key": simulator.API_KEY}, curl_path="/issue-tracking/collections")
+
+
+@hookimpl
+def unigate_connectors() -> list[ConnectorDefinition]:
+    return [ConnectorDefinition(service_id="linear",
+                                mapping=packaged_mapping("unigate_connectors.linear", "manifest.yaml"),
+                                sandbox=sandbox)]

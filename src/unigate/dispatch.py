@@ -132,7 +132,13 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
     http = connector.spec.http
     try:
         base_url = compile_template(http.base_url).render(context)
-        headers = {k: str(compile_template(v).render(context)) for k, v in http.headers.items()}
+        oauth2 = connector.spec.connection.oauth2
+        token = str(context["credentials"].get("access_token", "")) if oauth2 is not None else ""
+        # where calls carry the access token; a connector taking a key or OAuth (Linear) declares the
+        # key's header too: a connection without a token sends that one
+        placed = placement_headers(oauth2, token) if oauth2 is not None and (
+            token or oauth2.placement.query or oauth2.placement.header not in http.headers) else {}
+        headers = {k: str(compile_template(v).render(context)) for k, v in http.headers.items() if k not in placed}
         query = {k: str(compile_template(v).render(context)) for k, v in http.query.items()}
         basic = None
         if http.basic_auth is not None:
@@ -140,10 +146,8 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
             password = compile_template(http.basic_auth.password).render(context)
             basic = base64.b64encode(f"{user}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {basic}"
-        oauth2 = connector.spec.connection.oauth2
-        if oauth2 is not None:   # where calls carry the access token
-            token = str(context["credentials"].get("access_token", ""))
-            headers, query = {**headers, **placement_headers(oauth2, token)}, {**query, **placement_query(oauth2, token)}
+        if oauth2 is not None and (placed or oauth2.placement.query):
+            headers, query = {**headers, **placed}, {**query, **placement_query(oauth2, token)}
     except TemplateError as exc:
         raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
     secrets = [str(v) for v in connection.credentials.values() if isinstance(v, (str, int)) and v != ""]

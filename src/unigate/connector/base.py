@@ -328,7 +328,8 @@ class Connector:
     async def check_exists(self, ctx: OperationContext, call_id: str) -> None:
         """Read the resource's ``one`` as call ``call_id``: its not-found (404) is the answer."""
         one = self.operation(ctx.request.resource, "one")
-        response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+        response = await self.send(ctx, one, DownstreamCall(call_id, one.method, self.path(ctx, one.path or ""),
+                                                            self._query(ctx, one)))
         self._kept_one(ctx, one, _select_one(response.body, one.record))
 
     async def _paged_one(self, ctx: OperationContext, op: OperationSpec) -> OperationResult:
@@ -437,7 +438,7 @@ class Connector:
         if request.resource == "tickets":
             return op.record or "$"
         ticket = self.operation("tickets", "one")
-        if (op.method, op.path, op.query) == (ticket.method, ticket.path, ticket.query):
+        if (op.method, op.path, op.query, op.request) == (ticket.method, ticket.path, ticket.query, ticket.request):
             return ticket.record or "$"
         return None
 
@@ -458,7 +459,8 @@ class Connector:
         check it is in the path's collection: before a write, nothing is changed when it is not."""
         one = self.operation("tickets", "one")
         call_id = f"{ctx.request.resource}_{ctx.request.operation}_collection_check"
-        response = await ctx.call(call_id, "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+        response = await self.send(ctx, one, DownstreamCall(call_id, one.method, self.path(ctx, one.path or ""),
+                                                            self._query(ctx, one)))   # as tickets.one sends it
         self.in_collection(ctx, path, _select_one(response.body, one.record))
 
     async def check_collection_exists(self, ctx: OperationContext, refused: UnifiedError | None = None) -> None:
@@ -466,7 +468,8 @@ class Connector:
         the answer, as ``EntityNotFoundError`` (``refused``: the error it explains, kept in the detail)."""
         one = self.operation("collections", "one")
         try:
-            await ctx.call("collection_exists", "GET", self.path(ctx, one.path or ""), params=self._query(ctx, one))
+            await self.send(ctx, one, DownstreamCall("collection_exists", one.method, self.path(ctx, one.path or ""),
+                                                     self._query(ctx, one)))
         except EntityNotFoundError as exc:
             detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
             if refused is not None:

@@ -3,11 +3,19 @@
 The operation's call is ``POST <path>`` with ``{"query": document, "variables": {...}}``; its
 records, record and created id are selected from the whole answer (``$.data.issues.nodes``).
 Variables are templates over the request's context plus ``{body}`` (the mapped downstream body,
-``{body.<key>}`` one key of it); the operation's query parameters (paging, filters) are added as
-variables too, digit strings as integers (``first: 20``). An answer with ``errors`` is a typed
-error by each error's ``extensions.code``: ``NOT_FOUND`` 404 ``EntityNotFoundError``,
-``BAD_USER_INPUT`` 400 ``RequestValidationError``, ``UNAUTHENTICATED`` 401
-``ConnectorCredentialsError``, ``FORBIDDEN`` 403, anything else 502 ``ConnectorExecutionError``.
+``{body.<key>}`` one key of it) and ``{params.<name>}`` (the operation's query parameters: paging,
+filters; digit strings as integers, a parameter given several times as a list); a variable
+(or an input-object key) whose template names a parameter the request lacks is left out, with
+the objects it leaves empty, so one declared ``filter`` holds only the filters asked for. A
+parameter named like a variable the document declares is sent as that variable (``first: 20``). An answer with ``errors`` (with a 200, or
+with the 4xx some servers answer request-level errors with) is a typed error by the first error's
+``extensions.code`` (Apollo's codes, and Linear's, whose SDK reads the same field):
+``NOT_FOUND`` 404 ``EntityNotFoundError`` (and Linear's ``INVALID_INPUT`` *Entity not found: X*;
+in a create, a 400: the missing record is one the new one refers to),
+``BAD_USER_INPUT`` / ``INVALID_INPUT`` or ``extensions.userError`` 400 ``RequestValidationError``
+(the ``userPresentableMessage`` when given), ``UNAUTHENTICATED`` / ``AUTHENTICATION_ERROR`` 401
+``ConnectorCredentialsError``, ``RATELIMITED`` 429 ``ConnectorRateLimitError``, ``FORBIDDEN`` 403,
+anything else 502 ``ConnectorExecutionError``.
 
 At load, each document is parsed, and validated against the schema file the manifest names
 (``http.graphql_schema``), with graphql-core (the reference implementation's port).
@@ -15,20 +23,22 @@ At load, each document is parsed, and validated against the schema file the mani
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, build_schema, parse, validate
+from graphql import GraphQLError, OperationType, build_schema, parse, validate
 
 from unigate.errors import (
     ConnectorCredentialsError,
     ConnectorExecutionError,
+    ConnectorRateLimitError,
     EntityNotFoundError,
     RequestValidationError,
     UnifiedError,
 )
 from unigate.mapping.spec_steps import RequestSpec
-from unigate.mapping.template import render_value
+from unigate.mapping.template import TemplateError, render_value
 
 if TYPE_CHECKING:
     from unigate.connector.context import OperationContext
@@ -38,34 +48,106 @@ if TYPE_CHECKING:
 
 
 async def send_graphql(ctx: OperationContext, request: RequestSpec, call: DownstreamCall) -> DownstreamResponse:
-    context = {**ctx.template_context, "body": call.body or {}}
-    variables = {k: render_value(v, context) for k, v in request.variables.items()}
-    variables.update({k: int(v) if v.isdigit() else v for k, v in call.params})
+    params = params_as_variables(call.params)
+    context = {**ctx.template_context, "body": call.body or {}, "params": params}
+    variables = pruned(request.variables, context)
+    declared = declared_variables(request.document or "")
+    variables.update({k: v for k, v in params.items() if k in declared})
     payload = {"query": request.document, "variables": variables}
-    response = await ctx.call(call.call_id, "POST", call.path, body=payload, headers=call.headers)
+    try:
+        response = await ctx.call(call.call_id, "POST", call.path, body=payload, headers=call.headers)
+    except UnifiedError as exc:   # a request-level error answered with a 4xx: its errors[] say what
+        body = exc.detail.get("downstream_body") if isinstance(exc.detail, dict) else None
+        if isinstance(body, dict) and body.get("errors"):
+            raise graphql_error(ctx.service_id, call.call_id, body["errors"]) from None
+        raise
     errors = response.body.get("errors") if isinstance(response.body, dict) else None
+    data = response.body.get("data") if isinstance(response.body, dict) else None
+    failed = errors and not any((data or {}).values())
+    if (failed or not is_mutation(request.document or "")) and ctx.applied and ctx.applied[-1] == call.call_id:
+        ctx.applied.pop()   # a query POSTed reads, a mutation answered without data wrote nothing
     if errors:
-        raise graphql_error(ctx.service_id, call.call_id, errors)
+        raise graphql_error(ctx.service_id, call.call_id, errors, creating=ctx.request.operation == "add")
     return response
 
 
-def graphql_error(service_id: str, call_id: str, errors: list[Any]) -> UnifiedError:
-    """The answer's ``errors`` as the typed error of the first one's ``extensions.code``."""
+def pruned(value: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """``value``'s templates rendered; a key whose template names a value the request does not have
+    (a filter not asked for: ``{params.assignee}``) is left out, and so is an object left empty."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            rendered = pruned(item, context)
+            if rendered or not item:
+                out[key] = rendered
+            continue
+        try:
+            out[key] = render_value(item, context)
+        except TemplateError:
+            continue
+    return out
+
+
+@lru_cache(maxsize=256)
+def declared_variables(document: str) -> frozenset[str]:
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return frozenset()
+    return frozenset(v.variable.name.value for d in parsed.definitions
+                     for v in getattr(d, "variable_definitions", None) or ())
+
+
+@lru_cache(maxsize=256)
+def is_mutation(document: str) -> bool:
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return True
+    return any(getattr(d, "operation", None) == OperationType.MUTATION for d in parsed.definitions)
+
+
+def params_as_variables(params: list[tuple[str, str]]) -> dict[str, Any]:
+    """Query parameters as variables: digit strings as integers, a repeated name as a list."""
+    variables: dict[str, Any] = {}
+    for key, text in params:
+        value: Any = int(text) if text.isdigit() else text
+        if key in variables:
+            previous = variables[key]
+            variables[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            variables[key] = value
+    return variables
+
+
+def graphql_error(service_id: str, call_id: str, errors: list[Any], *, creating: bool = False) -> UnifiedError:
+    """The answer's ``errors`` as the typed error of the first one's ``extensions.code``;
+    ``creating``: a not-found is of a record the new one refers to (a 400, not a 404)."""
     listed: list[dict[str, Any]] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
     downstream = [{"message": e.get("message"), "code": (e.get("extensions") or {}).get("code"),
                    "detail": e.get("path")} for e in listed]
+    first = listed[0].get("extensions") or {}
     code = downstream[0]["code"]
     summary = "; ".join(str(e["message"]) for e in downstream if e.get("message"))
     message = f"{service_id} answered GraphQL errors: {summary}"
     detail = {"call_id": call_id, "graphql_errors": listed}
-    if code == "NOT_FOUND":
+    not_found = code == "NOT_FOUND" or (code == "INVALID_INPUT" and str(downstream[0]["message"]).startswith(NOT_FOUND))
+    if not_found and not creating:
         return EntityNotFoundError(message, detail, downstream_errors=downstream)
-    if code == "BAD_USER_INPUT":
-        return RequestValidationError(message, detail, downstream_errors=downstream)
-    if code == "UNAUTHENTICATED":
+    if not_found or code in USER_ERRORS or first.get("userError") is True:
+        presentable = first.get("userPresentableMessage")
+        return RequestValidationError(f"{service_id}: {presentable}" if presentable else message, detail,
+                                      downstream_errors=downstream)
+    if code in ("UNAUTHENTICATED", "AUTHENTICATION_ERROR"):
         return ConnectorCredentialsError(message, detail, downstream_errors=downstream)
+    if code == "RATELIMITED":
+        return ConnectorRateLimitError(message, detail, downstream_errors=downstream)
     status = 403 if code == "FORBIDDEN" else 502
     return ConnectorExecutionError(message, detail, status_code=status, downstream_errors=downstream)
+
+
+NOT_FOUND = "Entity not found"   # Linear: {"message": "Entity not found: Issue", "code": "INVALID_INPUT"}
+USER_ERRORS = frozenset({"BAD_USER_INPUT", "INVALID_INPUT"})
 
 
 def document_problems(spec: MappingFile, source: str) -> list[tuple[str, str]]:

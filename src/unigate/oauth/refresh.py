@@ -79,6 +79,8 @@ class TokenManager:
         if spec is None:
             return connection
         if not connection.credentials.get("access_token"):
+            if any(connection.credentials.get(name) for name in connector.spec.connection.credentials):
+                return connection   # a connector taking a key or OAuth (Linear): this one has a key
             raise ConnectorCredentialsError("Connection not authorized", f"the {connection.service_id} connection "
                                             "has no OAuth2 token yet: send the consumer to its authorize_url")
         if not self.expiring(spec, connection):

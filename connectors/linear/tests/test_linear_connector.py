@@ -1,0 +1,224 @@
+"""linear through the gateway against the Linear simulator (which executes every document against
+Linear's schema with graphql-core): what clients get and what Linear receives.
+
+Paging, filter and sort tests read team ENG (260 issues, never written here); writes go to DES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from graphql import build_schema, parse, validate
+
+from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, walk_pages
+from unigate_connectors.linear.simulator import API_KEY
+
+FOLDER = Path(__file__).parent.parent
+SCHEMA = build_schema((FOLDER / "spec" / "schema.subset.graphql").read_text())
+
+tracker, sim, harness, client = connector_fixtures("linear")
+
+
+def documents(node: Any) -> Iterator[str]:
+    """Every GraphQL document the manifest declares (requests and component steps)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "document" and isinstance(value, str):
+                yield value
+            else:
+                yield from documents(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from documents(item)
+
+
+def linear(sim: Simulator, query: str, **variables: Any) -> Any:
+    """What Linear itself answers (ground truth), bypassing the gateway."""
+    answer = httpx.post(f"{sim.url}/graphql", json={"query": query, "variables": variables},
+                        headers={"Authorization": API_KEY}).json()
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
+@pytest.fixture(scope="module")
+def teams(sim: Simulator) -> dict[str, str]:
+    return {t["key"]: t["id"] for t in linear(sim, "{ teams { nodes { id key } } }")["teams"]["nodes"]}
+
+
+@pytest.fixture(autouse=True)
+def every_document_sent_is_valid(sim: Simulator) -> Iterator[None]:
+    yield
+    sent = [r["body"]["query"] for r in sim.requests() if r["path"] == "/graphql"]
+    assert [(q, validate(SCHEMA, parse(q))) for q in sent if validate(SCHEMA, parse(q))] == []
+
+
+def tickets(teams: dict[str, str], key: str) -> str:
+    return f"/issue-tracking/collections/{teams[key]}/tickets"
+
+
+@pytest.fixture(scope="module")
+def eng_ids(sim: Simulator, teams: dict[str, str]) -> list[str]:
+    query = """query($team: ID!, $after: String) { issues(first: 250, after: $after, filter: {team: {id: {eq: $team}}})
+               { nodes { id } pageInfo { hasNextPage endCursor } } }"""
+    ids: list[str] = []
+    after = None
+    while True:
+        page = linear(sim, query, team=teams["ENG"], after=after)["issues"]
+        ids += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids
+        after = page["pageInfo"]["endCursor"]
+
+
+def new_ticket(client: httpx.Client, path: str, **fields: Any) -> str:
+    response = client.post(path, json={"subject": "Connector test", **fields})
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+# -- the manifest's documents ---------------------------------------------------------------------
+def test_every_declared_document_is_valid_against_linears_schema() -> None:
+    found = list(documents(yaml.safe_load((FOLDER / "manifest.yaml").read_text())))
+    assert len(found) == 17
+    assert {d: validate(SCHEMA, parse(d)) for d in found if validate(SCHEMA, parse(d))} == {}
+
+
+# -- paging, filters, sorts ---------------------------------------------------------------------
+@pytest.mark.parametrize("limit", [7, 50, 200])
+def test_relay_paging_yields_every_issue_once_in_linears_order(client: httpx.Client, teams: dict[str, str],
+                                                               eng_ids: list[str], limit: int) -> None:
+    ids, ended = walk_pages(client, tickets(teams, "ENG"), limit)
+    assert ended and ids == eng_ids and len(set(ids)) == 260
+
+
+def test_status_filter_is_state_types(client: httpx.Client, teams: dict[str, str], sim: Simulator) -> None:
+    data = client.get(tickets(teams, "ENG"), params={"filter[status]": "closed", "limit": 200}).json()["data"]
+    assert data and {t["status"] for t in data} == {"closed"}
+    assert sim.requests()[-1]["body"]["variables"]["filter"] == {
+        "team": {"id": {"eq": teams["ENG"]}}, "state": {"type": {"in": ["completed", "canceled", "duplicate"]}}}
+
+
+def test_assignee_and_since_filters(client: httpx.Client, teams: dict[str, str], sim: Simulator) -> None:
+    viewer = linear(sim, "{ viewer { id } }")["viewer"]["id"]
+    data = client.get(tickets(teams, "ENG"), params={"filter[assignee_id]": viewer, "limit": 200,
+                                                     "filter[since]": "2025-02-01T00:00:00Z"}).json()["data"]
+    assert data and all(t["assignees"][0]["id"] == viewer and t["updated_at"] >= "2025-02-01" for t in data)
+
+
+def test_an_unsupported_sort_is_refused(client: httpx.Client, teams: dict[str, str]) -> None:
+    response = client.get(tickets(teams, "ENG"), params={"sort[by]": "updated_at", "sort[direction]": "asc"})
+    assert error_of(response) == (400, "UnsupportedSortFieldError")
+
+
+# -- tickets --------------------------------------------------------------------------------------
+def test_create_picks_the_teams_state_of_the_type_and_maps_priority(client: httpx.Client, teams: dict[str, str],
+                                                                     sim: Simulator) -> None:
+    labels = client.get(f"/issue-tracking/collections/{teams['DES']}/tags").json()["data"]
+    ticket_id = new_ticket(client, tickets(teams, "DES"), status="in_progress", priority="urgent",
+                           description="**bold**", tags=[{"id": labels[0]["id"]}], due_date="2026-05-01")
+    ticket = client.get(f"{tickets(teams, 'DES')}/{ticket_id}").json()["data"]
+    assert (ticket["status"], ticket["priority"], ticket["description"]) == ("in_progress", "urgent", "**bold**")
+    assert [t["id"] for t in ticket["tags"]] == [labels[0]["id"]] and ticket["due_date"].startswith("2026-05-01")
+    stored = linear(sim, "query($id: String!) { issue(id: $id) { priority state { name } } }", id=ticket_id)["issue"]
+    assert stored == {"priority": 1, "state": {"name": "In Progress"}}
+
+
+def test_status_updates_set_completed_at(client: httpx.Client, teams: dict[str, str]) -> None:
+    path = tickets(teams, "DES")
+    ticket_id = new_ticket(client, path)
+    assert client.patch(f"{path}/{ticket_id}", json={"status": "closed"}).status_code == 200
+    ticket = client.get(f"{path}/{ticket_id}").json()["data"]
+    assert ticket["status"] == "closed" and ticket["completed_at"]
+
+
+def test_a_status_name_is_a_state_of_that_name_and_an_unknown_one_is_refused(client: httpx.Client,
+                                                                            teams: dict[str, str]) -> None:
+    path = tickets(teams, "DES")
+    ticket_id = new_ticket(client, path)
+    assert client.patch(f"{path}/{ticket_id}", json={"status": "Canceled"}).status_code == 200
+    response = client.patch(f"{path}/{ticket_id}", json={"status": "In Review"})   # an ENG state only
+    assert error_of(response) == (400, "RequestValidationError") and "Backlog (backlog)" in response.text
+
+
+def test_an_identifier_addresses_the_issue(client: httpx.Client, teams: dict[str, str], sim: Simulator) -> None:
+    path = tickets(teams, "DES")
+    ticket_id = new_ticket(client, path)
+    key = linear(sim, "query($id: String!) { issue(id: $id) { identifier } }", id=ticket_id)["issue"]["identifier"]
+    assert client.get(f"{path}/{key}").json()["data"]["id"] == ticket_id
+
+
+def test_assignee_and_unassign(client: httpx.Client, teams: dict[str, str]) -> None:
+    path = tickets(teams, "DES")
+    users = client.get(f"/issue-tracking/collections/{teams['DES']}/users").json()["data"]
+    ticket_id = new_ticket(client, path, assignees=[{"id": users[0]["id"]}])
+    assert client.get(f"{path}/{ticket_id}").json()["data"]["assignees"][0]["id"] == users[0]["id"]
+    assert client.patch(f"{path}/{ticket_id}", json={"assignees": None}).status_code == 200
+    assert client.get(f"{path}/{ticket_id}").json()["data"]["assignees"] == []
+
+
+def test_delete_trashes_and_the_issue_is_then_not_found(client: httpx.Client, teams: dict[str, str]) -> None:
+    path = tickets(teams, "DES")
+    ticket_id = new_ticket(client, path)
+    assert client.delete(f"{path}/{ticket_id}").status_code == 200
+    assert error_of(client.get(f"{path}/{ticket_id}")) == (404, "EntityNotFoundError")
+
+
+def test_an_issue_of_another_team_is_not_found_and_not_written(client: httpx.Client, teams: dict[str, str]) -> None:
+    ticket_id = new_ticket(client, tickets(teams, "DES"))
+    assert error_of(client.patch(f"{tickets(teams, 'ENG')}/{ticket_id}", json={"subject": "x"})) == \
+        (404, "EntityNotFoundError")
+    assert client.get(f"{tickets(teams, 'DES')}/{ticket_id}").json()["data"]["subject"] == "Connector test"
+
+
+def test_an_unknown_issue_is_not_found(client: httpx.Client, teams: dict[str, str]) -> None:
+    assert error_of(client.get(f"{tickets(teams, 'DES')}/DES-9999")) == (404, "EntityNotFoundError")
+
+
+def test_a_user_error_is_a_400_with_linears_message(client: httpx.Client, teams: dict[str, str]) -> None:
+    response = client.post(tickets(teams, "DES"), json={"subject": "x", "parent_id": "DES-9999"})
+    assert error_of(response) == (400, "RequestValidationError"), response.text
+    assert response.json()["downstream_errors"][0]["code"] == "INVALID_INPUT"
+
+
+# -- errors in the answer ---------------------------------------------------------------------------
+def test_a_wrong_key_is_a_credentials_error(tracker: ConnectorUnderTest) -> None:
+    tracker.harness.connect_consumer("linear", "wrong-key", {"base_url": tracker.url}, {"api_key": "lin_api_wrong"})
+    with tracker.client("wrong-key") as wrong:
+        assert error_of(wrong.get("/issue-tracking/collections")) == (401, "ConnectorCredentialsError")
+
+
+def test_ratelimited_is_a_rate_limit_error(client: httpx.Client, sim: Simulator) -> None:
+    sim.fault(path="/graphql", status=400, body={"errors": [{"message": "Rate limit exceeded", "extensions": {
+        "type": "ratelimited", "code": "RATELIMITED", "userError": False}}]})
+    assert error_of(client.get("/issue-tracking/collections")) == (429, "ConnectorRateLimitError")
+
+
+# -- comments, users, tags, collections ------------------------------------------------------------
+def test_comment_lifecycle(client: httpx.Client, teams: dict[str, str]) -> None:
+    path = tickets(teams, "DES")
+    comments = f"{path}/{new_ticket(client, path)}/comments"
+    comment_id = client.post(comments, json={"body": "first"}).json()["data"]["id"]
+    assert client.get(f"{comments}/{comment_id}").json()["data"]["body"] == "first"
+    assert client.patch(f"{comments}/{comment_id}", json={"body": "edited"}).status_code == 200
+    assert [c["body"] for c in client.get(comments).json()["data"]] == ["edited"]
+    assert client.delete(f"{comments}/{comment_id}").status_code == 200
+    assert client.get(comments).json()["data"] == []
+
+
+def test_users_are_team_members_and_tags_include_workspace_labels(client: httpx.Client, teams: dict[str, str]) -> None:
+    users = client.get(f"/issue-tracking/collections/{teams['DES']}/users").json()["data"]
+    assert users and client.get(f"/issue-tracking/collections/{teams['DES']}/users/{users[0]['id']}").json()["data"] \
+        == users[0]
+    names = {t["name"] for t in client.get(f"/issue-tracking/collections/{teams['DES']}/tags").json()["data"]}
+    assert names == {"Bug", "Feature", "Improvement", "ux"}
+
+
+def test_collections_are_teams(client: httpx.Client, teams: dict[str, str]) -> None:
+    collections = client.get("/issue-tracking/collections").json()["data"]
+    assert {c["id"] for c in collections} == set(teams.values())
+    assert client.get(f"/issue-tracking/collections/{teams['ENG']}").json()["data"]["name"] == "Engineering"
