@@ -150,14 +150,14 @@ def test_a_blank_service_id_counts_as_none(harness: GatewayHarness) -> None:
 def test_an_unknown_service_lists_the_installed_ones(harness: GatewayHarness) -> None:
     installed = ", ".join(sorted(harness.gateway.registry.connectors))
     assert "agentsmesh" in installed
-    assert refusal(get(harness, harness.headers("jira")), 404, "ConnectorNotFoundError") == \
-        ("Unknown service", f"no issue-tracking connector is installed for service 'jira'; installed: {installed}")
+    assert refusal(get(harness, harness.headers("mantis")), 404, "ConnectorNotFoundError") == \
+        ("Unknown service", f"no issue-tracking connector is installed for service 'mantis'; installed: {installed}")
 
 
 def test_with_no_connector_installed_the_list_says_none(harness: GatewayHarness) -> None:
     with pytest.raises(ConnectorNotFoundError) as caught:
-        resolve_connection(harness.headers("jira"), harness.store, {})
-    assert caught.value.detail == "no issue-tracking connector is installed for service 'jira'; installed: none"
+        resolve_connection(harness.headers("mantis"), harness.store, {})
+    assert caught.value.detail == "no issue-tracking connector is installed for service 'mantis'; installed: none"
 
 
 def test_a_named_service_without_a_connection_names_consumer_and_service(harness: GatewayHarness) -> None:

@@ -69,7 +69,7 @@ def test_unknown_consumer_has_no_connection(harness: GatewayHarness) -> None:
 
 
 def test_unknown_service_id_is_connector_not_found(harness: GatewayHarness) -> None:
-    body = assert_error(call(harness, harness.headers(service_id="jira")), 404, "ConnectorNotFoundError")
+    body = assert_error(call(harness, harness.headers(service_id="mantis")), 404, "ConnectorNotFoundError")
     assert "agentsmesh" in body["detail"]
 
 

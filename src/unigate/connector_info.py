@@ -4,6 +4,8 @@ description cannot drift from what the gateway does."""
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from unigate.connector.base import Connector
@@ -21,6 +23,12 @@ GENERIC_SETTINGS: dict[str, SettingSpec] = {
 def _setting(name: str, spec: SettingSpec) -> dict[str, Any]:
     return {"name": name, "required": spec.required and spec.default is None, "default": spec.default,
             "secret": spec.secret, "description": spec.description}
+
+
+def graphql_operation(document: str | None) -> str:
+    """``query Issues`` (the document's first operation), for call tables."""
+    found = re.match(r"\s*(query|mutation|subscription)\s*(\w*)", document or "")
+    return f"GraphQL {found.group(1)} {found.group(2)}".rstrip() if found else "GraphQL query"
 
 
 def info(connector: Connector) -> dict[str, Any]:
@@ -58,8 +66,10 @@ def info(connector: Connector) -> dict[str, Any]:
                 calls.append({"call_id": None, "operation": name, "method": None, "path": None,
                               "note": f"{len(op.static)} record(s) fixed in the mapping file, no call"})
                 continue
+            graphql = op.request is not None and op.request.style == "graphql"
             calls.append({"call_id": op.call_id or f"{resource}_{operation}", "operation": name,
-                          "method": op.method, "path": op.path, "note": None})
+                          "method": "POST" if graphql else op.method, "path": op.path,
+                          "note": graphql_operation(op.request.document) if graphql else None})  # type: ignore[union-attr]
             for split in op.split:
                 calls.append({"call_id": split.call_id, "operation": name, "method": split.method,
                               "path": split.path, "note": f"fields {', '.join(split.fields)}"})

@@ -20,6 +20,13 @@ def _path_of(spec: MappingFile, resource: str, operation: str) -> tuple[str | No
     return (op.method, op.path) if op is not None else (None, None)
 
 
+def _read_method(spec: MappingFile, resource: str) -> str:
+    """How ``resource.one`` is read when the engine reads it for a check (GraphQL: POSTed)."""
+    declared = spec.resources.get(resource)  # type: ignore[call-overload]
+    one = declared.operations.get("one") if declared is not None else None  # type: ignore[call-overload]
+    return "POST" if one is not None and one.request is not None and one.request.style == "graphql" else "GET"
+
+
 def step_calls(spec: MappingFile, resource: str, operation: str, op: OperationSpec, *,
                implicit: bool = True) -> list[dict[str, Any]]:
     """The calls of ``op``'s declared steps, in the order they are made; ``implicit``: with those of
@@ -31,17 +38,18 @@ def step_calls(spec: MappingFile, resource: str, operation: str, op: OperationSp
         calls.append(_call(check.call_id or f"{resource}_{operation}_collection_check", name, "GET", check.path,
                            "collection check: the ticket must be listed"))
     elif check is not None and implicit:
-        calls.append(_call(f"{resource}_{operation}_collection_check", name, "GET", _path_of(spec, "tickets", "one")[1],
+        calls.append(_call(f"{resource}_{operation}_collection_check", name, _read_method(spec, "tickets"),
+                           _path_of(spec, "tickets", "one")[1],
                            "collection check: tickets.one (no call where this call reads the ticket)"))
     if op.exists_check is not None:
-        calls.append(_call(op.exists_check, name, "GET", _path_of(spec, resource, "one")[1],
+        calls.append(_call(op.exists_check, name, _read_method(spec, resource), _path_of(spec, resource, "one")[1],
                            f"exists check: {resource}.one"))
     if op.read_back is not None:
         calls.append(_call(op.read_back.call_id, name, "GET", op.read_back.path, "read back: the new id"))
     calls.extend(_call(r.call_id, name, *_path_of(spec, resource, "update"), f"resend {r.sent} with {resource}.update")
                  for r in op.resend)
     if op.collection_exists and implicit:
-        calls.append(_call("collection_exists", name, "GET", _path_of(spec, "collections", "one")[1],
+        calls.append(_call("collection_exists", name, _read_method(spec, "collections"), _path_of(spec, "collections", "one")[1],
                            "collection exists: collections.one"))
     return calls
 
