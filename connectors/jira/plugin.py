@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-import unigate_connectors.jira.components  # noqa: F401 - registers the components the manifest names
 from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.jira import components  # noqa: F401 - registers the components the manifest names
 
 PACKAGE = "unigate_connectors.jira"
 

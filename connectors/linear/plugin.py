@@ -3,8 +3,8 @@ and two named components (``components.py``)."""
 
 from __future__ import annotations
 
-import unigate_connectors.linear.components  # noqa: F401 - registers the components the manifest names
 from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.linear import components  # noqa: F401 - registers the components the manifest names
 
 
 def sandbox() -> SandboxProfile:
