@@ -32,13 +32,15 @@ def _dig(body: Any, dotted: str) -> Any:
 
 
 async def linear_relay(page: PageRequest) -> Window:
-    """``options.connection``: the dotted path of the connection in the answer (``data.issues``)."""
+    """``options.connection``: the dotted path of the connection in the answer (``data.issues``);
+    ``limit_param`` / ``token_param``: the variables (``first`` / ``after``)."""
     connection = str(page.pagination.options["connection"])
+    limit_param, token_param = page.pagination.limit_param or "first", page.pagination.token_param
     token, skip = page.position.token, page.position.skip
     collected: list[Any] = []
     size = min(page.limit, page.pagination.max_limit)
     for _ in range(MAX_CALLS):
-        params = [("first", str(size))] + ([("after", token)] if token else [])
+        params = [(limit_param, str(size))] + ([(token_param, token)] if token else [])
         found = _dig((await page.fetch(params)).body, connection) or {}
         items = found.get("nodes") or []
         served = items[skip:skip + page.limit - len(collected)]

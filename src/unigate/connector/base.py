@@ -217,6 +217,8 @@ class Connector:
         op = self.operation(request.resource, request.operation)
         runner = {"all": self.declared_all, "one": self.declared_one, "add": self.declared_add,
                   "update": self.declared_update, "delete": self.declared_delete}[request.operation]
+        if request.operation == "all":   # an unsupported sort is refused before any call (checks too)
+            sort_params(op, request.sort, self.service_id)
         if isinstance(op.collection_check, CheckCallSpec):
             await write_steps.in_listed_collection(self, ctx, op.collection_check)
         elif op.collection_check is not None and self._reads_ticket(ctx, op) is None:
@@ -565,8 +567,10 @@ def _paging_params(pagination: PaginationSpec | None) -> set[str]:
     """The query parameters a pagination style sets on every call."""
     if pagination is None or pagination.style == "none":
         return set()
-    own = {"offset": pagination.offset_param, "page": pagination.page_param, "cursor": pagination.token_param}
-    return {p for p in (pagination.limit_param, own[pagination.style]) if p}
+    own = {"offset": pagination.offset_param, "page": pagination.page_param, "cursor": pagination.token_param,
+           "ids": pagination.id_param}
+    # a paginator component: its limit and token parameters, as its manifest entry names them
+    return {p for p in (pagination.limit_param, own.get(pagination.style, pagination.token_param)) if p}
 
 
 def _select_one(body: Any, selector: str | None) -> Any:

@@ -7,7 +7,9 @@ Variables are templates over the request's context plus ``{body}`` (the mapped d
 filters; digit strings as integers, a parameter given several times as a list); a variable
 (or an input-object key) whose template names a parameter the request lacks is left out, with
 the objects it leaves empty, so one declared ``filter`` holds only the filters asked for. A
-parameter named like a variable the document declares is sent as that variable (``first: 20``). An answer with ``errors`` (with a 200, or
+parameter named like a variable the document declares is sent as that variable (``first: 20``).
+Body ``pass_through`` applies to the mapped body (what ``{body}`` renders: ``$.title`` sets the
+input's title); query ``pass_through`` parameters go on the URL. An answer with ``errors`` (with a 200, or
 with the 4xx some servers answer request-level errors with) is a typed error by the first error's
 ``extensions.code`` (Apollo's codes, and Linear's, whose SDK reads the same field):
 ``NOT_FOUND`` 404 ``EntityNotFoundError`` (and Linear's ``INVALID_INPUT`` *Entity not found: X*;
@@ -49,13 +51,17 @@ if TYPE_CHECKING:
 
 async def send_graphql(ctx: OperationContext, request: RequestSpec, call: DownstreamCall) -> DownstreamResponse:
     params = params_as_variables(call.params)
-    context = {**ctx.template_context, "body": call.body or {}, "params": params}
+    body = call.body or {}
+    if call.body is not None and not call.pass_through_applied:   # body pass_through: on the mapped body
+        body = ctx.with_pass_through(call.call_id, dict(call.body))
+    context = {**ctx.template_context, "body": body, "params": params}
     variables = pruned(request.variables, context)
     declared = declared_variables(request.document or "")
     variables.update({k: v for k, v in params.items() if k in declared})
     payload = {"query": request.document, "variables": variables}
-    try:
-        response = await ctx.call(call.call_id, "POST", call.path, body=payload, headers=call.headers)
+    try:   # query pass_through goes on the URL (a GraphQL server ignores what it does not know)
+        response = await ctx.call(call.call_id, "POST", call.path, body=payload, headers=call.headers,
+                                  pass_through_applied=True, apply_query_pass_through=call.query_pass_through)
     except UnifiedError as exc:   # a request-level error answered with a 4xx: its errors[] say what
         body = exc.detail.get("downstream_body") if isinstance(exc.detail, dict) else None
         if isinstance(body, dict) and body.get("errors"):

@@ -95,8 +95,9 @@ class Capabilities:
         paging = op.pagination if op is not None else None
         if paging is None or paging.style == "none":
             return set()
-        own = {"offset": paging.offset_param, "page": paging.page_param, "cursor": paging.token_param}
-        return {p for p in (paging.limit_param, own[paging.style]) if p}
+        own = {"offset": paging.offset_param, "page": paging.page_param, "cursor": paging.token_param,
+               "ids": paging.id_param}   # a paginator component: the token parameter it names
+        return {p for p in (paging.limit_param, own.get(paging.style, paging.token_param)) if p}
 
     def page_size(self, resource: str) -> int:
         """The tracker's largest page (capped at the unified maximum)."""
