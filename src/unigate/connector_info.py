@@ -5,7 +5,6 @@ description cannot drift from what the gateway does."""
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from unigate.connector.base import Connector

@@ -60,8 +60,6 @@ from unigate.simulation import BackgroundServer, SimulatorControl
 
 __all__ = [
     "COMPONENTS",
-    "JqlClause",
-    "JqlError",
     "BackgroundServer",
     "ComponentError",
     "Components",
@@ -73,6 +71,8 @@ __all__ = [
     "CursorPosition",
     "DownstreamCall",
     "EntityNotFoundError",
+    "JqlClause",
+    "JqlError",
     "LiveProfile",
     "OperationContext",
     "OperationResult",
@@ -95,10 +95,10 @@ __all__ = [
     "adf_to_html",
     "build_jql",
     "datetime_writer",
-    "html_to_adf",
-    "jql_datetime",
     "hookimpl",
+    "html_to_adf",
     "implements",
+    "jql_datetime",
     "packaged_mapping",
     "read_datetime",
 ]

@@ -241,3 +241,20 @@ def test_collections_are_projects(client: httpx.Client) -> None:
     collections = client.get("/issue-tracking/collections").json()["data"]
     assert [c["id"] for c in collections] == ["ENG", "LEGAL", "OPS"]   # by key
     assert client.get("/issue-tracking/collections/OPS").json()["data"]["name"] == "Customer Operations"
+
+
+# -- the transition table: every category each workflow has is reachable from a new issue ------------
+@pytest.mark.parametrize(("project", "status", "reachable"), [
+    ("ENG", "in_progress", True), ("ENG", "closed", True), ("ENG", "open", True),
+    ("OPS", "in_progress", True), ("OPS", "closed", True), ("OPS", "open", True),
+    ("LEGAL", "in_progress", False), ("LEGAL", "closed", True), ("LEGAL", "open", True)])
+def test_transition_table(client: httpx.Client, project: str, status: str, reachable: bool) -> None:
+    tickets = f"/issue-tracking/collections/{project}/tickets"
+    ticket_id = new_ticket(client, tickets)
+    response = client.patch(f"{tickets}/{ticket_id}", json={"status": status})
+    if reachable:
+        assert response.status_code == 200, response.text
+        assert client.get(f"{tickets}/{ticket_id}").json()["data"]["status"] == status
+    else:
+        assert error_of(response) == (400, "RequestValidationError")
+        assert response.json()["detail"]["available_transitions"] == ["Approve -> Approved (done)"]

@@ -217,8 +217,8 @@ class Connector:
         op = self.operation(request.resource, request.operation)
         runner = {"all": self.declared_all, "one": self.declared_one, "add": self.declared_add,
                   "update": self.declared_update, "delete": self.declared_delete}[request.operation]
-        if request.operation == "all":   # an unsupported sort is refused before any call (checks too)
-            sort_params(op, request.sort, self.service_id)
+        if request.operation == "all" and isinstance(op.collection_check, str):
+            sort_params(op, request.sort, self.service_id)   # an unsupported sort: refused before the check's read
         if isinstance(op.collection_check, CheckCallSpec):
             await write_steps.in_listed_collection(self, ctx, op.collection_check)
         elif op.collection_check is not None and self._reads_ticket(ctx, op) is None:
