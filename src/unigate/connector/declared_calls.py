@@ -22,8 +22,8 @@ def _path_of(spec: MappingFile, resource: str, operation: str) -> tuple[str | No
 
 def _read_method(spec: MappingFile, resource: str) -> str:
     """How ``resource.one`` is read when the engine reads it for a check (GraphQL: POSTed)."""
-    declared = spec.resources.get(resource)  # type: ignore[call-overload]
-    one = declared.operations.get("one") if declared is not None else None  # type: ignore[call-overload]
+    declared = spec.resources.get(resource)
+    one = declared.operations.get("one") if declared is not None else None
     return "POST" if one is not None and one.request is not None and one.request.style == "graphql" else "GET"
 
 

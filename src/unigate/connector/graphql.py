@@ -63,9 +63,9 @@ async def send_graphql(ctx: OperationContext, request: RequestSpec, call: Downst
         response = await ctx.call(call.call_id, "POST", call.path, body=payload, headers=call.headers,
                                   pass_through_applied=True, apply_query_pass_through=call.query_pass_through)
     except UnifiedError as exc:   # a request-level error answered with a 4xx: its errors[] say what
-        body = exc.detail.get("downstream_body") if isinstance(exc.detail, dict) else None
-        if isinstance(body, dict) and body.get("errors"):
-            raise graphql_error(ctx.service_id, call.call_id, body["errors"]) from None
+        answered = exc.detail.get("downstream_body") if isinstance(exc.detail, dict) else None
+        if isinstance(answered, dict) and answered.get("errors"):
+            raise graphql_error(ctx.service_id, call.call_id, answered["errors"]) from None
         raise
     errors = response.body.get("errors") if isinstance(response.body, dict) else None
     data = response.body.get("data") if isinstance(response.body, dict) else None
