@@ -222,3 +222,10 @@ def test_collections_are_teams(client: httpx.Client, teams: dict[str, str]) -> N
     collections = client.get("/issue-tracking/collections").json()["data"]
     assert {c["id"] for c in collections} == set(teams.values())
     assert client.get(f"/issue-tracking/collections/{teams['ENG']}").json()["data"]["name"] == "Engineering"
+
+
+def test_linears_rate_limit_headers_are_passed_on(client: httpx.Client) -> None:
+    response = client.get("/issue-tracking/collections")
+    assert int(response.headers["x-downstream-ratelimit-requests-remaining"]) < \
+        int(response.headers["x-downstream-ratelimit-requests-limit"]) == 5000
+    assert int(response.headers["x-downstream-ratelimit-complexity"]) > 0

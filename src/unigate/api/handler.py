@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,7 +63,20 @@ async def handle(gateway: Gateway, request: Request, resource: str, operation: s
     url = _public_url(gateway, request) if operation == "all" else ""  # only lists have links
     body = success(unified, connection.service_id, dispatched.result, dispatched.cursors, url,
                    request.query_params.multi_items(), raw=dispatched.session.raw() if unified.raw else None)
-    return JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id})
+    limits = downstream_rate_limits(dispatched.session, gateway.registry.connectors[connection.service_id].spec)
+    return JSONResponse(body, status_code=body["status_code"], headers={"request-id": request_id, **limits})
+
+
+def downstream_rate_limits(session: Any, spec: Any) -> dict[str, str]:
+    """``http.rate_limit_headers`` of the last downstream answer carrying any, as
+    ``x-downstream-ratelimit-<name>`` (a client paces itself on the tracker's budget)."""
+    wanted: dict[str, str] = spec.http.rate_limit_headers
+    for call in reversed(session.calls if wanted else []):
+        found = {f"x-downstream-ratelimit-{name}": call.response_headers[header] for name, header in wanted.items()
+                 if call.response_headers is not None and header in call.response_headers}
+        if found:
+            return found
+    return {}
 
 
 async def parse_request(request: Request, resource: str, operation: str) -> UnifiedRequest:

@@ -202,6 +202,12 @@ class HttpSpec(_Strict):
     graphql_schema: str | None = Field(None, description="GraphQL schema (SDL) file, relative to the manifest: "
                                        "every `request.document` is validated against it at load.",
                                        examples=["schema.graphql"])
+    rate_limit_headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="The tracker's rate-limit response headers passed on to the client as "
+                    "`x-downstream-ratelimit-<name>` (from the last downstream answer that carried them): "
+                    "`{name: the tracker's header}`.",
+        examples=[{"requests-remaining": "x-ratelimit-requests-remaining", "complexity": "x-complexity"}])
 
 
 class PaginationSpec(_Strict):
