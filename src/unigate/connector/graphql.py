@@ -65,7 +65,7 @@ async def send_graphql(ctx: OperationContext, request: RequestSpec, call: Downst
     except UnifiedError as exc:   # a request-level error answered with a 4xx: its errors[] say what
         answered = exc.detail.get("downstream_body") if isinstance(exc.detail, dict) else None
         if isinstance(answered, dict) and answered.get("errors"):
-            raise graphql_error(ctx.service_id, call.call_id, answered["errors"]) from None
+            raise graphql_error(ctx.service_id, call.call_id, answered["errors"], variables=variables) from None
         raise
     errors = response.body.get("errors") if isinstance(response.body, dict) else None
     data = response.body.get("data") if isinstance(response.body, dict) else None
@@ -73,7 +73,8 @@ async def send_graphql(ctx: OperationContext, request: RequestSpec, call: Downst
     if (failed or not is_mutation(request.document or "")) and ctx.applied and ctx.applied[-1] == call.call_id:
         ctx.applied.pop()   # a query POSTed reads, a mutation answered without data wrote nothing
     if errors:
-        raise graphql_error(ctx.service_id, call.call_id, errors, creating=ctx.request.operation == "add")
+        raise graphql_error(ctx.service_id, call.call_id, errors, creating=ctx.request.operation == "add",
+                            variables=variables)
     return response
 
 
@@ -126,17 +127,20 @@ def params_as_variables(params: list[tuple[str, str]]) -> dict[str, Any]:
     return variables
 
 
-def graphql_error(service_id: str, call_id: str, errors: list[Any], *, creating: bool = False) -> UnifiedError:
+def graphql_error(service_id: str, call_id: str, errors: list[Any], *, creating: bool = False,
+                  variables: dict[str, Any] | None = None) -> UnifiedError:
     """The answer's ``errors`` as the typed error of the first one's ``extensions.code``;
-    ``creating``: a not-found is of a record the new one refers to (a 400, not a 404)."""
+    ``creating``: a not-found is of a record the new one refers to (a 400, not a 404). The detail
+    carries the variables sent (which id was not found)."""
     listed: list[dict[str, Any]] = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
     downstream = [{"message": e.get("message"), "code": (e.get("extensions") or {}).get("code"),
-                   "detail": e.get("path")} for e in listed]
+                   "detail": ".".join(str(p) for p in e["path"]) if isinstance(e.get("path"), list) else None}
+                  for e in listed]   # Apideck's detail is a string: the field's path, issueCreate.issue
     first = listed[0].get("extensions") or {}
     code = downstream[0]["code"]
     summary = "; ".join(str(e["message"]) for e in downstream if e.get("message"))
     message = f"{service_id} answered GraphQL errors: {summary}"
-    detail = {"call_id": call_id, "graphql_errors": listed}
+    detail = {"call_id": call_id, "graphql_errors": listed, **({"variables": variables} if variables else {})}
     not_found = code == "NOT_FOUND" or (code == "INVALID_INPUT" and str(downstream[0]["message"]).startswith(NOT_FOUND))
     if not_found and not creating:
         return EntityNotFoundError(message, detail, downstream_errors=downstream)

@@ -123,7 +123,7 @@ class DownstreamSession:
 
     def raw(self) -> Any:
         """``_raw`` for the response: the body of each call, secrets redacted."""
-        if len(self.calls) == 1:
+        if len(self.calls) == 1 and isinstance(self.calls[0].body, dict):   # Apideck's _raw is an object
             return self.redactor.deep(self.calls[0].body)
         return {"calls": [self.redactor.deep({"call_id": c.call_id, "method": c.method,
                                               "url": self.redactor.url(c.full_url), "status_code": c.status_code,
