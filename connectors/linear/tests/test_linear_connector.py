@@ -16,7 +16,7 @@ import yaml
 from graphql import build_schema, parse, validate
 
 from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, walk_pages
-from unigate_connectors.linear.simulator import API_KEY
+from unigate_connectors.linear.simulator import API_KEY, OAUTH_TOKEN
 
 FOLDER = Path(__file__).parent.parent
 SCHEMA = build_schema((FOLDER / "spec" / "schema.subset.graphql").read_text())
@@ -229,3 +229,12 @@ def test_linears_rate_limit_headers_are_passed_on(client: httpx.Client) -> None:
     assert int(response.headers["x-downstream-ratelimit-requests-remaining"]) < \
         int(response.headers["x-downstream-ratelimit-requests-limit"]) == 5000
     assert int(response.headers["x-downstream-ratelimit-complexity"]) > 0
+
+
+def test_an_oauth_connection_sends_its_token_as_bearer_instead_of_a_key(tracker: ConnectorUnderTest,
+                                                                       sim: Simulator) -> None:
+    tracker.harness.connect_consumer("linear", "oauth-user", {"base_url": tracker.url},
+                                     {"access_token": OAUTH_TOKEN, "refresh_token": "r"})
+    with tracker.client("oauth-user") as oauth:
+        assert oauth.get("/issue-tracking/collections").status_code == 200
+    assert {r["headers"]["authorization"] for r in sim.requests()} == {f"Bearer {OAUTH_TOKEN}"}
