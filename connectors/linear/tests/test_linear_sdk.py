@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from unigate.testing.sdk import SdkProfile, simulated_sdk_target
 from unigate.testing.sdk_suite import *  # noqa: F403 - the shared tests, which this module runs
 from unigate_connectors.linear.simulator import create_app
@@ -9,7 +11,8 @@ from unigate_connectors.linear.simulator import create_app
 
 def _seeded() -> tuple[str, str]:
     """Team DES's id and the viewer's, as the sandbox's simulator (the same seed) has them."""
-    state = create_app().app.state.simulator
+    app: Any = create_app().app
+    state = app.state.simulator
     team = next(t.values["id"] for t in state.of("Team") if t.values["key"] == "DES")
     return str(team), str(state.of("User")[0].values["id"])
 
