@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from unigate.testing.sdk import SdkProfile, SdkTarget, simulated_sdk_target
-from unigate.testing.sdk import test_comments as shared_comments
+from unigate.testing.sdk import SdkProfile, simulated_sdk_target
 from unigate.testing.sdk_suite import *  # noqa: F403 - the shared tests, which this module runs
 from unigate_connectors.jira.simulator import create_app
 
@@ -22,11 +19,6 @@ _sdk_trackers, sdk_target = simulated_sdk_target([SdkProfile(
     "jira-api-token", collection_id="OPS", paging_collection="ENG", missing_ticket_id="999999",
     assignee_id=_assignable_in_ops(), since_filter=True, sort={"by": "created_at", "direction": "asc"},
     create={"subject": "Printer jams", "description": "<p>Every morning.</p>", "priority": "high",
-            "type_": "bug", "tags": [{"id": "customer"}]})])
+            "type_": "bug", "tags": [{"id": "customer"}]},
+    comment="<p>Seen it too</p>", edited_comment="<p>Seen it twice</p>")])   # rich text: HTML on read
 
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,  # type: ignore[no-redef]
-                   reason="comment bodies are HTML on read by design (Jira stores "
-                   "ADF; Apideck: the HTML version): the suite's plain-text body reads back as <p>Seen it too</p>")
-def test_comments(sdk_target: SdkTarget) -> None:   # the shared one, as an xfail
-    shared_comments(sdk_target)

@@ -40,6 +40,7 @@ Class attributes a subclass may set:
   the test module, see :mod:`unigate.testing.live`); default: sandbox when it has a simulator;
 - ``collection_id``: where tickets are created and listed (default: the first collection listed);
 - ``ticket``: a ``tickets.add`` body the tracker accepts (default: a subject and a description);
+- ``comment`` / ``edited_comment``: comment bodies that read back as written (HTML for rich text);
 - ``missing_ticket_id``: a well-formed id no ticket has, for a connector that cannot delete;
 - ``tag_seed``: a ticket body whose tags make a tag exist, for a tracker whose tag list may be empty;
 - ``known_failures``: ``{test id: the connector bug it shows}``, run as strict xfails (a fixed bug
@@ -91,6 +92,10 @@ class ConnectorAcceptance:
     ticket: ClassVar[dict[str, Any]] = {"subject": "Acceptance ticket",
                                         "description": "Made by the unigate connector acceptance suite"}
     missing_ticket_id: ClassVar[str] = "999999999"
+    # comment bodies written then read back as they are (a tracker storing rich text reads HTML:
+    # write HTML, e.g. "<p>Acceptance comment</p>")
+    comment: ClassVar[str] = COMMENT
+    edited_comment: ClassVar[str] = "Acceptance comment, edited"
     tag_seed: ClassVar[dict[str, Any] | None] = None
     # test id -> the connector bug it shows, run as a strict xfail: it must fail, and the run fails
     # the day it passes, so a fixed bug gets its entry removed (never a way to hide a new failure)
@@ -260,13 +265,13 @@ class ConnectorAcceptance:
             return self._answers_501(probe, "POST", f"{probe.tickets_path()}/1/comments", "comments", "add")
         ticket_id, _ = probe.new_ticket()
         path = f"{probe.tickets_path()}/{ticket_id}/comments"
-        comment_id = probe.ok(probe.client.post(path, json={"body": COMMENT}), "comments.add", 201)["data"]["id"]
+        comment_id = probe.ok(probe.client.post(path, json={"body": self.comment}), "comments.add", 201)["data"]["id"]
         expect(isinstance(comment_id, str) and comment_id, "comments.add answered no string id")
-        self._comment_reads(probe, path, comment_id, COMMENT)
+        self._comment_reads(probe, path, comment_id, self.comment)
         if probe.caps.supports("comments", "update"):
-            probe.ok(probe.client.patch(f"{path}/{comment_id}", json={"body": "Acceptance comment, edited"}),
+            probe.ok(probe.client.patch(f"{path}/{comment_id}", json={"body": self.edited_comment}),
                      "comments.update")
-            self._comment_reads(probe, path, comment_id, "Acceptance comment, edited")
+            self._comment_reads(probe, path, comment_id, self.edited_comment)
         else:
             self._answers_501(probe, "PATCH", f"{path}/{comment_id}", "comments", "update")
         if not probe.caps.supports("comments", "delete"):

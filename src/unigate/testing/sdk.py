@@ -72,6 +72,9 @@ class SdkProfile:
     assignee_id: str | None = None     # a user tickets can be assigned to (None: assignees are a 400 on update)
     paging_collection: str | None = None  # where paging is walked (default: collection_id); filled if short
     tag_seed: dict[str, Any] | None = None  # a unified ticket body whose tags by name make a tag exist
+    # comment bodies that read back as written (rich-text trackers read HTML: write HTML)
+    comment: str = "Seen it too"
+    edited_comment: str = "Seen it twice"
 
     def supports(self, operation: str) -> bool:
         assert operation in OPERATIONS, operation
@@ -393,10 +396,10 @@ def test_comments(sdk_target: SdkTarget) -> None:
     on = {**t.on, "ticket_id": ticket_id}
     try:
         if not p.supports("comments.create"):
-            expect_unsupported(lambda: comments.create(**on, body="Seen it too"))
+            expect_unsupported(lambda: comments.create(**on, body=p.comment))
             comment_id = "1"
         else:
-            created = comments.create(**on, body="Seen it too")
+            created = comments.create(**on, body=p.comment)
             assert created.unexpected_error_response is None
             check_envelope(created.create_comment_response, t, "comments", "add")
             comment_id = created.create_comment_response.data.id
@@ -406,21 +409,20 @@ def test_comments(sdk_target: SdkTarget) -> None:
             first = comments.list(**on, limit=1, raw=True)
             check_envelope(first.get_comments_response, t, "comments", "all")
             bodies = {c.id: c.body for c in items(first, "get_comments_response", 1)}
-            assert bodies[comment_id] == "Seen it too"
+            assert bodies[comment_id] == p.comment
         if not p.supports("comments.get"):
             expect_unsupported(lambda: comments.get(id=comment_id, **on))
         else:
             one = comments.get(id=comment_id, **on)
             check_envelope(one.get_comment_response, t, "comments", "one")
-            assert (one.get_comment_response.data.id, one.get_comment_response.data.body) == (comment_id,
-                                                                                              "Seen it too")
+            assert (one.get_comment_response.data.id, one.get_comment_response.data.body) == (comment_id, p.comment)
         if not p.supports("comments.update"):
-            expect_unsupported(lambda: comments.update(id=comment_id, **on, body="Seen it twice"))
+            expect_unsupported(lambda: comments.update(id=comment_id, **on, body=p.edited_comment))
         else:
-            updated = comments.update(id=comment_id, **on, body="Seen it twice")
+            updated = comments.update(id=comment_id, **on, body=p.edited_comment)
             check_envelope(updated.update_comment_response, t, "comments", "update")
             assert updated.update_comment_response.data.id == comment_id
-            assert comments.get(id=comment_id, **on).get_comment_response.data.body == "Seen it twice"
+            assert comments.get(id=comment_id, **on).get_comment_response.data.body == p.edited_comment
         if not p.supports("comments.delete"):
             expect_unsupported(lambda: comments.delete(id=comment_id, **on))
         else:
