@@ -28,7 +28,9 @@ What runs, per test (ids in brackets):
   ``UnsupportedFiltersError`` / ``UnsupportedSortFieldError`` with no downstream call;
 - ``pass_through`` in the query and in a body, ``custom_mappings`` read and written, ``raw=true``;
 - ``test_fault_contract[<case>]``: the shared downstream fault contract
-  (:mod:`unigate.testing.faults`), where the connector has a simulator;
+  (:mod:`unigate.testing.faults`), injected by the connector's simulator, or (live, recorded,
+  replayed) by a ``FaultTap`` on the gateway's downstream transport (:mod:`unigate.testing.faulttap`):
+  a faulted request is answered before the cassette, so it needs no recording;
 - ``test_hostile_ids_never_reach_the_tracker`` (:mod:`unigate.testing.hostile`) and
   ``test_undeclared_operations_answer_501``.
 
@@ -58,7 +60,8 @@ from typing import Any, ClassVar
 import pytest
 
 from unigate.testing.cassettes import cassettes_beside
-from unigate.testing.faults import FAULT_CASES, FaultCase, check_injected_fault
+from unigate.testing.faults import FAULT_CASES, FaultCase, check_fault
+from unigate.testing.faulttap import MESSAGE
 from unigate.testing.hostile import hostile_requests, raw_request
 from unigate.testing.probe import (
     BASE,
@@ -450,9 +453,9 @@ class ConnectorAcceptance:
     # -- faults, hostile input, undeclared operations --------------------------------------------------
     @pytest.mark.parametrize("case", FAULT_CASES, ids=lambda case: case.name)
     def test_fault_contract(self, probe: Probe, case: FaultCase) -> None:
-        if probe.target.sandbox is None:
-            pytest.skip("the fault contract injects faults into a simulator; this connector runs live")
-        check_injected_fault(probe.target.sandbox, probe.tickets_path(), case)
+        target = probe.target
+        check_fault(target.faults, lambda consumer: target.harness.client(consumer_id=consumer), probe.tickets_path(),
+                    case, message=MESSAGE if target.tap is not None else None)
 
     def test_hostile_ids_never_reach_the_tracker(self, probe: Probe) -> None:
         headers = probe.target.harness.headers(consumer_id="test-consumer")

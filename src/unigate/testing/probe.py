@@ -6,7 +6,9 @@ connector's tracker, what that connector declares, and a per-test probe of the u
 - :class:`DownstreamLog`: every downstream exchange the gateway makes, in every mode (simulator,
   live, recording, replay), so a check can say what reached the tracker;
 - :class:`AcceptanceTarget`: the gateway connected to the connector's simulator (``SandboxProfile``)
-  or real server (``LiveProfile``, through :mod:`unigate.testing.live`: cassettes beside the test);
+  or real server (``LiveProfile``, through :mod:`unigate.testing.live`: cassettes beside the test),
+  and who injects the fault contract's faults: the simulator, or a ``FaultTap`` on the gateway's
+  downstream transport (outside the cassette: a faulted request needs no recording);
 - :class:`Probe`: one test's client with the suite's vocabulary (paths, page walks, tickets it
   creates and deletes at the end, expectations whose messages say what to fix).
 """
@@ -27,9 +29,11 @@ import orjson
 from unigate.connector import Connector
 from unigate.downstream.redact import Redactor
 from unigate.mapping.spec import OperationSpec
-from unigate.testing.connector import ConnectorUnderTest
+from unigate.testing.connector import TIMEOUT_CONSUMER, ConnectorUnderTest
+from unigate.testing.faults import FaultInjector
+from unigate.testing.faulttap import FaultTap
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness
-from unigate.testing.live import LiveTracker
+from unigate.testing.live import LiveTracker, chain
 from unigate.unified import UNIFIED
 
 MAX_LIMIT = UNIFIED.limit.maximum
@@ -209,6 +213,7 @@ class AcceptanceTarget:
     log: DownstreamLog
     sandbox: ConnectorUnderTest | None = None
     live: LiveTracker | None = None
+    tap: FaultTap | None = None      # the fault injector of a connector tested without its simulator
     capabilities: Capabilities = field(init=False)
 
     def __post_init__(self) -> None:
@@ -221,9 +226,12 @@ class AcceptanceTarget:
         if tracker == "sandbox":
             sandbox = ConnectorUnderTest.start(tmp, service_id, wrap_transport=log)
             target = cls(service_id, "simulator", sandbox.harness, log, sandbox=sandbox)
-        else:
-            live = LiveTracker.start(tmp, service_id, cassettes, observe=log)
-            target = cls(service_id, live.mode, live.harness, log, live=live)
+        else:   # the tap answers a faulted request before the log and the cassette see it
+            tap = FaultTap()
+            live = LiveTracker.start(tmp, service_id, cassettes, observe=chain(tap, log))
+            target = cls(service_id, live.mode, live.harness, log, live=live, tap=tap)
+            tap.errors = target.capabilities.connector.spec.http.errors
+            live.connect(TIMEOUT_CONSUMER, settings={"timeout": 0.5})   # as ConnectorUnderTest, for the timeout
         read_path, _ = target.capabilities.subject_paths()
         if read_path is not None:
             target.connect(CUSTOM_CONSUMER, custom_mappings={CUSTOM_NAME: read_path})
@@ -237,6 +245,14 @@ class AcceptanceTarget:
         assert self.live is not None
         return self.live.profile.connection(self.live.env)[1]
 
+    @property
+    def faults(self) -> FaultInjector:
+        """Who injects downstream faults: the simulator, else the tap on the gateway's transport."""
+        if self.sandbox is not None and self.sandbox.simulator is not None:
+            return self.sandbox.simulator
+        assert self.tap is not None
+        return self.tap
+
     def connect(self, consumer_id: str, **connection: Any) -> None:
         (self.sandbox or self.live).connect(consumer_id, **connection)  # type: ignore[union-attr]
 
@@ -245,6 +261,8 @@ class AcceptanceTarget:
         """One test's client; its downstream traffic is the cassette ``name`` when live-recorded."""
         if self.sandbox is not None and self.sandbox.simulator is not None:
             self.sandbox.simulator.clear()
+        if self.tap is not None:
+            self.tap.clear()
         if self.live is not None:
             self.live.forget_lookups()   # each cassette holds the reference-list calls its test needs
         self.harness.gateway.dispatcher.states.clear()   # reference lists too: a fresh state per test
