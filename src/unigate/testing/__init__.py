@@ -4,6 +4,7 @@
 gives a ``httpx.Client`` with the demo app's headers. Pytest fixtures in ``unigate.testing.fixtures``
 (enable with ``pytest_plugins = ["unigate.testing.fixtures"]``). ``VendorSpec``, ``SpecCheck`` and
 ``SpecCheckTransport`` (``unigate.testing.vendor_spec``) check exchanges against a vendor's own OpenAPI.
+``FaultTap`` (``unigate.testing.faulttap``) injects downstream faults with no simulator.
 ``ConnectorAcceptance`` is the acceptance suite every connector runs (:mod:`unigate.testing.acceptance`,
 docs/plugins.md).
 """
@@ -12,6 +13,7 @@ from unigate.testing.acceptance import ConnectorAcceptance
 from unigate.testing.assertions import error_of, read_pages, walk_pages
 from unigate.testing.connector import ConnectorUnderTest, connector_fixtures
 from unigate.testing.faults import FAULT_CASES, injected_fault_tests
+from unigate.testing.faulttap import FaultTap
 from unigate.testing.harness import GatewayHarness, Simulator
 from unigate.testing.live import LiveTracker, live_fixtures
 from unigate.testing.vendor_spec import SpecCheck, SpecCheckTransport, SpecViolation, VendorSpec
@@ -20,6 +22,7 @@ __all__ = [
            "FAULT_CASES",
            "ConnectorAcceptance",
            "ConnectorUnderTest",
+           "FaultTap",
            "GatewayHarness",
            "LiveTracker",
            "Simulator",
