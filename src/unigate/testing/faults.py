@@ -44,6 +44,11 @@ FAULT_CASES = (
     # Retry-After above a second: reported, not retried
     FaultCase("rate_limited", {"status": 429, "retry_after": 30}, 429, "ConnectorRateLimitError"),
     FaultCase("server_error", {"status": 500}, 502, "ConnectorExecutionError"),
+    FaultCase("unauthorized", {"status": 401}, 401, "ConnectorCredentialsError"),
+    FaultCase("forbidden", {"status": 403}, 403, "ConnectorExecutionError"),
+    # a Content-Length past the answer size cap (32 MiB by default): refused unread
+    FaultCase("oversized_body", {"stream_bytes": 64 * 1024 * 1024, "declare_length": True}, 502,
+              "ConnectorExecutionError"),
     FaultCase("malformed_json", {"malformed_json": True}, 502, "ConnectorExecutionError"),
     FaultCase("dropped_connection", {"drop_connection": True}, 502, "ConnectorExecutionError"),
     FaultCase("timeout", {"latency_ms": 1500}, 504, "ConnectorExecutionError", consumer=TIMEOUT_CONSUMER),
@@ -91,5 +96,5 @@ def check_fault(injector: FaultInjector, client_of: Callable[[str], httpx.Client
         assert message is None or any(message in m for m in shown), (
             f"server_error: the error body {body['detail'].get('downstream_body')!r} holds {message!r} at the "
             f"manifest's `http.errors.message` path, but downstream_errors reads {shown}: check `http.errors`")
-    if case.name == "timeout":
-        assert body["detail"]["reason"] == "timeout"
+    if case.name in ("timeout", "oversized_body"):
+        assert body["detail"]["reason"] == {"timeout": "timeout", "oversized_body": "response_too_large"}[case.name]
