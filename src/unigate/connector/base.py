@@ -424,7 +424,7 @@ class Connector:
         assert op.match is not None
         wanted = str(render_value(op.match.value, ctx.template_context))
         getter = compile_path(op.match.path)
-        for item in selected if isinstance(selected, list) else []:
+        for item in selected if isinstance(selected, list) else [selected]:   # a list, or one record to check
             value = getter.get(item)
             if value is not MISSING and str(value) == wanted:
                 return item
