@@ -27,8 +27,8 @@ from unigate.kit import (
 IN_PROGRESS = "in progress"
 PRIORITIES = {"urgent": "priority: urgent", "high": "priority: high", "normal": "priority: normal",
               "low": "priority: low"}
-STATUSES = {"open": ("open", None), "in_progress": ("open", None), "closed": ("closed", "completed"),
-            "not_planned": ("closed", "not_planned")}
+STATUSES = {"open": ("open", None), "in_progress": ("open", None), "closed": ("closed", None),
+            "not_planned": ("closed", "not_planned")}   # closing without a reason: GitHub's completed
 SOURCE = "unigate_connectors.github"
 _NEXT = re.compile(r'<[^>]*>\s*;\s*rel="?next"?')
 MAX_CALLS = 50
@@ -73,15 +73,16 @@ def number_in_url(options: dict[str, Any]) -> Transform:
 
 
 def status(options: dict[str, Any]) -> Transform:
-    """Reads an issue: ``closed`` (``not_planned`` when closed as not planned), ``in_progress`` when
-    open with the in-progress label, else ``open``. Writes the value as given (the preparer maps it)."""
+    """Reads an issue: ``closed`` (whatever the ``state_reason``: a closed filter can ask GitHub for
+    nothing finer), ``in_progress`` when open with the in-progress label, else ``open``. Writes the
+    value as given (the preparer maps it, ``not_planned`` included)."""
     conventions = Conventions(options)
 
     def read(issue: Any) -> Any:
         if not isinstance(issue, dict):
             return None
         if issue.get("state") == "closed":
-            return "not_planned" if issue.get("state_reason") == "not_planned" else "closed"
+            return "closed"
         return "in_progress" if conventions.has_in_progress(label_names(issue.get("labels"))) else "open"
 
     return Transform(read, _as_given)
@@ -167,7 +168,9 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
     names += _priority_labels(conventions, current, wanted_priority)
     if (wanted_status is _UNSET and conventions.has_in_progress(current)) or wanted_status == "in_progress":
         names.append(options.get("in_progress", IN_PROGRESS))
-    body["labels"] = list(dict.fromkeys(names))
+    names = list(dict.fromkeys(names))
+    if tags_sent is not _UNSET or sorted(names) != sorted(current):   # labels unchanged: not sent
+        body["labels"] = names
     return records
 
 

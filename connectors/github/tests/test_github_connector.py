@@ -236,7 +236,7 @@ def test_closing_and_reopening(client: httpx.Client, sim: Simulator) -> None:
     ticket = client.get(f"{ORG_TICKETS}/{number}").json()["data"]
     assert ticket["status"] == "closed" and ticket["completed_at"]
     patches = sent(sim, "PATCH")
-    assert patches[-1]["body"]["state"] == "closed" and patches[-1]["body"]["state_reason"] == "completed"
+    assert patches[-1]["body"]["state"] == "closed" and "state_reason" not in patches[-1]["body"]   # completed
     assert "in progress" not in patches[-1]["body"]["labels"]
     client.patch(f"{ORG_TICKETS}/{number}", json={"status": "open"})
     assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["status"] == "open"
@@ -253,12 +253,23 @@ def test_issue_types_are_the_type(client: httpx.Client) -> None:
     assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["type"] == "Bug"
 
 
-def test_delete_closes_as_not_planned(client: httpx.Client, sim: Simulator) -> None:
+def test_delete_is_501_and_not_planned_closes_as_not_planned(client: httpx.Client, sim: Simulator) -> None:
     number = new_ticket(client)
-    assert client.delete(f"{ORG_TICKETS}/{number}").status_code == 200
-    patch = sent(sim, "PATCH")[-1]
-    assert patch["body"] == {"state": "closed", "state_reason": "not_planned"}
-    assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["status"] == "not_planned"
+    sim.clear()
+    assert error_of(client.delete(f"{ORG_TICKETS}/{number}")) == (501, "ConnectorOperationUnsupportedError")
+    assert sim.requests() == []
+    client.patch(f"{ORG_TICKETS}/{number}", json={"status": "not_planned"})
+    assert sent(sim, "PATCH")[-1]["body"] == {"state": "closed", "state_reason": "not_planned"}
+    assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["status"] == "closed"
+
+
+def test_state_reason_reads_through_a_custom_mapping(tracker: ConnectorUnderTest, checked: SpecCheck) -> None:
+    tracker.connect("reasons", custom_mappings={"state_reason": "$.state_reason"})
+    with tracker.client("reasons") as c:
+        number = c.post(ORG_TICKETS, json={"subject": "Won't do", "status": "not_planned"}).json()["data"]["id"]
+        ticket = c.get(f"{ORG_TICKETS}/{number}").json()["data"]
+    assert (ticket["status"], ticket["custom_mappings"]) == ("closed", {"state_reason": "not_planned"})
+    checked.assert_clean()
 
 
 def test_sub_issues_read_as_parent_id(client: httpx.Client, sim: Simulator) -> None:
