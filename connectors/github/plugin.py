@@ -32,7 +32,7 @@ def sandbox(base_path: str = "") -> SandboxProfile:
     return SandboxProfile(
         create_app=lambda: simulator.create_app(base_path=base_path),
         settings={"base_url": "{url}" + base_path},
-        credentials={"token": simulator.DEFAULT_TOKEN},
+        credentials={"access_token": simulator.DEFAULT_TOKEN},
         curl_path="/issue-tracking/collections/octocat~Hello-World/tickets?limit=2",
     )
 

@@ -26,7 +26,7 @@ def sandbox() -> SandboxProfile:
     return SandboxProfile(
         create_app=simulator.create_app,
         settings={"base_url": "{url}"},
-        credentials={"token": simulator.OWNER_TOKEN},
+        credentials={"access_token": simulator.OWNER_TOKEN},
         curl_path="/issue-tracking/collections/42/tickets?limit=2",
     )
 

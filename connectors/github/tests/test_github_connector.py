@@ -320,7 +320,7 @@ def test_tags_are_the_repositorys_labels(client: httpx.Client, sim: Simulator) -
 
 # -- faults -------------------------------------------------------------------------------------
 def test_a_bad_token_is_a_401(tracker: ConnectorUnderTest, checked: SpecCheck) -> None:
-    tracker.harness.connect_consumer("github", "bad-token", {"base_url": tracker.url}, {"token": "nope"})
+    tracker.harness.connect_consumer("github", "bad-token", {"base_url": tracker.url}, {"access_token": "nope"})
     with tracker.harness.client(consumer_id="bad-token") as c:
         assert error_of(c.get(TICKETS))[0] == 401
     checked.assert_clean()

@@ -28,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Connector
 
 def test_the_connection_needs_the_servers_api_root(server: tuple[ConnectorUnderTest, SpecCheck]) -> None:
     tracker, _ = server
-    tracker.harness.connect_consumer("github-server", "no-url", {}, {"token": "x"})
+    tracker.harness.connect_consumer("github-server", "no-url", {}, {"access_token": "x"})
     with tracker.harness.client(consumer_id="no-url") as client:
         response = client.get(TICKETS)
     assert error_of(response) == (422, "ConnectionSettingsError") and "base_url" in response.json()["detail"]

@@ -30,7 +30,7 @@ def state(sim: Simulator) -> State:
 
 @pytest.fixture
 def developer(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
-    tracker.harness.connect_consumer("gitlab", "developer", {"base_url": tracker.url}, {"token": DEVELOPER_TOKEN})
+    tracker.harness.connect_consumer("gitlab", "developer", {"base_url": tracker.url}, {"access_token": DEVELOPER_TOKEN})
     with tracker.harness.client(consumer_id="developer") as c:
         yield c
 
@@ -242,13 +242,13 @@ def test_tags_are_labels_whose_ids_are_names(client: httpx.Client) -> None:
 
 # -- faults -------------------------------------------------------------------------------------
 def test_a_bad_token_is_a_401(tracker: ConnectorUnderTest) -> None:
-    tracker.harness.connect_consumer("gitlab", "bad-token", {"base_url": tracker.url}, {"token": "nope"})
+    tracker.harness.connect_consumer("gitlab", "bad-token", {"base_url": tracker.url}, {"access_token": "nope"})
     with tracker.harness.client(consumer_id="bad-token") as c:
         assert error_of(c.get(TICKETS)) == (401, "ConnectorCredentialsError")
 
 
 def test_gitlab_server_takes_the_instances_url(tracker: ConnectorUnderTest) -> None:
-    tracker.harness.connect_consumer("gitlab-server", "self-managed", {"base_url": tracker.url}, {"token": OWNER_TOKEN})
+    tracker.harness.connect_consumer("gitlab-server", "self-managed", {"base_url": tracker.url}, {"access_token": OWNER_TOKEN})
     with tracker.harness.client(consumer_id="self-managed") as c:
         response = c.get(TICKETS, headers={"x-apideck-service-id": "gitlab-server"}, params={"limit": 3})
     assert response.status_code == 200 and len(response.json()["data"]) == 3
