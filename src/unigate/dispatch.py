@@ -156,7 +156,7 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
                 if s.secret and connection.settings.get(k)]
     return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
                     ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets),
-                    _max_body(connection, max_body))
+                    _max_body(connection, max_body), http.rate_limit)
 
 
 def _timeout(connection: Connection, default: float) -> float:

@@ -9,6 +9,7 @@ octo-org/platform.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,52 @@ def test_issues_disabled_is_an_error_naming_githubs_message(client: httpx.Client
     response = client.get("/issue-tracking/collections/octocat~Spoon-Knife/tickets")
     assert response.status_code >= 400
     assert "disabled" in response.text.lower()
+
+
+# -- rate limits --------------------------------------------------------------------------------
+@contextmanager
+def limits(state: State, **changed: Any) -> Iterator[None]:
+    saved = {name: getattr(state.limits, name) for name in changed}
+    for name, value in changed.items():
+        setattr(state.limits, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(state.limits, name, value)
+        state.limits.writes.clear()
+
+
+def test_githubs_quota_headers_are_the_downstream_ratelimit_headers(client: httpx.Client) -> None:
+    response = client.get(TICKETS, params={"limit": 1})
+    assert response.headers["x-downstream-ratelimit-limit"] == "5000"
+    assert int(response.headers["x-downstream-ratelimit-remaining"]) < 5000
+    assert int(response.headers["x-downstream-ratelimit-reset"]) > 1_700_000_000
+
+
+@pytest.mark.parametrize("status", [403, 429])
+@pytest.mark.parametrize("retry_after", [60, None])
+def test_a_secondary_limit_is_a_rate_limit_error_with_the_wait(
+        client: httpx.Client, state: State, status: int, retry_after: int | None) -> None:
+    with limits(state, writes_per_minute=0, secondary_status=status, secondary_retry_after=retry_after):
+        response = client.post(ORG_TICKETS, json={"subject": "Too fast"})
+    assert error_of(response) == (429, "ConnectorRateLimitError")
+    assert response.headers["retry-after"] == "60"   # GitHub: without Retry-After, wait at least a minute
+    assert "secondary rate limit" in response.json()["downstream_errors"][0]["message"]
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_an_exhausted_quota_is_a_rate_limit_error_until_the_reset(client: httpx.Client, state: State,
+                                                                   status: int) -> None:
+    with limits(state, limit=state.limits.used, primary_status=status):
+        response = client.get(TICKETS, params={"limit": 1})
+    assert error_of(response) == (429, "ConnectorRateLimitError")
+    assert 0 < int(response.headers["retry-after"]) <= 3600
+    assert response.headers["x-downstream-ratelimit-remaining"] == "0"
+
+
+# -- errors -------------------------------------------------------------------------------------
+def test_a_422_passes_githubs_validation_errors_on(client: httpx.Client) -> None:
+    response = client.post(ORG_TICKETS, json={"subject": "x", "assignees": [{"id": "wycats"}]})
+    assert error_of(response) == (422, "ConnectorExecutionError")
+    assert response.json()["downstream_errors"][0]["message"] == "Validation Failed"

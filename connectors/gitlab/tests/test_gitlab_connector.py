@@ -252,3 +252,35 @@ def test_gitlab_server_takes_the_instances_url(tracker: ConnectorUnderTest) -> N
     with tracker.harness.client(consumer_id="self-managed") as c:
         response = c.get(TICKETS, headers={"x-apideck-service-id": "gitlab-server"}, params={"limit": 3})
     assert response.status_code == 200 and len(response.json()["data"]) == 3
+
+
+# -- rate limits --------------------------------------------------------------------------------
+def test_gitlabs_ratelimit_headers_are_the_downstream_ratelimit_headers(client: httpx.Client) -> None:
+    response = client.get(TICKETS, params={"limit": 1})
+    assert response.headers["x-downstream-ratelimit-limit"] == "2000"
+    assert int(response.headers["x-downstream-ratelimit-remaining"]) < 2000
+    assert int(response.headers["x-downstream-ratelimit-reset"]) > 1_700_000_000
+
+
+@pytest.mark.parametrize("retry_after", [True, False])
+def test_the_throttle_is_a_rate_limit_error_with_the_wait(client: httpx.Client, state: State,
+                                                          retry_after: bool) -> None:
+    saved = state.limits.limit, state.limits.retry_after
+    state.limits.limit, state.limits.retry_after = 0, retry_after
+    try:
+        response = client.get(TICKETS, params={"limit": 1})
+    finally:
+        state.limits.limit, state.limits.retry_after = saved
+    assert error_of(response) == (429, "ConnectorRateLimitError")
+    assert 0 < int(response.headers["retry-after"]) <= 60   # without Retry-After: until RateLimit-Reset
+
+
+def test_the_issue_creation_limit_is_a_rate_limit_error(client: httpx.Client, state: State) -> None:
+    saved, state.limits.creates = state.limits.creates, 0
+    try:
+        response = client.post(WEB_TICKETS, json={"subject": "Too many"})
+    finally:
+        state.limits.creates = saved
+    assert error_of(response) == (429, "ConnectorRateLimitError")
+    assert response.headers["retry-after"] == "60"
+    assert "too many times" in response.json()["downstream_errors"][0]["message"]
