@@ -13,6 +13,9 @@
   defaults below); tags are the other labels. On a write the preparer turns ``_status`` and
   ``_priority`` into ``state``/``state_reason`` and labels, and tag ids into label names, keeping
   the labels a write does not touch (an update reads the issue's labels first).
+- ``github_issue_fields`` (preparer): issue field values written through ``custom_mappings`` are
+  sent with the key GitHub takes (``field_id``), having been read with the one it gives
+  (``issue_field_id``).
 """
 
 from __future__ import annotations
@@ -214,6 +217,16 @@ async def _tag_names(connector: Any, ctx: Any, tags_sent: Any) -> list[str]:
     return names
 
 
+async def issue_field_values(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
+    """Issue field values written back through ``custom_mappings``: GitHub reads them as
+    ``{issue_field_id, value}`` and takes them as ``{field_id, value}``, so a custom mapping
+    ``$.issue_field_values[?(@.issue_field_id == 1)].value`` serves both ways."""
+    for entry in records[0].get("issue_field_values") or []:
+        if isinstance(entry, dict) and "issue_field_id" in entry:
+            entry["field_id"] = entry.pop("issue_field_id")
+    return records
+
+
 labels_for_write.calls = {  # type: ignore[attr-defined]
     "tickets_update_labels": ("GET", ISSUE_PATH),
     "labels_lookup": ("GET", LABELS_PATH),
@@ -226,3 +239,4 @@ COMPONENTS.register("transform", "github_status", status, source=SOURCE)
 COMPONENTS.register("transform", "github_priority", priority, source=SOURCE)
 COMPONENTS.register("transform", "github_tags", tags, source=SOURCE)
 COMPONENTS.register("preparer", "github_labels", labels_for_write, source=SOURCE)
+COMPONENTS.register("preparer", "github_issue_fields", issue_field_values, source=SOURCE)

@@ -171,7 +171,8 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
     return records
 
 
-def _convention_changes(conventions: Conventions, wanted_status: Any, wanted_priority: Any) -> tuple[list[str], list[str]]:
+def _convention_changes(conventions: Conventions, wanted_status: Any,
+                        wanted_priority: Any) -> tuple[list[str], list[str]]:
     """The convention labels a write adds and removes."""
     add: list[str] = []
     remove: list[str] = []

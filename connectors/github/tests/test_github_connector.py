@@ -327,12 +327,6 @@ def test_a_bad_token_is_a_401(tracker: ConnectorUnderTest, checked: SpecCheck) -
     checked.assert_clean()
 
 
-def test_issues_disabled_is_an_error_naming_githubs_message(client: httpx.Client) -> None:
-    response = client.get("/issue-tracking/collections/octocat~Spoon-Knife/tickets")
-    assert response.status_code >= 400
-    assert "disabled" in response.text.lower()
-
-
 # -- rate limits --------------------------------------------------------------------------------
 @contextmanager
 def limits(state: State, **changed: Any) -> Iterator[None]:
@@ -380,3 +374,28 @@ def test_a_422_passes_githubs_validation_errors_on(client: httpx.Client) -> None
     response = client.post(ORG_TICKETS, json={"subject": "x", "assignees": [{"id": "wycats"}]})
     assert error_of(response) == (422, "ConnectorExecutionError")
     assert response.json()["downstream_errors"][0]["message"] == "Validation Failed"
+
+
+def test_issue_field_values_read_and_write_back_through_custom_mappings(
+        tracker: ConnectorUnderTest, checked: SpecCheck, sim: Simulator) -> None:
+    tracker.connect("fields", custom_mappings={"dri": "$.issue_field_values[?(@.issue_field_id == 1)].value"})
+    with tracker.client("fields") as c:
+        created = c.post(ORG_TICKETS, json={"subject": "Owned", "custom_mappings": {"dri": "monalisa"}})
+        number = created.json()["data"]["id"]
+        assert sent(sim, "POST")[-1]["body"]["issue_field_values"] == [{"field_id": 1, "value": "monalisa"}]
+        c.patch(f"{ORG_TICKETS}/{number}", json={"custom_mappings": {"dri": "hubot"}})
+        ticket = c.get(f"{ORG_TICKETS}/{number}").json()["data"]
+    assert ticket["custom_mappings"] == {"dri": "hubot"}
+    checked.assert_clean()
+
+
+def test_issues_disabled_is_githubs_410_with_its_message(client: httpx.Client) -> None:
+    response = client.get("/issue-tracking/collections/octocat~Spoon-Knife/tickets")
+    assert error_of(response) == (410, "ConnectorExecutionError")
+    assert "disabled" in response.json()["downstream_errors"][0]["message"].lower()
+
+
+def test_a_moved_repository_is_not_followed(client: httpx.Client) -> None:
+    response = client.get("/issue-tracking/collections/octocat~Old-World/tickets")
+    assert error_of(response) == (502, "ConnectorExecutionError")
+    assert "/repositories/1296269" in response.text

@@ -30,7 +30,8 @@ def state(sim: Simulator) -> State:
 
 @pytest.fixture
 def developer(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
-    tracker.harness.connect_consumer("gitlab", "developer", {"base_url": tracker.url}, {"access_token": DEVELOPER_TOKEN})
+    tracker.harness.connect_consumer("gitlab", "developer", {"base_url": tracker.url},
+                                     {"access_token": DEVELOPER_TOKEN})
     with tracker.harness.client(consumer_id="developer") as c:
         yield c
 
@@ -248,7 +249,8 @@ def test_a_bad_token_is_a_401(tracker: ConnectorUnderTest) -> None:
 
 
 def test_gitlab_server_takes_the_instances_url(tracker: ConnectorUnderTest) -> None:
-    tracker.harness.connect_consumer("gitlab-server", "self-managed", {"base_url": tracker.url}, {"access_token": OWNER_TOKEN})
+    tracker.harness.connect_consumer("gitlab-server", "self-managed", {"base_url": tracker.url},
+                                     {"access_token": OWNER_TOKEN})
     with tracker.harness.client(consumer_id="self-managed") as c:
         response = c.get(TICKETS, headers={"x-apideck-service-id": "gitlab-server"}, params={"limit": 3})
     assert response.status_code == 200 and len(response.json()["data"]) == 3
