@@ -399,3 +399,20 @@ def test_a_moved_repository_is_not_followed(client: httpx.Client) -> None:
     response = client.get("/issue-tracking/collections/octocat~Old-World/tickets")
     assert error_of(response) == (502, "ConnectorExecutionError")
     assert "/repositories/1296269" in response.text
+
+
+# -- conditional requests -----------------------------------------------------------------------
+def test_a_re_read_is_conditional_and_a_304_costs_no_rate_limit(client: httpx.Client, sim: Simulator,
+                                                                 all_numbers: list[str]) -> None:
+    first = client.get(f"{TICKETS}/{all_numbers[3]}")
+    again = client.get(f"{TICKETS}/{all_numbers[3]}")
+    assert again.json()["data"] == first.json()["data"]
+    assert "if-none-match" in sim.requests()[1]["headers"]
+    assert again.headers["x-downstream-ratelimit-remaining"] == first.headers["x-downstream-ratelimit-remaining"]
+
+
+def test_a_changed_issue_is_read_anew(client: httpx.Client) -> None:
+    number = new_ticket(client)
+    assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["subject"] == "Connector test"
+    client.patch(f"{ORG_TICKETS}/{number}", json={"subject": "Renamed"})
+    assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["subject"] == "Renamed"

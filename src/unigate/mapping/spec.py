@@ -218,6 +218,9 @@ class HttpSpec(_Strict):
     errors: ErrorSpec = Field(default_factory=ErrorSpec, description="Where the tracker's error bodies say "
                               "what went wrong (read into `downstream_errors`).",
                               examples=[{"message": ["$.error.message"], "code": "$.error.code"}])
+    conditional: bool = Field(False, description="True: GET answers with an `ETag` are kept per connection "
+                              "and asked again with `If-None-Match`; a 304 is served from the kept body (GitHub "
+                              "does not count 304s against the rate limit).", examples=[True])
     rate_limit: RateLimitSpec | None = Field(
         None, description="The tracker's rate-limit headers and the refusals that are rate limits.",
         examples=[{"limit": "x-ratelimit-limit", "remaining": "x-ratelimit-remaining", "reset": "x-ratelimit-reset",
