@@ -416,3 +416,12 @@ def test_a_changed_issue_is_read_anew(client: httpx.Client) -> None:
     assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["subject"] == "Connector test"
     client.patch(f"{ORG_TICKETS}/{number}", json={"subject": "Renamed"})
     assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["subject"] == "Renamed"
+
+
+# -- pass_through -------------------------------------------------------------------------------
+def test_pass_through_query_reaches_github_but_not_its_paging_parameters(client: httpx.Client, sim: Simulator) -> None:
+    data = client.get(TICKETS, params={"pass_through[labels]": "bug", "limit": 100}).json()["data"]
+    assert data and all(any(t["name"] == "bug" for t in ticket["tags"]) for ticket in data)
+    assert ("labels", "bug") in {tuple(p) for p in sim.requests()[0]["query"]}
+    for paging in ("page", "per_page"):
+        assert error_of(client.get(TICKETS, params={f"pass_through[{paging}]": "5"}))[0] == 400
