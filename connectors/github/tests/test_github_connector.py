@@ -425,3 +425,11 @@ def test_pass_through_query_reaches_github_but_not_its_paging_parameters(client:
     assert ("labels", "bug") in {tuple(p) for p in sim.requests()[0]["query"]}
     for paging in ("page", "per_page"):
         assert error_of(client.get(TICKETS, params={f"pass_through[{paging}]": "5"}))[0] == 400
+
+
+@pytest.mark.parametrize("field", ["name", "created_at", "updated_at"])
+def test_collections_sort_is_githubs(client: httpx.Client, sim: Simulator, field: str) -> None:
+    data = client.get("/issue-tracking/collections", params={"sort[by]": field, "sort[direction]": "desc"}).json()
+    github_sort = {"name": "full_name", "created_at": "created", "updated_at": "updated"}[field]
+    repos = github(sim, "/user/repos", sort=github_sort, direction="desc")
+    assert [c["id"] for c in data["data"]] == [r["full_name"].replace("/", "~") for r in repos]

@@ -286,3 +286,11 @@ def test_the_issue_creation_limit_is_a_rate_limit_error(client: httpx.Client, st
     assert error_of(response) == (429, "ConnectorRateLimitError")
     assert response.headers["retry-after"] == "60"
     assert "too many times" in response.json()["downstream_errors"][0]["message"]
+
+
+@pytest.mark.parametrize("field", ["name", "created_at", "updated_at"])
+def test_collections_sort_is_gitlabs(client: httpx.Client, sim: Simulator, field: str) -> None:
+    data = client.get("/issue-tracking/collections", params={"sort[by]": field, "sort[direction]": "asc"}).json()
+    order_by = {"name": "path", "created_at": "created_at", "updated_at": "last_activity_at"}[field]
+    projects = gitlab(sim, "/projects", membership="true", order_by=order_by, sort="asc").json()
+    assert [c["id"] for c in data["data"]] == [str(p["id"]) for p in projects]
