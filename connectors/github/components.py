@@ -129,18 +129,41 @@ def _start(page: PageRequest) -> tuple[int, int, int]:
     return p.first_page, min(max(page.limit, 1), p.max_limit), 0
 
 
+def _status_filter(page: PageRequest) -> tuple[list[tuple[str, str]], str | None]:
+    """``filter[status]=in_progress``: asked of the tracker as its in-progress label (``labels``);
+    ``open``: the open issues without it (dropped here). Option ``in_progress``: the label."""
+    label = page.pagination.options.get("in_progress")
+    wanted = page.filters.get("status")
+    wanted = wanted if isinstance(wanted, list) else [wanted] if wanted else []
+    if not label or len(wanted) != 1:
+        return [], None
+    if wanted[0] == "in_progress":
+        return [("labels", str(label))], None
+    return [], str(label) if wanted[0] == "open" else None
+
+
+def _dropped(item: Any, drop: str | None, hidden_label: str | None) -> bool:
+    if not isinstance(item, dict):
+        return False
+    if drop and item.get(drop):
+        return True
+    names = (n.casefold() for n in label_names(item.get("labels")))
+    return hidden_label is not None and hidden_label.casefold() in names
+
+
 async def link_pages(page: PageRequest) -> Window:
     """``page``/``per_page`` paging along ``Link: rel="next"``; records with the ``drop`` key skipped."""
     p, drop = page.pagination, page.pagination.options.get("drop")
     number, size, skip = _start(page)
+    extra, hidden_label = _status_filter(page)
     collected: list[Any] = []
     for _ in range(MAX_CALLS):
-        response = await page.fetch([(p.page_param, str(number)), (p.limit_param or "per_page", str(size))])
+        response = await page.fetch([*extra, (p.page_param, str(number)), (p.limit_param or "per_page", str(size))])
         items = response.body if isinstance(response.body, list) else []
         for index in range(skip, len(items)):
             if len(collected) == page.limit:
                 return Window(collected, CursorPosition(token=f"{number}:{size}", skip=index), None)
-            if not (drop and isinstance(items[index], dict) and items[index].get(drop)):
+            if not _dropped(items[index], drop, hidden_label):
                 collected.append(items[index])
         if not _NEXT.search(response.headers.get("link", "")):
             return Window(collected, None, None)

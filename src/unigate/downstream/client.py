@@ -108,8 +108,8 @@ class DownstreamSession:
         validators = self.endpoint.validators if out.method == "GET" else None
         status = answer.response.status_code
         kept = validators.kept(out.target, answer.response.headers) if validators and status == 304 else None
-        if kept is not None:   # not modified: the answer kept with its ETag
-            self._record(out, attempt, started, answer=answer, body=kept[0])
+        if kept is not None:   # not modified: the answer kept with its ETag (recorded as answered: a 304)
+            self._record(out, attempt, started, answer=answer, body=parse_body(answer.body))
             return DownstreamResponse(200, kept[1], kept[0])
         body = parse_body(answer.body)
         self._record(out, attempt, started, answer=answer, body=body)
