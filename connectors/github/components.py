@@ -24,7 +24,13 @@ import re
 from typing import Any
 
 from unigate.kit import (
-    COMPONENTS, CursorPosition, PageRequest, RequestValidationError, Transform, TransformError, Window,
+    COMPONENTS,
+    CursorPosition,
+    PageRequest,
+    RequestValidationError,
+    Transform,
+    TransformError,
+    Window,
 )
 
 IN_PROGRESS = "in progress"

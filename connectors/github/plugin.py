@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-import unigate_connectors.github.components  # noqa: F401 - registers the components the manifest names
 from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.github import components  # noqa: F401 - registers the components the manifest names
 
 VARIANTS = {
     "github-server": ("GitHub Enterprise Server", {

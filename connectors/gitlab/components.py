@@ -20,7 +20,13 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.kit import (
-    COMPONENTS, CursorPosition, PageRequest, RequestValidationError, Transform, TransformError, Window,
+    COMPONENTS,
+    CursorPosition,
+    PageRequest,
+    RequestValidationError,
+    Transform,
+    TransformError,
+    Window,
 )
 
 IN_PROGRESS = "workflow::in progress"

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-import unigate_connectors.gitlab.components  # noqa: F401 - registers the components the manifest names
 from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.gitlab import components  # noqa: F401 - registers the components the manifest names
 
 SERVER_BASE_URL = {"description": "Root URL of the self-managed instance, without /api/v4: https://gitlab.example.com",
                    "required": True}

@@ -18,8 +18,8 @@ from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
 from unigate.downstream.client import DownstreamSession
-from unigate.downstream.models import Endpoint, ErrorPaths
 from unigate.downstream.conditional import Validators
+from unigate.downstream.models import Endpoint, ErrorPaths
 from unigate.downstream.pool import ClientPool
 from unigate.downstream.redact import Redactor
 from unigate.errors import (

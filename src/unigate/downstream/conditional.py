@@ -1,7 +1,8 @@
 """Conditional GETs (manifest ``http.conditional: true``): a connection's ETag'd answers are kept,
 and the same GET again carries ``If-None-Match``; a ``304 Not Modified`` is then served from the
-kept body and headers (a 304 need not repeat ``Link`` or ``X-Total``). Trackers such as GitHub do not count a 304 against the rate limit, so re-reads (the
-read before a write, a list polled again) cost nothing while nothing changed.
+kept body and headers (a 304 need not repeat ``Link`` or ``X-Total``). Trackers such as GitHub do
+not count a 304 against the rate limit, so re-reads (the read before a write, a list polled again)
+cost nothing while nothing changed.
 
 One ``Validators`` per connection revision (it lives in the connection's ``Endpoint``), keyed by
 the full request target; bounded in entries and in the size of a kept body.

@@ -391,7 +391,8 @@ class OperationSpec(_Strict):
     record: str | None = Field(None, description="`one`/`add`/`update`: JSONPath selecting the record in the "
                                "response (default: the whole body).", examples=["$.issue"])
     match: MatchSpec | None = Field(None, description="`one`: pick from the list `record` selects the element "
-                                    "that matches (else 404); on a single record, it must match (else 404).", examples=[{"path": "$.id", "value": "{id}"}])
+                                    "that matches (else 404); on a single record, it must match (else 404).",
+                                    examples=[{"path": "$.id", "value": "{id}"}])
     omit: list[str] = Field(default_factory=list, description="Unified fields these records lack (list "
                             "summaries): left out of each record rather than reported empty.",
                             examples=[["tags"]])

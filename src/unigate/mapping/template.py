@@ -94,8 +94,8 @@ def _convert(value: Any, kind: str | None) -> Any:
     if kind == "str":
         return str(value)
     if kind == "pair":
-        parts = str(value).split("~")
-        if len(parts) != 2 or not all(parts):
+        segments = str(value).split("~")
+        if len(segments) != 2 or not all(segments):
             raise TemplateError(f"expected two segments joined by ~, got {value!r}")
         return str(value)
     if kind == "origin":
