@@ -35,7 +35,6 @@ from unigate.downstream.errors import answer_error, failure_error
 from unigate.downstream.hooks import CALL_HOOKS, CallHooks
 from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.models import CAPTURE_BYTES, DownstreamResponse, Endpoint, ErrorPaths, RawCall
-from unigate.downstream.ratelimit import downstream_headers
 from unigate.downstream.redact import Redactor
 from unigate.downstream.retry import DEFAULT_RETRY, RetryPolicy
 from unigate.downstream.send import INVALID_JSON, Answer, Outgoing, SendFailure, parse_body, send_once
@@ -132,14 +131,6 @@ class DownstreamSession:
                        raw[:CAPTURE_BYTES] if raw is not None else None, len(raw) if raw is not None else None,
                        attempt, failure.kind if failure is not None else None, time.time() - elapsed)
         self.hooks.called(self, call, elapsed)
-
-    def rate_limit_headers(self) -> dict[str, str]:
-        """Apideck's ``x-downstream-ratelimit-*`` from the last answer that carried the tracker's."""
-        for call in reversed(self.calls):
-            found = downstream_headers(self.endpoint.rate_limit, call.response_headers)
-            if found:
-                return found
-        return {}
 
     def raw(self) -> Any:
         """``_raw`` for the response: the body of each call, secrets redacted."""

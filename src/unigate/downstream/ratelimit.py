@@ -1,7 +1,8 @@
 """A tracker's rate limits as Apideck states them (manifest ``http.rate_limit``).
 
 - ``downstream_headers``: the tracker's quota headers as ``x-downstream-ratelimit-limit``,
-  ``-remaining`` and ``-reset`` (a Unix time), each left out when the answer lacks it;
+  ``-remaining`` and ``-reset`` (a Unix time) on the rate-limit error (answers that succeed carry
+  ``http.rate_limit_headers``), each left out when the answer lacks it;
 - ``refusal_wait``: whether a refused answer is a rate limit, and the seconds to wait: a 429, or one
   of ``statuses`` (GitHub's 403) whose answer has ``Retry-After``, no requests left, or an error
   message naming the limit. The wait is ``Retry-After``, else the seconds to ``reset`` when no
