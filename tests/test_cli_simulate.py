@@ -33,12 +33,14 @@ def test_simulate_a_connector_without_simulator_says_how_to_run_its_real_server(
     result = CliRunner().invoke(main, ["simulate", "redmine"])
     assert result.exit_code == 1
     assert ("the redmine connector has no simulator (it is tested against a real server: "
-            "connectors/redmine/tracker/start.sh); the simulators are: agentsmesh, codimir, jira, jira-api-token, "
-            "linear, opine, selectel") in result.output
+            "connectors/redmine/tracker/start.sh); the simulators are: agentsmesh, codimir, github, "
+            "github-enterprise-cloud, github-server, gitlab, gitlab-server, jira, jira-api-token, linear, opine, "
+            "selectel") in result.output
 
 
 def test_simulate_an_unknown_service_lists_the_simulators() -> None:
     result = CliRunner().invoke(main, ["simulate", "mantis"])
     assert result.exit_code == 1
-    assert ("no connector 'mantis' is installed; the simulators are: agentsmesh, codimir, jira, jira-api-token, "
-            "linear, opine, selectel") in result.output
+    assert ("no connector 'mantis' is installed; the simulators are: agentsmesh, codimir, github, "
+            "github-enterprise-cloud, github-server, gitlab, gitlab-server, jira, jira-api-token, linear, opine, "
+            "selectel") in result.output

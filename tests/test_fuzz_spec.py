@@ -17,7 +17,7 @@ from unigate.testing.fuzz import FuzzReport, fuzz_operation, operation_labels
 EXAMPLES_PER_OPERATION = 20  # x 15 operations = 300 cases per connector
 
 
-@pytest.fixture(scope="module", params=["agentsmesh", "codimir", "opine", "selectel"])
+@pytest.fixture(scope="module", params=["agentsmesh", "codimir", "github", "gitlab", "opine", "selectel"])
 def tracker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
     started = ConnectorUnderTest.start(tmp_path_factory.mktemp(request.param), request.param)
     yield started

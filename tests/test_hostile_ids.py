@@ -16,7 +16,8 @@ import pytest
 from unigate.testing import ConnectorUnderTest
 from unigate.testing.hostile import hostile_requests, raw_request
 
-COLLECTIONS = {"agentsmesh": "1", "codimir": "project_456", "opine": "organization", "selectel": "support"}
+COLLECTIONS = {"agentsmesh": "1", "codimir": "project_456", "opine": "organization", "selectel": "support",
+               "github": "octocat~Hello-World", "gitlab": "42"}
 
 
 @pytest.fixture(scope="module", params=sorted(COLLECTIONS))

@@ -129,8 +129,10 @@ def test_connector_readme_cites_seeds_as_material_outside_this_repository(readme
         assert "`shared/seeds/" in sentence and "outside this repository" in sentence, sentence
 
 
-INSTALLED = ["agentsmesh", "codimir", "jira", "jira-api-token", "linear", "opine", "redmine", "roundup", "selectel"]
-FOLDERS = {"jira-api-token": "jira"}   # one folder, one manifest, two connectors
+INSTALLED = ["agentsmesh", "codimir", "github", "github-enterprise-cloud", "github-server", "gitlab", "gitlab-server",
+             "jira", "jira-api-token", "linear", "opine", "redmine", "roundup", "selectel"]
+FOLDERS = {"jira-api-token": "jira", "github-enterprise-cloud": "github", "github-server": "github",
+           "gitlab-server": "gitlab"}   # one folder, one manifest, several connectors
 
 
 @pytest.mark.parametrize("service_id", INSTALLED)

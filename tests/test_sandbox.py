@@ -45,7 +45,8 @@ def services(sandbox: Sandbox) -> set[str]:
 
 def test_sandbox_connects_the_demo_consumer_to_every_simulated_tracker(tmp_path: Path, trackers_dir: Path) -> None:
     with prepared(tmp_path) as sandbox:
-        assert {"agentsmesh", "codimir", "jira", "jira-api-token", "linear", "opine", "selectel"} <= services(sandbox)
+        assert {"agentsmesh", "codimir", "github", "gitlab", "jira", "jira-api-token", "linear", "opine",
+                "selectel"} <= services(sandbox)
         server = BackgroundServer(create_app(sandbox.gateway)).start()
         try:
             headers = {"authorization": f"Bearer {sandbox.api_key}", "x-apideck-app-id": APP_ID,

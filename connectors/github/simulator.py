@@ -634,6 +634,12 @@ class GitHubSimulator:
 
     async def list_repos(self, request: Request, ctx: Context) -> Response:
         visible = sorted((r for r in self.state.repos.values() if r.visible), key=lambda r: r.full_name.lower())
+        by = request.query_params.get("sort", "full_name")   # created, updated, pushed: the creation time here
+        direction = request.query_params.get("direction", "asc" if by == "full_name" else "desc")
+        if by != "full_name":
+            visible.sort(key=lambda r: r.created_at)
+        if direction == "desc":
+            visible.reverse()
         page, headers = _paged(request, visible)
         return _json([ctx.urls.repo(r, self.state) for r in page], headers=headers)
 

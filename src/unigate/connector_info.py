@@ -149,7 +149,8 @@ def calls_markdown(connector: Connector) -> str:
     may name, generated from the manifest (and the class) like ``unigate connectors show``."""
     rows = ["| call id | unified operation | downstream request | note |", "|---|---|---|---|"]
     for call in info(connector)["calls"]:
-        request = f"`{call['method']} {call['path']}`" if call["method"] else ""
+        path = (call["path"] or "").replace("|", "\\|")   # a pipe in a cell splits it, code span or not
+        request = f"`{call['method']} {path}`" if call["method"] else ""
         call_id = f"`{call['call_id']}`" if call["call_id"] else "—"
         rows.append(f"| {call_id} | {call['operation']} | {request} | {call['note'] or ''} |")
     return "\n".join(rows)

@@ -18,6 +18,7 @@ from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
 from unigate.downstream.client import DownstreamSession
+from unigate.downstream.conditional import Validators
 from unigate.downstream.models import Endpoint, ErrorPaths
 from unigate.downstream.pool import ClientPool
 from unigate.downstream.redact import Redactor
@@ -156,7 +157,8 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
                 if s.secret and connection.settings.get(k)]
     return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
                     ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets),
-                    _max_body(connection, max_body))
+                    _max_body(connection, max_body), http.rate_limit,
+                    Validators() if http.conditional else None)
 
 
 def _timeout(connection: Connection, default: float) -> float:

@@ -82,7 +82,7 @@ def test_a_condition_says_one_thing() -> None:
         m["resources"]["comments"]["operations"]["all"]["keep"] = [{"path": "$.text", "not_blank": True, "equals": 1}]
     problems = broken(both)
     assert problems[0][0].startswith("resources.comments.operations.all.keep.0")
-    assert "either `not_blank: true` or `equals: <value>`" in problems[0][1]
+    assert "one of `not_blank: true`, `blank: true` or `equals: <value>`" in problems[0][1]
 
 
 def test_mappings_check_knows_the_transforms_plugins_register() -> None:

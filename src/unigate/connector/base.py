@@ -141,7 +141,7 @@ class Connector:
                     f"pass_through[{index}].operation_id": f"{self.spec.name} has no call {ext.operation_id!r}; "
                                                            f"its call ids: {', '.join(self.call_ids)}"})
         if request.pass_through_query:
-            paging = _paging_params(self._paging(request.resource, request.operation))
+            paging = paging_params(self._paging(request.resource, request.operation))
             clash = sorted({k for k, _ in request.pass_through_query} & paging)
             if clash:
                 raise RequestValidationError("Invalid pass_through", {
@@ -288,7 +288,8 @@ class Connector:
                                                            query_pass_through=True))
 
         window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit,
-                                    keep=lambda items: kept(items, op.keep), listed=ctx.listed)
+                                    keep=lambda items: kept(items, op.keep), listed=ctx.listed,
+                                    filters=request.filter)
         if op.collection_exists and not window.records:
             await self.check_collection_exists(ctx)   # an empty page of a collection that may not exist
         records = self.map_records(ctx, await run_steps(self, ctx, op.prepare, window.records))
@@ -424,7 +425,7 @@ class Connector:
         assert op.match is not None
         wanted = str(render_value(op.match.value, ctx.template_context))
         getter = compile_path(op.match.path)
-        for item in selected if isinstance(selected, list) else []:
+        for item in selected if isinstance(selected, list) else [selected]:   # a list, or one record to check
             value = getter.get(item)
             if value is not MISSING and str(value) == wanted:
                 return item
@@ -563,7 +564,7 @@ def _mapping_call_ids(spec: MappingFile) -> list[str]:
     return ids + [call["call_id"] for call in lookup_calls(spec)]
 
 
-def _paging_params(pagination: PaginationSpec | None) -> set[str]:
+def paging_params(pagination: PaginationSpec | None) -> set[str]:
     """The query parameters a pagination style sets on every call."""
     if pagination is None or pagination.style == "none":
         return set()

@@ -5,7 +5,7 @@ and registered ``paginator`` components all speak it."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from unigate.cursor import CursorPosition
@@ -33,6 +33,7 @@ class PageRequest:
     position: CursorPosition
     limit: int
     listed: dict[str, Any] | None = None   # the operation's `listed` item, when declared
+    filters: dict[str, Any] = field(default_factory=dict)   # the unified request's filters (status: a list)
 
 
 class Paginator(Protocol):

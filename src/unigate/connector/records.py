@@ -17,8 +17,9 @@ from unigate.mapping.transforms import TransformError, parse_timestamp
 
 def meets(record: Any, condition: ConditionSpec) -> bool:
     value = compile_path(condition.path).get(record) if isinstance(record, dict) else MISSING
-    if condition.not_blank:
-        return value is not MISSING and value is not None and not (isinstance(value, str) and not value.strip())
+    if condition.not_blank or condition.blank:
+        filled = value is not MISSING and value is not None and not (isinstance(value, str) and not value.strip())
+        return filled if condition.not_blank else not filled
     return value is not MISSING and str(value) == str(condition.equals)
 
 

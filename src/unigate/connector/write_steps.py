@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from unigate.errors import ConnectorExecutionError, EntityNotFoundError, RequestValidationError
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec import CheckCallSpec, OperationSpec, ReadBackSpec, ResourceSpec
-from unigate.mapping.template import render_value
+from unigate.mapping.template import quote_segment, render_value
 
 if TYPE_CHECKING:
     from unigate.connector.base import Connector
@@ -68,11 +69,14 @@ async def read_back(connector: Connector, ctx: OperationContext, spec: ReadBackS
     return str(compile_path(spec.id).get(mine[-1]))
 
 
+_NEW_ID = re.compile(r"\{(?:ticket_id|id)(?:\|[a-z]+)?\}")   # the update's id, filters too: {ticket_id|int}
+
+
 async def resend(connector: Connector, ctx: OperationContext, op: OperationSpec, sent: dict[str, Any],
                  answer: Any, created: str) -> None:
     """Send again, with the resource's update, each ``resend`` value the created record did not get."""
     update = connector.operation(ctx.request.resource, "update")
-    path = (update.path or "").replace("{ticket_id}", created).replace("{id}", created)
+    path = _NEW_ID.sub(quote_segment(created), update.path or "")
     for spec in op.resend:
         wanted = compile_path(spec.sent).get(sent)
         if wanted is MISSING or wanted is None or compile_path(spec.created).get(answer) == wanted:

@@ -98,15 +98,26 @@ class DownstreamSession:
         if body is not None:
             content, sent["content-type"] = body
         # the query encoded here as httpx would (quote_plus): httpx's own params merging costs more
-        return Outgoing(call_id, method, url, query, f"{url}?{urlencode(query)}" if query else url, sent, content)
+        target = f"{url}?{urlencode(query)}" if query else url
+        if method == "GET" and self.endpoint.validators is not None:   # http.conditional: If-None-Match
+            sent.update(self.endpoint.validators.headers(target))
+        return Outgoing(call_id, method, url, query, target, sent, content)
 
     def _answered(self, out: Outgoing, attempt: int, started: float, answer: Answer) -> DownstreamResponse:
+        validators = self.endpoint.validators if out.method == "GET" else None
+        status = answer.response.status_code
+        kept = validators.kept(out.target, answer.response.headers) if validators and status == 304 else None
+        if kept is not None:   # not modified: the answer kept with its ETag (recorded as answered: a 304)
+            self._record(out, attempt, started, answer=answer, body=parse_body(answer.body))
+            return DownstreamResponse(200, kept[1], kept[0])
         body = parse_body(answer.body)
         self._record(out, attempt, started, answer=answer, body=body)
         error = answer_error(self.service_id, self.endpoint, out, answer, body)
         if error is not None:
             raise error
-        return DownstreamResponse(answer.response.status_code, answer.response.headers, body)
+        if validators is not None and status == 200 and body is not INVALID_JSON:
+            validators.keep(out.target, body, answer.response.headers, len(answer.body))
+        return DownstreamResponse(status, answer.response.headers, body)
 
     def _record(self, out: Outgoing, attempt: int, started: float, *, answer: Answer | None = None,
                 body: Any = None, failure: SendFailure | None = None) -> None:

@@ -23,6 +23,7 @@ import httpx
 import orjson
 
 from unigate.downstream.models import Endpoint, ErrorPaths
+from unigate.downstream.ratelimit import downstream_headers, refusal_wait
 from unigate.downstream.send import INVALID_JSON, Answer, Outgoing, SendFailure, network_reason
 from unigate.errors import (
     ConnectorCredentialsError,
@@ -102,11 +103,14 @@ def status_error(service_id: str, endpoint: Endpoint, out: Outgoing, response: h
     errors = redactor.deep(downstream_errors(body, endpoint.errors))
     detail = {**_where(endpoint, out), "downstream_status": status,
               "downstream_body": redactor.deep(body if body is not INVALID_JSON else None)}
-    if status == 429:
-        retry_after = response.headers.get("retry-after")
+    retry_after = refusal_wait(endpoint.rate_limit, status, response.headers,
+                               [str(e["message"]) for e in errors if e.get("message")])
+    if status == 429 or retry_after is not None:   # a 429, or a refusal the manifest's http.rate_limit names
         return ConnectorRateLimitError(
             f"{service_id} is rate limiting requests" + (f"; retry after {retry_after}s" if retry_after else ""),
-            detail, downstream_errors=errors, headers={"retry-after": retry_after} if retry_after else None)
+            detail, downstream_errors=errors,
+            headers={**({"retry-after": retry_after} if retry_after else {}),
+                     **downstream_headers(endpoint.rate_limit, response.headers)} or None)
     summary = "; ".join(e["message"] for e in errors if e.get("message")) or response.reason_phrase
     if status == 401:
         return ConnectorCredentialsError(

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
+from unigate.downstream.conditional import Validators
 from unigate.downstream.redact import Redactor
+from unigate.mapping.spec import RateLimitSpec
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 CAPTURE_BYTES = 9 * 1024  # of each body, for the request log (which cuts at 8 KB once redacted)
@@ -64,3 +66,5 @@ class Endpoint:
     errors: ErrorPaths
     redactor: Redactor
     max_body: int = DEFAULT_MAX_BODY  # bytes of one answer read at most
+    rate_limit: RateLimitSpec | None = None   # the manifest's http.rate_limit
+    validators: Validators | None = None      # http.conditional: this connection's ETag'd GET answers

@@ -181,6 +181,25 @@ class BasicAuthSpec(_Strict):
                           examples=["{credentials.password}"])
 
 
+class RateLimitSpec(_Strict):
+    """The tracker's rate-limit headers and refusals: read into Apideck's `x-downstream-ratelimit-*`
+    response headers, and refusals other than a 429 (GitHub's 403s) answered as `ConnectorRateLimitError`."""
+
+    limit: str | None = Field(None, description="Response header holding the request quota "
+                              "(-> `x-downstream-ratelimit-limit`).", examples=["x-ratelimit-limit"])
+    remaining: str | None = Field(None, description="Response header holding the requests left "
+                                  "(-> `x-downstream-ratelimit-remaining`).", examples=["x-ratelimit-remaining"])
+    reset: str | None = Field(None, description="Response header holding when the quota resets, as a Unix "
+                              "time (-> `x-downstream-ratelimit-reset`).", examples=["x-ratelimit-reset"])
+    statuses: list[int] = Field(default_factory=list, description="Statuses besides 429 that are a rate limit "
+                                "when the answer has `Retry-After`, `remaining` is 0, or its error message "
+                                "contains `message`.", examples=[[403]])
+    message: str | None = Field(None, description="Text of the error message (case-insensitive) that makes "
+                                "one of `statuses` a rate limit.", examples=["rate limit"])
+    default_wait: int = Field(60, description="Seconds to wait (`Retry-After` of the answer) when a refusal "
+                              "says neither `Retry-After` nor a `reset` time.", examples=[60])
+
+
 class HttpSpec(_Strict):
     """How the tracker is reached: base URL, headers and query sent on every call, timeout, error body."""
 
@@ -199,6 +218,13 @@ class HttpSpec(_Strict):
     errors: ErrorSpec = Field(default_factory=ErrorSpec, description="Where the tracker's error bodies say "
                               "what went wrong (read into `downstream_errors`).",
                               examples=[{"message": ["$.error.message"], "code": "$.error.code"}])
+    conditional: bool = Field(False, description="True: GET answers with an `ETag` are kept per connection "
+                              "and asked again with `If-None-Match`; a 304 is served from the kept body (GitHub "
+                              "does not count 304s against the rate limit).", examples=[True])
+    rate_limit: RateLimitSpec | None = Field(
+        None, description="The tracker's rate-limit headers and the refusals that are rate limits.",
+        examples=[{"limit": "x-ratelimit-limit", "remaining": "x-ratelimit-remaining", "reset": "x-ratelimit-reset",
+                   "statuses": [403], "message": "rate limit"}])
     graphql_schema: str | None = Field(None, description="GraphQL schema (SDL) file, relative to the manifest: "
                                        "every `request.document` is validated against it at load.",
                                        examples=["schema.graphql"])
@@ -365,7 +391,8 @@ class OperationSpec(_Strict):
     record: str | None = Field(None, description="`one`/`add`/`update`: JSONPath selecting the record in the "
                                "response (default: the whole body).", examples=["$.issue"])
     match: MatchSpec | None = Field(None, description="`one`: pick from the list `record` selects the element "
-                                    "that matches (else 404).", examples=[{"path": "$.id", "value": "{id}"}])
+                                    "that matches (else 404); on a single record, it must match (else 404).",
+                                    examples=[{"path": "$.id", "value": "{id}"}])
     omit: list[str] = Field(default_factory=list, description="Unified fields these records lack (list "
                             "summaries): left out of each record rather than reported empty.",
                             examples=[["tags"]])

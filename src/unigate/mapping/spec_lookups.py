@@ -22,17 +22,19 @@ class _Strict(BaseModel):
 
 
 class ConditionSpec(_Strict):
-    """One condition on a downstream record: the value at ``path`` is not blank, or equals ``equals``."""
+    """One condition on a downstream record: the value at ``path`` is not blank, is blank, or equals ``equals``."""
 
     path: str = Field(description="JSONPath into the record", examples=["$.notes"])
     not_blank: bool = Field(False, description="True: the value is present, not null and not a blank string.",
                             examples=[True])
+    blank: bool = Field(False, description="True: the value is absent, null or a blank string (GitHub's issues "
+                        "are the records without `pull_request`).", examples=[True])
     equals: Any = Field(None, description="The value must equal this (compared as text).", examples=["issue"])
 
     @model_validator(mode="after")
     def _one_test(self) -> ConditionSpec:
-        if self.not_blank == ("equals" in self.model_fields_set):
-            raise ValueError("a condition says either `not_blank: true` or `equals: <value>`")
+        if [self.not_blank, self.blank, "equals" in self.model_fields_set].count(True) != 1:
+            raise ValueError("a condition says one of `not_blank: true`, `blank: true` or `equals: <value>`")
         return self
 
 

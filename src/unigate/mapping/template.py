@@ -3,7 +3,9 @@
 Variables: ``settings.<key>``, ``credentials.<key>`` (secrets: redacted in logs and ``_raw``),
 and the request's path parameters ``collection_id``, ``ticket_id``, ``id``. A filter turns the
 value's type: ``{collection_id|int}``; ``{settings.base_url|origin}`` keeps a URL's
-``scheme://host[:port]`` (for trackers that check ``Origin``). A template that is exactly one variable renders to that
+``scheme://host[:port]`` (for trackers that check ``Origin``); ``{collection_id|pair}`` reads an id
+made of two path segments joined by ``~`` (GitHub's ``owner~repo``) as ``owner/repo``, each segment
+escaped in a path, anything but two non-empty segments naming nothing (404). A template that is exactly one variable renders to that
 variable's value (so body constants keep their type); otherwise to a string.
 """
 
@@ -17,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from unigate.errors import EntityNotFoundError
 
-_VAR = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|(int|str|origin))?\}")
+_VAR = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|(int|str|origin|pair))?\}")
 PATH_VARIABLES = frozenset({"collection_id", "ticket_id", "id"})
 
 
@@ -43,6 +45,9 @@ class Template:
                 out.append(part)
                 continue
             value = str(_value(context, *part))
+            if part[1] == "pair":
+                out.append("/".join(quote_segment(s) if quote_values else s for s in value.split("~")))
+                continue
             out.append(quote_segment(value) if quote_values else value)
         return "".join(out)
 
@@ -64,8 +69,9 @@ def _value(context: dict[str, Any], name: str, kind: str | None) -> Any:
         return _convert(_lookup(context, name, kind), kind)
     except TemplateError as exc:
         if name in PATH_VARIABLES:
+            shape = "two segments joined by ~" if kind == "pair" else "integers"
             raise EntityNotFoundError("Not found", f"no record has the {name} {str(context[name])[:80]!r}: "
-                                                   f"this tracker's ids are integers") from None
+                                                   f"this tracker's ids are {shape}") from None
         raise exc from None
 
 
@@ -86,6 +92,11 @@ def _convert(value: Any, kind: str | None) -> Any:
         except (TypeError, ValueError):
             raise TemplateError(f"expected an integer, got {value!r}") from None
     if kind == "str":
+        return str(value)
+    if kind == "pair":
+        segments = str(value).split("~")
+        if len(segments) != 2 or not all(segments):
+            raise TemplateError(f"expected two segments joined by ~, got {value!r}")
         return str(value)
     if kind == "origin":
         parts = urlsplit(str(value))

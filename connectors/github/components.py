@@ -1,0 +1,271 @@
+"""GitHub's named components: what its manifest cannot say in data.
+
+- ``github_link`` (paginator): ``page``/``per_page`` paging that follows the ``Link`` header's
+  ``rel="next"`` (GitHub gives no totals) and drops the records a ``drop`` key marks (pull
+  requests are in issue lists, marked by ``pull_request``), so a unified page holds ``limit``
+  issues and cursors stay exact: a cursor is (page number and size, records of it consumed).
+- ``github_repository_id`` (transform): a repository's ``full_name`` (``octocat/Hello-World``) read
+  as a path-safe collection id ``octocat~Hello-World`` (paths take it back with ``{collection_id|pair}``).
+- ``github_number_in_url`` (transform): the issue number at the end of an API URL (``parent_issue_url``).
+- ``github_status``, ``github_priority``, ``github_tags`` (transforms) and ``github_labels``
+  (preparer): GitHub has open/closed (and a ``state_reason``) and labels, no priority nor
+  in-progress state: those are label conventions (options ``in_progress`` and ``priorities``,
+  defaults below); tags are the other labels. On a write the preparer turns ``_status`` and
+  ``_priority`` into ``state``/``state_reason`` and labels, and tag ids into label names, keeping
+  the labels a write does not touch (an update reads the issue's labels first).
+- ``github_issue_fields`` (preparer): issue field values written through ``custom_mappings`` are
+  sent with the key GitHub takes (``field_id``), having been read with the one it gives
+  (``issue_field_id``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from unigate.kit import (
+    COMPONENTS,
+    CursorPosition,
+    PageRequest,
+    RequestValidationError,
+    Transform,
+    TransformError,
+    Window,
+)
+
+IN_PROGRESS = "in progress"
+PRIORITIES = {"urgent": "priority: urgent", "high": "priority: high", "normal": "priority: normal",
+              "low": "priority: low"}
+STATUSES = {"open": ("open", None), "in_progress": ("open", None), "closed": ("closed", None),
+            "not_planned": ("closed", "not_planned")}   # closing without a reason: GitHub's completed
+SOURCE = "unigate_connectors.github"
+_NEXT = re.compile(r'<[^>]*>\s*;\s*rel="?next"?')
+MAX_CALLS = 50
+
+
+# -- conventions ---------------------------------------------------------------------------------
+class Conventions:
+    """Which labels mean ``in_progress`` and each priority (``options``: ``in_progress``, ``priorities``)."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.in_progress = str(options.get("in_progress", IN_PROGRESS)).casefold()
+        self.priorities = {str(k): str(v) for k, v in (options.get("priorities") or PRIORITIES).items()}
+        self.priority_of = {label.casefold(): level for level, label in self.priorities.items()}
+
+    def is_convention(self, name: str) -> bool:
+        return name.casefold() == self.in_progress or name.casefold() in self.priority_of
+
+    def priority(self, names: list[str]) -> str | None:
+        return next((self.priority_of[n.casefold()] for n in names if n.casefold() in self.priority_of), None)
+
+    def has_in_progress(self, names: list[str]) -> bool:
+        return any(n.casefold() == self.in_progress for n in names)
+
+
+def label_names(labels: Any) -> list[str]:
+    """Names of GitHub labels given as objects or names."""
+    names = [(label.get("name") if isinstance(label, dict) else label) for label in labels or []]
+    return [str(n) for n in names if n is not None]
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+# -- transforms ----------------------------------------------------------------------------------
+def repository_id(options: dict[str, Any]) -> Transform:
+    return Transform(lambda name: None if name is None else str(name).replace("/", "~"), _as_given)
+
+
+def number_in_url(options: dict[str, Any]) -> Transform:
+    return Transform(lambda url: None if not url else str(url).rstrip("/").rsplit("/", 1)[-1], _as_given)
+
+
+def status(options: dict[str, Any]) -> Transform:
+    """Reads an issue: ``closed`` (whatever the ``state_reason``: a closed filter can ask GitHub for
+    nothing finer), ``in_progress`` when open with the in-progress label, else ``open``. Writes the
+    value as given (the preparer maps it, ``not_planned`` included)."""
+    conventions = Conventions(options)
+
+    def read(issue: Any) -> Any:
+        if not isinstance(issue, dict):
+            return None
+        if issue.get("state") == "closed":
+            return "closed"
+        return "in_progress" if conventions.has_in_progress(label_names(issue.get("labels"))) else "open"
+
+    return Transform(read, _as_given)
+
+
+def priority(options: dict[str, Any]) -> Transform:
+    conventions = Conventions(options)
+    return Transform(lambda labels: conventions.priority(label_names(labels)), _as_given)
+
+
+def tags(options: dict[str, Any]) -> Transform:
+    """Reads the labels that are no convention as ``[{id, name}]``; writes ids (or names) as given."""
+    conventions = Conventions(options)
+
+    def read(labels: Any) -> list[dict[str, Any]]:
+        return [{"id": str(label.get("id")), "name": label.get("name")} for label in labels or []
+                if isinstance(label, dict) and not conventions.is_convention(str(label.get("name")))]
+
+    def write(value: Any) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(t, dict) and (t.get("id") or t.get("name"))
+                                                    for t in value):
+            raise TransformError("expected a list of {id} (a label id) or {name}")
+        return [{"id": t.get("id"), "name": t.get("name")} for t in value]
+
+    return Transform(read, write)
+
+
+def raise_invalid(field: str, message: str) -> None:
+    raise RequestValidationError("Invalid field value", {field: message})
+
+
+# -- paginator -----------------------------------------------------------------------------------
+def _start(page: PageRequest) -> tuple[int, int, int]:
+    """(page number, page size, records of that page already consumed) of a cursor position."""
+    p, token = page.pagination, page.position.token
+    if token:
+        number, _, size = token.partition(":")
+        return int(number), int(size), page.position.skip
+    return p.first_page, min(max(page.limit, 1), p.max_limit), 0
+
+
+def _status_filter(page: PageRequest) -> tuple[list[tuple[str, str]], str | None]:
+    """``filter[status]=in_progress``: asked of the tracker as its in-progress label (``labels``);
+    ``open``: the open issues without it (dropped here). Option ``in_progress``: the label."""
+    label = page.pagination.options.get("in_progress")
+    wanted = page.filters.get("status")
+    wanted = wanted if isinstance(wanted, list) else [wanted] if wanted else []
+    if not label or len(wanted) != 1:
+        return [], None
+    if wanted[0] == "in_progress":
+        return [("labels", str(label))], None
+    return [], str(label) if wanted[0] == "open" else None
+
+
+def _dropped(item: Any, drop: str | None, hidden_label: str | None) -> bool:
+    if not isinstance(item, dict):
+        return False
+    if drop and item.get(drop):
+        return True
+    names = (n.casefold() for n in label_names(item.get("labels")))
+    return hidden_label is not None and hidden_label.casefold() in names
+
+
+async def link_pages(page: PageRequest) -> Window:
+    """``page``/``per_page`` paging along ``Link: rel="next"``; records with the ``drop`` key skipped."""
+    p, drop = page.pagination, page.pagination.options.get("drop")
+    number, size, skip = _start(page)
+    extra, hidden_label = _status_filter(page)
+    collected: list[Any] = []
+    for _ in range(MAX_CALLS):
+        response = await page.fetch([*extra, (p.page_param, str(number)), (p.limit_param or "per_page", str(size))])
+        items = response.body if isinstance(response.body, list) else []
+        for index in range(skip, len(items)):
+            if len(collected) == page.limit:
+                return Window(collected, CursorPosition(token=f"{number}:{size}", skip=index), None)
+            if not _dropped(items[index], drop, hidden_label):
+                collected.append(items[index])
+        if not _NEXT.search(response.headers.get("link", "")):
+            return Window(collected, None, None)
+        number, skip = number + 1, 0
+        if len(collected) == page.limit:
+            break
+    return Window(collected, CursorPosition(token=f"{number}:{size}", skip=skip), None)
+
+
+# -- preparers -------------------------------------------------------------------------------------
+LABELS_PATH = "/repos/{collection_id|pair}/labels"
+ISSUE_PATH = "/repos/{collection_id|pair}/issues/{ticket_id|int}"
+_UNSET = object()
+
+
+async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
+    """A write body's ``_status``, ``_priority`` and tag ids -> ``state``/``state_reason`` and ``labels``."""
+    body, conventions = records[0], Conventions(options)
+    wanted_status, wanted_priority = body.pop("_status", _UNSET), body.pop("_priority", _UNSET)
+    tags_sent = body.pop("labels", _UNSET)
+    if wanted_status is not _UNSET:
+        body.update(_state(wanted_status))
+    if wanted_status is _UNSET and wanted_priority is _UNSET and tags_sent is _UNSET:
+        return records
+    current = await _current_labels(connector, ctx) if ctx.request.operation == "update" else []
+    names = ([n for n in current if not conventions.is_convention(n)] if tags_sent is _UNSET
+             else await _tag_names(connector, ctx, tags_sent))
+    names += _priority_labels(conventions, current, wanted_priority)
+    if (wanted_status is _UNSET and conventions.has_in_progress(current)) or wanted_status == "in_progress":
+        names.append(options.get("in_progress", IN_PROGRESS))
+    names = list(dict.fromkeys(names))
+    if tags_sent is not _UNSET or sorted(names) != sorted(current):   # labels unchanged: not sent
+        body["labels"] = names
+    return records
+
+
+def _state(wanted: Any) -> dict[str, Any]:
+    if wanted not in STATUSES:
+        raise_invalid("status", f"one of {', '.join(STATUSES)} (GitHub has open and closed issues; in_progress "
+                                f"is a label, not_planned a reason for closing)")
+    state, reason = STATUSES[wanted]
+    return {"state": state, "state_reason": reason} if reason else {"state": state}
+
+
+def _priority_labels(conventions: Conventions, current: list[str], wanted: Any) -> list[str]:
+    if wanted is _UNSET:
+        return [n for n in current if n.casefold() in conventions.priority_of]
+    if wanted is None:
+        return []
+    if wanted not in conventions.priorities:
+        raise_invalid("priority", f"one of {', '.join(conventions.priorities)} (labels "
+                                  f"{', '.join(conventions.priorities.values())})")
+    return [conventions.priorities[wanted]]
+
+
+async def _current_labels(connector: Any, ctx: Any) -> list[str]:
+    response = await ctx.call("tickets_update_labels", "GET", connector.path(ctx, ISSUE_PATH))
+    return label_names(response.body.get("labels") if isinstance(response.body, dict) else [])
+
+
+async def _tag_names(connector: Any, ctx: Any, tags_sent: Any) -> list[str]:
+    """Label names of the tags written: by id (GitHub's label id), else by name."""
+    if not tags_sent:
+        return []
+    known = await connector.lookup(ctx, "labels_lookup", connector.path(ctx, LABELS_PATH), "$",
+                                   params=[("per_page", "100")])
+    by_id = {str(label.get("id")): str(label.get("name")) for label in known}
+    names = []
+    for tag in tags_sent:
+        if tag.get("id") is not None and str(tag["id"]) not in by_id:
+            raise_invalid("tags", f"no label has the id {tag['id']!r}; known: "
+                                  + ", ".join(f"{i} ({n})" for i, n in by_id.items()))
+        names.append(by_id[str(tag["id"])] if tag.get("id") is not None else str(tag["name"]))
+    return names
+
+
+async def issue_field_values(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
+    """Issue field values written back through ``custom_mappings``: GitHub reads them as
+    ``{issue_field_id, value}`` and takes them as ``{field_id, value}``, so a custom mapping
+    ``$.issue_field_values[?(@.issue_field_id == 1)].value`` serves both ways."""
+    for entry in records[0].get("issue_field_values") or []:
+        if isinstance(entry, dict) and "issue_field_id" in entry:
+            entry["field_id"] = entry.pop("issue_field_id")
+    return records
+
+
+labels_for_write.calls = {  # type: ignore[attr-defined]
+    "tickets_update_labels": ("GET", ISSUE_PATH),
+    "labels_lookup": ("GET", LABELS_PATH),
+}
+
+COMPONENTS.register("paginator", "github_link", link_pages, source=SOURCE)
+COMPONENTS.register("transform", "github_repository_id", repository_id, source=SOURCE)
+COMPONENTS.register("transform", "github_number_in_url", number_in_url, source=SOURCE)
+COMPONENTS.register("transform", "github_status", status, source=SOURCE)
+COMPONENTS.register("transform", "github_priority", priority, source=SOURCE)
+COMPONENTS.register("transform", "github_tags", tags, source=SOURCE)
+COMPONENTS.register("preparer", "github_labels", labels_for_write, source=SOURCE)
+COMPONENTS.register("preparer", "github_issue_fields", issue_field_values, source=SOURCE)

@@ -1,0 +1,59 @@
+"""GitHub connector: connectors/github/manifest.yaml and its named components (``components.py``).
+
+One manifest, three service ids (Apideck's): ``github`` (api.github.com), ``github-server``
+(GitHub Enterprise Server: the base URL ``https://HOST/api/v3`` is required) and
+``github-enterprise-cloud`` (GitHub.com's API, or ``https://api.SUBDOMAIN.ghe.com`` with data
+residency). They differ in their service id, name and base URL setting only.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+import yaml
+
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.github import components  # noqa: F401 - registers the components the manifest names
+
+VARIANTS = {
+    "github-server": ("GitHub Enterprise Server", {
+        "description": "API root of the server: https://HOST/api/v3", "required": True}),
+    "github-enterprise-cloud": ("GitHub Enterprise Cloud", {
+        "description": "API root: https://api.github.com, or https://api.SUBDOMAIN.ghe.com with data residency",
+        "default": "https://api.github.com"}),
+}
+
+
+def sandbox(base_path: str = "") -> SandboxProfile:
+    """The simulator and demo connection for `unigate sandbox` and recorded tests (imported only then)."""
+    from unigate_connectors.github import simulator
+
+    return SandboxProfile(
+        create_app=lambda: simulator.create_app(base_path=base_path),
+        settings={"base_url": "{url}" + base_path},
+        credentials={"access_token": simulator.DEFAULT_TOKEN},
+        curl_path="/issue-tracking/collections/octocat~Hello-World/tickets?limit=2",
+    )
+
+
+def variant(manifest: dict[str, Any], service_id: str) -> dict[str, Any]:
+    """The manifest under another service id, with that variant's name and base URL setting."""
+    name, base_url = VARIANTS[service_id]
+    copy = deepcopy(manifest)
+    copy.update(service_id=service_id, name=name)
+    copy["connection"]["settings"]["base_url"] = base_url
+    return copy
+
+
+@hookimpl
+def unigate_connectors() -> list[ConnectorDefinition]:
+    path = packaged_mapping("unigate_connectors.github", "manifest.yaml")
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        ConnectorDefinition(service_id="github", mapping=path, sandbox=sandbox),
+        ConnectorDefinition(service_id="github-server", mapping=variant(manifest, "github-server"),
+                            sandbox=lambda: sandbox("/api/v3")),
+        ConnectorDefinition(service_id="github-enterprise-cloud",
+                            mapping=variant(manifest, "github-enterprise-cloud"), sandbox=sandbox),
+    ]

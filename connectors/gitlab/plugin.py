@@ -1,0 +1,49 @@
+"""GitLab connector: connectors/gitlab/manifest.yaml and its named components (``components.py``).
+
+One manifest, two service ids (Apideck's): ``gitlab`` (GitLab.com) and ``gitlab-server`` (a
+self-managed instance: its root URL is required). They differ in their service id, name and base
+URL setting only.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+import yaml
+
+from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.gitlab import components  # noqa: F401 - registers the components the manifest names
+
+SERVER_BASE_URL = {"description": "Root URL of the self-managed instance, without /api/v4: https://gitlab.example.com",
+                   "required": True}
+
+
+def sandbox() -> SandboxProfile:
+    """The simulator and demo connection for `unigate sandbox` and recorded tests (imported only then)."""
+    from unigate_connectors.gitlab import simulator
+
+    return SandboxProfile(
+        create_app=simulator.create_app,
+        settings={"base_url": "{url}"},
+        credentials={"access_token": simulator.OWNER_TOKEN},
+        curl_path="/issue-tracking/collections/42/tickets?limit=2",
+    )
+
+
+def server(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest as ``gitlab-server``: the instance's URL is required."""
+    copy = deepcopy(manifest)
+    copy.update(service_id="gitlab-server", name="GitLab (self-managed)")
+    copy["connection"]["settings"]["base_url"] = SERVER_BASE_URL
+    return copy
+
+
+@hookimpl
+def unigate_connectors() -> list[ConnectorDefinition]:
+    path = packaged_mapping("unigate_connectors.gitlab", "manifest.yaml")
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        ConnectorDefinition(service_id="gitlab", mapping=path, sandbox=sandbox),
+        ConnectorDefinition(service_id="gitlab-server", mapping=server(manifest), sandbox=sandbox),
+    ]
