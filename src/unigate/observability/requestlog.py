@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
 import re
 import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,37 @@ OK_EXCERPT = 2 * 1024      # bytes of a successful answer's body kept (a failed 
 _NO_SECRETS = Redactor([])
 # header names whose values are credentials whatever they hold (the values are also redacted by value)
 _SECRET_HEADER = re.compile("auth|token|key|secret|cookie|password|session|signature")
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is
+_SECRET_NAMES: dict[str, bool] = {}  # header name (lower case) -> _SECRET_HEADER finds it
+_ISO_SECOND: list[tuple[int, str]] = [(-1, "")]  # the last whole second _iso formatted, and its text
+_COLUMNS_WRITTEN = ("id", "ts", "app_id", "consumer_id", "service_id", "service_name", "unified_api", "operation",
+                    "http_method", "path", "base_url", "source_ip", "status_code", "error_type", "error_message",
+                    "execution_ms", "downstream_ms", "calls")
+# Rows are inserted by statements of many rows each (``INSERT ... VALUES (...), (...), ...``):
+# ``executemany`` (a statement per row) cost SQLite ~4x the CPU per row (sqlite_sequence read and
+# written per statement, cursors opened per statement), and gave the GIL back and took it again for
+# every row, each time waiting for the request path's thread (docs/benchmarks.md, "Request log").
+# Statements hold STATEMENT_ROWS rows or a power of two fewer, so a handful of SQL texts are
+# compiled once and reused whatever the batch size.
+STATEMENT_ROWS = 64
+
+
+@functools.cache
+def _insert(rows: int) -> str:
+    """The INSERT of ``rows`` rows (the same str each time: hashed once for the statement cache)."""
+    one = "(" + ", ".join("?" * len(_COLUMNS_WRITTEN)) + ")"
+    return f"INSERT INTO request_log ({', '.join(_COLUMNS_WRITTEN)}) VALUES " + ", ".join([one] * rows)
+
+
+def _statements(rows: list[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """``rows`` as INSERT statements and their parameters, in order."""
+    start = 0
+    while start < len(rows):
+        size = STATEMENT_ROWS
+        while size > len(rows) - start:
+            size //= 2
+        yield _insert(size), [value for row in rows[start:start + size] for value in row]
+        start += size
 
 # (resource, operation) -> the spec's operationId and summary (Log.operation)
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -195,12 +227,9 @@ class RequestLog:
         rows = [self._row(r) for r in batch if r.app_id not in off]
         if not rows:
             return
-        with db:
-            db.executemany(
-                "INSERT INTO request_log (id, ts, app_id, consumer_id, service_id, service_name, unified_api,"
-                " operation, http_method, path, base_url, source_ip, status_code, error_type, error_message,"
-                " execution_ms, downstream_ms, calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows)
+        with db:  # a few statements for the batch: SQLite works through each without the GIL
+            for sql, params in _statements(rows):
+                db.execute(sql, params)
         self.written += len(rows)
         metrics.LOG_WRITTEN.inc(len(rows))
 
@@ -263,8 +292,13 @@ def _url(call: RawCall, redactor: Redactor) -> str:
     if not call.query:
         return url
     return url + "?" + "&".join(
-        f"{quote_plus(redactor.text(k))}={REDACTED if k.lower() in SENSITIVE_PARAMS else quote_plus(redactor.text(v))}"
+        f"{_quoted(redactor.text(k))}={REDACTED if k.lower() in SENSITIVE_PARAMS else _quoted(redactor.text(v))}"
         for k, v in call.query)
+
+
+def _quoted(text: str) -> str:
+    """``quote_plus(text)``; most query keys and values need no quoting, and checking is cheaper."""
+    return text if _UNRESERVED.fullmatch(text) else quote_plus(text)
 
 
 def _headers(headers: Any, redactor: Redactor) -> dict[str, str]:
@@ -275,7 +309,12 @@ def _headers(headers: Any, redactor: Redactor) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in items:
         lower = name.lower()
-        shown = REDACTED if _SECRET_HEADER.search(lower) else redactor.text(value)
+        secret = _SECRET_NAMES.get(lower)
+        if secret is None:
+            secret = _SECRET_NAMES[lower] = _SECRET_HEADER.search(lower) is not None
+            if len(_SECRET_NAMES) > 4096:  # header names come from trackers: bounded
+                _SECRET_NAMES.clear()
+        shown = REDACTED if secret else redactor.text(value)
         out[lower] = f"{out[lower]}, {shown}" if lower in out else shown
     return out
 
@@ -284,7 +323,7 @@ def _body(data: bytes | None, size: int | None, redactor: Redactor, cap: int) ->
     if data is None:
         return {"body": None}
     size = len(data) if size is None else size
-    text = redactor.text(data.decode("utf-8", "replace"))  # redacted before cut: no half secret survives
+    text = _redacted_head(data, redactor, cap)  # redacted before cut: no half secret survives
     encoded = text.encode()
     truncated = size > cap or len(encoded) > cap
     if len(encoded) > cap:
@@ -296,8 +335,28 @@ def _body(data: bytes | None, size: int | None, redactor: Redactor, cap: int) ->
     return out
 
 
+def _redacted_head(data: bytes, redactor: Redactor, cap: int) -> str:
+    """``data`` decoded and redacted, exact in its first ``cap`` bytes; past them it may be cut.
+
+    Only the first ``cap`` bytes are kept, so only a head reaching one longest secret past them is
+    decoded and redacted (a 2 KB excerpt of a 9 KB capture costs a quarter). That head's first ``cap``
+    bytes are those of the whole body redacted, unless a redaction in it moved later text forward:
+    then the whole body is redacted, as before."""
+    longest = max(len(s) for s in (*redactor.secrets[:1], *redactor.short_secrets[:1], ""))  # longest first
+    reach = cap + 4 * longest + 4  # 4: the most UTF-8 bytes a character takes
+    if len(data) <= reach:
+        return redactor.text(data.decode("utf-8", "replace"))
+    head = data[:reach].decode("utf-8", "replace")
+    redacted = redactor.text(head)
+    return redacted if redacted == head else redactor.text(data.decode("utf-8", "replace"))
+
+
 def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+    second = int(ts)
+    last = _ISO_SECOND[0]  # one read: another thread may replace it
+    if last[0] != second:  # most calls of a batch fall in the same second: format it once
+        last = _ISO_SECOND[0] = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{last[1]}.{int(ts * 1000) % 1000:03d}Z"
 
 
 def connect(database: str) -> sqlite3.Connection:
