@@ -3,6 +3,7 @@ raw=true on errors; the queue drops its oldest records rather than block; `uniga
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 
 from unigate.cli import main
 from unigate.downstream.redact import REDACTED
+from unigate.observability import metrics
 from unigate.observability.requestlog import BODY_CAP, RequestLog, RequestRecord
 from unigate.testing.connector import ConnectorUnderTest
 from unigate.testing.harness import APP_ID, CONSUMER_ID
@@ -232,6 +234,27 @@ def test_a_full_queue_drops_its_oldest_records_and_counts_them(tmp_path: Path) -
     db = sqlite3.connect(database)
     assert [r[0] for r in db.execute("SELECT id FROM request_log ORDER BY seq")] == ["r7", "r8", "r9"]
     db.close()
+
+
+def test_dropped_records_are_counted_in_metrics_and_said_in_the_gateway_log(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    database = tmp_path / "vault.db"
+    store = ConnectionStore(database, SecretBox(generate_secret_key()))
+    store.create_app("A", app_id="a")
+    store.close()
+    dropped_before = metrics.REGISTRY.get_sample_value("unigate_request_log_dropped_total") or 0.0
+    log = RequestLog(database, queue_size=2, interval=60)  # the writer wakes only when flushed
+    with caplog.at_level(logging.WARNING, logger="unigate.requestlog"):
+        for n in range(5):
+            log.record(RequestRecord(request_id=f"r{n}", app_id="a", consumer_id="c", service_id="s",
+                                     operation="tickets.one", method="GET", path="/p", status_code=200,
+                                     started=time.time(), duration_ms=1.0))
+        assert log.flush()
+        log.close()
+    assert metrics.REGISTRY.get_sample_value("unigate_request_log_dropped_total") == dropped_before + 3
+    warnings = [r.getMessage() for r in caplog.records if r.name == "unigate.requestlog"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("request log: 3 requests not logged (3 since the gateway started)")
 
 
 def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path) -> None:

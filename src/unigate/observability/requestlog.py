@@ -48,12 +48,14 @@ BODY_CAP = 8 * 1024        # bytes of a request or response body kept in the log
 QUEUE_SIZE = 10_000        # records waiting to be written; past it the oldest are dropped
 BATCH = 500                # records per transaction
 INTERVAL = 0.25            # seconds between drains
+DROP_REPORT_EVERY = 10.0   # seconds between warnings that records were dropped
 OK_EXCERPT = 2 * 1024      # bytes of a successful answer's body kept (a failed one's: BODY_CAP); raw=true has it all
 _NO_SECRETS = Redactor([])
 # header names whose values are credentials whatever they hold (the values are also redacted by value)
 _SECRET_HEADER = re.compile("auth|token|key|secret|cookie|password|session|signature")
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is
-_SECRET_NAMES: dict[str, bool] = {}  # header name (lower case) -> _SECRET_HEADER finds it
+_UNRESERVED_QUERY = re.compile(r"[A-Za-z0-9_.~=&-]*")
+_HEADER_NAMES: dict[str | bytes, tuple[str, bool]] = {}  # name as sent or received -> _header_name(name)
 _ISO_SECOND: list[tuple[int, str]] = [(-1, "")]  # the last whole second _iso formatted, and its text
 _COLUMNS_WRITTEN = ("id", "ts", "app_id", "consumer_id", "service_id", "service_name", "unified_api", "operation",
                     "http_method", "path", "base_url", "source_ip", "status_code", "error_type", "error_message",
@@ -146,6 +148,8 @@ class RequestLog:
         self._done = 0       # records taken off the queue and handled (the writer's count)
         self._stop = False
         self._retain_due = False
+        self._reported_drops = 0       # self.dropped when the last warning said so
+        self._reported_at = -DROP_REPORT_EVERY
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -199,19 +203,8 @@ class RequestLog:
             while True:
                 self._wake.wait(self.interval)
                 self._wake.clear()
-                wrote = False
-                while self._queue:
-                    batch: list[RequestRecord] = []
-                    while self._queue and len(batch) < BATCH:
-                        batch.append(self._queue.popleft())
-                    try:
-                        self._write(db, batch)
-                        wrote = True
-                    except Exception:  # the log must never take the gateway down
-                        log.exception("could not write %d request log records", len(batch))
-                    if wrote:
-                        self._retain_rows(db)
-                    self._done += len(batch)
+                wrote = self._drain(db)
+                self._report_drops()
                 metrics.LOG_QUEUE.set(len(self._queue))
                 now = time.monotonic()
                 if wrote and (now - last_retention > 5.0 or self._retain_due):
@@ -221,6 +214,34 @@ class RequestLog:
                     return
         finally:
             db.close()
+
+    def _drain(self, db: sqlite3.Connection) -> bool:
+        """Write what is queued, ``BATCH`` records a transaction; True if anything was written."""
+        wrote = False
+        while self._queue:
+            batch: list[RequestRecord] = []
+            while self._queue and len(batch) < BATCH:
+                batch.append(self._queue.popleft())
+            try:
+                self._write(db, batch)
+                wrote = True
+            except Exception:  # the log must never take the gateway down
+                log.exception("could not write %d request log records", len(batch))
+            if wrote:
+                self._retain_rows(db)
+            self._done += len(batch)
+        return wrote
+
+    def _report_drops(self) -> None:
+        """Say in the gateway's log that records were dropped (at most every DROP_REPORT_EVERY seconds)."""
+        dropped, now = self.dropped, time.monotonic()
+        if dropped == self._reported_drops or now - self._reported_at < DROP_REPORT_EVERY:
+            return
+        log.warning("request log: %d requests not logged (%d since the gateway started): its queue of %d was "
+                    "full, the oldest records were dropped; the writer cannot keep up with this load "
+                    "(unigate_request_log_dropped_total)", dropped - self._reported_drops, dropped,
+                    self._queue.maxlen)
+        self._reported_drops, self._reported_at = dropped, now
 
     def _write(self, db: sqlite3.Connection, batch: list[RequestRecord]) -> None:
         off = {row[0] for row in db.execute("SELECT id FROM apps WHERE request_log = 0")}
@@ -291,6 +312,12 @@ def _url(call: RawCall, redactor: Redactor) -> str:
     url = redactor.text(call.url)
     if not call.query:
         return url
+    plain = "&".join(f"{k}={v}" for k, v in call.query)
+    # the common case: no secret, no parameter named like one, nothing to quote: the query as it is
+    if (plain.count("=") == len(call.query) and plain.count("&") == len(call.query) - 1
+            and _UNRESERVED_QUERY.fullmatch(plain) and redactor.text(plain) == plain
+            and SENSITIVE_PARAMS.isdisjoint(k.lower() for k, _ in call.query)):
+        return f"{url}?{plain}"
     return url + "?" + "&".join(
         f"{_quoted(redactor.text(k))}={REDACTED if k.lower() in SENSITIVE_PARAMS else _quoted(redactor.text(v))}"
         for k, v in call.query)
@@ -305,18 +332,21 @@ def _headers(headers: Any, redactor: Redactor) -> dict[str, str]:
     if not headers:
         return {}
     raw = getattr(headers, "raw", None)  # httpx.Headers: (name, value) bytes as received
-    items = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw) if raw is not None else headers.items()
     out: dict[str, str] = {}
-    for name, value in items:
-        lower = name.lower()
-        secret = _SECRET_NAMES.get(lower)
-        if secret is None:
-            secret = _SECRET_NAMES[lower] = _SECRET_HEADER.search(lower) is not None
-            if len(_SECRET_NAMES) > 4096:  # header names come from trackers: bounded
-                _SECRET_NAMES.clear()
-        shown = REDACTED if secret else redactor.text(value)
+    for name, value in raw if raw is not None else headers.items():
+        lower, secret = _HEADER_NAMES.get(name) or _header_name(name)
+        shown = REDACTED if secret else redactor.text(value.decode("latin-1") if raw is not None else value)
         out[lower] = f"{out[lower]}, {shown}" if lower in out else shown
     return out
+
+
+def _header_name(name: str | bytes) -> tuple[str, bool]:
+    """A header's name in lower case, and whether its value is a credential whatever it holds."""
+    lower = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+    if len(_HEADER_NAMES) > 4096:  # names come from trackers: the cache stays bounded
+        _HEADER_NAMES.clear()
+    known = _HEADER_NAMES[name] = (lower, _SECRET_HEADER.search(lower) is not None)
+    return known
 
 
 def _body(data: bytes | None, size: int | None, redactor: Redactor, cap: int) -> dict[str, Any]:
