@@ -19,9 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from unigate.cli import main
-from unigate.downstream.redact import REDACTED
+from unigate.downstream.client import RawCall
+from unigate.downstream.redact import REDACTED, Redactor
 from unigate.observability import metrics
-from unigate.observability.requestlog import BODY_CAP, RequestLog, RequestRecord
+from unigate.observability.requestlog import BODY_CAP, RequestLog, RequestRecord, exchange
 from unigate.testing.connector import ConnectorUnderTest
 from unigate.testing.harness import APP_ID, CONSUMER_ID
 from unigate.vault.crypto import SecretBox, generate_secret_key
@@ -255,6 +256,21 @@ def test_dropped_records_are_counted_in_metrics_and_said_in_the_gateway_log(
     warnings = [r.getMessage() for r in caplog.records if r.name == "unigate.requestlog"]
     assert len(warnings) == 1
     assert warnings[0].startswith("request log: 3 requests not logged (3 since the gateway started)")
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a": "' + b"x" * 9000 + b'"}',                                   # no secret: cut at the cap
+    b"y" * (BODY_CAP - 10) + KEY.encode() + b"z" * 3000,                # a secret across the cap
+    (KEY.encode() + b" ") * 400,                                        # redactions pull text forward
+    "é€".encode() * 3000 + KEY.encode(),                               # multi-byte text, secret past the cap
+])
+def test_a_body_is_redacted_before_it_is_cut_however_little_of_it_is_read(body: bytes) -> None:
+    call = RawCall("c", "GET", "http://tracker/x", [], 500, None, 1.0, response_excerpt=body)
+    redactor = Redactor([KEY])
+    whole = redactor.text(body.decode("utf-8", "replace")).encode()[:BODY_CAP].decode("utf-8", "ignore")
+    logged = exchange(call, redactor)["response"]
+    assert logged["body"] == whole
+    assert KEY not in logged["body"] and logged["body_truncated"] is True
 
 
 def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path) -> None:
