@@ -5,10 +5,12 @@ to what the request already has (its ``RawCall`` list, the session's ``Redactor`
 redacted, serialised or written on the request path. A background thread drains the queue every
 ``interval`` seconds, in batches, through its own SQLite connection: it redacts (the connection's
 credential values, and header names that carry credentials), caps bodies at ``body_cap`` bytes,
-skips apps whose log is off (``apps.request_log``, ``unigate vault app-update --no-logs``), inserts,
-and applies retention (rows older than ``UNIGATE_LOG_RETENTION_DAYS``, beyond the newest
+skips apps whose log is off (``apps.request_log``, ``unigate vault app-update --no-logs``), inserts
+(``STATEMENT_ROWS`` rows an INSERT statement: a quarter of the CPU of a statement per row), and applies
+retention (rows older than ``UNIGATE_LOG_RETENTION_DAYS``, beyond the newest
 ``UNIGATE_LOG_MAX_ROWS``). The queue is bounded: when it is full the oldest record is dropped and
-counted (``dropped``, ``unigate_request_log_dropped_total``); a request never waits for the log.
+counted (``dropped``, ``unigate_request_log_dropped_total``) and the writer says so in the gateway's log (a
+warning at most every ``DROP_REPORT_EVERY`` seconds); a request never waits for the log.
 ``close()`` (the gateway's shutdown) writes what is queued.
 
 **Writing**: ``unigate.observability.hooks.answered`` builds a ``RequestRecord`` for each unified or
