@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from unigate.connector.base import Connector
+from unigate.connector.capabilities import capabilities
 from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.mapping.spec import OPERATIONS, RESOURCES, SettingSpec
 
@@ -92,6 +93,7 @@ def info(connector: Connector) -> dict[str, Any]:
         "filters": filters,
         "sorts": sorts,
         "calls": calls,
+        "capabilities": capabilities(connector),
     }
 
 
@@ -130,6 +132,8 @@ def describe(connector: Connector) -> str:
     out += [f"  {op:<16} " + (f"by {', '.join(s['by'])}" if s["by"] else "no sort[by]")
             + (f"; natural order {', '.join(s['natural'])}" if s["natural"] else "")
             for op, s in data["sorts"].items()] or ["  (none)"]
+    out += ["", "capabilities (native: the tracker does it; emulated: the gateway does it over the tracker's calls):"]
+    out += _capability_lines(data["capabilities"])
     out += ["", "downstream calls (pass_through[].operation_id):"]
     width = max([len(c["call_id"] or "-") for c in data["calls"]] or [1])
     for call in data["calls"]:
@@ -137,6 +141,18 @@ def describe(connector: Connector) -> str:
         note = f" ({call['note']})" if call["note"] else ""
         out.append(f"  {call['call_id'] or '-':<{width}}  {call['operation']:<18} {where}{note}".rstrip())
     return "\n".join(out)
+
+
+def _capability_lines(caps: dict[str, Any]) -> list[str]:
+    lines = []
+    for resource, entry in caps.items():
+        for kind in ("operations", "filters", "sorts"):
+            marked = [f"{name} {item['mode']}" for name, item in entry[kind].items()]
+            if marked:
+                lines.append(f"  {resource + ' ' + kind:<20} " + "; ".join(marked))
+        lines += [f"  {'':<20}   {kind[:-1]} {name}: {item['how']}" for kind in ("filters",)
+                  for name, item in entry[kind].items() if item["mode"] == "emulated"]
+    return lines
 
 
 # -- the README's generated call table ---------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A cursor is ``base64url(orjson(payload)) + "." + base64url(hmac)[:22]``. The payload holds the
 service id and scope (resource and parent ids) it was issued for and the paging position
-(``o`` an absolute offset, or ``t``/``s`` a downstream token and items to skip). Decoding checks
+(``o`` an absolute offset, or ``t``/``s`` a downstream token and items to skip, or ``x`` the
+state of an emulated list: :mod:`unigate.connector.emulated`). Decoding checks
 the MAC, then that service and scope match the request: a forged, truncated or foreign cursor is
 an ``InvalidCursorError``, never a downstream call.
 """
@@ -26,8 +27,13 @@ class CursorPosition:
     offset: int = 0
     token: str | None = None  # downstream cursor token (cursor-style pagination)
     skip: int = 0             # items of the token's page already returned
+    # an emulated list's position (filter[since] emulated, a status fanned out): JSON data, see
+    # unigate.connector.streams; signed like the rest, so it is never a client's invention
+    state: Any = None
 
     def to_payload(self) -> dict[str, Any]:
+        if self.state is not None:
+            return {"x": self.state}
         if self.token is not None:
             return {"t": self.token, "s": self.skip}
         return {"o": self.offset}
@@ -72,9 +78,16 @@ class CursorCodec:
         if payload.get("scp") != scope:
             raise InvalidCursorError("Invalid cursor", "this cursor was issued for another list; "
                                      "cursors only page the list they came from")
-        if "t" in payload:
-            return CursorPosition(token=str(payload["t"]), skip=int(payload.get("s", 0)))
-        offset = payload.get("o")
-        if not isinstance(offset, int) or offset < 0:
-            raise InvalidCursorError("Invalid cursor", "the cursor is malformed")
-        return CursorPosition(offset=offset)
+        return position_from(payload)
+
+
+def position_from(payload: dict[str, Any]) -> CursorPosition:
+    """The position a payload (``CursorPosition.to_payload``) holds; ``InvalidCursorError`` if malformed."""
+    if "x" in payload:
+        return CursorPosition(state=payload["x"])
+    if "t" in payload:
+        return CursorPosition(token=str(payload["t"]), skip=int(payload.get("s", 0)))
+    offset = payload.get("o")
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidCursorError("Invalid cursor", "the cursor is malformed")
+    return CursorPosition(offset=offset)

@@ -124,7 +124,7 @@ class Dispatcher:
         previous = result.previous
         if previous is None and position.token is None and position.offset > 0:
             previous = CursorPosition(offset=max(0, position.offset - request.limit))
-        current = result.current or (position if (position.offset or position.token) else None)
+        current = result.current or (position if (position.offset or position.token or position.state) else None)
         return {"previous": enc(previous), "current": enc(current), "next": enc(result.next)}
 
 

@@ -82,6 +82,12 @@ class UnsupportedFiltersError(UnifiedError):
     type_name = "UnsupportedFiltersError"
 
 
+class FilterScanLimitError(UnsupportedFiltersError):
+    """A filter the engine emulates by scanning (``filter[since]``, a fanned-out ``status``) read more
+    records than the list's ``emulation.scan_limit`` allows without filling the page: refused rather
+    than answered short. Apideck's type (``UnsupportedFiltersError``); ``detail.reason`` is ``scan_limit``."""
+
+
 class UnsupportedSortFieldError(UnifiedError):
     status_code = 400
     type_name = "UnsupportedSortFieldError"

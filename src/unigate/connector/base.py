@@ -18,7 +18,8 @@ from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
 from unigate.connector.find import find_in_pages
 from unigate.connector.listed import find_listed
-from unigate.connector.paging import fetch_window
+from unigate.connector.emulated import list_window, plan_list
+from unigate.connector.paginator import FetchPage
 from unigate.connector.prepare import run_steps
 from unigate.connector.query import filter_params, sort_params
 from unigate.connector.records import kept, updated_since
@@ -277,19 +278,22 @@ class Connector:
             return self._static_page(ctx, op)
         request = ctx.request
         op = await with_status_ids(self, ctx, op)
+        plan = plan_list(self.spec, request.resource, op, request.filter, request.sort)   # what the engine emulates
         base_params = ctx.query(op.query)
-        base_params += filter_params(op, request.filter, self.service_id)
-        base_params += sort_params(op, request.sort, self.service_id)
+        base_params += filter_params(op, plan.native_filters, self.service_id)
+        base_params += sort_params(op, plan.sort, self.service_id)
         call_id = self.call_id(ctx, op)
         path = self.path(ctx, op.path or "")
 
-        async def fetch(page_params: list[tuple[str, str]]) -> Any:
-            return await self.send(ctx, op, DownstreamCall(call_id, op.method, path, base_params + page_params,
-                                                           query_pass_through=True))
+        def fetch_with(extra: list[tuple[str, str]]) -> FetchPage:
+            params = [p for p in base_params if p[0] not in {k for k, _ in extra}] + extra
 
-        window = await fetch_window(fetch, op.pagination, op.records or "$", ctx.position, request.limit,
-                                    keep=lambda items: kept(items, op.keep), listed=ctx.listed,
-                                    filters=request.filter)
+            async def fetch(page_params: list[tuple[str, str]]) -> Any:
+                return await self.send(ctx, op, DownstreamCall(call_id, op.method, path, params + page_params,
+                                                               query_pass_through=True))
+            return fetch
+
+        window = await list_window(ctx, op, plan, fetch_with)
         if op.collection_exists and not window.records:
             await self.check_collection_exists(ctx)   # an empty page of a collection that may not exist
         records = self.map_records(ctx, await run_steps(self, ctx, op.prepare, window.records))

@@ -45,6 +45,21 @@ def _filter_param(op: OperationSpec, name: str, value: Any, service_id: str) -> 
 
 def _status_params(spec: FilterSpec, value: list[str], service_id: str) -> list[tuple[str, str]]:
     """Unified statuses -> downstream values (``values``); ``all`` (or nothing) sends nothing here."""
+    values = status_values(spec, value, service_id)
+    if not values:
+        return []
+    if spec.multiple == "single" and len(values) > 1:
+        raise UnsupportedFiltersError(
+            "Unsupported filter", f"{service_id} can filter by one status at a time; "
+            f"{value} needs {values}",
+        )
+    if spec.multiple == "repeat":
+        return [(spec.param, _templated(spec, str(v))) for v in values]
+    return [(spec.param, _templated(spec, spec.separator.join(map(str, values))))]
+
+
+def status_values(spec: FilterSpec, value: list[str], service_id: str) -> list[Any]:
+    """The downstream statuses unified ``value`` means, each once ([]: ``all``, nothing to send)."""
     values: list[Any] = []
     for unified in value:
         if unified == "all":
@@ -56,17 +71,12 @@ def _status_params(spec: FilterSpec, value: list[str], service_id: str) -> list[
             )
         mapped = (spec.values or {}).get(unified, [unified])
         values.extend(mapped or [])
-    values = list(dict.fromkeys(values))
-    if not values:
-        return []
-    if spec.multiple == "single" and len(values) > 1:
-        raise UnsupportedFiltersError(
-            "Unsupported filter", f"{service_id} can filter by one status at a time; "
-            f"{value} needs {values}",
-        )
-    if spec.multiple == "repeat":
-        return [(spec.param, _templated(spec, str(v))) for v in values]
-    return [(spec.param, _templated(spec, spec.separator.join(map(str, values))))]
+    return list(dict.fromkeys(values))
+
+
+def status_param(spec: FilterSpec, value: Any) -> tuple[str, str]:
+    """One downstream status as its query parameter (a fanned-out call's)."""
+    return spec.param, _templated(spec, str(value))
 
 
 def sort_params(op: OperationSpec, sort: dict[str, str] | None, service_id: str) -> list[tuple[str, str]]:

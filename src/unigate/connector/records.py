@@ -34,7 +34,13 @@ def updated_since(records: list[dict[str, Any]], since: Any) -> list[dict[str, A
     """The unified records whose ``updated_at`` is at or after ``since`` (filter ``recheck``): a record
     without a readable ``updated_at`` is kept, as the tracker chose it."""
     floor = parse_timestamp(since)
-    return [r for r in records if not _before(r.get("updated_at"), floor)]
+    return [r for r in records if updated_at_or_after(r, floor)]
+
+
+def updated_at_or_after(record: dict[str, Any], floor: datetime) -> bool:
+    """Whether a unified record was updated at or after ``floor`` (one without a readable
+    ``updated_at`` is, as the tracker chose it)."""
+    return not _before(record.get("updated_at"), floor)
 
 
 def _before(value: Any, floor: datetime) -> bool:

@@ -307,6 +307,24 @@ class FilterSpec(_Strict):
                                            examples=[{"name": "statuses", "unified": "redmine_status"}])
 
 
+class EmulationSpec(_Strict):
+    """`all`: what the engine does for a list beyond what the tracker can be asked (docs/mapping-files.md,
+    "Changes since T and fanned-out filters")."""
+
+    since: bool = Field(True, description="Serve `filter[since]` when `filters` does not declare it: by reading "
+                        "the list newest-updated first and stopping at the first record updated before T (when it "
+                        "can be sorted by `updated_at` desc), else by a bounded scan keeping records whose unified "
+                        "`updated_at` is at or after T. false: an undeclared since is refused.", examples=[False])
+    fan_out: bool = Field(True, description="A `status` filter with `multiple: single` asked for a unified status "
+                          "meaning several tracker statuses: one call per status, merged in the list's order "
+                          "(or, without a known order, a bounded scan of the whole list keeping those statuses). "
+                          "false: refused as before.", examples=[False])
+    scan_limit: int = Field(5000, ge=1, description="Most downstream records one request may read and drop while "
+                            "emulating a filter by scanning; past it the request fails with "
+                            "`UnsupportedFiltersError` (reason `scan_limit`), never a short answer.",
+                            examples=[20000])
+
+
 class SortSpec(_Strict):
     """How a unified `sort[by]`/`sort[direction]` is sent, and which orders the list already comes in."""
 
@@ -405,6 +423,10 @@ class OperationSpec(_Strict):
         default_factory=dict, description="`all`: the unified filters the tracker supports, by name; any "
         "other filter is refused with `UnsupportedFiltersError`.",
         examples=[{"since": {"param": "updated_after", "format": "iso"}, "assignee_id": {"param": "assignee"}}])
+    emulation: EmulationSpec = Field(
+        default_factory=EmulationSpec, description="`all`: filters the engine serves itself when the tracker "
+        "cannot (an undeclared `since`, a several-valued `status` one value per call), and the scan bound.",
+        examples=[{"scan_limit": 20000}, {"since": False}])
     sort: SortSpec | None = Field(None, description="`all`: how the list can be sorted; absent: any sort is "
                                   "refused with `UnsupportedSortFieldError`.",
                                   examples=[{"param": "sort", "fields": {"created_at": "created"},

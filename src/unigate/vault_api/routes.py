@@ -28,7 +28,7 @@ from unigate.api.routes import check_path_params, method_not_allowed, request_se
 from unigate.connect import sessions
 from unigate.errors import EntityNotFoundError
 from unigate.vault.audit import acting_as
-from unigate.vault_api import audit, connections, consumers, custom_mappings, oauth
+from unigate.vault_api import audit, connections, connectors, consumers, custom_mappings, oauth
 from unigate.vault_api.context import VaultRequest, authenticate, json_body
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ ROUTES: list[Route] = [
     route(f"{MAPPING}/{{target_field_id}}", GET=custom_mappings.one, POST=custom_mappings.add,
           PATCH=custom_mappings.update, DELETE=custom_mappings.delete),
     route("vault/audit", GET=audit.all_),
+    route("vault/connectors", GET=connectors.all_),   # capabilities: unigate.connector.capabilities
+    route("vault/connectors/{service_id}", GET=connectors.one),
     route("vault/sessions", POST=sessions.create),   # the hosted connect page: unigate.connect
     route(oauth.AUTHORIZE, public=True, GET=oauth.authorize),  # type: ignore[arg-type]
     route(oauth.CALLBACK, public=True, GET=oauth.callback),  # type: ignore[arg-type]
