@@ -11,10 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.testing import ConnectorUnderTest
 from unigate.mapping.transforms import parse_timestamp
+from unigate.testing import ConnectorUnderTest
+from unigate_connectors.agentsmesh import simulator as agentsmesh
+from unigate_connectors.codimir import simulator as codimir
 
 SEEDS = ("agentsmesh", "codimir", "opine", "selectel")
+# the collection with the most tickets (else the first listed)
+MAIN = {"agentsmesh": str(agentsmesh.MAIN_REPOSITORY_ID), "codimir": codimir.DEFAULT_PROJECT_ID}
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -31,7 +35,9 @@ def client(seed: ConnectorUnderTest) -> Iterator[httpx.Client]:
 
 
 def tickets_path(client: httpx.Client) -> str:
-    collection = client.get("/issue-tracking/collections", params={"limit": 1}).json()["data"][0]["id"]
+    service_id = client.get("/issue-tracking/collections", params={"limit": 1}).json()["service"]
+    collection = MAIN.get(service_id) or \
+        client.get("/issue-tracking/collections", params={"limit": 1}).json()["data"][0]["id"]
     return f"/issue-tracking/collections/{collection}/tickets"
 
 

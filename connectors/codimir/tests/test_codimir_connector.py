@@ -346,10 +346,11 @@ def test_status_filter_takes_a_codimir_status_as_is(client: httpx.Client, sim: S
     assert [(t["id"], t["status"]) for t in data] == [(t["id"], "in_progress") for t in truth] and truth
 
 
-def test_open_filter_needs_two_codimir_statuses_and_says_so(client: httpx.Client, sim: Simulator) -> None:
-    response = client.get(TICKETS, params={"filter[status]": "open"})
-    assert error_of(response) == (400, "UnsupportedFiltersError")
-    assert "backlog" in response.json()["detail"] and sim.requests() == []
+def test_open_filter_is_two_codimir_statuses_one_call_each(client: httpx.Client, sim: Simulator) -> None:
+    """Codimir filters one status per call: the gateway fans out (tests/sync/test_fanned_out_filters.py)."""
+    data = client.get(TICKETS, params={"filter[status]": "open"}).json()["data"]
+    assert data and {t["status"] for t in data} == {"open"}
+    assert sorted(dict(r["query"])["status"] for r in sim.requests()) == ["backlog", "todo"]
 
 
 def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) -> None:
@@ -360,9 +361,12 @@ def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) ->
     assert truth
 
 
-def test_since_filter_is_unsupported(client: httpx.Client, sim: Simulator) -> None:
-    response = client.get(TICKETS, params={"filter[since]": "2025-06-01T00:00:00Z"})
-    assert error_of(response) == (400, "UnsupportedFiltersError") and sim.requests() == []
+def test_since_filter_is_emulated_newest_updated_first(client: httpx.Client, sim: Simulator) -> None:
+    """Codimir has no since parameter: the gateway reads newest-updated first and stops at T."""
+    data = client.get(TICKETS, params={"filter[since]": "2025-06-01T00:00:00Z", "limit": 100}).json()["data"]
+    assert all(t["updated_at"] >= "2025-06-01T00:00:00" for t in data)
+    assert [k for k, _ in sim.requests()[0]["query"] if k in ("sort", "order")] == ["sort", "order"]
+    assert ("order", "desc") in sim.requests()[0]["query"]
 
 
 @pytest.mark.parametrize(("by", "direction", "downstream_sort"), [

@@ -24,7 +24,8 @@ What runs, per test (ids in brackets):
 - ``test_one_matches_the_list[<resource>]``: a listed record read alone is the same record;
 - ticket create / update / delete round trips, the unknown ticket's 404, comments, users, tags;
 - ``test_filter[<status|since|assignee_id>]`` and ``test_sort[<resource>-<field>-<direction>]``:
-  declared ones return exactly the matching records / the records in that order, undeclared ones
+  declared ones (and a ``since`` the engine emulates: :mod:`unigate.connector.capabilities`) return
+  exactly the matching records / the records in that order, undeclared ones
   ``UnsupportedFiltersError`` / ``UnsupportedSortFieldError`` with no downstream call;
 - ``pass_through`` in the query and in a body, ``custom_mappings`` read and written, ``raw=true``;
 - ``test_fault_contract[<case>]``: the shared downstream fault contract

@@ -27,6 +27,7 @@ import httpx
 import orjson
 
 from unigate.connector import Connector
+from unigate.connector.capabilities import capabilities
 from unigate.downstream.redact import Redactor
 from unigate.mapping.spec import OperationSpec
 from unigate.testing.connector import TIMEOUT_CONSUMER, ConnectorUnderTest
@@ -77,8 +78,10 @@ class Capabilities:
 
     @property
     def filters(self) -> dict[str, Any]:
-        op = self.declared("tickets", "all")
-        return dict(op.filters) if op is not None else {}
+        """The tickets list's filters the gateway serves, declared (native) or emulated by the engine
+        (an undeclared since): name -> its capability (``mode``, ``how``)."""
+        served = capabilities(self.connector)["tickets"]["filters"]
+        return {name: cap for name, cap in served.items() if cap["mode"] != "unsupported"}
 
     def sorts(self, resource: str) -> set[tuple[str, str]]:
         """(field, direction) pairs the list serves: its sort fields both ways, its natural orders."""
