@@ -13,7 +13,9 @@ the gateway's own dispatch path:
 For the webhooks, "detect and deliver" is one poll cycle plus delivering every event to a local
 receiver (signed, recorded in the outbox); a steady cycle is one with nothing changed. Ratios are
 against the naive scan measured in the same run. Then, per seed connector, the downstream calls of
-a steady poll cycle on its simulator's seeded data. Not a test.
+a steady poll cycle on its simulator's seeded data; then ``filter[since]`` read to its end through
+the unified API, native (pushed down) vs emulated by the engine (newest-updated first and stopped
+at T, or a bounded scan), beside an unfiltered walk. Not a test.
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ from starlette.routing import Route
 sys.path.insert(0, str(Path(__file__).parent))
 from sync_tracker import SyncTracker, write_manifests
 
+from unigate.connector.capabilities import capabilities
 from unigate.connector.context import UnifiedRequest
+from unigate.mapping.transforms import parse_timestamp
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer
 from unigate.testing.harness import GatewayHarness
 from unigate.webhooks.delivery import Deliverer
 from unigate.webhooks.poller import Poller
 
+SEED_COLLECTIONS = {"agentsmesh": "1", "codimir": "project_456"}   # each one's largest (else the first listed)
 SETTINGS = {"webhooks": False, "webhook_calls_per_minute": 1e9, "webhook_page_size": 100,
             "webhook_delete_scan_every": 12, "webhook_max_deliveries": 32}
 
@@ -146,6 +151,92 @@ def seed_report() -> None:
         print(f"{service_id:12} {mode:9} {collections:>11} {tickets:>8} {calls:>12}")
 
 
+async def since_walk(harness: GatewayHarness, connection: Any, collection: str,
+                     since: str | None) -> tuple[int, int, float, str]:
+    """Every page of tickets (with ``filter[since]``): (records, downstream calls, seconds, error type or "")."""
+    request = UnifiedRequest(resource="tickets", operation="all", path_params={"collection_id": collection},
+                             limit=100, filter={"since": since} if since else {})
+    records, calls, started = 0, 0, time.perf_counter()
+    while True:
+        try:
+            done = await harness.gateway.dispatcher.dispatch(request, connection)
+        except Exception as exc:   # noqa: BLE001 - the typed refusal past the scan bound is a result here
+            return records, calls, time.perf_counter() - started, type(exc).__name__
+        records, calls = records + len(done.result.data), calls + len(done.session.calls)
+        request.cursor = (done.cursors or {}).get("next")
+        if not request.cursor:
+            return records, calls, time.perf_counter() - started, ""
+
+
+async def since_rows(harness: GatewayHarness, connection: Any, collection: str, since: str) -> list[str]:
+    rows = []
+    for label, value in (("all", None), ("since", since)):
+        records, calls, seconds, error = await since_walk(harness, connection, collection, value)
+        rows.append(f"{label:>5} {records:>7} {calls:>6} {seconds:>7.3f}s {error}")
+    return rows
+
+
+async def since_of_sync(service_id: str, tickets: int, changes: int, tmp: Path) -> list[str]:
+    tracker = SyncTracker(tickets)
+    with BackgroundServer(tracker.app()) as server:
+        harness = GatewayHarness(tmp, registry=ConnectorRegistry.load(manifest_dirs=[write_manifests(tmp / "m")]),
+                                 settings=SETTINGS)
+        try:
+            connection = harness.connect(service_id, settings={"base_url": server.url})
+            since = tracker._stamp()
+            tracker.touch(random.Random(7).sample(sorted(tracker.tickets), changes))
+            return await since_rows(harness, connection, "main", since)
+        finally:
+            harness.stop()
+
+
+async def newest_stamp(harness: GatewayHarness, connection: Any, collection: str, rank: int) -> str:
+    """The ``rank``-th newest ``updated_at`` of the collection's tickets (a T with about ``rank`` changes)."""
+    request = UnifiedRequest(resource="tickets", operation="all", path_params={"collection_id": collection}, limit=200)
+    stamps: list[str] = []
+    while True:
+        done = await harness.gateway.dispatcher.dispatch(request, connection)
+        stamps += [t["updated_at"] for t in done.result.data if t.get("updated_at")]
+        request.cursor = (done.cursors or {}).get("next")
+        if not request.cursor:
+            return sorted(stamps, key=parse_timestamp, reverse=True)[min(rank, len(stamps) - 1)]
+
+
+async def since_of_seed(service_id: str, tmp: Path) -> list[str]:
+    from unigate.testing.harness import Simulator
+
+    registry = ConnectorRegistry.load()
+    profile = registry.definitions[service_id].sandbox()
+    simulator = Simulator.start(profile.create_app())
+    harness = GatewayHarness(tmp, registry=registry, settings=SETTINGS)
+    try:
+        settings, credentials = profile.connection(simulator.url)
+        connection = harness.connect(service_id, settings=settings, credentials=credentials)
+        listed = await harness.gateway.dispatcher.dispatch(UnifiedRequest(
+            resource="collections", operation="all", path_params={}, limit=200), connection)
+        collection = SEED_COLLECTIONS.get(service_id) or listed.result.data[0]["id"]
+        since = await newest_stamp(harness, connection, collection, 10)
+        how = capabilities(registry.connectors[service_id])["tickets"]["filters"]["since"]["how"]
+        return [how, *await since_rows(harness, connection, collection, since)]
+    finally:
+        harness.stop()
+        simulator.stop()
+
+
+def since_report(tickets: int, changes: int) -> None:
+    print(f"\nfilter[since] read to its end (limit 100) vs every ticket; {tickets} tickets, {changes} changed since T:")
+    print(f"{'':20} {'walk':>5} {'records':>7} {'calls':>6} {'time':>8}")
+    for service_id in ("sync-native", "sync-emulated"):
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = asyncio.run(since_of_sync(service_id, tickets, changes, Path(tmp)))
+        print("\n".join(f"{service_id if i == 0 else '':20} {row}" for i, row in enumerate(rows)))
+    print("seed connectors on their simulators' seeded data, T = the 10th newest updated_at:")
+    for service_id in ("agentsmesh", "codimir", "opine", "selectel"):
+        with tempfile.TemporaryDirectory() as tmp:
+            how, *rows = asyncio.run(since_of_seed(service_id, Path(tmp)))
+        print("\n".join(f"{service_id if i == 0 else '':20} {row}" for i, row in enumerate(rows)) + f"  ({how})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=10_000)
@@ -157,6 +248,7 @@ def main() -> None:
             results[service_id] = asyncio.run(measure(service_id, args.tickets, args.changes, Path(tmp)))
     report(results, args.tickets, args.changes)
     seed_report()
+    since_report(args.tickets, args.changes)
 
 
 def report(results: dict[str, dict[str, Any]], tickets: int, changes: int) -> None:

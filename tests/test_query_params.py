@@ -64,8 +64,11 @@ def test_unknown_filter_is_unsupported(client: httpx.Client) -> None:
     assert "priority" in body["detail"]
 
 
-def test_filter_the_connector_cannot_push_down_is_unsupported(client: httpx.Client) -> None:
-    error_of(client.get(TICKETS, params={"filter[since]": "2025-01-01T00:00:00Z"}), 400, "UnsupportedFiltersError")
+def test_since_the_connector_cannot_push_down_is_emulated(client: httpx.Client, sim: Simulator) -> None:
+    """AgentsMesh has no since parameter: the gateway scans (tests/sync/); none is sent downstream."""
+    data = client.get(TICKETS, params={"filter[since]": "2025-01-01T00:00:00Z"}).json()["data"]
+    assert data and all(t["updated_at"] >= "2025-01-01" for t in data)
+    assert not [k for r in sim.requests() for k, _ in r["query"] if "since" in k or "updated" in k]
 
 
 def test_invalid_since_is_a_validation_error(client: httpx.Client) -> None:

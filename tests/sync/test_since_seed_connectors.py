@@ -5,7 +5,6 @@ bounded scan), and every page's cursor resumes the same reading, at any limit.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx

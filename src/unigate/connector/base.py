@@ -16,9 +16,9 @@ from unigate.connector import write_steps
 from unigate.connector.context import OperationContext, OperationResult
 from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
+from unigate.connector.emulated import list_window, plan_list
 from unigate.connector.find import find_in_pages
 from unigate.connector.listed import find_listed
-from unigate.connector.emulated import list_window, plan_list
 from unigate.connector.paginator import FetchPage
 from unigate.connector.prepare import run_steps
 from unigate.connector.query import filter_params, sort_params
