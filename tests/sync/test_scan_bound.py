@@ -1,12 +1,14 @@
-"""An emulated filter read by scanning has a bound (``emulation.scan_limit``): a request that would
-drop more records than that to fill its page is refused with a typed error, never answered short.
-AgentsMesh (no since, no updated_at order) under a manifest bounded at 20 records."""
+"""Filters emulated by scanning. The scan has a bound (``emulation.scan_limit``): a request that
+would drop more records than that to fill its page is refused with a typed error, never answered
+short (AgentsMesh, no since and no updated_at order, under a manifest bounded at 20 records). A
+status fanned out on a list with no order to merge by is a scan of the whole list keeping the
+statuses (AgentsMesh without its natural order)."""
 
 from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -25,22 +27,28 @@ TICKETS = f"/issue-tracking/collections/{simulator.MAIN_REPOSITORY_ID}/tickets"
 BOUND = 20
 
 
-def bounded_registry() -> ConnectorRegistry:
-    """Every installed connector, and ``agentsmesh-bounded``: AgentsMesh's manifest with scan_limit 20."""
+def derived_registry(service_id: str, edit: Callable[[dict[str, Any]], None]) -> ConnectorRegistry:
+    """Every installed connector, and ``service_id``: AgentsMesh's manifest (and simulator) after
+    ``edit(tickets.all)``."""
     registry = ConnectorRegistry.load()
     original = registry.definitions["agentsmesh"]
     manifest: dict[str, Any] = yaml.safe_load(original.mapping.read_text())  # type: ignore[union-attr]
-    manifest["service_id"] = "agentsmesh-bounded"
-    manifest["resources"]["tickets"]["operations"]["all"]["emulation"] = {"scan_limit": BOUND}
-    definition = dataclasses.replace(original, service_id="agentsmesh-bounded", mapping=manifest)
+    manifest["service_id"] = service_id
+    edit(manifest["resources"]["tickets"]["operations"]["all"])
+    definition = dataclasses.replace(original, service_id=service_id, mapping=manifest)
 
     @hookimpl
     def unigate_connectors() -> list[ConnectorDefinition]:
         return [definition]
 
-    registry.register_module("bounded", types.SimpleNamespace(__name__="bounded_test_plugin",
-                                                              unigate_connectors=unigate_connectors))
+    registry.register_module(service_id, types.SimpleNamespace(__name__=f"{service_id}_test_plugin",
+                                                               unigate_connectors=unigate_connectors))
     return registry
+
+
+def bounded_registry() -> ConnectorRegistry:
+    """``agentsmesh-bounded``: AgentsMesh with scan_limit 20."""
+    return derived_registry("agentsmesh-bounded", lambda op: op.update(emulation={"scan_limit": BOUND}))
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +98,28 @@ def test_a_page_that_cannot_be_filled_within_the_bound_is_refused_not_shortened(
     since = floor_of(whole, 0.01)   # a handful among 250+: a page of 200 would drop them all
     response = client.get(TICKETS, params={"filter[since]": since, "limit": 200})
     assert error_of(response) == (400, "UnsupportedFiltersError")
+
+
+# -- a status fanned out on a list with no known order: the whole list scanned, statuses kept -------------
+def unordered(op: dict[str, Any]) -> None:
+    del op["sort"]
+
+
+@pytest.fixture(scope="module")
+def unordered_tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("unordered"), "agentsmesh-unordered",
+                                       registry=derived_registry("agentsmesh-unordered", unordered))
+    yield tracker
+    tracker.stop()
+
+
+@pytest.mark.parametrize("limit", [1, 7, 200])
+def test_without_an_order_to_merge_by_the_list_is_scanned_for_the_statuses(
+        unordered_tracker: ConnectorUnderTest, limit: int) -> None:
+    with unordered_tracker.client() as client:
+        whole, _ = walk(client, TICKETS, 200)
+        unordered_tracker.simulator.clear()
+        got, _ = walk(client, TICKETS, limit, **{"filter[status]": "open"})
+    assert [r["id"] for r in got] == [r["id"] for r in whole if r["status"] == "open"]   # the list's own order
+    sent = {k for r in unordered_tracker.simulator.requests() for k, _ in r["query"]}
+    assert "status" not in sent
