@@ -67,9 +67,11 @@ def test_assignee_filter_is_pushed_down(client: httpx.Client, sim: Simulator) ->
     assert ("assignee_id", "3") in sim.requests()[-1]["query"]
 
 
-def test_open_filter_needs_two_statuses_and_says_so(client: httpx.Client) -> None:
-    body = client.get(TICKETS, params={"filter[status]": "open"}).json()
-    assert body["type_name"] == "UnsupportedFiltersError" and "backlog" in body["detail"]
+def test_open_filter_is_two_statuses_one_call_each(client: httpx.Client, sim: Simulator) -> None:
+    """AgentsMesh filters one status per call: the gateway fans out (tests/sync/test_fanned_out_filters.py)."""
+    data = client.get(TICKETS, params={"filter[status]": "open"}).json()["data"]
+    assert data and {t["status"] for t in data} == {"open"}
+    assert sorted(dict(r["query"])["status"] for r in sim.requests() if r["method"] == "GET") == ["backlog", "todo"]
 
 
 @pytest.mark.parametrize("resource", ["tickets/AM-1/comments", "users", "tags"])
