@@ -102,3 +102,18 @@ def test_a_cursor_of_a_fanned_out_list_pages_only_that_list(am: ConnectorUnderTe
         cursor = client.get(AGENTSMESH, params={"filter[status]": "open", "limit": 2}).json()["meta"]["cursors"]["next"]
         response = client.get(AGENTSMESH, params={"limit": 2, "cursor": cursor})
     assert response.status_code == 400 and response.json()["type_name"] == "InvalidCursorError"
+
+
+def test_the_limit_may_change_from_page_to_page(am: ConnectorUnderTest) -> None:
+    """A cursor is a position in the emulated reading, not a page number: any limit resumes it."""
+    params = {"filter[status]": "open", "filter[since]": "2000-01-01T00:00:00Z"}
+    with am.client() as client:
+        expected, _ = walk(client, AGENTSMESH, 200, **params)
+        got, cursor = [], None
+        for limit in [1, 5, 2, 13, 3] * 100:
+            body = client.get(AGENTSMESH, params={"limit": limit, **params, **({"cursor": cursor} if cursor else {})}).json()
+            got += body["data"]
+            cursor = body["meta"]["cursors"]["next"]
+            if cursor is None:
+                break
+    assert [r["id"] for r in got] == [r["id"] for r in expected] and cursor is None
