@@ -117,3 +117,23 @@ def test_the_limit_may_change_from_page_to_page(am: ConnectorUnderTest) -> None:
             if cursor is None:
                 break
     assert [r["id"] for r in got] == [r["id"] for r in expected] and cursor is None
+
+
+# -- GitHub and GitLab: one state per call (open or closed); in_progress is an open issue with a label ---------
+@pytest.mark.parametrize(("service_id", "collection"), [("github", "octocat~Hello-World"),
+                                                         ("gitlab", None)])
+@pytest.mark.parametrize("wanted", ["open,closed", "in_progress,closed"])
+def test_statuses_of_two_states_fan_out_and_each_branch_keeps_its_unified_meaning(
+        tmp_path_factory: pytest.TempPathFactory, service_id: str, collection: str | None, wanted: str) -> None:
+    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id)
+    try:
+        with tracker.client() as client:
+            collection = collection or client.get("/issue-tracking/collections", params={"limit": 1}).json()["data"][0]["id"]
+            path = f"/issue-tracking/collections/{collection}/tickets"
+            whole, _ = walk(client, path, 100)
+            got, _ = walk(client, path, 7, **{"filter[status]": wanted})
+    finally:
+        tracker.stop()
+    ids = [r["id"] for r in got]
+    assert len(ids) == len(set(ids)) and ids
+    assert set(ids) == {r["id"] for r in whole if r["status"] in wanted.split(",")}

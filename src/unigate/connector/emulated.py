@@ -44,7 +44,9 @@ class ListPlan:
     sort: dict[str, str] | None                     # the sort sent (or served by the natural order)
     since: datetime | None = None                   # emulated since: its floor
     since_stops: bool = False                       # ... read newest-updated first, stopped at T
-    statuses: list[Any] = field(default_factory=list)   # fanned out: one call per tracker status
+    # fanned out: one call per tracker status, with the asked unified statuses it stands for (what a
+    # paginator component sees as that call's filter[status])
+    statuses: list[tuple[Any, list[str]]] = field(default_factory=list)
     kept_statuses: set[str] | None = None           # no order to merge by: unified statuses kept by a scan
     order: dict[str, str] | None = None             # the merge order of fanned-out calls
 
@@ -81,7 +83,8 @@ def _plan_status(service_id: str, op: OperationSpec, plan: ListPlan) -> None:
     if plan.order is None:
         plan.kept_statuses = set(wanted)
     else:
-        plan.statuses, plan.sort = statuses, plan.order
+        plan.statuses = [(s, [u for u in wanted if s in status_values(spec, [u], service_id)]) for s in statuses]
+        plan.sort = plan.order
 
 
 def _floor(since: Any) -> datetime:
@@ -119,26 +122,29 @@ def _stream(ctx: OperationContext, op: OperationSpec, plan: ListPlan, fetch_with
             unified: Callable[[Any], dict[str, Any]], budget: ScanBudget) -> Stream:
     state = ctx.position.state
     if not plan.statuses:
-        return _branch(ctx, op, plan, fetch_with([]), unified, budget, state)
+        return _branch(ctx, op, plan, (fetch_with([]), plan.native_filters), unified, budget, state)
     assert plan.order is not None
     spec = op.filters["status"]
     states = branch_states(state, len(plan.statuses))
     branches: list[Stream] = [
-        Ended() if at is END else _branch(ctx, op, plan, fetch_with([status_param(spec, status)]), unified, budget, at)
-        for status, at in zip(plan.statuses, states, strict=True)]
+        Ended() if at is END else _branch(ctx, op, plan, (fetch_with([status_param(spec, status)]),
+                                                          {**plan.native_filters, "status": asked}), unified, budget, at)
+        for (status, asked), at in zip(plan.statuses, states, strict=True)]
     by = plan.order["by"]
     return Merged(branches, key=lambda raw: _sort_key(unified(raw).get(by)), reverse=plan.order["direction"] == "desc")
 
 
-def _branch(ctx: OperationContext, op: OperationSpec, plan: ListPlan, fetch: FetchPage,
+def _branch(ctx: OperationContext, op: OperationSpec, plan: ListPlan, call: tuple[FetchPage, dict[str, Any]],
             unified: Callable[[Any], dict[str, Any]], budget: ScanBudget, state: Any) -> Stream:
-    """One downstream reading (the list, or one status of it), filtered as the plan says."""
+    """One downstream reading (the list, or one status of it: ``call`` is its fetch and the filters a
+    paginator component sees), filtered as the plan says."""
+    fetch, filters = call
     size = op.pagination.max_limit if op.pagination is not None and op.pagination.style != "none" else WHOLE_LIST_WINDOW
 
     async def read(position: Any) -> Window:
         return await fetch_window(fetch, op.pagination, op.records or "$", position, size,
                                   keep=lambda items: kept(items, op.keep), listed=ctx.listed,
-                                  filters=plan.native_filters)
+                                  filters=filters)
 
     stream: Stream = PageStream(read, state)
     if plan.since is not None:
