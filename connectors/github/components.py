@@ -7,10 +7,11 @@
 - ``github_repository_id`` (transform): a repository's ``full_name`` (``octocat/Hello-World``) read
   as a path-safe collection id ``octocat~Hello-World`` (paths take it back with ``{collection_id|pair}``).
 - ``github_number_in_url`` (transform): the issue number at the end of an API URL (``parent_issue_url``).
-- ``github_status``, ``github_priority``, ``github_tags`` (transforms) and ``github_labels``
-  (preparer): GitHub has open/closed (and a ``state_reason``) and labels, no priority nor
-  in-progress state: those are label conventions (options ``in_progress`` and ``priorities``,
-  defaults below); tags are the other labels. On a write the preparer turns ``_status`` and
+- ``github_labels`` (preparer): GitHub has open/closed (and a ``state_reason``) and labels, no
+  priority nor in-progress state: those are label conventions (options ``in_progress`` and
+  ``priorities``, the gateway's defaults: ``in progress``, ``priority: <level>``), read by the
+  gateway's built-in ``label_status``, ``label_priority`` and ``label_tags`` (``tag_id: label``)
+  transforms; tags are the other labels. On a write the preparer turns ``_status`` and
   ``_priority`` into ``state``/``state_reason`` and labels, and tag ids into label names, keeping
   the labels a write does not touch (an update reads the issue's labels first).
 - ``github_issue_fields`` (preparer): issue field values written through ``custom_mappings`` are
@@ -26,46 +27,22 @@ from typing import Any
 from unigate.kit import (
     COMPONENTS,
     CursorPosition,
+    LabelConventions,
     PageRequest,
     RequestValidationError,
     Transform,
-    TransformError,
     Window,
+    is_dropped,
+    label_names,
+    page_start,
+    status_label_filter,
 )
 
-IN_PROGRESS = "in progress"
-PRIORITIES = {"urgent": "priority: urgent", "high": "priority: high", "normal": "priority: normal",
-              "low": "priority: low"}
 STATUSES = {"open": ("open", None), "in_progress": ("open", None), "closed": ("closed", None),
             "not_planned": ("closed", "not_planned")}   # closing without a reason: GitHub's completed
 SOURCE = "unigate_connectors.github"
 _NEXT = re.compile(r'<[^>]*>\s*;\s*rel="?next"?')
 MAX_CALLS = 50
-
-
-# -- conventions ---------------------------------------------------------------------------------
-class Conventions:
-    """Which labels mean ``in_progress`` and each priority (``options``: ``in_progress``, ``priorities``)."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.in_progress = str(options.get("in_progress", IN_PROGRESS)).casefold()
-        self.priorities = {str(k): str(v) for k, v in (options.get("priorities") or PRIORITIES).items()}
-        self.priority_of = {label.casefold(): level for level, label in self.priorities.items()}
-
-    def is_convention(self, name: str) -> bool:
-        return name.casefold() == self.in_progress or name.casefold() in self.priority_of
-
-    def priority(self, names: list[str]) -> str | None:
-        return next((self.priority_of[n.casefold()] for n in names if n.casefold() in self.priority_of), None)
-
-    def has_in_progress(self, names: list[str]) -> bool:
-        return any(n.casefold() == self.in_progress for n in names)
-
-
-def label_names(labels: Any) -> list[str]:
-    """Names of GitHub labels given as objects or names."""
-    names = [(label.get("name") if isinstance(label, dict) else label) for label in labels or []]
-    return [str(n) for n in names if n is not None]
 
 
 def _as_given(value: Any) -> Any:
@@ -81,87 +58,16 @@ def number_in_url(options: dict[str, Any]) -> Transform:
     return Transform(lambda url: None if not url else str(url).rstrip("/").rsplit("/", 1)[-1], _as_given)
 
 
-def status(options: dict[str, Any]) -> Transform:
-    """Reads an issue: ``closed`` (whatever the ``state_reason``: a closed filter can ask GitHub for
-    nothing finer), ``in_progress`` when open with the in-progress label, else ``open``. Writes the
-    value as given (the preparer maps it, ``not_planned`` included)."""
-    conventions = Conventions(options)
-
-    def read(issue: Any) -> Any:
-        if not isinstance(issue, dict):
-            return None
-        if issue.get("state") == "closed":
-            return "closed"
-        return "in_progress" if conventions.has_in_progress(label_names(issue.get("labels"))) else "open"
-
-    return Transform(read, _as_given)
-
-
-def priority(options: dict[str, Any]) -> Transform:
-    conventions = Conventions(options)
-    return Transform(lambda labels: conventions.priority(label_names(labels)), _as_given)
-
-
-def tags(options: dict[str, Any]) -> Transform:
-    """Reads the labels that are no convention as ``[{id, name}]``; writes ids (or names) as given."""
-    conventions = Conventions(options)
-
-    def read(labels: Any) -> list[dict[str, Any]]:
-        return [{"id": str(label.get("id")), "name": label.get("name")} for label in labels or []
-                if isinstance(label, dict) and not conventions.is_convention(str(label.get("name")))]
-
-    def write(value: Any) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(t, dict) and (t.get("id") or t.get("name"))
-                                                    for t in value):
-            raise TransformError("expected a list of {id} (a label id) or {name}")
-        return [{"id": t.get("id"), "name": t.get("name")} for t in value]
-
-    return Transform(read, write)
-
-
 def raise_invalid(field: str, message: str) -> None:
     raise RequestValidationError("Invalid field value", {field: message})
 
 
 # -- paginator -----------------------------------------------------------------------------------
-def _start(page: PageRequest) -> tuple[int, int, int]:
-    """(page number, page size, records of that page already consumed) of a cursor position."""
-    p, token = page.pagination, page.position.token
-    if token:
-        number, _, size = token.partition(":")
-        return int(number), int(size), page.position.skip
-    return p.first_page, min(max(page.limit, 1), p.max_limit), 0
-
-
-def _status_filter(page: PageRequest) -> tuple[list[tuple[str, str]], str | None]:
-    """``filter[status]=in_progress``: asked of the tracker as its in-progress label (``labels``);
-    ``open``: the open issues without it (dropped here). Option ``in_progress``: the label."""
-    label = page.pagination.options.get("in_progress")
-    wanted = page.filters.get("status")
-    wanted = wanted if isinstance(wanted, list) else [wanted] if wanted else []
-    if not label or len(wanted) != 1:
-        return [], None
-    if wanted[0] == "in_progress":
-        return [("labels", str(label))], None
-    return [], str(label) if wanted[0] == "open" else None
-
-
-def _dropped(item: Any, drop: str | None, hidden_label: str | None) -> bool:
-    if not isinstance(item, dict):
-        return False
-    if drop and item.get(drop):
-        return True
-    names = (n.casefold() for n in label_names(item.get("labels")))
-    return hidden_label is not None and hidden_label.casefold() in names
-
-
 async def link_pages(page: PageRequest) -> Window:
     """``page``/``per_page`` paging along ``Link: rel="next"``; records with the ``drop`` key skipped."""
     p, drop = page.pagination, page.pagination.options.get("drop")
-    number, size, skip = _start(page)
-    extra, hidden_label = _status_filter(page)
+    number, size, skip = page_start(page)
+    extra, hidden_label = status_label_filter(page)
     collected: list[Any] = []
     for _ in range(MAX_CALLS):
         response = await page.fetch([*extra, (p.page_param, str(number)), (p.limit_param or "per_page", str(size))])
@@ -169,7 +75,7 @@ async def link_pages(page: PageRequest) -> Window:
         for index in range(skip, len(items)):
             if len(collected) == page.limit:
                 return Window(collected, CursorPosition(token=f"{number}:{size}", skip=index), None)
-            if not _dropped(items[index], drop, hidden_label):
+            if not is_dropped(items[index], drop, hidden_label):
                 collected.append(items[index])
         if not _NEXT.search(response.headers.get("link", "")):
             return Window(collected, None, None)
@@ -187,7 +93,7 @@ _UNSET = object()
 
 async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
     """A write body's ``_status``, ``_priority`` and tag ids -> ``state``/``state_reason`` and ``labels``."""
-    body, conventions = records[0], Conventions(options)
+    body, conventions = records[0], LabelConventions(options)
     wanted_status, wanted_priority = body.pop("_status", _UNSET), body.pop("_priority", _UNSET)
     tags_sent = body.pop("labels", _UNSET)
     if wanted_status is not _UNSET:
@@ -199,7 +105,7 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
              else await _tag_names(connector, ctx, tags_sent))
     names += _priority_labels(conventions, current, wanted_priority)
     if (wanted_status is _UNSET and conventions.has_in_progress(current)) or wanted_status == "in_progress":
-        names.append(options.get("in_progress", IN_PROGRESS))
+        names.append(conventions.in_progress)
     names = list(dict.fromkeys(names))
     if tags_sent is not _UNSET or sorted(names) != sorted(current):   # labels unchanged: not sent
         body["labels"] = names
@@ -214,7 +120,7 @@ def _state(wanted: Any) -> dict[str, Any]:
     return {"state": state, "state_reason": reason} if reason else {"state": state}
 
 
-def _priority_labels(conventions: Conventions, current: list[str], wanted: Any) -> list[str]:
+def _priority_labels(conventions: LabelConventions, current: list[str], wanted: Any) -> list[str]:
     if wanted is _UNSET:
         return [n for n in current if n.casefold() in conventions.priority_of]
     if wanted is None:
@@ -264,8 +170,5 @@ labels_for_write.calls = {  # type: ignore[attr-defined]
 COMPONENTS.register("paginator", "github_link", link_pages, source=SOURCE)
 COMPONENTS.register("transform", "github_repository_id", repository_id, source=SOURCE)
 COMPONENTS.register("transform", "github_number_in_url", number_in_url, source=SOURCE)
-COMPONENTS.register("transform", "github_status", status, source=SOURCE)
-COMPONENTS.register("transform", "github_priority", priority, source=SOURCE)
-COMPONENTS.register("transform", "github_tags", tags, source=SOURCE)
 COMPONENTS.register("preparer", "github_labels", labels_for_write, source=SOURCE)
 COMPONENTS.register("preparer", "github_issue_fields", issue_field_values, source=SOURCE)

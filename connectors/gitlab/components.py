@@ -5,11 +5,11 @@
   rows: paging then still ends by ``x-next-page``), and drops the records a ``drop`` key marks
   (system notes in an issue's notes, ``system: true``); a cursor is (page number and size,
   records of it consumed), so pages stay exact when records are dropped.
-- ``gitlab_status``, ``gitlab_priority``, ``gitlab_tags`` (transforms) and ``gitlab_labels``
-  (preparer): GitLab has opened/closed issues and labels; priority and in-progress are scoped
-  label conventions (options ``in_progress`` and ``priorities``, defaults below: one label per
-  scope, GitLab replaces ``priority::low`` by ``priority::high`` itself); tags are the other
-  labels, their ids are their names. On a write the preparer turns ``_status`` into
+- ``gitlab_labels`` (preparer): GitLab has opened/closed issues and labels; priority and
+  in-progress are scoped label conventions (options ``in_progress`` and ``priorities``, as the
+  manifest sets them: one label per scope, GitLab replaces ``priority::low`` by ``priority::high``
+  itself), read by the gateway's built-in ``label_status``, ``label_priority`` and ``label_tags``
+  transforms; tags are the other labels, their ids are their names. On a write the preparer turns ``_status`` into
   ``state_event`` and labels, ``_priority`` into a label: an update adds and removes the
   convention labels (``add_labels``/``remove_labels``) and, when tags are written, reads the
   issue's labels first to keep the convention ones.
@@ -22,132 +22,33 @@ from typing import Any
 from unigate.kit import (
     COMPONENTS,
     CursorPosition,
+    LabelConventions,
     PageRequest,
     RequestValidationError,
-    Transform,
-    TransformError,
     Window,
+    is_dropped,
+    label_names,
+    page_start,
+    status_label_filter,
 )
 
-IN_PROGRESS = "workflow::in progress"
-PRIORITIES = {"urgent": "priority::urgent", "high": "priority::high", "normal": "priority::medium",
-              "low": "priority::low"}
 STATUSES = ("open", "in_progress", "closed")
 SOURCE = "unigate_connectors.gitlab"
 MAX_CALLS = 50
 ISSUE_PATH = "/projects/{collection_id|int}/issues/{ticket_id|int}"
 
 
-class Conventions:
-    """Which labels mean ``in_progress`` and each priority (``options``: ``in_progress``, ``priorities``)."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.in_progress = str(options.get("in_progress", IN_PROGRESS))
-        self.priorities = {str(k): str(v) for k, v in (options.get("priorities") or PRIORITIES).items()}
-        self.priority_of = {label.casefold(): level for level, label in self.priorities.items()}
-
-    def is_convention(self, name: str) -> bool:
-        return name.casefold() == self.in_progress.casefold() or name.casefold() in self.priority_of
-
-    def has_in_progress(self, names: list[str]) -> bool:
-        return any(n.casefold() == self.in_progress.casefold() for n in names)
-
-
-def label_names(labels: Any) -> list[str]:
-    """Names of GitLab labels given as names or as objects (``with_labels_details``)."""
-    names = [(label.get("name") if isinstance(label, dict) else label) for label in labels or []]
-    return [str(n) for n in names if n is not None]
-
-
-def _as_given(value: Any) -> Any:
-    return value
-
-
-# -- transforms ----------------------------------------------------------------------------------
-def status(options: dict[str, Any]) -> Transform:
-    """Reads an issue: ``closed``, ``in_progress`` (opened with the in-progress label) or ``open``."""
-    conventions = Conventions(options)
-
-    def read(issue: Any) -> Any:
-        if not isinstance(issue, dict):
-            return None
-        if issue.get("state") == "closed":
-            return "closed"
-        return "in_progress" if conventions.has_in_progress(label_names(issue.get("labels"))) else "open"
-
-    return Transform(read, _as_given)
-
-
-def priority(options: dict[str, Any]) -> Transform:
-    conventions = Conventions(options)
-
-    def read(labels: Any) -> Any:
-        names = label_names(labels)
-        return next((conventions.priority_of[n.casefold()] for n in names if n.casefold() in conventions.priority_of),
-                    None)
-
-    return Transform(read, _as_given)
-
-
-def tags(options: dict[str, Any]) -> Transform:
-    """Reads the labels that are no convention as ``[{id: name, name}]``; writes their names."""
-    conventions = Conventions(options)
-
-    def read(labels: Any) -> list[dict[str, Any]]:
-        return [{"id": n, "name": n} for n in label_names(labels) if not conventions.is_convention(n)]
-
-    def write(value: Any) -> list[str]:
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(t, dict) and (t.get("id") or t.get("name"))
-                                                    for t in value):
-            raise TransformError("expected a list of {id} (a label's name)")
-        return [str(t.get("id") or t.get("name")) for t in value]
-
-    return Transform(read, write)
-
-
 # -- paginator -----------------------------------------------------------------------------------
-def _start(page: PageRequest) -> tuple[int, int, int]:
-    p, token = page.pagination, page.position.token
-    if token:
-        number, _, size = token.partition(":")
-        return int(number), int(size), page.position.skip
-    return p.first_page, min(max(page.limit, 1), p.max_limit), 0
-
-
 def _total(headers: Any, dropping: bool) -> int | None:
     total = headers.get("x-total", "")
     return int(total) if total.isdigit() and not dropping else None
 
 
-def _status_filter(page: PageRequest) -> tuple[list[tuple[str, str]], str | None]:
-    """``filter[status]=in_progress``: asked of the tracker as its in-progress label (``labels``);
-    ``open``: the open issues without it (dropped here). Option ``in_progress``: the label."""
-    label = page.pagination.options.get("in_progress")
-    wanted = page.filters.get("status")
-    wanted = wanted if isinstance(wanted, list) else [wanted] if wanted else []
-    if not label or len(wanted) != 1:
-        return [], None
-    if wanted[0] == "in_progress":
-        return [("labels", str(label))], None
-    return [], str(label) if wanted[0] == "open" else None
-
-
-def _dropped(item: Any, drop: str | None, hidden_label: str | None) -> bool:
-    if not isinstance(item, dict):
-        return False
-    if drop and item.get(drop):
-        return True
-    names = (n.casefold() for n in label_names(item.get("labels")))
-    return hidden_label is not None and hidden_label.casefold() in names
-
-
 async def next_page_header(page: PageRequest) -> Window:
     """``page``/``per_page`` paging along ``x-next-page``; records with the ``drop`` key skipped."""
     p, drop = page.pagination, page.pagination.options.get("drop")
-    number, size, skip = _start(page)
-    extra, hidden_label = _status_filter(page)
+    number, size, skip = page_start(page)
+    extra, hidden_label = status_label_filter(page)
     collected: list[Any] = []
     total: int | None = None
     for _ in range(MAX_CALLS):
@@ -157,7 +58,7 @@ async def next_page_header(page: PageRequest) -> Window:
         for index in range(skip, len(items)):
             if len(collected) == page.limit:
                 return Window(collected, CursorPosition(token=f"{number}:{size}", skip=index), total)
-            if not _dropped(items[index], drop, hidden_label):
+            if not is_dropped(items[index], drop, hidden_label):
                 collected.append(items[index])
         following = response.headers.get("x-next-page", "")
         if not following.isdigit():
@@ -174,7 +75,7 @@ _UNSET = object()
 
 async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
     """A write body's ``_status``, ``_priority`` and tag names -> ``state_event`` and labels."""
-    body, conventions = records[0], Conventions(options)
+    body, conventions = records[0], LabelConventions(options)
     wanted_status, wanted_priority = body.pop("_status", _UNSET), body.pop("_priority", _UNSET)
     tags_sent = body.pop("labels", _UNSET)
     if wanted_status is not _UNSET and wanted_status not in STATUSES:
@@ -200,7 +101,7 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
     return records
 
 
-def _convention_changes(conventions: Conventions, wanted_status: Any,
+def _convention_changes(conventions: LabelConventions, wanted_status: Any,
                         wanted_priority: Any) -> tuple[list[str], list[str]]:
     """The convention labels a write adds and removes."""
     add: list[str] = []
@@ -228,7 +129,4 @@ async def _current_labels(connector: Any, ctx: Any) -> list[str]:
 labels_for_write.calls = {"tickets_update_labels": ("GET", ISSUE_PATH)}  # type: ignore[attr-defined]
 
 COMPONENTS.register("paginator", "gitlab_pages", next_page_header, source=SOURCE)
-COMPONENTS.register("transform", "gitlab_status", status, source=SOURCE)
-COMPONENTS.register("transform", "gitlab_priority", priority, source=SOURCE)
-COMPONENTS.register("transform", "gitlab_tags", tags, source=SOURCE)
 COMPONENTS.register("preparer", "gitlab_labels", labels_for_write, source=SOURCE)

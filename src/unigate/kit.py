@@ -18,6 +18,9 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   :class:`Preparer`, :class:`Paginator` (gets a :class:`PageRequest`, returns a :class:`Window`),
   :class:`RequestBuilder` (gets a :class:`DownstreamCall`); :func:`read_datetime` and
   :func:`datetime_writer` for timestamp transforms.
+- **Label conventions** (trackers with open/closed and labels): :class:`LabelConventions` and
+  :func:`label_names` for a preparer; :func:`page_start`, :func:`status_label_filter` and
+  :func:`is_dropped` for a page-number paginator (the built-in ``label_*`` transforms use the same).
 - **Inside an operation**: :class:`OperationContext` (``ctx.call`` and the author's tools; the
   client's :class:`UnifiedRequest` as ``ctx.request``), :class:`OperationResult`, :class:`CursorPosition`.
 - **Errors**: raise these; the gateway turns each into Apideck's error response (all are
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 from unigate.components import COMPONENTS, ComponentError, Components
 from unigate.connector import Connector, OperationContext, OperationResult, UnifiedRequest, implements
+from unigate.connector.labels import LabelConventions, is_dropped, label_names, page_start, status_label_filter
 from unigate.connector.paginator import PageRequest, Paginator, Window
 from unigate.connector.prepare import Preparer
 from unigate.connector.requests import DownstreamCall, RequestBuilder
@@ -73,6 +77,7 @@ __all__ = [
     "EntityNotFoundError",
     "JqlClause",
     "JqlError",
+    "LabelConventions",
     "LiveProfile",
     "OperationContext",
     "OperationResult",
@@ -98,7 +103,11 @@ __all__ = [
     "hookimpl",
     "html_to_adf",
     "implements",
+    "is_dropped",
     "jql_datetime",
+    "label_names",
     "packaged_mapping",
+    "page_start",
     "read_datetime",
+    "status_label_filter",
 ]

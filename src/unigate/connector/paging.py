@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from unigate.components import COMPONENTS
+from unigate.connector import labels  # noqa: F401  (registers the built-in label_* transforms)
 from unigate.connector.paginator import FetchPage, PageRequest, Paginator, Window
 from unigate.connector.paging_ids import ids_window
 from unigate.cursor import CursorPosition
