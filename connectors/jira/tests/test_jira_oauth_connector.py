@@ -34,7 +34,8 @@ def spec_clean(checked: SpecCheck) -> Iterator[None]:
 def test_calls_go_through_the_gateway_with_the_bearer_token(client: httpx.Client, sim: Simulator) -> None:
     ids, ended = walk_pages(client, "/issue-tracking/collections/ENG/tickets", 100)
     assert ended and len(set(ids)) == 260
-    assert {r["path"] for r in sim.requests()} == {f"{GATEWAY}/search/jql", f"{GATEWAY}/field"}
+    paths = {r["path"] for r in sim.requests()}   # /field: the custom fields, read once per connection
+    assert f"{GATEWAY}/search/jql" in paths and paths <= {f"{GATEWAY}/search/jql", f"{GATEWAY}/field"}
     assert {r["headers"]["authorization"] for r in sim.requests()} == {f"Bearer {OAUTH_TOKEN}"}
 
 
