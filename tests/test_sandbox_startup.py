@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from unigate.cli import main
+from unigate.plugins.registry import ConnectorRegistry
 from unigate.sandbox import prepare_sandbox
 from unigate.simulation.server import free_port
 from unigate.testing.cli import running_cli
@@ -101,7 +102,8 @@ def test_every_curl_the_sandbox_prints_answers_when_pasted(running_sandbox: tupl
     output, (port,) = running_sandbox
     assert f"unigate sandbox on http://127.0.0.1:{port}" in output
     curls = [line for line in output.splitlines() if line.startswith("curl ")]
-    assert len(curls) == 5  # one per simulated tracker, and one filtered and sorted list
+    simulated = [d for d in ConnectorRegistry.load().definitions.values() if d.sandbox is not None]
+    assert len(curls) == len(simulated) + 1  # one per simulated tracker, and one filtered and sorted list
     assert sum("filter[status]=closed&sort[by]=created_at" in curl for curl in curls) == 1
     for curl in curls:
         assert curl.startswith("curl -sg ")
