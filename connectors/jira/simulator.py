@@ -823,9 +823,12 @@ def _int_param(request: Request, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise JiraError(400, f"The '{name}' parameter must be a number.") from None
+    if not -(2 ** 63) <= value < 2 ** 63:   # Jira parses a Java long: beyond it the request is refused
+        raise JiraError(400, f"The '{name}' parameter must be a number.")
+    return value
 
 
 # -- writing fields --------------------------------------------------------------------------------
