@@ -251,10 +251,13 @@ def test_collections_are_projects(client: httpx.Client) -> None:
 def test_transition_table(client: httpx.Client, project: str, status: str, reachable: bool) -> None:
     tickets = f"/issue-tracking/collections/{project}/tickets"
     ticket_id = new_ticket(client, tickets)
-    response = client.patch(f"{tickets}/{ticket_id}", json={"status": status})
-    if reachable:
-        assert response.status_code == 200, response.text
-        assert client.get(f"{tickets}/{ticket_id}").json()["data"]["status"] == status
-    else:
-        assert error_of(response) == (400, "RequestValidationError")
-        assert response.json()["detail"]["available_transitions"] == ["Approve -> Approved (done)"]
+    try:   # ENG's 260 issues are what the paging tests read: leave it as found
+        response = client.patch(f"{tickets}/{ticket_id}", json={"status": status})
+        if reachable:
+            assert response.status_code == 200, response.text
+            assert client.get(f"{tickets}/{ticket_id}").json()["data"]["status"] == status
+        else:
+            assert error_of(response) == (400, "RequestValidationError")
+            assert response.json()["detail"]["available_transitions"] == ["Approve -> Approved (done)"]
+    finally:
+        assert client.delete(f"{tickets}/{ticket_id}").status_code == 200
