@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from unigate.simulation.asgi import read_body, replay
 
 CONTROL_PREFIX = "/__sim"
 STREAM_CHUNK = b"x" * 65536
@@ -111,7 +113,7 @@ class SimulatorControl:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if path.startswith(CONTROL_PREFIX):
             await self._control(scope, body, send)
             return
@@ -127,7 +129,7 @@ class SimulatorControl:
                 return
             if await _apply_fault(plan, send):
                 return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, replay(body), send)
 
     async def _answer_slowly(self, plan: FaultPlan, scope: Scope, body: bytes, receive: Receive,
                              send: Send) -> None:
@@ -147,7 +149,7 @@ class SimulatorControl:
                     return
             if plan.stream_bytes is None and plan.drip_ms is None:
                 if not await _apply_fault(plan, send):
-                    await self.app(scope, _replay(body), send)
+                    await self.app(scope, replay(body), send)
                 return
             total = plan.stream_bytes if plan.stream_bytes is not None else DRIP_MAX_BYTES
             headers = [(b"content-type", b"application/json")]
@@ -221,32 +223,6 @@ async def _disconnected(receive: Receive) -> None:
     """Returns when the client has gone (after the request's body was read)."""
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # block like a real idle connection
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 def _describe(scope: Scope, body: bytes) -> dict[str, Any]:

@@ -53,6 +53,7 @@ import yaml
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unigate.simulation import SimulatorControl
+from unigate.simulation.asgi import read_body, replay
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 NO_BODY = object()  # "the exchange carried no body" (distinct from a JSON null)
@@ -355,7 +356,7 @@ class SpecCheck(_Collector):
         if scope["type"] != "http" or scope["path"].startswith(self.skip):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?")[0]
         query = scope.get("query_string", b"").decode("latin-1")
         target, method = f"{path}?{query}" if query else path, scope["method"]
@@ -369,7 +370,7 @@ class SpecCheck(_Collector):
                 captured["chunks"].append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, _replay(body, receive), capture)
+        await self.app(scope, replay(body, receive), capture)
         self._response(method, target, captured["status"], _headers(captured["headers"]),
                        b"".join(captured["chunks"]))
 
@@ -501,27 +502,3 @@ def _escape(part: Any) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, original: Receive) -> Receive:
-    """The body already read, then whatever the client does next (a disconnect, in the end)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await original()
-
-    return receive
