@@ -1,5 +1,5 @@
 """GitLab through the gateway, replayed from cassettes recorded against its simulator
-(re-record: `UNIGATE_RECORD_CASSETTES=1 pytest connectors/gitlab/tests/test_github_recorded.py`)."""
+(re-record: `UNIGATE_RECORD_CASSETTES=1 pytest connectors/gitlab/tests/test_gitlab_recorded.py`)."""
 
 from __future__ import annotations
 

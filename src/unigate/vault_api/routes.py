@@ -84,8 +84,8 @@ ROUTES: list[Route] = [
 OPTIONAL_BODY = (connections.validate, sessions.create)
 
 
-def match(segments: list[str]) -> tuple[Route, dict[str, str]] | None:
-    for candidate in ROUTES:
+def match(segments: list[str], routes: list[Route] = ROUTES) -> tuple[Route, dict[str, str]] | None:
+    for candidate in routes:
         params = candidate.match(segments)
         if params is not None:
             return candidate, params
@@ -101,9 +101,16 @@ async def respond(gateway: Gateway, scope: Scope, receive: Receive, method: str,
 
 
 async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str) -> Response:
-    matched = match(request_segments(scope["path"], scope.get("raw_path")))
+    return await answer(gateway, scope, receive, method, ROUTES, "Vault API", OPTIONAL_BODY)
+
+
+async def answer(gateway: Gateway, scope: Scope, receive: Receive, method: str, routes: list[Route], api: str,
+                 optional_body: tuple[Handler, ...] = ()) -> Response:
+    """Route one request of an API served like the Vault API (``routes``; the Webhook API too): the
+    app's key, a ``VaultRequest``, the JSON body of a write, the audit actor, the handler."""
+    matched = match(request_segments(scope["path"], scope.get("raw_path")), routes)
     if matched is None:
-        raise EntityNotFoundError("Not found", f"no Vault API route at {scope['path']}")
+        raise EntityNotFoundError("Not found", f"no {api} route at {scope['path']}")
     found, params = matched
     handler = found.methods.get("GET" if method == "HEAD" else method)
     if handler is None:
@@ -117,8 +124,8 @@ async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str
     request = Request(scope, receive)
     ctx = VaultRequest(gateway, request, app, key_id, headers, params)
     if method in ("POST", "PATCH"):
-        ctx.body = await json_body(request, optional=handler in OPTIONAL_BODY)
-    with acting_as(ctx.actor):
+        ctx.body = await json_body(request, optional=handler in optional_body)
+    with acting_as(ctx.actor):   # the audit trail names the app's key
         if inspect.iscoroutinefunction(handler):
             return await handler(ctx)
         return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ hash); ``unigate webhooks rotate-secret ID`` issues a new one.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,13 +22,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from unigate.api.params import parse_limit
-from unigate.api.routes import check_path_params, method_not_allowed, request_segments
 from unigate.errors import EntityNotFoundError, RequestValidationError
-from unigate.vault.audit import acting_as
 from unigate.vault_api.bodies import _In, parse
-from unigate.vault_api.context import VaultRequest, authenticate, json_body
+from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.envelope import ok
-from unigate.vault_api.routes import Route, route
+from unigate.vault_api.routes import Route, answer, route
 from unigate.webhooks import events as ev
 from unigate.webhooks.store import Subscription, WebhookNotFound
 
@@ -165,25 +162,7 @@ async def respond(gateway: Gateway, scope: Scope, receive: Receive, method: str,
 
 
 async def _respond(gateway: Gateway, scope: Scope, receive: Receive, method: str) -> Response:
-    from starlette.requests import Request
-
-    segments = request_segments(scope["path"], scope.get("raw_path"))
-    matched = next(((r, p) for r in ROUTES if (p := r.match(segments)) is not None), None)
-    if matched is None:
-        raise EntityNotFoundError("Not found", f"no Webhook API route at {scope['path']}")
-    found, params = matched
-    handler = found.methods.get("GET" if method == "HEAD" else method)
-    if handler is None:
-        raise method_not_allowed(method, scope["path"], list(found.methods))
-    check_path_params(params)
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
-    app, key_id = authenticate(gateway, headers)
-    request = Request(scope, receive)
-    ctx = VaultRequest(gateway, request, app, key_id, headers, params)
-    if method in ("POST", "PATCH"):
-        ctx.body = await json_body(request)
-    with acting_as(ctx.actor):   # the audit trail names the app's key
-        return await asyncio.to_thread(handler, ctx)  # type: ignore[arg-type]
+    return await answer(gateway, scope, receive, method, ROUTES, "Webhook API")
 
 
 __all__ = ["PATH", "PREFIX", "ROUTES", "ev", "respond", "view"]
