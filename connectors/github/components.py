@@ -27,7 +27,10 @@ from typing import Any
 from unigate.kit import (
     COMPONENTS,
     CursorPosition,
+    DownstreamCall,
+    EntityNotFoundError,
     LabelConventions,
+    OperationContext,
     PageRequest,
     RequestValidationError,
     Transform,
@@ -42,7 +45,9 @@ STATUSES = {"open": ("open", None), "in_progress": ("open", None), "closed": ("c
             "not_planned": ("closed", "not_planned")}   # closing without a reason: GitHub's completed
 SOURCE = "unigate_connectors.github"
 _NEXT = re.compile(r'<[^>]*>\s*;\s*rel="?next"?')
-MAX_CALLS = 50
+MAX_CALLS = 50      # pages read for one unified page or one lookup (5,000 labels at 100 a page)
+LOOKUP_TTL = 300.0  # seconds a repository's labels are kept per connection
+SHOWN_LABELS = 20   # labels an unknown-id error names
 
 
 def _as_given(value: Any) -> Any:
@@ -140,16 +145,33 @@ async def _tag_names(connector: Any, ctx: Any, tags_sent: Any) -> list[str]:
     """Label names of the tags written: by id (GitHub's label id), else by name."""
     if not tags_sent:
         return []
-    known = await connector.lookup(ctx, "labels_lookup", connector.path(ctx, LABELS_PATH), "$",
-                                   params=[("per_page", "100")])
-    by_id = {str(label.get("id")): str(label.get("name")) for label in known}
+    by_id = {str(label.get("id")): str(label.get("name")) for label in await repository_labels(connector, ctx)}
     names = []
     for tag in tags_sent:
         if tag.get("id") is not None and str(tag["id"]) not in by_id:
-            raise_invalid("tags", f"no label has the id {tag['id']!r}; known: "
-                                  + ", ".join(f"{i} ({n})" for i, n in by_id.items()))
+            shown = [f"{i} ({n})" for i, n in list(by_id.items())[:SHOWN_LABELS]]
+            raise_invalid("tags", f"no label has the id {tag['id']!r}; known: " + ", ".join(shown)
+                          + (f" and {len(by_id) - SHOWN_LABELS} more" if len(by_id) > SHOWN_LABELS else ""))
         names.append(by_id[str(tag["id"])] if tag.get("id") is not None else str(tag["name"]))
     return names
+
+
+async def repository_labels(connector: Any, ctx: Any) -> list[dict[str, Any]]:
+    """Every label of the repository, page after page along ``Link: rel="next"`` (100 a page),
+    kept per connection for five minutes like any lookup."""
+    path = connector.path(ctx, LABELS_PATH)
+    key = (ctx.connection.id, ctx.connection.revision, "labels_lookup", path, ())
+    cached: list[dict[str, Any]] | None = ctx.lookups.get(key)
+    if cached is not None:
+        return cached
+    labels: list[dict[str, Any]] = []
+    for number in range(1, MAX_CALLS + 1):
+        response = await ctx.call("labels_lookup", "GET", path, params=[("per_page", "100"), ("page", str(number))])
+        labels += [label for label in response.body if isinstance(label, dict)] if isinstance(response.body, list) else []
+        if not _NEXT.search(response.headers.get("link", "")):
+            break
+    ctx.lookups.put(key, labels, LOOKUP_TTL)
+    return labels
 
 
 async def issue_field_values(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
@@ -162,6 +184,70 @@ async def issue_field_values(connector: Any, ctx: Any, records: list[Any], optio
     return records
 
 
+# -- request: the issue write, then its sub-issue link ------------------------------------------
+ISSUES_PATH = "/repos/{collection_id|pair}/issues"
+
+
+async def issue_write(ctx: OperationContext, call: DownstreamCall, options: dict[str, Any]) -> Any:
+    """The create (POST) or edit (PATCH); a ``parent_id`` written (``_parent``) is checked first (an
+    issue of this repository, not a pull request, not the issue itself), then linked after the write
+    through the sub-issues endpoints, which take the child's issue **id**. An edit changing only the
+    parent reads the issue instead of patching it."""
+    body = dict(call.body or {})
+    wanted = body.pop("_parent", _UNSET)
+    if wanted is _UNSET:
+        return await _send(ctx, call, body)
+    parent = await _checked_parent(ctx, wanted)
+    if body or call.method == "POST" or ctx.targeted(call.call_id):
+        response = await _send(ctx, call, body)
+    else:
+        response = await ctx.call("tickets_parent_child", "GET", call.path)
+    await _link(ctx, response.body if isinstance(response.body, dict) else {}, parent)
+    return response
+
+
+async def _send(ctx: OperationContext, call: DownstreamCall, body: dict[str, Any]) -> Any:
+    return await ctx.call(call.call_id, call.method, call.path, params=call.params, body=body,
+                          pass_through_applied=call.pass_through_applied)
+
+
+async def _checked_parent(ctx: OperationContext, wanted: Any) -> str | None:
+    """The parent's issue number (None: no parent), refused (400) before any write unless it is an
+    issue of this repository other than the ticket itself."""
+    if wanted is None:
+        return None
+    number = str(wanted)
+    if not number.isdigit() or number == ctx.request.path_params.get("ticket_id"):
+        raise_invalid("parent_id", "the number of another issue of this repository")
+    try:
+        found = await ctx.call("tickets_parent_check", "GET", f"{ctx.path(ISSUES_PATH)}/{number}")
+    except EntityNotFoundError:
+        found = None
+    if found is None or not isinstance(found.body, dict) or found.body.get("pull_request"):
+        raise_invalid("parent_id", f"this repository has no issue {number} (a pull request cannot be a parent)")
+    return number
+
+
+async def _link(ctx: OperationContext, issue: dict[str, Any], parent: str | None) -> None:
+    """Make ``parent`` the issue's parent (replacing another) or, None, unlink it from its parent."""
+    current = number_in_url({}).read(issue.get("parent_issue_url"))
+    if current == parent:
+        return
+    child = {"sub_issue_id": issue.get("id")}
+    if parent is None:
+        await ctx.call("tickets_parent_unlink", "DELETE", f"{ctx.path(ISSUES_PATH)}/{current}/sub_issue", body=child)
+    else:
+        await ctx.call("tickets_parent_link", "POST", f"{ctx.path(ISSUES_PATH)}/{parent}/sub_issues",
+                       body={**child, **({"replace_parent": True} if current else {})})
+
+
+issue_write.calls = {  # type: ignore[attr-defined]
+    "tickets_parent_check": ("GET", ISSUES_PATH + "/{parent_id}"),
+    "tickets_parent_child": ("GET", ISSUE_PATH),
+    "tickets_parent_link": ("POST", ISSUES_PATH + "/{parent_id}/sub_issues"),
+    "tickets_parent_unlink": ("DELETE", ISSUES_PATH + "/{old_parent_id}/sub_issue"),
+}
+
 labels_for_write.calls = {  # type: ignore[attr-defined]
     "tickets_update_labels": ("GET", ISSUE_PATH),
     "labels_lookup": ("GET", LABELS_PATH),
@@ -172,3 +258,4 @@ COMPONENTS.register("transform", "github_repository_id", repository_id, source=S
 COMPONENTS.register("transform", "github_number_in_url", number_in_url, source=SOURCE)
 COMPONENTS.register("preparer", "github_labels", labels_for_write, source=SOURCE)
 COMPONENTS.register("preparer", "github_issue_fields", issue_field_values, source=SOURCE)
+COMPONENTS.register("request", "github_issue_write", issue_write, source=SOURCE)

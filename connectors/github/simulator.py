@@ -764,7 +764,8 @@ class GitHubSimulator:
         if "milestone" in data:
             if isinstance(data["milestone"], str) and _digits(data["milestone"]):
                 data["milestone"] = int(data["milestone"])  # the description allows the number as a string
-            if data["milestone"] is not None and data["milestone"] not in repo.milestones:
+            if data["milestone"] is not None and (not isinstance(data["milestone"], int)
+                                                  or data["milestone"] not in repo.milestones):
                 raise _invalid("Issue", "milestone", "invalid", data["milestone"])
             fields["milestone"] = data["milestone"]
         if "type" in data and not _suggested(data["type"]):  # a name, or {value, rationale, suggest, confidence}

@@ -220,6 +220,21 @@ def test_tags_are_written_by_label_id_and_sent_as_names(client: httpx.Client, si
     assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["tags"] == [{"id": bug["id"], "name": "bug"}]
 
 
+def test_tags_resolve_past_the_first_hundred_labels(tracker: ConnectorUnderTest, checked: SpecCheck,
+                                                     sim: Simulator, state: State) -> None:
+    repo = state.repo_named("octo-org", "platform")
+    assert repo is not None
+    extra = [state.add_label(repo, f"zz-area-{n:03}") for n in range(110)]   # 122 labels: two pages
+    tracker.connect("many-labels")   # a connection of its own: no labels cached yet
+    with tracker.client("many-labels") as c:
+        created = c.post(ORG_TICKETS, json={"subject": "Far label", "tags": [{"id": str(extra[-1]["id"])}]})
+    assert created.status_code == 201, created.text
+    assert sent(sim, "POST")[-1]["body"]["labels"] == ["zz-area-109"]
+    pages = [dict(r["query"]).get("page") for r in sent(sim, "GET") if r["path"].endswith("/labels")]
+    assert pages == ["1", "2"]
+    checked.assert_clean()
+
+
 def test_an_unknown_tag_id_is_refused_before_any_write(client: httpx.Client, sim: Simulator) -> None:
     response = client.post(ORG_TICKETS, json={"subject": "x", "tags": [{"id": "1"}]})
     assert error_of(response) == (400, "RequestValidationError")
@@ -284,6 +299,75 @@ def test_sub_issues_read_as_parent_id(client: httpx.Client, sim: Simulator) -> N
     assert children
     ticket = client.get(f"{ORG_TICKETS}/{children[0]['number']}").json()["data"]
     assert ticket["parent_id"] == children[0]["parent_issue_url"].rsplit("/", 1)[1]
+
+
+def parent_of(sim: Simulator, number: str) -> str | None:
+    url = github(sim, f"/repos/octo-org/platform/issues/{number}").get("parent_issue_url")
+    return url.rsplit("/", 1)[1] if url else None
+
+
+def test_a_ticket_is_created_as_a_sub_issue_of_its_parent_id(client: httpx.Client, sim: Simulator) -> None:
+    parent = new_ticket(client)
+    sim.clear()
+    child = new_ticket(client, parent_id=parent)
+    link = sent(sim, "POST")[-1]
+    assert link["path"] == f"/repos/octo-org/platform/issues/{parent}/sub_issues"
+    assert link["body"] == {"sub_issue_id": github(sim, f"/repos/octo-org/platform/issues/{child}")["id"]}
+    assert client.get(f"{ORG_TICKETS}/{child}").json()["data"]["parent_id"] == parent
+
+
+def test_an_update_changes_the_parent_and_null_clears_it(client: httpx.Client, sim: Simulator) -> None:
+    first, second = new_ticket(client), new_ticket(client)
+    child = new_ticket(client, parent_id=first)
+    sim.clear()
+    assert client.patch(f"{ORG_TICKETS}/{child}", json={"parent_id": second}).status_code == 200
+    assert sent(sim, "PATCH") == []   # only the parent changed: the issue itself is not patched
+    assert sent(sim, "POST")[-1]["body"]["replace_parent"] is True
+    assert parent_of(sim, child) == second
+    assert client.patch(f"{ORG_TICKETS}/{child}", json={"parent_id": None}).status_code == 200
+    assert sent(sim, "DELETE")[-1]["path"] == f"/repos/octo-org/platform/issues/{second}/sub_issue"
+    assert parent_of(sim, child) is None
+
+
+def test_the_same_parent_again_makes_no_link_call(client: httpx.Client, sim: Simulator) -> None:
+    parent = new_ticket(client)
+    child = new_ticket(client, parent_id=parent)
+    sim.clear()
+    assert client.patch(f"{ORG_TICKETS}/{child}", json={"parent_id": parent, "subject": "Renamed"}).status_code == 200
+    assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == ["PATCH"]
+
+
+@pytest.mark.parametrize("parent", ["99999", "not-a-number", "self"])
+def test_a_parent_that_is_no_other_issue_here_is_refused_before_any_write(
+        client: httpx.Client, sim: Simulator, parent: str) -> None:
+    number = new_ticket(client)
+    sim.clear()
+    response = client.patch(f"{ORG_TICKETS}/{number}", json={"parent_id": number if parent == "self" else parent,
+                                                              "subject": "Never"})
+    assert error_of(response) == (400, "RequestValidationError")
+    assert "parent_id" in response.json()["detail"]
+    assert [r["method"] for r in sim.requests()] == ["GET"] * len(sim.requests())
+
+
+def test_a_pull_request_cannot_be_a_parent(client: httpx.Client, sim: Simulator) -> None:
+    pull = next(i for i in github(sim, "/repos/octo-org/platform/issues", state="all", per_page=100)
+                if "pull_request" in i)
+    sim.clear()
+    response = client.post(ORG_TICKETS, json={"subject": "x", "parent_id": str(pull["number"])})
+    assert error_of(response) == (400, "RequestValidationError")
+    assert sent(sim, "POST") == []
+
+
+def test_a_link_github_refuses_after_the_create_is_reported_partly_applied(
+        client: httpx.Client, sim: Simulator) -> None:
+    parent = new_ticket(client)
+    sim.fault(method="POST", path=f"/repos/octo-org/platform/issues/{parent}/sub_issues", status=422, times=1,
+             body={"message": "Validation Failed", "errors": [{"resource": "Issue", "code": "custom",
+                                                                "field": "sub_issue_id", "message": "Too deep"}]})
+    response = client.post(ORG_TICKETS, json={"subject": "Orphan", "parent_id": parent})
+    assert error_of(response)[0] == 422
+    detail = response.json()["detail"]
+    assert detail["applied_calls"] == ["tickets_add"] and detail["failed_call"] == "tickets_parent_link"
 
 
 # -- comments -----------------------------------------------------------------------------------
