@@ -156,7 +156,7 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
     secrets += [str(connection.settings[k]) for k, s in connector.spec.connection.settings.items()
                 if s.secret and connection.settings.get(k)]
     return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
-                    ErrorPaths(http.errors.message, http.errors.code, http.errors.detail), Redactor(secrets),
+                    ErrorPaths(http.errors.message, http.errors.code, http.errors.detail, http.errors.statuses), Redactor(secrets),
                     _max_body(connection, max_body), http.rate_limit,
                     Validators() if http.conditional else None)
 

@@ -478,16 +478,25 @@ def test_issue_field_values_read_and_write_back_through_custom_mappings(
     checked.assert_clean()
 
 
-def test_issues_disabled_is_githubs_410_with_its_message(client: httpx.Client) -> None:
+def test_issues_disabled_is_a_410_saying_so_with_githubs_message(client: httpx.Client) -> None:
     response = client.get("/issue-tracking/collections/octocat~Spoon-Knife/tickets")
     assert error_of(response) == (410, "ConnectorExecutionError")
-    assert "disabled" in response.json()["downstream_errors"][0]["message"].lower()
+    assert "issues are disabled in this repository" in response.json()["message"]
+    assert response.json()["downstream_errors"][0]["message"] == "Issues are disabled for this repo"
 
 
-def test_a_moved_repository_is_not_followed(client: httpx.Client) -> None:
-    response = client.get("/issue-tracking/collections/octocat~Old-World/tickets")
-    assert error_of(response) == (502, "ConnectorExecutionError")
-    assert "/repositories/1296269" in response.text
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_a_moved_repository_is_not_followed_and_the_error_names_its_new_collection_id(
+        client: httpx.Client, sim: Simulator, method: str) -> None:
+    old = "/issue-tracking/collections/octocat~Old-World/tickets"
+    response = client.get(old) if method == "GET" else client.patch(f"{old}/1", json={"subject": "Lost"})
+    assert error_of(response) == (404, "EntityNotFoundError")
+    body = response.json()
+    assert body["detail"]["moved_to"] == {"repository_id": "1296269", "collection_id": HELLO}
+    assert body["downstream_errors"][0]["message"] == "Moved Permanently"
+    assert HELLO in body["message"]
+    assert {r["method"] for r in sim.requests()} == {"GET"}   # nothing written through the move
+    assert sim.requests()[-1]["path"] == "/repositories/1296269"
 
 
 # -- conditional requests -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
-from unigate.connector import write_steps
+from unigate.connector import moved, write_steps
 from unigate.connector.context import OperationContext, OperationResult
 from unigate.connector.declared_calls import lookup_calls, step_calls
 from unigate.connector.declared_lookups import resolve_writes, with_status_ids
@@ -102,6 +102,8 @@ class Connector:
         try:
             result = await self._execute(ctx)
         except Exception as exc:
+            if isinstance(exc, UnifiedError) and self.spec.http.errors.statuses:
+                await moved.add_new_id(self.spec, ctx, exc)   # a declared move: where the item went
             if not ctx.applied or getattr(exc, "partly_applied", False):
                 raise
             error = partly_applied(exc, ctx, ctx.current_call, [])

@@ -8,6 +8,8 @@
   429 -> ``ConnectorRateLimitError`` with ``Retry-After`` passed on;
 - no answer (``SendFailure``): refused, unreachable, dropped -> ``ConnectorExecutionError`` 502;
   timeout -> 504; an answer over the size cap -> 502; an answer that is not JSON -> 502;
+- a status the manifest's ``http.errors.statuses`` declares -> the type and message it names
+  (GitHub's 410 "issues disabled", its 301 for a renamed repository with ``detail.moved_to``);
 - a redirect (3xx) is never followed and never a success: to a sign-in page (login, signin, sso,
   auth, saml, oauth in the Location's host or path) -> ``ConnectorCredentialsError`` 401, elsewhere
   -> ``ConnectorExecutionError`` 502. Credentials therefore never travel to another origin.
@@ -17,6 +19,7 @@ Every ``detail`` names the call (``call_id``, method, URL with secrets redacted)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -28,11 +31,13 @@ from unigate.downstream.send import INVALID_JSON, Answer, Outgoing, SendFailure,
 from unigate.errors import (
     ConnectorCredentialsError,
     ConnectorExecutionError,
+    ConnectorOperationUnsupportedError,
     ConnectorRateLimitError,
     EntityNotFoundError,
     UnifiedError,
 )
 from unigate.mapping.paths import MISSING, compile_path
+from unigate.mapping.spec import StatusErrorSpec
 
 # a redirect whose Location (host or path, '-' and '_' removed) contains one of these goes to a sign-in page
 SIGN_IN_WORDS = ("login", "signin", "sso", "auth", "saml", "oauth")
@@ -66,6 +71,9 @@ def too_large_error(service_id: str, limit: int, failure: SendFailure, where: di
 def answer_error(service_id: str, endpoint: Endpoint, out: Outgoing, answer: Answer, body: Any) -> UnifiedError | None:
     """The error an answer stands for (a redirect, a 4xx/5xx, a body that is not JSON), or ``None``."""
     status = answer.response.status_code
+    declared = endpoint.errors.statuses.get(status)
+    if declared is not None and status >= 300:
+        return declared_error(service_id, endpoint, out, answer.response, body, declared)
     if 300 <= status < 400:
         return redirect_error(service_id, endpoint, out, answer.response)
     if status >= 400:
@@ -95,6 +103,29 @@ def redirect_error(service_id: str, endpoint: Endpoint, out: Outgoing, response:
     return ConnectorExecutionError(
         f"{service_id} answered {status}, a redirect" + (f" to {shown}" if shown else "")
         + "; redirects are not followed", detail, status_code=502)
+
+
+DECLARED_TYPES: dict[str, type[UnifiedError]] = {
+    "EntityNotFoundError": EntityNotFoundError, "ConnectorOperationUnsupportedError": ConnectorOperationUnsupportedError}
+
+
+def declared_error(service_id: str, endpoint: Endpoint, out: Outgoing, response: httpx.Response, body: Any,
+                   declared: StatusErrorSpec) -> UnifiedError:
+    """A status the manifest's ``http.errors.statuses`` names: its type and message, the tracker's
+    own words in ``downstream_errors``; a redirect's ``moved`` location read into ``detail.moved_to``."""
+    status, redactor = response.status_code, endpoint.redactor
+    errors = redactor.deep(downstream_errors(body, endpoint.errors))
+    detail = {**_where(endpoint, out), "downstream_status": status,
+              "downstream_body": redactor.deep(body if body is not INVALID_JSON else None)}
+    location = response.headers.get("location")
+    if declared.moved is not None and location:
+        found = re.search(declared.moved.location, httpx.URL(location).path)
+        detail.update(location=redactor.url(location), moved_to=found.groupdict() if found else {})
+    message = f"{service_id} answered {status}: {declared.message}"
+    if declared.type == "ConnectorExecutionError":
+        return ConnectorExecutionError(message, detail, downstream_errors=errors,
+                                       status_code=declared.status or (status if 400 <= status < 500 else 502))
+    return DECLARED_TYPES[declared.type](message, detail, downstream_errors=errors)
 
 
 def status_error(service_id: str, endpoint: Endpoint, out: Outgoing, response: httpx.Response,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from unigate.downstream.conditional import Validators
 from unigate.downstream.redact import Redactor
-from unigate.mapping.spec import RateLimitSpec
+from unigate.mapping.spec import RateLimitSpec, StatusErrorSpec
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 CAPTURE_BYTES = 9 * 1024  # of each body, for the request log (which cuts at 8 KB once redacted)
@@ -53,6 +53,7 @@ class ErrorPaths:
     message: list[str]
     code: list[str]
     detail: list[str]
+    statuses: dict[int, StatusErrorSpec] = field(default_factory=dict)   # http.errors.statuses
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def manifest_schema() -> dict[str, Any]:
     defs["ResourceSpec"]["properties"]["fields"]["additionalProperties"] = {
         "anyOf": [{"$ref": "#/$defs/FieldSpec"}, {**_STRING, "description": "shorthand for {path: <this>}"}]}
     # spec.ErrorSpec._listify: one JSONPath stands for a list of one
-    for prop in defs["ErrorSpec"]["properties"].values():
+    for name in ("message", "code", "detail"):
+        prop = defs["ErrorSpec"]["properties"][name]
         prop["anyOf"] = [{"type": prop.pop("type"), "items": prop.pop("items")}, _STRING]
     return {"$schema": DRAFT, "$id": SCHEMA_ID, **schema, "title": "unigate connector manifest"}
 

@@ -151,6 +151,35 @@ class ConnectionSpec(_Strict):
                    "token_url": "https://api.linear.app/oauth/token", "scopes": ["read", "write"]}])
 
 
+class MovedSpec(_Strict):
+    """A redirect that says where the addressed item went (GitHub's 301 for a renamed repository,
+    ``Location: /repositories/{id}``): never followed, read into the error's ``detail.moved_to``."""
+
+    location: str = Field(description="Regular expression searched in the `Location`'s path; its named groups "
+                          "become `detail.moved_to`'s keys.", examples=["/repositories/(?P<repository_id>[0-9]+)$"])
+    path: str | None = Field(None, description="A GET made (the groups as template variables) to read the item's "
+                             "new unified id, added to `detail.moved_to` under `key`.",
+                             examples=["/repositories/{repository_id}"])
+    id: str = Field("$.id", description="JSONPath to the new id in that answer.", examples=["$.full_name"])
+    transform: str | None = Field(None, description="Transform reading that value as the unified id.",
+                                  examples=["github_repository_id"])
+    key: str = Field("collection_id", description="`detail.moved_to`'s key for the id read.",
+                     examples=["collection_id"])
+
+
+class StatusErrorSpec(_Strict):
+    """A downstream status answered as an error of its own, with a message saying what it means."""
+
+    type: Literal["ConnectorExecutionError", "EntityNotFoundError", "ConnectorOperationUnsupportedError"] = Field(
+        description="The Apideck error type answered.", examples=["EntityNotFoundError"])
+    status: int | None = Field(None, description="ConnectorExecutionError's status (default: the downstream "
+                               "4xx, else 502).", examples=[410])
+    message: str = Field(description="What the status means to the client; the tracker's own message stays in "
+                         "`downstream_errors`.", examples=["issues are disabled in this repository"])
+    moved: MovedSpec | None = Field(None, description="A redirect's new location, read into `detail.moved_to`.",
+                                    examples=[{"location": "/repositories/(?P<repository_id>[0-9]+)$"}])
+
+
 class ErrorSpec(_Strict):
     """JSONPaths into a downstream error body; each may match a list (one entry per error)."""
 
@@ -166,6 +195,10 @@ class ErrorSpec(_Strict):
         default_factory=lambda: ["$.detail", "$.details", "$.error.details"],
         description="JSONPaths to the error's details (a single path is allowed).",
         examples=["$.error.details"])
+    statuses: dict[int, StatusErrorSpec] = Field(
+        default_factory=dict, description="Downstream statuses (a redirect included: never followed) answered as "
+        "an error of their own instead of the default for the status.",
+        examples=[{"410": {"type": "ConnectorExecutionError", "message": "issues are disabled in this repository"}}])
 
     @field_validator("message", "code", "detail", mode="before")
     @classmethod
