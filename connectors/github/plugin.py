@@ -3,7 +3,8 @@
 One manifest, three service ids (Apideck's): ``github`` (api.github.com), ``github-server``
 (GitHub Enterprise Server: the base URL ``https://HOST/api/v3`` is required) and
 ``github-enterprise-cloud`` (GitHub.com's API, or ``https://api.SUBDOMAIN.ghe.com`` with data
-residency). They differ in their service id, name and base URL setting only.
+residency). They differ in their service id, name and base URL setting only, and github-server's
+OAuth endpoints are on the server's own origin.
 """
 
 from __future__ import annotations
@@ -37,12 +38,21 @@ def sandbox(base_path: str = "") -> SandboxProfile:
     )
 
 
+# GitHub Enterprise Server serves OAuth on the server's own origin (https://HOST/login/oauth/...),
+# beside its API root https://HOST/api/v3; GitHub.com and Enterprise Cloud keep github.com's endpoints.
+SERVER_OAUTH = {"authorize_url": "{settings.base_url|origin}/login/oauth/authorize",
+                "token_url": "{settings.base_url|origin}/login/oauth/access_token"}
+
+
 def variant(manifest: dict[str, Any], service_id: str) -> dict[str, Any]:
-    """The manifest under another service id, with that variant's name and base URL setting."""
+    """The manifest under another service id, with that variant's name, base URL setting and, for
+    github-server, OAuth endpoints on the server's origin."""
     name, base_url = VARIANTS[service_id]
     copy = deepcopy(manifest)
     copy.update(service_id=service_id, name=name)
     copy["connection"]["settings"]["base_url"] = base_url
+    if service_id == "github-server":
+        copy["connection"]["oauth2"].update(SERVER_OAUTH)
     return copy
 
 

@@ -77,8 +77,10 @@ def open_store(settings: Settings, secret_key: str) -> ConnectionStore:
 
 def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore | None = None,
                   registry: ConnectorRegistry | None = None,
-                  wrap_transport: TransportWrapper | None = None) -> Gateway:
-    """The gateway's parts; ``wrap_transport`` interposes on every downstream call (test cassettes)."""
+                  wrap_transport: TransportWrapper | None = None,
+                  wrap_oauth_transport: TransportWrapper | None = None) -> Gateway:
+    """The gateway's parts; ``wrap_transport`` interposes on every downstream call (test cassettes),
+    ``wrap_oauth_transport`` on the calls to OAuth providers (kept apart: no cassette holds a token exchange)."""
     registry = registry if registry is not None else ConnectorRegistry.load()
     broken = registry.builtin_failures
     if broken:
@@ -96,7 +98,7 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     request_log = RequestLog(settings.database, enabled=settings.request_log, retention_days=settings.log_retention_days,
                              max_rows=settings.log_max_rows)
     dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
-    dispatcher.tokens = oauth.build(store, registry, box)   # OAuth2 flows and token refresh
+    dispatcher.tokens = oauth.build(store, registry, box, wrap_transport=wrap_oauth_transport)   # OAuth2 flows and token refresh
     webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from unigate.downstream.pool import TransportWrapper
 from unigate.oauth.client import TokenClient
 from unigate.oauth.flow import OAuthFlows
 from unigate.oauth.refresh import RefreshLocks, TokenManager
@@ -20,9 +21,11 @@ from unigate.vault.crypto import SecretBox
 from unigate.vault.store import ConnectionStore
 
 
-def build(store: ConnectionStore, registry: ConnectorRegistry, box: SecretBox) -> TokenManager:
-    """The gateway's OAuth2: its flows (``.flows``) and its token refresher."""
-    client = TokenClient()
+def build(store: ConnectionStore, registry: ConnectorRegistry, box: SecretBox, *,
+          wrap_transport: TransportWrapper | None = None) -> TokenManager:
+    """The gateway's OAuth2: its flows (``.flows``) and its token refresher; ``wrap_transport``
+    interposes on the calls to providers (tests: a provider's public host served locally)."""
+    client = TokenClient(wrap_transport=wrap_transport)
     flows = OAuthFlows(store, registry, StateSigner(box.derive("oauth-state")), client)
     return TokenManager(flows, client, RefreshLocks())
 

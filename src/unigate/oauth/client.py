@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -63,9 +63,15 @@ def redacting(*secrets: str | None) -> Iterator[Redactor]:
 
 
 class TokenClient:
-    def __init__(self, *, timeout: float = TIMEOUT, clock: Any = time.time) -> None:
+    def __init__(self, *, timeout: float = TIMEOUT, clock: Any = time.time,
+                 wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None) -> None:
         self.timeout = timeout
         self.clock = clock
+        self.wrap_transport = wrap_transport   # tests: the provider's public host answered by a local server
+
+    def _http(self) -> httpx.AsyncClient:
+        transport = self.wrap_transport(httpx.AsyncHTTPTransport()) if self.wrap_transport else None
+        return httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, transport=transport)
 
     async def exchange(self, spec: OAuth2Spec, client: OAuthClient, token_url: str, code: str, callback_uri: str,
                        verifier: str | None) -> Tokens:
@@ -90,7 +96,7 @@ class TokenClient:
         else:
             form.update(client_id=client.client_id, client_secret=client.client_secret)
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as http:
+            async with self._http() as http:
                 response = await http.post(url, data=form, headers=headers)
         except httpx.HTTPError as exc:
             raise TokenEndpointError(redactor.text(f"the token endpoint {url} could not be reached: "
@@ -110,7 +116,7 @@ class TokenClient:
         """Settings read from the manifest's post-token calls (``urls``: their rendered URLs)."""
         settings: dict[str, Any] = {}
         with redacting(access_token) as redactor:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as http:
+            async with self._http() as http:
                 for step, url in zip(spec.post_token, urls, strict=True):
                     try:
                         response = await http.request(step.method, url, headers={

@@ -66,6 +66,8 @@ class OAuthServer:
     """The authorization server's state and controls; ``app`` serves it."""
 
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    authorize_path: str = "/oauth/authorize"   # GitHub: /login/oauth/authorize
+    token_path: str = "/oauth/token"           # GitHub: /login/oauth/access_token
     access_ttl: float = 3600.0
     code_ttl: float = 60.0
     token_delay: float = 0.0
@@ -92,7 +94,7 @@ class OAuthServer:
 
     def grants(self, grant_type: str) -> list[dict[str, Any]]:
         """The token requests of one grant type, as received."""
-        return [c for c in self.calls if c["path"] == "/oauth/token" and c["form"].get("grant_type") == grant_type]
+        return [c for c in self.calls if c["path"] == self.token_path and c["form"].get("grant_type") == grant_type]
 
     def tracker_calls(self) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["path"].startswith("/api/")]
@@ -101,13 +103,22 @@ class OAuthServer:
     @cached_property
     def app(self) -> Starlette:
         return Starlette(routes=[
-            Route("/oauth/authorize", self.authorize), Route("/oauth/token", self.token, methods=["POST"]),
+            *self.routes(),
             Route("/oauth/revoke", self.revoke, methods=["POST"]),
             Route("/oauth/accessible-resources", self.resources),
             Route("/api/{cloud_id}/projects", self.projects), Route("/api/{cloud_id}/projects/{id}/issues", self.issues),
             Route("/api/{cloud_id}/projects/{id}/issues/{issue}", self.update_issue, methods=["PATCH"]),
             Route("/api/{cloud_id}/projects/{id}/issues/{issue}/transition", self.transition, methods=["POST"]),
         ])
+
+    def routes(self) -> list[Route]:
+        """The authorization and token endpoints, to serve on another app (a tracker's simulator)."""
+        return [Route(self.authorize_path, self.authorize), Route(self.token_path, self.token, methods=["POST"])]
+
+    def valid(self, access_token: str) -> bool:
+        """``access_token`` was issued here and is neither expired nor revoked."""
+        token = self.access_tokens.get(access_token)
+        return token is not None and not token.revoked and (token.expires_at is None or token.expires_at >= time.time())
 
     def _record(self, request: Request, status: int, form: dict[str, str] | None = None) -> None:
         self.calls.append({"method": request.method, "path": request.url.path, "query": dict(request.query_params),
@@ -283,3 +294,18 @@ def _error(error: str, description: str, status: int = 400, headers: dict[str, s
 async def _form(request: Request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body (without python-multipart, which form() needs)."""
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+
+
+class AcceptedTokens(dict[str, str]):
+    """A simulator's ``token -> user`` table that also takes the access tokens ``server`` issued, as
+    ``user``: the tracker behind the authorization server accepts what it granted, until it expires."""
+
+    def __init__(self, known: dict[str, str], server: OAuthServer, user: str) -> None:
+        super().__init__(known)
+        self.server, self.user = server, user
+
+    def get(self, token: str, default: Any = None) -> Any:   # type: ignore[override]
+        found = super().get(token)
+        if found is not None:
+            return found
+        return self.user if self.server.valid(token) else default

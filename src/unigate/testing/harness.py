@@ -70,6 +70,7 @@ class GatewayHarness:
     transport: str = "aiohttp"
     secret_key: str = field(default_factory=generate_secret_key)
     wrap_transport: TransportWrapper | None = None  # e.g. a CassetteTap: replay/record downstream traffic
+    wrap_oauth_transport: TransportWrapper | None = None  # e.g. HostRoutes: a provider's public host served locally
     settings: dict[str, Any] = field(default_factory=dict)  # Settings fields other than database/transport
     gateway: Gateway = field(init=False)
     server: BackgroundServer = field(init=False)
@@ -78,7 +79,7 @@ class GatewayHarness:
     def __post_init__(self) -> None:
         settings = Settings(database=self.tmp / "vault.db", transport=self.transport, **self.settings)
         self.gateway = build_gateway(settings, self.secret_key, registry=self.registry,
-                                     wrap_transport=self.wrap_transport)
+                                     wrap_transport=self.wrap_transport, wrap_oauth_transport=self.wrap_oauth_transport)
         # served as `unigate serve` serves it: with the head timeout and size cap
         self.server = BackgroundServer(create_app(self.gateway), http=GatewayHttpProtocol, proxy_headers=False).start()
         _, self.api_key = self.gateway.store.create_app("Test app", app_id=APP_ID)
