@@ -5,6 +5,8 @@
   rows: paging then still ends by ``x-next-page``), and drops the records a ``drop`` key marks
   (system notes in an issue's notes, ``system: true``); a cursor is (page number and size,
   records of it consumed), so pages stay exact when records are dropped.
+- ``gitlab_keyset`` (paginator): projects (collections) by keyset, ``id_after`` the cursor, when
+  no sort is asked; a sorted list falls back to ``gitlab_pages``.
 - ``gitlab_labels`` (preparer): GitLab has opened/closed issues and labels; priority and
   in-progress are scoped label conventions (options ``in_progress`` and ``priorities``, as the
   manifest sets them: one label per scope, GitLab replaces ``priority::low`` by ``priority::high``
@@ -69,6 +71,33 @@ async def next_page_header(page: PageRequest) -> Window:
     return Window(collected, CursorPosition(token=f"{number}:{size}", skip=skip), total)
 
 
+KEYSET = [("pagination", "keyset"), ("order_by", "id"), ("sort", "asc")]
+
+
+async def keyset_pages(page: PageRequest) -> Window:
+    """GitLab's keyset paging when no sort is asked: ``pagination=keyset&order_by=id&sort=asc`` and
+    ``id_after`` the last id served (the cursor), more while ``Link`` has rel="next". No totals and
+    no offset ceiling (offset paging of a large list is GitLab's slow case, and past 10,000 rows it
+    gives no totals anyway). A sorted list pages by offset (``gitlab_pages``): keyset takes ``id`` only."""
+    if page.sort.get("by") or page.sort.get("direction"):
+        return await next_page_header(page)
+    token = page.position.token or ""
+    after = token.removeprefix("id:") if token.startswith("id:") else None
+    collected: list[Any] = []
+    more = True
+    for _ in range(MAX_CALLS):
+        size = min(page.limit - len(collected), page.pagination.max_limit)
+        response = await page.fetch([*KEYSET, ("per_page", str(size)), *([("id_after", after)] if after else [])])
+        items = [i for i in response.body if isinstance(i, dict)] if isinstance(response.body, list) else []
+        collected += items[:size]
+        more = bool(items) and 'rel="next"' in response.headers.get("link", "")
+        if not more or len(collected) >= page.limit:
+            break
+        after = str(collected[-1].get("id"))
+    following = CursorPosition(token=f"id:{collected[-1].get('id')}") if more and collected else None
+    return Window(collected, following, None)
+
+
 # -- preparer ------------------------------------------------------------------------------------
 _UNSET = object()
 
@@ -129,4 +158,5 @@ async def _current_labels(connector: Any, ctx: Any) -> list[str]:
 labels_for_write.calls = {"tickets_update_labels": ("GET", ISSUE_PATH)}  # type: ignore[attr-defined]
 
 COMPONENTS.register("paginator", "gitlab_pages", next_page_header, source=SOURCE)
+COMPONENTS.register("paginator", "gitlab_keyset", keyset_pages, source=SOURCE)
 COMPONENTS.register("preparer", "gitlab_labels", labels_for_write, source=SOURCE)

@@ -102,7 +102,8 @@ async def list_window(ctx: OperationContext, op: OperationSpec, plan: ListPlan, 
         raise InvalidCursorError("Invalid cursor", "this cursor was issued for the list with other filters; "
                                  "cursors only page the list they came from")
     return await fetch_window(fetch_with([]), op.pagination, op.records or "$", ctx.position, ctx.request.limit,
-                              keep=lambda items: kept(items, op.keep), listed=ctx.listed, filters=ctx.request.filter)
+                              keep=lambda items: kept(items, op.keep), listed=ctx.listed, filters=ctx.request.filter,
+                              sort=ctx.request.sort)
 
 
 async def emulated_window(ctx: OperationContext, op: OperationSpec, plan: ListPlan, fetch_with: FetchWith) -> Window:

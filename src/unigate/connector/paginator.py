@@ -34,6 +34,7 @@ class PageRequest:
     limit: int
     listed: dict[str, Any] | None = None   # the operation's `listed` item, when declared
     filters: dict[str, Any] = field(default_factory=dict)   # the unified request's filters (status: a list)
+    sort: dict[str, str] = field(default_factory=dict)      # the unified request's sort ({} when none asked)
 
 
 class Paginator(Protocol):

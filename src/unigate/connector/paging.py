@@ -50,13 +50,14 @@ def _int_at(body: Any, path: str | None) -> int | None:
 async def fetch_window(
     fetch: FetchPage, pagination: PaginationSpec | None, records_path: str, position: CursorPosition, limit: int,
     keep: Callable[[list[Any]], list[Any]] | None = None, *, listed: dict[str, Any] | None = None,
-    filters: dict[str, Any] | None = None,
+    filters: dict[str, Any] | None = None, sort: dict[str, str] | None = None,
 ) -> Window:
     """``keep`` (unpaged lists only): the records served, of those the tracker answered."""
     style = pagination.style if pagination else "none"
     if pagination is not None and style not in ("none", "cursor", "offset", "page"):
         paginator: Paginator = ids_window if style == "ids" else COMPONENTS.get("paginator", style)
-        return await paginator(PageRequest(fetch, pagination, records_path, position, limit, listed, filters or {}))
+        return await paginator(PageRequest(fetch, pagination, records_path, position, limit, listed, filters or {},
+                                           sort or {}))
     if style == "none" or pagination is None:
         body = (await fetch([])).body
         items = _select(body, records_path)
