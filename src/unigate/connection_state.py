@@ -42,7 +42,7 @@ class ConnectionState:
         """``resource``'s record mapping with the connection's custom mappings, compiled once."""
         found = self.mappings.get(resource)
         if found is None:
-            found = self.mappings[resource] = connector.mapping_for(resource, custom_mappings)
+            found = self.mappings[resource] = connector.mapping_for(resource, custom_mappings, self.settings)
         return found
 
 

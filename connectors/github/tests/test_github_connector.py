@@ -211,6 +211,44 @@ def test_priority_and_in_progress_are_labels(client: httpx.Client, sim: Simulato
     assert (ticket["priority"], ticket["status"], ticket["tags"]) == ("high", "in_progress", [])
 
 
+CONVENTIONS = {"in_progress_label": "doing", "priority_label_high": "P1", "priority_label_low": "P3"}
+
+
+def test_label_conventions_are_the_connections_settings(tracker: ConnectorUnderTest, checked: SpecCheck,
+                                                        sim: Simulator) -> None:
+    tracker.connect("own-labels", settings=CONVENTIONS)
+    with tracker.client("own-labels") as c:
+        number = c.post(ORG_TICKETS, json={"subject": "Ours", "priority": "high", "status": "in_progress",
+                                            "tags": [{"name": "in progress"}]}).json()["data"]["id"]
+        assert sorted(sent(sim, "POST")[-1]["body"]["labels"]) == ["P1", "doing", "in progress"]
+        ticket = c.get(f"{ORG_TICKETS}/{number}").json()["data"]
+        assert (ticket["priority"], ticket["status"]) == ("high", "in_progress")
+        assert ticket["tags"][0]["name"] == "in progress"   # the default's label is a plain tag here
+        c.patch(f"{ORG_TICKETS}/{number}", json={"priority": "low"})
+        assert sorted(sent(sim, "PATCH")[-1]["body"]["labels"]) == ["P3", "doing", "in progress"]
+        listed = c.get(ORG_TICKETS, params={"filter[status]": "in_progress", "limit": 5})
+    assert ("labels", "doing") in {tuple(p) for p in sent(sim, "GET")[-1]["query"]}
+    assert number in [t["id"] for t in listed.json()["data"]]
+    checked.assert_clean()
+
+
+def test_the_default_connection_keeps_the_default_conventions(client: httpx.Client, sim: Simulator) -> None:
+    number = new_ticket(client, priority="high", status="in_progress")
+    assert sorted(sent(sim, "POST")[-1]["body"]["labels"]) == ["in progress", "priority: high"]
+    assert client.get(f"{ORG_TICKETS}/{number}").json()["data"]["status"] == "in_progress"
+
+
+@pytest.mark.parametrize("value", ["a,b", "x" * 51])
+def test_a_convention_label_github_cannot_hold_is_refused_by_the_vault(
+        tracker: ConnectorUnderTest, value: str) -> None:
+    with tracker.harness.client(consumer_id="vault-settings") as vault:
+        refused = vault.patch("/vault/connections/issue-tracking/github", json={"settings": {"in_progress_label": value}})
+        accepted = vault.patch("/vault/connections/issue-tracking/github", json={"settings": {"in_progress_label": "WIP"}})
+    assert (refused.status_code, refused.json()["type_name"]) == (400, "RequestValidationError"), refused.text
+    assert "in_progress_label" in refused.json()["message"] + str(refused.json()["detail"])
+    assert accepted.status_code == 200, accepted.text
+
+
 def test_tags_are_written_by_label_id_and_sent_as_names(client: httpx.Client, sim: Simulator) -> None:
     labels = client.get(f"/issue-tracking/collections/{ORG}/tags", params={"limit": 50}).json()["data"]
     bug = next(t for t in labels if t["name"] == "bug")

@@ -183,6 +183,27 @@ def test_priority_is_a_scoped_label_replacing_the_last(client: httpx.Client, sim
     assert (ticket["priority"], ticket["tags"]) == ("urgent", [{"id": "feature", "name": "feature"}])
 
 
+def test_label_conventions_are_the_connections_settings(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    tracker.connect("own-labels", settings={"in_progress_label": "status::doing", "priority_label_high": "P::1"})
+    with tracker.client("own-labels") as c:
+        iid = new_ticket(c, priority="high", status="in_progress", tags=[{"id": "bug"}])
+        assert sent(sim, "POST")[-1]["body"]["labels"].split(",") == ["bug", "status::doing", "P::1"]
+        ticket = c.get(f"{WEB_TICKETS}/{iid}").json()["data"]
+        assert (ticket["status"], ticket["priority"], ticket["tags"]) == ("in_progress", "high",
+                                                                          [{"id": "bug", "name": "bug"}])
+        c.patch(f"{WEB_TICKETS}/{iid}", json={"status": "open"})
+        assert sent(sim, "PUT")[-1]["body"]["remove_labels"] == "status::doing"
+        c.get(WEB_TICKETS, params={"filter[status]": "in_progress"})
+    assert ("labels", "status::doing") in {tuple(p) for p in sent(sim, "GET")[-1]["query"]}
+
+
+def test_a_convention_label_with_a_comma_is_refused_by_the_vault(tracker: ConnectorUnderTest) -> None:
+    with tracker.harness.client(consumer_id="vault-settings") as vault:
+        refused = vault.patch("/vault/connections/issue-tracking/gitlab",
+                              json={"settings": {"priority_label_low": "low,ish"}})
+    assert (refused.status_code, refused.json()["type_name"]) == (400, "RequestValidationError"), refused.text
+
+
 def test_writing_tags_keeps_the_convention_labels(client: httpx.Client, sim: Simulator) -> None:
     iid = new_ticket(client, priority="high", status="in_progress", tags=[{"id": "bug"}])
     client.patch(f"{WEB_TICKETS}/{iid}", json={"tags": [{"id": "documentation"}]})

@@ -207,9 +207,13 @@ class Connector:
         res = self.spec.resources.get(resource)
         return res is not None and operation in res.operations
 
-    def mapping_for(self, resource: str, custom_mappings: dict[str, str]) -> RecordMapping:
-        """``resource``'s mapping with a connection's custom mappings (kept per connection by ``ConnectionState``)."""
+    def mapping_for(self, resource: str, custom_mappings: dict[str, str],
+                    settings: dict[str, Any] | None = None) -> RecordMapping:
+        """``resource``'s mapping with a connection's custom mappings and, where transform options name
+        connection settings (``{settings.x}``), those settings' values (kept per connection by ``ConnectionState``)."""
         base = self.mappings.get(resource) or RecordMapping(resource, {})
+        if settings and base.names_settings:
+            base = base.with_settings(settings)
         if resource != "tickets" or not custom_mappings:
             return base
         return base.with_custom_mappings(custom_mappings)

@@ -29,7 +29,8 @@ from unigate.connector.records import kept, updated_at_or_after
 from unigate.connector.streams import END, Ended, Filtered, Merged, PageStream, ScanBudget, Stream, branch_states, serve
 from unigate.cursor import CursorPosition
 from unigate.errors import InvalidCursorError, UnsupportedFiltersError
-from unigate.mapping.spec import MappingFile, OperationSpec
+from unigate.mapping.spec import MappingFile, OperationSpec, PaginationSpec
+from unigate.mapping.template import render_settings
 from unigate.mapping.transforms import TransformError, parse_timestamp
 
 FetchWith = Callable[[list[tuple[str, str]]], FetchPage]   # extra params (a branch's status) -> fetch
@@ -94,6 +95,14 @@ def _floor(since: Any) -> datetime:
         raise UnsupportedFiltersError("Invalid filter", f"filter[since]: {exc}") from None
 
 
+def connection_pagination(ctx: OperationContext, pagination: PaginationSpec | None) -> PaginationSpec | None:
+    """``pagination`` with its options' ``{settings.x}`` strings rendered for this connection."""
+    if pagination is None or "{settings." not in str(pagination.options):
+        return pagination
+    options = render_settings(pagination.options, ctx.template_context.get("settings", {}))
+    return pagination.model_copy(update={"options": options})
+
+
 async def list_window(ctx: OperationContext, op: OperationSpec, plan: ListPlan, fetch_with: FetchWith) -> Window:
     """The page at the request's cursor: the tracker's paging, or (the plan emulates a filter) streams."""
     if plan.emulated:
@@ -101,7 +110,8 @@ async def list_window(ctx: OperationContext, op: OperationSpec, plan: ListPlan, 
     if ctx.position.state is not None:
         raise InvalidCursorError("Invalid cursor", "this cursor was issued for the list with other filters; "
                                  "cursors only page the list they came from")
-    return await fetch_window(fetch_with([]), op.pagination, op.records or "$", ctx.position, ctx.request.limit,
+    return await fetch_window(fetch_with([]), connection_pagination(ctx, op.pagination), op.records or "$",
+                              ctx.position, ctx.request.limit,
                               keep=lambda items: kept(items, op.keep), listed=ctx.listed, filters=ctx.request.filter,
                               sort=ctx.request.sort)
 
@@ -143,7 +153,7 @@ def _branch(ctx: OperationContext, op: OperationSpec, plan: ListPlan, call: tupl
     size = op.pagination.max_limit if op.pagination is not None and op.pagination.style != "none" else WHOLE_LIST_WINDOW
 
     async def read(position: Any) -> Window:
-        return await fetch_window(fetch, op.pagination, op.records or "$", position, size,
+        return await fetch_window(fetch, connection_pagination(ctx, op.pagination), op.records or "$", position, size,
                                   keep=lambda items: kept(items, op.keep), listed=ctx.listed,
                                   filters=filters)
 

@@ -20,7 +20,7 @@ from unigate.connector.context import OperationContext
 from unigate.connector.listed import values_at
 from unigate.mapping.paths import MISSING, compile_path
 from unigate.mapping.spec_steps import AttachSpec, CreateSpec, PrepareStepSpec
-from unigate.mapping.template import compile_template, render_value
+from unigate.mapping.template import compile_template, render_settings, render_value
 
 if TYPE_CHECKING:
     from unigate.connector.base import Connector
@@ -52,7 +52,8 @@ async def run_steps(connector: Connector, ctx: OperationContext, steps: list[Pre
                 await create(ctx, step.create, body)
         else:
             preparer: Preparer = COMPONENTS.get("preparer", step.use or "")
-            records = await preparer(connector, ctx, records, step.options)
+            records = await preparer(connector, ctx, records,
+                                     render_settings(step.options, ctx.template_context.get("settings", {})))
     return records
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from unigate.mapping.paths import MISSING, CompiledPath, compile_path
 from unigate.mapping.spec import FieldSpec, ResourceSpec
-from unigate.mapping.template import compile_template
+from unigate.mapping.template import compile_template, render_settings
 from unigate.mapping.transforms import Transform, TransformError, build_transform
 
 Reader = Callable[[Any, dict[str, Any]], dict[str, Any]]
@@ -150,6 +150,17 @@ class RecordMapping:
     @property
     def writable(self) -> frozenset[str]:
         return frozenset(w.name for w in self.writers)
+
+    @property
+    def names_settings(self) -> bool:
+        """Some field's transform options name a connection setting (``{settings.x}``)."""
+        return any(isinstance(s.transform, dict) and "{settings." in str(s.transform) for s in self.fields.values())
+
+    def with_settings(self, settings: dict[str, Any]) -> RecordMapping:
+        """This mapping with the transform options that name connection settings rendered."""
+        fields = {name: spec.model_copy(update={"transform": render_settings(spec.transform, settings)})
+                  if isinstance(spec.transform, dict) else spec for name, spec in self.fields.items()}
+        return RecordMapping(self.resource, fields, custom=self.custom, notes=self.notes)
 
     def with_custom_mappings(self, custom_mappings: dict[str, str]) -> RecordMapping:
         return RecordMapping(self.resource, self.fields, custom={k: compile_path(v) for k, v in custom_mappings.items()},

@@ -65,6 +65,9 @@ class SettingSpec(_Strict):
                          "default is never missing.", examples=["https://api.acme.example"])
     secret: bool = Field(False, description="Settings only: redact the value from `_raw`, errors and logs as "
                          "credentials always are.", examples=[True])
+    pattern: str | None = Field(None, description="Settings only: a regular expression the whole value must "
+                                "match; another value is refused when the connection is configured (400).",
+                                examples=["^[^,]{1,50}$"])
 
 
 class OAuth2TokenPlacementSpec(_Strict):

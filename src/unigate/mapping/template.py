@@ -120,6 +120,19 @@ def compile_template(source: str) -> Template:
     return Template(source, tuple(parts))
 
 
+def render_settings(value: Any, settings: dict[str, Any]) -> Any:
+    """``value`` (a component's options: strings, lists, dicts) with the strings naming a connection
+    setting (``{settings.in_progress_label}``) rendered; every other string as it is (an option may
+    be a template the component renders later, or hold braces of its own)."""
+    if isinstance(value, str):
+        return compile_template(value).render({"settings": settings}) if "{settings." in value else value
+    if isinstance(value, list):
+        return [render_settings(v, settings) for v in value]
+    if isinstance(value, dict):
+        return {k: render_settings(v, settings) for k, v in value.items()}
+    return value
+
+
 def render_value(value: Any, context: dict[str, Any]) -> Any:
     """Render templates inside a constant (strings, lists, dicts) recursively."""
     if isinstance(value, str):

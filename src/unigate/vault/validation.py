@@ -4,6 +4,7 @@ before the vault stores them; every refusal is one sentence saying what to chang
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,7 @@ def check_connection_config(registry: ConnectorRegistry, service_id: str, settin
     if missing:
         problems.append(f"{service_id} needs the setting {_names(missing)} "
                         f"({' '.join(f'-s {k}=VALUE' for k in missing)})")
-    problems += _generic_problems(settings)
+    problems += _generic_problems(settings) + _pattern_problems(service_id, declared.settings, settings)
     if problems:
         raise VaultError("; ".join(problems))
 
@@ -76,6 +77,14 @@ def credential_warnings(registry: ConnectorRegistry, service_id: str, credential
         warnings.append(f"warning: {service_id} does not use the credential {_names(unused)} (its credentials are: "
                         f"{_names(list(declared))}); it is stored encrypted but never sent")
     return warnings
+
+
+def _pattern_problems(service_id: str, declared: dict[str, SettingSpec], settings: dict[str, Any]) -> list[str]:
+    """The settings whose value does not match their declared ``pattern`` (unset ones are not checked)."""
+    return [f"{service_id}'s setting {name} must match {spec.pattern} (got {settings[name]!r})"
+            for name, spec in declared.items()
+            if spec.pattern and settings.get(name) not in (None, "")
+            and re.fullmatch(spec.pattern, str(settings[name])) is None]
 
 
 def _generic_problems(settings: dict[str, Any]) -> list[str]:
