@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from unigate.kit import (
     COMPONENTS,
@@ -63,6 +64,33 @@ def number_in_url(options: dict[str, Any]) -> Transform:
     return Transform(lambda url: None if not url else str(url).rstrip("/").rsplit("/", 1)[-1], _as_given)
 
 
+LEVELS = ("urgent", "high", "normal", "low")
+
+
+def level_of_option(name: Any) -> str | None:
+    """The unified priority an issue field's option name stands for (``Medium`` is normal)."""
+    text = str(name or "").casefold()
+    return "normal" if text == "medium" else text if text in LEVELS else None
+
+
+def issue_priority(options: dict[str, Any]) -> Transform:
+    """``github_priority`` (transform on the issue): the option of the organisation's single-select
+    issue field named ``field`` where the issue has a value, else the label convention's level."""
+    conventions, field = LabelConventions(options), str(options.get("field") or "").casefold()
+
+    def read(issue: Any) -> Any:
+        if not isinstance(issue, dict):
+            return None
+        for value in (issue.get("issue_field_values") or []) if field else []:
+            if isinstance(value, dict) and str(value.get("issue_field_name", "")).casefold() == field:
+                level = level_of_option((value.get("single_select_option") or {}).get("name"))
+                if level is not None:
+                    return level
+        return conventions.priority(label_names(issue.get("labels")))
+
+    return Transform(read, _as_given)
+
+
 def raise_invalid(field: str, message: str) -> None:
     raise RequestValidationError("Invalid field value", {field: message})
 
@@ -101,6 +129,8 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
     body, conventions = records[0], LabelConventions(options)
     wanted_status, wanted_priority = body.pop("_status", _UNSET), body.pop("_priority", _UNSET)
     tags_sent = body.pop("labels", _UNSET)
+    if wanted_priority is not _UNSET and await _priority_in_field(connector, ctx, body, wanted_priority, options):
+        wanted_priority = _UNSET   # held in the organisation's issue field: the labels stay as they are
     if wanted_status is not _UNSET:
         body.update(_state(wanted_status))
     if wanted_status is _UNSET and wanted_priority is _UNSET and tags_sent is _UNSET:
@@ -115,6 +145,33 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
     if tags_sent is not _UNSET or sorted(names) != sorted(current):   # labels unchanged: not sent
         body["labels"] = names
     return records
+
+
+async def _priority_in_field(connector: Any, ctx: Any, body: dict[str, Any], wanted: Any,
+                             options: dict[str, Any]) -> bool:
+    """Write the priority as the organisation's single-select issue field named by the option
+    ``priority_field`` (a connection setting) when the repository's owner has one; False: it has
+    none (a user's repository, or the setting is empty), the label convention applies."""
+    name = str(options.get("priority_field") or "")
+    owner = str(ctx.request.path_params.get("collection_id", "")).split("~")[0]
+    if not name or not owner:
+        return False
+    try:
+        fields = await connector.lookup(ctx, "issue_fields_lookup", f"/orgs/{quote(owner, safe='')}/issue-fields", "$")
+    except EntityNotFoundError:
+        return False   # not an organisation: no issue fields
+    field = next((f for f in fields if str(f.get("name", "")).casefold() == name.casefold()
+                  and f.get("data_type") == "single_select"), None)
+    if field is None:
+        return False
+    if wanted is None:
+        raise_invalid("priority", f"the priority is the issue field {name!r}, which GitHub does not take empty")
+    option = next((o for o in field.get("options") or [] if level_of_option(o.get("name")) == wanted), None)
+    if option is None:
+        raise_invalid("priority", f"one of {', '.join(LEVELS)} with an option of the issue field {name!r} "
+                                  f"({', '.join(str(o.get('name')) for o in field.get('options') or [])})")
+    body.setdefault("issue_field_values", []).append({"field_id": field["id"], "value": option["name"]})
+    return True
 
 
 def _state(wanted: Any) -> dict[str, Any]:
@@ -250,12 +307,14 @@ issue_write.calls = {  # type: ignore[attr-defined]
 
 labels_for_write.calls = {  # type: ignore[attr-defined]
     "tickets_update_labels": ("GET", ISSUE_PATH),
+    "issue_fields_lookup": ("GET", "/orgs/{owner}/issue-fields"),
     "labels_lookup": ("GET", LABELS_PATH),
 }
 
 COMPONENTS.register("paginator", "github_link", link_pages, source=SOURCE)
 COMPONENTS.register("transform", "github_repository_id", repository_id, source=SOURCE)
 COMPONENTS.register("transform", "github_number_in_url", number_in_url, source=SOURCE)
+COMPONENTS.register("transform", "github_priority", issue_priority, source=SOURCE)
 COMPONENTS.register("preparer", "github_labels", labels_for_write, source=SOURCE)
 COMPONENTS.register("preparer", "github_issue_fields", issue_field_values, source=SOURCE)
 COMPONENTS.register("request", "github_issue_write", issue_write, source=SOURCE)

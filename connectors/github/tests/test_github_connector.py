@@ -249,6 +249,35 @@ def test_a_convention_label_github_cannot_hold_is_refused_by_the_vault(
     assert accepted.status_code == 200, accepted.text
 
 
+def test_priority_is_the_organisations_issue_field_where_it_has_one(
+        tracker: ConnectorUnderTest, checked: SpecCheck, sim: Simulator, state: State) -> None:
+    field = next(f for f in state.issue_fields["octo-org"] if f["name"] == "Priority")
+    tracker.connect("priority-field", settings={"priority_field": "Priority"})
+    with tracker.client("priority-field") as c:
+        number = c.post(ORG_TICKETS, json={"subject": "Fielded", "priority": "high"}).json()["data"]["id"]
+        post = sent(sim, "POST")[-1]["body"]
+        assert post["issue_field_values"] == [{"field_id": field["id"], "value": "High"}] and "labels" not in post
+        assert c.get(f"{ORG_TICKETS}/{number}").json()["data"]["priority"] == "high"
+        c.patch(f"{ORG_TICKETS}/{number}", json={"priority": "normal"})
+        assert sent(sim, "PATCH")[-1]["body"]["issue_field_values"] == [{"field_id": field["id"], "value": "Medium"}]
+        assert c.get(f"{ORG_TICKETS}/{number}").json()["data"]["priority"] == "normal"
+        cleared = c.patch(f"{ORG_TICKETS}/{number}", json={"priority": None})
+        assert error_of(cleared) == (400, "RequestValidationError")
+        # a user's repository has no organisation fields (404): the label convention (Spoon-Knife then answers 410)
+        c.post("/issue-tracking/collections/octocat~Spoon-Knife/tickets", json={"subject": "Labelled", "priority": "low"})
+        assert ("GET", "/orgs/octocat/issue-fields") in [(r["method"], r["path"]) for r in sim.requests()]
+        assert sent(sim, "POST")[-1]["body"]["labels"] == ["priority: low"]
+    checked.assert_clean()
+
+
+def test_an_organisation_without_that_field_keeps_the_labels(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    tracker.connect("no-such-field", settings={"priority_field": "Severity"})
+    with tracker.client("no-such-field") as c:
+        number = c.post(ORG_TICKETS, json={"subject": "Labelled", "priority": "urgent"}).json()["data"]["id"]
+        assert sent(sim, "POST")[-1]["body"]["labels"] == ["priority: urgent"]
+        assert c.get(f"{ORG_TICKETS}/{number}").json()["data"]["priority"] == "urgent"
+
+
 def test_tags_are_written_by_label_id_and_sent_as_names(client: httpx.Client, sim: Simulator) -> None:
     labels = client.get(f"/issue-tracking/collections/{ORG}/tags", params={"limit": 50}).json()["data"]
     bug = next(t for t in labels if t["name"] == "bug")
