@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from unigate.kit import (
@@ -91,7 +91,7 @@ def issue_priority(options: dict[str, Any]) -> Transform:
     return Transform(read, _as_given)
 
 
-def raise_invalid(field: str, message: str) -> None:
+def raise_invalid(field: str, message: str) -> NoReturn:
     raise RequestValidationError("Invalid field value", {field: message})
 
 

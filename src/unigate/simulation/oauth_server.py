@@ -304,7 +304,7 @@ class AcceptedTokens(dict[str, str]):
         super().__init__(known)
         self.server, self.user = server, user
 
-    def get(self, token: str, default: Any = None) -> Any:   # type: ignore[override]
+    def get(self, token: str, default: Any = None) -> Any:
         found = super().get(token)
         if found is not None:
             return found
