@@ -78,19 +78,13 @@ def test_the_code_is_exchanged_at_githubs_token_url_and_the_token_reads_issues(
 
 def test_an_expired_token_is_refreshed_once_and_the_call_answered(github: OAuthUnderTest, consumer: str) -> None:
     github.authorize(consumer, {"base_url": github.simulator.url})
-    refreshes = len(github.server.grants("refresh_token"))
-    github.server.expire_access_tokens()
-    with github.client(consumer) as client:
-        response = client.get(TICKETS, params={"limit": 1})
-    assert response.status_code == 200, response.text
-    assert len(github.server.grants("refresh_token")) == refreshes + 1
+    response, refreshes = github.read_after_expiry(consumer, TICKETS)
+    assert (response.status_code, refreshes) == (200, 1), response.text
 
 
 def test_a_revoked_grant_is_a_credentials_error(github: OAuthUnderTest, consumer: str) -> None:
     github.authorize(consumer, {"base_url": github.simulator.url})
-    github.server.revoke_all()
-    with github.client(consumer) as client:
-        assert error_of(client.get(TICKETS))[0] == 401
+    assert error_of(github.read_after_revocation(consumer, TICKETS))[0] == 401
 
 
 def test_github_server_authorizes_on_the_servers_own_origin(server: OAuthUnderTest, consumer: str) -> None:

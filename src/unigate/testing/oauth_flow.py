@@ -96,6 +96,21 @@ class OAuthUnderTest:
     def client(self, consumer: str) -> httpx.Client:
         return self.harness.client(self.service_id, consumer_id=consumer)
 
+    def read_after_expiry(self, consumer: str, path: str) -> tuple[httpx.Response, int]:
+        """``path`` read once the provider has expired every access token: the answer, and how many
+        refresh grants it cost."""
+        before = len(self.server.grants("refresh_token"))
+        self.server.expire_access_tokens()
+        with self.client(consumer) as client:
+            response = client.get(path, params={"limit": 1})
+        return response, len(self.server.grants("refresh_token")) - before
+
+    def read_after_revocation(self, consumer: str, path: str) -> httpx.Response:
+        """``path`` read once the provider has revoked every token, refresh tokens included."""
+        self.server.revoke_all()
+        with self.client(consumer) as client:
+            return client.get(path)
+
     def stop(self) -> None:
         self.harness.stop()
         self.simulator.server.stop()
