@@ -204,6 +204,16 @@ def test_a_convention_label_with_a_comma_is_refused_by_the_vault(tracker: Connec
     assert (refused.status_code, refused.json()["type_name"]) == (400, "RequestValidationError"), refused.text
 
 
+def test_custom_mappings_read_and_write_back(tracker: ConnectorUnderTest, sim: Simulator) -> None:
+    tracker.connect("mapped", custom_mappings={"confidential": "$.confidential"})
+    with tracker.client("mapped") as c:
+        iid = new_ticket(c, custom_mappings={"confidential": True})
+        assert sent(sim, "POST")[-1]["body"]["confidential"] is True
+        c.patch(f"{WEB_TICKETS}/{iid}", json={"custom_mappings": {"confidential": False}})
+        assert sent(sim, "PUT")[-1]["body"] == {"confidential": False}
+        assert c.get(f"{WEB_TICKETS}/{iid}").json()["data"]["custom_mappings"] == {"confidential": False}
+
+
 def test_writing_tags_keeps_the_convention_labels(client: httpx.Client, sim: Simulator) -> None:
     iid = new_ticket(client, priority="high", status="in_progress", tags=[{"id": "bug"}])
     client.patch(f"{WEB_TICKETS}/{iid}", json={"tags": [{"id": "documentation"}]})
