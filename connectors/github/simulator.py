@@ -1096,7 +1096,7 @@ def _state_change(issue: dict[str, Any], data: dict[str, Any], login: str, now: 
     return {}
 
 
-def create_app(*, seed: int = 7, issue_count: int = 260, token: str = DEFAULT_TOKEN, base_path: str = "",
+def create_app(*, seed: int = 7, issue_count: int = 300, token: str = DEFAULT_TOKEN, base_path: str = "",
                rate_limit: int = 5000, primary_status: int = 403, writes_per_minute: int = 80,
                secondary_status: int = 403, secondary_retry_after: int | None = 60,
                clock: Callable[[], float] = time.time) -> SimulatorControl:
