@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from unigate import __version__, oauth, vault_api
+from unigate import __version__, heap, oauth, vault_api
 from unigate.api.handler import handle, refuse_oversized
 from unigate.api.routes import RouteTable, check_path_params, method_not_allowed, request_segments
 from unigate.connect import PREFIX as CONNECT_PREFIX
@@ -103,8 +103,10 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
 
 
-def create_app(gateway: Gateway) -> GatewayApp:
-    return GatewayApp(gateway)
+def create_app(gateway: Gateway, *, settle_heap: bool = False) -> GatewayApp:
+    """The ASGI app; ``settle_heap`` (``unigate serve``): once started, what start-up built is frozen out
+    of garbage collection (``unigate.heap``)."""
+    return GatewayApp(gateway, settle_heap=settle_heap)
 
 
 class GatewayApp:
@@ -117,8 +119,9 @@ class GatewayApp:
     ``UnexpectedError`` whose traceback goes to the server log only. One access-log line per request (INFO).
     """
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, *, settle_heap: bool = False) -> None:
         self.gateway = gateway
+        self.settle_heap = settle_heap  # see _prepare
         self.routes = RouteTable()
         self._warm_up: asyncio.Future[None] | None = None
         # paths answering GET (and HEAD) only, beside the unified API
@@ -223,7 +226,7 @@ class GatewayApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 # serve /health at once; the downstream transport is imported beside it, not before
-                self._warm_up = asyncio.get_running_loop().run_in_executor(None, self.gateway.pool.warm_up)
+                self._warm_up = asyncio.get_running_loop().run_in_executor(None, self._prepare)
                 self._start_webhooks()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -234,6 +237,12 @@ class GatewayApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _prepare(self) -> None:
+        """Start-up's work beside the first requests: the downstream transport imported, then (served)
+        start-up's objects frozen out of garbage collection."""
+        self.gateway.pool.warm_up()
+        if self.settle_heap:
+            heap.settle()
 
     def _start_webhooks(self) -> None:
         """The embedded poller and dispatcher (UNIGATE_WEBHOOKS=off: not in this process)."""

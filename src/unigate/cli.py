@@ -67,7 +67,7 @@ def serve(host: str | None, port: int | None) -> None:
     # a broken connector; a key that does not open the vault; UNIGATE_TRACING=on without the otel extra
     except (StartupError, SecretKeyError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
-    serve_app(create_app(gateway), host=host or settings.host, port=port or settings.port,
+    serve_app(create_app(gateway, settle_heap=True), host=host or settings.host, port=port or settings.port,
               log_level=settings.log_level)
 
 
