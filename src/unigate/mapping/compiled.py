@@ -41,8 +41,14 @@ _INLINE = {
                 "    elif {v} is not None: {v} = {t}({v})",
     "assignees": "    {v} = [{{'id': {v} if type({v}) is str else str({v}), 'username': None}}]"
                  " if type({v}) is int or type({v}) is str else {t}({v})",
-    "tags": "    {v} = [{{'id': x, 'name': x}} if type(x) is str else {t}.item(x) for x in {v} if x is not None]"
-            " if type({v}) is list else {t}.read({v})",
+    # a loop, not a list comprehension: in Python 3.11 a comprehension is a function called per record
+    "tags": "    if type({v}) is list:\n"
+            "        items = []\n"
+            "        for x in {v}:\n"
+            "            if type(x) is str: items.append({{'id': x, 'name': x}})\n"
+            "            elif x is not None: items.append({t}.item(x))\n"
+            "        {v} = items\n"
+            "    else: {v} = {t}.read({v})",
 }
 
 
