@@ -4,8 +4,9 @@ The state of one account (``Budget``: a dict of floats, a key absent when unknow
 Redis script of ``unigate.downstream.limiter`` keeps in a hash) is:
 
 - ``L``: the quota of a window (the tracker's ``limit`` header);
-- ``P``: a window's length in seconds, learned from the first answer of a window (``remaining`` one
-  below ``limit``: the window's reset minus when that call was sent);
+- ``R``: the latest reset the tracker said; ``P``: a window's length in seconds, the shortest gap seen
+  between two windows' resets (exact for windows aligned on the clock, longer — so on the safe side —
+  where a window starts with its first call);
 - ``opens`` / ``closes``: the window the next sends are counted in (Unix times; ``closes`` from the
   ``reset`` header), and ``left``: the sends left in it, counted down by each call *before* it is sent
   (so concurrent calls never overspend it) and lowered to what the tracker says is left;
@@ -36,7 +37,6 @@ UNIX_TIMES = 1e9       # a reset value at least this is a Unix time, below it se
 class Observation:
     """What one answer says of the budget; ``None`` where it says nothing."""
 
-    sent_at: float
     limit: float | None = None
     remaining: float | None = None
     reset: float | None = None      # Unix time the window ends
@@ -56,6 +56,7 @@ def reserve(budget: Budget, now: float, max_wait: float) -> tuple[bool, float]:
         if "closes" in state:
             at = max(at, state["closes"] + MARGIN)
             _roll(state, at)
+            state["opens"] = at   # the calls after this one wait as long
     wait = at - now
     if wait > max_wait:
         return False, wait
@@ -84,27 +85,23 @@ def learn(budget: Budget, now: float, seen: Observation) -> None:
     if seen.limit is not None:
         budget["L"] = seen.limit
     if seen.remaining is not None and seen.reset is not None and seen.reset > now:
-        _window(budget, now, seen.sent_at, seen.limit, seen.remaining, seen.reset)
+        _window(budget, now, seen.remaining, seen.reset)
     if seen.wait is not None:
         budget["blocked"] = max(budget.get("blocked", 0.0), now + seen.wait)
 
 
-def _window(budget: Budget, now: float, sent_at: float, limit: float | None, remaining: float,
-            reset: float) -> None:
+def _window(budget: Budget, now: float, remaining: float, reset: float) -> None:
+    seen = budget.get("R", reset)
+    if reset > seen + SAME_WINDOW:   # windows follow each other: one is at most as long as the gap between resets
+        budget["P"] = min(budget.get("P", reset - seen), reset - seen)
+    budget["R"] = max(seen, reset)
     closes = budget.get("closes")
     if closes is None or reset > closes + SAME_WINDOW:   # a window newer than the one known
-        if limit is not None and remaining == limit - 1 and reset > sent_at:
-            budget["P"] = period(reset - sent_at)
         budget["left"] = remaining if closes is not None else min(budget.get("left", remaining), remaining)
         budget["closes"] = reset
         budget["opens"] = min(budget.get("opens", now), now)
     elif reset >= closes - SAME_WINDOW:                  # the same window: the tracker may count more
         budget["left"] = min(budget.get("left", remaining), remaining)
-
-
-def period(seconds: float) -> float:
-    """A window's length from one measure of it: whole seconds past two (reset headers are whole)."""
-    return float(math.floor(seconds + 0.5)) if seconds > 2 else seconds
 
 
 def number(value: Any) -> float | None:

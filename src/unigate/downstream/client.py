@@ -107,12 +107,11 @@ class DownstreamSession:
         the rate limit with a wait that fits ``deadline`` (then it is to be queued again)."""
         if self.limit is not None:
             await self.limit.admit(deadline)
-        sent_at = time.time()
         async with self.slot:
             answer = await send_once(self.client, out, self.timeout, self.endpoint.max_body)
         if self.limit is None:
             return answer, False
-        wait = await self.limit.learn(answer.response, sent_at, lambda: _messages(self.endpoint, answer))
+        wait = await self.limit.learn(answer.response, lambda: _messages(self.endpoint, answer))
         return answer, wait is not None and time.monotonic() + wait <= deadline
 
     def _outgoing(self, call_id: str, method: str, path: str, params: list[tuple[str, str]] | None,

@@ -33,7 +33,7 @@ from typing import Protocol
 
 import httpx
 
-from unigate.downstream.budget import Budget, Observation, headers_of, learn, number, reserve, reset_time
+from unigate.downstream.budget import MARGIN, Budget, Observation, headers_of, learn, number, reserve, reset_time
 from unigate.downstream.ratelimit import refusal_wait
 from unigate.errors import ConnectorRateLimitError
 from unigate.mapping.spec import RateLimitSpec
@@ -111,10 +111,10 @@ class AccountLimit:
             metrics.rate_limit_queued(self.service_id, wait)
             await asyncio.sleep(wait)
 
-    async def learn(self, response: httpx.Response, sent_at: float, messages: Callable[[], list[str]]) -> float | None:
+    async def learn(self, response: httpx.Response, messages: Callable[[], list[str]]) -> float | None:
         """Fold the answer into the budget; the seconds to wait when it refused the call for the rate limit."""
         now = time.time()
-        seen = observe(self.spec, response, sent_at, now, messages)
+        seen = observe(self.spec, response, now, messages)
         if seen.limit is None and seen.remaining is None and seen.wait is None:
             return None
         try:
@@ -124,8 +124,7 @@ class AccountLimit:
         return seen.wait
 
 
-def observe(spec: RateLimitSpec | None, response: httpx.Response, sent_at: float, now: float,
-            messages: Callable[[], list[str]]) -> Observation:
+def observe(spec: RateLimitSpec | None, response: httpx.Response, now: float, messages: Callable[[], list[str]]) -> Observation:
     """What an answer says of the budget: the manifest's quota headers, and whether (and how long) it
     refused the call for the rate limit (``unigate.downstream.ratelimit.refusal_wait``)."""
     headers, status = response.headers, response.status_code
@@ -135,10 +134,12 @@ def observe(spec: RateLimitSpec | None, response: httpx.Response, sent_at: float
         if said is not None or status == 429:
             wait = max(LEAST_WAIT, number(said) if said is not None and number(said) is not None else UNSAID_WAIT)
     if spec is None:
-        return Observation(sent_at, wait=wait)
-    return Observation(sent_at, number(headers.get(spec.limit)) if spec.limit else None,
-                       number(headers.get(spec.remaining)) if spec.remaining else None,
-                       reset_time(headers.get(spec.reset), now) if spec.reset else None, wait)
+        return Observation(wait=wait)
+    remaining = number(headers.get(spec.remaining)) if spec.remaining else None
+    reset = reset_time(headers.get(spec.reset), now) if spec.reset else None
+    if wait is not None and remaining == 0 and reset is not None and now < reset < now + wait:
+        wait = reset - now + MARGIN   # the quota's window ends before the (whole-second) Retry-After
+    return Observation(number(headers.get(spec.limit)) if spec.limit else None, remaining, reset, wait)
 
 
 def _refusal(service_id: str, wait: float, budget: float, headers: dict[str, str]) -> ConnectorRateLimitError:

@@ -28,7 +28,7 @@ local function load(key)
   for i = 1, #raw, 2 do s[raw[i]] = tonumber(raw[i + 1]) end
   return s
 end
-local FIELDS = {'L', 'P', 'opens', 'closes', 'left', 'blocked'}
+local FIELDS = {'L', 'P', 'R', 'opens', 'closes', 'left', 'blocked'}
 local function save(key, s, ttl)
   redis.call('DEL', key)
   local flat = {}
@@ -54,7 +54,7 @@ local at = math.max(now, s.blocked or 0, s.opens or 0)
 if s.closes and at >= s.closes then roll(s, at) end
 if s.left and s.left <= 0 then
   if not s.closes and s.P and s.opens then s.closes = s.opens + s.P end
-  if s.closes then at = math.max(at, s.closes + margin); roll(s, at) end
+  if s.closes then at = math.max(at, s.closes + margin); roll(s, at); s.opens = at end
 end
 local wait = at - now
 if wait > max_wait then return {0, string.format('%.17g', wait), {}} end
@@ -64,16 +64,14 @@ return {1, string.format('%.17g', wait), save(KEYS[1], s, ttl)}
 
 LEARN = _COMMON + """
 local s = load(KEYS[1])
-local now, sent, same, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local limit, remaining, reset, wait = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local now, same, ttl = tonumber(ARGV[1]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local limit, remaining, reset, wait = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 if limit then s.L = limit end
 if remaining and reset and reset > now then
+  local seen = s.R or reset
+  if reset > seen + same then s.P = math.min(s.P or (reset - seen), reset - seen) end
+  s.R = math.max(seen, reset)
   if not s.closes or reset > s.closes + same then
-    if limit and remaining == limit - 1 and reset > sent then
-      local p = reset - sent
-      if p > 2 then p = math.floor(p + 0.5) end
-      s.P = p
-    end
     if s.closes then s.left = remaining else s.left = math.min(s.left or remaining, remaining) end
     s.closes = reset
     s.opens = math.min(s.opens or now, now)
@@ -114,7 +112,7 @@ class RedisBudgets:
 
     async def learn(self, key: str, now: float, seen: Observation) -> None:
         script = self._scripts()[1]
-        await script(keys=[self.prefix + key], args=[repr(now), repr(seen.sent_at), _arg(seen.limit), _arg(seen.remaining),
+        await script(keys=[self.prefix + key], args=[repr(now), _arg(seen.limit), _arg(seen.remaining),
                                                      _arg(seen.reset), _arg(seen.wait), repr(SAME_WINDOW), TTL_MS])
 
     async def aclose(self) -> None:
