@@ -28,6 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,6 +45,10 @@ log = logging.getLogger("unigate.downstream")
 DEFAULT_WAIT = 10.0        # seconds a call may wait for its turn (UNIGATE_RATE_LIMIT_WAIT)
 UNSAID_WAIT = 1.0          # a refusal that says nothing of when to come back (no manifest rate_limit)
 LEAST_WAIT = 0.25          # a refusal blocks the account at least this long (Retry-After: 0 is no licence to hammer)
+
+
+# a wait budget other than UNIGATE_RATE_LIMIT_WAIT for the calls made in this context (the webhook poller: 0)
+QUEUE_WAIT: ContextVar[float | None] = ContextVar("unigate_rate_limit_wait", default=None)
 
 
 class Budgets(Protocol):

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from unigate.downstream.limiter import DEFAULT_WAIT, AccountLimit, Budgets, MemoryBudgets, budgets_from_url
+from unigate.downstream.limiter import DEFAULT_WAIT, QUEUE_WAIT, AccountLimit, Budgets, MemoryBudgets, budgets_from_url
 from unigate.errors import ConnectorRateLimitError
 from unigate.mapping.spec import RateLimitSpec
 from unigate.observability import metrics
@@ -204,7 +204,8 @@ class ClientPool:
 
     def account_limit(self, account: str, service_id: str, spec: RateLimitSpec | None) -> AccountLimit:
         """The rate-limit budget of the tracker account ``account`` one session's calls spend."""
-        return AccountLimit(self.budgets, account, service_id, spec, self.rate_limit_wait)
+        wait = QUEUE_WAIT.get()
+        return AccountLimit(self.budgets, account, service_id, spec, self.rate_limit_wait if wait is None else wait)
 
     def _network(self) -> httpx.AsyncBaseTransport | None:
         if self._transport == "aiohttp":
