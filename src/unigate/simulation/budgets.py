@@ -13,6 +13,9 @@ Policies (each counts what it admitted and refused, for tests to check the track
 - :class:`SecondaryLimit`: at most ``limit`` requests per sliding ``window`` seconds, refused with
   ``status`` (GitHub: 403) and a message naming the limit, **without** ``Retry-After`` or quota
   headers — GitHub's secondary limits, where the client must pick its own wait.
+
+``GET /__budget`` answers the policy's counts, ``{"admitted": n, "refused": n}`` (for a tracker in
+another process).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unigate.simulation.control import CONTROL_PREFIX
+
+COUNTS_PATH = "/__budget"
 
 
 @dataclass
@@ -124,13 +129,13 @@ class RateLimited:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        if scope["path"] == COUNTS_PATH:
+            await _answer(send, 200, {"admitted": self.policy.admitted, "refused": self.policy.refused}, [])
+            return
         verdict = self.policy.admit(time.time())
         extra = [(k.encode(), v.encode()) for k, v in verdict.headers.items()]
         if verdict.status is not None:
-            body = orjson.dumps({"message": verdict.message})
-            await send({"type": "http.response.start", "status": verdict.status,
-                        "headers": [(b"content-type", b"application/json"), *extra]})
-            await send({"type": "http.response.body", "body": body})
+            await _answer(send, verdict.status, {"message": verdict.message}, extra)
             return
 
         async def with_headers(message: Message) -> None:
@@ -139,3 +144,9 @@ class RateLimited:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+async def _answer(send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), *headers]})
+    await send({"type": "http.response.body", "body": orjson.dumps(body)})
