@@ -100,7 +100,10 @@ def _window(budget: Budget, now: float, remaining: float, reset: float) -> None:
         budget["left"] = remaining if closes is not None else min(budget.get("left", remaining), remaining)
         budget["closes"] = reset
         budget["opens"] = min(budget.get("opens", now), now)
-    elif reset >= closes - SAME_WINDOW:                  # the same window: the tracker may count more
+    elif reset >= closes - SAME_WINDOW or budget.get("opens", now) <= now:
+        # the same window (the tracker may count more than we did), or the one we are in ends sooner than
+        # we reckoned; an answer about the window before one we are waiting for says nothing new
+        budget["closes"] = reset
         budget["left"] = min(budget.get("left", remaining), remaining)
 
 

@@ -142,8 +142,9 @@ def observe(spec: RateLimitSpec | None, response: httpx.Response, now: float, me
         return Observation(wait=wait)
     remaining = number(headers.get(spec.remaining)) if spec.remaining else None
     reset = reset_time(headers.get(spec.reset), now) if spec.reset else None
-    if wait is not None and remaining == 0 and reset is not None and now < reset < now + wait:
-        wait = reset - now + MARGIN   # the quota's window ends before the (whole-second) Retry-After
+    if wait is not None and remaining == 0 and reset is not None and reset < now + wait:
+        # the quota's window ends before the (whole-second) Retry-After, or ended while the answer came back
+        wait = max(0.0, reset - now) + MARGIN
     return Observation(number(headers.get(spec.limit)) if spec.limit else None, remaining, reset, wait)
 
 

@@ -75,7 +75,8 @@ if remaining and reset and reset > now then
     if s.closes then s.left = remaining else s.left = math.min(s.left or remaining, remaining) end
     s.closes = reset
     s.opens = math.min(s.opens or now, now)
-  elseif reset >= s.closes - same then
+  elseif reset >= s.closes - same or (s.opens or now) <= now then
+    s.closes = reset
     s.left = math.min(s.left or remaining, remaining)
   end
 end
