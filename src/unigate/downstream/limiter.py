@@ -136,8 +136,9 @@ def observe(spec: RateLimitSpec | None, response: httpx.Response, now: float, me
     wait = None
     if status == 429 or (spec is not None and status in spec.statuses):
         said = refusal_wait(spec, status, headers, messages() if status != 429 else [], now)
+        seconds = number(said)   # None: no wait said, or an HTTP date
         if said is not None or status == 429:
-            wait = max(LEAST_WAIT, number(said) if said is not None and number(said) is not None else UNSAID_WAIT)
+            wait = max(LEAST_WAIT, seconds if seconds is not None else UNSAID_WAIT)
     if spec is None:
         return Observation(wait=wait)
     remaining = number(headers.get(spec.remaining)) if spec.remaining else None
