@@ -37,10 +37,12 @@ class Limited:
                                                         credentials={"token": TOKEN}, settings=settings)
 
     def burst(self, count: int, method: str = "GET") -> list[httpx.Response]:
-        """``count`` clients at once, each reading one ticket (or creating one)."""
+        """``count`` clients at once, each reading one ticket (or creating one, or reading it by ``PROXY``)."""
         async def one(client: httpx.AsyncClient, i: int) -> httpx.Response:
             if method == "POST":
                 return await client.post(TICKETS, json={"subject": f"Ticket {i}"})
+            if method == "PROXY":
+                return await client.get("/proxy", headers={"x-apideck-downstream-url": f"/issues/{1 + i % 20}"})
             return await client.get(f"{TICKETS}/{1 + i % 20}")
 
         async def run() -> list[httpx.Response]:
@@ -105,6 +107,14 @@ def test_queued_calls_are_counted_in_metrics(limited: Any) -> None:
     tracker.burst(12)
     assert tracker.metric("unigate_downstream_rate_limit_queued_total") - before >= 4
     assert tracker.metric("unigate_downstream_rate_limit_queue_seconds_count") > 0
+
+
+def test_proxied_calls_wait_their_turn_in_the_same_budget(limited: Any) -> None:
+    tracker = limited(FixedWindow(limit=4, window=1))
+    tracker.burst(6)                                   # unified reads learn the budget
+    refused = tracker.policy.refused
+    assert statuses(tracker.burst(10, method="PROXY")) == [200] * 10
+    assert tracker.policy.refused == refused
 
 
 # -- leaky bucket, refusals with Retry-After only ----------------------------------------------------

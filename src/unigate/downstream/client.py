@@ -111,7 +111,7 @@ class DownstreamSession:
             answer = await send_once(self.client, out, self.timeout, self.endpoint.max_body)
         if self.limit is None:
             return answer, False
-        wait = await self.limit.learn(answer.response, lambda: _messages(self.endpoint, answer))
+        wait = await self.limit.learn(answer.response.status_code, answer.response.headers, lambda: _messages(self.endpoint, answer))
         return answer, wait is not None and time.monotonic() + wait <= deadline
 
     def _outgoing(self, call_id: str, method: str, path: str, params: list[tuple[str, str]] | None,

@@ -27,12 +27,10 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
-
-import httpx
 
 from unigate.downstream.budget import MARGIN, Budget, Observation, headers_of, learn, number, reserve, reset_time
 from unigate.downstream.ratelimit import refusal_wait
@@ -116,10 +114,10 @@ class AccountLimit:
             metrics.rate_limit_queued(self.service_id, wait)
             await asyncio.sleep(wait)
 
-    async def learn(self, response: httpx.Response, messages: Callable[[], list[str]]) -> float | None:
+    async def learn(self, status: int, headers: Mapping[str, str], messages: Callable[[], list[str]]) -> float | None:
         """Fold the answer into the budget; the seconds to wait when it refused the call for the rate limit."""
         now = time.time()
-        seen = observe(self.spec, response, now, messages)
+        seen = observe(self.spec, status, headers, now, messages)
         if seen.limit is None and seen.remaining is None and seen.wait is None:
             return None
         try:
@@ -129,10 +127,10 @@ class AccountLimit:
         return seen.wait
 
 
-def observe(spec: RateLimitSpec | None, response: httpx.Response, now: float, messages: Callable[[], list[str]]) -> Observation:
+def observe(spec: RateLimitSpec | None, status: int, headers: Mapping[str, str], now: float,
+            messages: Callable[[], list[str]]) -> Observation:
     """What an answer says of the budget: the manifest's quota headers, and whether (and how long) it
     refused the call for the rate limit (``unigate.downstream.ratelimit.refusal_wait``)."""
-    headers, status = response.headers, response.status_code
     wait = None
     if status == 429 or (spec is not None and status in spec.statuses):
         said = refusal_wait(spec, status, headers, messages() if status != 429 else [], now)
