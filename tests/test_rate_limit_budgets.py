@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from unigate.downstream.budget import MARGIN, Observation
-from unigate.downstream.limiter import Budgets, MemoryBudgets
+from unigate.downstream.budget import MARGIN, Observation, headers_of, reset_time
+from unigate.downstream.limiter import Budgets, MemoryBudgets, account_key
 from unigate.downstream.limiter_redis import RedisBudgets
 
 from .support.redis_budgets import REDIS_URL, redis_prefix  # noqa: F401  (fixture)
@@ -114,3 +114,30 @@ def test_both_stores_hand_out_the_same_turns(redis_prefix: str) -> None:
         return out
 
     assert run(replay(MemoryBudgets())) == run(replay(RedisBudgets(REDIS_URL, redis_prefix)))
+
+
+# -- what answers say ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1800000060", NOW + 60),                  # a Unix time (GitHub, GitLab)
+    ("60", NOW + 60),                          # seconds from now (the IETF draft's RateLimit-Reset)
+    ("2027-01-15T08:01Z", 1_800_000_060.0),    # an ISO 8601 date (Jira)
+    ("soon", None), ("", None), (None, None), ("2027-01-15T08:01", None),   # no zone: not a time
+])
+def test_a_reset_header_is_read_as_a_unix_time(value: str | None, expected: float | None) -> None:
+    assert reset_time(value, NOW) == expected
+
+
+def test_the_budget_shows_as_apideck_ratelimit_headers() -> None:
+    budget = {"L": 5000.0, "left": -2.0, "closes": NOW + 30.2, "blocked": NOW + 10}
+    assert headers_of(budget, NOW) == {"x-downstream-ratelimit-limit": "5000", "x-downstream-ratelimit-remaining": "0",
+                                       "x-downstream-ratelimit-reset": str(int(NOW) + 31)}
+    assert headers_of({}, NOW) == {}
+
+
+def test_connections_sharing_credentials_share_an_account_and_its_key_holds_no_secret() -> None:
+    salt = b"k" * 32
+    one = account_key("github", "https://api.github.com/", {"Authorization": "Bearer ghp_secret1"}, {}, salt)
+    assert one == account_key("github", "https://api.github.com", {"authorization": "Bearer ghp_secret1"}, {}, salt)
+    assert one != account_key("github", "https://api.github.com", {"Authorization": "Bearer ghp_secret2"}, {}, salt)
+    assert one != account_key("github", "https://ghe.example.com", {"Authorization": "Bearer ghp_secret1"}, {}, salt)
+    assert "secret" not in one and one.startswith("github|https://api.github.com|")

@@ -170,3 +170,14 @@ def test_calls_whose_turn_is_past_the_wait_budget_are_refused_at_once(limited: A
     assert {error_of(r) for r in responses} == {(429, "ConnectorRateLimitError")}
     assert {r.headers["x-downstream-ratelimit-remaining"] for r in responses} == {"0"}
     assert all(1 <= int(r.headers["retry-after"]) <= 31 for r in responses)
+
+
+# -- the budget store --------------------------------------------------------------------------------
+def test_with_redis_unreachable_calls_go_on_unqueued_and_the_failure_is_counted(limited: Any) -> None:
+    tracker = limited(FixedWindow(limit=100, window=1), redis_url="redis://127.0.0.1:1/0")
+    before = tracker.metric("unigate_downstream_rate_limit_store_errors_total")
+    assert statuses(tracker.burst(2)) == [200, 200]
+    started = time.monotonic()
+    assert statuses(tracker.burst(8)) == [200] * 8
+    assert time.monotonic() - started < 2                  # Redis is not asked again for a while
+    assert tracker.metric("unigate_downstream_rate_limit_store_errors_total") - before >= 10

@@ -7,12 +7,15 @@ a read-modify-write race. The scripts are ``unigate.downstream.budget``'s :func:
 ``<prefix><account>`` and expire two hours after their last use.
 
 redis-py's asyncio client (``redis.asyncio``): the Redis project's own client, maintained with Redis;
-one client per event loop (its connections belong to the loop that opened them).
+one client per event loop (its connections belong to the loop that opened them). When Redis fails,
+it is not asked again for ``PAUSE`` seconds (each call then fails at once, and goes on unqueued:
+``unigate.downstream.limiter``), so an unreachable Redis costs calls no time beyond the first failures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -20,6 +23,11 @@ from redis.asyncio import Redis
 from unigate.downstream.budget import MARGIN, SAME_WINDOW, Budget, Observation
 
 TTL_MS = 2 * 3600 * 1000
+PAUSE = 5.0   # seconds Redis is not asked after a failure
+
+
+class BudgetStoreDown(Exception):
+    """Redis failed less than ``PAUSE`` seconds ago."""
 
 _COMMON = """
 local function load(key)
@@ -96,6 +104,16 @@ class RedisBudgets:
     def __init__(self, url: str, prefix: str = "unigate:budget:") -> None:
         self.url, self.prefix = url, prefix
         self._clients: dict[asyncio.AbstractEventLoop, tuple[Redis, Any, Any]] = {}
+        self._down_until = 0.0
+
+    async def _run(self, script: Any, key: str, args: list[Any]) -> Any:
+        if time.monotonic() < self._down_until:
+            raise BudgetStoreDown(self.url)
+        try:
+            return await script(keys=[self.prefix + key], args=args)
+        except Exception:
+            self._down_until = time.monotonic() + PAUSE
+            raise
 
     def _scripts(self) -> tuple[Any, Any]:
         loop = asyncio.get_running_loop()
@@ -106,15 +124,13 @@ class RedisBudgets:
         return found[1], found[2]
 
     async def reserve(self, key: str, now: float, max_wait: float) -> tuple[bool, float, Budget]:
-        script = self._scripts()[0]
-        fits, wait, flat = await script(keys=[self.prefix + key], args=[repr(now), repr(max_wait), repr(MARGIN), TTL_MS])
+        fits, wait, flat = await self._run(self._scripts()[0], key, [repr(now), repr(max_wait), repr(MARGIN), TTL_MS])
         fields = [f.decode() if isinstance(f, bytes) else str(f) for f in flat]
         return bool(fits), float(wait), {fields[i]: float(fields[i + 1]) for i in range(0, len(fields), 2)}
 
     async def learn(self, key: str, now: float, seen: Observation) -> None:
-        script = self._scripts()[1]
-        await script(keys=[self.prefix + key], args=[repr(now), _arg(seen.limit), _arg(seen.remaining),
-                                                     _arg(seen.reset), _arg(seen.wait), repr(SAME_WINDOW), TTL_MS])
+        await self._run(self._scripts()[1], key, [repr(now), _arg(seen.limit), _arg(seen.remaining), _arg(seen.reset),
+                                                  _arg(seen.wait), repr(SAME_WINDOW), TTL_MS])
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
