@@ -46,7 +46,12 @@ def test_a_write_is_never_retried(client: httpx.Client, sim: Simulator, write: t
     assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == [downstream_method]
 
 
-@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+# the same writes on other tickets: these succeed (the delete would leave the one above deleted)
+REQUEUED_WRITES = {name: (method, path.replace("AM-", "AM-24"), kwargs, downstream)
+                   for name, (method, path, kwargs, downstream) in WRITES.items()}
+
+
+@pytest.mark.parametrize("write", REQUEUED_WRITES.values(), ids=REQUEUED_WRITES.keys())
 def test_a_write_refused_with_a_429_is_sent_again_after_the_wait(client: httpx.Client, sim: Simulator,
                                                                   write: tuple) -> None:
     method, path, kwargs, downstream_method = write
