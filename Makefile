@@ -26,10 +26,13 @@ lint: $(VENV)/.installed
 # "trackers" section says which). Tests run in a random order (pytest-randomly prints the seed;
 # PYTEST_ADDOPTS=--randomly-seed=N replays it); coverage of the shipped code is reported and must
 # stay at 90 % or more. The connect page's browser tests need Chromium and chromedriver: installed
-# first (scripts/browser/install.sh; silent when present, an error when it cannot install them).
+# first (scripts/browser/install.sh; silent when present, an error when it cannot install them). The rate-limit
+# tests need Redis (127.0.0.1:6379, or UNIGATE_TEST_REDIS_URL): scripts/redis/ensure.sh starts it where it is
+# installed but stopped, and fails when it can be neither reached nor started.
 COVERAGE := --cov --cov-report=term --cov-fail-under=90
 test: $(VENV)/.installed lint
 	scripts/browser/install.sh
+	scripts/redis/ensure.sh
 	scripts/trackers/start-all.sh || { scripts/trackers/stop-all.sh; exit 1; }
 	$(BIN)/python -m pytest $(COVERAGE); status=$$?; scripts/trackers/stop-all.sh; exit $$status
 

@@ -64,11 +64,13 @@ def case_fixtures(cases: Mapping[str, Any],
 
 def cleared_client() -> Any:
     """Fixture ``client``: a client of the module's ``harness``'s default consumer, its ``sim``'s
-    request log and faults reset before and after each test."""
+    request log and faults (and the gateway's learned rate limits) reset before
+    and after each test."""
 
     @pytest.fixture(name="client")
     def client_fixture(harness: GatewayHarness, sim: Simulator) -> Iterator[httpx.Client]:
         sim.clear()
+        harness.forget_rate_limits()
         with harness.client() as client:
             yield client
         sim.clear()

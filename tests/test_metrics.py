@@ -76,16 +76,19 @@ def test_retries_timeouts_and_rate_limits_are_counted(tracker: ConnectorUnderTes
         sim.fault(method="GET", path="/tickets/AM-7$", status=503, times=1)
         assert client.get(f"{TICKETS}/AM-7").status_code == 200  # retried once
         sim.fault(method="GET", path="/tickets/AM-6$", status=429, retry_after=0, times=2)
-        assert client.get(f"{TICKETS}/AM-6").status_code == 429  # retried once, then passed on
+        assert client.get(f"{TICKETS}/AM-6").status_code == 200  # queued twice behind the limit, then answered
     with tracker.harness.client(consumer_id=TIMEOUT_CONSUMER) as slow:
         sim.fault(method="GET", path="/tickets/AM-5$", latency_ms=1500, times=1)
         assert slow.get(f"{TICKETS}/AM-5").status_code == 504
+    with tracker.client() as client:
+        sim.fault(method="GET", path="/tickets/AM-4$", status=429, retry_after=30, times=1)
+        assert client.get(f"{TICKETS}/AM-4").status_code == 429  # a wait past the wait budget: passed on
     after = scrape(tracker)
     service = {"service": "agentsmesh"}
     assert moved(before, after, "unigate_downstream_retries_total", **service, reason="503") == 1
-    assert moved(before, after, "unigate_downstream_retries_total", **service, reason="429") == 1
-    assert moved(before, after, "unigate_downstream_rate_limited_total", **service) == 2  # the retried one too
-    assert moved(before, after, "unigate_downstream_calls_total", **service, status="429") == 1
+    assert moved(before, after, "unigate_downstream_retries_total", **service, reason="rate_limited") == 2
+    assert moved(before, after, "unigate_downstream_rate_limited_total", **service) == 3  # the queued ones too
+    assert moved(before, after, "unigate_downstream_calls_total", **service, status="429") == 3
     assert moved(before, after, "unigate_downstream_timeouts_total", **service) == 1
     assert moved(before, after, "unigate_downstream_calls_total", **service, status="timeout") == 1
     assert moved(before, after, "unigate_requests_total", **service, operation="tickets.one", status="504") == 1

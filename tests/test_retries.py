@@ -1,6 +1,8 @@
 """Only idempotent reads are retried, and only once: a GET that meets a connection failure, a
 500/502/503/504 or a 429 with a ``Retry-After`` of at most a second is sent a second time; a write
-(POST, PUT, PATCH, DELETE) that meets any of them is sent exactly once, whatever happened.
+(POST, PUT, PATCH, DELETE) that meets a failure or a 5xx is sent exactly once, whatever happened.
+A 429 is the tracker saying it did nothing: any call refused with one is queued and sent again when
+its wait fits the call's rate-limit wait budget (``unigate.downstream.limiter``, tests/test_rate_limiter.py).
 
 Each fault here hits only the first matching request (``times=1``), so a retry would succeed:
 a write that answers an error proves it was not retried, and the simulator's log counts the calls.
@@ -21,8 +23,8 @@ TRANSIENT = {
     "503": {"status": 503},
     "504": {"status": 504},
     "dropped_connection": {"drop_connection": True},
-    "429_retry_after_1s": {"status": 429, "retry_after": 1},
 }
+READ_FAULTS = {**TRANSIENT, "429_retry_after_1s": {"status": 429, "retry_after": 1}}
 
 # unified operation -> (request kwargs, the downstream method it makes first)
 WRITES = {
@@ -44,7 +46,22 @@ def test_a_write_is_never_retried(client: httpx.Client, sim: Simulator, write: t
     assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == [downstream_method]
 
 
-@pytest.mark.parametrize("fault", TRANSIENT.values(), ids=TRANSIENT.keys())
+# the same writes on other tickets: these succeed (the delete would leave the one above deleted)
+REQUEUED_WRITES = {name: (method, path.replace("AM-", "AM-24"), kwargs, downstream)
+                   for name, (method, path, kwargs, downstream) in WRITES.items()}
+
+
+@pytest.mark.parametrize("write", REQUEUED_WRITES.values(), ids=REQUEUED_WRITES.keys())
+def test_a_write_refused_with_a_429_is_sent_again_after_the_wait(client: httpx.Client, sim: Simulator,
+                                                                  write: tuple) -> None:
+    method, path, kwargs, downstream_method = write
+    sim.fault(status=429, retry_after=1, method=downstream_method, times=1)
+    response = client.request(method, path, **kwargs)
+    assert response.status_code < 300, response.json()
+    assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == [downstream_method] * 2
+
+
+@pytest.mark.parametrize("fault", READ_FAULTS.values(), ids=READ_FAULTS.keys())
 def test_a_read_meeting_a_transient_failure_is_retried_once(client: httpx.Client, sim: Simulator,
                                                             fault: dict) -> None:
     sim.fault(**fault, times=1)

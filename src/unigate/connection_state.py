@@ -35,6 +35,7 @@ class ConnectionState:
     settings: dict[str, Any]
     credentials: dict[str, Any]
     endpoint: Endpoint
+    account: str = ""   # the tracker account its calls' rate limit is counted against (unigate.downstream.limiter)
     mappings: dict[str, RecordMapping] = field(default_factory=dict)
     lookups: LookupCache = field(default_factory=lambda: LookupCache(max_entries=LOOKUPS_PER_CONNECTION))
 

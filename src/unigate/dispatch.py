@@ -19,6 +19,7 @@ from unigate.connector.context import OperationContext, OperationResult, Unified
 from unigate.cursor import CursorCodec, CursorPosition
 from unigate.downstream.client import DownstreamSession
 from unigate.downstream.conditional import Validators
+from unigate.downstream.limiter import account_key
 from unigate.downstream.models import Endpoint, ErrorPaths
 from unigate.downstream.pool import ClientPool
 from unigate.downstream.redact import Redactor
@@ -55,6 +56,7 @@ class Dispatcher:
         self.codec = codec
         self.states = states if states is not None else ConnectionStates()  # per connection revision
         self.tokens: TokenManager | None = None   # OAuth2 token refresh (unigate.oauth), set by build_gateway
+        self.account_salt = b""   # the key of tracker accounts' fingerprints (unigate.downstream.limiter), ditto
 
     def connector(self, service_id: str) -> Connector:
         connector = self.registry.get(service_id)
@@ -107,14 +109,19 @@ class Dispatcher:
         if state is None:
             context = template_context(connector, connection, None)
             endpoint = _endpoint(connector, connection, context, self.pool.limits.max_body)
-            state = self.states.put(connection, ConnectionState(context["settings"], context["credentials"], endpoint))
+            account = account_key(connection.service_id, endpoint.base_url, endpoint.headers, endpoint.query,
+                                  self.account_salt)
+            state = self.states.put(connection, ConnectionState(context["settings"], context["credentials"], endpoint,
+                                                                account=account))
         return state
 
     def session(self, connector: Connector, connection: Connection) -> DownstreamSession:
         """A new session of calls to the connection's tracker (one per unified or proxied request)."""
-        endpoint = self.state(connector, connection).endpoint
-        return DownstreamSession(connection.service_id, self.pool.client(connection.service_id), endpoint,
-                                 slot=self.pool.slot(connection.id, connection.service_id))
+        state = self.state(connector, connection)
+        return DownstreamSession(connection.service_id, self.pool.client(connection.service_id), state.endpoint,
+                                 slot=self.pool.slot(connection.id, connection.service_id),
+                                 limit=self.pool.account_limit(state.account, connection.service_id,
+                                                               state.endpoint.rate_limit))
 
     def _cursors(self, request: UnifiedRequest, connection: Connection, position: CursorPosition,
                  result: OperationResult) -> dict[str, str | None]:

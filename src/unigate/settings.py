@@ -22,6 +22,10 @@ class Settings:
     max_downstream_body: int = 32 * 1024 * 1024  # bytes of one tracker answer, decoded; past it: 502
     max_calls_per_connection: int = 16           # downstream calls in flight per connection (bulkhead)
     call_queue_timeout: float = 5.0              # seconds a call waits for its connection's slot; then 429
+    # downstream rate-limit governance (unigate.downstream.limiter)
+    rate_limit_wait: float = 10.0                # seconds a call may wait for its tracker account's budget; then 429
+    redis_url: str | None = None                 # UNIGATE_REDIS_URL: budgets shared by every process; unset: this one only
+    redis_prefix: str = "unigate:budget:"        # UNIGATE_REDIS_PREFIX: the budgets' Redis keys start with this
     connection_cache: int = 1024                 # connections whose state is kept (unigate.connection_state)
     # observability (unigate.observability)
     request_log: bool = True         # UNIGATE_REQUEST_LOG=off: no request is recorded (per app: app-update --no-logs)
@@ -59,6 +63,9 @@ class Settings:
             max_downstream_body=int(env.get("UNIGATE_MAX_DOWNSTREAM_BODY", cls.max_downstream_body)),
             max_calls_per_connection=int(env.get("UNIGATE_MAX_CALLS_PER_CONNECTION", cls.max_calls_per_connection)),
             call_queue_timeout=float(env.get("UNIGATE_CALL_QUEUE_TIMEOUT", cls.call_queue_timeout)),
+            rate_limit_wait=float(env.get("UNIGATE_RATE_LIMIT_WAIT", cls.rate_limit_wait)),
+            redis_url=env.get("UNIGATE_REDIS_URL") or None,
+            redis_prefix=env.get("UNIGATE_REDIS_PREFIX", cls.redis_prefix),
             connection_cache=int(env.get("UNIGATE_CONNECTION_CACHE", cls.connection_cache)),
             request_log=_switch(env.get("UNIGATE_REQUEST_LOG"), cls.request_log),
             log_retention_days=float(env.get("UNIGATE_LOG_RETENTION_DAYS", cls.log_retention_days)),

@@ -14,6 +14,11 @@ calls made. A call is layered:
 - ``unigate.downstream.hooks``: what is done with each attempt made (kept for ``raw`` and the
   request log, counted, traced, logged).
 
+Before each attempt a call waits its turn within its tracker account's rate-limit budget
+(``unigate.downstream.limiter``: outside the bulkhead slot, so waiting holds none), and each answer
+teaches the budget; an answer refusing the call for the rate limit is not the call's answer while
+the wait it asks for fits the call's wait budget: the call is queued again.
+
 A call holds a slot of its connection's bulkhead while in flight (``unigate.downstream.pool``). When
 the unified request is cancelled (its client went away) the call is cancelled with it and its
 connection closed.
@@ -31,8 +36,9 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
-from unigate.downstream.errors import answer_error, failure_error
+from unigate.downstream.errors import answer_error, downstream_errors, failure_error
 from unigate.downstream.hooks import CALL_HOOKS, CallHooks
+from unigate.downstream.limiter import AccountLimit
 from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.models import CAPTURE_BYTES, DownstreamResponse, Endpoint, ErrorPaths, RawCall
 from unigate.downstream.redact import Redactor
@@ -53,6 +59,7 @@ class DownstreamSession:
     slot: AbstractAsyncContextManager[Any] = _NO_SLOT  # the connection's bulkhead slot (ClientPool.slot)
     retry: RetryPolicy = DEFAULT_RETRY
     hooks: CallHooks = CALL_HOOKS
+    limit: AccountLimit | None = None   # the tracker account's rate-limit budget (None: calls are not governed)
 
     @property
     def redactor(self) -> Redactor:
@@ -70,24 +77,42 @@ class DownstreamSession:
         out = self._outgoing(call_id, method, path, params, _body(json, send_body, form), headers)
         # for httpx's own log line of the call (logfilter); the request's task ends with the request
         active_redactor.set(self.redactor)
-        attempts = self.retry.attempts(method)
-        for attempt in range(attempts):
-            last, started = attempt + 1 == attempts, time.perf_counter()
+        attempts, attempt = self.retry.attempts(method), 0
+        deadline = time.monotonic() + (self.limit.wait if self.limit is not None else 0.0)
+        while True:
+            last, started = attempt + 1 >= attempts, time.perf_counter()
             try:
-                async with self.slot:
-                    answer = await send_once(self.client, out, self.timeout, self.endpoint.max_body)
+                answer, queued = await self._attempt(out, deadline)
             except SendFailure as failure:
                 self._record(out, attempt, started, failure=failure)
                 if last or not self.retry.after_failure(failure):
                     raise failure_error(self.service_id, self.endpoint, out, failure) from None
                 self.hooks.retried(self.service_id, failure.kind)
+                attempt += 1
+                continue
+            if queued:   # refused for the rate limit, and its wait fits: not an attempt of the retry policy's
+                self._record(out, attempt, started, answer=answer, body=parse_body(answer.body))
+                self.hooks.retried(self.service_id, "rate_limited")
+                attempts, attempt = attempts + 1, attempt + 1
                 continue
             delay = None if last else self.retry.after_answer(answer.response)
             if delay is None:
                 return self._answered(out, attempt, started, answer)
             self.hooks.retried(self.service_id, str(answer.response.status_code), delay)
             await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
+
+    async def _attempt(self, out: Outgoing, deadline: float) -> tuple[Answer, bool]:
+        """One attempt, its turn in the account's budget waited for first; whether its answer refused it for
+        the rate limit with a wait that fits ``deadline`` (then it is to be queued again)."""
+        if self.limit is not None:
+            await self.limit.admit(deadline)
+        async with self.slot:
+            answer = await send_once(self.client, out, self.timeout, self.endpoint.max_body)
+        if self.limit is None:
+            return answer, False
+        wait = await self.limit.learn(answer.response.status_code, answer.response.headers, lambda: _messages(self.endpoint, answer))
+        return answer, wait is not None and time.monotonic() + wait <= deadline
 
     def _outgoing(self, call_id: str, method: str, path: str, params: list[tuple[str, str]] | None,
                   body: tuple[bytes, str] | None, headers: dict[str, str] | None) -> Outgoing:
@@ -139,6 +164,12 @@ class DownstreamSession:
         return {"calls": [self.redactor.deep({"call_id": c.call_id, "method": c.method,
                                               "url": self.redactor.url(c.full_url), "status_code": c.status_code,
                                               "body": c.body}) for c in self.calls]}
+
+
+def _messages(endpoint: Endpoint, answer: Answer) -> list[str]:
+    """The error messages of a refusal (a manifest's ``http.rate_limit.message`` names a rate limit in them)."""
+    errors = downstream_errors(parse_body(answer.body), endpoint.errors)
+    return [str(e["message"]) for e in errors if e.get("message")]
 
 
 def _body(json: Any, send_body: bool, form: bool) -> tuple[bytes, str] | None:

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from unigate.downstream.limiter import DEFAULT_WAIT, QUEUE_WAIT, AccountLimit, Budgets, MemoryBudgets, budgets_from_url
 from unigate.errors import ConnectorRateLimitError
+from unigate.mapping.spec import RateLimitSpec
 from unigate.observability import metrics
 
 if TYPE_CHECKING:
@@ -178,22 +180,32 @@ class ClientPool:
     """One cookie-less ``httpx.AsyncClient`` per service id, created on first use, closed with the app."""
 
     def __init__(self, *, max_connections: int = 200, transport: str = "aiohttp",
-                 wrap_transport: TransportWrapper | None = None, limits: CallLimits | None = None) -> None:
+                 wrap_transport: TransportWrapper | None = None, limits: CallLimits | None = None,
+                 budgets: Budgets | None = None, rate_limit_wait: float = DEFAULT_WAIT) -> None:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
         self._wrap = wrap_transport
         self.limits = limits or CallLimits()
         self.bulkhead = Bulkhead(self.limits.max_calls_per_connection, self.limits.call_queue_timeout)
+        self.budgets = budgets if budgets is not None else MemoryBudgets()   # tracker accounts' rate limits
+        self.rate_limit_wait = rate_limit_wait
 
     @classmethod
     def from_settings(cls, settings: Settings, *, wrap_transport: TransportWrapper | None = None) -> ClientPool:
         return cls(transport=settings.transport, wrap_transport=wrap_transport,
-                   limits=CallLimits.from_settings(settings))
+                   limits=CallLimits.from_settings(settings),
+                   budgets=budgets_from_url(settings.redis_url, settings.redis_prefix),
+                   rate_limit_wait=settings.rate_limit_wait)
 
     def slot(self, connection_id: str, service_id: str) -> ConnectionSlot:
         """The bulkhead slot one call of ``connection_id`` holds while in flight."""
         return ConnectionSlot(self.bulkhead, connection_id, service_id)
+
+    def account_limit(self, account: str, service_id: str, spec: RateLimitSpec | None) -> AccountLimit:
+        """The rate-limit budget of the tracker account ``account`` one session's calls spend."""
+        wait = QUEUE_WAIT.get()
+        return AccountLimit(self.budgets, account, service_id, spec, self.rate_limit_wait if wait is None else wait)
 
     def _network(self) -> httpx.AsyncBaseTransport | None:
         if self._transport == "aiohttp":
@@ -220,3 +232,4 @@ class ClientPool:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
+        await self.budgets.aclose()

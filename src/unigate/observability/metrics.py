@@ -50,6 +50,17 @@ BULKHEAD_WAITS = Counter("unigate_bulkhead_waits", "Downstream calls that waited
                          "connection (the connection was at its concurrency cap)", ["service"], registry=REGISTRY)
 BULKHEAD_REFUSALS = Counter("unigate_bulkhead_refusals", "Downstream calls refused (429) after waiting "
                             "UNIGATE_CALL_QUEUE_TIMEOUT for a slot", ["service"], registry=REGISTRY)
+BUDGET_QUEUED = Counter("unigate_downstream_rate_limit_queued", "Downstream calls that waited for their turn in "
+                        "their tracker account's rate-limit budget", ["service"], registry=REGISTRY)
+BUDGET_QUEUE_SECONDS = Histogram("unigate_downstream_rate_limit_queue_seconds", "Seconds a downstream call waited "
+                                 "for its turn in its tracker account's rate-limit budget", ["service"],
+                                 buckets=_LATENCY, registry=REGISTRY)
+BUDGET_REFUSED = Counter("unigate_downstream_rate_limit_refused", "Downstream calls refused (429) because their "
+                         "turn in the rate-limit budget came after UNIGATE_RATE_LIMIT_WAIT", ["service"],
+                         registry=REGISTRY)
+BUDGET_STORE_ERRORS = Counter("unigate_downstream_rate_limit_store_errors", "Rate-limit budget reads or writes "
+                              "that failed (Redis unreachable): the call went on unqueued", ["service"],
+                              registry=REGISTRY)
 LOG_WRITTEN = Counter("unigate_request_log_written", "Requests written to the request log", registry=REGISTRY)
 LOG_DROPPED = Counter("unigate_request_log_dropped", "Requests dropped from a full request-log queue (oldest "
                       "first)", registry=REGISTRY)
@@ -104,6 +115,22 @@ def bulkhead_wait(service: str) -> None:
 def bulkhead_refusal(service: str) -> None:
     if enabled:
         _child(BULKHEAD_REFUSALS, service or "unknown").inc()
+
+
+def rate_limit_queued(service: str, seconds: float) -> None:
+    if enabled:
+        _child(BUDGET_QUEUED, service).inc()
+        _child(BUDGET_QUEUE_SECONDS, service).observe(seconds)
+
+
+def rate_limit_refused(service: str) -> None:
+    if enabled:
+        _child(BUDGET_REFUSED, service).inc()
+
+
+def rate_limit_store_error(service: str) -> None:
+    if enabled:
+        _child(BUDGET_STORE_ERRORS, service).inc()
 
 
 def exposition() -> bytes:

@@ -7,8 +7,10 @@ query parameters, basic auth: the dispatcher's ``Endpoint``), unless
 ``x-apideck-downstream-authorization`` is given, which replaces them (the mapping's other, fixed
 headers are still sent).
 
-The call holds a slot of the connection's bulkhead from before it is sent until its answer has
-been streamed back (or abandoned). Its whole exchange — the request body, the answer's head and
+The call first waits its turn in its tracker account's rate-limit budget (``unigate.downstream.limiter``;
+a turn past ``UNIGATE_RATE_LIMIT_WAIT`` is a 429 at once) and its answer teaches the budget; a refusal
+is passed back, not queued again (the bodies stream). It holds a slot of the connection's bulkhead
+from before it is sent until its answer has been streamed back (or abandoned). Its whole exchange — the request body, the answer's head and
 its entire body — must finish within ``x-apideck-timeout`` (or the connection's timeout), and the
 answer is read at most ``Endpoint.max_body`` bytes (as on the wire). Until the first
 ``PREFETCH_BYTES`` of the answer have arrived nothing is sent to the client, so a timeout or an
@@ -60,6 +62,7 @@ from unigate.vault.resolve import resolve_connection
 
 if TYPE_CHECKING:
     from unigate.app import Gateway
+    from unigate.downstream.client import DownstreamSession
 
 log = logging.getLogger("unigate.proxy")
 PROXY_PATH = "/proxy"
@@ -102,17 +105,28 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
                                headers.get("x-apideck-downstream-authorization", "").strip() or None)
     content = _request_body(receive, headers, out_headers)
     active_redactor.set(endpoint.redactor)  # httpx's own log line of the call (logfilter)
+    if session.limit is not None:   # its turn in the tracker account's rate-limit budget (429 past the wait)
+        await session.limit.admit(time.monotonic() + session.limit.wait)
+    return await _send(session, target_method, url, content, out_headers, _Call(
+        session.service_id, target_method, url, endpoint, timeout, request_id), headers)
+
+
+async def _send(session: DownstreamSession, method: str, url: httpx.URL, content: Any,
+                out_headers: list[tuple[str, str]], call: _Call, client_headers: Mapping[str, str]) -> Response:
+    """The call sent holding a slot of the connection's bulkhead until its answer is streamed back; the answer
+    teaches the account's budget (a refusal is passed back, not queued again: the bodies stream)."""
     await session.slot.__aenter__()  # 429 ConnectorRateLimitError when the connection is at its cap
     try:
-        call = _Call(session.service_id, target_method, url, endpoint, timeout, request_id)  # deadline from now
-        request = session.client.build_request(target_method, url, content=content, headers=_encoded(out_headers),
-                                               timeout=timeout)
-        _identity_unless_asked(request, headers)
+        request = session.client.build_request(method, url, content=content, headers=_encoded(out_headers),
+                                               timeout=call.timeout)
+        _identity_unless_asked(request, client_headers)
         response = await call.open(session.client, request, lambda: session.slot.__aexit__(None, None, None))
-        session.calls.append(RawCall("proxy", target_method, str(url.copy_with(query=None)),
+        session.calls.append(RawCall("proxy", method, str(url.copy_with(query=None)),
                                      parse_qsl(url.query.decode(), keep_blank_values=True), response.status_code,
                                      None, (time.perf_counter() - call.started) * 1000,
                                      request_headers=dict(out_headers), started_at=time.time()))
+        if session.limit is not None:
+            await session.limit.learn(response.status_code, response.headers, list)
         return response
     except BaseException:
         await session.slot.__aexit__(None, None, None)

@@ -74,9 +74,10 @@ class ConnectorUnderTest:
                                       {**base_credentials, **(credentials or {})}, **connection)
 
     def client(self, consumer_id: str = CONSUMER_ID) -> httpx.Client:
-        """A client of ``consumer_id``; the simulator's request log and faults are reset first."""
+        """A client of ``consumer_id``; the simulator's request log and faults (and the gateway's learned rate limits) are reset first."""
         if self.simulator is not None:
             self.simulator.clear()
+        self.harness.forget_rate_limits()
         return self.harness.client(consumer_id=consumer_id)
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ import httpx
 from starlette.types import ASGIApp
 
 from unigate.app import Gateway, build_gateway, create_app
+from unigate.downstream.limiter import MemoryBudgets
 from unigate.downstream.pool import TransportWrapper
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.server import GatewayHttpProtocol
@@ -109,6 +110,13 @@ class GatewayHarness:
 
     def client(self, service_id: str | None = None, consumer_id: str = CONSUMER_ID) -> httpx.Client:
         return httpx.Client(base_url=self.server.url, headers=self.headers(service_id, consumer_id), timeout=30)
+
+    def forget_rate_limits(self) -> None:
+        """Forget what the gateway learned of its trackers' rate limits (in-process budgets): a test that
+        exhausted a simulated tracker's budget does not leave the next test queued behind it."""
+        budgets = self.gateway.pool.budgets
+        if isinstance(budgets, MemoryBudgets):
+            budgets.forget()
 
     def anonymous(self) -> httpx.Client:
         return httpx.Client(base_url=self.server.url, timeout=30)

@@ -269,6 +269,7 @@ class AcceptanceTarget:
         if self.live is not None:
             self.live.forget_lookups()   # each cassette holds the reference-list calls its test needs
         self.harness.gateway.dispatcher.states.clear()   # reference lists too: a fresh state per test
+        self.harness.forget_rate_limits()                # and what a fault test taught the rate limiter
         recorded = self.live.recorded(name) if self.live is not None else nullcontext()
         with recorded, self.harness.client(consumer_id=consumer_id) as client:
             self.log.clear()

@@ -125,6 +125,7 @@ def simulated_sdk_target(profiles: Sequence[SdkProfile]) -> Any:
         profile: SdkProfile = request.param
         tracker = _tracker_for(_sdk_trackers, profile, tmp_path_factory, ConnectorUnderTest.start)
         tracker.simulator.clear()
+        tracker.harness.forget_rate_limits()
         with new_sdk(tracker.harness) as sdk:
             yield SdkTarget(profile, tracker.harness, sdk, tracker.simulator)
         tracker.simulator.clear()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from unigate.connector.context import UnifiedRequest
+from unigate.downstream.limiter import QUEUE_WAIT
 from unigate.errors import ConnectorRateLimitError, EntityNotFoundError
 from unigate.mapping.transforms import parse_timestamp
 from unigate.webhooks import events as ev
@@ -226,6 +227,7 @@ class Poller:
 
     async def _call(self, connection: Connection, request: UnifiedRequest) -> Any:
         await self.budget.take(connection.id)
+        token = QUEUE_WAIT.set(0.0)   # a poll does not queue behind the tracker's limit: it pauses (below)
         try:
             return await self.dispatcher.dispatch(request, connection)
         except ConnectorRateLimitError as error:
@@ -233,6 +235,8 @@ class Poller:
             log.warning("webhooks: %s rate-limits connection %s; polling paused %.0fs", connection.service_id,
                         connection.id, seconds)
             raise PollPaused from None
+        finally:
+            QUEUE_WAIT.reset(token)
 
 
 def public_base(settings: Settings) -> str:
