@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
+from unigate.db import DatabaseUnavailableError
 from unigate.mapping.spec import MappingFileError, load_mapping_file
 from unigate.settings import Settings
 from unigate.unified import UNIFIED
@@ -22,6 +23,9 @@ from unigate.vault.models import Connection
 from unigate.vault.store import ConnectionStore, VaultError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from unigate.observability.requestlog import LogFilter
     from unigate.plugins.registry import ConnectorRegistry
     from unigate.vault.models import Connection
 
@@ -32,6 +36,14 @@ def _configure_logging(level: str, fmt: str = "text") -> None:
 
     try:
         configure(level, fmt)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _settings() -> Settings:
+    """Settings from the environment; a value that cannot be used (an unsupported UNIGATE_DATABASE) is a sentence."""
+    try:
+        return Settings.from_env()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -57,7 +69,7 @@ def serve(host: str | None, port: int | None) -> None:
     from unigate.app import StartupError, build_gateway, create_app
     from unigate.server import serve as serve_app
 
-    settings = Settings.from_env()
+    settings = _settings()
     _configure_logging(settings.log_level, settings.log_format)
     from unigate.observability import metrics
 
@@ -242,7 +254,7 @@ def _store() -> ConnectionStore:
     from unigate.app import open_store
 
     with _vault_errors():  # a key that does not open the vault is refused before any write
-        return open_store(Settings.from_env(), _secret_key())
+        return open_store(_settings(), _secret_key())
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -486,18 +498,10 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
 
     from unigate.observability import requestlog
 
-    database = Settings.from_env().database
-    if not Path(database).exists():
-        raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
-    db = requestlog.connect(str(database))
-    try:
-        db.execute("SELECT 1 FROM request_log LIMIT 1")
-    except Exception:  # noqa: BLE001 - an older vault: say so
-        raise click.ClickException(f"the vault {database} has no request log yet: start the gateway once to "
-                                   "upgrade it") from None
+    engine = _log_database()
     flt = requestlog.LogFilter(app_id=app_id, consumer_id=consumer_id, service_id=service_id,
                                status_codes=list(status_codes))
-    rows = list(reversed(requestlog.query(db, flt, limit)))
+    rows = list(reversed(_log_rows(engine, flt, limit)))
     last = 0
     try:
         while True:
@@ -509,11 +513,40 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
             sys.stdout.flush()
             time.sleep(interval)
             flt.after_seq = last
-            rows = requestlog.query(db, flt, 1000)
+            rows = _log_rows(engine, flt, 1000)
     except KeyboardInterrupt:
         return
     finally:
-        db.close()
+        engine.dispose()
+
+
+def _log_database() -> Engine:
+    """An engine on UNIGATE_DATABASE's request log, or a sentence saying why there is none (no migration:
+    reading the log never changes the database)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from unigate.db import create_engine, schema
+
+    database = _settings().database
+    if isinstance(database, Path) and not database.exists():
+        raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            conn.execute(select(schema.request_log.c.seq).limit(1))
+    except SQLAlchemyError:  # an older vault, or no database there: say so
+        engine.dispose()
+        raise click.ClickException(f"the vault {database} has no request log yet: start the gateway once to "
+                                   "upgrade it") from None
+    return engine
+
+
+def _log_rows(engine: Engine, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
+    from unigate.observability import requestlog
+
+    with engine.connect() as conn:
+        return requestlog.query(conn, flt, limit)
 
 
 def _print_log(row: dict[str, Any], calls: bool, as_json: bool) -> None:
@@ -600,7 +633,7 @@ def _check(store: ConnectionStore, registry: ConnectorRegistry, connection: Conn
     from unigate.app import build_gateway
     from unigate.connection_check import check_connection
 
-    ok, sentence = check_connection(build_gateway(Settings.from_env(), _secret_key(), store=store, registry=registry),
+    ok, sentence = check_connection(build_gateway(_settings(), _secret_key(), store=store, registry=registry),
                                     connection)
     if not ok:
         raise click.ClickException(f"{sentence}. The connection is saved: change it with "
@@ -790,7 +823,7 @@ def oauth_client_delete(app_id: str, service_id: str) -> None:
 def _vault_errors() -> Iterator[None]:
     try:
         yield
-    except (VaultError, SecretKeyError) as exc:
+    except (VaultError, SecretKeyError, DatabaseUnavailableError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -40,12 +40,13 @@ class ConnectorUnderTest:
     @classmethod
     def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True,
               url: str | None = None, wrap_transport: TransportWrapper | None = None,
-              settings: dict[str, Any] | None = None, registry: ConnectorRegistry | None = None) -> ConnectorUnderTest:
+              settings: dict[str, Any] | None = None, registry: ConnectorRegistry | None = None,
+              database: Path | str | None = None) -> ConnectorUnderTest:
         """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway.
 
         Without a simulator the connection points at ``url`` (where a recording was made).
         ``settings`` are gateway ``Settings`` fields (e.g. ``public_url``); ``registry`` defaults to
-        every installed connector.
+        every installed connector; ``database`` the gateway's ``UNIGATE_DATABASE`` (default a file in ``tmp``).
         """
         registry = registry or ConnectorRegistry.load()
         definition = registry.definitions[service_id]
@@ -55,7 +56,7 @@ class ConnectorUnderTest:
         simulator = Simulator.start(profile.create_app()) if simulate else None
         url = simulator.url if simulator else (url or f"http://{service_id}.recorded.invalid")
         harness = GatewayHarness(tmp, registry=registry, transport=transport, wrap_transport=wrap_transport,
-                                 settings=settings or {})
+                                 settings=settings or {}, database=database)
         tracker = cls(service_id, profile, harness, simulator, url)
         tracker.connect(CONSUMER_ID)
         tracker.connect(TIMEOUT_CONSUMER, settings={"timeout": 0.5})
@@ -94,17 +95,32 @@ def with_consumers(tracker: Any, consumers: dict[str, dict[str, Any]] | None) ->
     tracker.stop()
 
 
-def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
+def _tracker_fixture(service_id: str, consumers: dict[str, dict[str, Any]] | None, on_both_backends: bool) -> Any:
+    if not on_both_backends:
+        @pytest.fixture(scope="module", name="tracker")
+        def tracker_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+            yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id),
+                                      consumers)
+        return tracker_fixture
+
+    @pytest.fixture(scope="module", name="tracker")
+    def tracker_on_fixture(tmp_path_factory: pytest.TempPathFactory,
+                           module_database: Path | str) -> Iterator[ConnectorUnderTest]:
+        yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id,
+                                                           database=module_database), consumers)
+    return tracker_on_fixture
+
+
+def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None, *,
+                       on_both_backends: bool = False) -> tuple[Any, ...]:
     """Fixtures ``tracker``, ``sim``, ``harness`` (module scope) and ``client`` for a connector's tests.
 
     ``consumers`` adds consumers with their own connection options (``settings`` and ``credentials``
-    overrides, ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``.
+    overrides, ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``. ``on_both_backends``: the
+    gateway's database is ``module_database`` (``unigate.testing.databases``), so each test runs on SQLite and
+    on PostgreSQL.
     """
-
-    @pytest.fixture(scope="module", name="tracker")
-    def tracker_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-        yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id),
-                                  consumers)
+    tracker_fixture = _tracker_fixture(service_id, consumers, on_both_backends)
 
     @pytest.fixture(scope="module", name="sim")
     def sim_fixture(tracker: ConnectorUnderTest) -> Simulator:

@@ -73,12 +73,13 @@ class GatewayHarness:
     wrap_transport: TransportWrapper | None = None  # e.g. a CassetteTap: replay/record downstream traffic
     wrap_oauth_transport: TransportWrapper | None = None  # e.g. HostRoutes: a provider's public host served locally
     settings: dict[str, Any] = field(default_factory=dict)  # Settings fields other than database/transport
+    database: Path | str | None = None  # UNIGATE_DATABASE (unigate.testing.databases); None: tmp/vault.db
     gateway: Gateway = field(init=False)
     server: BackgroundServer = field(init=False)
     api_key: str = field(init=False)
 
     def __post_init__(self) -> None:
-        settings = Settings(database=self.tmp / "vault.db", transport=self.transport, **self.settings)
+        settings = Settings(database=self.database or self.tmp / "vault.db", transport=self.transport, **self.settings)
         self.gateway = build_gateway(settings, self.secret_key, registry=self.registry,
                                      wrap_transport=self.wrap_transport, wrap_oauth_transport=self.wrap_oauth_transport)
         # served as `unigate serve` serves it: with the head timeout and size cap
