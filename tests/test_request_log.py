@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +21,13 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from unigate.cli import main
-from unigate.db import open_database, schema, write
+from unigate.db import schema
 from unigate.downstream.client import RawCall
 from unigate.downstream.redact import REDACTED, Redactor
 from unigate.observability import metrics
 from unigate.observability.requestlog import BODY_CAP, LogFilter, RequestLog, RequestRecord, exchange
 from unigate.testing.connector import ConnectorUnderTest
+from unigate.testing.databases import raw_connection
 from unigate.testing.harness import APP_ID, CONSUMER_ID
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
@@ -46,12 +48,8 @@ def tracker(tmp_path_factory: pytest.TempPathFactory, module_database: Path | st
 
 def stored(database: Path | str) -> list[dict[str, Any]]:
     """The request log as stored, oldest first (read from the database directly, not through the gateway)."""
-    engine = open_database(database)
-    try:
-        with engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(schema.request_log).order_by(schema.request_log.c.seq))]
-    finally:
-        engine.dispose()
+    with raw_connection(database) as conn:
+        return [dict(r._mapping) for r in conn.execute(select(schema.request_log).order_by(schema.request_log.c.seq))]
 
 
 def rows(tracker: ConnectorUnderTest) -> list[dict[str, Any]]:
@@ -176,10 +174,8 @@ def test_retention_deletes_rows_older_than_the_retention_days(tmp_path: Path, da
         with tracker.client() as client:
             old = [client.get(f"{TICKETS}/AM-7").headers["request-id"] for _ in range(2)]
             assert [r["id"] for r in rows(tracker)] == old
-            engine = open_database(database)
-            with write(engine) as conn:  # the two rows age by 25 hours
+            with raw_connection(database) as conn:  # the two rows age by 25 hours
                 conn.execute(update(schema.request_log).values(ts=schema.request_log.c.ts - 25 * 3600))
-            engine.dispose()
             recent = client.get(f"{TICKETS}/AM-7").headers["request-id"]
         assert [r["id"] for r in rows(tracker)] == [recent]
     finally:
@@ -270,6 +266,33 @@ def test_the_log_reads_back_one_consumers_rows_newest_first_with_filters_and_a_c
     log.close()
 
 
+def test_a_follower_of_two_writing_gateways_misses_no_row(database: Path | str) -> None:
+    """Rows are committed in seq order whatever the number of writers, so reading on from the last seq seen
+    (``unigate logs --follow``) never skips a row another process commits later."""
+    writers = [RequestLog(database, interval=0.001) for _ in range(2)]
+    follower, seen = RequestLog(database, enabled=False), []
+
+    def write(log: RequestLog, name: str) -> None:
+        for n in range(400):
+            log.record(record(n, request_id=f"{name}-{n}"))
+            if n % 20 == 0:
+                time.sleep(0.002)
+        assert log.flush()
+        log.close()
+
+    threads = [threading.Thread(target=write, args=(log, name)) for log, name in zip(writers, "ab", strict=True)]
+    for thread in threads:
+        thread.start()
+    last, finished = 0, False
+    while not finished:
+        finished = not any(t.is_alive() for t in threads)  # then one more read takes what is left
+        rows = follower.query(LogFilter(app_id="a", after_seq=last), 1000)
+        seen += [r["id"] for r in rows]
+        last = rows[-1]["seq"] if rows else last
+    follower.close()
+    assert sorted(seen) == sorted(r["id"] for r in stored(database)) and len(seen) == 800
+
+
 def test_dropped_records_are_counted_in_metrics_and_said_in_the_gateway_log(
         database: Path | str, caplog: pytest.LogCaptureFixture) -> None:
     dropped_before = metrics.REGISTRY.get_sample_value("unigate_request_log_dropped_total") or 0.0
@@ -340,6 +363,12 @@ def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path, dat
             follower.wait(10)
     finally:
         tracker.stop()
+
+
+def test_unigate_logs_on_a_database_it_cannot_reach_says_so_in_one_sentence() -> None:
+    result = CliRunner().invoke(main, ["logs"], env={"UNIGATE_DATABASE": "postgresql://postgres:hunter2@127.0.0.1:1/x"})
+    assert result.exit_code == 1
+    assert "cannot use the database postgresql" in result.output and "hunter2" not in result.output
 
 
 def test_a_proxied_request_is_logged_with_its_downstream_call_and_no_credential(
