@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from unigate.testing import ConnectorUnderTest, GatewayHarness, Simulator, connector_fixtures
+from unigate.testing.databases import database, module_database, postgres_run, postgres_url  # noqa: F401 - fixtures
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 COLLECTION = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}"

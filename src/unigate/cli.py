@@ -36,6 +36,14 @@ def _configure_logging(level: str, fmt: str = "text") -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def _settings() -> Settings:
+    """Settings from the environment; a value that cannot be used (an unsupported UNIGATE_DATABASE) is a sentence."""
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _secret_key() -> str:
     try:
         return load_secret_key()
@@ -57,7 +65,7 @@ def serve(host: str | None, port: int | None) -> None:
     from unigate.app import StartupError, build_gateway, create_app
     from unigate.server import serve as serve_app
 
-    settings = Settings.from_env()
+    settings = _settings()
     _configure_logging(settings.log_level, settings.log_format)
     from unigate.observability import metrics
 
@@ -242,7 +250,7 @@ def _store() -> ConnectionStore:
     from unigate.app import open_store
 
     with _vault_errors():  # a key that does not open the vault is refused before any write
-        return open_store(Settings.from_env(), _secret_key())
+        return open_store(_settings(), _secret_key())
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -486,7 +494,7 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
 
     from unigate.observability import requestlog
 
-    database = Settings.from_env().database
+    database = _settings().database
     if not Path(database).exists():
         raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
     db = requestlog.connect(str(database))
@@ -600,7 +608,7 @@ def _check(store: ConnectionStore, registry: ConnectorRegistry, connection: Conn
     from unigate.app import build_gateway
     from unigate.connection_check import check_connection
 
-    ok, sentence = check_connection(build_gateway(Settings.from_env(), _secret_key(), store=store, registry=registry),
+    ok, sentence = check_connection(build_gateway(_settings(), _secret_key(), store=store, registry=registry),
                                     connection)
     if not ok:
         raise click.ClickException(f"{sentence}. The connection is saved: change it with "

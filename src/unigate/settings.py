@@ -6,10 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from unigate.db.url import parse_database
+
 
 @dataclass(frozen=True)
 class Settings:
-    database: Path = Path(".unigate/vault.db")
+    # UNIGATE_DATABASE: an SQLite file (a Path) or a PostgreSQL URL (a str); anything else is refused
+    database: Path | str = Path(".unigate/vault.db")
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "info"
@@ -48,7 +51,7 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ) if env is None else env
         return cls(
-            database=Path(env.get("UNIGATE_DATABASE", str(cls.database))),
+            database=_database(env.get("UNIGATE_DATABASE") or str(cls.database)),
             host=env.get("UNIGATE_HOST", cls.host),
             port=int(env.get("UNIGATE_PORT", cls.port)),
             log_level=env.get("UNIGATE_LOG_LEVEL", cls.log_level),
@@ -79,6 +82,13 @@ class Settings:
             webhook_max_deliveries=int(env.get("UNIGATE_WEBHOOK_MAX_DELIVERIES", cls.webhook_max_deliveries)),
             webhook_lease=float(env.get("UNIGATE_WEBHOOK_LEASE", cls.webhook_lease)),
         )
+
+
+def _database(value: str) -> Path | str:
+    """An SQLite file as its path (``sqlite:///x.db`` too), a PostgreSQL URL as given; else
+    ``UnsupportedDatabaseError``."""
+    parsed = parse_database(value)
+    return parsed.path if parsed.path is not None else value.strip()
 
 
 def _switch(value: str | None, default: bool) -> bool:

@@ -1,4 +1,6 @@
-"""Versioned schema of the SQLite vault. Append a migration; never edit a released one."""
+"""The legacy versioned schema of the SQLite vault (``schema_version`` 1..7), frozen: the schema now moves by
+Alembic revisions (``unigate.db.migrate``), which bring a vault made by these to version 7 and stamp it.
+Never edit or append to this list."""
 
 from __future__ import annotations
 
@@ -223,8 +225,11 @@ def migrate(db: sqlite3.Connection) -> int:
     """Apply pending migrations, each in its own transaction. Returns the resulting version.
 
     Each step re-reads the version inside a write transaction, so two processes opening a new
-    vault at once (the gateway and the CLI) do not both apply a migration.
+    vault at once (the gateway and the CLI) do not both apply a migration. A vault under Alembic
+    (``unigate.db.migrate``) is left to it.
     """
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone():
+        return len(MIGRATIONS)
     while True:
         with db:
             db.execute("BEGIN IMMEDIATE")
