@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import orjson
@@ -11,16 +10,23 @@ from click.testing import CliRunner
 
 from unigate.app import open_store
 from unigate.cli import main
+from unigate.db import SchemaTooNewError, create_engine
+from unigate.db.migrate import head
 from unigate.settings import Settings
+from unigate.testing.databases import stored_bytes
 from unigate.vault.crypto import SecretKeyError, generate_secret_key, load_secret_key
-from unigate.vault.migrations import MIGRATIONS
 
 SECRET = "amk_super-secret-credential-value"
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {"UNIGATE_DATABASE": str(tmp_path / "vault.db"), "UNIGATE_SECRET_KEY": generate_secret_key()}
+def env(database: Path | str) -> dict[str, str]:
+    """The CLI's environment, on a new database of each backend."""
+    return {"UNIGATE_DATABASE": str(database), "UNIGATE_SECRET_KEY": generate_secret_key()}
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    return Settings.from_env(env)
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -41,9 +47,9 @@ def test_cli_round_trip_never_prints_or_stores_secrets_in_clear(env: dict[str, s
     code, out = run(env, "connection-list")
     assert code == 0 and SECRET not in out
     assert orjson.loads(out)[0]["custom_mappings"] == {"team": "$.team.name"}
-    raw = Path(env["UNIGATE_DATABASE"]).read_bytes()
+    raw = stored_bytes(env["UNIGATE_DATABASE"])
     assert SECRET.encode() not in raw and api_key.encode() not in raw
-    store = open_store(Settings(database=Path(env["UNIGATE_DATABASE"])), env["UNIGATE_SECRET_KEY"])
+    store = open_store(settings_of(env), env["UNIGATE_SECRET_KEY"])
     assert store.connections_of("acme", "customer-1")[0].credentials == {"api_key": SECRET}
     assert store.authenticate("acme", api_key).id == "acme"
 
@@ -100,26 +106,26 @@ def test_credentials_sealed_with_another_key_cannot_be_opened(env: dict[str, str
     assert code == 1 and "cannot be decrypted with this secret key" in out
 
 
-def test_schema_is_versioned_and_migrations_are_idempotent(env: dict[str, str]) -> None:
-    settings = Settings(database=Path(env["UNIGATE_DATABASE"]))
+def test_schema_is_migrated_once_to_the_newest_revision(env: dict[str, str]) -> None:
+    settings = settings_of(env)
     open_store(settings, env["UNIGATE_SECRET_KEY"]).close()
     store = open_store(settings, env["UNIGATE_SECRET_KEY"])
-    assert store.schema_version == len(MIGRATIONS)
-    with sqlite3.connect(env["UNIGATE_DATABASE"]) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(n,) for n in range(1, len(MIGRATIONS) + 1)]
+    assert store.schema_revision == head()
 
 
 def test_newer_schema_than_the_code_is_refused(env: dict[str, str]) -> None:
-    settings = Settings(database=Path(env["UNIGATE_DATABASE"]))
+    settings = settings_of(env)
     open_store(settings, env["UNIGATE_SECRET_KEY"]).close()
-    with sqlite3.connect(env["UNIGATE_DATABASE"]) as db:
-        db.execute("INSERT INTO schema_version VALUES (99)")
-    with pytest.raises(RuntimeError, match="newer than this unigate knows"):
+    engine = create_engine(settings.database)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    with pytest.raises(SchemaTooNewError, match="newer unigate; upgrade unigate"):
         open_store(settings, env["UNIGATE_SECRET_KEY"])
 
 
 def test_cache_sees_changes_made_by_another_process(env: dict[str, str]) -> None:
-    settings = Settings(database=Path(env["UNIGATE_DATABASE"]))
+    settings = settings_of(env)
     gateway_view = open_store(settings, env["UNIGATE_SECRET_KEY"])
     cli_view = open_store(settings, env["UNIGATE_SECRET_KEY"])
     cli_view.create_app("Acme", app_id="acme")

@@ -13,8 +13,7 @@ Contract for every store (the vault, the request log, the webhook store and outb
   holds the file's write lock). A lone read: ``with engine.connect() as conn:``.
 - Tables are ``unigate.db.schema`` (``schema.request_log``, ``schema.webhook_outbox``, ...); timestamps as
   text with ``schema.utc_now()`` / ``schema.utc_now_ms()``; write portable Core (``insert(...).returning``,
-  ``sqlalchemy.dialects.{sqlite,postgresql}.insert(...).on_conflict_do_update`` chosen by
-  ``conn.dialect.name``), not SQLite strings.
+  ``upsert(conn, table).values(...).on_conflict_do_update(...)``), not SQLite strings.
 - Schema changes are new Alembic revisions in ``unigate/db/migrations/versions`` (never edit a released one).
 - ``vault_generation.n`` grows with every change to apps, consumers, connections and vault_meta (triggers; on
   PostgreSQL each such statement also sends NOTIFY ``unigate_vault``): how a read cache sees other processes.
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from unigate.db.engine import create_engine, is_sqlite, transaction, write
+from unigate.db.engine import create_engine, is_sqlite, transaction, upsert, write
 from unigate.db.migrate import SchemaTooNewError, upgrade
 from unigate.db.url import DatabaseURL, UnsupportedDatabaseError, parse_database
 
@@ -40,6 +39,7 @@ __all__ = [
     "parse_database",
     "transaction",
     "upgrade",
+    "upsert",
     "write",
 ]
 

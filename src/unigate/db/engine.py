@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
@@ -99,3 +101,9 @@ def write(engine: Engine) -> Iterator[Connection]:
     """A pooled connection in a write transaction (:func:`transaction`), returned to the pool after."""
     with engine.connect() as conn, transaction(conn):
         yield conn
+
+
+def upsert(conn: Connection, table: Table) -> Any:
+    """``INSERT`` into ``table`` in the connection's dialect, which has ``on_conflict_do_update`` and
+    ``on_conflict_do_nothing`` (SQLite and PostgreSQL spell them alike)."""
+    return (sqlite_insert if is_sqlite(conn) else postgresql_insert)(table)

@@ -101,3 +101,21 @@ def module_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 def postgres_url(postgres_run: PostgresRun) -> str:
     """``UNIGATE_DATABASE`` of a new empty PostgreSQL database (schema)."""
     return postgres_run.new_database()
+
+
+def stored_bytes(database: Path | str) -> bytes:
+    """Everything stored in ``database``: every row of every table, and on SQLite the file and its WAL
+    (what a secret must never appear in, in clear)."""
+    from unigate.db import create_engine, parse_database
+    from unigate.db.schema import metadata
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            rows = [repr(conn.execute(table.select()).all()).encode() for table in metadata.sorted_tables]
+    finally:
+        engine.dispose()
+    parsed = parse_database(database)
+    files = [p.read_bytes() for p in (parsed.path, Path(f"{parsed.path}-wal")) if p is not None and p.exists()] \
+        if parsed.is_sqlite else []
+    return b"\n".join([*rows, *files])

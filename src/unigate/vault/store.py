@@ -1,13 +1,15 @@
-"""``ConnectionStore``: the embedded SQLite vault, with a read cache that stays correct.
+"""``ConnectionStore``: the vault, on SQLite or PostgreSQL (``unigate.db``), with a read cache that stays correct.
 
 Lookups on the request path (app by id + key, a consumer's connections) are cached in memory and
-the cache is dropped whenever the database changes: our own writes bump a counter, and other
-processes' commits (the CLI, another gateway worker) change SQLite's ``PRAGMA data_version``.
+the cache is dropped whenever the vault changes: our own writes drop it, and other processes'
+changes (the CLI, another gateway worker, another replica) move ``vault_generation`` (triggers). On
+SQLite the generation is read only after ``PRAGMA data_version`` says another connection committed; on
+PostgreSQL it is read on every lookup, so a change made anywhere is seen by the next request.
 The cache is bounded (least recently used entries go first) and holds only what exists: an
 unknown app id or a consumer without connections is looked up again rather than remembered, so
 requests naming made-up ids cannot fill memory.
 
-The vault file is created readable by its owner only (0600; SQLite gives its ``-wal`` and
+An SQLite vault file is created readable by its owner only (0600; SQLite gives its ``-wal`` and
 ``-shm`` files the database file's mode). Opening the vault checks the secret key against a
 check value sealed into it (``vault_meta.key_check``): a wrong or rotated-away key is refused
 with ``WrongSecretKeyError`` before anything is read or written. A vault without a check value
@@ -15,8 +17,9 @@ with ``WrongSecretKeyError`` before anything is read or written. A vault without
 
 Every change is recorded in ``vault_audit`` in the transaction that makes it (``unigate.vault.audit``:
 who, when, what changed, never a secret). A connection is changed by ``modify_connection``, which
-reads it, applies the change and writes it in one write transaction, so concurrent partial updates
-(the Vault API's requests, the CLI, another worker) never lose one another's writes.
+reads it (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock is taken up front), applies the
+change and writes it in one write transaction, so concurrent partial updates (the Vault API's requests,
+the CLI, another worker or replica) never lose one another's writes.
 """
 
 from __future__ import annotations
@@ -24,25 +27,42 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
-import sqlite3
-import stat
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 
+from unigate.db import is_sqlite, open_database, parse_database, transaction, upsert
+from unigate.db.migrate import current as current_revision
+from unigate.db.schema import (
+    apps,
+    connection_status,
+    connections,
+    consumers,
+    oauth_clients,
+    oauth_flows,
+    request_log,
+    utc_now,
+    utc_now_ms,
+    vault_audit,
+    vault_generation,
+    vault_meta,
+    webhook_subscriptions,
+)
 from unigate.vault.audit import current_actor, diff_names, diff_values
 from unigate.vault.crypto import SecretBox, WrongSecretKeyError
-from unigate.vault.migrations import migrate
 from unigate.vault.models import App, Connection, ConnectionStatus, Consumer, ConsumerRecord, OAuthClient, OAuthFlow
 
 CustomMappingValidator = Callable[[dict[str, str]], None]
@@ -99,21 +119,12 @@ class LRUCache:
         return len(self._data)
 
 
-def _create_private(path: Path) -> None:
-    """Create the vault file 0600 before SQLite opens it (SQLite gives -wal/-shm the same mode)."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            log.warning("the vault %s is accessible to other users (mode %o); chmod 600 it", path, mode)
-        return
-    try:
-        os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+_CONNECTION_COLUMNS = (connections.c.id, connections.c.app_id, connections.c.consumer_id, connections.c.service_id,
+                       connections.c.unified_api, connections.c.enabled, connections.c.settings,
+                       connections.c.credentials, connections.c.custom_mappings, connections.c.revision)
+_CONSUMER_COLUMNS = (consumers.c.app_id, consumers.c.id, consumers.c.metadata, consumers.c.created_at,
+                     func.coalesce(consumers.c.updated_at, consumers.c.created_at))
+_KEY_CHECK = select(vault_meta.c.value).where(vault_meta.c.name == "key_check")
 
 
 class ConnectionStore:
@@ -125,86 +136,91 @@ class ConnectionStore:
         validate_custom_mappings: CustomMappingValidator | None = None,
         cache_entries: int = CACHE_ENTRIES,
     ) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            _create_private(Path(self.path))
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.path = str(path)  # UNIGATE_DATABASE as given (a PostgreSQL URL may hold a password: never shown)
+        self.database = parse_database(path)
+        self._engine = open_database(self.database)
+        self._db = self._engine.connect()  # the store's one connection (SQLite's data_version is per connection)
         try:
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self.schema_revision = current_revision(self._db)
+            self._sqlite = is_sqlite(self._db)
             self._lock = threading.RLock()
+            self._depth = 0  # transactions open on self._db (inner ones join the outer one)
             self._box = box
             self._validate_custom_mappings = validate_custom_mappings
             # service id -> names of its settings declared `secret` (their values stay out of the audit trail)
             self.secret_settings: Callable[[str], frozenset[str]] = lambda service_id: frozenset()
-            self.schema_version = migrate(self._db)
             self._cache = LRUCache(cache_entries)
             self._seen_version: int | None = None
             self._seen_generation: int | None = None
             self._check_key()
         except BaseException:
-            self._db.close()
+            self.close()
             raise
 
     def close(self) -> None:
         self._db.close()
+        self._engine.dispose()
 
     @property
     def cached_entries(self) -> int:
         """How many lookups the cache holds (bounded by ``cache_entries``)."""
         return len(self._cache)
 
-    # -- the secret key ------------------------------------------------------------------------
+    def _run(self, statement: Executable) -> CursorResult[*tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(statement)
+
+    def _row(self, statement: Executable) -> Sequence[Any] | None:
+        with self._lock:
+            return self._db.execute(statement).first()
+
+    # -- transactions and the secret key -------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction (BEGIN IMMEDIATE): all of it is committed or none of it. Inside
-        another, it is part of that one."""
+        """One write transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``BEGIN``): all of it is committed or
+        none of it. Inside another, it is part of that one."""
         with self._lock:
-            if self._db.in_transaction:
-                yield
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
+                with transaction(self._db):
+                    yield
             finally:
+                self._depth = 0
                 self._cache.clear()
 
     def _wrong_key(self) -> WrongSecretKeyError:
         return WrongSecretKeyError(
-            f"the secret key does not match the vault {self.path}: stored credentials cannot be decrypted "
+            f"the secret key does not match the vault {self.database}: stored credentials cannot be decrypted "
             "with this secret key. Use the key the vault was created with, or the one it was last rotated "
             "to (`unigate vault rotate-key`); refusing to use the vault with this key"
         )
 
     def _verify_key(self) -> None:
         """In a transaction: raise unless this store's key is the vault's key."""
-        row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
-        if row is None or not self._box.opens(row[0]):
+        if not self.key_matches():
             raise self._wrong_key()
 
     def _check_key(self) -> None:
-        row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
-        if row is None:
+        if self._row(_KEY_CHECK) is None:
             with self._transaction():  # adopt the key, once, if it opens what is stored
-                if self._db.execute("SELECT 1 FROM vault_meta WHERE name = 'key_check'").fetchone() is None:
-                    for (token,) in self._db.execute("SELECT credentials FROM connections"):
+                if self._row(_KEY_CHECK) is None:
+                    for (token,) in self._run(select(connections.c.credentials)).all():
                         if not self._box.can_open(token):
                             raise self._wrong_key()
-                    self._db.execute("INSERT INTO vault_meta (name, value) VALUES ('key_check', ?)",
-                                     (self._box.check_value(),))
-            row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
-        if not self._box.opens(row[0]):
-            raise self._wrong_key()
+                    self._run(upsert(self._db, vault_meta).values(name="key_check", value=self._box.check_value())
+                              .on_conflict_do_nothing())
+        self._verify_key()
 
     def key_matches(self) -> bool:
         """Whether this store's key is still the vault's (false after another process rotated it)."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM vault_meta WHERE name = 'key_check'").fetchone()
+        row = self._row(_KEY_CHECK)
         return row is not None and self._box.opens(row[0])
 
     def derive_key(self, purpose: str) -> bytes:
@@ -216,53 +232,74 @@ class ConnectionStore:
         transaction (on any failure nothing changes). Returns the number of connections."""
         with self._transaction():
             self._verify_key()
-            rows = self._db.execute("SELECT id, credentials FROM connections").fetchall()
+            rows = self._run(select(connections.c.id, connections.c.credentials).with_for_update()).all()
             for connection_id, token in rows:
                 try:
                     sealed = self._box.reseal(token, new_box)
                 except WrongSecretKeyError:
                     raise WrongSecretKeyError(f"the credentials of connection {connection_id} cannot be decrypted "
                                               "with the current key; nothing was changed") from None
-                self._db.execute("UPDATE connections SET credentials = ? WHERE id = ?", (sealed, connection_id))
-            self._reseal_oauth(new_box)
-            for sub_id, token in self._db.execute("SELECT id, secret FROM webhook_subscriptions").fetchall():
-                self._db.execute("UPDATE webhook_subscriptions SET secret = ? WHERE id = ?",  # unigate.webhooks
-                                 (self._box.reseal(token, new_box), sub_id))
-            self._db.execute("UPDATE vault_meta SET value = ? WHERE name = 'key_check'", (new_box.check_value(),))
+                self._run(update(connections).where(connections.c.id == connection_id).values(credentials=sealed))
+            self._reseal(new_box)
+            self._run(update(vault_meta).where(vault_meta.c.name == "key_check").values(value=new_box.check_value()))
             self._audit("vault.key_rotated", "vault", changes={"connections_resealed": len(rows)})
         self._box = new_box
         return len(rows)
 
+    def _reseal(self, new_box: SecretBox) -> None:
+        """In ``rotate_key``'s transaction: OAuth client secrets, flow verifiers and webhook signing secrets
+        sealed with ``new_box``."""
+        sealed = ((oauth_clients, (oauth_clients.c.app_id, oauth_clients.c.service_id), "client_secret"),
+                  (oauth_flows, (oauth_flows.c.id,), "verifier"),
+                  (webhook_subscriptions, (webhook_subscriptions.c.id,), "secret"))
+        for table, keys, column in sealed:
+            for row in self._run(select(*keys, table.c[column])).all():
+                where = [key == value for key, value in zip(keys, row, strict=False)]
+                self._run(update(table).where(*where).values({column: self._box.reseal(row[-1], new_box)}))
+
     # -- cache ---------------------------------------------------------------------------------
     def _fresh_cache(self) -> LRUCache:
-        """The cache, emptied if another connection (the CLI, another worker) committed since."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._seen_version:
+        """The cache, emptied if another connection (the CLI, another worker, another replica) changed the
+        vault since. SQLite: only when ``data_version`` says another connection committed is the generation
+        read; PostgreSQL: the generation is read on every lookup (one indexed single-row read)."""
+        if self._sqlite:
+            version = self._db.exec_driver_sql("PRAGMA data_version").scalar()
+            if version == self._seen_version:
+                return self._cache
             self._seen_version = version
-            # a commit elsewhere; the cache goes only if it changed the vault, not just the request log
-            generation = self._db.execute("SELECT n FROM vault_generation").fetchone()[0]
-            if generation != self._seen_generation:
-                self._cache.clear()
-                self._seen_generation = generation
+        # a commit elsewhere; the cache goes only if it changed the vault, not just the request log
+        generation = self._db.execute(select(vault_generation.c.n)).scalar()
+        if generation != self._seen_generation:
+            self._cache.clear()
+            self._seen_generation = generation
         return self._cache
 
-    def _write(self, sql: str, params: tuple[Any, ...], *, sealed: bool = False,
-               audit: dict[str, Any] | None = None) -> sqlite3.Cursor:
+    def _write(self, statement: Executable, *, sealed: bool = False,
+               audit: dict[str, Any] | None = None) -> CursorResult[*tuple[Any, ...]]:
         """Run one write; ``sealed`` (it stores credentials): only if our key is still the vault's,
         so a process holding a rotated-away key cannot store rows no one else can read. ``audit``:
-        the keywords of its audit record, written in the same transaction if a row changed."""
-        with self._lock:
-            try:
-                with self._transaction():
-                    if sealed:
-                        self._verify_key()
-                    cursor = self._db.execute(sql, params)
-                    if audit is not None and cursor.rowcount:
-                        self._audit(**audit)
-            except sqlite3.IntegrityError as exc:
-                raise VaultError(str(exc)) from exc
-            self._cache.clear()
-            return cursor
+        the keywords of its audit record, written in the same transaction if a row changed. A
+        constraint it breaks is a ``VaultError`` (inside a larger transaction, only this write is undone)."""
+        with self._lock, self._transaction(), self._savepoint():
+            if sealed:
+                self._verify_key()
+            cursor = self._run(statement)
+            if audit is not None and cursor.rowcount:
+                self._audit(**audit)
+        self._cache.clear()
+        return cursor
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """Around one write inside a transaction: a constraint error undoes that write only (PostgreSQL would
+        otherwise abort the whole transaction) and becomes a ``VaultError``."""
+        self._db.exec_driver_sql("SAVEPOINT vault_write")
+        try:
+            yield
+        except IntegrityError as exc:
+            self._db.exec_driver_sql("ROLLBACK TO SAVEPOINT vault_write")
+            raise VaultError(str(exc.orig).strip()) from exc
+        self._db.exec_driver_sql("RELEASE SAVEPOINT vault_write")
 
     # -- apps ----------------------------------------------------------------------------------
     def create_app(self, name: str, app_id: str | None = None, api_key: str | None = None, *,
@@ -272,8 +309,8 @@ class ConnectionStore:
         app_id = app_id or secrets.token_urlsafe(18)
         api_key = api_key or new_api_key()
         try:
-            self._write("INSERT INTO apps (id, name, api_key_hash, strict) VALUES (?, ?, ?, ?)",
-                        (app_id, name, hash_api_key(api_key), int(strict)),
+            self._write(insert(apps).values(id=app_id, name=name, api_key_hash=hash_api_key(api_key),
+                                            strict=int(strict)),
                         audit={"action": "app.created", "target": app_id, "app_id": app_id,
                                "changes": {"name": {"to": name}, "strict": {"to": strict}}})
         except VaultError:
@@ -283,7 +320,7 @@ class ConnectionStore:
         return App(app_id, name, strict), api_key
 
     def app_exists(self, app_id: str) -> bool:
-        return self._db.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone() is not None
+        return self._row(select(apps.c.id).where(apps.c.id == app_id)) is not None
 
     def require_app(self, app_id: str) -> None:
         """Raise ``VaultError`` with a sentence unless the app exists."""
@@ -294,38 +331,40 @@ class ConnectionStore:
         """Raise ``VaultError`` with a sentence unless the app and its consumer exist
         (``to_connect``: the sentence says how to create the consumer)."""
         self.require_app(app_id)
-        if self._db.execute("SELECT 1 FROM consumers WHERE app_id = ? AND id = ?",
-                            (app_id, consumer_id)).fetchone() is None:
+        if self._row(select(consumers.c.id).where(*_consumer_is(app_id, consumer_id))) is None:
             hint = (f"create it with `unigate vault consumer-create {app_id} {consumer_id}`" if to_connect
                     else f"`unigate vault consumer-list {app_id}` lists them")
             raise VaultError(f"app {app_id!r} has no consumer {consumer_id!r}; {hint}")
+
+    def _count(self, *where: ColumnElement[bool]) -> int:
+        return int(self._run(select(func.count()).select_from(connections).where(*where)).scalar_one())
 
     def delete_app(self, app_id: str) -> tuple[int, int]:
         """Delete an app with its consumers and their connections, in one transaction.
         Returns (consumers, connections) deleted."""
         with self._transaction():
             self.require_app(app_id)
-            consumers = self._db.execute("SELECT COUNT(*) FROM consumers WHERE app_id = ?", (app_id,)).fetchone()[0]
-            connections = self._db.execute("SELECT COUNT(*) FROM connections WHERE app_id = ?",
-                                           (app_id,)).fetchone()[0]
-            self._db.execute("DELETE FROM connections WHERE app_id = ?", (app_id,))
-            self._db.execute("DELETE FROM consumers WHERE app_id = ?", (app_id,))
-            self._db.execute("DELETE FROM apps WHERE id = ?", (app_id,))
+            consumer_count = int(self._run(select(func.count()).select_from(consumers)
+                                           .where(consumers.c.app_id == app_id)).scalar_one())
+            connection_count = self._count(connections.c.app_id == app_id)
+            self._run(delete(connections).where(connections.c.app_id == app_id))
+            self._run(delete(consumers).where(consumers.c.app_id == app_id))
+            self._run(delete(apps).where(apps.c.id == app_id))
             self._audit("app.deleted", app_id, app_id=app_id,
-                        changes={"consumers_deleted": consumers, "connections_deleted": connections})
-        return consumers, connections
+                        changes={"consumers_deleted": consumer_count, "connections_deleted": connection_count})
+        return consumer_count, connection_count
 
     def rotate_api_key(self, app_id: str) -> str:
         """Give the app a new API key (returned, stored only as a hash); the old one stops working."""
         api_key = new_api_key()
-        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (hash_api_key(api_key), app_id),
+        if self._write(update(apps).where(apps.c.id == app_id).values(api_key_hash=hash_api_key(api_key)),
                        audit={"action": "app.api_key_rotated", "target": app_id, "app_id": app_id}).rowcount != 1:
             raise VaultError(f"no app {app_id!r}")
         return api_key
 
     def revoke_api_key(self, app_id: str) -> None:
         """Make the app's API key stop working, with no replacement (``rotate_api_key`` issues one)."""
-        if self._write("UPDATE apps SET api_key_hash = ? WHERE id = ?", (REVOKED_KEY_HASH, app_id),
+        if self._write(update(apps).where(apps.c.id == app_id).values(api_key_hash=REVOKED_KEY_HASH),
                        audit={"action": "app.api_key_revoked", "target": app_id, "app_id": app_id}).rowcount != 1:
             raise VaultError(f"no app {app_id!r}")
 
@@ -349,10 +388,9 @@ class ConnectionStore:
         key = ("app", app_id)
         row = cache.get(key)
         if row is None:
-            row = self._db.execute("SELECT id, name, api_key_hash, strict FROM apps WHERE id = ?",
-                                   (app_id,)).fetchone()
+            row = self._row(select(apps.c.id, apps.c.name, apps.c.api_key_hash, apps.c.strict).where(apps.c.id == app_id))
             if row is not None:  # unknown ids are not remembered
-                cache.put(key, row)
+                cache.put(key, tuple(row))
         candidate = hash_api_key(api_key)
         expected = row[2] if row else hash_api_key("")  # compare anyway: no timing hint
         if row is None or not hmac.compare_digest(candidate, expected):
@@ -365,13 +403,13 @@ class ConnectionStore:
         self._set_app_flag("strict", app_id, strict)
 
     def _set_app_flag(self, column: str, app_id: str, value: bool) -> None:
-        if self._write(f"UPDATE apps SET {column} = ? WHERE id = ?", (int(value), app_id),
+        if self._write(update(apps).where(apps.c.id == app_id).values({column: int(value)}),
                        audit={"action": "app.updated", "target": app_id, "app_id": app_id,
                               "changes": {column: {"to": value}}}).rowcount != 1:
             raise VaultError(_no_app(app_id))
 
     def get_app(self, app_id: str) -> App:
-        row = self._db.execute("SELECT id, name, strict FROM apps WHERE id = ?", (app_id,)).fetchone()
+        row = self._row(select(apps.c.id, apps.c.name, apps.c.strict).where(apps.c.id == app_id))
         if row is None:
             raise VaultError(_no_app(app_id))
         return App(row[0], row[1], bool(row[2]))
@@ -381,20 +419,20 @@ class ConnectionStore:
         self._set_app_flag("request_log", app_id, enabled)
 
     def request_log_enabled(self, app_id: str) -> bool:
-        row = self._db.execute("SELECT request_log FROM apps WHERE id = ?", (app_id,)).fetchone()
+        row = self._row(select(apps.c.request_log).where(apps.c.id == app_id))
         if row is None:
             raise VaultError(_no_app(app_id))
         return bool(row[0])
 
     def list_apps(self) -> list[App]:
-        return [App(r[0], r[1], bool(r[2])) for r in self._db.execute("SELECT id, name, strict FROM apps ORDER BY id")]
+        rows = self._run(select(apps.c.id, apps.c.name, apps.c.strict).order_by(apps.c.id)).all()
+        return [App(r[0], r[1], bool(r[2])) for r in rows]
 
     # -- consumers -----------------------------------------------------------------------------
     def create_consumer(self, app_id: str, consumer_id: str, metadata: dict[str, Any] | None = None) -> Consumer:
         try:
             self._write(
-                "INSERT INTO consumers (app_id, id, metadata) VALUES (?, ?, ?)",
-                (app_id, consumer_id, orjson.dumps(metadata or {}).decode()),
+                insert(consumers).values(app_id=app_id, id=consumer_id, metadata=orjson.dumps(metadata or {}).decode()),
                 audit={"action": "consumer.created", "target": consumer_id, "app_id": app_id,
                        "consumer_id": consumer_id, "changes": {"metadata": diff_values({}, metadata or {})}},
             )
@@ -409,16 +447,17 @@ class ConnectionStore:
         """Delete a consumer with its connections, in one transaction. Returns the connections deleted."""
         with self._transaction():
             self.require_consumer(app_id, consumer_id)
-            connections = self._db.execute("SELECT COUNT(*) FROM connections WHERE app_id = ? AND consumer_id = ?",
-                                           (app_id, consumer_id)).fetchone()[0]
-            self._db.execute("DELETE FROM connections WHERE app_id = ? AND consumer_id = ?", (app_id, consumer_id))
-            self._db.execute("DELETE FROM consumers WHERE app_id = ? AND id = ?", (app_id, consumer_id))
+            of_consumer = (connections.c.app_id == app_id, connections.c.consumer_id == consumer_id)
+            count = self._count(*of_consumer)
+            self._run(delete(connections).where(*of_consumer))
+            self._run(delete(consumers).where(*_consumer_is(app_id, consumer_id)))
             self._audit("consumer.deleted", consumer_id, app_id=app_id, consumer_id=consumer_id,
-                        changes={"connections_deleted": connections})
-        return connections
+                        changes={"connections_deleted": count})
+        return count
 
     def list_consumers(self, app_id: str) -> list[Consumer]:
-        rows = self._db.execute("SELECT app_id, id, metadata FROM consumers WHERE app_id = ? ORDER BY id", (app_id,))
+        rows = self._run(select(consumers.c.app_id, consumers.c.id, consumers.c.metadata)
+                         .where(consumers.c.app_id == app_id).order_by(consumers.c.id)).all()
         return [Consumer(r[0], r[1], orjson.loads(r[2])) for r in rows]
 
     def consumer_exists(self, app_id: str, consumer_id: str) -> bool:
@@ -426,8 +465,7 @@ class ConnectionStore:
             cache = self._fresh_cache()
             key = ("consumer", app_id, consumer_id)
             if cache.get(key) is None:
-                if self._db.execute("SELECT 1 FROM consumers WHERE app_id = ? AND id = ?",
-                                    (app_id, consumer_id)).fetchone() is None:
+                if self._row(select(consumers.c.id).where(*_consumer_is(app_id, consumer_id))) is None:
                     return False  # not remembered
                 cache.put(key, True)
             return True
@@ -450,13 +488,10 @@ class ConnectionStore:
         connection_id = str(uuid.uuid4())
         try:
             self._write(
-                "INSERT INTO connections (id, app_id, consumer_id, service_id, unified_api, enabled, settings,"
-                " credentials, custom_mappings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    connection_id, app_id, consumer_id, service_id, unified_api, int(enabled),
-                    orjson.dumps(settings or {}).decode(), self._box.seal(credentials or {}),
-                    orjson.dumps(custom_mappings).decode(),
-                ),
+                insert(connections).values(
+                    id=connection_id, app_id=app_id, consumer_id=consumer_id, service_id=service_id,
+                    unified_api=unified_api, enabled=int(enabled), settings=orjson.dumps(settings or {}).decode(),
+                    credentials=self._box.seal(credentials or {}), custom_mappings=orjson.dumps(custom_mappings).decode()),
                 sealed=True,
                 audit={"action": "connection.created", "target": connection_id, "app_id": app_id,
                        "consumer_id": consumer_id, "service_id": service_id,
@@ -464,16 +499,20 @@ class ConnectionStore:
                                                            credentials or {}, custom_mappings, enabled)},
             )
         except VaultError:
-            self.require_consumer(app_id, consumer_id, to_connect=True)
-            existing = self._db.execute(
-                "SELECT id FROM connections WHERE app_id = ? AND consumer_id = ? AND unified_api = ? AND service_id = ?",
-                (app_id, consumer_id, unified_api, service_id)).fetchone()
-            if existing is not None:
-                raise VaultError(f"consumer {consumer_id!r} of app {app_id!r} is already connected to {service_id} "
-                                 f"(connection {existing[0]}); change it with `unigate vault connection-update "
-                                 f"{existing[0]}`") from None
+            self._explain_refused_connection(app_id, consumer_id, service_id, unified_api)
             raise
         return self.get_connection(connection_id)
+
+    def _explain_refused_connection(self, app_id: str, consumer_id: str, service_id: str, unified_api: str) -> None:
+        """After a refused insert: raise the sentence saying why (no consumer; already connected)."""
+        self.require_consumer(app_id, consumer_id, to_connect=True)
+        existing = self._row(select(connections.c.id).where(
+            connections.c.app_id == app_id, connections.c.consumer_id == consumer_id,
+            connections.c.unified_api == unified_api, connections.c.service_id == service_id))
+        if existing is not None:
+            raise VaultError(f"consumer {consumer_id!r} of app {app_id!r} is already connected to {service_id} "
+                             f"(connection {existing[0]}); change it with `unigate vault connection-update "
+                             f"{existing[0]}`") from None
 
     def update_connection(
         self,
@@ -495,18 +534,20 @@ class ConnectionStore:
 
     def delete_connection(self, connection_id: str) -> None:
         with self._transaction():
-            current = self._db.execute("SELECT app_id, consumer_id, service_id FROM connections WHERE id = ?",
-                                       (connection_id,)).fetchone()
+            current = self._row(select(connections.c.app_id, connections.c.consumer_id, connections.c.service_id)
+                                .where(connections.c.id == connection_id).with_for_update())
             if current is None:
-                raise VaultError(f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)")
-            self._db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
+                raise VaultError(_no_connection(connection_id))
+            self._run(delete(connections).where(connections.c.id == connection_id))
             self._audit("connection.deleted", connection_id, app_id=current[0], consumer_id=current[1],
                         service_id=current[2])
 
-    def get_connection(self, connection_id: str) -> Connection:
-        row = self._db.execute(f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE id = ?", (connection_id,)).fetchone()
+    def get_connection(self, connection_id: str, *, for_update: bool = False) -> Connection:
+        """The connection as stored (``for_update``: in a transaction, locked until it ends)."""
+        query = select(*_CONNECTION_COLUMNS).where(connections.c.id == connection_id)
+        row = self._row(query.with_for_update() if for_update else query)
         if row is None:
-            raise VaultError(f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)")
+            raise VaultError(_no_connection(connection_id))
         return self._connection(row)
 
     def connections_of(self, app_id: str, consumer_id: str, unified_api: str = "issue-tracking") -> list[Connection]:
@@ -516,28 +557,27 @@ class ConnectionStore:
 
     def _connections(self, cache: LRUCache, app_id: str, consumer_id: str, unified_api: str) -> list[Connection]:
         key = ("connections", app_id, consumer_id, unified_api)
-        connections = cache.get(key)
-        if connections is None:
-            rows = self._db.execute(
-                f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE app_id = ? AND consumer_id = ?"
-                " AND unified_api = ? ORDER BY service_id",
-                (app_id, consumer_id, unified_api),
-            ).fetchall()
-            connections = [self._connection(r) for r in rows]
-            if connections:  # a consumer id without connections is not remembered
-                cache.put(key, connections)
-        return list(connections)
+        found = cache.get(key)
+        if found is None:
+            rows = self._run(select(*_CONNECTION_COLUMNS).where(
+                connections.c.app_id == app_id, connections.c.consumer_id == consumer_id,
+                connections.c.unified_api == unified_api).order_by(connections.c.service_id)).all()
+            found = [self._connection(r) for r in rows]
+            if found:  # a consumer id without connections is not remembered
+                cache.put(key, found)
+        return list(found)
 
     def list_connections(self, app_id: str | None = None) -> list[Connection]:
-        sql = f"SELECT {_CONNECTION_COLUMNS} FROM connections"
-        rows = self._db.execute(sql + (" WHERE app_id = ?" if app_id else "") + " ORDER BY app_id, consumer_id, service_id",
-                                (app_id,) if app_id else ()).fetchall()
+        query = select(*_CONNECTION_COLUMNS)
+        if app_id:
+            query = query.where(connections.c.app_id == app_id)
+        rows = self._run(query.order_by(connections.c.app_id, connections.c.consumer_id, connections.c.service_id)).all()
         return [self._connection(r) for r in rows]
 
-    def _connection(self, row: tuple[Any, ...]) -> Connection:
+    def _connection(self, row: Sequence[Any]) -> Connection:
         return Connection(
             id=row[0], app_id=row[1], consumer_id=row[2], service_id=row[3], unified_api=row[4],
-            enabled=bool(row[5]), settings=orjson.loads(row[6]), credentials=self._box.open(row[7]),
+            enabled=bool(row[5]), settings=orjson.loads(row[6]), credentials=self._box.open(bytes(row[7])),
             custom_mappings=orjson.loads(row[8]), revision=row[9],
         )
 
@@ -549,17 +589,14 @@ class ConnectionStore:
         if self._validate_custom_mappings is not None:
             self._validate_custom_mappings(custom_mappings)
 
-
     # -- the Vault API (unigate.vault_api) and the audit trail (unigate.vault.audit) ---------------
     def _audit(self, action: str, target: str, *, app_id: str | None = None, consumer_id: str | None = None,
                service_id: str | None = None, changes: dict[str, Any] | None = None) -> None:
         """Record one change as the current actor's; call inside the transaction making it."""
         actor = current_actor()
-        self._db.execute(
-            "INSERT INTO vault_audit (ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes)"
-            " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?, ?, ?)",
-            (actor.label, actor.key_id, app_id, consumer_id, service_id, target, action,
-             orjson.dumps(changes or {}).decode()))
+        self._run(insert(vault_audit).values(
+            ts=utc_now_ms(), actor=actor.label, key_id=actor.key_id, app_id=app_id, consumer_id=consumer_id,
+            service_id=service_id, target=target, action=action, changes=orjson.dumps(changes or {}).decode()))
 
     def _connection_changes(self, service_id: str, old_settings: dict[str, Any], old_credentials: dict[str, Any],
                             old_mappings: dict[str, str], old_enabled: bool | None, settings: dict[str, Any],
@@ -576,13 +613,14 @@ class ConnectionStore:
 
     def modify_connection(self, connection_id: str, change: Callable[[Connection], Connection], *,
                           expected_revision: int | None = None, metadata: dict[str, Any] | None = None) -> Connection:
-        """Change a connection in one write transaction: ``change`` gets the connection as stored now and
-        returns it as it should be (or raises ``VaultError``); ``metadata`` replaces its metadata. Two
-        changes never interleave, so a partial update never loses another's write; ``expected_revision``
-        (the revision the caller read) refuses the change with ``RevisionConflictError`` if it moved on."""
+        """Change a connection in one write transaction: ``change`` gets the connection as stored now (its row
+        locked: ``SELECT ... FOR UPDATE`` on PostgreSQL, the write lock on SQLite) and returns it as it should be
+        (or raises ``VaultError``); ``metadata`` replaces its metadata. Two changes never interleave, so a
+        partial update never loses another's write; ``expected_revision`` (the revision the caller read)
+        refuses the change with ``RevisionConflictError`` if it moved on."""
         with self._transaction():
             self._verify_key()
-            current = self.get_connection(connection_id)
+            current = self.get_connection(connection_id, for_update=True)
             if expected_revision is not None and current.revision != expected_revision:
                 raise RevisionConflictError(f"connection {connection_id} is at revision {current.revision}, not "
                                             f"{expected_revision}: it changed since it was read", current.revision)
@@ -590,45 +628,51 @@ class ConnectionStore:
             if new == current and (metadata is None or metadata == self.connection_status(connection_id).metadata):
                 return current  # nothing to change: no write, no record, the revision stays
             self._check_custom_mappings(new.custom_mappings)
-            self._db.execute(
-                "UPDATE connections SET settings = ?, credentials = ?, custom_mappings = ?, enabled = ?,"
-                " revision = revision + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                (orjson.dumps(new.settings).decode(), self._box.seal(new.credentials),
-                 orjson.dumps(new.custom_mappings).decode(), int(new.enabled), connection_id))
+            self._store_connection(new)
             changes = self._connection_changes(current.service_id, current.settings, current.credentials,
                                                current.custom_mappings, current.enabled, new.settings,
                                                new.credentials, new.custom_mappings, new.enabled)
             if (new.settings, new.credentials) != (current.settings, current.credentials):
                 # a state a validation recorded (invalid) was about the old configuration
-                self._db.execute("UPDATE connection_status SET state = NULL, state_detail = NULL WHERE connection_id = ?"
-                                 " AND state = 'invalid'", (connection_id,))
+                self._run(update(connection_status).where(connection_status.c.connection_id == connection_id,
+                                                          connection_status.c.state == "invalid")
+                          .values(state=None, state_detail=None))
             if metadata is not None:
-                old = self.connection_status(connection_id).metadata
-                self._put_status(connection_id, "metadata", orjson.dumps(metadata).decode())
-                if old != metadata:
-                    changes["metadata"] = diff_values(old, metadata)
+                self._replace_metadata(connection_id, metadata, changes)
             self._audit("connection.updated", connection_id, app_id=current.app_id, consumer_id=current.consumer_id,
                         service_id=current.service_id, changes=changes)
         return self.get_connection(connection_id)
 
-    def _put_status(self, connection_id: str, column: str, value: Any) -> None:
-        self._db.execute(f"INSERT INTO connection_status (connection_id, {column}) VALUES (?, ?) "
-                         f"ON CONFLICT (connection_id) DO UPDATE SET {column} = excluded.{column}", (connection_id, value))
+    def _store_connection(self, new: Connection) -> None:
+        self._run(update(connections).where(connections.c.id == new.id).values(
+            settings=orjson.dumps(new.settings).decode(), credentials=self._box.seal(new.credentials),
+            custom_mappings=orjson.dumps(new.custom_mappings).decode(), enabled=int(new.enabled),
+            revision=connections.c.revision + 1, updated_at=utc_now()))
+
+    def _replace_metadata(self, connection_id: str, metadata: dict[str, Any], changes: dict[str, Any]) -> None:
+        old = self.connection_status(connection_id).metadata
+        self._put_status(connection_id, metadata=orjson.dumps(metadata).decode())
+        if old != metadata:
+            changes["metadata"] = diff_values(old, metadata)
+
+    def _put_status(self, connection_id: str, **values: Any) -> None:
+        self._run(upsert(self._db, connection_status).values(connection_id=connection_id, **values)
+                  .on_conflict_do_update(index_elements=[connection_status.c.connection_id], set_=values))
 
     def find_connection(self, app_id: str, consumer_id: str, service_id: str,
                         unified_api: str = "issue-tracking") -> Connection | None:
         """A consumer's connection to one service, read from the database (never a cached copy)."""
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE app_id = ? AND consumer_id = ?"
-                " AND unified_api = ? AND service_id = ?", (app_id, consumer_id, unified_api, service_id)).fetchone()
-            return self._connection(row) if row is not None else None
+        row = self._row(select(*_CONNECTION_COLUMNS).where(
+            connections.c.app_id == app_id, connections.c.consumer_id == consumer_id,
+            connections.c.unified_api == unified_api, connections.c.service_id == service_id))
+        return self._connection(row) if row is not None else None
 
     def connection_status(self, connection_id: str) -> ConnectionStatus:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT c.created_at, c.updated_at, s.metadata, s.state, s.state_detail, s.checked_at FROM connections c"
-                " LEFT JOIN connection_status s ON s.connection_id = c.id WHERE c.id = ?", (connection_id,)).fetchone()
+        s = connection_status.c
+        row = self._row(select(connections.c.created_at, connections.c.updated_at, s.metadata, s.state, s.state_detail,
+                               s.checked_at).select_from(connections.outerjoin(
+                                   connection_status, s.connection_id == connections.c.id))
+                        .where(connections.c.id == connection_id))
         if row is None:
             raise VaultError(f"there is no connection {connection_id!r}")
         return ConnectionStatus(orjson.loads(row[2] or "{}"), row[0], row[1], row[3], row[4], row[5])
@@ -637,39 +681,33 @@ class ConnectionStore:
         """Record the state a validation (or an OAuth flow) found the connection in (None: as configured)."""
         with self._transaction():
             old = self.connection_status(connection_id)
-            self._db.execute(
-                "INSERT INTO connection_status (connection_id, state, state_detail, checked_at) VALUES (?, ?, ?,"
-                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT (connection_id) DO UPDATE SET state ="
-                " excluded.state, state_detail = excluded.state_detail, checked_at = excluded.checked_at",
-                (connection_id, state, detail))
+            self._put_status(connection_id, state=state, state_detail=detail, checked_at=utc_now())
             if old.state != state:
-                row = self._db.execute("SELECT app_id, consumer_id, service_id FROM connections WHERE id = ?",
-                                       (connection_id,)).fetchone()
+                row = self._row(select(connections.c.app_id, connections.c.consumer_id, connections.c.service_id)
+                                .where(connections.c.id == connection_id))
+                assert row is not None
                 self._audit("connection.state_changed", connection_id, app_id=row[0], consumer_id=row[1],
                             service_id=row[2], changes={"state": {"from": old.state, "to": state}})
 
     # consumers as the Vault API shows them
     def consumer_record(self, app_id: str, consumer_id: str) -> ConsumerRecord | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_CONSUMER_COLUMNS} FROM consumers WHERE app_id = ? AND id = ?",
-                                   (app_id, consumer_id)).fetchone()
+        row = self._row(select(*_CONSUMER_COLUMNS).where(*_consumer_is(app_id, consumer_id)))
         return _consumer_record(row) if row is not None else None
 
     def consumer_records(self, app_id: str, *, after: str | None = None, limit: int = 20, prefix: str | None = None,
                          search: str | None = None) -> list[ConsumerRecord]:
         """An app's consumers in id order, after ``after``; ``prefix``: ids starting with it; ``search``: a
         substring of the id or of the metadata's values (case-insensitive)."""
-        sql = f"SELECT {_CONSUMER_COLUMNS} FROM consumers WHERE app_id = ?"
-        params: list[Any] = [app_id]
+        query = select(*_CONSUMER_COLUMNS).where(consumers.c.app_id == app_id)
         if after is not None:
-            sql, params = sql + " AND id > ?", [*params, after]
+            query = query.where(consumers.c.id > after)
         if prefix:
-            sql, params = sql + " AND substr(id, 1, ?) = ?", [*params, len(prefix), prefix]
+            query = query.where(func.substr(consumers.c.id, 1, len(prefix)) == prefix)
         if search:
-            sql += " AND (instr(lower(id), ?) > 0 OR instr(lower(metadata), ?) > 0)"
-            params += [search.lower(), search.lower()]
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY id LIMIT ?", (*params, limit)).fetchall()
+            needle = search.lower()
+            query = query.where(func.lower(consumers.c.id).contains(needle, autoescape=True)
+                                | func.lower(consumers.c.metadata).contains(needle, autoescape=True))
+        rows = self._run(query.order_by(consumers.c.id).limit(limit)).all()
         return [_consumer_record(r) for r in rows]
 
     def upsert_consumer(self, app_id: str, consumer_id: str,
@@ -690,12 +728,13 @@ class ConnectionStore:
     def update_consumer(self, app_id: str, consumer_id: str, metadata: dict[str, Any]) -> ConsumerRecord:
         """Merge ``metadata`` into the consumer's (a null value removes its key)."""
         with self._transaction():
-            current = self.consumer_record(app_id, consumer_id)
-            if current is None:
+            row = self._row(select(*_CONSUMER_COLUMNS).where(*_consumer_is(app_id, consumer_id)).with_for_update())
+            if row is None:
                 raise VaultError(f"app {app_id!r} has no consumer {consumer_id!r}")
+            current = _consumer_record(row)
             merged = {k: v for k, v in {**current.metadata, **metadata}.items() if v is not None}
-            self._db.execute("UPDATE consumers SET metadata = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-                             " WHERE app_id = ? AND id = ?", (orjson.dumps(merged).decode(), app_id, consumer_id))
+            self._run(update(consumers).where(*_consumer_is(app_id, consumer_id))
+                      .values(metadata=orjson.dumps(merged).decode(), updated_at=utc_now_ms()))
             self._audit("consumer.updated", consumer_id, app_id=app_id, consumer_id=consumer_id,
                         changes={"metadata": diff_values(current.metadata, merged)})
         record = self.consumer_record(app_id, consumer_id)
@@ -708,26 +747,22 @@ class ConnectionStore:
 
     def consumer_request_count(self, app_id: str, consumer_id: str) -> int:
         """How many of the consumer's requests the request log holds (``aggregated_request_count``)."""
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM request_log WHERE app_id = ? AND consumer_id = ?",
-                                        (app_id, consumer_id)).fetchone()[0])
+        return int(self._run(select(func.count()).select_from(request_log).where(
+            request_log.c.app_id == app_id, request_log.c.consumer_id == consumer_id)).scalar_one())
 
     def audit_trail(self, *, app_id: str | None = None, consumer_id: str | None = None, before_seq: int | None = None,
                     limit: int = 100) -> list[dict[str, Any]]:
         """Audit records, newest first; ``app_id``/``consumer_id`` narrow them, ``before_seq`` pages on."""
-        sql = "SELECT seq, ts, actor, key_id, app_id, consumer_id, service_id, target, action, changes FROM vault_audit" \
-              " WHERE 1 = 1"
-        params: list[Any] = []
-        for column, value in (("app_id", app_id), ("consumer_id", consumer_id)):
+        a = vault_audit.c
+        query = select(a.seq, a.ts, a.actor, a.key_id, a.app_id, a.consumer_id, a.service_id, a.target, a.action,
+                       a.changes)
+        for column, value in ((a.app_id, app_id), (a.consumer_id, consumer_id)):
             if value is not None:
-                sql, params = sql + f" AND {column} = ?", [*params, value]
+                query = query.where(column == value)
         if before_seq is not None:
-            sql, params = sql + " AND seq < ?", [*params, before_seq]
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*params, limit)).fetchall()
-        names = ("seq", "ts", "actor", "key_id", "app_id", "consumer_id", "service_id", "target", "action", "changes")
-        return [{**dict(zip(names, r, strict=True)), "changes": orjson.loads(r[9])} for r in rows]
-
+            query = query.where(a.seq < before_seq)
+        rows = self._run(query.order_by(a.seq.desc()).limit(limit)).all()
+        return [{**row._asdict(), "changes": orjson.loads(row.changes)} for row in rows]
 
     # -- OAuth2 (unigate.oauth): app OAuth clients, authorizations under way, tokens --------------------
     def set_oauth_client(self, app_id: str, service_id: str, client_id: str, client_secret: str | None = None, *,
@@ -744,13 +779,12 @@ class ConnectionStore:
             uris = list(redirect_uris if redirect_uris is not None else (current.redirect_uris if current else ()))
             kept = current.scopes if current else None
             chosen = scopes if scopes is not None else (list(kept) if kept is not None else None)
-            self._db.execute(
-                "INSERT INTO oauth_clients (app_id, service_id, client_id, client_secret, redirect_uris, scopes)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (app_id, service_id) DO UPDATE SET client_id ="
-                " excluded.client_id, client_secret = excluded.client_secret, redirect_uris = excluded.redirect_uris,"
-                " scopes = excluded.scopes, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                (app_id, service_id, client_id, self._box.seal({"client_secret": secret}), orjson.dumps(uris).decode(),
-                 None if chosen is None else orjson.dumps(chosen).decode()))
+            values = {"client_id": client_id, "client_secret": self._box.seal({"client_secret": secret}),
+                      "redirect_uris": orjson.dumps(uris).decode(),
+                      "scopes": None if chosen is None else orjson.dumps(chosen).decode(), "updated_at": utc_now()}
+            self._run(upsert(self._db, oauth_clients).values(app_id=app_id, service_id=service_id, **values)
+                      .on_conflict_do_update(index_elements=[oauth_clients.c.app_id, oauth_clients.c.service_id],
+                                             set_=values))
             changes = {"client_id": {"to": client_id}, "redirect_uris": {"to": uris}, "scopes": {"to": chosen}}
             if client_secret is not None:
                 changes["client_secret"] = {"to": REDACTED_SECRET}
@@ -761,22 +795,22 @@ class ConnectionStore:
         return client
 
     def oauth_client(self, app_id: str, service_id: str) -> OAuthClient | None:
-        with self._lock:
-            row = self._db.execute("SELECT client_id, client_secret, redirect_uris, scopes FROM oauth_clients"
-                                   " WHERE app_id = ? AND service_id = ?", (app_id, service_id)).fetchone()
+        o = oauth_clients.c
+        row = self._row(select(o.client_id, o.client_secret, o.redirect_uris, o.scopes)
+                        .where(o.app_id == app_id, o.service_id == service_id))
         if row is None:
             return None
-        return OAuthClient(app_id, service_id, row[0], self._box.open(row[1])["client_secret"],
+        return OAuthClient(app_id, service_id, row[0], self._box.open(bytes(row[1]))["client_secret"],
                            tuple(orjson.loads(row[2])), None if row[3] is None else tuple(orjson.loads(row[3])))
 
     def oauth_clients(self, app_id: str) -> list[OAuthClient]:
-        with self._lock:
-            services = [r[0] for r in self._db.execute(
-                "SELECT service_id FROM oauth_clients WHERE app_id = ? ORDER BY service_id", (app_id,))]
+        services = self._run(select(oauth_clients.c.service_id).where(oauth_clients.c.app_id == app_id)
+                             .order_by(oauth_clients.c.service_id)).scalars().all()
         return [c for c in (self.oauth_client(app_id, s) for s in services) if c is not None]
 
     def delete_oauth_client(self, app_id: str, service_id: str) -> None:
-        if self._write("DELETE FROM oauth_clients WHERE app_id = ? AND service_id = ?", (app_id, service_id),
+        if self._write(delete(oauth_clients).where(oauth_clients.c.app_id == app_id,
+                                                   oauth_clients.c.service_id == service_id),
                        audit={"action": "oauth_client.deleted", "target": f"{app_id}/{service_id}", "app_id": app_id,
                               "service_id": service_id}).rowcount != 1:
             raise VaultError(f"app {app_id!r} has no OAuth client for {service_id}")
@@ -785,23 +819,23 @@ class ConnectionStore:
         """Record an authorization under way (expired ones are deleted on the way)."""
         with self._transaction():
             self._verify_key()
-            self._db.execute("DELETE FROM oauth_flows WHERE expires_at < ?", (time.time(),))
-            self._db.execute(
-                "INSERT INTO oauth_flows (id, app_id, consumer_id, service_id, redirect_uri, callback_uri, verifier,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (flow.id, flow.app_id, flow.consumer_id, flow.service_id, flow.redirect_uri, flow.callback_uri,
-                 self._box.seal({"verifier": flow.verifier}), flow.expires_at))
+            self._run(delete(oauth_flows).where(oauth_flows.c.expires_at < time.time()))
+            self._run(insert(oauth_flows).values(
+                id=flow.id, app_id=flow.app_id, consumer_id=flow.consumer_id, service_id=flow.service_id,
+                redirect_uri=flow.redirect_uri, callback_uri=flow.callback_uri,
+                verifier=self._box.seal({"verifier": flow.verifier}), expires_at=flow.expires_at))
 
     def take_oauth_flow(self, flow_id: str) -> OAuthFlow | None:
         """The authorization under way with this id, deleted as it is read: a second take (a replayed
         state) finds nothing, whichever process took it first."""
+        f = oauth_flows.c
         with self._transaction():
-            row = self._db.execute(
-                "DELETE FROM oauth_flows WHERE id = ? RETURNING id, app_id, consumer_id, service_id, redirect_uri,"
-                " callback_uri, verifier, expires_at", (flow_id,)).fetchone()
+            row = self._row(delete(oauth_flows).where(f.id == flow_id).returning(
+                f.id, f.app_id, f.consumer_id, f.service_id, f.redirect_uri, f.callback_uri, f.verifier, f.expires_at))
         if row is None:
             return None
-        return OAuthFlow(row[0], row[1], row[2], row[3], row[4], row[5], self._box.open(row[6])["verifier"], row[7])
+        return OAuthFlow(row[0], row[1], row[2], row[3], row[4], row[5], self._box.open(bytes(row[6]))["verifier"],
+                         row[7])
 
     def authorize_connection(self, app_id: str, consumer_id: str, service_id: str, credentials: dict[str, Any],
                              settings: dict[str, Any]) -> Connection:
@@ -834,14 +868,6 @@ class ConnectionStore:
         except _AlreadyRefreshed as done:
             return done.connection
 
-    def _reseal_oauth(self, new_box: SecretBox) -> None:
-        """In ``rotate_key``'s transaction: OAuth client secrets and verifiers sealed with ``new_box``."""
-        for table, key_column, column in (("oauth_clients", "app_id || '/' || service_id", "client_secret"),
-                                          ("oauth_flows", "id", "verifier")):
-            for key, token in self._db.execute(f"SELECT {key_column}, {column} FROM {table}").fetchall():
-                self._db.execute(f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?",
-                                 (self._box.reseal(token, new_box), key))
-
 
 class _AlreadyRefreshed(VaultError):
     def __init__(self, connection: Connection) -> None:
@@ -852,14 +878,17 @@ class _AlreadyRefreshed(VaultError):
 REDACTED_SECRET = "[secret]"
 
 
-_CONNECTION_COLUMNS = "id, app_id, consumer_id, service_id, unified_api, enabled, settings, credentials, custom_mappings, revision"
-
-
 def _no_app(app_id: str) -> str:
     return f"there is no app {app_id!r} (`unigate vault app-list` lists them)"
 
-_CONSUMER_COLUMNS = "app_id, id, metadata, created_at, COALESCE(updated_at, created_at)"
+
+def _no_connection(connection_id: str) -> str:
+    return f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)"
 
 
-def _consumer_record(row: tuple[Any, ...]) -> ConsumerRecord:
+def _consumer_is(app_id: str, consumer_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return consumers.c.app_id == app_id, consumers.c.id == consumer_id
+
+
+def _consumer_record(row: Sequence[Any]) -> ConsumerRecord:
     return ConsumerRecord(row[0], row[1], orjson.loads(row[2]), row[3], row[4])
