@@ -3,7 +3,7 @@
 length (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an advisory lock), so two processes opening a new database at
 once apply each revision once.
 
-A vault made by the legacy SQLite migrations (``schema_version`` 1..7, ``unigate.vault.migrations``) is
+A vault made by the legacy SQLite migrations (``schema_version`` 1..7, ``unigate.db.legacy``) is
 first brought to 7 by them and stamped with the baseline revision. SQLite files then carry
 ``schema_version`` ``LEGACY_FENCE``, so an older unigate refuses the file ("newer than this unigate knows")
 instead of writing to a schema it does not know.
@@ -23,7 +23,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
 from unigate.db.engine import is_sqlite, transaction
-from unigate.vault import migrations as legacy
+from unigate.db import legacy
 
 BASELINE = "0001"
 LEGACY_FENCE = len(legacy.MIGRATIONS) + 1  # a legacy schema_version no released unigate knows

@@ -762,7 +762,8 @@ class ConnectionStore:
         if before_seq is not None:
             query = query.where(a.seq < before_seq)
         rows = self._run(query.order_by(a.seq.desc()).limit(limit)).all()
-        return [{**row._asdict(), "changes": orjson.loads(row.changes)} for row in rows]
+        names = ("seq", "ts", "actor", "key_id", "app_id", "consumer_id", "service_id", "target", "action")
+        return [{**dict(zip(names, row, strict=False)), "changes": orjson.loads(row[9])} for row in rows]
 
     # -- OAuth2 (unigate.oauth): app OAuth clients, authorizations under way, tokens --------------------
     def set_oauth_client(self, app_id: str, service_id: str, client_id: str, client_secret: str | None = None, *,

@@ -2,7 +2,7 @@
 request_log, vault_generation and its triggers, vault_audit, connection_status, oauth_clients, oauth_flows,
 webhook_subscriptions, webhook_watermarks, webhook_fingerprints, webhook_outbox, webhook_leases).
 
-A vault made by the legacy migrations (``unigate.vault.migrations``) is brought to version 7 by them and
+A vault made by the legacy migrations (``unigate.db.legacy``) is brought to version 7 by them and
 stamped with this revision instead (``unigate.db.migrate``): its tables are these.
 
 The tables are created from ``unigate.db.schema`` as it stands for this revision. A later migration that
