@@ -22,6 +22,9 @@ from unigate.vault.models import Connection
 from unigate.vault.store import ConnectionStore, VaultError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from unigate.observability.requestlog import LogFilter
     from unigate.plugins.registry import ConnectorRegistry
     from unigate.vault.models import Connection
 
@@ -494,18 +497,10 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
 
     from unigate.observability import requestlog
 
-    database = _settings().database
-    if not Path(database).exists():
-        raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
-    db = requestlog.connect(str(database))
-    try:
-        db.execute("SELECT 1 FROM request_log LIMIT 1")
-    except Exception:  # noqa: BLE001 - an older vault: say so
-        raise click.ClickException(f"the vault {database} has no request log yet: start the gateway once to "
-                                   "upgrade it") from None
+    engine = _log_database()
     flt = requestlog.LogFilter(app_id=app_id, consumer_id=consumer_id, service_id=service_id,
                                status_codes=list(status_codes))
-    rows = list(reversed(requestlog.query(db, flt, limit)))
+    rows = list(reversed(_log_rows(engine, flt, limit)))
     last = 0
     try:
         while True:
@@ -517,11 +512,40 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
             sys.stdout.flush()
             time.sleep(interval)
             flt.after_seq = last
-            rows = requestlog.query(db, flt, 1000)
+            rows = _log_rows(engine, flt, 1000)
     except KeyboardInterrupt:
         return
     finally:
-        db.close()
+        engine.dispose()
+
+
+def _log_database() -> Engine:
+    """An engine on UNIGATE_DATABASE's request log, or a sentence saying why there is none (no migration:
+    reading the log never changes the database)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from unigate.db import create_engine, schema
+
+    database = _settings().database
+    if isinstance(database, Path) and not database.exists():
+        raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            conn.execute(select(schema.request_log.c.seq).limit(1))
+    except SQLAlchemyError:  # an older vault, or no database there: say so
+        engine.dispose()
+        raise click.ClickException(f"the vault {database} has no request log yet: start the gateway once to "
+                                   "upgrade it") from None
+    return engine
+
+
+def _log_rows(engine: Engine, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
+    from unigate.observability import requestlog
+
+    with engine.connect() as conn:
+        return requestlog.query(conn, flt, limit)
 
 
 def _print_log(row: dict[str, Any], calls: bool, as_json: bool) -> None:

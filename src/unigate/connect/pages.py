@@ -192,14 +192,6 @@ async def logs(page: Page) -> Response:
         raise EntityNotFoundError("Not found", "the application does not show logs in this session")
     flt = requestlog.LogFilter()
     flt.app_id, flt.consumer_id, flt.service_id = page.session.app_id, page.session.consumer_id, page.session.service_id
-    rows = await asyncio.to_thread(_read, page, flt)
+    rows = await asyncio.to_thread(page.gateway.request_log.query, flt, LOG_ROWS)
     entries = [{"log": requestlog.apideck_log(r), "details": requestlog.details(r)} for r in rows]
     return page.render("logs.html", entries=entries)
-
-
-def _read(page: Page, flt: requestlog.LogFilter) -> list[dict[str, Any]]:
-    db = requestlog.connect(str(page.gateway.settings.database))
-    try:
-        return requestlog.query(db, flt, LOG_ROWS)
-    finally:
-        db.close()

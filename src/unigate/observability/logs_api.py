@@ -43,7 +43,7 @@ async def respond(gateway: Gateway, scope: Scope, request_id: str) -> Response:
     params = QueryParams(scope.get("query_string", b"").decode("latin-1"))
     flt, limit, raw = _parse(params)
     flt.app_id, flt.consumer_id = app_id, consumer_id
-    rows = await asyncio.to_thread(_read, gateway, flt, limit + 1)
+    rows = await asyncio.to_thread(gateway.request_log.query, flt, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = params.get("cursor") or None
@@ -139,11 +139,3 @@ def _date(given: dict[str, Any], key: str) -> float | None:
         return parse_timestamp(text).timestamp()
     except (TransformError, ValueError, OverflowError):
         raise RequestValidationError("Invalid filter", {f"filter[{key}]": "an ISO 8601 date-time"}) from None
-
-
-def _read(gateway: Gateway, flt: requestlog.LogFilter, limit: int) -> list[dict[str, Any]]:
-    db = requestlog.connect(str(gateway.settings.database))
-    try:
-        return requestlog.query(db, flt, limit)
-    finally:
-        db.close()

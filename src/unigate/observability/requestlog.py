@@ -3,7 +3,7 @@
 **Recording** (``RequestLog.record``) costs the request a deque append: the record holds references
 to what the request already has (its ``RawCall`` list, the session's ``Redactor``); nothing is
 redacted, serialised or written on the request path. A background thread drains the queue every
-``interval`` seconds, in batches, through its own SQLite connection: it redacts (the connection's
+``interval`` seconds, in batches, through a database connection of its own: it redacts (the connection's
 credential values, and header names that carry credentials), caps bodies at ``body_cap`` bytes,
 skips apps whose log is off (``apps.request_log``, ``unigate vault app-update --no-logs``), inserts
 (``STATEMENT_ROWS`` rows an INSERT statement: a quarter of the CPU of a statement per row), and applies
@@ -17,6 +17,9 @@ warning at most every ``DROP_REPORT_EVERY`` seconds); a request never waits for 
 proxied request (``operation="proxy.<method>"`` for the Proxy API) and passes it to ``record``.
 
 **Reading**: ``query()`` (``GET /vault/logs``, ``unigate logs``), newest first, always scoped to one app.
+
+**Backends**: the table is ``unigate.db.schema.request_log`` on SQLite or PostgreSQL (``UNIGATE_DATABASE``).
+A batch is one transaction of a few multi-row INSERTs on either, and retention is the same two DELETEs.
 """
 
 from __future__ import annotations
@@ -26,18 +29,21 @@ import binascii
 import functools
 import logging
 import re
-import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import orjson
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from unigate.db import DatabaseURL, is_sqlite, open_database, schema, transaction
 from unigate.downstream.redact import REDACTED, SENSITIVE_PARAMS, Redactor
 from unigate.observability import metrics
 
@@ -67,25 +73,27 @@ _COLUMNS_WRITTEN = ("id", "ts", "app_id", "consumer_id", "service_id", "service_
 # written per statement, cursors opened per statement), and gave the GIL back and took it again for
 # every row, each time waiting for the request path's thread (docs/benchmarks.md, "Request log").
 # Statements hold STATEMENT_ROWS rows or a power of two fewer, so a handful of SQL texts are
-# compiled once and reused whatever the batch size.
+# compiled once and reused whatever the batch size. They go to the driver as they are (the same text on
+# SQLite and PostgreSQL but for the placeholder: ``?`` or ``%s``), without SQLAlchemy compiling each.
 STATEMENT_ROWS = 64
 
 
 @functools.cache
-def _insert(rows: int) -> str:
-    """The INSERT of ``rows`` rows (the same str each time: hashed once for the statement cache)."""
-    one = "(" + ", ".join("?" * len(_COLUMNS_WRITTEN)) + ")"
+def _insert(rows: int, mark: str) -> str:
+    """The INSERT of ``rows`` rows with placeholder ``mark`` (the same str each time: hashed once for the
+    statement cache)."""
+    one = "(" + ", ".join([mark] * len(_COLUMNS_WRITTEN)) + ")"
     return f"INSERT INTO request_log ({', '.join(_COLUMNS_WRITTEN)}) VALUES " + ", ".join([one] * rows)
 
 
-def _statements(rows: list[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+def _statements(rows: list[tuple[Any, ...]], mark: str = "?") -> Iterator[tuple[str, tuple[Any, ...]]]:
     """``rows`` as INSERT statements and their parameters, in order."""
     start = 0
     while start < len(rows):
         size = STATEMENT_ROWS
         while size > len(rows) - start:
             size //= 2
-        yield _insert(size), [value for row in rows[start:start + size] for value in row]
+        yield _insert(size, mark), tuple([value for row in rows[start:start + size] for value in row])
         start += size
 
 # (resource, operation) -> the spec's operationId and summary (Log.operation)
@@ -133,11 +141,15 @@ class RequestRecord:
 
 
 class RequestLog:
-    def __init__(self, database: str | Path, *, enabled: bool = True, retention_days: float = 14.0,
-                 max_rows: int = 100_000, queue_size: int = QUEUE_SIZE, body_cap: int = BODY_CAP,
-                 interval: float = INTERVAL) -> None:
-        self.database = str(database)
-        self.enabled = enabled and self.database != ":memory:"
+    def __init__(self, database: Engine | DatabaseURL | str | Path, *, enabled: bool = True,
+                 retention_days: float = 14.0, max_rows: int = 100_000, queue_size: int = QUEUE_SIZE,
+                 body_cap: int = BODY_CAP, interval: float = INTERVAL) -> None:
+        """On ``database``: an engine the caller owns (the gateway's), or ``UNIGATE_DATABASE``'s value
+        (an engine of the log's own, opened when first needed, disposed by :meth:`close`)."""
+        self._engine = database if isinstance(database, Engine) else None
+        self.database = database if isinstance(database, DatabaseURL | str) else str(
+            database.url if isinstance(database, Engine) else database)
+        self.enabled = enabled and str(self.database) not in (":memory:", "sqlite:///:memory:")
         self.retention_days = retention_days
         self.max_rows = max_rows
         self.body_cap = body_cap
@@ -154,6 +166,22 @@ class RequestLog:
         self._reported_at = -DROP_REPORT_EVERY
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._conn: Connection | None = None  # the writer thread's
+        self._owned = False                   # the engine is the log's own (disposed by close)
+
+    @property
+    def engine(self) -> Engine:
+        """The database the log is written to and read from."""
+        with self._start_lock:
+            if self._engine is None:
+                self._engine = open_database(self.database)
+                self._owned = True
+            return self._engine
+
+    def query(self, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
+        """Stored rows matching ``flt`` (see :func:`query`)."""
+        with self.engine.connect() as conn:
+            return query(conn, flt, limit)
 
     # -- the request path ------------------------------------------------------------------------
     def record(self, entry: RequestRecord) -> None:
@@ -195,29 +223,45 @@ class RequestLog:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._owned and self._engine is not None:
+            self._engine.dispose()
 
     # -- the writer thread -----------------------------------------------------------------------
     def _run(self) -> None:
-        db = connect(self.database)
-        db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, consistent always
         last_retention = 0.0
         try:
             while True:
                 self._wake.wait(self.interval)
                 self._wake.clear()
-                wrote = self._drain(db)
+                wrote = self._drain()
                 self._report_drops()
                 metrics.LOG_QUEUE.set(len(self._queue))
                 now = time.monotonic()
                 if wrote and (now - last_retention > 5.0 or self._retain_due):
                     last_retention, self._retain_due = now, False
-                    self._retain_age(db)
+                    self._retain(self._retain_age)
                 if self._stop:
                     return
         finally:
-            db.close()
+            self._disconnect()
 
-    def _drain(self, db: sqlite3.Connection) -> bool:
+    def _connection(self) -> Connection:
+        """The writer's connection, held across batches (opened again after an error)."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            if is_sqlite(self._conn):  # WAL: durable at checkpoints, consistent always (this connection only)
+                self._conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
+        return self._conn
+
+    def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except SQLAlchemyError:
+                log.debug("request log: closing a broken connection failed", exc_info=True)
+
+    def _drain(self) -> bool:
         """Write what is queued, ``BATCH`` records a transaction; True if anything was written."""
         wrote = False
         while self._queue:
@@ -225,12 +269,13 @@ class RequestLog:
             while self._queue and len(batch) < BATCH:
                 batch.append(self._queue.popleft())
             try:
-                self._write(db, batch)
+                self._write(self._connection(), batch)
                 wrote = True
             except Exception:  # the log must never take the gateway down
                 log.exception("could not write %d request log records", len(batch))
+                self._disconnect()
             if wrote:
-                self._retain_rows(db)
+                self._retain(self._retain_rows)
             self._done += len(batch)
         return wrote
 
@@ -245,14 +290,15 @@ class RequestLog:
                     self._queue.maxlen)
         self._reported_drops, self._reported_at = dropped, now
 
-    def _write(self, db: sqlite3.Connection, batch: list[RequestRecord]) -> None:
-        off = {row[0] for row in db.execute("SELECT id FROM apps WHERE request_log = 0")}
+    def _write(self, conn: Connection, batch: list[RequestRecord]) -> None:
+        off = set(conn.execute(_LOGS_OFF).scalars())
         rows = [self._row(r) for r in batch if r.app_id not in off]
         if not rows:
             return
-        with db:  # a few statements for the batch: SQLite works through each without the GIL
-            for sql, params in _statements(rows):
-                db.execute(sql, params)
+        mark = "?" if is_sqlite(conn) else "%s"
+        with transaction(conn):  # a few statements for the batch: the database works through each without the GIL
+            for sql, params in _statements(rows, mark):
+                conn.exec_driver_sql(sql, params)
         self.written += len(rows)
         metrics.LOG_WRITTEN.inc(len(rows))
 
@@ -269,23 +315,24 @@ class RequestLog:
         """One downstream call as logged: secrets redacted, bodies capped at ``body_cap`` bytes."""
         return exchange(call, redactor, self.body_cap)
 
-    def _retain_rows(self, db: sqlite3.Connection) -> None:
-        """Keep the newest ``max_rows`` (after each batch: cheap, seq is the primary key)."""
+    def _retain(self, rule: Callable[[Connection], None]) -> None:
+        """Apply a retention rule on the writer's connection; a failure is logged, never raised."""
         try:
-            # rows are deleted from the old end only (by age or count), so seq has no gaps past the oldest
-            db.execute("DELETE FROM request_log WHERE seq <= (SELECT MAX(seq) FROM request_log) - ?",
-                       (max(0, self.max_rows),))
-        except sqlite3.Error:
+            rule(self._connection())
+        except SQLAlchemyError:
             log.exception("request log retention failed")
+            self._disconnect()
 
-    def _retain_age(self, db: sqlite3.Connection) -> None:
+    def _retain_rows(self, conn: Connection) -> None:
+        """Keep the newest ``max_rows`` (after each batch: cheap, seq is the primary key)."""
+        # rows are deleted from the old end only (by age or count), so seq has no gaps past the oldest
+        newest = select(func.max(_LOG.c.seq)).scalar_subquery()
+        conn.execute(delete(_LOG).where(_LOG.c.seq <= newest - max(0, self.max_rows)))
+
+    def _retain_age(self, conn: Connection) -> None:
         """Delete rows older than ``retention_days`` (at most every few seconds)."""
-        if self.retention_days <= 0:
-            return
-        try:
-            db.execute("DELETE FROM request_log WHERE ts < ?", (time.time() - self.retention_days * 86400,))
-        except sqlite3.Error:
-            log.exception("request log retention failed")
+        if self.retention_days > 0:
+            conn.execute(delete(_LOG).where(_LOG.c.ts < time.time() - self.retention_days * 86400))
 
 
 def exchange(call: RawCall, redactor: Redactor, body_cap: int = BODY_CAP) -> dict[str, Any]:
@@ -391,15 +438,11 @@ def _iso(ts: float) -> str:
     return f"{last[1]}.{int(ts * 1000) % 1000:03d}Z"
 
 
-def connect(database: str) -> sqlite3.Connection:
-    db = sqlite3.connect(database, check_same_thread=False, isolation_level=None, timeout=10.0)
-    db.execute("PRAGMA busy_timeout = 10000")
-    return db
-
-
 # -- reading ----------------------------------------------------------------------------------------
-_COLUMNS = ("seq, id, ts, app_id, consumer_id, service_id, service_name, unified_api, operation, http_method,"
-            " path, base_url, source_ip, status_code, error_type, error_message, execution_ms, downstream_ms, calls")
+_LOG = schema.request_log
+_LOGS_OFF = select(schema.apps.c.id).where(schema.apps.c.request_log == 0)
+_READ = tuple(_LOG.c[name] for name in ("seq", *_COLUMNS_WRITTEN))
+_PATH_PATTERNS = {"EXACT": "{}", "STARTS_WITH": "{}%", "ENDS_WITH": "%{}"}  # else CONTAINS: %{}%
 
 
 @dataclass
@@ -418,44 +461,35 @@ class LogFilter:
     after_seq: int | None = None              # rows newer than this, oldest first (--follow)
 
 
-def query(db: sqlite3.Connection, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (("app_id", flt.app_id), ("consumer_id", flt.consumer_id), ("service_id", flt.service_id)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
+def query(conn: Connection, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
+    """Rows matching ``flt``, newest first (oldest first after ``flt.after_seq``), at most ``limit``."""
+    order = _LOG.c.seq.asc() if flt.after_seq is not None else _LOG.c.seq.desc()
+    statement = select(*_READ).where(*_conditions(flt)).order_by(order).limit(limit)
+    return [dict(row._mapping) for row in conn.execute(statement)]
+
+
+def _conditions(flt: LogFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [_LOG.c[column] == value for column, value in (
+        ("app_id", flt.app_id), ("consumer_id", flt.consumer_id), ("service_id", flt.service_id)) if value is not None]
     if flt.status_codes:
-        where.append(f"status_code IN ({', '.join('?' * len(flt.status_codes))})")
-        params += flt.status_codes
+        where.append(_LOG.c.status_code.in_(flt.status_codes))
     if flt.http_methods:
-        where.append(f"http_method IN ({', '.join('?' * len(flt.http_methods))})")
-        params += [m.upper() for m in flt.http_methods]
-    if flt.path:
+        where.append(_LOG.c.http_method.in_([m.upper() for m in flt.http_methods]))
+    if flt.path:  # case-insensitive on both backends (SQLite's LIKE is; PostgreSQL's ILIKE)
         escaped = flt.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = {"EXACT": "{}", "STARTS_WITH": "{}%", "ENDS_WITH": "%{}"}.get(flt.path_match_mode, "%{}%")
-        where.append("path LIKE ? ESCAPE '\\'")
-        params.append(pattern.format(escaped))
+        pattern = _PATH_PATTERNS.get(flt.path_match_mode, "%{}%").format(escaped)
+        where.append(_LOG.c.path.ilike(pattern, escape="\\"))
     if flt.start is not None:
-        where.append("ts >= ?")
-        params.append(flt.start)
+        where.append(_LOG.c.ts >= flt.start)
     if flt.end is not None:
-        where.append("ts <= ?")
-        params.append(flt.end)
+        where.append(_LOG.c.ts <= flt.end)
     if flt.exclude_unified_apis:
-        where.append(f"unified_api NOT IN ({', '.join('?' * len(flt.exclude_unified_apis))})")
-        params += flt.exclude_unified_apis
+        where.append(_LOG.c.unified_api.not_in(flt.exclude_unified_apis))
     if flt.before_seq is not None:
-        where.append("seq < ?")
-        params.append(flt.before_seq)
+        where.append(_LOG.c.seq < flt.before_seq)
     if flt.after_seq is not None:
-        where.append("seq > ?")
-        params.append(flt.after_seq)
-    order = "ASC" if flt.after_seq is not None else "DESC"
-    sql = (f"SELECT {_COLUMNS} FROM request_log" + (" WHERE " + " AND ".join(where) if where else "")
-           + f" ORDER BY seq {order} LIMIT ?")
-    names = [c.strip() for c in _COLUMNS.split(",")]
-    return [dict(zip(names, row, strict=True)) for row in db.execute(sql, [*params, limit])]
+        where.append(_LOG.c.seq > flt.after_seq)
+    return where
 
 
 def apideck_log(row: dict[str, Any]) -> dict[str, Any]:
