@@ -23,12 +23,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Delete, Update
 
-from unigate.db import DatabaseURL, is_sqlite, open_database, schema, write
+from unigate.db import DatabaseURL, open_database, schema, upsert, write
 from unigate.vault.audit import current_actor
 from unigate.vault.crypto import SecretBox
 
@@ -238,11 +236,11 @@ class WebhookStore:
         fingerprints, and the outbox rows ``(subscription_id, idempotency_key, event_type, payload)``."""
         now, key = time.time(), {"connection_id": connection_id, "collection_id": collection_id}
         with write(self.engine) as conn:
-            mark = _upsert(conn, _MARKS).values(**key, watermark=state.watermark, cycles=state.cycles, polled_at=now)
+            mark = upsert(conn, _MARKS).values(**key, watermark=state.watermark, cycles=state.cycles, polled_at=now)
             conn.execute(mark.on_conflict_do_update(index_elements=list(key), set_={
                 name: mark.excluded[name] for name in ("watermark", "cycles", "polled_at")}))
             if changed:
-                prints = _upsert(conn, _PRINTS)
+                prints = upsert(conn, _PRINTS)
                 conn.execute(prints.on_conflict_do_update(index_elements=[*key, "entity_id"], set_={
                     "fingerprint": prints.excluded.fingerprint}),
                     [{**key, "entity_id": k, "fingerprint": v} for k, v in changed.items()])
@@ -260,7 +258,7 @@ class WebhookStore:
         if not rows:
             return
         with write(self.engine) as conn:
-            conn.execute(_upsert(conn, _OUTBOX).on_conflict_do_nothing(), _outbox_values(rows, time.time()))
+            conn.execute(upsert(conn, _OUTBOX).on_conflict_do_nothing(), _outbox_values(rows, time.time()))
 
     def due_subscriptions(self, now: float) -> list[str]:
         """Enabled subscriptions with rows to attempt now (a disabled one's rows wait for it)."""
@@ -344,7 +342,7 @@ class WebhookStore:
         caller's or had run out, so two processes never both take it."""
         now = time.time()
         with write(self.engine) as conn:
-            take = _upsert(conn, _LEASES).values(name=name, owner=owner, until=now + ttl)
+            take = upsert(conn, _LEASES).values(name=name, owner=owner, until=now + ttl)
             row = conn.execute(take.on_conflict_do_update(
                 index_elements=["name"], set_={"owner": take.excluded.owner, "until": take.excluded.until},
                 where=or_(_LEASES.c.owner == take.excluded.owner, _LEASES.c.until < now),
@@ -353,8 +351,3 @@ class WebhookStore:
 
     def release_lease(self, name: str, owner: str) -> None:
         self._write(delete(_LEASES).where(_LEASES.c.name == name, _LEASES.c.owner == owner))
-
-
-def _upsert(conn: Connection, table: Any) -> Any:
-    """``INSERT`` into ``table`` in the connection's dialect (``on_conflict_do_update``/``_do_nothing``)."""
-    return (sqlite_insert if is_sqlite(conn) else postgresql_insert)(table)
