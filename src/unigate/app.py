@@ -93,11 +93,12 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     logfilter.install()  # httpx's request log line redacted like ours
     if settings.tracing:
         tracing.enable()
-    request_log = RequestLog(settings.database, enabled=settings.request_log, retention_days=settings.log_retention_days,
-                             max_rows=settings.log_max_rows)
     dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
     dispatcher.tokens = oauth.build(store, registry, box)   # OAuth2 flows and token refresh
+    # the webhook store and the request log share one engine (one pool), the store's own; closed at shutdown
     webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
+    request_log = RequestLog(webhook_store.engine if webhook_store else settings.database, enabled=settings.request_log,
+                             retention_days=settings.log_retention_days, max_rows=settings.log_max_rows)
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
 
 
@@ -229,6 +230,8 @@ class GatewayApp:
                     await self.gateway.webhooks.stop()
                 await self.gateway.pool.aclose()
                 await asyncio.get_running_loop().run_in_executor(None, self.gateway.request_log.close)
+                if self.gateway.webhook_store is not None:  # its pooled connections (it reconnects if used again)
+                    self.gateway.webhook_store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -40,12 +40,13 @@ class ConnectorUnderTest:
     @classmethod
     def start(cls, tmp: Path, service_id: str, *, transport: str = "aiohttp", simulate: bool = True,
               url: str | None = None, wrap_transport: TransportWrapper | None = None,
-              settings: dict[str, Any] | None = None, registry: ConnectorRegistry | None = None) -> ConnectorUnderTest:
+              settings: dict[str, Any] | None = None, registry: ConnectorRegistry | None = None,
+              database: Path | str | None = None) -> ConnectorUnderTest:
         """Start the simulator (unless ``simulate`` is false: cassette replay) and a connected gateway.
 
         Without a simulator the connection points at ``url`` (where a recording was made).
         ``settings`` are gateway ``Settings`` fields (e.g. ``public_url``); ``registry`` defaults to
-        every installed connector.
+        every installed connector; ``database`` the gateway's ``UNIGATE_DATABASE`` (default a file in ``tmp``).
         """
         registry = registry or ConnectorRegistry.load()
         definition = registry.definitions[service_id]
@@ -55,7 +56,7 @@ class ConnectorUnderTest:
         simulator = Simulator.start(profile.create_app()) if simulate else None
         url = simulator.url if simulator else (url or f"http://{service_id}.recorded.invalid")
         harness = GatewayHarness(tmp, registry=registry, transport=transport, wrap_transport=wrap_transport,
-                                 settings=settings or {})
+                                 settings=settings or {}, database=database)
         tracker = cls(service_id, profile, harness, simulator, url)
         tracker.connect(CONSUMER_ID)
         tracker.connect(TIMEOUT_CONSUMER, settings={"timeout": 0.5})

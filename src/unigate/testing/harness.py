@@ -71,12 +71,13 @@ class GatewayHarness:
     secret_key: str = field(default_factory=generate_secret_key)
     wrap_transport: TransportWrapper | None = None  # e.g. a CassetteTap: replay/record downstream traffic
     settings: dict[str, Any] = field(default_factory=dict)  # Settings fields other than database/transport
+    database: Path | str | None = None  # UNIGATE_DATABASE (unigate.testing.databases); None: tmp/vault.db
     gateway: Gateway = field(init=False)
     server: BackgroundServer = field(init=False)
     api_key: str = field(init=False)
 
     def __post_init__(self) -> None:
-        settings = Settings(database=self.tmp / "vault.db", transport=self.transport, **self.settings)
+        settings = Settings(database=self.database or self.tmp / "vault.db", transport=self.transport, **self.settings)
         self.gateway = build_gateway(settings, self.secret_key, registry=self.registry,
                                      wrap_transport=self.wrap_transport)
         # served as `unigate serve` serves it: with the head timeout and size cap
