@@ -1,11 +1,11 @@
 """The request log: what reached the tracker, redacted and capped; retention; off per app and globally;
-raw=true on errors; the queue drops its oldest records rather than block; `unigate logs`."""
+raw=true on errors; the queue drops its oldest records rather than block; `unigate logs`. On SQLite and
+PostgreSQL (``database``/``module_database``: each test module and backend a database of its own)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,42 +17,46 @@ import httpx
 import orjson
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select, update
 
 from unigate.cli import main
+from unigate.db import open_database, schema, write
 from unigate.downstream.client import RawCall
 from unigate.downstream.redact import REDACTED, Redactor
 from unigate.observability import metrics
-from unigate.observability.requestlog import BODY_CAP, RequestLog, RequestRecord, exchange
+from unigate.observability.requestlog import BODY_CAP, LogFilter, RequestLog, RequestRecord, exchange
 from unigate.testing.connector import ConnectorUnderTest
 from unigate.testing.harness import APP_ID, CONSUMER_ID
-from unigate.vault.crypto import SecretBox, generate_secret_key
-from unigate.vault.store import ConnectionStore
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 KEY = agentsmesh.DEFAULT_API_KEY
 TICKETS = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/tickets"
 
 
-def start(tmp: Path, **settings: Any) -> ConnectorUnderTest:
-    return ConnectorUnderTest.start(tmp, "agentsmesh", settings=settings)
+def start(tmp: Path, database: Path | str, **settings: Any) -> ConnectorUnderTest:
+    return ConnectorUnderTest.start(tmp, "agentsmesh", settings=settings, database=database)
 
 
 @pytest.fixture(scope="module")
-def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-    t = start(tmp_path_factory.mktemp("requestlog"))
+def tracker(tmp_path_factory: pytest.TempPathFactory, module_database: Path | str) -> Iterator[ConnectorUnderTest]:
+    t = start(tmp_path_factory.mktemp("requestlog"), module_database)
     yield t
     t.stop()
 
 
-def rows(tracker: ConnectorUnderTest) -> list[dict[str, Any]]:
-    """The request log as stored, oldest first (read with SQLite directly, not through the gateway)."""
-    assert tracker.harness.gateway.request_log.flush()
-    db = sqlite3.connect(tracker.harness.gateway.settings.database)
-    db.row_factory = sqlite3.Row
+def stored(database: Path | str) -> list[dict[str, Any]]:
+    """The request log as stored, oldest first (read from the database directly, not through the gateway)."""
+    engine = open_database(database)
     try:
-        return [dict(r) for r in db.execute("SELECT * FROM request_log ORDER BY seq")]
+        with engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(schema.request_log).order_by(schema.request_log.c.seq))]
     finally:
-        db.close()
+        engine.dispose()
+
+
+def rows(tracker: ConnectorUnderTest) -> list[dict[str, Any]]:
+    assert tracker.harness.gateway.request_log.flush()
+    return stored(tracker.harness.gateway.settings.database)
 
 
 def row_of(tracker: ConnectorUnderTest, request_id: str) -> dict[str, Any]:
@@ -156,8 +160,8 @@ def test_a_request_without_a_connection_is_logged_after_the_key_was_accepted(tra
     assert not [r for r in rows(tracker) if r["id"] == wrong_key.headers["request-id"]]
 
 
-def test_retention_keeps_the_newest_rows(tmp_path: Path) -> None:
-    tracker = start(tmp_path, log_max_rows=3)
+def test_retention_keeps_the_newest_rows(tmp_path: Path, database: Path | str) -> None:
+    tracker = start(tmp_path, database, log_max_rows=3)
     try:
         with tracker.client() as client:
             ids = [client.get(f"{TICKETS}/AM-7").headers["request-id"] for _ in range(5)]
@@ -166,16 +170,16 @@ def test_retention_keeps_the_newest_rows(tmp_path: Path) -> None:
         tracker.stop()
 
 
-def test_retention_deletes_rows_older_than_the_retention_days(tmp_path: Path) -> None:
-    tracker = start(tmp_path, log_retention_days=1.0)
+def test_retention_deletes_rows_older_than_the_retention_days(tmp_path: Path, database: Path | str) -> None:
+    tracker = start(tmp_path, database, log_retention_days=1.0)
     try:
         with tracker.client() as client:
             old = [client.get(f"{TICKETS}/AM-7").headers["request-id"] for _ in range(2)]
             assert [r["id"] for r in rows(tracker)] == old
-            db = sqlite3.connect(tracker.harness.gateway.settings.database)
-            with db:  # the two rows age by 25 hours
-                db.execute("UPDATE request_log SET ts = ts - 25 * 3600")
-            db.close()
+            engine = open_database(database)
+            with write(engine) as conn:  # the two rows age by 25 hours
+                conn.execute(update(schema.request_log).values(ts=schema.request_log.c.ts - 25 * 3600))
+            engine.dispose()
             recent = client.get(f"{TICKETS}/AM-7").headers["request-id"]
         assert [r["id"] for r in rows(tracker)] == [recent]
     finally:
@@ -188,8 +192,8 @@ def cli(tracker: ConnectorUnderTest, *args: str) -> Any:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def test_logging_turned_off_for_an_app_records_nothing_of_it(tmp_path: Path) -> None:
-    tracker = start(tmp_path)
+def test_logging_turned_off_for_an_app_records_nothing_of_it(tmp_path: Path, database: Path | str) -> None:
+    tracker = start(tmp_path, database)
     try:
         off = cli(tracker, "vault", "app-update", APP_ID, "--no-logs")
         assert off.exit_code == 0, off.output
@@ -207,8 +211,8 @@ def test_logging_turned_off_for_an_app_records_nothing_of_it(tmp_path: Path) -> 
         tracker.stop()
 
 
-def test_logging_turned_off_globally_records_nothing(tmp_path: Path) -> None:
-    tracker = start(tmp_path, request_log=False)
+def test_logging_turned_off_globally_records_nothing(tmp_path: Path, database: Path | str) -> None:
+    tracker = start(tmp_path, database, request_log=False)
     try:
         with tracker.client() as client:
             assert client.get(f"{TICKETS}/AM-7").status_code == 200
@@ -220,36 +224,59 @@ def test_logging_turned_off_globally_records_nothing(tmp_path: Path) -> None:
         tracker.stop()
 
 
-def test_a_full_queue_drops_its_oldest_records_and_counts_them(tmp_path: Path) -> None:
-    database = tmp_path / "vault.db"
-    store = ConnectionStore(database, SecretBox(generate_secret_key()))
-    store.create_app("A", app_id="a")
-    store.close()
+def record(n: int, **fields: Any) -> RequestRecord:
+    """Request ``r<n>`` of app ``a`` as the gateway records it, ``fields`` changed."""
+    base: dict[str, Any] = {"request_id": f"r{n}", "app_id": "a", "consumer_id": "c", "service_id": "s",
+                            "operation": "tickets.one", "method": "GET", "path": "/p", "status_code": 200,
+                            "started": time.time(), "duration_ms": 1.0}
+    return RequestRecord(**{**base, **fields})
+
+
+def test_a_full_queue_drops_its_oldest_records_and_counts_them(database: Path | str) -> None:
     log = RequestLog(database, queue_size=3, interval=60)  # the writer wakes only when flushed
     for n in range(10):
-        log.record(RequestRecord(request_id=f"r{n}", app_id="a", consumer_id="c", service_id="s", operation="tickets.one",
-                                 method="GET", path="/p", status_code=200, started=time.time(), duration_ms=1.0))
+        log.record(record(n))
     assert log.dropped == 7
     assert log.flush()
     log.close()
-    db = sqlite3.connect(database)
-    assert [r[0] for r in db.execute("SELECT id FROM request_log ORDER BY seq")] == ["r7", "r8", "r9"]
-    db.close()
+    assert [r["id"] for r in stored(database)] == ["r7", "r8", "r9"]
+
+
+def test_a_batch_larger_than_one_statement_is_stored_whole_and_in_order(database: Path | str) -> None:
+    log = RequestLog(database, interval=60)
+    for n in range(200):  # 128 + 64 + 8 rows: three INSERT statements of one transaction
+        log.record(record(n, status_code=200 + n % 3, error_message=None if n % 2 else f"message {n}"))
+    assert log.flush()
+    log.close()
+    found = stored(database)
+    assert [r["id"] for r in found] == [f"r{n}" for n in range(200)] and log.written == 200
+    assert [(r["status_code"], r["error_message"]) for r in found[:2]] == [(200, "message 0"), (201, None)]
+
+
+def test_the_log_reads_back_one_consumers_rows_newest_first_with_filters_and_a_cursor(database: Path | str) -> None:
+    log, then = RequestLog(database, interval=60), time.time() - 60
+    for n in range(6):
+        log.record(record(n, consumer_id="c" if n % 2 == 0 else "other", path=f"/Tickets/{n}", started=then + n))
+    assert log.flush()
+    mine = LogFilter(app_id="a", consumer_id="c")
+    assert [r["id"] for r in log.query(mine, 10)] == ["r4", "r2", "r0"]
+    first = log.query(mine, 1)[0]
+    assert [r["id"] for r in log.query(LogFilter(app_id="a", consumer_id="c", before_seq=first["seq"]), 10)] == ["r2", "r0"]
+    assert [r["id"] for r in log.query(LogFilter(app_id="a", after_seq=first["seq"] - 2), 10)] == ["r3", "r4", "r5"]
+    assert [r["id"] for r in log.query(LogFilter(app_id="a", path="tickets/2"), 10)] == ["r2"]  # any case
+    assert [r["id"] for r in log.query(LogFilter(app_id="a", path="/tickets/_", path_match_mode="STARTS_WITH"), 10)] == []
+    assert [r["id"] for r in log.query(LogFilter(app_id="a", start=then + 1, end=then + 2), 10)] == ["r2", "r1"]
+    assert log.query(LogFilter(app_id="b"), 10) == []
+    log.close()
 
 
 def test_dropped_records_are_counted_in_metrics_and_said_in_the_gateway_log(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    database = tmp_path / "vault.db"
-    store = ConnectionStore(database, SecretBox(generate_secret_key()))
-    store.create_app("A", app_id="a")
-    store.close()
+        database: Path | str, caplog: pytest.LogCaptureFixture) -> None:
     dropped_before = metrics.REGISTRY.get_sample_value("unigate_request_log_dropped_total") or 0.0
     log = RequestLog(database, queue_size=2, interval=60)  # the writer wakes only when flushed
     with caplog.at_level(logging.WARNING, logger="unigate.requestlog"):
         for n in range(5):
-            log.record(RequestRecord(request_id=f"r{n}", app_id="a", consumer_id="c", service_id="s",
-                                     operation="tickets.one", method="GET", path="/p", status_code=200,
-                                     started=time.time(), duration_ms=1.0))
+            log.record(record(n))
         assert log.flush()
         log.close()
     assert metrics.REGISTRY.get_sample_value("unigate_request_log_dropped_total") == dropped_before + 3
@@ -273,8 +300,8 @@ def test_a_body_is_redacted_before_it_is_cut_however_little_of_it_is_read(body: 
     assert KEY not in logged["body"] and logged["body_truncated"] is True
 
 
-def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path) -> None:
-    tracker = start(tmp_path)
+def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path, database: Path | str) -> None:
+    tracker = start(tmp_path, database)
     tracker.connect("other-consumer")
     try:
         with tracker.client() as client:

@@ -162,6 +162,7 @@ class RequestLog:
         self._done = 0       # records taken off the queue and handled (the writer's count)
         self._stop = False
         self._retain_due = False
+        self._last_retention = 0.0     # time.monotonic() of the last retention by age
         self._reported_drops = 0       # self.dropped when the last warning said so
         self._reported_at = -DROP_REPORT_EVERY
         self._thread: threading.Thread | None = None
@@ -228,18 +229,13 @@ class RequestLog:
 
     # -- the writer thread -----------------------------------------------------------------------
     def _run(self) -> None:
-        last_retention = 0.0
         try:
             while True:
                 self._wake.wait(self.interval)
                 self._wake.clear()
-                wrote = self._drain()
+                self._drain()
                 self._report_drops()
                 metrics.LOG_QUEUE.set(len(self._queue))
-                now = time.monotonic()
-                if wrote and (now - last_retention > 5.0 or self._retain_due):
-                    last_retention, self._retain_due = now, False
-                    self._retain(self._retain_age)
                 if self._stop:
                     return
         finally:
@@ -275,8 +271,8 @@ class RequestLog:
                 log.exception("could not write %d request log records", len(batch))
                 self._disconnect()
             if wrote:
-                self._retain(self._retain_rows)
-            self._done += len(batch)
+                self._retain_after_batch()
+            self._done += len(batch)  # after retention: what flush() waited for is written and retained
         return wrote
 
     def _report_drops(self) -> None:
@@ -314,6 +310,14 @@ class RequestLog:
     def call_entry(self, call: RawCall, redactor: Redactor) -> dict[str, Any]:
         """One downstream call as logged: secrets redacted, bodies capped at ``body_cap`` bytes."""
         return exchange(call, redactor, self.body_cap)
+
+    def _retain_after_batch(self) -> None:
+        """Retention by count after each batch, by age at most every few seconds (or when flushed)."""
+        self._retain(self._retain_rows)
+        now = time.monotonic()
+        if now - self._last_retention > 5.0 or self._retain_due:
+            self._last_retention, self._retain_due = now, False
+            self._retain(self._retain_age)
 
     def _retain(self, rule: Callable[[Connection], None]) -> None:
         """Apply a retention rule on the writer's connection; a failure is logged, never raised."""
