@@ -1,5 +1,6 @@
 """GET /vault/logs as Apideck's Vault API describes it (fixtures/specs/apideck/vault-logs.yml): auth,
-scoping to the calling app and consumer, filters, cursor paging, and every item a valid ``Log``."""
+scoping to the calling app and consumer, filters, cursor paging, and every item a valid ``Log``; on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ def check_schema(value: Any, schema: dict[str, Any], where: str = "Log") -> None
 
 
 @pytest.fixture(scope="module")
-def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-    t = ConnectorUnderTest.start(tmp_path_factory.mktemp("vaultlogs"), "agentsmesh")
+def tracker(tmp_path_factory: pytest.TempPathFactory, module_database: Path | str) -> Iterator[ConnectorUnderTest]:
+    """The gateway, once on SQLite and once on PostgreSQL."""
+    t = ConnectorUnderTest.start(tmp_path_factory.mktemp("vaultlogs"), "agentsmesh", database=module_database)
     t.connect(OTHER)
     yield t
     t.stop()

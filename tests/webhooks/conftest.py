@@ -1,4 +1,5 @@
-"""A real receiver (a Starlette app on loopback verifying signatures) and a gateway polling a simulator."""
+"""A real receiver (a Starlette app on loopback verifying signatures) and a gateway polling a simulator; the
+gateway's database is each backend in turn (``database``: SQLite, then PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -114,20 +115,20 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
     raise AssertionError(f"not true within {timeout}s")
 
 
-def start_setup(tmp: Path, service_id: str = "codimir", collection_id: str = "project_456",
-                **settings: Any) -> Setup:
+def start_setup(tmp: Path, service_id: str = "codimir", collection_id: str = "project_456", *,
+                database: Path | str | None = None, **settings: Any) -> Setup:
     registry = ConnectorRegistry.load()
     profile = registry.definitions[service_id].sandbox()
     simulator = Simulator.start(profile.create_app())
-    harness = GatewayHarness(tmp, registry=registry, settings={**FAST, **settings})
+    harness = GatewayHarness(tmp, registry=registry, settings={**FAST, **settings}, database=database)
     base, credentials = profile.connection(simulator.url)
     harness.connect(service_id, settings=base, credentials=credentials)
     return Setup(harness, simulator, service_id, collection_id)
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
-    found = start_setup(tmp_path)
+def setup(tmp_path: Path, database: Path | str) -> Iterator[Setup]:
+    found = start_setup(tmp_path, database=database)
     yield found
     found.harness.stop()
     found.simulator.stop()

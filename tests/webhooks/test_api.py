@@ -48,8 +48,8 @@ def check(response: httpx.Response, path: str, method: str, status: int = 200) -
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[GatewayHarness]:
-    found = GatewayHarness(tmp_path, settings={"webhooks": False})
+def harness(tmp_path: Path, database: Path | str) -> Iterator[GatewayHarness]:
+    found = GatewayHarness(tmp_path, settings={"webhooks": False}, database=database)
     yield found
     found.stop()
 

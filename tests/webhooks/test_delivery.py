@@ -50,8 +50,9 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     assert all(1800.0 <= d <= 3600.0 for d in delays[9:])
 
 
-def test_a_failing_event_becomes_a_dead_letter_and_replay_delivers_it(tmp_path: Path, receiver: Receiver) -> None:
-    setup = start_setup(tmp_path, webhook_retry_window=0.5)
+def test_a_failing_event_becomes_a_dead_letter_and_replay_delivers_it(tmp_path: Path, receiver: Receiver,
+                                                                     database: Path | str) -> None:
+    setup = start_setup(tmp_path, database=database, webhook_retry_window=0.5)
     try:
         setup.subscribe(receiver, "hook")
         setup.baseline()
@@ -85,10 +86,11 @@ def test_delivery_attempts_are_in_the_request_log(setup: Setup, receiver: Receiv
     assert all(entry["path"] == receiver.url("hook") for entry in attempts)
 
 
-def test_a_slow_receiver_does_not_delay_another_subscription(tmp_path: Path, receiver: Receiver) -> None:
+def test_a_slow_receiver_does_not_delay_another_subscription(tmp_path: Path, receiver: Receiver,
+                                                            database: Path | str) -> None:
     from unigate.simulation import BackgroundServer
 
-    setup = start_setup(tmp_path, webhook_delivery_timeout=10.0)
+    setup = start_setup(tmp_path, database=database, webhook_delivery_timeout=10.0)
     other = Receiver()
     other.server = BackgroundServer(other.app()).start()
     try:

@@ -31,11 +31,13 @@ class Logged(SyncTracker):
 
 
 @pytest.fixture(params=["sync-native", "sync-emulated"])
-def synced(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Logged, GatewayHarness]]:
+def synced(request: pytest.FixtureRequest, tmp_path: Path,
+           database: Path | str) -> Iterator[tuple[str, Logged, GatewayHarness]]:
     tracker = Logged(250)
     server = BackgroundServer(tracker.app()).start()
     registry = ConnectorRegistry.load(manifest_dirs=[write_manifests(tmp_path / "manifests")])
-    harness = GatewayHarness(tmp_path, registry=registry, settings={**FAST, "webhook_delete_scan_every": 1000})
+    harness = GatewayHarness(tmp_path, registry=registry, settings={**FAST, "webhook_delete_scan_every": 1000},
+                             database=database)
     harness.connect(request.param, settings={"base_url": server.url})
     yield request.param, tracker, harness
     harness.stop()

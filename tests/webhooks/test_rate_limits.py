@@ -60,8 +60,8 @@ def test_take_waits_for_the_token() -> None:
     assert time.monotonic() - started >= 0.15
 
 
-def test_the_poller_keeps_to_the_budget(tmp_path: Path) -> None:
-    setup = start_setup(tmp_path, webhook_calls_per_minute=60.0)   # 1 call/s, bursts of 6; polls every 0.2 s
+def test_the_poller_keeps_to_the_budget(tmp_path: Path, database: Path | str) -> None:
+    setup = start_setup(tmp_path, database=database, webhook_calls_per_minute=60.0)   # 1 call/s, bursts of 6; polls every 0.2 s
     try:
         setup.harness.gateway.webhook_store.create_subscription(
             "test-app", unified_api="issue-tracking", status="enabled", delivery_url="http://127.0.0.1:9/x",
@@ -74,8 +74,8 @@ def test_the_poller_keeps_to_the_budget(tmp_path: Path) -> None:
         setup.simulator.stop()
 
 
-def test_a_429_stops_polling_until_retry_after(tmp_path: Path) -> None:
-    setup = start_setup(tmp_path)
+def test_a_429_stops_polling_until_retry_after(tmp_path: Path, database: Path | str) -> None:
+    setup = start_setup(tmp_path, database=database)
     try:
         setup.simulator.fault(path="/api/tickets", status=429, retry_after=4, times=1)
         setup.harness.gateway.webhook_store.create_subscription(

@@ -1,4 +1,5 @@
-"""Restarts lose nothing and repeat nothing: persisted watermarks, fingerprints and a leased outbox."""
+"""Restarts lose nothing and repeat nothing: persisted watermarks, fingerprints and a leased outbox; on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -84,16 +85,16 @@ def _serving(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         process.wait()
 
 
-def _vault(tmp: Path, key: str, simulator_url: str, receiver: Receiver) -> tuple[str, str]:
+def _vault(database: Path | str, key: str, simulator_url: str, receiver: Receiver) -> tuple[str, str]:
     """A vault with an app, a Codimir connection and a subscription to the receiver; (api key, app id)."""
     profile = ConnectorRegistry.load().definitions["codimir"].sandbox()
-    store = ConnectionStore(tmp / "vault.db", SecretBox(key))
+    store = ConnectionStore(database, SecretBox(key))
     _, api_key = store.create_app("Killed", app_id="killed-app")
     store.create_consumer("killed-app", "c1")
     settings, credentials = profile.connection(simulator_url)
     store.create_connection("killed-app", "c1", "codimir", settings=settings, credentials=credentials)
     store.close()
-    hooks = WebhookStore(tmp / "vault.db", SecretBox(key))
+    hooks = WebhookStore(database, SecretBox(key))
     _, secret = hooks.create_subscription("killed-app", unified_api="issue-tracking", status="enabled",
                                           delivery_url=receiver.url("hook"), events=["*"])
     hooks.close()
@@ -101,21 +102,21 @@ def _vault(tmp: Path, key: str, simulator_url: str, receiver: Receiver) -> tuple
     return api_key, "killed-app"
 
 
-def test_a_gateway_killed_mid_delivery_loses_nothing_and_sends_no_new_duplicate(tmp_path: Path,
+def test_a_gateway_killed_mid_delivery_loses_nothing_and_sends_no_new_duplicate(database: Path | str,
                                                                                  receiver: Receiver) -> None:
     simulator = Simulator.start(ConnectorRegistry.load().definitions["codimir"].sandbox().create_app())
     key = generate_secret_key()
-    api_key, app_id = _vault(tmp_path, key, simulator.url, receiver)
+    api_key, app_id = _vault(database, key, simulator.url, receiver)
     port = free_port("127.0.0.1")
-    env = {**os.environ, "UNIGATE_DATABASE": str(tmp_path / "vault.db"), "UNIGATE_SECRET_KEY": key,
+    env = {**os.environ, "UNIGATE_DATABASE": str(database), "UNIGATE_SECRET_KEY": key,
            "UNIGATE_PORT": str(port), **{f"UNIGATE_{k.upper()}": str(v) for k, v in FAST.items()},
            "UNIGATE_WEBHOOK_LEASE": "1", "UNIGATE_WEBHOOK_DELIVERY_TIMEOUT": "5"}
     headers = {"authorization": f"Bearer {api_key}", "x-apideck-app-id": app_id, "x-apideck-consumer-id": "c1",
                "x-apideck-service-id": "codimir"}
-    hooks = WebhookStore(tmp_path / "vault.db", SecretBox(key))
+    hooks = WebhookStore(database, SecretBox(key))
     try:
         with _serving(env) as first:
-            wait_for(lambda: hooks.poll_state(_connection_id(tmp_path, key), "project_456").known, 30)
+            wait_for(lambda: hooks.poll_state(_connection_id(database, key), "project_456").known, 30)
             receiver.delay = 30                            # the receiver holds the first delivery ...
             created = [_post(port, headers, f"Ticket {n}") for n in range(2)]
             wait_for(lambda: receiver.received, 30)
@@ -134,8 +135,8 @@ def test_a_gateway_killed_mid_delivery_loses_nothing_and_sends_no_new_duplicate(
         simulator.stop()
 
 
-def _connection_id(tmp: Path, key: str) -> str:
-    store = ConnectionStore(tmp / "vault.db", SecretBox(key))
+def _connection_id(database: Path | str, key: str) -> str:
+    store = ConnectionStore(database, SecretBox(key))
     try:
         return store.list_connections("killed-app")[0].id
     finally:

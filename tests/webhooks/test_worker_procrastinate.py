@@ -38,8 +38,8 @@ def queue_dsn() -> Iterator[str]:
 
 
 def test_two_procrastinate_workers_deliver_each_event_once(tmp_path: Path, receiver: Receiver,
-                                                           queue_dsn: str) -> None:
-    setup = start_setup(tmp_path, webhooks=False)          # the gateway serves; only the workers poll
+                                                           queue_dsn: str, database: Path | str) -> None:
+    setup = start_setup(tmp_path, database=database, webhooks=False)          # the gateway serves; only the workers poll
     connection = setup.harness.store.list_connections("test-app")[0]
     env = {**os.environ, "UNIGATE_DATABASE": str(setup.harness.gateway.settings.database),
            "UNIGATE_SECRET_KEY": setup.harness.secret_key, "UNIGATE_WORKER_DSN": queue_dsn,
