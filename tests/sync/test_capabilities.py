@@ -4,7 +4,8 @@ unsupported), from one reading of its manifest, by ``unigate connectors show`` a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -57,8 +58,9 @@ def test_the_text_description_lists_the_capabilities() -> None:
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("caps"), "agentsmesh", simulate=False)
+def gateway(tmp_path_factory: pytest.TempPathFactory,
+            databases: Callable[[], Path | str]) -> Iterator[ConnectorUnderTest]:
+    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("caps"), "agentsmesh", simulate=False, database=databases())
     yield tracker
     tracker.stop()
 

@@ -4,7 +4,8 @@ at any limit (the cursor holds each branch's position); with filter[since] emula
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,15 +22,15 @@ AGENTSMESH = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/ticke
 
 
 @pytest.fixture(scope="module")
-def am(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("agentsmesh"), "agentsmesh")
+def am(tmp_path_factory: pytest.TempPathFactory, databases: Callable[[], Path | str]) -> Iterator[ConnectorUnderTest]:
+    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("agentsmesh"), "agentsmesh", database=databases())
     yield tracker
     tracker.stop()
 
 
 @pytest.fixture(scope="module")
-def cm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("codimir"), "codimir")
+def cm(tmp_path_factory: pytest.TempPathFactory, databases: Callable[[], Path | str]) -> Iterator[ConnectorUnderTest]:
+    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("codimir"), "codimir", database=databases())
     yield tracker
     tracker.stop()
 

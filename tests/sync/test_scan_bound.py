@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,9 +53,10 @@ def bounded_registry() -> ConnectorRegistry:
 
 
 @pytest.fixture(scope="module")
-def bounded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+def bounded(tmp_path_factory: pytest.TempPathFactory,
+            databases: Callable[[], Path | str]) -> Iterator[ConnectorUnderTest]:
     tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("bounded"), "agentsmesh-bounded",
-                                       registry=bounded_registry())
+                                       registry=bounded_registry(), database=databases())
     yield tracker
     tracker.stop()
 
@@ -106,9 +108,10 @@ def unordered(op: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def unordered_tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+def unordered_tracker(tmp_path_factory: pytest.TempPathFactory,
+                      databases: Callable[[], Path | str]) -> Iterator[ConnectorUnderTest]:
     tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp("unordered"), "agentsmesh-unordered",
-                                       registry=derived_registry("agentsmesh-unordered", unordered))
+                                       registry=derived_registry("agentsmesh-unordered", unordered), database=databases())
     yield tracker
     tracker.stop()
 

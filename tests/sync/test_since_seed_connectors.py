@@ -4,7 +4,8 @@ bounded scan), and every page's cursor resumes the same reading, at any limit.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +22,9 @@ MAIN = {"agentsmesh": str(agentsmesh.MAIN_REPOSITORY_ID), "codimir": codimir.DEF
 
 
 @pytest.fixture(scope="module", params=SEEDS)
-def seed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(request.param), request.param)
+def seed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         databases: Callable[[], Path | str]) -> Iterator[ConnectorUnderTest]:
+    tracker = ConnectorUnderTest.start(tmp_path_factory.mktemp(request.param), request.param, database=databases())
     yield tracker
     tracker.stop()
 
