@@ -309,7 +309,7 @@ class WebhookStore:
 
     def prune(self, before: float) -> int:
         """Delete delivered rows delivered before ``before`` (pending rows and dead letters stay); how many."""
-        return self._write(delete(_OUTBOX).where(_OUTBOX.c.delivered_at.is_not(None),  # type: ignore[arg-type]
+        return self._write(delete(_OUTBOX).where(_OUTBOX.c.delivered_at.is_not(None),
                                                  _OUTBOX.c.delivered_at < before))
 
     def outbox(self, *, subscription_id: str | None = None, dead: bool | None = None,
