@@ -27,9 +27,13 @@ lint: $(VENV)/.installed
 # PYTEST_ADDOPTS=--randomly-seed=N replays it); coverage of the shipped code is reported and must
 # stay at 90 % or more. The connect page's browser tests need Chromium and chromedriver: installed
 # first (scripts/browser/install.sh; silent when present, an error when it cannot install them).
+# The vault, API and sync suites run on SQLite and on PostgreSQL (UNIGATE_TEST_POSTGRES, default
+# postgresql://postgres@127.0.0.1:5432/test; each run makes and drops a database of its own):
+# scripts/postgres/start.sh starts the server where it is installed but stopped; without one those tests fail.
 COVERAGE := --cov --cov-report=term --cov-fail-under=90
 test: $(VENV)/.installed lint
 	scripts/browser/install.sh
+	scripts/postgres/start.sh || echo "make test: no PostgreSQL, so the tests on PostgreSQL will fail" >&2
 	scripts/trackers/start-all.sh || { scripts/trackers/stop-all.sh; exit 1; }
 	$(BIN)/python -m pytest $(COVERAGE); status=$$?; scripts/trackers/stop-all.sh; exit $$status
 
