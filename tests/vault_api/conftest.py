@@ -1,5 +1,5 @@
 """The Vault API through the gateway (``unigate.vault_api``), in front of a simulated AgentsMesh
-(``harness`` and ``sim``: tests/conftest.py).
+(``harness`` and ``sim``), each test once on SQLite and once on PostgreSQL (``module_database``).
 
 Each test acts for a consumer of its own (``consumer``), so tests never see each other's
 connections; ``vault`` is an HTTP client of the app for that consumer.
@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from unigate.testing import GatewayHarness, Simulator
+from unigate.testing import GatewayHarness, Simulator, connector_fixtures
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
 CONNECTION = "/vault/connections/issue-tracking/agentsmesh"
 MAPPINGS = "/vault/custom-mappings/issue-tracking/agentsmesh"
 TICKETS = f"/issue-tracking/collections/{agentsmesh.MAIN_REPOSITORY_ID}/tickets"
+
+tracker, sim, harness, client = connector_fixtures("agentsmesh", on_both_backends=True)
 
 
 @pytest.fixture

@@ -91,10 +91,10 @@ def test_audit_pages_newest_first(vault: httpx.Client, consumer: str, sim: Simul
 
 # -- the operator's view: `unigate vault audit` -----------------------------------------------------------
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def env(database: Path | str) -> Iterator[dict[str, str]]:
     from unigate.vault.crypto import generate_secret_key
 
-    yield {"UNIGATE_DATABASE": str(tmp_path / "vault.db"), "UNIGATE_SECRET_KEY": generate_secret_key()}
+    yield {"UNIGATE_DATABASE": str(database), "UNIGATE_SECRET_KEY": generate_secret_key()}
 
 
 def cli(env: dict[str, str], *args: str) -> str:

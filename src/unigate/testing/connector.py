@@ -94,17 +94,32 @@ def with_consumers(tracker: Any, consumers: dict[str, dict[str, Any]] | None) ->
     tracker.stop()
 
 
-def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
+def _tracker_fixture(service_id: str, consumers: dict[str, dict[str, Any]] | None, on_both_backends: bool) -> Any:
+    if not on_both_backends:
+        @pytest.fixture(scope="module", name="tracker")
+        def tracker_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
+            yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id),
+                                      consumers)
+        return tracker_fixture
+
+    @pytest.fixture(scope="module", name="tracker")
+    def tracker_on_fixture(tmp_path_factory: pytest.TempPathFactory,
+                           module_database: Path | str) -> Iterator[ConnectorUnderTest]:
+        yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id,
+                                                           database=module_database), consumers)
+    return tracker_on_fixture
+
+
+def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None, *,
+                       on_both_backends: bool = False) -> tuple[Any, ...]:
     """Fixtures ``tracker``, ``sim``, ``harness`` (module scope) and ``client`` for a connector's tests.
 
     ``consumers`` adds consumers with their own connection options (``settings`` and ``credentials``
-    overrides, ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``.
+    overrides, ``custom_mappings``): ``{"slow": {"settings": {"timeout": 0.5}}}``. ``on_both_backends``: the
+    gateway's database is ``module_database`` (``unigate.testing.databases``), so each test runs on SQLite and
+    on PostgreSQL.
     """
-
-    @pytest.fixture(scope="module", name="tracker")
-    def tracker_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectorUnderTest]:
-        yield from with_consumers(ConnectorUnderTest.start(tmp_path_factory.mktemp(service_id), service_id),
-                                  consumers)
+    tracker_fixture = _tracker_fixture(service_id, consumers, on_both_backends)
 
     @pytest.fixture(scope="module", name="sim")
     def sim_fixture(tracker: ConnectorUnderTest) -> Simulator:
