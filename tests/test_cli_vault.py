@@ -18,8 +18,9 @@ from unigate.vault.crypto import generate_secret_key
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {"UNIGATE_DATABASE": str(tmp_path / "vault.db"), "UNIGATE_SECRET_KEY": generate_secret_key()}
+def env(database: Path | str) -> dict[str, str]:
+    """The CLI's environment, on a new database of each backend."""
+    return {"UNIGATE_DATABASE": str(database), "UNIGATE_SECRET_KEY": generate_secret_key()}
 
 
 def vault(env: dict[str, str], *args: str, input: str | None = None) -> Result:
@@ -34,7 +35,7 @@ def consumer(env: dict[str, str]) -> dict[str, str]:
 
 
 def stored(env: dict[str, str]):  # noqa: ANN201 - ConnectionStore
-    return open_store(Settings(database=Path(env["UNIGATE_DATABASE"])), env["UNIGATE_SECRET_KEY"])
+    return open_store(Settings.from_env(env), env["UNIGATE_SECRET_KEY"])
 
 
 @pytest.fixture

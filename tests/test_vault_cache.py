@@ -1,4 +1,5 @@
-"""The vault's lookup cache is bounded: made-up ids in request headers cannot fill memory."""
+"""The vault's lookup cache is bounded: made-up ids in request headers cannot fill memory (the store's own
+tests on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -25,17 +26,18 @@ def test_thousands_of_unknown_app_ids_through_the_gateway_are_not_remembered(har
         assert client.get(TICKETS, params={"limit": 1}).json()["data"][0]["id"].startswith("AM-")
 
 
-def test_unknown_consumers_of_a_real_app_are_not_remembered(tmp_path: Path) -> None:
-    store = open_store(Settings(database=tmp_path / "vault.db"), generate_secret_key())
+def test_unknown_consumers_of_a_real_app_are_not_remembered(database: Path | str) -> None:
+    store = open_store(Settings(database=database), generate_secret_key())
     _, api_key = store.create_app("Acme", app_id="acme")
     for n in range(5000):
         app, connections = store.lookup("acme", api_key, f"nobody-{n}")
         assert app is not None and connections == []
     assert store.cached_entries == 1  # the app
+    store.close()
 
 
-def test_the_cache_never_holds_more_than_its_bound(tmp_path: Path) -> None:
-    store = ConnectionStore(tmp_path / "vault.db", SecretBox(generate_secret_key()), cache_entries=50)
+def test_the_cache_never_holds_more_than_its_bound(database: Path | str) -> None:
+    store = ConnectionStore(database, SecretBox(generate_secret_key()), cache_entries=50)
     _, api_key = store.create_app("Acme", app_id=APP_ID)
     for n in range(120):
         store.create_consumer(APP_ID, f"c{n}")
@@ -44,10 +46,11 @@ def test_the_cache_never_holds_more_than_its_bound(tmp_path: Path) -> None:
         _, connections = store.lookup(APP_ID, api_key, f"c{n}")
         assert store.cached_entries <= 50
         assert [c.settings["organization"] for c in connections] == [f"org{n}"]
+    store.close()
 
 
-def test_an_evicted_lookup_is_answered_again_from_the_vault(tmp_path: Path) -> None:
-    store = ConnectionStore(tmp_path / "vault.db", SecretBox(generate_secret_key()), cache_entries=2)
+def test_an_evicted_lookup_is_answered_again_from_the_vault(database: Path | str) -> None:
+    store = ConnectionStore(database, SecretBox(generate_secret_key()), cache_entries=2)
     _, api_key = store.create_app("Acme", app_id=APP_ID)
     for consumer in ("first", "second", "third"):
         store.create_consumer(APP_ID, consumer)
@@ -57,3 +60,4 @@ def test_an_evicted_lookup_is_answered_again_from_the_vault(tmp_path: Path) -> N
         assert connections[0].settings == {"organization": consumer}
     assert store.authenticate(APP_ID, api_key) is not None
     assert store.authenticate(APP_ID, "ugk_wrong") is None
+    store.close()
