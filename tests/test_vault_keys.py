@@ -4,7 +4,6 @@ rotation and revocation seen by a running gateway."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import httpx
 import orjson
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 
 from unigate.app import build_gateway, create_app, open_store
 from unigate.cli import main
@@ -24,6 +24,7 @@ from unigate.settings import Settings
 from unigate.simulation import BackgroundServer
 from unigate.simulation.server import free_port
 from unigate.testing.connector import ConnectorUnderTest
+from unigate.testing.databases import raw_connection
 from unigate.vault.crypto import SecretBox, WrongSecretKeyError, generate_secret_key, load_secret_key
 from unigate.vault.store import ConnectionStore
 
@@ -34,9 +35,10 @@ APP, CONSUMER = "keys-app", "keys-consumer"
 
 @dataclass
 class Vault:
-    """A vault file with one app, consumer and AgentsMesh connection, as an operator makes it."""
+    """A vault (an SQLite file or a PostgreSQL database) with one app, consumer and AgentsMesh connection, as an
+    operator makes it."""
 
-    path: Path
+    path: Path | str
     key: str
     api_key: str
     tracker: ConnectorUnderTest
@@ -66,15 +68,15 @@ class Vault:
 
 
 @pytest.fixture
-def vault(tmp_path: Path, tracker: ConnectorUnderTest) -> Vault:
+def vault(database: Path | str, tracker: ConnectorUnderTest) -> Vault:
     key = generate_secret_key()
-    store = open_store(Settings(database=tmp_path / "vault.db"), key)
+    store = open_store(Settings(database=database), key)
     _, api_key = store.create_app("Keys", app_id=APP)
     store.create_consumer(APP, CONSUMER)
     settings, credentials = tracker.profile.connection(tracker.url)
     store.create_connection(APP, CONSUMER, "agentsmesh", settings=settings, credentials=credentials)
     store.close()
-    return Vault(tmp_path / "vault.db", key, api_key, tracker)
+    return Vault(database, key, api_key, tracker)
 
 
 def list_tickets(url: str, api_key: str) -> httpx.Response:
@@ -85,6 +87,14 @@ def list_tickets(url: str, api_key: str) -> httpx.Response:
 def slugs(response: httpx.Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [ticket["id"] for ticket in response.json()["data"]]
+
+
+def sealed_rows(vault: Vault) -> list[tuple[str, bytes]]:
+    """Every connection's sealed credentials and the key check value, as stored."""
+    with raw_connection(vault.path) as db:
+        rows = db.execute(text("SELECT id, credentials FROM connections ORDER BY id")).all() + \
+            db.execute(text("SELECT name, value FROM vault_meta")).all()
+    return [(name, bytes(value)) for name, value in rows]
 
 
 def mode(path: Path) -> int:
@@ -156,17 +166,17 @@ def test_a_cli_write_with_another_key_is_refused_and_changes_nothing(vault: Vaul
 
 
 def test_a_vault_without_a_check_value_adopts_a_key_that_opens_its_credentials(vault: Vault) -> None:
-    with sqlite3.connect(vault.path) as db:  # as a vault made before the check value existed
-        db.execute("DELETE FROM vault_meta")
+    with raw_connection(vault.path) as db:  # as a vault made before the check value existed
+        db.execute(text("DELETE FROM vault_meta"))
     with pytest.raises(WrongSecretKeyError):
         vault.open(generate_secret_key())
     assert vault.open().list_connections()[0].service_id == "agentsmesh"
-    with sqlite3.connect(vault.path) as db:
-        assert SecretBox(vault.key).opens(db.execute("SELECT value FROM vault_meta").fetchone()[0])
+    with raw_connection(vault.path) as db:
+        assert SecretBox(vault.key).opens(bytes(db.execute(text("SELECT value FROM vault_meta")).scalar_one()))
 
 
-def test_a_new_vault_adopts_the_first_key_it_is_opened_with(tmp_path: Path) -> None:
-    settings = Settings(database=tmp_path / "vault.db")
+def test_a_new_vault_adopts_the_first_key_it_is_opened_with(database: Path | str) -> None:
+    settings = Settings(database=database)
     key = generate_secret_key()
     open_store(settings, key).close()
     with pytest.raises(WrongSecretKeyError):
@@ -213,18 +223,14 @@ def test_rotate_key_that_fails_midway_changes_nothing(vault: Vault, tmp_path: Pa
     store.create_connection(APP, "second", "agentsmesh", settings={"organization": "acme"},
                             credentials={"api_key": "amk_second-consumer-key"})
     store.close()
-    with sqlite3.connect(vault.path) as db:  # one row no longer opens with the vault's key
-        db.execute("UPDATE connections SET credentials = ? WHERE consumer_id = 'second'",
-                   (SecretBox(generate_secret_key()).seal({"api_key": "amk_foreign"}),))
-        before = db.execute("SELECT id, credentials FROM connections ORDER BY id").fetchall() + \
-            db.execute("SELECT * FROM vault_meta").fetchall()
+    with raw_connection(vault.path) as db:  # one row no longer opens with the vault's key
+        db.execute(text("UPDATE connections SET credentials = :sealed WHERE consumer_id = 'second'"),
+                   {"sealed": SecretBox(generate_secret_key()).seal({"api_key": "amk_foreign"})})
+    before = sealed_rows(vault)
     result = vault.cli("rotate-key", "--write-new-key", str(tmp_path / "new.key"))
     assert result.exit_code == 1
     assert "nothing was changed" in result.output
-    with sqlite3.connect(vault.path) as db:
-        after = db.execute("SELECT id, credentials FROM connections ORDER BY id").fetchall() + \
-            db.execute("SELECT * FROM vault_meta").fetchall()
-    assert after == before
+    assert sealed_rows(vault) == before
     assert not (tmp_path / "new.key").exists()  # a key that opens nothing is not left behind
 
 

@@ -7,7 +7,7 @@ one our machines and CI run; ``make test`` starts it where it is installed but s
 the end; each test database is a schema ``s_<random>`` in it, reached through the URL's ``search_path``. Where no
 server answers, tests that need it fail with a sentence saying so: they are never skipped.
 
-Fixtures (import them into a conftest): ``database`` (a new database per test, parametrised
+``stored_bytes`` and ``raw_connection`` read a database whichever its backend. Fixtures (import them into a conftest): ``database`` (a new database per test, parametrised
 ``sqlite``/``postgresql``), ``module_database`` (one per module and backend), ``postgres_url`` (a new
 PostgreSQL database per test, unparametrised).
 """
@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
@@ -119,3 +120,17 @@ def stored_bytes(database: Path | str) -> bytes:
     files = [p.read_bytes() for p in (parsed.path, Path(f"{parsed.path}-wal")) if p is not None and p.exists()] \
         if parsed.is_sqlite else []
     return b"\n".join([*rows, *files])
+
+
+@contextmanager
+def raw_connection(database: Path | str) -> Iterator[Connection]:
+    """An autocommit connection to ``database`` for a test to read or tamper with rows directly (as an
+    operator's SQL or an older unigate would), released after."""
+    from unigate.db import create_engine
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
