@@ -16,8 +16,8 @@ from unigate.vault.store import ConnectionStore
 TICKETS = "/issue-tracking/collections/1/tickets"
 
 
-def test_health_is_503_and_requests_name_the_rotated_key(tmp_path: Path) -> None:
-    tracker = ConnectorUnderTest.start(tmp_path, "agentsmesh")
+def test_health_is_503_and_requests_name_the_rotated_key(tmp_path: Path, database: Path | str) -> None:
+    tracker = ConnectorUnderTest.start(tmp_path, "agentsmesh", database=database)
     try:
         with tracker.harness.anonymous() as anonymous:
             assert anonymous.get("/health").json()["status"] == "ok"
