@@ -3,7 +3,8 @@
 which declares ``connection.oauth2``. Every step is real HTTP: the app's backend (``vault``), the
 consumer's browser (``browser``: follows nothing by itself, so each redirect is seen) and the providers.
 
-Each test authorizes a consumer of its own (``consumer``), so tests never share tokens.
+Each test authorizes a consumer of its own (``consumer``), so tests never share tokens. Each runs once on
+SQLite and once on PostgreSQL (``module_database``): clients, flows and tokens are vault rows.
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def provider() -> Iterator[Provider]:
 
 
 @pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[GatewayHarness]:
+def harness(tmp_path_factory: pytest.TempPathFactory, provider: Provider,
+            module_database: Path | str) -> Iterator[GatewayHarness]:
     registry = ConnectorRegistry()
     registry.load_manifest_dir(Path(__file__).parent / "connector")
     assert not registry.failures, registry.failures
-    harness = GatewayHarness(tmp_path_factory.mktemp("oauth"), registry=registry)
+    harness = GatewayHarness(tmp_path_factory.mktemp("oauth"), registry=registry, database=module_database)
     provider.server.register(CLIENT_ID, CLIENT_SECRET, [f"{harness.server.url}/vault/callback"])
     with harness.client() as app:
         response = app.patch(CLIENT, json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
