@@ -7,13 +7,14 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from unigate.app import open_store
 from unigate.cli import main
 from unigate.db import SchemaTooNewError, create_engine
 from unigate.db.migrate import head
 from unigate.settings import Settings
-from unigate.testing.databases import stored_bytes
+from unigate.testing.databases import raw_connection, stored_bytes
 from unigate.vault.crypto import SecretKeyError, generate_secret_key, load_secret_key
 
 SECRET = "amk_super-secret-credential-value"
@@ -136,3 +137,16 @@ def test_cache_sees_changes_made_by_another_process(env: dict[str, str]) -> None
     cli_view.update_connection(connection.id, enabled=False)
     assert gateway_view.connections_of("acme", "c")[0].enabled is False
 
+
+
+def test_a_postgresql_vault_reconnects_after_the_server_drops_its_connection(postgres_url: str) -> None:
+    store = open_store(Settings.from_env({"UNIGATE_DATABASE": postgres_url}), generate_secret_key())
+    _, api_key = store.create_app("Acme", app_id="acme")
+    with store.transaction():  # the store's own connection, as the server knows it
+        backend = store._run(text("SELECT pg_backend_pid()")).scalar()
+    with raw_connection(postgres_url) as admin:  # a restart or failover, as the store sees it
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    assert store.authenticate("acme", api_key) is not None
+    store.create_consumer("acme", "after-the-drop")
+    assert [c.id for c in store.list_consumers("acme")] == ["after-the-drop"]
+    store.close()

@@ -39,9 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection as SAConnection
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Executable
 
 from unigate.db import is_sqlite, open_database, parse_database, transaction, upsert
@@ -167,12 +168,25 @@ class ConnectionStore:
         return len(self._cache)
 
     def _run(self, statement: Executable) -> CursorResult[*tuple[Any, ...]]:
+        """Execute on the store's connection. Outside a transaction (a lone read), a connection the server
+        dropped (a restart, a failover) is replaced and the read made once more on the new one."""
         with self._lock:
-            return self._db.execute(statement)
+            try:
+                return self._live().execute(statement)
+            except DBAPIError as exc:
+                if self._depth or not exc.connection_invalidated:
+                    raise
+                return self._live().execute(statement)
+
+    def _live(self) -> SAConnection:
+        """The store's connection, ready for a statement: after the server dropped it, the failed (autocommit)
+        transaction is cleared so that the next statement connects again."""
+        if self._db.invalidated and not self._depth:
+            self._db.rollback()
+        return self._db
 
     def _row(self, statement: Executable) -> Sequence[Any] | None:
-        with self._lock:
-            return self._db.execute(statement).first()
+        return self._run(statement).first()
 
     # -- transactions and the secret key -------------------------------------------------------
     @contextmanager
@@ -187,9 +201,10 @@ class ConnectionStore:
                 finally:
                     self._depth -= 1
                 return
+            connection = self._live()
             self._depth = 1
             try:
-                with transaction(self._db):
+                with transaction(connection):
                     yield
             finally:
                 self._depth = 0
@@ -263,12 +278,12 @@ class ConnectionStore:
         vault since. SQLite: only when ``data_version`` says another connection committed is the generation
         read; PostgreSQL: the generation is read on every lookup (one indexed single-row read)."""
         if self._sqlite:
-            version = self._db.exec_driver_sql("PRAGMA data_version").scalar()
+            version = self._run(text("PRAGMA data_version")).scalar()
             if version == self._seen_version:
                 return self._cache
             self._seen_version = version
         # a commit elsewhere; the cache goes only if it changed the vault, not just the request log
-        generation = self._db.execute(select(vault_generation.c.n)).scalar()
+        generation = self._run(select(vault_generation.c.n)).scalar()
         if generation != self._seen_generation:
             self._cache.clear()
             self._seen_generation = generation
