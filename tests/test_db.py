@@ -15,11 +15,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from unigate.cli import main
-from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engine, open_database, upgrade
+from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engine, legacy, open_database, upgrade
 from unigate.db.migrate import LEGACY_FENCE, head
 from unigate.db.schema import metadata
 from unigate.settings import Settings
-from unigate.db import legacy
 
 REFUSED = ["postgresql:", "postgresql:/var/db", "mysql://root:hunter2@db/unigate", "redis://127.0.0.1:6379/0",
            "sqlite://relative.db", "postgresql://127.0.0.1:5432", "mongodb+srv://cluster/x"]

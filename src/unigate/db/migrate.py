@@ -22,8 +22,8 @@ from alembic.util.exc import CommandError
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
-from unigate.db.engine import is_sqlite, transaction
 from unigate.db import legacy
+from unigate.db.engine import is_sqlite, transaction
 
 BASELINE = "0001"
 LEGACY_FENCE = len(legacy.MIGRATIONS) + 1  # a legacy schema_version no released unigate knows

@@ -7,9 +7,9 @@ one our machines and CI run; ``make test`` starts it where it is installed but s
 the end; each test database is a schema ``s_<random>`` in it, reached through the URL's ``search_path``. Where no
 server answers, tests that need it fail with a sentence saying so: they are never skipped.
 
-``stored_bytes`` and ``raw_connection`` read a database whichever its backend. Fixtures (import them into a conftest): ``database`` (a new database per test, parametrised
-``sqlite``/``postgresql``), ``module_database`` (one per module and backend), ``postgres_url`` (a new
-PostgreSQL database per test, unparametrised).
+``stored_bytes`` and ``raw_connection`` read a database whichever its backend. Fixtures (import them into a
+conftest): ``database`` (a new database per test, parametrised ``sqlite``/``postgresql``), ``module_database``
+(one per module and backend), ``postgres_url`` (a new PostgreSQL database per test, unparametrised).
 """
 
 from __future__ import annotations
