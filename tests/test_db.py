@@ -19,6 +19,7 @@ from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engin
 from unigate.db.migrate import LEGACY_FENCE, head
 from unigate.db.schema import metadata
 from unigate.settings import Settings
+from unigate.vault.crypto import generate_secret_key
 
 REFUSED = ["postgresql:", "postgresql:/var/db", "mysql://root:hunter2@db/unigate", "redis://127.0.0.1:6379/0",
            "sqlite://relative.db", "postgresql://127.0.0.1:5432", "mongodb+srv://cluster/x"]
@@ -117,3 +118,12 @@ def test_a_database_migrated_by_a_newer_unigate_is_refused(database: Path | str)
     with pytest.raises(SchemaTooNewError, match="upgrade unigate"):
         upgrade(engine)
     engine.dispose()
+
+
+def test_a_database_that_cannot_be_reached_is_one_sentence_without_its_password() -> None:
+    url = "postgresql://unigate:hunter2@127.0.0.1:1/unigate"  # nothing listens on port 1
+    result = CliRunner().invoke(main, ["vault", "app-list"], env={"UNIGATE_DATABASE": url,
+                                                                  "UNIGATE_SECRET_KEY": generate_secret_key()})
+    assert result.exit_code == 1
+    assert "Error: cannot use the database postgresql+psycopg://unigate:***@127.0.0.1:1/unigate" in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
+from unigate.db import DatabaseUnavailableError
 from unigate.mapping.spec import MappingFileError, load_mapping_file
 from unigate.settings import Settings
 from unigate.unified import UNIFIED
@@ -822,7 +823,7 @@ def oauth_client_delete(app_id: str, service_id: str) -> None:
 def _vault_errors() -> Iterator[None]:
     try:
         yield
-    except (VaultError, SecretKeyError) as exc:
+    except (VaultError, SecretKeyError, DatabaseUnavailableError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

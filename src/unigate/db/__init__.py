@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from unigate.db.engine import create_engine, is_sqlite, transaction, upsert, write
 from unigate.db.migrate import SchemaTooNewError, upgrade
@@ -31,6 +32,7 @@ from unigate.db.url import DatabaseURL, UnsupportedDatabaseError, parse_database
 
 __all__ = [
     "DatabaseURL",
+    "DatabaseUnavailableError",
     "SchemaTooNewError",
     "UnsupportedDatabaseError",
     "create_engine",
@@ -44,11 +46,21 @@ __all__ = [
 ]
 
 
+class DatabaseUnavailableError(RuntimeError):
+    """The database cannot be reached (a server down, a wrong host, password or database name)."""
+
+
 def open_database(target: DatabaseURL | str | Path, *, pool_size: int = 5) -> Engine:
-    """An engine on ``target`` with the schema migrated to the newest revision."""
-    engine = create_engine(target, pool_size=pool_size)
+    """An engine on ``target`` with the schema migrated to the newest revision; ``DatabaseUnavailableError``
+    (a sentence naming the database, never its password) when it cannot be reached."""
+    db = target if isinstance(target, DatabaseURL) else parse_database(target)
+    engine = create_engine(db, pool_size=pool_size)
     try:
         upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DatabaseUnavailableError(f"cannot use the database {db} (UNIGATE_DATABASE): "
+                                       f"{str(exc.orig).strip()}") from None
     except BaseException:
         engine.dispose()
         raise
