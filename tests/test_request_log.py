@@ -20,12 +20,13 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from unigate.cli import main
-from unigate.db import open_database, schema, write
+from unigate.db import schema
 from unigate.downstream.client import RawCall
 from unigate.downstream.redact import REDACTED, Redactor
 from unigate.observability import metrics
 from unigate.observability.requestlog import BODY_CAP, LogFilter, RequestLog, RequestRecord, exchange
 from unigate.testing.connector import ConnectorUnderTest
+from unigate.testing.databases import raw_connection
 from unigate.testing.harness import APP_ID, CONSUMER_ID
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
@@ -46,12 +47,8 @@ def tracker(tmp_path_factory: pytest.TempPathFactory, module_database: Path | st
 
 def stored(database: Path | str) -> list[dict[str, Any]]:
     """The request log as stored, oldest first (read from the database directly, not through the gateway)."""
-    engine = open_database(database)
-    try:
-        with engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(schema.request_log).order_by(schema.request_log.c.seq))]
-    finally:
-        engine.dispose()
+    with raw_connection(database) as conn:
+        return [dict(r._mapping) for r in conn.execute(select(schema.request_log).order_by(schema.request_log.c.seq))]
 
 
 def rows(tracker: ConnectorUnderTest) -> list[dict[str, Any]]:
@@ -176,10 +173,8 @@ def test_retention_deletes_rows_older_than_the_retention_days(tmp_path: Path, da
         with tracker.client() as client:
             old = [client.get(f"{TICKETS}/AM-7").headers["request-id"] for _ in range(2)]
             assert [r["id"] for r in rows(tracker)] == old
-            engine = open_database(database)
-            with write(engine) as conn:  # the two rows age by 25 hours
+            with raw_connection(database) as conn:  # the two rows age by 25 hours
                 conn.execute(update(schema.request_log).values(ts=schema.request_log.c.ts - 25 * 3600))
-            engine.dispose()
             recent = client.get(f"{TICKETS}/AM-7").headers["request-id"]
         assert [r["id"] for r in rows(tracker)] == [recent]
     finally:
