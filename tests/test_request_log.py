@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,6 +264,33 @@ def test_the_log_reads_back_one_consumers_rows_newest_first_with_filters_and_a_c
     assert [r["id"] for r in log.query(LogFilter(app_id="a", start=then + 1, end=then + 2), 10)] == ["r2", "r1"]
     assert log.query(LogFilter(app_id="b"), 10) == []
     log.close()
+
+
+def test_a_follower_of_two_writing_gateways_misses_no_row(database: Path | str) -> None:
+    """Rows are committed in seq order whatever the number of writers, so reading on from the last seq seen
+    (``unigate logs --follow``) never skips a row another process commits later."""
+    writers = [RequestLog(database, interval=0.001) for _ in range(2)]
+    follower, seen = RequestLog(database, enabled=False), []
+
+    def write(log: RequestLog, name: str) -> None:
+        for n in range(400):
+            log.record(record(n, request_id=f"{name}-{n}"))
+            if n % 20 == 0:
+                time.sleep(0.002)
+        assert log.flush()
+        log.close()
+
+    threads = [threading.Thread(target=write, args=(log, name)) for log, name in zip(writers, "ab", strict=True)]
+    for thread in threads:
+        thread.start()
+    last, finished = 0, False
+    while not finished:
+        finished = not any(t.is_alive() for t in threads)  # then one more read takes what is left
+        rows = follower.query(LogFilter(app_id="a", after_seq=last), 1000)
+        seen += [r["id"] for r in rows]
+        last = rows[-1]["seq"] if rows else last
+    follower.close()
+    assert sorted(seen) == sorted(r["id"] for r in stored(database)) and len(seen) == 800
 
 
 def test_dropped_records_are_counted_in_metrics_and_said_in_the_gateway_log(

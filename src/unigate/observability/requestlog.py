@@ -80,6 +80,10 @@ _COLUMNS_WRITTEN = ("id", "ts", "app_id", "consumer_id", "service_id", "service_
 # statements cost ~1.8x its CPU per row and SQLAlchemy's executemany ~1.2x (ad hoc, 10,000 rows in batches
 # of 500, medians of 3 rounds, 2 cores at load ~11).
 STATEMENT_ROWS = 64
+# PostgreSQL: the writers of every gateway process take turns (a transaction-scoped advisory lock), so rows
+# are committed in seq order and a reader following new rows (after_seq: `unigate logs --follow`) never
+# passes a seq whose row another process has yet to commit. SQLite's BEGIN IMMEDIATE already does this.
+_WRITERS_LOCK = f"SELECT pg_advisory_xact_lock({0x756E6C67})"  # "unlg"
 
 
 @functools.cache
@@ -300,6 +304,7 @@ class RequestLog:
                 for sql, params in _statements(rows):
                     conn.exec_driver_sql(sql, params)
             else:  # psycopg 3 sends an executemany as one pipeline: one round trip, the statement prepared once
+                conn.exec_driver_sql(_WRITERS_LOCK)
                 conn.exec_driver_sql(_insert(1, "%s"), rows)
         self.written += len(rows)
         metrics.LOG_WRITTEN.inc(len(rows))
