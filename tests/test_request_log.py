@@ -365,6 +365,12 @@ def test_unigate_logs_prints_the_newest_requests_and_follows(tmp_path: Path, dat
         tracker.stop()
 
 
+def test_unigate_logs_on_a_database_it_cannot_reach_says_so_in_one_sentence() -> None:
+    result = CliRunner().invoke(main, ["logs"], env={"UNIGATE_DATABASE": "postgresql://postgres:hunter2@127.0.0.1:1/x"})
+    assert result.exit_code == 1
+    assert "cannot use the database postgresql" in result.output and "hunter2" not in result.output
+
+
 def test_a_proxied_request_is_logged_with_its_downstream_call_and_no_credential(
         tracker: ConnectorUnderTest) -> None:
     with tracker.client() as client:

@@ -521,25 +521,14 @@ def logs(app_id: str | None, consumer_id: str | None, service_id: str | None, st
 
 
 def _log_database() -> Engine:
-    """An engine on UNIGATE_DATABASE's request log, or a sentence saying why there is none (no migration:
-    reading the log never changes the database)."""
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from unigate.db import create_engine, schema
+    """An engine on UNIGATE_DATABASE (migrated, as every vault command does), or a sentence saying why not."""
+    from unigate.db import open_database
 
     database = _settings().database
     if isinstance(database, Path) and not database.exists():
         raise click.ClickException(f"there is no vault at {database} (UNIGATE_DATABASE)")
-    engine = create_engine(database)
-    try:
-        with engine.connect() as conn:
-            conn.execute(select(schema.request_log.c.seq).limit(1))
-    except SQLAlchemyError:  # an older vault, or no database there: say so
-        engine.dispose()
-        raise click.ClickException(f"the vault {database} has no request log yet: start the gateway once to "
-                                   "upgrade it") from None
-    return engine
+    with _vault_errors():  # a database that cannot be reached: one sentence naming it
+        return open_database(database)
 
 
 def _log_rows(engine: Engine, flt: LogFilter, limit: int) -> list[dict[str, Any]]:
