@@ -94,9 +94,10 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     if settings.tracing:
         tracing.enable()
     dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
-    dispatcher.tokens = oauth.build(store, registry, box)   # OAuth2 flows and token refresh
     # the webhook store and the request log share one engine (one pool), the store's own; closed at shutdown
     webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
+    # OAuth2 flows and token refresh; refreshes single-flight across processes through the vault's leases
+    dispatcher.tokens = oauth.build(store, registry, box, leases=webhook_store)
     request_log = RequestLog(webhook_store.engine if webhook_store else settings.database, enabled=settings.request_log,
                              retention_days=settings.log_retention_days, max_rows=settings.log_max_rows)
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
