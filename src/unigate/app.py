@@ -33,6 +33,7 @@ from unigate.observability import logs as observed_logs
 from unigate.observability.requestlog import RequestLog
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.proxy import PROXY_PATH, proxy
+from unigate.readiness import readiness
 from unigate.settings import Settings
 from unigate.vault.crypto import SecretBox
 from unigate.vault.store import ConnectionStore, VaultError
@@ -123,7 +124,7 @@ class GatewayApp:
         self._warm_up: asyncio.Future[None] | None = None
         # paths answering GET (and HEAD) only, beside the unified API
         self._get_only: dict[str, Callable[[Scope, str], Awaitable[Response]]] = {
-            "/health": self._health, logs_api.PATH: self._logs,  # Apideck's GET /vault/logs: the request log
+            "/health": self._health, "/ready": self._ready, logs_api.PATH: self._logs,  # Apideck's GET /vault/logs: the request log
             **({"/metrics": self._metrics} if gateway.settings.metrics else {}),  # no API key; no tenant ids in it
         }
 
@@ -217,6 +218,10 @@ class GatewayApp:
                                               "new key (UNIGATE_SECRET_KEY / UNIGATE_SECRET_KEY_FILE)")
             return JSONResponse(body, status_code=503, headers={"request-id": request_id})
         return JSONResponse(body, headers={"request-id": request_id})
+
+    async def _ready(self, scope: Scope, request_id: str) -> Response:
+        status, body = await readiness(self.gateway.store)   # unigate.readiness: database and key
+        return JSONResponse(body, status_code=status, headers={"request-id": request_id})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
