@@ -65,7 +65,7 @@ class Cluster:
             "x-apideck-consumer-id": consumer_id, **headers})
 
 
-def _vault(database: Path, key: str, tracker_url: str, profile: Any) -> str:
+def make_vault(database: Path, key: str, tracker_url: str, profile: Any) -> str:
     """The shared vault as an operator makes it; returns the app's API key."""
     store = ConnectionStore(database, SecretBox(key))
     _, api_key = store.create_app("Replicas", app_id=APP)
@@ -77,13 +77,13 @@ def _vault(database: Path, key: str, tracker_url: str, profile: Any) -> str:
     return api_key
 
 
-def _serve(database: str, key: str) -> Replica:
-    """``unigate serve`` in a process of its own, on a free port; returns once ``/ready`` says so."""
+def serve(database: str, key: str, *args: str) -> Replica:
+    """``unigate serve [args]`` in a process of its own, on a free port; returns once ``/ready`` says so."""
     port = free_port("127.0.0.1")
     env = {**os.environ, **FAST, "UNIGATE_DATABASE": database, "UNIGATE_SECRET_KEY": key,
            "UNIGATE_SECRET_KEY_FILE": "", "UNIGATE_PORT": str(port), "UNIGATE_LOG_LEVEL": "warning",
            "UNIGATE_CONNECTORS_DIR": str(OAUTH_CONNECTOR)}
-    process = subprocess.Popen([sys.executable, "-m", "unigate.cli", "serve"], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "unigate.cli", "serve", *args], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     replica = Replica(f"http://127.0.0.1:{port}", process)
     deadline = time.monotonic() + 60
@@ -98,7 +98,7 @@ def _serve(database: str, key: str) -> Replica:
     raise AssertionError("unigate serve did not become ready within 60 s")
 
 
-def _stop(replica: Replica) -> None:
+def stop(replica: Replica) -> None:
     replica.process.terminate()
     try:
         replica.process.wait(15)
@@ -115,15 +115,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     receiver = Receiver()
     receiver.server = BackgroundServer(receiver.app()).start()
     key, database = generate_secret_key(), tmp_path_factory.mktemp("replicas") / "vault.db"
-    api_key = _vault(database, key, tracker.url, profile)
+    api_key = make_vault(database, key, tracker.url, profile)
     with BackgroundServer(provider.app) as provider_http:
-        a, b = _serve(str(database), key), _serve(str(database), key)
+        a, b = serve(str(database), key), serve(str(database), key)
         provider.register(CLIENT_ID, CLIENT_SECRET, [f"{a.url}/vault/callback", f"{b.url}/vault/callback"])
         try:
             yield Cluster(str(database), api_key, a, b, tracker, provider, provider_http.url, receiver)
         finally:
-            _stop(a)
-            _stop(b)
+            stop(a)
+            stop(b)
     receiver.server.stop()
     tracker.stop()
 
