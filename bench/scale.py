@@ -89,7 +89,7 @@ def compare(started: dict, case: str, path: str, clients: int, repeat: int, seco
             cpu[topology].append(cpu_per_request)
     base = statistics.median(rounds["1 worker"])
     for topology in TOPOLOGIES:
-        ratios = [r / b for r, b in zip(rounds[topology], rounds["1 worker"])]
+        ratios = [r / b for r, b in zip(rounds[topology], rounds["1 worker"], strict=True)]
         print(f"{case:<17} {clients:>2} clients  {topology:<10} {statistics.median(rounds[topology]):7.0f} req/s "
               f"x{statistics.median(rounds[topology]) / base:4.2f} of 1 worker (rounds "
               f"{', '.join(f'{r:.2f}' for r in ratios)}), {statistics.median(cpu[topology]):5.0f} µs CPU/req")

@@ -47,7 +47,7 @@ async def readiness(store: ConnectionStore) -> tuple[int, dict[str, Any]]:
     """The status code and body of ``/ready``."""
     try:
         checks = await asyncio.wait_for(asyncio.to_thread(_probe, store), TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         checks = {"database": f"the vault database did not answer within {TIMEOUT:g}s",
                   "secret_key": "unknown: the database cannot be read"}
     ready = all(value == OK for value in checks.values())

@@ -113,4 +113,4 @@ def serve(app: Any, *, host: str, port: int, log_level: str = "info",
     # log_config=None: uvicorn's lines go to the root handler (unigate.observability.logs: request id, redaction, JSON)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, proxy_headers=False, log_config=None,
                 http=GatewayHttpProtocol.configured(header_timeout=header_timeout),
-                **({"workers": workers, "factory": True} if workers > 1 else {}))
+                workers=workers if workers > 1 else None, factory=workers > 1)
