@@ -11,7 +11,6 @@ database error is reported by its class and first line, which hold no password.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from unigate.vault.store import ConnectionStore
@@ -24,9 +23,10 @@ KEY_ROTATED = ("the vault's secret key is not this process's (rotated by `unigat
 
 def _database_gone(store: ConnectionStore) -> str | None:
     """A SQLite vault whose file was removed (or whose volume is no longer mounted) since it was opened."""
-    if store.path == ":memory:" or "://" in store.path or os.path.exists(store.path):
+    path = store.database.path
+    if path is None or store.database.is_memory or path.exists():
         return None
-    return f"the vault database file {store.path} is gone (removed, or its volume unmounted)"
+    return f"the vault database file {path} is gone (removed, or its volume unmounted)"
 
 
 def _probe(store: ConnectionStore) -> dict[str, str]:

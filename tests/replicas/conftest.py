@@ -1,6 +1,7 @@
 """Two real ``unigate serve`` processes on one vault database, and what they talk to.
 
-``cluster`` (module scope) starts: a simulated tracker (Codimir) holding tickets, a local OAuth2
+``cluster`` (module scope, once per backend: a new SQLite file, or a new schema of the test run's own
+PostgreSQL database, ``unigate.testing.databases``) starts: a simulated tracker (Codimir) holding tickets, a local OAuth2
 authorization server with its tracker (``unigate.simulation.oauth_server``; the test connector
 ``oauthtracker`` is loaded by both processes from ``tests/oauth/connector`` through
 ``UNIGATE_CONNECTORS_DIR``), a webhook receiver, and the two gateway processes, ``a`` and ``b``,
@@ -65,7 +66,7 @@ class Cluster:
             "x-apideck-consumer-id": consumer_id, **headers})
 
 
-def make_vault(database: Path, key: str, tracker_url: str, profile: Any) -> str:
+def make_vault(database: Path | str, key: str, tracker_url: str, profile: Any) -> str:
     """The shared vault as an operator makes it; returns the app's API key."""
     store = ConnectionStore(database, SecretBox(key))
     _, api_key = store.create_app("Replicas", app_id=APP)
@@ -108,13 +109,13 @@ def stop(replica: Replica) -> None:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(module_database: Path | str) -> Iterator[Cluster]:
     profile = ConnectorRegistry.load().definitions["codimir"].sandbox()
     tracker = Simulator.start(profile.create_app())
     provider = OAuthServer()
     receiver = Receiver()
     receiver.server = BackgroundServer(receiver.app()).start()
-    key, database = generate_secret_key(), tmp_path_factory.mktemp("replicas") / "vault.db"
+    key, database = generate_secret_key(), module_database
     api_key = make_vault(database, key, tracker.url, profile)
     with BackgroundServer(provider.app) as provider_http:
         a, b = serve(str(database), key), serve(str(database), key)

@@ -1,4 +1,5 @@
-"""Many processes, one truth: two ``unigate serve`` processes on one vault database agree.
+"""Many processes, one truth: two ``unigate serve`` processes on one vault database agree, on SQLite and
+on PostgreSQL.
 
 A connection changed through one is seen by the other within a second; a cursor made by one pages on
 the other; an OAuth refresh both need at once is made once (the token endpoint counts them); and the
@@ -8,11 +9,14 @@ webhook poller runs in one of them only, so a change is delivered once.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import select
+
+from unigate.db import create_engine
+from unigate.db import schema
 
 from ..webhooks.conftest import wait_for
 from .conftest import APP_REDIRECT, OAUTH_SERVICE, Cluster, Replica
@@ -99,8 +103,13 @@ def _subscribe(cluster: Cluster) -> None:
 
 
 def _leaders(cluster: Cluster) -> list[str]:
-    with sqlite3.connect(cluster.database) as db:
-        return [owner for (owner,) in db.execute("SELECT owner FROM webhook_leases WHERE name = 'webhooks-leader'")]
+    engine = create_engine(cluster.database)
+    try:
+        with engine.connect() as conn:
+            leases = schema.webhook_leases
+            return list(conn.execute(select(leases.c.owner).where(leases.c.name == "webhooks-leader")).scalars())
+    finally:
+        engine.dispose()
 
 
 def test_one_process_leads_the_webhook_poller_and_a_change_is_delivered_once(cluster: Cluster) -> None:
