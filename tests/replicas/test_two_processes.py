@@ -15,8 +15,7 @@ from urllib.parse import urlencode
 import httpx
 from sqlalchemy import select
 
-from unigate.db import create_engine
-from unigate.db import schema
+from unigate.db import create_engine, schema
 
 from ..webhooks.conftest import wait_for
 from .conftest import APP_REDIRECT, OAUTH_SERVICE, Cluster, Replica
