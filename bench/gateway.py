@@ -91,8 +91,9 @@ def prepare_vault(directory: Path, upstream: str, database: str | None = None) -
     return env, {"authorization": f"Bearer {api_key}", "x-apideck-app-id": "bench", "x-apideck-consumer-id": "c"}
 
 
-def start_gateway(env: dict[str, str], port: int) -> tuple[subprocess.Popen, float]:
-    """`unigate serve` as an operator runs it; returns the process and seconds until /health answered."""
+def start_gateway(env: dict[str, str], port: int, timeout: float = 30.0) -> tuple[subprocess.Popen, float]:
+    """`unigate serve` as an operator runs it; returns the process and seconds until /health answered
+    (stopped, and RuntimeError, if it did not within ``timeout``)."""
     import httpx
 
     started = time.perf_counter()
@@ -104,7 +105,8 @@ def start_gateway(env: dict[str, str], port: int) -> tuple[subprocess.Popen, flo
                 return process, time.perf_counter() - started
         except httpx.TransportError:
             pass
-        if process.poll() is not None or time.perf_counter() - started > 30:
+        if process.poll() is not None or time.perf_counter() - started > timeout:
+            process.terminate()
             raise RuntimeError("the gateway did not start")
         time.sleep(0.01)
 

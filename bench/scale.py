@@ -1,14 +1,16 @@
 """Does the gateway scale out? One worker, two workers, and two replicas, measured in one run.
 
-    python bench/scale.py [--seconds 3] [--repeat 3] [--clients 32] [--replicas-database URL]
+    python bench/scale.py [--seconds 3] [--repeat 3] [--clients 32] [--no-postgres]
 
-Starts a simulated AgentsMesh (no injected latency) and three topologies in front of it, each on a
+Starts a simulated AgentsMesh (no injected latency) and these topologies in front of it, each on a
 vault of its own:
 
 - ``1 worker``: ``unigate serve`` on SQLite (the baseline every ratio is against);
 - ``2 workers``: ``unigate serve --workers 2`` on SQLite (one port, two worker processes);
-- ``2 replicas``: two ``unigate serve`` processes on one vault: SQLite by default, or the empty
-  database ``--replicas-database`` names (``postgresql://...``, once the PostgreSQL store is in).
+- ``2 replicas``: two ``unigate serve`` processes on one SQLite vault;
+- ``1 on PG`` and ``2 replicas PG``: one, and two, ``unigate serve`` processes on one PostgreSQL
+  database (a schema of a database made for the run on ``UNIGATE_TEST_POSTGRES``, default the local
+  server, dropped at the end; ``--no-postgres``: left out).
 
 A separate load-generator process drives each topology with ``--clients`` requests in flight (the two
 replicas get half each, from two load processes, summed), in interleaved rounds, for GET one ticket
@@ -38,19 +40,22 @@ from load import measure
 from request_log import cpu_seconds
 
 from unigate.simulation.server import free_port
+from unigate.testing.databases import PostgresRun
 
-TOPOLOGIES = ("1 worker", "2 workers", "2 replicas")
+# name -> (processes, workers per process, backend)
+TOPOLOGIES = {"1 worker": (1, 1, "sqlite"), "2 workers": (1, 2, "sqlite"), "2 replicas": (2, 1, "sqlite"),
+              "1 on PG": (1, 1, "postgresql"), "2 replicas PG": (2, 1, "postgresql")}
 
 
-def start(topology: str, directory: Path, upstream: str, database: str | None) -> tuple[list[subprocess.Popen], list[int], dict]:
+def start(topology: str, directory: Path, upstream: str, postgres: PostgresRun | None) -> tuple[list, list[int], dict]:
     """The topology's gateway processes, their ports, and the request headers of its vault."""
+    count, workers, backend = TOPOLOGIES[topology]
     directory.mkdir()
-    env, headers = prepare_vault(directory, upstream, database if topology == "2 replicas" else None)
-    if topology == "2 workers":
-        env["UNIGATE_WORKERS"] = "2"
-    count = 2 if topology == "2 replicas" else 1
+    env, headers = prepare_vault(directory, upstream, postgres.new_database() if postgres and backend != "sqlite"
+                                 else None)
+    env["UNIGATE_WORKERS"] = str(workers)
     ports = [free_port() for _ in range(count)]
-    processes = [start_gateway(env, port)[0] for port in ports]
+    processes = [start_gateway(env, port, timeout=180)[0] for port in ports]
     return processes, ports, headers
 
 
@@ -79,16 +84,17 @@ def rps(started: tuple, path: str, clients: int, seconds: float) -> tuple[float,
 
 def compare(started: dict, case: str, path: str, clients: int, repeat: int, seconds: float) -> None:
     """Interleaved rounds of one case over every topology; prints medians and ratios to one worker."""
-    rounds: dict[str, list[float]] = {t: [] for t in TOPOLOGIES}
-    cpu: dict[str, list[float]] = {t: [] for t in TOPOLOGIES}
+    names = list(started)
+    rounds: dict[str, list[float]] = {t: [] for t in names}
+    cpu: dict[str, list[float]] = {t: [] for t in names}
     for n in range(repeat):
-        for topology in TOPOLOGIES if n % 2 == 0 else TOPOLOGIES[::-1]:
+        for topology in names if n % 2 == 0 else names[::-1]:
             rps(started[topology], path, clients, 0.5)   # warm up
             answered, cpu_per_request = rps(started[topology], path, clients, seconds)
             rounds[topology].append(answered)
             cpu[topology].append(cpu_per_request)
     base = statistics.median(rounds["1 worker"])
-    for topology in TOPOLOGIES:
+    for topology in names:
         ratios = [r / b for r, b in zip(rounds[topology], rounds["1 worker"], strict=True)]
         print(f"{case:<17} {clients:>2} clients  {topology:<10} {statistics.median(rounds[topology]):7.0f} req/s "
               f"x{statistics.median(rounds[topology]) / base:4.2f} of 1 worker (rounds "
@@ -100,10 +106,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--replicas-database", default=None, help="an empty database for the two replicas")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite topologies only")
     args = parser.parse_args()
-    print(f"cores: {os.cpu_count()}, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"replicas on {'SQLite' if args.replicas_database is None else args.replicas_database.split(':')[0]}")
+    print(f"cores: {os.cpu_count()}, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    postgres = None if args.no_postgres else PostgresRun()
     ctx = mp.get_context("spawn")
     sim_port = free_port()
     sim = ctx.Process(target=serve_simulator, args=(sim_port, 260), daemon=True)
@@ -112,16 +118,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             wait_for(sim_port)
-            for topology in TOPOLOGIES:
-                started[topology] = start(topology, Path(tmp) / topology.replace(" ", "-"),
-                                          f"http://127.0.0.1:{sim_port}", args.replicas_database)
+            for topology, (_, _, backend) in TOPOLOGIES.items():
+                if backend == "sqlite" or postgres is not None:
+                    started[topology] = start(topology, Path(tmp) / topology.replace(" ", "-"),
+                                              f"http://127.0.0.1:{sim_port}", postgres)
             for case, (_, path) in CASES.items():
                 compare(started, case, path, args.clients, args.repeat, args.seconds)
         finally:
             for processes, _, _ in started.values():
                 for process in processes:
                     process.terminate()
+                    process.wait(15)
             sim.terminate()
+            if postgres is not None:
+                postgres.drop()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
