@@ -39,9 +39,9 @@ def postgres_tracker(tmp_path: Path, postgres_url: str) -> Iterator[ConnectorUnd
     yield from _started(tmp_path, postgres_url)
 
 
-def ready(tracker: ConnectorUnderTest) -> httpx.Response:
+def ready(tracker: ConnectorUnderTest, path: str = "/ready") -> httpx.Response:
     with tracker.harness.anonymous() as anonymous:
-        return anonymous.get("/ready")
+        return anonymous.get(path)
 
 
 def test_a_gateway_whose_database_answers_and_key_matches_is_ready(tracker: ConnectorUnderTest) -> None:
@@ -66,13 +66,14 @@ def test_a_vault_file_gone_makes_it_not_ready_naming_the_database(sqlite_tracker
     vault = Path(tracker.harness.gateway.settings.database)
     vault.rename(vault.with_name("moved.db"))   # the volume unmounted, the file removed by mistake
     try:
-        response = ready(tracker)
+        response, health = ready(tracker), ready(tracker, "/health")
     finally:
         vault.with_name("moved.db").rename(vault)
-    assert response.status_code == 503
+    assert (response.status_code, health.status_code) == (503, 503)
     checks = response.json()["checks"]
     assert checks["database"].startswith(f"the vault database file {vault} is gone")
     assert checks["secret_key"].startswith("unknown")
+    assert health.json()["error"] == checks["database"]   # the liveness answer names it too
 
 
 

@@ -213,9 +213,10 @@ class GatewayApp:
             "connectors": sorted(registry.connectors),
             "failed_connectors": [{"source": f.source, "error": f.error} for f in registry.failures],
         }
-        if not self.gateway.store.key_matches():  # rotated by `unigate vault rotate-key` since we started
-            body.update(status="error", error="the vault's secret key was rotated: restart the gateway with the "
-                                              "new key (UNIGATE_SECRET_KEY / UNIGATE_SECRET_KEY_FILE)")
+        # the key rotated by `unigate vault rotate-key` since we started, or the database unreadable: 503 saying which
+        status, ready = await readiness(self.gateway.store)
+        if status != 200:
+            body.update(status="error", error=next(v for v in ready["checks"].values() if v != "ok"))
             return JSONResponse(body, status_code=503, headers={"request-id": request_id})
         return JSONResponse(body, headers={"request-id": request_id})
 

@@ -1,7 +1,7 @@
 """``GET /ready``: whether this process can serve requests now, and if not, why.
 
-``/health`` says the process is alive (and that its key was not rotated away: only a restart with the
-new key mends that). ``/ready`` is what a load balancer or an orchestrator's readiness probe asks
+``/health`` says the process is alive, and answers 503 with the first failed check's sentence too (a
+key rotated away is mended only by a restart with the new key). ``/ready`` is what a load balancer or an orchestrator's readiness probe asks
 before sending traffic: ``200 {"status": "ready"}`` when the vault database answers and this process's
 secret key is the vault's; otherwise ``503 {"status": "not_ready", "checks": {...}}`` with a reason per
 failed check, so an operator reads whether the database or the key is wrong. No secret is named: a
