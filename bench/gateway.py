@@ -71,16 +71,18 @@ def serve_forwarder(port: int, upstream: str) -> None:
                 proxy_headers=False)  # as `unigate serve` runs
 
 
-def prepare_vault(directory: Path, upstream: str) -> tuple[dict[str, str], dict[str, str]]:
-    """A vault with one app, consumer and AgentsMesh connection; returns (env, request headers)."""
+def prepare_vault(directory: Path, upstream: str, database: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """A vault (``database``, else a SQLite file in ``directory``) with one app, consumer and AgentsMesh
+    connection; returns (env, request headers)."""
     from unigate.app import open_store
     from unigate.settings import Settings
     from unigate.vault.crypto import generate_secret_key
     from unigate_connectors.agentsmesh.simulator import DEFAULT_API_KEY
 
     key = generate_secret_key()
-    env = {"UNIGATE_SECRET_KEY": key, "UNIGATE_DATABASE": str(directory / "vault.db"), "UNIGATE_LOG_LEVEL": "warning"}
-    store = open_store(Settings(database=directory / "vault.db"), key)
+    env = {"UNIGATE_SECRET_KEY": key, "UNIGATE_DATABASE": database or str(directory / "vault.db"),
+           "UNIGATE_LOG_LEVEL": "warning"}
+    store = open_store(Settings.from_env(env), key)
     _, api_key = store.create_app("bench", app_id="bench")
     store.create_consumer("bench", "c")
     store.create_connection("bench", "c", "agentsmesh", settings={"base_url": upstream, "organization": "acme"},
@@ -89,8 +91,9 @@ def prepare_vault(directory: Path, upstream: str) -> tuple[dict[str, str], dict[
     return env, {"authorization": f"Bearer {api_key}", "x-apideck-app-id": "bench", "x-apideck-consumer-id": "c"}
 
 
-def start_gateway(env: dict[str, str], port: int) -> tuple[subprocess.Popen, float]:
-    """`unigate serve` as an operator runs it; returns the process and seconds until /health answered."""
+def start_gateway(env: dict[str, str], port: int, timeout: float = 30.0) -> tuple[subprocess.Popen, float]:
+    """`unigate serve` as an operator runs it; returns the process and seconds until /health answered
+    (stopped, and RuntimeError, if it did not within ``timeout``)."""
     import httpx
 
     started = time.perf_counter()
@@ -102,7 +105,8 @@ def start_gateway(env: dict[str, str], port: int) -> tuple[subprocess.Popen, flo
                 return process, time.perf_counter() - started
         except httpx.TransportError:
             pass
-        if process.poll() is not None or time.perf_counter() - started > 30:
+        if process.poll() is not None or time.perf_counter() - started > timeout:
+            process.terminate()
             raise RuntimeError("the gateway did not start")
         time.sleep(0.01)
 

@@ -33,6 +33,7 @@ from unigate.observability import logs as observed_logs
 from unigate.observability.requestlog import RequestLog
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.proxy import PROXY_PATH, proxy
+from unigate.readiness import readiness
 from unigate.settings import Settings
 from unigate.vault.crypto import SecretBox
 from unigate.vault.store import ConnectionStore, VaultError
@@ -96,10 +97,11 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     if settings.tracing:
         tracing.enable()
     dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
-    dispatcher.tokens = oauth.build(store, registry, box, wrap_transport=wrap_oauth_transport)   # OAuth2 flows and token refresh
     dispatcher.account_salt = box.derive("rate-limit-account")   # the same on every replica sharing the key
     # the webhook store and the request log share one engine (one pool), the store's own; closed at shutdown
     webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
+    # OAuth2 flows and token refresh; refreshes single-flight across processes through the vault's leases
+    dispatcher.tokens = oauth.build(store, registry, box, wrap_transport=wrap_oauth_transport, leases=webhook_store)
     request_log = RequestLog(webhook_store.engine if webhook_store else settings.database, enabled=settings.request_log,
                              retention_days=settings.log_retention_days, max_rows=settings.log_max_rows)
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
@@ -128,7 +130,7 @@ class GatewayApp:
         self._warm_up: asyncio.Future[None] | None = None
         # paths answering GET (and HEAD) only, beside the unified API
         self._get_only: dict[str, Callable[[Scope, str], Awaitable[Response]]] = {
-            "/health": self._health, logs_api.PATH: self._logs,  # Apideck's GET /vault/logs: the request log
+            "/health": self._health, "/ready": self._ready, logs_api.PATH: self._logs,  # Apideck's GET /vault/logs: the request log
             **({"/metrics": self._metrics} if gateway.settings.metrics else {}),  # no API key; no tenant ids in it
         }
 
@@ -217,11 +219,16 @@ class GatewayApp:
             "connectors": sorted(registry.connectors),
             "failed_connectors": [{"source": f.source, "error": f.error} for f in registry.failures],
         }
-        if not self.gateway.store.key_matches():  # rotated by `unigate vault rotate-key` since we started
-            body.update(status="error", error="the vault's secret key was rotated: restart the gateway with the "
-                                              "new key (UNIGATE_SECRET_KEY / UNIGATE_SECRET_KEY_FILE)")
+        # the key rotated by `unigate vault rotate-key` since we started, or the database unreadable: 503 saying which
+        status, ready = await readiness(self.gateway.store)
+        if status != 200:
+            body.update(status="error", error=next(v for v in ready["checks"].values() if v != "ok"))
             return JSONResponse(body, status_code=503, headers={"request-id": request_id})
         return JSONResponse(body, headers={"request-id": request_id})
+
+    async def _ready(self, scope: Scope, request_id: str) -> Response:
+        status, body = await readiness(self.gateway.store)   # unigate.readiness: database and key
+        return JSONResponse(body, status_code=status, headers={"request-id": request_id})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

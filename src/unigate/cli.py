@@ -64,7 +64,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="bind address (UNIGATE_HOST, default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="port (UNIGATE_PORT, default 8080)")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=1, envvar="UNIGATE_WORKERS", show_envvar=True,
+              show_default=True, help="worker processes sharing the port and the vault (about one per core)")
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the gateway (vault at UNIGATE_DATABASE, key from UNIGATE_SECRET_KEY[_FILE])."""
     from unigate.app import StartupError, build_gateway, create_app
     from unigate.server import serve as serve_app
@@ -74,13 +76,19 @@ def serve(host: str | None, port: int | None) -> None:
     from unigate.observability import metrics
 
     metrics.enabled = settings.metrics  # off: nothing counted in this process, and no /metrics route
-    try:
+    try:  # with --workers, this checks what each worker will build, and the workers build their own
         gateway = build_gateway(settings, _secret_key())
     # a broken connector; a key that does not open the vault; UNIGATE_TRACING=on without the otel extra
     except (StartupError, SecretKeyError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
-    serve_app(create_app(gateway, settle_heap=True), host=host or settings.host, port=port or settings.port,
-              log_level=settings.log_level)
+    if workers > 1:
+        from unigate.workers import APP
+
+        for part in (gateway.store, gateway.request_log, gateway.webhook_store):
+            if part is not None:
+                part.close()
+    serve_app(create_app(gateway, settle_heap=True) if workers == 1 else APP, host=host or settings.host, port=port or settings.port,
+              log_level=settings.log_level, workers=workers)
 
 
 @main.command()

@@ -43,7 +43,10 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     @classmethod
     def configured(cls, *, header_timeout: float = HEADER_TIMEOUT,
                    max_head_bytes: int = MAX_HEAD_BYTES) -> type[GatewayHttpProtocol]:
-        """A subclass with other limits (uvicorn takes the protocol as a class)."""
+        """A subclass with other limits (uvicorn takes the protocol as a class); the class itself for
+        the default limits (a worker process of ``--workers`` must be able to import it by name)."""
+        if (header_timeout, max_head_bytes) == (cls.header_timeout, cls.max_head_bytes):
+            return cls
         return type("GatewayHttpProtocol", (cls,), {"header_timeout": header_timeout,
                                                     "max_head_bytes": max_head_bytes})
 
@@ -101,10 +104,13 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
 
 def serve(app: Any, *, host: str, port: int, log_level: str = "info",
-          header_timeout: float = HEADER_TIMEOUT) -> None:
-    """Serve ``app`` until interrupted (``unigate serve``, ``unigate sandbox``)."""
+          header_timeout: float = HEADER_TIMEOUT, workers: int = 1) -> None:
+    """Serve ``app`` until interrupted (``unigate serve``, ``unigate sandbox``). ``workers`` > 1: ``app``
+    is the import path of an app factory (``module:function``) each worker process calls; uvicorn's
+    supervisor binds the socket once, shares it with the workers and restarts one that dies."""
     # proxy_headers off: the gateway reads no client address (links use UNIGATE_PUBLIC_URL behind a
     # proxy), and uvicorn's X-Forwarded-For parsing costs every request
     # log_config=None: uvicorn's lines go to the root handler (unigate.observability.logs: request id, redaction, JSON)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, proxy_headers=False, log_config=None,
-                http=GatewayHttpProtocol.configured(header_timeout=header_timeout))
+                http=GatewayHttpProtocol.configured(header_timeout=header_timeout),
+                workers=workers if workers > 1 else None, factory=workers > 1)

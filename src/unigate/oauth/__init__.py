@@ -14,7 +14,7 @@ from __future__ import annotations
 from unigate.downstream.pool import TransportWrapper
 from unigate.oauth.client import TokenClient
 from unigate.oauth.flow import OAuthFlows
-from unigate.oauth.refresh import RefreshLocks, TokenManager
+from unigate.oauth.refresh import Leases, RefreshLocks, TokenManager
 from unigate.oauth.state import StateSigner
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.vault.crypto import SecretBox
@@ -22,12 +22,13 @@ from unigate.vault.store import ConnectionStore
 
 
 def build(store: ConnectionStore, registry: ConnectorRegistry, box: SecretBox, *,
-          wrap_transport: TransportWrapper | None = None) -> TokenManager:
+          wrap_transport: TransportWrapper | None = None, leases: Leases | None = None) -> TokenManager:
     """The gateway's OAuth2: its flows (``.flows``) and its token refresher; ``wrap_transport``
-    interposes on the calls to providers (tests: a provider's public host served locally)."""
+    interposes on the calls to providers (tests: a provider's public host served locally); ``leases``:
+    refreshes are single-flight across the processes sharing them, not only within this one."""
     client = TokenClient(wrap_transport=wrap_transport)
     flows = OAuthFlows(store, registry, StateSigner(box.derive("oauth-state")), client)
-    return TokenManager(flows, client, RefreshLocks())
+    return TokenManager(flows, client, RefreshLocks(leases))
 
 
-__all__ = ["OAuthFlows", "RefreshLocks", "StateSigner", "TokenClient", "TokenManager", "build"]
+__all__ = ["Leases", "OAuthFlows", "RefreshLocks", "StateSigner", "TokenClient", "TokenManager", "build"]

@@ -4,18 +4,18 @@
 manifest's ``refresh_skew`` is refreshed first. ``TokenManager.refresh(..., rejected=True)`` is called
 when the tracker answered 401: the operation is then retried once with the new token.
 
-Single flight: refreshes of one connection wait on one lock (:class:`RefreshLocks`, an ``asyncio.Lock``
-per connection in this process). Whoever gets the lock re-reads the connection from the vault: if its
-access token is no longer the one that expired or was refused, another request (or another process)
-has refreshed it already and that token is used; only otherwise is the token endpoint called. The
-store writes the new tokens only if the stored access token is still the old one
+Single flight, across processes: refreshes of one connection wait on one lock (:class:`RefreshLocks`:
+an ``asyncio.Lock`` per connection in this process, then, when the gateway has a shared database, the
+lease ``oauth-refresh:<connection id>`` in its ``webhook_leases`` table, so that one process of all
+those sharing the vault refreshes at a time). Whoever gets the lock re-reads the connection from the
+vault: if its access token is no longer the one that expired or was refused, another request (or
+another process) has refreshed it already and that token is used; only otherwise is the token endpoint
+called. The store writes the new tokens only if the stored access token is still the old one
 (``ConnectionStore.replace_tokens``), so two processes never overwrite each other's refresh.
 
-The seam for several processes sharing one vault: ``RefreshLocks`` is the one place a process-wide
-lock is taken; a cross-process implementation (a lease row in the vault, or an advisory lock of a
-shared database) replaces it without touching the rest. Until then two processes may both call the
-token endpoint for one connection; with rotating refresh tokens the loser's refresh is refused and
-that connection is marked ``invalid`` (see docs/oauth.md).
+A lease rather than a lock held in a transaction: the token endpoint may take seconds, and SQLite's
+write lock would stop every other write meanwhile. The lease runs out after ``LEASE_TTL`` (longer
+than the token endpoint's timeout), so a process that dies while refreshing holds no one up for longer.
 
 A refresh the provider refuses (the refresh token revoked or expired: ``invalid_grant``), or a
 connection with no refresh token, marks the connection ``invalid`` and answers
@@ -26,14 +26,18 @@ connection with no refresh token, marks the connection ``invalid`` and answers
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 from unigate.connector.base import Connector
 from unigate.errors import ConnectorCredentialsError, ConnectorExecutionError
 from unigate.mapping.spec import OAuth2Spec
-from unigate.oauth.client import TokenClient, TokenEndpointError
+from unigate.oauth.client import TIMEOUT, TokenClient, TokenEndpointError
 from unigate.oauth.flow import OAuthFlows, oauth_actor
 from unigate.vault.audit import acting_as
 from unigate.vault.models import Connection
@@ -41,11 +45,26 @@ from unigate.vault.models import Connection
 MAX_LOCKS = 10_000
 
 
-class RefreshLocks:
-    """One ``asyncio.Lock`` per connection id (bounded: idle locks of old connections are dropped)."""
+LEASE_TTL = TIMEOUT + 15.0   # seconds a refresh lease is held at most (a dead holder's runs out)
+LEASE_POLL = 0.05            # seconds between a waiter's attempts to take the lease (jittered)
 
-    def __init__(self) -> None:
+
+class Leases(Protocol):
+    """Named, expiring leases in the shared database (``unigate.webhooks.store.WebhookStore``)."""
+
+    def acquire(self, name: str, owner: str, ttl: float) -> bool: ...
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+
+class RefreshLocks:
+    """One ``asyncio.Lock`` per connection id (bounded: idle locks of old connections are dropped), and
+    with ``leases`` a lease per connection that other processes sharing the database respect."""
+
+    def __init__(self, leases: Leases | None = None, *, ttl: float = LEASE_TTL) -> None:
         self._locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
+        self.leases = leases
+        self.ttl = ttl
+        self.owner = f"{os.getpid()}-{os.urandom(6).hex()}"
 
     def lock(self, connection_id: str) -> asyncio.Lock:
         lock = self._locks.get(connection_id)
@@ -58,6 +77,26 @@ class RefreshLocks:
                 del self._locks[oldest]
         self._locks.move_to_end(connection_id)
         return lock
+
+    @asynccontextmanager
+    async def hold(self, connection_id: str) -> AsyncIterator[None]:
+        """This process's lock of the connection, then (with leases) the processes' lease on it."""
+        async with self.lock(connection_id):
+            if self.leases is None:
+                yield
+                return
+            name = f"oauth-refresh:{connection_id}"
+            await self._take(name)
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(self.leases.release_lease, name, self.owner)
+
+    async def _take(self, name: str) -> None:
+        """Wait until the lease is ours (another process's runs out after ``ttl`` at the latest)."""
+        assert self.leases is not None
+        while not await asyncio.to_thread(self.leases.acquire, name, self.owner, self.ttl):
+            await asyncio.sleep(LEASE_POLL * (0.5 + random.random()))
 
 
 class TokenManager:
@@ -93,7 +132,7 @@ class TokenManager:
         spec = connector.spec.connection.oauth2
         assert spec is not None
         seen = connection.credentials.get("access_token")
-        async with self.locks.lock(connection.id):
+        async with self.locks.hold(connection.id):
             current = await asyncio.to_thread(self.flows.store.get_connection, connection.id)
             token = current.credentials.get("access_token")
             if token != seen and token and not self.expiring(spec, current):
