@@ -49,7 +49,8 @@ from unigate.webhooks.poller import Poller
 
 SEED_COLLECTIONS = {"agentsmesh": "1", "codimir": "project_456"}   # each one's largest (else the first listed)
 SETTINGS = {"webhooks": False, "webhook_calls_per_minute": 1e9, "webhook_page_size": 100,
-            "webhook_delete_scan_every": 12, "webhook_max_deliveries": 32}
+            "webhook_delete_scan_every": 12, "webhook_max_deliveries": 32,
+            "webhook_allow_private": ("*",)}   # the receiver is on loopback
 
 
 class Counter:

@@ -21,19 +21,40 @@ from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
 from unigate.webhooks import events as ev
+from unigate.webhooks.destination import Resolver, system_resolve
 
 FAST = {"webhook_poll_interval": 0.2, "webhook_retry_base": 0.05, "webhook_retry_cap": 0.2,
-        "webhook_calls_per_minute": 60_000.0, "webhook_delivery_timeout": 2.0, "webhook_lease": 3.0}
+        "webhook_calls_per_minute": 60_000.0, "webhook_delivery_timeout": 2.0, "webhook_lease": 3.0,
+        "webhook_allow_private": ("*",)}   # the receivers are on loopback: the operator's explicit opt-in
+
+
+def table(entries: dict[str, list[str]]) -> Resolver:
+    """A DNS answering ``*.example`` names from ``entries`` (tests never ask the internet's); ``localhost``, IP
+    literals and other names through the system's resolver."""
+    async def resolve(host: str, port: int) -> list[str]:
+        if host in entries:
+            return entries[host]
+        if host.rstrip(".").endswith(".example"):
+            raise OSError(f"{host}: name not known")
+        return await system_resolve(host, port)
+    return resolve
+
+
+def fast_env() -> dict[str, str]:
+    """``FAST`` as the environment of a ``unigate`` process (lists comma-separated)."""
+    return {f"UNIGATE_{k.upper()}": ",".join(v) if isinstance(v, tuple) else str(v) for k, v in FAST.items()}
 
 
 @dataclass
 class Receiver:
-    """Records every delivery; ``down`` answers 503, ``delay`` holds each answer that many seconds."""
+    """Records every delivery; ``down`` answers 503, ``delay`` holds each answer that many seconds,
+    ``redirect`` answers 307 to that URL."""
 
     secrets: dict[str, str] = field(default_factory=dict)   # delivery path -> secret
     received: list[dict[str, Any]] = field(default_factory=list)
     down: bool = False
     delay: float = 0.0
+    redirect: str = ""
     server: BackgroundServer | None = None
 
     def app(self) -> Starlette:
@@ -45,9 +66,11 @@ class Receiver:
         signature = request.headers.get(ev.SIGNATURE_HEADER, "")
         self.received.append({"path": request.url.path, "body": orjson.loads(body), "raw": body,
                               "headers": dict(request.headers), "verified": ev.verify(body, signature, secret),
-                              "at": time.monotonic(), "answered": not self.down})
+                              "at": time.monotonic(), "answered": not self.down and not self.redirect})
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.redirect:
+            return Response(status_code=307, headers={"location": self.redirect})
         return Response(status_code=503 if self.down else 200)
 
     def url(self, name: str) -> str:
@@ -133,4 +156,4 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     found.simulator.stop()
 
 
-__all__ = ["CONSUMER_ID", "FAST", "Receiver", "Setup", "start_setup", "wait_for"]
+__all__ = ["CONSUMER_ID", "FAST", "Receiver", "Setup", "fast_env", "start_setup", "table", "wait_for"]

@@ -14,6 +14,9 @@ from apideck_unify import models
 
 from unigate.testing import GatewayHarness
 from unigate.testing.sdk import new_sdk
+from unigate.webhooks.destination import Egress
+
+from .conftest import table
 
 SPEC = yaml.safe_load((Path(__file__).parents[2] / "fixtures/specs/apideck/webhook.yml").read_text())
 NEW = {"unified_api": "issue-tracking", "status": "enabled", "delivery_url": "https://receiver.example/hook",
@@ -50,6 +53,7 @@ def check(response: httpx.Response, path: str, method: str, status: int = 200) -
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[GatewayHarness]:
     found = GatewayHarness(tmp_path, settings={"webhooks": False})
+    found.gateway.webhook_egress = Egress(resolve=table({"receiver.example": ["93.184.216.34"]}))
     yield found
     found.stop()
 
