@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation import BackgroundServer
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
-from unigate.webhooks import events as ev
+from unigate.testing.webhooks import Receiver
 from unigate.webhooks.destination import Resolver, system_resolve
 
 FAST = {"webhook_poll_interval": 0.2, "webhook_retry_base": 0.05, "webhook_retry_cap": 0.2,
@@ -43,47 +37,6 @@ def table(entries: dict[str, list[str]]) -> Resolver:
 def fast_env() -> dict[str, str]:
     """``FAST`` as the environment of a ``unigate`` process (lists comma-separated)."""
     return {f"UNIGATE_{k.upper()}": ",".join(v) if isinstance(v, tuple) else str(v) for k, v in FAST.items()}
-
-
-@dataclass
-class Receiver:
-    """Records every delivery; ``down`` answers 503, ``delay`` holds each answer that many seconds,
-    ``redirect`` answers 307 to that URL."""
-
-    secrets: dict[str, str] = field(default_factory=dict)   # delivery path -> secret
-    received: list[dict[str, Any]] = field(default_factory=list)
-    down: bool = False
-    delay: float = 0.0
-    redirect: str = ""
-    server: BackgroundServer | None = None
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/{name}", self.handle, methods=["POST"])])
-
-    async def handle(self, request: Request) -> Response:
-        body = await request.body()
-        secret = self.secrets.get(request.url.path, "")
-        signature = request.headers.get(ev.SIGNATURE_HEADER, "")
-        self.received.append({"path": request.url.path, "body": orjson.loads(body), "raw": body,
-                              "headers": dict(request.headers), "verified": ev.verify(body, signature, secret),
-                              "at": time.monotonic(), "answered": not self.down and not self.redirect})
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.redirect:
-            return Response(status_code=307, headers={"location": self.redirect})
-        return Response(status_code=503 if self.down else 200)
-
-    def url(self, name: str) -> str:
-        assert self.server is not None
-        return f"{self.server.url}/{name}"
-
-    def delivered(self, name: str) -> list[dict[str, Any]]:
-        """Deliveries the receiver accepted at ``/name``, one per idempotency key (retries of one key merged)."""
-        by_key: dict[str, dict[str, Any]] = {}
-        for item in self.received:
-            if item["path"] == f"/{name}" and item["answered"]:
-                by_key.setdefault(item["headers"][ev.IDEMPOTENCY_HEADER], item)
-        return list(by_key.values())
 
 
 @pytest.fixture
