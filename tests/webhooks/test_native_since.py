@@ -95,3 +95,26 @@ def test_an_emulated_poll_reads_only_the_pages_holding_changes(tmp_path: Path, r
     finally:
         harness.stop()
         server.stop()
+
+
+@pytest.mark.parametrize("service_id", ["sync-native", "sync-sorted"])
+def test_a_since_poll_finds_deletes_at_its_full_scan_cycle(tmp_path: Path, receiver: Receiver, service_id: str) -> None:
+    tracker = Logged(250)
+    server = BackgroundServer(tracker.app()).start()
+    registry = ConnectorRegistry.load(manifest_dirs=[write_manifests(tmp_path / "manifests")])
+    harness = GatewayHarness(tmp_path, registry=registry, settings={**FAST, "webhook_delete_scan_every": 4})
+    try:
+        harness.connect(service_id, settings={"base_url": server.url})
+        _subscribe(harness, receiver)
+        wait_for(lambda: harness.gateway.webhooks.reports)
+        tracker.remove(9)
+        [deleted] = wait_for(lambda: receiver.delivered("hook"))
+        reports = harness.gateway.webhooks.reports
+        finding = next(r for r in reports if r.events)
+        assert (deleted["body"]["payload"]["event_type"], deleted["body"]["payload"]["entity_id"]) == (
+            "issue-tracking.ticket.deleted", "9")
+        assert finding.calls == 3                                   # the full scan: 249 tickets, 100 a page
+        assert {r.calls for r in reports[1:reports.index(finding)]} <= {1}   # the cycles between: one call each
+    finally:
+        harness.stop()
+        server.stop()
