@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.simulation import BackgroundServer
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
-from unigate.testing.webhooks import Receiver
+from unigate.testing.webhooks import Receiver, receiver_fixture
 from unigate.webhooks.destination import Resolver, system_resolve
 
 FAST = {"webhook_poll_interval": 0.2, "webhook_retry_base": 0.05, "webhook_retry_cap": 0.2,
@@ -39,12 +38,7 @@ def fast_env() -> dict[str, str]:
     return {f"UNIGATE_{k.upper()}": ",".join(v) if isinstance(v, tuple) else str(v) for k, v in FAST.items()}
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    found.server = BackgroundServer(found.app()).start()
-    yield found
-    found.server.stop()
+receiver = receiver_fixture()
 
 
 @dataclass

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -75,6 +77,20 @@ class Receiver:
 
 
 
+def receiver_fixture() -> Any:
+    """A pytest fixture ``receiver``: a :class:`Receiver` listening on loopback for one test
+    (``receiver = receiver_fixture()`` in a test module)."""
+
+    @pytest.fixture(name="receiver")
+    def fixture() -> Iterator[Receiver]:
+        found = Receiver()
+        found.server = BackgroundServer(found.app()).start()
+        yield found
+        found.server.stop()
+
+    return fixture
+
+
 @dataclass
 class RoundTrip:
     """What :func:`round_trip` saw: the ticket's id and every accepted delivery about it, in order."""
@@ -82,6 +98,14 @@ class RoundTrip:
     ticket_id: str
     events: list[dict[str, Any]]
     polls: list[str]                      # each poll's mode and calls, for the failure message
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e["body"]["payload"]["event_type"] for e in self.events]
+
+    @property
+    def idempotency_keys(self) -> set[str]:
+        return {e["headers"][ev.IDEMPOTENCY_HEADER] for e in self.events}
 
 
 async def round_trip(harness: GatewayHarness, client: httpx.Client, receiver: Receiver, collection_id: str,
@@ -137,4 +161,7 @@ class Steps:
         await self.deliverer.aclose()
 
 
-__all__ = ["ROUND_TRIP_SETTINGS", "Receiver", "RoundTrip", "round_trip"]
+CREATED, UPDATED, DELETED = ev.CREATED, ev.UPDATED, ev.DELETED
+
+__all__ = ["CREATED", "DELETED", "ROUND_TRIP_SETTINGS", "UPDATED", "Receiver", "RoundTrip", "receiver_fixture",
+           "round_trip"]
