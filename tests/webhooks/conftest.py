@@ -14,11 +14,17 @@ import pytest
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
 from unigate.testing.webhooks import Receiver, receiver_fixture
-from unigate.webhooks.destination import Resolver, system_resolve
+from unigate.webhooks.destination import Egress, Resolver, system_resolve
 
 FAST = {"webhook_poll_interval": 0.2, "webhook_retry_base": 0.05, "webhook_retry_cap": 0.2,
         "webhook_calls_per_minute": 60_000.0, "webhook_delivery_timeout": 2.0, "webhook_lease": 3.0,
         "webhook_allow_private": ("*",)}   # the receivers are on loopback: the operator's explicit opt-in
+
+
+PUBLIC = "93.184.216.34"
+DNS = {"receiver.example": [PUBLIC], "hooks.example": [PUBLIC], "rebind.example": ["127.0.0.1"],
+       "metadata.example": ["169.254.169.254"], "split.example": [PUBLIC, "10.0.0.7"], "v6loop.example": ["::1"],
+       "lan.example": ["192.168.0.9"]}
 
 
 def table(entries: dict[str, list[str]]) -> Resolver:
@@ -39,6 +45,21 @@ def fast_env() -> dict[str, str]:
 
 
 receiver = receiver_fixture()
+
+
+@pytest.fixture
+def api_harness(tmp_path: Path) -> Iterator[GatewayHarness]:
+    """A gateway serving the Webhook API, no runner; ``*.example`` names resolve through :data:`DNS`."""
+    found = GatewayHarness(tmp_path, settings={"webhooks": False})
+    found.gateway.webhook_egress = Egress(resolve=table(DNS))
+    yield found
+    found.stop()
+
+
+@pytest.fixture
+def api(api_harness: GatewayHarness) -> Iterator[httpx.Client]:
+    with api_harness.client() as client:
+        yield client
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,26 +20,9 @@ from unigate.webhooks import events as ev
 from unigate.webhooks.delivery import Deliverer
 from unigate.webhooks.destination import Egress, system_resolve
 
-from .conftest import CONSUMER_ID, Receiver, table
+from .conftest import CONSUMER_ID, DNS, PUBLIC, Receiver, table
 
-PUBLIC = "93.184.216.34"
-DNS = {"hooks.example": [PUBLIC], "rebind.example": ["127.0.0.1"], "metadata.example": ["169.254.169.254"],
-       "split.example": [PUBLIC, "10.0.0.7"], "v6loop.example": ["::1"], "lan.example": ["192.168.0.9"]}
 NEW = {"unified_api": "issue-tracking", "status": "enabled", "events": ["*"]}
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[GatewayHarness]:
-    found = GatewayHarness(tmp_path, settings={"webhooks": False})
-    found.gateway.webhook_egress = Egress(resolve=table(DNS))
-    yield found
-    found.stop()
-
-
-@pytest.fixture
-def api(harness: GatewayHarness) -> Iterator[httpx.Client]:
-    with harness.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +81,17 @@ def test_the_refusal_says_why(api: httpx.Client) -> None:
     assert "UNIGATE_WEBHOOK_ALLOW_PRIVATE" in answer.json()["detail"]["delivery_url"]
 
 
-def test_allowing_private_addresses_lets_loopback_through_but_not_link_local(harness: GatewayHarness,
+def test_allowing_private_addresses_lets_loopback_through_but_not_link_local(api_harness: GatewayHarness,
                                                                              api: httpx.Client) -> None:
-    harness.gateway.webhook_egress = Egress.parse(("*",), table(DNS))
+    api_harness.gateway.webhook_egress = Egress.parse(("*",), table(DNS))
     for url, status in (("http://127.0.0.1:8080/hook", 201), ("http://localhost:8080/hook", 201),
                         ("http://[fd00::1]/hook", 201), ("http://169.254.169.254/", 400), ("http://0.0.0.0/", 400),
                         ("http://2130706433/", 400)):
         assert api.post("/webhook/webhooks", json={**NEW, "delivery_url": url}).status_code == status, url
 
 
-def test_an_allow_list_admits_only_its_hosts_and_networks(harness: GatewayHarness, api: httpx.Client) -> None:
-    harness.gateway.webhook_egress = Egress.parse(("10.1.0.0/16", "lan.example"), table(DNS))
+def test_an_allow_list_admits_only_its_hosts_and_networks(api_harness: GatewayHarness, api: httpx.Client) -> None:
+    api_harness.gateway.webhook_egress = Egress.parse(("10.1.0.0/16", "lan.example"), table(DNS))
     for url, status in (("http://10.1.2.3/hook", 201), ("http://lan.example/hook", 201), ("http://10.2.0.1/", 400),
                         ("http://127.0.0.1/", 400), ("http://rebind.example/", 400)):
         assert api.post("/webhook/webhooks", json={**NEW, "delivery_url": url}).status_code == status, url
@@ -124,10 +106,10 @@ def test_the_opt_in_is_read_from_the_environment(value: str, allowed: tuple[str,
 
 
 # -- at delivery ------------------------------------------------------------------------------------------
-def deliver_once(harness: GatewayHarness, url: str, egress: Egress) -> dict[str, Any]:
+def deliver_once(api_harness: GatewayHarness, url: str, egress: Egress) -> dict[str, Any]:
     """A subscription stored as is (no check: made while the operator allowed it, or before its DNS changed),
     one event queued and one delivery attempted with ``egress``; its outbox row."""
-    store = harness.gateway.webhook_store
+    store = api_harness.gateway.webhook_store
     assert store is not None
     subscription, _ = store.create_subscription("test-app", unified_api="issue-tracking", status="enabled",
                                                 delivery_url=url, events=["*"])
@@ -136,7 +118,7 @@ def deliver_once(harness: GatewayHarness, url: str, egress: Egress) -> dict[str,
     store.enqueue([(subscription.id, ev.new_id(), ev.CREATED, payload)])
 
     async def attempt() -> None:
-        deliverer = Deliverer(store, harness.gateway.settings, "test", harness.gateway.request_log, egress)
+        deliverer = Deliverer(store, api_harness.gateway.settings, "test", api_harness.gateway.request_log, egress)
         await deliverer.tick()
         await deliverer.drain()
         await deliverer.aclose()
@@ -150,46 +132,46 @@ def _local(receiver: Receiver, host: str) -> str:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "2130706433", "rebind.example"])
-def test_a_delivery_to_a_non_public_address_is_refused_and_never_sent(harness: GatewayHarness, receiver: Receiver,
+def test_a_delivery_to_a_non_public_address_is_refused_and_never_sent(api_harness: GatewayHarness, receiver: Receiver,
                                                                        host: str) -> None:
-    row = deliver_once(harness, _local(receiver, host), Egress(resolve=table(DNS)))
+    row = deliver_once(api_harness, _local(receiver, host), Egress(resolve=table(DNS)))
     assert receiver.received == []
     assert (row["delivered_at"], row["attempts"], row["last_status"]) == (None, 1, None)
     assert row["last_error"].startswith("delivery_url refused")
 
 
-def test_dns_rebinding_after_create_is_refused_at_delivery(harness: GatewayHarness, api: httpx.Client,
+def test_dns_rebinding_after_create_is_refused_at_delivery(api_harness: GatewayHarness, api: httpx.Client,
                                                            receiver: Receiver) -> None:
     answers = {"flip.example": [PUBLIC]}
-    harness.gateway.webhook_egress = Egress(resolve=table(answers))
+    api_harness.gateway.webhook_egress = Egress(resolve=table(answers))
     url = receiver.url("hook").replace("127.0.0.1", "flip.example")
     assert api.post("/webhook/webhooks", json={**NEW, "delivery_url": url}).status_code == 201
     answers["flip.example"] = ["127.0.0.1"]        # the name now points inside
-    row = deliver_once(harness, url, Egress(resolve=table(answers)))
+    row = deliver_once(api_harness, url, Egress(resolve=table(answers)))
     assert receiver.received == [] and "127.0.0.1" in row["last_error"]
 
 
-def test_a_delivery_connects_to_the_address_checked_keeping_the_host_name(harness: GatewayHarness,
+def test_a_delivery_connects_to_the_address_checked_keeping_the_host_name(api_harness: GatewayHarness,
                                                                           receiver: Receiver) -> None:
     # hooks.lan has no DNS entry anywhere but this table: the POST reaching the receiver went to the checked address
     egress = Egress.parse(("*",), table({"hooks.lan": ["127.0.0.1"]}))
-    row = deliver_once(harness, _local(receiver, "hooks.lan"), egress)
+    row = deliver_once(api_harness, _local(receiver, "hooks.lan"), egress)
     [got] = receiver.received
     assert got["headers"]["host"] == f"hooks.lan:{receiver.url('hook').split(':')[2].split('/')[0]}"
     assert row["delivered_at"] is not None
 
 
-def test_a_redirect_is_not_followed(harness: GatewayHarness, receiver: Receiver) -> None:
+def test_a_redirect_is_not_followed(api_harness: GatewayHarness, receiver: Receiver) -> None:
     receiver.redirect = receiver.url("inside")
-    row = deliver_once(harness, receiver.url("hook"), Egress.parse(("*",), system_resolve))
+    row = deliver_once(api_harness, receiver.url("hook"), Egress.parse(("*",), system_resolve))
     assert [r["path"] for r in receiver.received] == ["/hook"]
     assert (row["last_status"], row["delivered_at"]) == (307, None)
 
 
-def test_a_refused_delivery_is_in_the_request_log(harness: GatewayHarness, receiver: Receiver) -> None:
-    deliver_once(harness, receiver.url("hook"), Egress(resolve=table(DNS)))
-    harness.gateway.request_log.flush()
-    with harness.client() as client:
+def test_a_refused_delivery_is_in_the_request_log(api_harness: GatewayHarness, receiver: Receiver) -> None:
+    deliver_once(api_harness, receiver.url("hook"), Egress(resolve=table(DNS)))
+    api_harness.gateway.request_log.flush()
+    with api_harness.client() as client:
         [entry] = [e for e in client.get("/vault/logs").json()["data"] if e["unified_api"] == "webhook"]
     assert entry["status_code"] == 0
     assert "loopback" in entry["error_message"] and entry["operation"]["id"] == "webhook.delivery"

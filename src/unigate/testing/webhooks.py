@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from unigate.simulation import BackgroundServer
 from unigate.testing.harness import GatewayHarness
+from unigate.testing.live import LiveTracker, live_fixtures
 from unigate.webhooks import events as ev
 from unigate.webhooks.delivery import Deliverer
 from unigate.webhooks.destination import Egress
@@ -163,5 +164,23 @@ class Steps:
 
 CREATED, UPDATED, DELETED = ev.CREATED, ev.UPDATED, ev.DELETED
 
+
+def round_trip_tests(service_id: str, collection_id: str) -> tuple[Any, Any, Any, Any]:
+    """A connector's live round trip as a test module's ``receiver, live, client, test_…``: a ticket created,
+    updated and deleted in ``collection_id`` through the gateway reaches a real receiver as exactly those three
+    events, one idempotency key each, signed."""
+    live, client = live_fixtures(service_id, settings=ROUND_TRIP_SETTINGS)
+
+    def test_a_created_updated_deleted_ticket_is_delivered_as_three_events_once_each(
+            live: LiveTracker, client: httpx.Client, receiver: Receiver) -> None:
+        trip = live.harness.server.run(round_trip(live.harness, client, receiver, collection_id,
+                                                  {"subject": "Webhook round trip"},
+                                                  {"subject": "Webhook round trip, renamed"}))
+        assert trip.event_types == [CREATED, UPDATED, DELETED], trip.polls
+        assert len(trip.idempotency_keys) == 3
+        assert all(e["verified"] and e["body"]["payload"]["service_id"] == service_id for e in trip.events)
+
+    return receiver_fixture(), live, client, test_a_created_updated_deleted_ticket_is_delivered_as_three_events_once_each
+
 __all__ = ["CREATED", "DELETED", "ROUND_TRIP_SETTINGS", "UPDATED", "Receiver", "RoundTrip", "receiver_fixture",
-           "round_trip"]
+           "round_trip", "round_trip_tests"]
