@@ -1,8 +1,9 @@
 """A tracker for sync benchmarks and tests: N tickets in one project, paged, with or without ``updated_since``.
 
-Two manifests speak to it: ``sync-native`` declares ``filter[since]`` (``updated_since``, inclusive)
-and ``sort[by]=updated_at`` (as Redmine does), ``sync-emulated`` declares neither (as the seed
-trackers): the same tickets, polled the two ways. ``touch(n)`` changes n tickets (new
+Three manifests speak to it: ``sync-native`` declares ``filter[since]`` (``updated_since``, inclusive)
+and ``sort[by]=updated_at`` (as Redmine does); ``sync-sorted`` only ``sort[by]=updated_at`` (as
+Codimir: the engine emulates since newest-updated first); ``sync-emulated`` neither (as AgentsMesh,
+Opine, Selectel: a full scan): the same tickets, polled the three ways. ``touch(n)`` changes n tickets (new
 ``updated_at``), ``add`` and ``remove`` create and delete; every request is counted.
 """
 
@@ -54,6 +55,8 @@ class SyncTracker:
         rows = sorted(self.tickets.values(), key=lambda t: t["id"])
         if q.get("updated_since"):
             rows = sorted((t for t in rows if t["updated"] >= q["updated_since"]), key=lambda t: t["updated"])
+        if q.get("sort") == "updated":
+            rows = sorted(rows, key=lambda t: (t["updated"], t["id"]), reverse=q.get("order") == "desc")
         window = rows[(page - 1) * limit: page * limit]
         return JSONResponse({"items": window, "total": len(rows), "pages": max(1, -(-len(rows) // limit))})
 
@@ -61,7 +64,7 @@ class SyncTracker:
         return Starlette(routes=[Route("/tickets", self.list_tickets)])
 
 
-def manifest(service_id: str, *, native: bool) -> dict[str, Any]:
+def manifest(service_id: str, *, native: bool, sorted_by_update: bool = False) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "path": "/tickets", "records": "$.items",
         "pagination": {"style": "page", "page_param": "page", "limit_param": "limit", "max_limit": MAX_LIMIT,
@@ -70,6 +73,8 @@ def manifest(service_id: str, *, native: bool) -> dict[str, Any]:
     if native:
         operation["filters"] = {"since": {"param": "updated_since", "format": "iso"}}
         operation["sort"] = {"fields": {"updated_at": "updated"}, "param": "sort"}
+    elif sorted_by_update:
+        operation["sort"] = {"fields": {"updated_at": "updated"}, "param": "sort", "direction_param": "order"}
     return {
         "service_id": service_id, "name": service_id,
         "connection": {"settings": {"base_url": {"description": "the tracker's URL", "required": True}}},
@@ -86,8 +91,10 @@ def manifest(service_id: str, *, native: bool) -> dict[str, Any]:
 
 
 def write_manifests(directory: Path) -> Path:
-    """``sync-native.yaml`` and ``sync-emulated.yaml`` in ``directory`` (for ``load_manifest_dir``)."""
+    """``sync-native.yaml``, ``sync-sorted.yaml`` and ``sync-emulated.yaml`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    for service_id, native in (("sync-native", True), ("sync-emulated", False)):
-        (directory / f"{service_id}.yaml").write_text(yaml.safe_dump(manifest(service_id, native=native)))
+    for service_id, native, by_update in (("sync-native", True, False), ("sync-sorted", False, True),
+                                          ("sync-emulated", False, False)):
+        body = manifest(service_id, native=native, sorted_by_update=by_update)
+        (directory / f"{service_id}.yaml").write_text(yaml.safe_dump(body))
     return directory

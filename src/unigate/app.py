@@ -40,6 +40,7 @@ from unigate.vault.store import ConnectionStore, VaultError
 from unigate.vault.validation import secret_settings
 from unigate.webhooks import api as webhook_api
 from unigate.webhooks import inbound as webhook_inbound
+from unigate.webhooks.destination import Egress
 from unigate.webhooks.runner import WebhookRunner
 from unigate.webhooks.store import WebhookStore
 
@@ -57,6 +58,7 @@ class Gateway:
     request_log: RequestLog = field(default_factory=lambda: RequestLog(":memory:", enabled=False))
     webhook_store: WebhookStore | None = None   # subscriptions, poller state, outbox (unigate.webhooks)
     webhooks: WebhookRunner | None = None       # the embedded poller + dispatcher, started with the app
+    webhook_egress: Egress | None = None        # delivery URL policy; None: from settings (tests set a resolver)
 
 
 class StartupError(RuntimeError):

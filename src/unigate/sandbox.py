@@ -139,7 +139,9 @@ def prepare_sandbox(*, port: int, data_dir: Path, host: str = "127.0.0.1") -> Sa
     for stale in (database, database.with_suffix(".db-wal"), database.with_suffix(".db-shm")):
         stale.unlink(missing_ok=True)
     registry = ConnectorRegistry.load()
-    gateway = build_gateway(Settings(database=database, host=host, port=port), key, registry=registry)
+    # the sandbox's webhook receivers run beside it, on loopback: allowed explicitly (docs/webhooks.md)
+    gateway = build_gateway(Settings(database=database, host=host, port=port, webhook_allow_private=("*",)), key,
+                            registry=registry)
     _, api_key = gateway.store.create_app("Sandbox app", app_id=APP_ID, api_key=demo_api_key(data_dir))
     gateway.store.create_consumer(APP_ID, CONSUMER_ID)
     sandbox = Sandbox(gateway, api_key)

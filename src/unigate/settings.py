@@ -50,6 +50,9 @@ class Settings:
     webhook_retry_window: float = 86400.0    # failing this long after the event: dead letter
     webhook_max_deliveries: int = 32         # deliveries in flight at once (one per subscription)
     webhook_lease: float = 60.0              # seconds a claimed outbox row or the leader lease is held
+    # delivery URLs beyond the public internet (unigate.webhooks.destination): "*" any private address,
+    # else host names and CIDRs; UNIGATE_WEBHOOK_ALLOW_PRIVATE=1 (or on, *) or a comma-separated list
+    webhook_allow_private: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -88,6 +91,7 @@ class Settings:
             webhook_retry_window=float(env.get("UNIGATE_WEBHOOK_RETRY_WINDOW", cls.webhook_retry_window)),
             webhook_max_deliveries=int(env.get("UNIGATE_WEBHOOK_MAX_DELIVERIES", cls.webhook_max_deliveries)),
             webhook_lease=float(env.get("UNIGATE_WEBHOOK_LEASE", cls.webhook_lease)),
+            webhook_allow_private=_allowed(env.get("UNIGATE_WEBHOOK_ALLOW_PRIVATE", "")),
         )
 
 
@@ -96,6 +100,16 @@ def _database(value: str) -> Path | str:
     ``UnsupportedDatabaseError``."""
     parsed = parse_database(value)
     return parsed.path if parsed.path is not None else value.strip()
+
+
+def _allowed(value: str) -> tuple[str, ...]:
+    """``1``/``on``/``true``/``yes``/``*``: any private address (``("*",)``); else the listed hosts and CIDRs."""
+    text = value.strip().lower()
+    if text in ("on", "true", "1", "yes", "*"):
+        return ("*",)
+    if text in ("off", "false", "0", "no"):
+        return ()
+    return tuple(entry.strip() for entry in text.split(",") if entry.strip())
 
 
 def _switch(value: str | None, default: bool) -> bool:

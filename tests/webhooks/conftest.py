@@ -3,73 +3,64 @@ gateway's database is each backend in turn (``database``: SQLite, then PostgreSQ
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from unigate.plugins.registry import ConnectorRegistry
-from unigate.simulation import BackgroundServer
 from unigate.testing.harness import CONSUMER_ID, GatewayHarness, Simulator
-from unigate.webhooks import events as ev
+from unigate.testing.webhooks import Receiver, receiver_fixture
+from unigate.webhooks.destination import Egress, Resolver, system_resolve
 
 FAST = {"webhook_poll_interval": 0.2, "webhook_retry_base": 0.05, "webhook_retry_cap": 0.2,
-        "webhook_calls_per_minute": 60_000.0, "webhook_delivery_timeout": 2.0, "webhook_lease": 3.0}
+        "webhook_calls_per_minute": 60_000.0, "webhook_delivery_timeout": 2.0, "webhook_lease": 3.0,
+        "webhook_allow_private": ("*",)}   # the receivers are on loopback: the operator's explicit opt-in
 
 
-@dataclass
-class Receiver:
-    """Records every delivery; ``down`` answers 503, ``delay`` holds each answer that many seconds."""
+PUBLIC = "93.184.216.34"
+DNS = {"receiver.example": [PUBLIC], "hooks.example": [PUBLIC], "rebind.example": ["127.0.0.1"],
+       "metadata.example": ["169.254.169.254"], "split.example": [PUBLIC, "10.0.0.7"], "v6loop.example": ["::1"],
+       "lan.example": ["192.168.0.9"]}
 
-    secrets: dict[str, str] = field(default_factory=dict)   # delivery path -> secret
-    received: list[dict[str, Any]] = field(default_factory=list)
-    down: bool = False
-    delay: float = 0.0
-    server: BackgroundServer | None = None
 
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/{name}", self.handle, methods=["POST"])])
+def table(entries: dict[str, list[str]]) -> Resolver:
+    """A DNS answering ``*.example`` names from ``entries`` (tests never ask the internet's); ``localhost``, IP
+    literals and other names through the system's resolver."""
+    async def resolve(host: str, port: int) -> list[str]:
+        if host in entries:
+            return entries[host]
+        if host.rstrip(".").endswith(".example"):
+            raise OSError(f"{host}: name not known")
+        return await system_resolve(host, port)
+    return resolve
 
-    async def handle(self, request: Request) -> Response:
-        body = await request.body()
-        secret = self.secrets.get(request.url.path, "")
-        signature = request.headers.get(ev.SIGNATURE_HEADER, "")
-        self.received.append({"path": request.url.path, "body": orjson.loads(body), "raw": body,
-                              "headers": dict(request.headers), "verified": ev.verify(body, signature, secret),
-                              "at": time.monotonic(), "answered": not self.down})
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return Response(status_code=503 if self.down else 200)
 
-    def url(self, name: str) -> str:
-        assert self.server is not None
-        return f"{self.server.url}/{name}"
+def fast_env() -> dict[str, str]:
+    """``FAST`` as the environment of a ``unigate`` process (lists comma-separated)."""
+    return {f"UNIGATE_{k.upper()}": ",".join(v) if isinstance(v, tuple) else str(v) for k, v in FAST.items()}
 
-    def delivered(self, name: str) -> list[dict[str, Any]]:
-        """Deliveries the receiver accepted at ``/name``, one per idempotency key (retries of one key merged)."""
-        by_key: dict[str, dict[str, Any]] = {}
-        for item in self.received:
-            if item["path"] == f"/{name}" and item["answered"]:
-                by_key.setdefault(item["headers"][ev.IDEMPOTENCY_HEADER], item)
-        return list(by_key.values())
+
+receiver = receiver_fixture()
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    found.server = BackgroundServer(found.app()).start()
+def api_harness(tmp_path: Path, database: Path | str) -> Iterator[GatewayHarness]:
+    """A gateway serving the Webhook API, no runner; ``*.example`` names resolve through :data:`DNS`."""
+    found = GatewayHarness(tmp_path, settings={"webhooks": False}, database=database)
+    found.gateway.webhook_egress = Egress(resolve=table(DNS))
     yield found
-    found.server.stop()
+    found.stop()
+
+
+@pytest.fixture
+def api(api_harness: GatewayHarness) -> Iterator[httpx.Client]:
+    with api_harness.client() as client:
+        yield client
 
 
 @dataclass
@@ -134,4 +125,4 @@ def setup(tmp_path: Path, database: Path | str) -> Iterator[Setup]:
     found.simulator.stop()
 
 
-__all__ = ["CONSUMER_ID", "FAST", "Receiver", "Setup", "start_setup", "wait_for"]
+__all__ = ["CONSUMER_ID", "FAST", "Receiver", "Setup", "fast_env", "start_setup", "table", "wait_for"]

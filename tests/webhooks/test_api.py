@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,19 +44,6 @@ def check(response: httpx.Response, path: str, method: str, status: int = 200) -
               .iter_errors(response.json())]
     assert errors == [], f"{method.upper()} {path}: {errors}"
     return response.json()
-
-
-@pytest.fixture
-def harness(tmp_path: Path, database: Path | str) -> Iterator[GatewayHarness]:
-    found = GatewayHarness(tmp_path, settings={"webhooks": False}, database=database)
-    yield found
-    found.stop()
-
-
-@pytest.fixture
-def api(harness: GatewayHarness) -> Iterator[httpx.Client]:
-    with harness.client() as client:
-        yield client
 
 
 def test_every_answer_has_the_spec_s_shape(api: httpx.Client) -> None:
@@ -113,23 +99,23 @@ def test_an_invalid_subscription_is_refused_naming_the_field(api: httpx.Client, 
     assert any(key.startswith(field) for key in answer.json()["detail"])
 
 
-def test_another_app_cannot_see_a_subscription(harness: GatewayHarness, api: httpx.Client) -> None:
+def test_another_app_cannot_see_a_subscription(api_harness: GatewayHarness, api: httpx.Client) -> None:
     sub_id = api.post("/webhook/webhooks", json=NEW).json()["data"]["id"]
-    _, other_key = harness.store.create_app("Other", app_id="other-app")
-    answer = httpx.get(f"{harness.server.url}/webhook/webhooks/{sub_id}",
+    _, other_key = api_harness.store.create_app("Other", app_id="other-app")
+    answer = httpx.get(f"{api_harness.server.url}/webhook/webhooks/{sub_id}",
                        headers={"authorization": f"Bearer {other_key}", "x-apideck-app-id": "other-app"})
     assert answer.status_code == 404
     assert answer.json()["type_name"] == "EntityNotFoundError"
 
 
-def test_a_wrong_api_key_is_unauthorized(harness: GatewayHarness) -> None:
-    answer = httpx.get(f"{harness.server.url}/webhook/webhooks",
+def test_a_wrong_api_key_is_unauthorized(api_harness: GatewayHarness) -> None:
+    answer = httpx.get(f"{api_harness.server.url}/webhook/webhooks",
                        headers={"authorization": "Bearer nope", "x-apideck-app-id": "test-app"})
     assert (answer.status_code, answer.json()["type_name"]) == (401, "UnauthorizedError")
 
 
-def test_the_official_sdk_manages_subscriptions(harness: GatewayHarness) -> None:
-    sdk = new_sdk(harness)
+def test_the_official_sdk_manages_subscriptions(api_harness: GatewayHarness) -> None:
+    sdk = new_sdk(api_harness)
     created = sdk.webhook.webhooks.create(**{**NEW, "events": [models.WebhookEventType.ISSUE_TRACKING_TICKET_CREATED]})
     sub_id = created.create_webhook_response.data.id
     sdk.webhook.webhooks.update(id=sub_id, status="disabled")

@@ -86,6 +86,30 @@ def test_delivery_attempts_are_in_the_request_log(setup: Setup, receiver: Receiv
     assert all(entry["path"] == receiver.url("hook") for entry in attempts)
 
 
+def test_each_logged_attempt_has_its_status_and_time_and_hides_the_url_token_and_secret(setup: Setup,
+                                                                                        receiver: Receiver) -> None:
+    with setup.harness.client() as client:
+        created = client.post("/webhook/webhooks", json={
+            "unified_api": "issue-tracking", "status": "enabled", "events": ["*"],
+            "delivery_url": receiver.url("hook") + "?token=receiver-token-1234&team=a"}).json()
+    setup.baseline()
+    receiver.down = True
+    _create(setup, "Logged once refused, once taken")
+    wait_for(lambda: len(receiver.received) >= 2)
+    receiver.down = False
+    wait_for(lambda: any(row["delivered_at"] for row in setup.harness.gateway.webhook_store.outbox()))
+    setup.harness.gateway.request_log.flush()
+    with setup.harness.client() as client:
+        answer = client.get("/vault/logs", params={"limit": 50, "raw": "true"}).json()
+    attempts = [e for e in answer["data"] if e["unified_api"] == "webhook"]
+    statuses = [e["status_code"] for e in reversed(attempts)]
+    assert len(attempts) == len(receiver.received)                 # every attempt, none left out
+    assert (statuses[0], statuses[-1], set(statuses[1:-1]) <= {503}) == (503, 200, True)
+    assert all(e["duration"] > 0 and e["execution"] >= e["duration"] - 1 for e in attempts)
+    assert attempts[0]["path"] == receiver.url("hook") + "?token=[REDACTED]&team=[REDACTED]"
+    assert "receiver-token-1234" not in str(answer) and created["secret"] not in str(answer)
+
+
 def test_a_slow_receiver_does_not_delay_another_subscription(tmp_path: Path, receiver: Receiver,
                                                             database: Path | str) -> None:
     from unigate.simulation import BackgroundServer

@@ -24,7 +24,7 @@ from unigate.webhooks import events as ev
 from unigate.webhooks.runner import WebhookRunner
 from unigate.webhooks.store import WebhookStore
 
-from .conftest import FAST, Receiver, Setup, wait_for
+from .conftest import Receiver, Setup, fast_env, wait_for
 
 
 def _create(setup: Setup, subject: str) -> str:
@@ -109,7 +109,7 @@ def test_a_gateway_killed_mid_delivery_loses_nothing_and_sends_no_new_duplicate(
     api_key, app_id = _vault(database, key, simulator.url, receiver)
     port = free_port("127.0.0.1")
     env = {**os.environ, "UNIGATE_DATABASE": str(database), "UNIGATE_SECRET_KEY": key,
-           "UNIGATE_PORT": str(port), **{f"UNIGATE_{k.upper()}": str(v) for k, v in FAST.items()},
+           "UNIGATE_PORT": str(port), **fast_env(),
            "UNIGATE_WEBHOOK_LEASE": "1", "UNIGATE_WEBHOOK_DELIVERY_TIMEOUT": "5"}
     headers = {"authorization": f"Bearer {api_key}", "x-apideck-app-id": app_id, "x-apideck-consumer-id": "c1",
                "x-apideck-service-id": "codimir"}

@@ -18,7 +18,7 @@ import pytest
 from unigate.testing.cli import running_cli
 from unigate.webhooks import events as ev
 
-from .conftest import FAST, Receiver, start_setup, wait_for
+from .conftest import Receiver, fast_env, start_setup, wait_for
 
 DSN = os.environ.get("UNIGATE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -43,7 +43,7 @@ def test_two_procrastinate_workers_deliver_each_event_once(tmp_path: Path, recei
     connection = setup.harness.store.list_connections("test-app")[0]
     env = {**os.environ, "UNIGATE_DATABASE": str(setup.harness.gateway.settings.database),
            "UNIGATE_SECRET_KEY": setup.harness.secret_key, "UNIGATE_WORKER_DSN": queue_dsn,
-           **{f"UNIGATE_{k.upper()}": str(v) for k, v in FAST.items()}, "UNIGATE_WEBHOOK_POLL_INTERVAL": "1"}
+           **fast_env(), "UNIGATE_WEBHOOK_POLL_INTERVAL": "1"}
     try:
         setup.subscribe(receiver, "hook")
         with ExitStack() as workers:

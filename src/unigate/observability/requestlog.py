@@ -531,7 +531,7 @@ def apideck_log(row: dict[str, Any]) -> dict[str, Any]:
         "service": {"id": row["service_id"], "name": row["service_name"]},
         "source_ip": row["source_ip"],
         "status_code": row["status_code"],
-        "success": row["status_code"] < 400,
+        "success": 0 < row["status_code"] < 400,   # 0: no answer (a webhook receiver that did not reply)
         "timestamp": _iso(row["ts"]),
         "unified_api": row["unified_api"],
     }

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+T = TypeVar("T")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -45,6 +49,11 @@ class BackgroundServer:
                 raise RuntimeError(f"server on {self.url} did not start")
             time.sleep(0.01)
         return self
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
+        """Run ``coro`` on the server's own event loop (where the app's clients live) and wait for it."""
+        loop = self._server.servers[0].get_loop()
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -59,17 +59,18 @@ class LiveTracker:
 
     @classmethod
     def start(cls, tmp: Path, service_id: str, cassettes: Path, *,
-              observe: TransportWrapper | None = None) -> LiveTracker:
+              observe: TransportWrapper | None = None, settings: dict[str, Any] | None = None) -> LiveTracker:
         """Connect a gateway to the server, or to its recordings in ``cassettes`` (``live/<test>.yaml``
         and ``live-env.json``, the server's environment when they were made). ``observe`` wraps the
-        downstream transport outside the cassette (it sees what the gateway sends, in every mode)."""
+        downstream transport outside the cassette (it sees what the gateway sends, in every mode);
+        ``settings`` are the gateway's (``Settings`` fields)."""
         registry = ConnectorRegistry.load()
         profile = registry.definitions[service_id].live
         if profile is None:
             raise ValueError(f"{service_id} has no LiveProfile")
         env, mode = _environment(service_id, profile, cassettes / "live-env.json")
         tap = None if mode == "live" else CassetteTap()
-        harness = GatewayHarness(tmp, registry=registry, wrap_transport=chain(observe, tap))
+        harness = GatewayHarness(tmp, registry=registry, wrap_transport=chain(observe, tap), settings=settings or {})
         tracker = cls(service_id, profile, env, mode, harness, tap, cassettes)
         tracker.connect(CONSUMER_ID)
         note_tracker(service_id, mode, env.get(profile.env_prefix + "_BASE_URL", "?"))
@@ -135,15 +136,18 @@ def _environment(service_id: str, profile: LiveProfile, env_path: Path) -> tuple
     return json.loads(env_path.read_text()), "replay"
 
 
-def live_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None) -> tuple[Any, ...]:
+def live_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | None = None,
+                  settings: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """Fixtures ``live`` (module scope: a :class:`LiveTracker`) and ``client`` (per test, inside its cassette).
 
-    ``consumers`` adds consumers with their own connection options, as in ``connector_fixtures``.
+    ``consumers`` adds consumers with their own connection options, as in ``connector_fixtures``;
+    ``settings`` are the gateway's.
     """
 
     @pytest.fixture(scope="module", name="live")
     def live_fixture(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[LiveTracker]:
-        tracker = LiveTracker.start(tmp_path_factory.mktemp(service_id), service_id, cassettes_beside(request.path))
+        tracker = LiveTracker.start(tmp_path_factory.mktemp(service_id), service_id, cassettes_beside(request.path),
+                                    settings=settings)
         yield from with_consumers(tracker, consumers)
 
     @pytest.fixture(name="client")

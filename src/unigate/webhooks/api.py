@@ -13,6 +13,7 @@ hash); ``unigate webhooks rotate-secret ID`` issues a new one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,7 @@ from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.envelope import ok
 from unigate.vault_api.routes import Route, answer, route
 from unigate.webhooks import events as ev
+from unigate.webhooks.destination import DestinationRefused, Egress
 from unigate.webhooks.store import Subscription, WebhookNotFound
 
 if TYPE_CHECKING:
@@ -83,11 +85,25 @@ def _store(ctx: VaultRequest) -> Any:
     return ctx.gateway.webhook_store
 
 
-def add(ctx: VaultRequest) -> Response:
+def egress(gateway: Gateway) -> Egress:
+    """The gateway's delivery URL policy (``UNIGATE_WEBHOOK_ALLOW_PRIVATE``)."""
+    return gateway.webhook_egress or Egress.from_settings(gateway.settings)
+
+
+async def check_destination(ctx: VaultRequest, url: str) -> None:
+    """A 400 naming ``delivery_url`` unless the gateway may deliver there (``unigate.webhooks.destination``)."""
+    try:
+        await egress(ctx.gateway).check(url)
+    except DestinationRefused as exc:
+        raise RequestValidationError("Invalid request body", {"delivery_url": str(exc)}) from None
+
+
+async def add(ctx: VaultRequest) -> Response:
     body = parse(CreateWebhookIn, ctx.body)
-    subscription, secret = _store(ctx).create_subscription(
-        ctx.app.id, unified_api=body.unified_api, status=body.status, delivery_url=body.delivery_url,
-        events=list(dict.fromkeys(body.events)), description=body.description)
+    await check_destination(ctx, body.delivery_url)
+    subscription, secret = await asyncio.to_thread(
+        _store(ctx).create_subscription, ctx.app.id, unified_api=body.unified_api, status=body.status,
+        delivery_url=body.delivery_url, events=list(dict.fromkeys(body.events)), description=body.description)
     return ok(view(subscription, _public(ctx)), status_code=201, secret=secret)
 
 
@@ -95,13 +111,16 @@ def one(ctx: VaultRequest) -> Response:
     return ok(view(_found(ctx), _public(ctx)))
 
 
-def update(ctx: VaultRequest) -> Response:
+async def update(ctx: VaultRequest) -> Response:
     body = parse(UpdateWebhookIn, ctx.body)
-    _found(ctx)
+    await asyncio.to_thread(_found, ctx)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
     if "events" in changes:
         changes["events"] = list(dict.fromkeys(changes["events"]))
-    return ok(view(_store(ctx).update_subscription(ctx.app.id, ctx.params["id"], changes), _public(ctx)))
+    if "delivery_url" in changes:
+        await check_destination(ctx, changes["delivery_url"])
+    updated = await asyncio.to_thread(_store(ctx).update_subscription, ctx.app.id, ctx.params["id"], changes)
+    return ok(view(updated, _public(ctx)))
 
 
 def delete(ctx: VaultRequest) -> Response:

@@ -23,11 +23,15 @@ import random
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from unigate.downstream.models import RawCall
+from unigate.downstream.redact import REDACTED, Redactor
 from unigate.observability.requestlog import RequestRecord
 from unigate.webhooks import events as ev
+from unigate.webhooks.destination import DestinationRefused, Egress
 from unigate.webhooks.store import OutboxRow, Subscription, WebhookNotFound, WebhookStore
 
 if TYPE_CHECKING:
@@ -53,6 +57,7 @@ class Attempt:
     status: int | None
     error: str | None
     duration_ms: float
+    started: float = field(default_factory=time.time)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +70,7 @@ class Deliverer:
     settings: Settings
     owner: str
     request_log: RequestLog | None = None
+    egress: Egress | None = None   # where deliveries may go; None: from settings (UNIGATE_WEBHOOK_ALLOW_PRIVATE)
     client: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(follow_redirects=False))
     _busy: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _paused_until: dict[str, float] = field(default_factory=dict)
@@ -115,7 +121,7 @@ class Deliverer:
         data = ev.body(row.payload, number)
         attempt = await self.post(subscription.delivery_url, ev.headers(row.event_type, row.idempotency_key, data,
                                                                         secret), data)
-        self.log_attempt(subscription, row, attempt)
+        self.log_attempt(subscription, row, attempt, secret)
         if attempt.ok:
             await asyncio.to_thread(self.store.delivered, row.seq, self.owner, attempt.status or 0)
             return True
@@ -135,24 +141,43 @@ class Deliverer:
         return at if at <= row.created_at + s.webhook_retry_window else None
 
     async def post(self, url: str, headers: dict[str, str], data: bytes) -> Attempt:
-        started = time.perf_counter()
+        """One POST to the address ``url`` was just checked to resolve to (never a redirect's target)."""
+        began, started = time.time(), time.perf_counter()
+        status, error = None, None
         try:
-            response = await asyncio.wait_for(self.client.post(url, content=data, headers=headers),
-                                               self.settings.webhook_delivery_timeout)
+            pinned = await (self.egress or Egress.from_settings(self.settings)).check(url)
+            response = await asyncio.wait_for(
+                self.client.post(pinned.url, content=data, headers={**headers, **pinned.headers},
+                                 extensions=pinned.extensions),
+                self.settings.webhook_delivery_timeout)
+            status = response.status_code
+            error = None if 200 <= status < 300 else f"the receiver answered {status}"
+        except DestinationRefused as exc:
+            error = f"delivery_url refused: {exc}"
         except (TimeoutError, httpx.HTTPError, OSError) as exc:
-            message = f"timed out after {self.settings.webhook_delivery_timeout}s" \
+            error = f"timed out after {self.settings.webhook_delivery_timeout}s" \
                 if isinstance(exc, asyncio.TimeoutError) else f"{type(exc).__name__}: {exc}"
-            return Attempt(None, message, (time.perf_counter() - started) * 1000)
-        error = None if 200 <= response.status_code < 300 else f"the receiver answered {response.status_code}"
-        return Attempt(response.status_code, error, (time.perf_counter() - started) * 1000)
+        return Attempt(status, error, (time.perf_counter() - started) * 1000, began)
 
-    def log_attempt(self, subscription: Subscription, row: OutboxRow, attempt: Attempt) -> None:
+    def log_attempt(self, subscription: Subscription, row: OutboxRow, attempt: Attempt, secret: str) -> None:
+        """The attempt in the request log: receiver status and time, the URL's query values and the secret hidden."""
         if self.request_log is None:
             return
+        url = redacted_url(subscription.delivery_url)
+        call = RawCall(call_id=f"{row.idempotency_key}:{row.attempts + 1}", method="POST", url=url.partition("?")[0],
+                       query=[], status_code=attempt.status, body=None, duration_ms=attempt.duration_ms,
+                       error=attempt.error, started_at=attempt.started)
         self.request_log.record(RequestRecord(
-            request_id=f"{row.idempotency_key}:{row.attempts + 1}", app_id=subscription.app_id,
+            request_id=call.call_id, app_id=subscription.app_id,
             consumer_id=str(row.payload.get("consumer_id", "")), service_id=str(row.payload.get("service_id", "")),
-            operation="webhook.delivery", method="POST", path=subscription.delivery_url,
-            status_code=attempt.status or 0, started=time.time(), duration_ms=attempt.duration_ms,
-            unified_api="webhook", error_type=None if attempt.ok else "WebhookDeliveryError",
-            error_message=attempt.error, base_url=subscription.delivery_url))
+            operation="webhook.delivery", method="POST", path=url, status_code=attempt.status or 0,
+            started=attempt.started, duration_ms=attempt.duration_ms, unified_api="webhook",
+            error_type=None if attempt.ok else "WebhookDeliveryError", error_message=attempt.error,
+            calls=[call], redactor=Redactor([secret]), base_url=url.partition("?")[0]))
+
+
+def redacted_url(url: str) -> str:
+    """``url`` as logged: every query value hidden (a receiver's URL often carries its own token), no fragment."""
+    parts = urlsplit(url)
+    query = "&".join(f"{name}={REDACTED}" for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(parts._replace(query=query, fragment=""))

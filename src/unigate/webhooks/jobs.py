@@ -55,7 +55,7 @@ class WorkerContext:
         self.gateway = gateway
         self.store = gateway.webhook_store
         self.poller = Poller(gateway.dispatcher, self.store, gateway.settings)
-        self.deliverer = Deliverer(self.store, gateway.settings, owner_id(), gateway.request_log)
+        self.deliverer = Deliverer(self.store, gateway.settings, owner_id(), gateway.request_log, gateway.webhook_egress)
 
 
 def build_app(dsn: str, context: WorkerContext) -> procrastinate.App:

@@ -2,15 +2,24 @@
 
 For each connection of an app with an enabled subscription, each collection is polled through the
 unified API (``Dispatcher.dispatch``: the same connector, mapping and downstream limits as a
-client's request), one of two ways:
+client's request), the cheapest way the connector's ``tickets.all`` allows
+(:func:`unigate.connector.capabilities.since_mode`):
 
-- **native since**: the connector's ``tickets.all`` declares ``filter[since]`` (Redmine, Roundup):
-  ``filter[since]=<watermark>`` (and ``sort[by]=updated_at`` where declared) returns the tickets
-  changed since the newest ``updated_at`` seen. Cost per cycle: 1 call per page of changes (at least
-  1). Deletes are found by a full scan of the ids every ``webhook_delete_scan_every`` cycles.
-- **emulated**: a bounded full scan (``webhook_scan_max_records``) every cycle; each ticket's
-  fingerprint (a hash of its unified record) is compared with the stored one. Cost per cycle:
-  ⌈tickets / page size⌉ calls; creates, updates and deletes all found.
+- **native** (``filter[since]`` declared: Redmine, Roundup, GitHub, GitLab, Jira, Linear):
+  ``filter[since]=<watermark>`` (and ``sort[by]=updated_at`` ascending where declared) returns the
+  tickets changed since the newest ``updated_at`` seen. Cost per cycle: 1 call per page of changes
+  (at least 1).
+- **emulated** (the list can come newest-updated first: Codimir): the same ``filter[since]``,
+  served by the engine (:mod:`unigate.connector.emulated`) reading newest-updated first and
+  stopping at the first ticket older than the watermark. Cost per cycle: 1 call per page of
+  changes plus the page the stop is found on.
+- **scan** (neither: AgentsMesh, Opine, Selectel): a bounded full scan
+  (``webhook_scan_max_records``) every cycle. Cost per cycle: ⌈tickets / page size⌉ calls;
+  creates, updates and deletes all found.
+
+Native and emulated cannot see deletes, so every ``webhook_delete_scan_every`` cycles their
+cycle is a full scan instead. Either way each ticket's fingerprint (a hash of its unified record)
+is compared with the stored one.
 
 The first poll of a collection is its baseline: fingerprints stored, no events. What a poll found
 (watermark, fingerprints, the outbox rows of its events) is committed in one transaction
@@ -27,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from unigate.connector.capabilities import since_mode
 from unigate.connector.context import UnifiedRequest
 from unigate.downstream.limiter import QUEUE_WAIT
 from unigate.errors import ConnectorRateLimitError, EntityNotFoundError
@@ -41,6 +51,7 @@ if TYPE_CHECKING:
     from unigate.vault.models import Connection
 
 log = logging.getLogger("unigate.webhooks")
+SINCE_MODES = {"native": "native", "sorted": "emulated", "scan": "scan", "unsupported": "scan"}
 
 
 class PollPaused(Exception):
@@ -67,7 +78,7 @@ class CycleReport:
     """One connection's poll: for logs, tests and bench/sync.py."""
 
     connection_id: str
-    mode: str = "emulated"            # native | emulated | unsupported (the connector cannot list tickets)
+    mode: str = "scan"                # native | emulated | scan | unsupported (the connector cannot list tickets)
     calls: int = 0
     events: int = 0
     collections: int = 0
@@ -123,20 +134,27 @@ class Poller:
         self.settings = settings
         self.budget = budget or CallBudget(settings.webhook_calls_per_minute)
 
-    def native_since(self, service_id: str) -> tuple[bool, bool]:
-        """(``tickets.all`` declares ``filter[since]``, it declares ``sort[by]=updated_at``)."""
-        resource = self.dispatcher.connector(service_id).spec.resources.get("tickets")
+    def mode(self, service_id: str) -> str:
+        """How changes are found on ``service_id``'s tickets: ``native``, ``emulated`` (since served newest-updated
+        first, stopped at the watermark), ``scan`` (a full scan each cycle) or ``unsupported`` (no list)."""
+        connector = self.dispatcher.connector(service_id)
+        resource = connector.spec.resources.get("tickets")
         op = resource.operations.get("all") if resource is not None else None
-        if op is None:
-            return False, False
-        return "since" in op.filters, op.sort is not None and "updated_at" in op.sort.fields
+        if op is None or not (connector.supports("collections", "all") and connector.supports("tickets", "all")):
+            return "unsupported"
+        return SINCE_MODES[since_mode(connector.spec, "tickets", op)]
+
+    def since_sort(self, service_id: str) -> dict[str, str] | None:
+        """The sort sent with ``filter[since]``: natively, oldest change first where the tracker sorts by update;
+        emulated, none (the engine reads newest-updated first to stop at the watermark)."""
+        op = self.dispatcher.connector(service_id).spec.resources["tickets"].operations["all"]
+        declared = op.sort is not None and op.sort.param is not None and "updated_at" in op.sort.fields
+        return {"by": "updated_at", "direction": "asc"} if declared and "since" in op.filters else None
 
     async def poll_connection(self, connection: Connection, subscriptions: list[Subscription]) -> CycleReport:
         """Poll every collection of ``connection``; its events go to ``subscriptions``' outbox."""
-        report = CycleReport(connection.id, "native" if self.native_since(connection.service_id)[0] else "emulated")
-        connector = self.dispatcher.connector(connection.service_id)
-        if not (connector.supports("collections", "all") and connector.supports("tickets", "all")):
-            report.mode = "unsupported"   # nothing to list: no virtual webhooks (a native handler may still send)
+        report = CycleReport(connection.id, self.mode(connection.service_id))
+        if report.mode == "unsupported":   # nothing to list: no virtual webhooks (a native handler may still send)
             return report
         if self.budget.paused(connection.id):
             report.paused = True
@@ -153,8 +171,9 @@ class Poller:
     async def poll_collection(self, connection: Connection, collection_id: str, subscriptions: list[Subscription],
                               report: CycleReport) -> None:
         state = await _to_thread(self.store.poll_state, connection.id, collection_id)
-        native = report.mode == "native"
-        full = not native or not state.known or state.cycles % max(1, self.settings.webhook_delete_scan_every) == 0
+        incremental = report.mode in ("native", "emulated")
+        full = not incremental or not state.known or \
+            state.cycles % max(1, self.settings.webhook_delete_scan_every) == 0
         since = None if full else state.watermark
         listing = await self.list_all(connection, "tickets", {"collection_id": collection_id}, full=full,
                                       since=since)
@@ -209,8 +228,7 @@ class Poller:
                                  limit=self.settings.webhook_page_size)
         if since is not None:
             request.filter = {"since": since}
-            if self.native_since(connection.service_id)[1]:
-                request.sort = {"by": "updated_at", "direction": "asc"}
+            request.sort = self.since_sort(connection.service_id)
         listing = Listing([], True, 0)
         while True:
             dispatched = await self._call(connection, request)

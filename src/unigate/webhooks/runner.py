@@ -55,7 +55,7 @@ class WebhookRunner:
     def __post_init__(self) -> None:
         settings = self.gateway.settings
         self.poller = Poller(self.gateway.dispatcher, self.store, settings)
-        self.deliverer = Deliverer(self.store, settings, self.owner, self.gateway.request_log)
+        self.deliverer = Deliverer(self.store, settings, self.owner, self.gateway.request_log, self.gateway.webhook_egress)
 
     @property
     def tick_seconds(self) -> float:
