@@ -39,7 +39,8 @@ APP_REDIRECT = "https://app.example/connected"
 OAUTH_CONNECTOR = Path(__file__).parent.parent / "oauth" / "connector"
 # the embedded webhook runner, fast (as tests/webhooks' FAST)
 FAST = {"UNIGATE_WEBHOOK_POLL_INTERVAL": "0.2", "UNIGATE_WEBHOOK_RETRY_BASE": "0.05", "UNIGATE_WEBHOOK_LEASE": "3",
-        "UNIGATE_WEBHOOK_CALLS_PER_MINUTE": "60000", "UNIGATE_WEBHOOK_DELIVERY_TIMEOUT": "2"}
+        "UNIGATE_WEBHOOK_CALLS_PER_MINUTE": "60000", "UNIGATE_WEBHOOK_DELIVERY_TIMEOUT": "2",
+        "UNIGATE_WEBHOOK_ALLOW_PRIVATE": "127.0.0.1"}   # the receiver is on loopback: the operator's explicit opt-in
 
 
 @dataclass
