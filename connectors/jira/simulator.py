@@ -427,6 +427,10 @@ class RateLimit:
     started: float = 0.0
     used: int = 0
 
+    def near(self) -> dict[str, str]:
+        """``X-RateLimit-NearLimit: true`` on any answer once less than 20 % of the budget is left."""
+        return {"X-RateLimit-NearLimit": "true"} if (self.limit - self.used) * 5 < self.limit else {}
+
     def spend(self) -> dict[str, str] | None:
         now = time.monotonic()
         if now - self.started >= self.window:
@@ -451,9 +455,12 @@ class JiraSimulator:
             try:
                 self._throttle()
                 me = self._authenticate(request)
-                return await handler(request, me)
+                response = await handler(request, me)
             except JiraError as exc:
-                return _json(exc.body, exc.status, exc.headers)
+                response = _json(exc.body, exc.status, exc.headers)
+            if self.rate_limit is not None:
+                response.headers.update(self.rate_limit.near())
+            return response
         return Route(API + path, endpoint, methods=[method])
 
     def _throttle(self) -> None:

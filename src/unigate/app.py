@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from unigate import __version__, heap, oauth, vault_api
-from unigate.api.handler import handle, refuse_oversized
+from unigate.api.handler import error_rate_limits, handle, refuse_oversized
 from unigate.api.routes import RouteTable, check_path_params, method_not_allowed, request_segments
 from unigate.connect import PREFIX as CONNECT_PREFIX
 from unigate.connection_state import ConnectionStates
@@ -158,6 +158,9 @@ class GatewayApp:
             response = await self._respond(scope, receive, scope["method"], request_id)
         except Exception as exc:  # noqa: BLE001 - every failure answers in the error schema; as_unified logs it
             error = as_unified(exc, request_id)
+            limits = error_rate_limits(self.gateway, scope, exc)
+            if limits:
+                error.headers = {**limits, **error.headers}
             response = error_response(error, request_id, raw=_raw_calls(scope, exc))
         trace = scope["state"].get("trace")
         if trace is not None:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from unigate.testing import ConnectorUnderTest, Simulator, SpecCheck, VendorSpec, connector_fixtures, error_of, walk_pages
-from unigate_connectors.jira.simulator import API_EMAIL, API_TOKEN
+from unigate_connectors.jira.simulator import API_EMAIL, API_TOKEN, create_app
 
 SPEC = Path(__file__).parent.parent / "spec" / "swagger-v3.subset.json"
 ERRORS = "#/components/schemas/ErrorCollection"
@@ -261,3 +261,24 @@ def test_transition_table(client: httpx.Client, project: str, status: str, reach
             assert response.json()["detail"]["available_transitions"] == ["Approve -> Approved (done)"]
     finally:
         assert client.delete(f"{tickets}/{ticket_id}").status_code == 200
+
+
+# -- rate limits: the tracker's headers on errors too ------------------------------------------------
+def test_rate_limit_headers_are_passed_on_with_errors(tracker: ConnectorUnderTest) -> None:
+    throttled = Simulator.start(create_app(issue_count=5, rate_limit=6, rate_window=600))   # a Jira of its own
+    try:
+        tracker.harness.connect_consumer("jira-api-token", "throttled", {"base_url": throttled.url},
+                                         tracker.credentials)
+        with tracker.client("throttled") as c:
+            answers = [c.get(f"{OPS}/OPS-99999") for _ in range(7)]
+    finally:
+        throttled.stop()
+    statuses = [a.status_code for a in answers]
+    assert 404 in statuses and statuses[-1] == 429
+    near = [a for a in answers if a.status_code == 404 and "x-downstream-ratelimit-near-limit" in a.headers]
+    assert near and near[-1].headers["x-downstream-ratelimit-near-limit"] == "true"   # a 404 near the limit
+    refused = answers[-1]
+    assert error_of(refused) == (429, "ConnectorRateLimitError") and refused.headers["retry-after"]
+    assert (refused.headers["x-downstream-ratelimit-limit"], refused.headers["x-downstream-ratelimit-remaining"]) \
+        == ("6", "0")
+    assert refused.headers["x-downstream-ratelimit-reset"]

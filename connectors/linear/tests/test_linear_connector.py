@@ -16,7 +16,7 @@ import yaml
 from graphql import build_schema, parse, validate
 
 from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, walk_pages
-from unigate_connectors.linear.simulator import API_KEY, OAUTH_TOKEN
+from unigate_connectors.linear.simulator import API_KEY, OAUTH_TOKEN, create_app
 
 FOLDER = Path(__file__).parent.parent
 SCHEMA = build_schema((FOLDER / "spec" / "schema.subset.graphql").read_text())
@@ -238,3 +238,24 @@ def test_an_oauth_connection_sends_its_token_as_bearer_instead_of_a_key(tracker:
     with tracker.client("oauth-user") as oauth:
         assert oauth.get("/issue-tracking/collections").status_code == 200
     assert {r["headers"]["authorization"] for r in sim.requests()} == {f"Bearer {OAUTH_TOKEN}"}
+
+
+def test_rate_limit_headers_are_passed_on_with_an_error_too(client: httpx.Client, teams: dict[str, str]) -> None:
+    response = client.get(f"{tickets(teams, 'DES')}/DES-9999")   # Linear's errors[]: Entity not found
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert int(response.headers["x-downstream-ratelimit-requests-limit"]) == 5000
+    assert "x-downstream-ratelimit-complexity-remaining" in response.headers
+
+
+def test_an_exhausted_budget_is_a_rate_limit_error_carrying_the_budget(tracker: ConnectorUnderTest) -> None:
+    throttled = Simulator.start(create_app(requests_per_hour=2))   # a Linear of its own: two requests an hour
+    try:
+        tracker.harness.connect_consumer("linear", "throttled", {"base_url": throttled.url}, {"api_key": API_KEY})
+        with tracker.client("throttled") as c:
+            answers = [c.get("/issue-tracking/collections") for _ in range(3)]
+    finally:
+        throttled.stop()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert error_of(answers[2]) == (429, "ConnectorRateLimitError")
+    assert answers[2].headers["x-downstream-ratelimit-requests-remaining"] == "0"
+    assert answers[2].headers["x-downstream-ratelimit-requests-limit"] == "2"

@@ -267,7 +267,8 @@ class HttpSpec(_Strict):
     rate_limit_headers: dict[str, str] = Field(
         default_factory=dict,
         description="The tracker's rate-limit response headers passed on to the client as "
-                    "`x-downstream-ratelimit-<name>` (from the last downstream answer that carried them): "
+                    "`x-downstream-ratelimit-<name>` (from the last downstream answer that carried them; on error "
+                    "answers too): "
                     "`{name: the tracker's header}`.",
         examples=[{"requests-remaining": "x-ratelimit-requests-remaining", "complexity": "x-complexity"}])
 
