@@ -937,7 +937,7 @@ class FieldWriter:
         return found
 
     def set_parent(self, value: Any) -> int | None:
-        if value is None:
+        if value is None or value == {"none": True}:   # update.parent.set.none removes it
             return None
         ref = _ref(value, "key", "id")
         parent = self.state.find(ref) if ref else None
@@ -1080,6 +1080,8 @@ class JiraApi(JiraSimulator):
         errors = FieldWriter(self.state, issue.project).apply(changed, given, _update_ops(body))
         if "parent" in given and changed.get("parent") == issue.id:
             errors["parent"] = "An issue cannot be its own parent."
+        if changed.get("parent") is None and changed["issuetype"] == "10004":   # "for standard issue types"
+            errors["parent"] = "A subtask must have a parent; it cannot be removed."
         if errors:
             raise JiraError(400, errors=errors)
         issue.fields = {**changed, "updated": _stamp(self.state.tick())}

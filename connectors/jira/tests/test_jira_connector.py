@@ -197,6 +197,26 @@ def test_parent_id_reads_and_writes(client: httpx.Client) -> None:
     assert client.get(f"{OPS}/{child}").json()["data"]["parent_id"] == parent
 
 
+def test_a_null_parent_id_removes_the_parent_through_update_set_none(client: httpx.Client, sim: Simulator) -> None:
+    child = new_ticket(client, parent_id=new_ticket(client))
+    assert client.patch(f"{OPS}/{child}", json={"parent_id": None}).status_code == 200
+    assert client.get(f"{OPS}/{child}").json()["data"]["parent_id"] is None
+    [edit] = [r for r in sent(sim, f"/issue/{child}") if r["method"] == "PUT"]
+    assert edit["body"]["update"] == {"parent": [{"set": {"none": True}}]} and "parent" not in edit["body"]["fields"]
+
+
+def test_a_subtasks_parent_cannot_be_removed(client: httpx.Client) -> None:
+    parent = new_ticket(client, ENG)   # ENG has subtasks; its 260 issues are left as found
+    subtask = new_ticket(client, ENG, parent_id=parent, type="subtask")
+    try:
+        response = client.patch(f"{ENG}/{subtask}", json={"parent_id": None})
+        assert error_of(response) == (400, "ConnectorExecutionError")
+        assert "cannot be removed" in str(response.json()["downstream_errors"])
+        assert client.get(f"{ENG}/{subtask}").json()["data"]["parent_id"] == parent
+    finally:
+        assert [client.delete(f"{ENG}/{i}").status_code for i in (subtask, parent)] == [200, 200]
+
+
 # -- custom fields by name --------------------------------------------------------------------------
 def test_custom_fields_are_read_and_written_by_name(custom_client: httpx.Client, sim: Simulator) -> None:
     ticket_id = new_ticket(custom_client, custom_mappings={
