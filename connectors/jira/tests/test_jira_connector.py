@@ -185,6 +185,26 @@ def test_an_issue_of_another_project_is_not_found(client: httpx.Client) -> None:
     assert error_of(client.delete(f"{LEGAL}/{ticket_id}")) == (404, "EntityNotFoundError")
 
 
+UNKNOWN = "/issue-tracking/collections/NOPE/tickets"
+
+
+def test_an_unknown_project_is_not_found_when_listing(client: httpx.Client) -> None:
+    response = client.get(UNKNOWN)   # Jira: 400 "The value 'NOPE' does not exist for the field 'project'."
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["downstream_errors"] == [{"message": "No project could be found with key 'NOPE'."}]
+
+
+def test_an_unknown_project_is_not_found_when_creating(client: httpx.Client, sim: Simulator) -> None:
+    response = client.post(UNKNOWN, json={"subject": "x"})   # Jira: 400 "Specify a valid project ID or key"
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert "No project could be found with key 'NOPE'." in str(response.json()["downstream_errors"])
+    assert [r["method"] for r in sent(sim, "/issue")] == ["POST"]   # refused: nothing was created
+
+
+def test_an_issue_through_an_unknown_project_is_not_found(client: httpx.Client, eng_ids: list[str]) -> None:
+    assert error_of(client.get(f"{UNKNOWN}/{eng_ids[0]}")) == (404, "EntityNotFoundError")
+
+
 def test_delete(client: httpx.Client) -> None:
     ticket_id = new_ticket(client)
     assert client.delete(f"{OPS}/{ticket_id}").status_code == 200

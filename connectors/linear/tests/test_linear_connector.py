@@ -179,6 +179,25 @@ def test_an_unknown_issue_is_not_found(client: httpx.Client, teams: dict[str, st
     assert error_of(client.get(f"{tickets(teams, 'DES')}/DES-9999")) == (404, "EntityNotFoundError")
 
 
+NO_TEAM = "/issue-tracking/collections/00000000-0000-4000-8000-000000000000/tickets"
+
+
+def test_an_unknown_team_is_not_found_when_listing(client: httpx.Client) -> None:
+    response = client.get(NO_TEAM)   # Linear lists nothing for it: the empty page reads the team
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["downstream_errors"][0]["message"] == "Entity not found: Team"
+
+
+def test_an_unknown_team_is_not_found_when_creating(client: httpx.Client) -> None:
+    response = client.post(NO_TEAM, json={"subject": "x"})   # Linear: a user error, "Could not find referenced Team."
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["downstream_errors"][0]["message"] == "Entity not found: Team"
+
+
+def test_an_issue_through_an_unknown_team_is_not_found(client: httpx.Client, eng_ids: list[str]) -> None:
+    assert error_of(client.get(f"{NO_TEAM}/{eng_ids[0]}")) == (404, "EntityNotFoundError")
+
+
 def test_a_user_error_is_a_400_with_linears_message(client: httpx.Client, teams: dict[str, str]) -> None:
     response = client.post(tickets(teams, "DES"), json={"subject": "x", "parent_id": "DES-9999"})
     assert error_of(response) == (400, "RequestValidationError"), response.text

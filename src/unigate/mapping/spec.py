@@ -499,8 +499,8 @@ class OperationSpec(_Strict):
                                      "sent again with an update.", examples=[[{"call_id": "tickets_add_status",
                                      "sent": "$.issue.status_id", "created": "$.issue.status.id"}]])
     collection_exists: bool = Field(
-        False, description="`all`/`add`: an empty page or a refused create reads `collections.one`; its 404 is "
-        "the answer.", examples=[True])
+        False, description="`all`/`add`: an empty page, a refused list or a refused create reads `collections.one`; "
+        "its 404 is the answer.", examples=[True])
     prepare: list[PrepareStepSpec] = Field(
         default_factory=list, description="Steps run on the downstream records before they are mapped (reads) "
         "or on the downstream body before it is sent (writes), in order.",
