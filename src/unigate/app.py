@@ -98,7 +98,8 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     request_log = RequestLog(settings.database, enabled=settings.request_log, retention_days=settings.log_retention_days,
                              max_rows=settings.log_max_rows)
     dispatcher = Dispatcher(registry, pool, CursorCodec(box.derive("cursor")), ConnectionStates(settings.connection_cache))
-    dispatcher.tokens = oauth.build(store, registry, box, wrap_transport=wrap_oauth_transport)   # OAuth2 flows and token refresh
+    dispatcher.tokens = oauth.build(store, registry, box, dict(settings.oauth_origins),   # OAuth2 flows and token refresh
+                                    wrap_transport=wrap_oauth_transport)
     dispatcher.account_salt = box.derive("rate-limit-account")   # the same on every replica sharing the key
     webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)

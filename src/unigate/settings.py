@@ -47,6 +47,9 @@ class Settings:
     webhook_retry_window: float = 86400.0    # failing this long after the event: dead letter
     webhook_max_deliveries: int = 32         # deliveries in flight at once (one per subscription)
     webhook_lease: float = 60.0              # seconds a claimed outbox row or the leader lease is held
+    # UNIGATE_OAUTH_ORIGINS="https://auth.atlassian.com=http://10.0.0.5:8080,...": the OAuth2 endpoints
+    # (authorize, token, post-token) of a manifest reached at another origin (an egress proxy, a simulator)
+    oauth_origins: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -85,7 +88,21 @@ class Settings:
             webhook_retry_window=float(env.get("UNIGATE_WEBHOOK_RETRY_WINDOW", cls.webhook_retry_window)),
             webhook_max_deliveries=int(env.get("UNIGATE_WEBHOOK_MAX_DELIVERIES", cls.webhook_max_deliveries)),
             webhook_lease=float(env.get("UNIGATE_WEBHOOK_LEASE", cls.webhook_lease)),
+            oauth_origins=_origins(env.get("UNIGATE_OAUTH_ORIGINS", "")),
         )
+
+
+def _origins(value: str) -> tuple[tuple[str, str], ...]:
+    """``origin=replacement`` pairs, comma-separated (each an ``http(s)://host[:port]``)."""
+    pairs = []
+    for item in (part.strip() for part in value.split(",")):
+        origin, sep, replacement = item.partition("=")
+        if not item:
+            continue
+        if not sep or not origin.startswith(("http://", "https://")) or not replacement.startswith(("http://", "https://")):
+            raise ValueError(f"UNIGATE_OAUTH_ORIGINS: expected origin=replacement, got {item!r}")
+        pairs.append((origin.strip().rstrip("/"), replacement.strip().rstrip("/")))
+    return tuple(pairs)
 
 
 def _switch(value: str | None, default: bool) -> bool:
