@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -21,14 +21,12 @@ from unigate.oauth import pkce
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation.oauth_server import OAuthServer
 from unigate.testing import GatewayHarness, Simulator, SpecCheck, VendorSpec
+from unigate.testing.oauth import APP_REDIRECT, authorize, oauth_gateway
 from unigate_connectors.jira.simulator import CLOUD_ID, create_app
 from unigate_connectors.jira.tests.test_jira_connector import ERRORS, SPEC
 
 AUTH = "https://auth.atlassian.com"   # the manifest's authorization server
 CONNECTION = "/vault/connections/issue-tracking/jira"
-APP_REDIRECT = "https://app.example/integrations/jira/connected"
-CLIENT_ID = "jira-3lo-client"
-CLIENT_SECRET = "cs_" + secrets.token_urlsafe(24)
 GATEWAY = f"/ex/jira/{CLOUD_ID}/rest/api/3"
 
 
@@ -52,13 +50,7 @@ def checked(jira: Simulator) -> SpecCheck:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory, jira: Simulator, auth: OAuthServer) -> Iterator[GatewayHarness]:
-    harness = GatewayHarness(tmp_path_factory.mktemp("jira-3lo"), registry=ConnectorRegistry.load(),
-                             settings={"oauth_origins": ((AUTH, jira.url),)})
-    auth.register(CLIENT_ID, CLIENT_SECRET, [f"{harness.server.url}/vault/callback"])
-    with harness.client() as app:
-        response = app.patch("/vault/oauth-clients/issue-tracking/jira", json={
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [APP_REDIRECT]})
-        assert response.status_code == 200, response.text
+    harness = oauth_gateway(tmp_path_factory.mktemp("jira-3lo"), "jira", auth, {AUTH: jira.url})
     yield harness
     harness.stop()
 
@@ -66,29 +58,14 @@ def harness(tmp_path_factory: pytest.TempPathFactory, jira: Simulator, auth: OAu
 @pytest.fixture
 def vault(harness: GatewayHarness, checked: SpecCheck) -> Iterator[httpx.Client]:
     """The app's backend, acting for a consumer of its own."""
-    consumer = f"account:{secrets.token_hex(6)}"
-    with harness.client(consumer_id=consumer) as client:
+    with harness.client(consumer_id=f"account:{secrets.token_hex(6)}") as client:
         yield client
     checked.assert_clean()
 
 
-def authorize_url(vault: httpx.Client, jira: Simulator) -> str:
-    """The consumer's connection, its Atlassian API gateway set to the simulator; its authorize URL."""
-    response = vault.patch(CONNECTION, json={"settings": {"api_url": jira.url}})
-    assert response.status_code == 200, response.text
-    return str(response.json()["data"]["authorize_url"]) + "&" + urlencode({"redirect_uri": APP_REDIRECT})
-
-
 def connect(vault: httpx.Client, jira: Simulator) -> httpx.Response:
-    """The consumer's browser through the whole authorization; the redirect to Atlassian it saw."""
-    with httpx.Client(timeout=30, follow_redirects=False) as browser:
-        to_atlassian = browser.get(authorize_url(vault, jira))
-        assert to_atlassian.status_code == 302, to_atlassian.text
-        to_callback = browser.get(to_atlassian.headers["location"])   # consent at Atlassian
-        assert to_callback.status_code == 302, to_callback.text
-        back = browser.get(to_callback.headers["location"])   # the gateway's /vault/callback
-        assert (back.status_code, back.headers.get("location")) == (302, APP_REDIRECT), back.text
-    return to_atlassian
+    """The consumer authorizes, its Atlassian API gateway set to the simulator; the redirect to Atlassian."""
+    return authorize(vault, "jira", {"api_url": jira.url})
 
 
 def tickets(vault: httpx.Client) -> httpx.Response:
@@ -103,7 +80,7 @@ def test_authorize_goes_to_atlassians_authorize_with_audience_consent_scopes_and
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{jira.url}/authorize"   # auth.atlassian.com/authorize
     assert (query["audience"], query["prompt"], query["response_type"]) == ("api.atlassian.com", "consent", "code")
     assert query["scope"] == "read:jira-work write:jira-work read:jira-user offline_access"
-    assert query["client_id"] == CLIENT_ID and query["redirect_uri"].endswith("/vault/callback")
+    assert query["client_id"] == "jira-client" and query["redirect_uri"].endswith("/vault/callback")
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
 
 
@@ -112,7 +89,7 @@ def test_the_code_is_exchanged_at_atlassians_token_endpoint_with_the_pkce_verifi
     challenge = parse_qs(urlsplit(connect(vault, jira).headers["location"]).query)["code_challenge"][0]
     [exchange] = auth.grants("authorization_code")[-1:]
     assert exchange["status"] == 200 and pkce.s256(exchange["form"]["code_verifier"]) == challenge
-    assert exchange["form"]["client_id"] == CLIENT_ID   # the manifest's client_auth: body
+    assert exchange["form"]["client_id"] == "jira-client"   # the manifest's client_auth: body
 
 
 def test_the_cloud_id_is_looked_up_and_calls_go_through_the_api_gateway_with_the_token(
@@ -145,7 +122,7 @@ def test_a_refused_token_is_refreshed_once_and_the_call_retried(vault: httpx.Cli
 
 
 def test_atlassian_refuses_an_authorization_without_the_audience(jira: Simulator, harness: GatewayHarness) -> None:
-    query = {"client_id": CLIENT_ID, "redirect_uri": f"{harness.server.url}/vault/callback", "response_type": "code"}
+    query = {"client_id": "jira-client", "redirect_uri": f"{harness.server.url}/vault/callback", "response_type": "code"}
     answer = httpx.get(f"{jira.url}/authorize", params=query, follow_redirects=False)
     assert answer.status_code == 400 and "audience" in answer.json()["error_description"]
 
@@ -155,7 +132,7 @@ def test_without_the_operators_origin_map_the_manifests_own_endpoint_is_used(tmp
     try:
         with harness.client(consumer_id="c") as app:
             app.patch("/vault/oauth-clients/issue-tracking/jira", json={
-                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [APP_REDIRECT]})
+                "client_id": "jira-client", "client_secret": "s", "redirect_uris": [APP_REDIRECT]})
             link = app.get(CONNECTION).json()["data"]["authorize_url"]
         answer = httpx.get(link, follow_redirects=False)
     finally:
