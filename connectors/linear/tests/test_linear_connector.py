@@ -110,9 +110,32 @@ def test_assignee_and_since_filters(client: httpx.Client, teams: dict[str, str],
     assert data and all(t["assignees"][0]["id"] == viewer and t["updated_at"] >= "2025-02-01" for t in data)
 
 
-def test_an_unsupported_sort_is_refused(client: httpx.Client, teams: dict[str, str]) -> None:
-    response = client.get(tickets(teams, "ENG"), params={"sort[by]": "updated_at", "sort[direction]": "asc"})
-    assert error_of(response) == (400, "UnsupportedSortFieldError")
+def linear_order(sim: Simulator, team: str, order_by: str) -> list[str]:
+    """ENG's issue ids in Linear's own ``orderBy`` order (newest first), read directly."""
+    query = """query($team: ID!, $after: String, $order: PaginationOrderBy) { issues(first: 250, after: $after,
+               orderBy: $order, filter: {team: {id: {eq: $team}}}) { nodes { id } pageInfo { hasNextPage endCursor } } }"""
+    ids: list[str] = []
+    after = None
+    while True:
+        page = linear(sim, query, team=team, after=after, order=order_by)["issues"]
+        ids += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids
+        after = page["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize(("by", "order_by"), [("updated_at", "updatedAt"), ("created_at", "createdAt")])
+@pytest.mark.parametrize(("direction", "limit"), [("desc", 7), ("desc", 100), ("asc", 7), ("asc", 100), ("asc", 200)])
+def test_sort_is_linears_order_by_and_ascending_pages_backwards(client: httpx.Client, teams: dict[str, str],
+                                                                sim: Simulator, by: str, order_by: str,
+                                                                direction: str, limit: int) -> None:
+    expected = linear_order(sim, teams["ENG"], order_by)
+    sim.clear()
+    ids, ended = walk_pages(client, tickets(teams, "ENG"), limit, params={"sort[by]": by, "sort[direction]": direction})
+    assert ended and ids == (expected[::-1] if direction == "asc" else expected) and len(set(ids)) == 260
+    sent = sim.requests()[-1]["body"]["variables"]
+    assert ("last" in sent, "first" in sent) == ((True, False) if direction == "asc" else (False, True))
+    assert sent.get("orderBy", "createdAt") == order_by   # created_at desc is Linear's default: nothing sent
 
 
 # -- tickets --------------------------------------------------------------------------------------
