@@ -145,10 +145,23 @@ def test_create_picks_the_teams_state_of_the_type_and_maps_priority(client: http
     ticket_id = new_ticket(client, tickets(teams, "DES"), status="in_progress", priority="urgent",
                            description="**bold**", tags=[{"id": labels[0]["id"]}], due_date="2026-05-01")
     ticket = client.get(f"{tickets(teams, 'DES')}/{ticket_id}").json()["data"]
-    assert (ticket["status"], ticket["priority"], ticket["description"]) == ("in_progress", "urgent", "**bold**")
+    assert (ticket["status"], ticket["priority"], ticket["description"]) == \
+        ("in_progress", "urgent", "<p><strong>bold</strong></p>")   # Markdown read as HTML
     assert [t["id"] for t in ticket["tags"]] == [labels[0]["id"]] and ticket["due_date"].startswith("2026-05-01")
     stored = linear(sim, "query($id: String!) { issue(id: $id) { priority state { name } } }", id=ticket_id)["issue"]
     assert stored == {"priority": 1, "state": {"name": "In Progress"}}
+
+
+def test_an_html_description_is_stored_as_markdown_and_read_back_as_the_same_html(
+        client: httpx.Client, teams: dict[str, str], sim: Simulator) -> None:
+    html = ('<h2>Steps</h2><ol><li><p>log in as <code>admin</code></p></li><li><p>open <a href="https://e.com/x">'
+            'the page</a></p></li></ol><p><strong>Expected</strong>: no *error*</p><pre><code class="language-sh">'
+            'curl -v</code></pre>')
+    ticket_id = new_ticket(client, tickets(teams, "DES"), description=html)
+    stored = linear(sim, "query($id: String!) { issue(id: $id) { description } }", id=ticket_id)["issue"]["description"]
+    assert stored == ("## Steps\n\n1. log in as `admin`\n2. open [the page](<https://e.com/x>)\n\n"
+                      "**Expected**: no \\*error\\*\n\n```sh\ncurl -v\n```")
+    assert client.get(f"{tickets(teams, 'DES')}/{ticket_id}").json()["data"]["description"] == html
 
 
 def test_status_updates_set_completed_at(client: httpx.Client, teams: dict[str, str]) -> None:
@@ -231,7 +244,31 @@ def test_a_user_error_is_a_400_with_linears_message(client: httpx.Client, teams:
 def test_a_wrong_key_is_a_credentials_error(tracker: ConnectorUnderTest) -> None:
     tracker.harness.connect_consumer("linear", "wrong-key", {"base_url": tracker.url}, {"api_key": "lin_api_wrong"})
     with tracker.client("wrong-key") as wrong:
-        assert error_of(wrong.get("/issue-tracking/collections")) == (401, "ConnectorCredentialsError")
+        response = wrong.get("/issue-tracking/collections")
+    assert error_of(response) == (401, "ConnectorCredentialsError")
+    # Linear's own answer, not an OAuth refresh attempt: a key connection has no token to refresh
+    assert response.json()["downstream_errors"][0]["code"] == "AUTHENTICATION_ERROR"
+
+
+@pytest.mark.parametrize(("extensions", "message", "typed"), [
+    ({"type": "ratelimited", "code": "RATELIMITED", "userError": False}, "Rate limit exceeded",
+     (429, "ConnectorRateLimitError")),
+    ({"type": "authentication error", "code": "AUTHENTICATION_ERROR", "userError": False},
+     "Authentication required, not authenticated", (401, "ConnectorCredentialsError")),
+    ({"type": "invalid input", "code": "INVALID_INPUT", "userError": True,
+      "userPresentableMessage": "Title is too long."}, "Argument Validation Error", (400, "RequestValidationError")),
+    ({"type": "forbidden", "code": "FORBIDDEN", "userError": True}, "Forbidden", (400, "RequestValidationError")),
+    ({"type": "internal error", "code": "INTERNAL_SERVER_ERROR", "userError": False}, "boom",
+     (502, "ConnectorExecutionError")),
+])
+def test_errors_inside_a_200_answer_are_typed(client: httpx.Client, teams: dict[str, str], sim: Simulator,
+                                               extensions: dict[str, Any], message: str, typed: tuple[int, str]) -> None:
+    sim.fault(path="/graphql", status=200, body={"data": None, "errors": [{"message": message, "extensions": extensions}]})
+    response = client.get(tickets(teams, "DES"))
+    assert error_of(response) == typed
+    assert response.json()["downstream_errors"][0]["code"] == extensions["code"]
+    if extensions.get("userPresentableMessage"):
+        assert extensions["userPresentableMessage"] in response.json()["message"]
 
 
 def test_ratelimited_is_a_rate_limit_error(client: httpx.Client, sim: Simulator) -> None:
@@ -245,9 +282,9 @@ def test_comment_lifecycle(client: httpx.Client, teams: dict[str, str]) -> None:
     path = tickets(teams, "DES")
     comments = f"{path}/{new_ticket(client, path)}/comments"
     comment_id = client.post(comments, json={"body": "first"}).json()["data"]["id"]
-    assert client.get(f"{comments}/{comment_id}").json()["data"]["body"] == "first"
-    assert client.patch(f"{comments}/{comment_id}", json={"body": "edited"}).status_code == 200
-    assert [c["body"] for c in client.get(comments).json()["data"]] == ["edited"]
+    assert client.get(f"{comments}/{comment_id}").json()["data"]["body"] == "<p>first</p>"
+    assert client.patch(f"{comments}/{comment_id}", json={"body": "<p><em>edited</em></p>"}).status_code == 200
+    assert [c["body"] for c in client.get(comments).json()["data"]] == ["<p><em>edited</em></p>"]
     assert client.delete(f"{comments}/{comment_id}").status_code == 200
     assert client.get(comments).json()["data"] == []
 
