@@ -266,6 +266,25 @@ def test_comment_lifecycle_in_html(client: httpx.Client) -> None:
     assert client.get(comments).json()["data"] == []
 
 
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_comments_sort_by_creation_both_ways(client: httpx.Client, sim: Simulator, direction: str) -> None:
+    comments = f"{OPS}/{new_ticket(client)}/comments"
+    made = [client.post(comments, json={"body": f"<p>{n}</p>"}).json()["data"]["id"] for n in range(3)]
+    ids, ended = walk_pages(client, comments, 2, params={"sort[by]": "created_at", "sort[direction]": direction})
+    assert ended and ids == (made if direction == "asc" else made[::-1])
+    listed = [dict(r["query"]) for r in sim.requests() if r["method"] == "GET" and r["path"].endswith("/comment")]
+    assert listed[-1].get("orderBy") == {"asc": None, "desc": "-created"}[direction]   # asc: Jira's own order
+
+
+@pytest.mark.parametrize(("direction", "names"), [("asc", ["Customer Operations", "Engineering", "Legal Approvals"]),
+                                                  ("desc", ["Legal Approvals", "Engineering", "Customer Operations"])])
+def test_collections_sort_by_name(client: httpx.Client, direction: str, names: list[str]) -> None:
+    data = client.get("/issue-tracking/collections", params={"sort[by]": "name", "sort[direction]": direction}).json()
+    assert [c["name"] for c in data["data"]] == names
+    refused = client.get("/issue-tracking/collections", params={"sort[by]": "updated_at"})   # projects have no dates
+    assert error_of(refused) == (400, "UnsupportedSortFieldError")
+
+
 def test_users_are_the_projects_assignable_users(client: httpx.Client, sim: Simulator) -> None:
     users = client.get("/issue-tracking/collections/OPS/users").json()["data"]
     assert [u["id"] for u in users] == [u["accountId"] for u in jira(sim, "/user/assignable/search", project="OPS")]

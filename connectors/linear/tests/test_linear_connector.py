@@ -289,6 +289,23 @@ def test_comment_lifecycle(client: httpx.Client, teams: dict[str, str]) -> None:
     assert client.get(comments).json()["data"] == []
 
 
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_comments_sort_by_creation_both_ways(client: httpx.Client, teams: dict[str, str], direction: str) -> None:
+    path = tickets(teams, "DES")
+    comments = f"{path}/{new_ticket(client, path)}/comments"
+    made = [client.post(comments, json={"body": f"n{n}"}).json()["data"]["id"] for n in range(3)]
+    ids, ended = walk_pages(client, comments, 2, params={"sort[by]": "created_at", "sort[direction]": direction})
+    assert ended and ids == (made if direction == "asc" else made[::-1])   # asc: read from the end
+
+
+def test_teams_sort_by_dates_and_not_by_name(client: httpx.Client, teams: dict[str, str]) -> None:
+    newest = [t["id"] for t in client.get("/issue-tracking/collections").json()["data"]]
+    oldest = client.get("/issue-tracking/collections", params={"sort[by]": "created_at", "sort[direction]": "asc"})
+    assert [t["id"] for t in oldest.json()["data"]] == newest[::-1] and set(newest) == set(teams.values())
+    refused = client.get("/issue-tracking/collections", params={"sort[by]": "name"})   # Linear's orderBy: dates only
+    assert error_of(refused) == (400, "UnsupportedSortFieldError")
+
+
 def test_users_are_team_members_and_tags_include_workspace_labels(client: httpx.Client, teams: dict[str, str]) -> None:
     users = client.get(f"/issue-tracking/collections/{teams['DES']}/users").json()["data"]
     assert users and client.get(f"/issue-tracking/collections/{teams['DES']}/users/{users[0]['id']}").json()["data"] \
