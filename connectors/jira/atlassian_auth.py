@@ -1,7 +1,7 @@
 """Atlassian's OAuth 2.0 (3LO) authorization server, simulated for the Jira simulator.
 
 ``auth.atlassian.com``'s ``GET /authorize`` and ``POST /oauth/token`` over
-:class:`unigate.simulation.oauth_server.OAuthServer` (registered clients and redirect URIs, codes
+:class:`unigate.kit.OAuthServer` (registered clients and redirect URIs, codes
 bound to the PKCE challenge, rotating refresh tokens: Atlassian rotates them), plus what Atlassian
 adds: the authorization request must name ``audience=api.atlassian.com`` (the 3LO documentation,
 developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps). Tokens it issues are accepted by the
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from unigate.simulation.oauth_server import OAuthServer
+from unigate.kit import OAuthServer
 
 AUDIENCE = "api.atlassian.com"
 

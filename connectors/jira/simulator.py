@@ -27,8 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from unigate.kit import SimulatorControl
-from unigate.simulation.oauth_server import OAuthServer
+from unigate.kit import OAuthServer, SimulatorControl
 from unigate_connectors.jira.atlassian_auth import auth_routes
 
 CLOUD_ID = "3f8a1e52-7c4d-4b0e-9a61-2d5f8c3b9e07"

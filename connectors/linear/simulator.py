@@ -43,8 +43,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from unigate.kit import SimulatorControl
-from unigate.simulation.oauth_server import OAuthServer
+from unigate.kit import OAuthServer, SimulatorControl
 
 SCHEMA_PATH = Path(__file__).parent / "spec" / "schema.subset.graphql"
 API_KEY = "lin_api_8f3c2a1e9d7b6f5a4c3e2d1b0a9f8e7d6c5b4a39"

@@ -17,11 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from unigate.oauth import pkce
-from unigate.plugins.registry import ConnectorRegistry
-from unigate.simulation.oauth_server import OAuthServer
+from unigate.kit import OAuthServer
 from unigate.testing import GatewayHarness, Simulator, SpecCheck, VendorSpec
-from unigate.testing.oauth import APP_REDIRECT, authorize, oauth_gateway
+from unigate.testing.oauth import authorize, oauth_gateway, s256
 from unigate_connectors.jira.simulator import CLOUD_ID, create_app
 from unigate_connectors.jira.tests.test_jira_connector import ERRORS, SPEC
 
@@ -88,7 +86,7 @@ def test_the_code_is_exchanged_at_atlassians_token_endpoint_with_the_pkce_verifi
         vault: httpx.Client, jira: Simulator, auth: OAuthServer) -> None:
     challenge = parse_qs(urlsplit(connect(vault, jira).headers["location"]).query)["code_challenge"][0]
     [exchange] = auth.grants("authorization_code")[-1:]
-    assert exchange["status"] == 200 and pkce.s256(exchange["form"]["code_verifier"]) == challenge
+    assert exchange["status"] == 200 and s256(exchange["form"]["code_verifier"]) == challenge
     assert exchange["form"]["client_id"] == "jira-client"   # the manifest's client_auth: body
 
 
@@ -128,11 +126,9 @@ def test_atlassian_refuses_an_authorization_without_the_audience(jira: Simulator
 
 
 def test_without_the_operators_origin_map_the_manifests_own_endpoint_is_used(tmp_path: Path) -> None:
-    harness = GatewayHarness(tmp_path, registry=ConnectorRegistry.load())
+    harness = oauth_gateway(tmp_path, "jira", OAuthServer(), {})   # no UNIGATE_OAUTH_ORIGINS
     try:
         with harness.client(consumer_id="c") as app:
-            app.patch("/vault/oauth-clients/issue-tracking/jira", json={
-                "client_id": "jira-client", "client_secret": "s", "redirect_uris": [APP_REDIRECT]})
             link = app.get(CONNECTION).json()["data"]["authorize_url"]
         answer = httpx.get(link, follow_redirects=False)
     finally:

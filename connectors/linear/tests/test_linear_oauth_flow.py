@@ -14,10 +14,9 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from unigate.oauth import pkce
-from unigate.simulation.oauth_server import OAuthServer
+from unigate.kit import OAuthServer
 from unigate.testing import GatewayHarness, Simulator
-from unigate.testing.oauth import authorize, oauth_gateway
+from unigate.testing.oauth import authorize, oauth_gateway, s256
 from unigate_connectors.linear.simulator import create_app
 from unigate_connectors.linear.tests.test_linear_connector import SCHEMA
 
@@ -69,7 +68,7 @@ def test_the_code_is_exchanged_and_graphql_is_called_with_the_token(vault: httpx
     to_linear = authorize(vault, "linear", {"base_url": linear.url})
     challenge = parse_qs(urlsplit(to_linear.headers["location"]).query)["code_challenge"][0]
     [exchange] = auth.grants("authorization_code")[-1:]
-    assert exchange["status"] == 200 and pkce.s256(exchange["form"]["code_verifier"]) == challenge
+    assert exchange["status"] == 200 and s256(exchange["form"]["code_verifier"]) == challenge
     assert vault.get("/vault/connections/issue-tracking/linear").json()["data"]["state"] == "callable"
     response = teams(vault)
     assert response.status_code == 200, response.text

@@ -88,7 +88,7 @@ def _block(node: Node, flip: bool) -> str:
     if kind == "paragraph":
         return _inline(node.get("content") or [])
     if kind == "heading":
-        level = attrs.get("level") if attrs.get("level") in range(1, 7) else 1
+        level = int(attrs["level"]) if attrs.get("level") in range(1, 7) else 1
         content = [c if c.get("type") != "hardBreak" else {"type": "text", "text": " "} for c in node.get("content") or []]
         return ("#" * level + " " + _inline(content)).rstrip()
     if kind in ("bulletList", "orderedList"):

@@ -175,7 +175,7 @@ def oauth_actor(app_id: str, consumer_id: str) -> Actor:
 def at_origin(url: str, origins: dict[str, str]) -> str:
     """``url`` with its origin (``scheme://host[:port]``) replaced when ``origins`` maps it."""
     for origin, replacement in origins.items():
-        if url == origin or url.startswith(origin + "/") or url.startswith(origin + "?"):
+        if url == origin or url.startswith((origin + "/", origin + "?")):
             return replacement + url[len(origin):]
     return url
 

@@ -16,9 +16,12 @@ from urllib.parse import urlencode
 
 import httpx
 
+from unigate.oauth.pkce import s256
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation.oauth_server import OAuthServer
 from unigate.testing.harness import GatewayHarness
+
+__all__ = ["APP_REDIRECT", "authorize", "oauth_gateway", "s256"]   # s256: a PKCE verifier's challenge
 
 APP_REDIRECT = "https://app.example/integrations/connected"
 
