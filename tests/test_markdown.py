@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from unigate.mapping.adf import adf_to_html
 from unigate.mapping.markdown import html_to_markdown, markdown_to_html
 
-from .test_adf import doc, item, link, merged, text
+from .test_adf import code_block, doc, link, lists_of, merged, text
 
 
 # -- Markdown -> HTML ------------------------------------------------------------------------------
@@ -126,23 +126,14 @@ inlines = st.lists(texts, min_size=1, max_size=3).map(with_breaks)
 paragraph = inlines.map(lambda content: {"type": "paragraph", "content": content})
 heading = st.builds(lambda level, content: {"type": "heading", "attrs": {"level": level}, "content": content},
                     st.integers(1, 6), texts)
-code_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\r\x00"), min_size=1)
-code_block = st.builds(
-    lambda language, body: {"type": "codeBlock", **({"attrs": {"language": language}} if language else {}),
-                            "content": [text(body)] if body else []},
-    st.none() | st.sampled_from(["python", "js", "c++", "sql"]), st.none() | code_text)
 
 
-def lists_of(block: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    items = st.builds(lambda first, rest: item(first, *rest), paragraph | code_block, st.lists(block, max_size=2))
-    bullet = st.lists(items, min_size=1, max_size=3).map(lambda c: {"type": "bulletList", "content": c})
-    ordered = st.builds(lambda c, order: {"type": "orderedList", "content": c,
-                                          **({"attrs": {"order": order}} if order is not None else {})},
-                        st.lists(items, min_size=1, max_size=3), st.none() | st.integers(2, 999) | st.just(0))
-    return bullet | ordered
+def markdown_lists(block: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Lists as test_adf's, of this module's paragraphs; an ordered list starting at 1 says no start."""
+    return lists_of(block, paragraph | code_block, st.none() | st.integers(2, 999) | st.just(0))
 
 
-nestable = st.recursive(paragraph | code_block, lists_of, max_leaves=6)
+nestable = st.recursive(paragraph | code_block, markdown_lists, max_leaves=6)
 quote = st.lists(nestable, min_size=1, max_size=3).map(lambda c: {"type": "blockquote", "content": c})
 block = st.one_of(paragraph, heading, code_block, nestable, quote, st.just({"type": "rule"}))
 documents = st.lists(block, min_size=1, max_size=5).map(lambda blocks: doc(*blocks))
