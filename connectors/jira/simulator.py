@@ -454,7 +454,8 @@ class JiraSimulator:
         """The fixed ``OAUTH_TOKEN``, or a live token of the simulated Atlassian authorization server."""
         if request.headers.get("authorization") == f"Bearer {OAUTH_TOKEN}":
             return True
-        return self.oauth is not None and self.oauth.accepts(request)
+        header = request.headers.get("authorization", "")
+        return self.oauth is not None and header.startswith("Bearer ") and self.oauth.valid(header[7:])
 
     async def accessible_resources(self, request: Request) -> Response:
         """Atlassian's ``GET https://api.atlassian.com/oauth/token/accessible-resources``."""

@@ -779,7 +779,8 @@ class LinearSimulator:
         header = request.headers.get("authorization", "")
         if header == API_KEY:
             return API_KEY
-        if header == f"Bearer {OAUTH_TOKEN}" or (self.oauth is not None and self.oauth.accepts(request)):
+        if header == f"Bearer {OAUTH_TOKEN}" or (self.oauth is not None and header.startswith("Bearer ")
+                                                 and self.oauth.valid(header[7:])):
             return OAUTH_TOKEN
         return None
 
@@ -839,7 +840,7 @@ def create_app(*, seed: int = 5, issue_count: int = 260, requests_per_hour: int 
     _seed(state, issue_count)
     budgets = {credential: Budget(requests_per_hour, complexity_per_hour) for credential in (API_KEY, OAUTH_TOKEN)}
     simulator = LinearSimulator(state, budgets, state.of("User")[0], oauth)
-    auth = [Route("/oauth/authorize", oauth.authorize), Route("/oauth/token", oauth.token, methods=["POST"])] if oauth else []
+    auth = oauth.routes() if oauth else []   # /oauth/authorize, /oauth/token
     app = Starlette(routes=[Route("/graphql", simulator.endpoint, methods=["POST"]), *auth])
     app.state.simulator = state
     return SimulatorControl(app)

@@ -218,11 +218,6 @@ class OAuthServer:
         self._record(request, 200, form)
         return Response(status_code=200)   # RFC 7009 §2.2: 200 whether or not the token was known
 
-    def accepts(self, request: Request) -> bool:
-        """Whether the request's ``Authorization: Bearer`` is a live access token of this server (for a
-        simulated API served beside it)."""
-        return self._bearer(request) is not None
-
     def _bearer(self, request: Request) -> Token | None:
         header = request.headers.get("authorization", "")
         token = self.access_tokens.get(header[7:]) if header.lower().startswith("bearer ") else None
