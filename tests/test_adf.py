@@ -272,12 +272,18 @@ code_block = st.builds(
     st.none() | st.sampled_from(["python", "js", "c++", "sql"]), st.none() | code_text)
 
 
-def lists_of(block: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    items = st.builds(lambda first, rest: item(first, *rest), paragraph | code_block, st.lists(block, max_size=2))
+ORDERS = st.none() | st.integers(0, 999)
+
+
+def lists_of(block: st.SearchStrategy[dict[str, Any]], first: st.SearchStrategy[dict[str, Any]] | None = None,
+             orders: st.SearchStrategy[int | None] = ORDERS) -> st.SearchStrategy[dict[str, Any]]:
+    """Bullet and ordered lists of items starting with ``first`` (a paragraph or code block) then ``block``s."""
+    items = st.builds(lambda head, rest: item(head, *rest), first if first is not None else paragraph | code_block,
+                      st.lists(block, max_size=2))
     bullet = st.lists(items, min_size=1, max_size=3).map(lambda c: {"type": "bulletList", "content": c})
     ordered = st.builds(lambda c, order: {"type": "orderedList", "content": c,
                                           **({"attrs": {"order": order}} if order is not None else {})},
-                        st.lists(items, min_size=1, max_size=3), st.none() | st.integers(0, 999))
+                        st.lists(items, min_size=1, max_size=3), orders)
     return bullet | ordered
 
 

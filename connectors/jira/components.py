@@ -130,7 +130,7 @@ def _order_by(order: str, tie_breaker: str | None) -> list[tuple[str, str]]:
 async def jira_issue_write(ctx: OperationContext, call: DownstreamCall, options: dict[str, Any]) -> Any:
     """The create (POST) or edit (PUT) without ``status``, then the transition into it. An edit
     changing only the status makes no PUT."""
-    body = dict(call.body or {})
+    body = _parent_cleared(dict(call.body or {}))
     wanted = body.pop("status", None)
     response = None
     if call.method == "POST" or body.get("fields") or body.get("update") or _targeted(ctx, call):
@@ -146,6 +146,17 @@ async def jira_issue_write(ctx: OperationContext, call: DownstreamCall, options:
 jira_issue_write.calls = {  # type: ignore[attr-defined]
     "tickets_status": ("GET", "/issue/{ticket_id}"), "tickets_transitions": ("GET", "/issue/{ticket_id}/transitions"),
     "tickets_transition": ("POST", "/issue/{ticket_id}/transitions")}
+
+
+def _parent_cleared(body: dict[str, Any]) -> dict[str, Any]:
+    """A null parent (``fields.parent.id: null``) as Jira removes one: ``update.parent`` ``set``
+    ``{"none": true}`` (the description of ``PUT /issue``: "the parent may be removed by setting
+    update.parent.set.none to true")."""
+    fields = body.get("fields")
+    if isinstance(fields, dict) and fields.get("parent") == {"id": None}:
+        body["fields"] = {k: v for k, v in fields.items() if k != "parent"}
+        body["update"] = {**(body.get("update") or {}), "parent": [{"set": {"none": True}}]}
+    return body
 
 
 def _targeted(ctx: OperationContext, call: DownstreamCall) -> bool:

@@ -27,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from unigate.kit import SimulatorControl
+from unigate.kit import OAuthServer, SimulatorControl
+from unigate_connectors.jira.atlassian_auth import auth_routes
 
 CLOUD_ID = "3f8a1e52-7c4d-4b0e-9a61-2d5f8c3b9e07"
 SITE_NAME = "unigate-sim"
@@ -427,6 +428,10 @@ class RateLimit:
     started: float = 0.0
     used: int = 0
 
+    def near(self) -> dict[str, str]:
+        """``X-RateLimit-NearLimit: true`` on any answer once less than 20 % of the budget is left."""
+        return {"X-RateLimit-NearLimit": "true"} if (self.limit - self.used) * 5 < self.limit else {}
+
     def spend(self) -> dict[str, str] | None:
         now = time.monotonic()
         if now - self.started >= self.window:
@@ -442,8 +447,23 @@ class RateLimit:
 
 
 class JiraSimulator:
-    def __init__(self, state: State, rate_limit: RateLimit | None) -> None:
-        self.state, self.rate_limit = state, rate_limit
+    def __init__(self, state: State, rate_limit: RateLimit | None, oauth: OAuthServer | None = None) -> None:
+        self.state, self.rate_limit, self.oauth = state, rate_limit, oauth
+
+    def bearer_ok(self, request: Request) -> bool:
+        """The fixed ``OAUTH_TOKEN``, or a live token of the simulated Atlassian authorization server."""
+        if request.headers.get("authorization") == f"Bearer {OAUTH_TOKEN}":
+            return True
+        header = request.headers.get("authorization", "")
+        return self.oauth is not None and header.startswith("Bearer ") and self.oauth.valid(header[7:])
+
+    async def accessible_resources(self, request: Request) -> Response:
+        """Atlassian's ``GET https://api.atlassian.com/oauth/token/accessible-resources``."""
+        if not self.bearer_ok(request):
+            return _json({"code": 401, "message": "Unauthorized"}, 401)
+        return _json([{"id": CLOUD_ID, "url": str(request.base_url).rstrip("/"), "name": SITE_NAME,
+                       "scopes": ["read:jira-work", "write:jira-work", "read:jira-user", "offline_access"],
+                       "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"}])
 
     # -- plumbing ----------------------------------------------------------------------------------
     def route(self, path: str, method: str, handler: Handler) -> Route:
@@ -451,9 +471,12 @@ class JiraSimulator:
             try:
                 self._throttle()
                 me = self._authenticate(request)
-                return await handler(request, me)
+                response = await handler(request, me)
             except JiraError as exc:
-                return _json(exc.body, exc.status, exc.headers)
+                response = _json(exc.body, exc.status, exc.headers)
+            if self.rate_limit is not None:
+                response.headers.update(self.rate_limit.near())
+            return response
         return Route(API + path, endpoint, methods=[method])
 
     def _throttle(self) -> None:
@@ -466,7 +489,7 @@ class JiraSimulator:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         cloud = request.path_params.get("cloud_id")
         if cloud is not None:
-            if scheme.lower() != "bearer" or credentials != OAUTH_TOKEN:
+            if scheme.lower() != "bearer" or not self.bearer_ok(request):
                 raise JiraError(401, "Unauthorized; scope does not match")
             if cloud != CLOUD_ID:
                 raise JiraError(404, "Site not found or the token has no access to it.")
@@ -930,7 +953,7 @@ class FieldWriter:
         return found
 
     def set_parent(self, value: Any) -> int | None:
-        if value is None:
+        if value is None or value == {"none": True}:   # update.parent.set.none removes it
             return None
         ref = _ref(value, "key", "id")
         parent = self.state.find(ref) if ref else None
@@ -1073,6 +1096,8 @@ class JiraApi(JiraSimulator):
         errors = FieldWriter(self.state, issue.project).apply(changed, given, _update_ops(body))
         if "parent" in given and changed.get("parent") == issue.id:
             errors["parent"] = "An issue cannot be its own parent."
+        if changed.get("parent") is None and changed["issuetype"] == "10004":   # "for standard issue types"
+            errors["parent"] = "A subtask must have a parent; it cannot be removed."
         if errors:
             raise JiraError(400, errors=errors)
         issue.fields = {**changed, "updated": _stamp(self.state.tick())}
@@ -1294,29 +1319,23 @@ def _update_ops(body: dict[str, Any]) -> dict[str, Any]:
     return update if isinstance(update, dict) else {}
 
 
-async def _accessible_resources(request: Request) -> Response:
-    """Atlassian's ``GET https://api.atlassian.com/oauth/token/accessible-resources``."""
-    if request.headers.get("authorization") != f"Bearer {OAUTH_TOKEN}":
-        return _json({"code": 401, "message": "Unauthorized"}, 401)
-    return _json([{"id": CLOUD_ID, "url": str(request.base_url).rstrip("/"), "name": SITE_NAME,
-                   "scopes": ["read:jira-work", "write:jira-work", "read:jira-user", "offline_access"],
-                   "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"}])
-
-
 async def _not_found(request: Request, exc: Exception) -> Response:
     return _json({"errorMessages": ["null for uri: " + str(request.url)], "errors": {}}, 404)
 
 
 def create_app(*, seed: int = 11, issue_count: int = 260, rate_limit: int | None = None,
-               rate_window: float = 10.0) -> SimulatorControl:
+               rate_window: float = 10.0, oauth: OAuthServer | None = None) -> SimulatorControl:
     """A fresh simulator with deterministic seed data (``issue_count`` issues in ENG), wrapped for
-    fault injection; ``rate_limit`` requests per ``rate_window`` seconds turns on Jira's burst 429."""
+    fault injection; ``rate_limit`` requests per ``rate_window`` seconds turns on Jira's burst 429;
+    ``oauth``: Atlassian's authorization server too (``/authorize``, ``/oauth/token``: atlassian_auth),
+    whose access tokens the gateway side accepts besides ``OAUTH_TOKEN``."""
     state = State()
     _seed(state, random.Random(seed), issue_count)
-    api = JiraApi(state, RateLimit(rate_limit, rate_window) if rate_limit else None)
+    api = JiraApi(state, RateLimit(rate_limit, rate_window) if rate_limit else None, oauth)
     routes = api.routes()
     app = Starlette(routes=[*routes, Mount("/ex/jira/{cloud_id}", routes=routes),
-                            Route("/oauth/token/accessible-resources", _accessible_resources)],
+                            Route("/oauth/token/accessible-resources", api.accessible_resources),
+                            *(auth_routes(oauth) if oauth is not None else [])],
                     exception_handlers={404: _not_found, 405: _not_found})
     app.state.simulator = state
     return SimulatorControl(app)

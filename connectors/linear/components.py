@@ -2,13 +2,16 @@
 
 - ``linear_relay`` (paginator): Relay connections, ``first``/``after`` forwards; the next page's
   cursor is ``pageInfo.endCursor`` only while ``pageInfo.hasNextPage`` (Linear answers an
-  ``endCursor`` on the last page too).
+  ``endCursor`` on the last page too). Linear orders newest first only, so an ascending order
+  (``options.ascending: backward``) is paged from the end, ``last``/``before`` with
+  ``hasPreviousPage``/``startCursor``, each page reversed: exact, no emulation.
 - ``linear_state`` (preparer, writes): a unified status is a workflow-state *type*; the issue's
   team's state of that type is looked up (the step's ``document``) and sent as ``stateId``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from unigate.kit import (
@@ -31,26 +34,51 @@ def _dig(body: Any, dotted: str) -> Any:
     return body
 
 
+@dataclass(frozen=True)
+class Direction:
+    """The Relay arguments and page info of one paging direction."""
+
+    size: str
+    cursor: str
+    more: str
+    next_cursor: str
+    reverse: bool
+
+
+FORWARD = Direction("first", "after", "hasNextPage", "endCursor", reverse=False)
+BACKWARD = Direction("last", "before", "hasPreviousPage", "startCursor", reverse=True)
+
+
+def _direction(page: PageRequest) -> Direction:
+    """Linear orders newest first only: with ``options.ascending: backward``, an ascending order is
+    read from the end of the connection (``last``/``before``), each page reversed."""
+    ascending = page.sort is not None and page.sort.get("direction") == "asc"
+    if ascending and page.pagination.options.get("ascending") == "backward":
+        return BACKWARD
+    return Direction(page.pagination.limit_param or "first", page.pagination.token_param or "after",
+                     "hasNextPage", "endCursor", reverse=False)
+
+
 async def linear_relay(page: PageRequest) -> Window:
     """``options.connection``: the dotted path of the connection in the answer (``data.issues``);
     ``limit_param`` / ``token_param``: the variables (``first`` / ``after``)."""
     connection = str(page.pagination.options["connection"])
-    limit_param, token_param = page.pagination.limit_param or "first", page.pagination.token_param
+    way = _direction(page)
     token, skip = page.position.token, page.position.skip
     collected: list[Any] = []
     size = min(page.limit, page.pagination.max_limit)
     for _ in range(MAX_CALLS):
-        params = [(limit_param, str(size))] + ([(token_param, token)] if token else [])
+        params = [(way.size, str(size))] + ([(way.cursor, token)] if token else [])
         found = _dig((await page.fetch(params)).body, connection) or {}
-        items = found.get("nodes") or []
+        items = (found.get("nodes") or [])[::-1 if way.reverse else 1]
         served = items[skip:skip + page.limit - len(collected)]
         collected.extend(served)
         if skip + len(served) < len(items):   # stopped inside this page
             return Window(collected, CursorPosition(token=token or "", skip=skip + len(served)), None)
         info = found.get("pageInfo") or {}
-        if not info.get("hasNextPage") or not info.get("endCursor"):
+        if not info.get(way.more) or not info.get(way.next_cursor):
             return Window(collected, None, None)
-        token, skip = str(info["endCursor"]), 0
+        token, skip = str(info[way.next_cursor]), 0
         if len(collected) >= page.limit:
             return Window(collected, CursorPosition(token=token), None)
     return Window(collected, CursorPosition(token=token or "", skip=skip), None)

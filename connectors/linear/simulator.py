@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from unigate.kit import SimulatorControl
+from unigate.kit import OAuthServer, SimulatorControl
 
 SCHEMA_PATH = Path(__file__).parent / "spec" / "schema.subset.graphql"
 API_KEY = "lin_api_8f3c2a1e9d7b6f5a4c3e2d1b0a9f8e7d6c5b4a39"
@@ -769,14 +769,18 @@ def _execution_error(error: GraphQLError) -> dict[str, Any]:
 
 
 class LinearSimulator:
-    def __init__(self, state: State, budgets: dict[str, Budget], viewer: Record) -> None:
-        self.state, self.budgets, self.viewer = state, budgets, viewer
+    def __init__(self, state: State, budgets: dict[str, Budget], viewer: Record,
+                 oauth: OAuthServer | None = None) -> None:
+        self.state, self.budgets, self.viewer, self.oauth = state, budgets, viewer, oauth
 
     def _credential(self, request: Request) -> str | None:
+        """Whose budget the request spends: the API key's, or the OAuth app's (``OAUTH_TOKEN``, or a
+        live token of the simulated authorization server)."""
         header = request.headers.get("authorization", "")
         if header == API_KEY:
             return API_KEY
-        if header == f"Bearer {OAUTH_TOKEN}":
+        if header == f"Bearer {OAUTH_TOKEN}" or (self.oauth is not None and header.startswith("Bearer ")
+                                                 and self.oauth.valid(header[7:])):
             return OAUTH_TOKEN
         return None
 
@@ -827,13 +831,16 @@ class LinearSimulator:
 
 
 def create_app(*, seed: int = 5, issue_count: int = 260, requests_per_hour: int = 5_000,
-               complexity_per_hour: int = 3_000_000) -> SimulatorControl:
+               complexity_per_hour: int = 3_000_000, oauth: OAuthServer | None = None) -> SimulatorControl:
     """A fresh simulator with deterministic seed data (``issue_count`` issues in team ENG); the API
-    key and the OAuth token each get ``requests_per_hour`` requests and ``complexity_per_hour`` points."""
+    key and the OAuth token each get ``requests_per_hour`` requests and ``complexity_per_hour`` points.
+    ``oauth``: Linear's authorization server too (``/oauth/authorize``, ``/oauth/token``: codes, PKCE,
+    refresh tokens), whose access tokens ``/graphql`` accepts as ``Bearer``."""
     state = State(random.Random(seed))
     _seed(state, issue_count)
     budgets = {credential: Budget(requests_per_hour, complexity_per_hour) for credential in (API_KEY, OAUTH_TOKEN)}
-    simulator = LinearSimulator(state, budgets, state.of("User")[0])
-    app = Starlette(routes=[Route("/graphql", simulator.endpoint, methods=["POST"])])
+    simulator = LinearSimulator(state, budgets, state.of("User")[0], oauth)
+    auth = oauth.routes() if oauth else []   # /oauth/authorize, /oauth/token
+    app = Starlette(routes=[Route("/graphql", simulator.endpoint, methods=["POST"]), *auth])
     app.state.simulator = state
     return SimulatorControl(app)

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from unigate import __version__, heap, oauth, vault_api
-from unigate.api.handler import handle, refuse_oversized
+from unigate.api.handler import error_rate_limits, handle, refuse_oversized
 from unigate.api.routes import RouteTable, check_path_params, method_not_allowed, request_segments
 from unigate.connect import PREFIX as CONNECT_PREFIX
 from unigate.connection_state import ConnectionStates
@@ -103,7 +103,8 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     # the webhook store and the request log share one engine (one pool), the store's own; closed at shutdown
     webhook_store = WebhookStore(store.path, box) if store.path != ":memory:" else None
     # OAuth2 flows and token refresh; refreshes single-flight across processes through the vault's leases
-    dispatcher.tokens = oauth.build(store, registry, box, wrap_transport=wrap_oauth_transport, leases=webhook_store)
+    dispatcher.tokens = oauth.build(store, registry, box, dict(settings.oauth_origins),
+                                    wrap_transport=wrap_oauth_transport, leases=webhook_store)
     request_log = RequestLog(webhook_store.engine if webhook_store else settings.database, enabled=settings.request_log,
                              retention_days=settings.log_retention_days, max_rows=settings.log_max_rows)
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
@@ -163,6 +164,9 @@ class GatewayApp:
             response = await self._respond(scope, receive, scope["method"], request_id)
         except Exception as exc:  # noqa: BLE001 - every failure answers in the error schema; as_unified logs it
             error = as_unified(exc, request_id)
+            limits = error_rate_limits(self.gateway, scope, exc)
+            if limits:
+                error.headers = {**limits, **error.headers}
             response = error_response(error, request_id, raw=_raw_calls(scope, exc))
         trace = scope["state"].get("trace")
         if trace is not None:

@@ -74,6 +74,8 @@ class Dispatcher:
         if self.tokens is None or connector.spec.connection.oauth2 is None:
             return await self._dispatch(connector, request, connection)
         connection = await self.tokens.fresh(connector, connection)   # OAuth2: refreshed before expiry
+        if not connection.credentials.get("access_token"):   # a key instead (Linear takes either): no refresh
+            return await self._dispatch(connector, request, connection)
         try:
             return await self._dispatch(connector, request, connection)
         except ConnectorCredentialsError as error:   # the token was refused: refresh it, retry once

@@ -32,7 +32,8 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
   :func:`build_jql` with :class:`JqlClause` and :func:`jql_datetime` (JQL, every value escaped;
   :class:`JqlError`).
 - **Simulators**: :class:`SimulatorControl` gives a simulator Apideck-shaped fault injection;
-  :class:`BackgroundServer` serves one on loopback (its own tests).
+  :class:`BackgroundServer` serves one on loopback (its own tests); :class:`OAuthServer` is an OAuth2
+  authorization server (codes, PKCE, rotating refresh tokens) a simulator serves beside its API.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from unigate.mapping.jql import JqlError, build_jql, jql_datetime
 from unigate.mapping.transforms import Transform, TransformError, TransformFactory, datetime_writer, read_datetime
 from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
 from unigate.simulation import BackgroundServer, SimulatorControl
+from unigate.simulation.oauth_server import OAuthServer
 
 __all__ = [
     "COMPONENTS",
@@ -79,6 +81,7 @@ __all__ = [
     "JqlError",
     "LabelConventions",
     "LiveProfile",
+    "OAuthServer",
     "OperationContext",
     "OperationResult",
     "PageRequest",

@@ -53,6 +53,9 @@ class Settings:
     # delivery URLs beyond the public internet (unigate.webhooks.destination): "*" any private address,
     # else host names and CIDRs; UNIGATE_WEBHOOK_ALLOW_PRIVATE=1 (or on, *) or a comma-separated list
     webhook_allow_private: tuple[str, ...] = ()
+    # UNIGATE_OAUTH_ORIGINS="https://auth.atlassian.com=http://10.0.0.5:8080,...": the OAuth2 endpoints
+    # (authorize, token, post-token) of a manifest reached at another origin (an egress proxy, a simulator)
+    oauth_origins: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -92,6 +95,7 @@ class Settings:
             webhook_max_deliveries=int(env.get("UNIGATE_WEBHOOK_MAX_DELIVERIES", cls.webhook_max_deliveries)),
             webhook_lease=float(env.get("UNIGATE_WEBHOOK_LEASE", cls.webhook_lease)),
             webhook_allow_private=_allowed(env.get("UNIGATE_WEBHOOK_ALLOW_PRIVATE", "")),
+            oauth_origins=_origins(env.get("UNIGATE_OAUTH_ORIGINS", "")),
         )
 
 
@@ -110,6 +114,19 @@ def _allowed(value: str) -> tuple[str, ...]:
     if text in ("off", "false", "0", "no"):
         return ()
     return tuple(entry.strip() for entry in text.split(",") if entry.strip())
+
+
+def _origins(value: str) -> tuple[tuple[str, str], ...]:
+    """``origin=replacement`` pairs, comma-separated (each an ``http(s)://host[:port]``)."""
+    pairs = []
+    for item in (part.strip() for part in value.split(",")):
+        origin, sep, replacement = item.partition("=")
+        if not item:
+            continue
+        if not sep or not origin.startswith(("http://", "https://")) or not replacement.startswith(("http://", "https://")):
+            raise ValueError(f"UNIGATE_OAUTH_ORIGINS: expected origin=replacement, got {item!r}")
+        pairs.append((origin.strip().rstrip("/"), replacement.strip().rstrip("/")))
+    return tuple(pairs)
 
 
 def _switch(value: str | None, default: bool) -> bool:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from unigate.testing import ConnectorUnderTest, Simulator, SpecCheck, VendorSpec, connector_fixtures, error_of, walk_pages
-from unigate_connectors.jira.simulator import API_EMAIL, API_TOKEN
+from unigate_connectors.jira.simulator import API_EMAIL, API_TOKEN, create_app
 
 SPEC = Path(__file__).parent.parent / "spec" / "swagger-v3.subset.json"
 ERRORS = "#/components/schemas/ErrorCollection"
@@ -185,6 +185,26 @@ def test_an_issue_of_another_project_is_not_found(client: httpx.Client) -> None:
     assert error_of(client.delete(f"{LEGAL}/{ticket_id}")) == (404, "EntityNotFoundError")
 
 
+UNKNOWN = "/issue-tracking/collections/NOPE/tickets"
+
+
+def test_an_unknown_project_is_not_found_when_listing(client: httpx.Client) -> None:
+    response = client.get(UNKNOWN)   # Jira: 400 "The value 'NOPE' does not exist for the field 'project'."
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["downstream_errors"] == [{"message": "No project could be found with key 'NOPE'."}]
+
+
+def test_an_unknown_project_is_not_found_when_creating(client: httpx.Client, sim: Simulator) -> None:
+    response = client.post(UNKNOWN, json={"subject": "x"})   # Jira: 400 "Specify a valid project ID or key"
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert "No project could be found with key 'NOPE'." in str(response.json()["downstream_errors"])
+    assert [r["method"] for r in sent(sim, "/issue")] == ["POST"]   # refused: nothing was created
+
+
+def test_an_issue_through_an_unknown_project_is_not_found(client: httpx.Client, eng_ids: list[str]) -> None:
+    assert error_of(client.get(f"{UNKNOWN}/{eng_ids[0]}")) == (404, "EntityNotFoundError")
+
+
 def test_delete(client: httpx.Client) -> None:
     ticket_id = new_ticket(client)
     assert client.delete(f"{OPS}/{ticket_id}").status_code == 200
@@ -195,6 +215,26 @@ def test_parent_id_reads_and_writes(client: httpx.Client) -> None:
     parent = new_ticket(client)
     child = new_ticket(client, parent_id=parent)
     assert client.get(f"{OPS}/{child}").json()["data"]["parent_id"] == parent
+
+
+def test_a_null_parent_id_removes_the_parent_through_update_set_none(client: httpx.Client, sim: Simulator) -> None:
+    child = new_ticket(client, parent_id=new_ticket(client))
+    assert client.patch(f"{OPS}/{child}", json={"parent_id": None}).status_code == 200
+    assert client.get(f"{OPS}/{child}").json()["data"]["parent_id"] is None
+    [edit] = [r for r in sent(sim, f"/issue/{child}") if r["method"] == "PUT"]
+    assert edit["body"]["update"] == {"parent": [{"set": {"none": True}}]} and "parent" not in edit["body"]["fields"]
+
+
+def test_a_subtasks_parent_cannot_be_removed(client: httpx.Client) -> None:
+    parent = new_ticket(client, ENG)   # ENG has subtasks; its 260 issues are left as found
+    subtask = new_ticket(client, ENG, parent_id=parent, type="subtask")
+    try:
+        response = client.patch(f"{ENG}/{subtask}", json={"parent_id": None})
+        assert error_of(response) == (400, "ConnectorExecutionError")
+        assert "cannot be removed" in str(response.json()["downstream_errors"])
+        assert client.get(f"{ENG}/{subtask}").json()["data"]["parent_id"] == parent
+    finally:
+        assert [client.delete(f"{ENG}/{i}").status_code for i in (subtask, parent)] == [200, 200]
 
 
 # -- custom fields by name --------------------------------------------------------------------------
@@ -224,6 +264,25 @@ def test_comment_lifecycle_in_html(client: httpx.Client) -> None:
     assert [c["body"] for c in client.get(comments).json()["data"]] == ["<p>edited</p>"]
     assert client.delete(f"{comments}/{comment_id}").status_code == 200
     assert client.get(comments).json()["data"] == []
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_comments_sort_by_creation_both_ways(client: httpx.Client, sim: Simulator, direction: str) -> None:
+    comments = f"{OPS}/{new_ticket(client)}/comments"
+    made = [client.post(comments, json={"body": f"<p>{n}</p>"}).json()["data"]["id"] for n in range(3)]
+    ids, ended = walk_pages(client, comments, 2, params={"sort[by]": "created_at", "sort[direction]": direction})
+    assert ended and ids == (made if direction == "asc" else made[::-1])
+    listed = [dict(r["query"]) for r in sim.requests() if r["method"] == "GET" and r["path"].endswith("/comment")]
+    assert listed[-1].get("orderBy") == {"asc": None, "desc": "-created"}[direction]   # asc: Jira's own order
+
+
+@pytest.mark.parametrize(("direction", "names"), [("asc", ["Customer Operations", "Engineering", "Legal Approvals"]),
+                                                  ("desc", ["Legal Approvals", "Engineering", "Customer Operations"])])
+def test_collections_sort_by_name(client: httpx.Client, direction: str, names: list[str]) -> None:
+    data = client.get("/issue-tracking/collections", params={"sort[by]": "name", "sort[direction]": direction}).json()
+    assert [c["name"] for c in data["data"]] == names
+    refused = client.get("/issue-tracking/collections", params={"sort[by]": "updated_at"})   # projects have no dates
+    assert error_of(refused) == (400, "UnsupportedSortFieldError")
 
 
 def test_users_are_the_projects_assignable_users(client: httpx.Client, sim: Simulator) -> None:
@@ -261,3 +320,24 @@ def test_transition_table(client: httpx.Client, project: str, status: str, reach
             assert response.json()["detail"]["available_transitions"] == ["Approve -> Approved (done)"]
     finally:
         assert client.delete(f"{tickets}/{ticket_id}").status_code == 200
+
+
+# -- rate limits: the tracker's headers on errors too ------------------------------------------------
+def test_rate_limit_headers_are_passed_on_with_errors(tracker: ConnectorUnderTest) -> None:
+    throttled = Simulator.start(create_app(issue_count=5, rate_limit=6, rate_window=600))   # a Jira of its own
+    try:
+        tracker.harness.connect_consumer("jira-api-token", "throttled", {"base_url": throttled.url},
+                                         tracker.credentials)
+        with tracker.client("throttled") as c:
+            answers = [c.get(f"{OPS}/OPS-99999") for _ in range(7)]
+    finally:
+        throttled.stop()
+    statuses = [a.status_code for a in answers]
+    assert 404 in statuses and statuses[-1] == 429
+    near = [a for a in answers if a.status_code == 404 and "x-downstream-ratelimit-near-limit" in a.headers]
+    assert near and near[-1].headers["x-downstream-ratelimit-near-limit"] == "true"   # a 404 near the limit
+    refused = answers[-1]
+    assert error_of(refused) == (429, "ConnectorRateLimitError") and refused.headers["retry-after"]
+    assert (refused.headers["x-downstream-ratelimit-limit"], refused.headers["x-downstream-ratelimit-remaining"]) \
+        == ("6", "0")
+    assert refused.headers["x-downstream-ratelimit-reset"]

@@ -16,7 +16,7 @@ import yaml
 from graphql import build_schema, parse, validate
 
 from unigate.testing import ConnectorUnderTest, Simulator, connector_fixtures, error_of, walk_pages
-from unigate_connectors.linear.simulator import API_KEY, OAUTH_TOKEN
+from unigate_connectors.linear.simulator import API_KEY, OAUTH_TOKEN, create_app
 
 FOLDER = Path(__file__).parent.parent
 SCHEMA = build_schema((FOLDER / "spec" / "schema.subset.graphql").read_text())
@@ -110,9 +110,32 @@ def test_assignee_and_since_filters(client: httpx.Client, teams: dict[str, str],
     assert data and all(t["assignees"][0]["id"] == viewer and t["updated_at"] >= "2025-02-01" for t in data)
 
 
-def test_an_unsupported_sort_is_refused(client: httpx.Client, teams: dict[str, str]) -> None:
-    response = client.get(tickets(teams, "ENG"), params={"sort[by]": "updated_at", "sort[direction]": "asc"})
-    assert error_of(response) == (400, "UnsupportedSortFieldError")
+def linear_order(sim: Simulator, team: str, order_by: str) -> list[str]:
+    """ENG's issue ids in Linear's own ``orderBy`` order (newest first), read directly."""
+    query = """query($team: ID!, $after: String, $order: PaginationOrderBy) { issues(first: 250, after: $after,
+               orderBy: $order, filter: {team: {id: {eq: $team}}}) { nodes { id } pageInfo { hasNextPage endCursor } } }"""
+    ids: list[str] = []
+    after = None
+    while True:
+        page = linear(sim, query, team=team, after=after, order=order_by)["issues"]
+        ids += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids
+        after = page["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize(("by", "order_by"), [("updated_at", "updatedAt"), ("created_at", "createdAt")])
+@pytest.mark.parametrize(("direction", "limit"), [("desc", 7), ("desc", 100), ("asc", 7), ("asc", 100), ("asc", 200)])
+def test_sort_is_linears_order_by_and_ascending_pages_backwards(client: httpx.Client, teams: dict[str, str],
+                                                                sim: Simulator, by: str, order_by: str,
+                                                                direction: str, limit: int) -> None:
+    expected = linear_order(sim, teams["ENG"], order_by)
+    sim.clear()
+    ids, ended = walk_pages(client, tickets(teams, "ENG"), limit, params={"sort[by]": by, "sort[direction]": direction})
+    assert ended and ids == (expected[::-1] if direction == "asc" else expected) and len(set(ids)) == 260
+    sent = sim.requests()[-1]["body"]["variables"]
+    assert ("last" in sent, "first" in sent) == ((True, False) if direction == "asc" else (False, True))
+    assert sent.get("orderBy", "createdAt") == order_by   # created_at desc is Linear's default: nothing sent
 
 
 # -- tickets --------------------------------------------------------------------------------------
@@ -122,10 +145,23 @@ def test_create_picks_the_teams_state_of_the_type_and_maps_priority(client: http
     ticket_id = new_ticket(client, tickets(teams, "DES"), status="in_progress", priority="urgent",
                            description="**bold**", tags=[{"id": labels[0]["id"]}], due_date="2026-05-01")
     ticket = client.get(f"{tickets(teams, 'DES')}/{ticket_id}").json()["data"]
-    assert (ticket["status"], ticket["priority"], ticket["description"]) == ("in_progress", "urgent", "**bold**")
+    assert (ticket["status"], ticket["priority"], ticket["description"]) == \
+        ("in_progress", "urgent", "<p><strong>bold</strong></p>")   # Markdown read as HTML
     assert [t["id"] for t in ticket["tags"]] == [labels[0]["id"]] and ticket["due_date"].startswith("2026-05-01")
     stored = linear(sim, "query($id: String!) { issue(id: $id) { priority state { name } } }", id=ticket_id)["issue"]
     assert stored == {"priority": 1, "state": {"name": "In Progress"}}
+
+
+def test_an_html_description_is_stored_as_markdown_and_read_back_as_the_same_html(
+        client: httpx.Client, teams: dict[str, str], sim: Simulator) -> None:
+    html = ('<h2>Steps</h2><ol><li><p>log in as <code>admin</code></p></li><li><p>open <a href="https://e.com/x">'
+            'the page</a></p></li></ol><p><strong>Expected</strong>: no *error*</p><pre><code class="language-sh">'
+            'curl -v</code></pre>')
+    ticket_id = new_ticket(client, tickets(teams, "DES"), description=html)
+    stored = linear(sim, "query($id: String!) { issue(id: $id) { description } }", id=ticket_id)["issue"]["description"]
+    assert stored == ("## Steps\n\n1. log in as `admin`\n2. open [the page](<https://e.com/x>)\n\n"
+                      "**Expected**: no \\*error\\*\n\n```sh\ncurl -v\n```")
+    assert client.get(f"{tickets(teams, 'DES')}/{ticket_id}").json()["data"]["description"] == html
 
 
 def test_status_updates_set_completed_at(client: httpx.Client, teams: dict[str, str]) -> None:
@@ -179,6 +215,25 @@ def test_an_unknown_issue_is_not_found(client: httpx.Client, teams: dict[str, st
     assert error_of(client.get(f"{tickets(teams, 'DES')}/DES-9999")) == (404, "EntityNotFoundError")
 
 
+NO_TEAM = "/issue-tracking/collections/00000000-0000-4000-8000-000000000000/tickets"
+
+
+def test_an_unknown_team_is_not_found_when_listing(client: httpx.Client) -> None:
+    response = client.get(NO_TEAM)   # Linear lists nothing for it: the empty page reads the team
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["downstream_errors"][0]["message"] == "Entity not found: Team"
+
+
+def test_an_unknown_team_is_not_found_when_creating(client: httpx.Client) -> None:
+    response = client.post(NO_TEAM, json={"subject": "x"})   # Linear: a user error, "Could not find referenced Team."
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert response.json()["downstream_errors"][0]["message"] == "Entity not found: Team"
+
+
+def test_an_issue_through_an_unknown_team_is_not_found(client: httpx.Client, eng_ids: list[str]) -> None:
+    assert error_of(client.get(f"{NO_TEAM}/{eng_ids[0]}")) == (404, "EntityNotFoundError")
+
+
 def test_a_user_error_is_a_400_with_linears_message(client: httpx.Client, teams: dict[str, str]) -> None:
     response = client.post(tickets(teams, "DES"), json={"subject": "x", "parent_id": "DES-9999"})
     assert error_of(response) == (400, "RequestValidationError"), response.text
@@ -189,7 +244,31 @@ def test_a_user_error_is_a_400_with_linears_message(client: httpx.Client, teams:
 def test_a_wrong_key_is_a_credentials_error(tracker: ConnectorUnderTest) -> None:
     tracker.harness.connect_consumer("linear", "wrong-key", {"base_url": tracker.url}, {"api_key": "lin_api_wrong"})
     with tracker.client("wrong-key") as wrong:
-        assert error_of(wrong.get("/issue-tracking/collections")) == (401, "ConnectorCredentialsError")
+        response = wrong.get("/issue-tracking/collections")
+    assert error_of(response) == (401, "ConnectorCredentialsError")
+    # Linear's own answer, not an OAuth refresh attempt: a key connection has no token to refresh
+    assert response.json()["downstream_errors"][0]["code"] == "AUTHENTICATION_ERROR"
+
+
+@pytest.mark.parametrize(("extensions", "message", "typed"), [
+    ({"type": "ratelimited", "code": "RATELIMITED", "userError": False}, "Rate limit exceeded",
+     (429, "ConnectorRateLimitError")),
+    ({"type": "authentication error", "code": "AUTHENTICATION_ERROR", "userError": False},
+     "Authentication required, not authenticated", (401, "ConnectorCredentialsError")),
+    ({"type": "invalid input", "code": "INVALID_INPUT", "userError": True,
+      "userPresentableMessage": "Title is too long."}, "Argument Validation Error", (400, "RequestValidationError")),
+    ({"type": "forbidden", "code": "FORBIDDEN", "userError": True}, "Forbidden", (400, "RequestValidationError")),
+    ({"type": "internal error", "code": "INTERNAL_SERVER_ERROR", "userError": False}, "boom",
+     (502, "ConnectorExecutionError")),
+])
+def test_errors_inside_a_200_answer_are_typed(client: httpx.Client, teams: dict[str, str], sim: Simulator,
+                                               extensions: dict[str, Any], message: str, typed: tuple[int, str]) -> None:
+    sim.fault(path="/graphql", status=200, body={"data": None, "errors": [{"message": message, "extensions": extensions}]})
+    response = client.get(tickets(teams, "DES"))
+    assert error_of(response) == typed
+    assert response.json()["downstream_errors"][0]["code"] == extensions["code"]
+    if extensions.get("userPresentableMessage"):
+        assert extensions["userPresentableMessage"] in response.json()["message"]
 
 
 def test_ratelimited_is_a_rate_limit_error(client: httpx.Client, sim: Simulator) -> None:
@@ -203,11 +282,28 @@ def test_comment_lifecycle(client: httpx.Client, teams: dict[str, str]) -> None:
     path = tickets(teams, "DES")
     comments = f"{path}/{new_ticket(client, path)}/comments"
     comment_id = client.post(comments, json={"body": "first"}).json()["data"]["id"]
-    assert client.get(f"{comments}/{comment_id}").json()["data"]["body"] == "first"
-    assert client.patch(f"{comments}/{comment_id}", json={"body": "edited"}).status_code == 200
-    assert [c["body"] for c in client.get(comments).json()["data"]] == ["edited"]
+    assert client.get(f"{comments}/{comment_id}").json()["data"]["body"] == "<p>first</p>"
+    assert client.patch(f"{comments}/{comment_id}", json={"body": "<p><em>edited</em></p>"}).status_code == 200
+    assert [c["body"] for c in client.get(comments).json()["data"]] == ["<p><em>edited</em></p>"]
     assert client.delete(f"{comments}/{comment_id}").status_code == 200
     assert client.get(comments).json()["data"] == []
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_comments_sort_by_creation_both_ways(client: httpx.Client, teams: dict[str, str], direction: str) -> None:
+    path = tickets(teams, "DES")
+    comments = f"{path}/{new_ticket(client, path)}/comments"
+    made = [client.post(comments, json={"body": f"n{n}"}).json()["data"]["id"] for n in range(3)]
+    ids, ended = walk_pages(client, comments, 2, params={"sort[by]": "created_at", "sort[direction]": direction})
+    assert ended and ids == (made if direction == "asc" else made[::-1])   # asc: read from the end
+
+
+def test_teams_sort_by_dates_and_not_by_name(client: httpx.Client, teams: dict[str, str]) -> None:
+    newest = [t["id"] for t in client.get("/issue-tracking/collections").json()["data"]]
+    oldest = client.get("/issue-tracking/collections", params={"sort[by]": "created_at", "sort[direction]": "asc"})
+    assert [t["id"] for t in oldest.json()["data"]] == newest[::-1] and set(newest) == set(teams.values())
+    refused = client.get("/issue-tracking/collections", params={"sort[by]": "name"})   # Linear's orderBy: dates only
+    assert error_of(refused) == (400, "UnsupportedSortFieldError")
 
 
 def test_users_are_team_members_and_tags_include_workspace_labels(client: httpx.Client, teams: dict[str, str]) -> None:
@@ -238,3 +334,24 @@ def test_an_oauth_connection_sends_its_token_as_bearer_instead_of_a_key(tracker:
     with tracker.client("oauth-user") as oauth:
         assert oauth.get("/issue-tracking/collections").status_code == 200
     assert {r["headers"]["authorization"] for r in sim.requests()} == {f"Bearer {OAUTH_TOKEN}"}
+
+
+def test_rate_limit_headers_are_passed_on_with_an_error_too(client: httpx.Client, teams: dict[str, str]) -> None:
+    response = client.get(f"{tickets(teams, 'DES')}/DES-9999")   # Linear's errors[]: Entity not found
+    assert error_of(response) == (404, "EntityNotFoundError")
+    assert int(response.headers["x-downstream-ratelimit-requests-limit"]) == 5000
+    assert "x-downstream-ratelimit-complexity-remaining" in response.headers
+
+
+def test_an_exhausted_budget_is_a_rate_limit_error_carrying_the_budget(tracker: ConnectorUnderTest) -> None:
+    throttled = Simulator.start(create_app(requests_per_hour=2))   # a Linear of its own: two requests an hour
+    try:
+        tracker.harness.connect_consumer("linear", "throttled", {"base_url": throttled.url}, {"api_key": API_KEY})
+        with tracker.client("throttled") as c:
+            answers = [c.get("/issue-tracking/collections") for _ in range(3)]
+    finally:
+        throttled.stop()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert error_of(answers[2]) == (429, "ConnectorRateLimitError")
+    assert answers[2].headers["x-downstream-ratelimit-requests-remaining"] == "0"
+    assert answers[2].headers["x-downstream-ratelimit-requests-limit"] == "2"

@@ -20,7 +20,7 @@ def test_ticket_and_comment_lifecycle(tmp_path: Path) -> None:
         listed = client.get(comments).json()["data"]
         deleted = client.delete(f"{tickets}/{ticket_id}")
     assert (ticket["subject"], ticket["priority"], ticket["status"]) == ("Recorded", "high", "in_progress")
-    assert [(c["id"], c["body"]) for c in listed] == [(comment_id, "Recorded comment")]
+    assert [(c["id"], c["body"]) for c in listed] == [(comment_id, "<p>Recorded comment</p>")]   # Markdown read as HTML
     assert deleted.status_code == 200
 
 

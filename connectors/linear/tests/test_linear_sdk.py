@@ -20,4 +20,6 @@ def _seeded() -> tuple[str, str]:
 TEAM, VIEWER = _seeded()
 _sdk_trackers, sdk_target = simulated_sdk_target([SdkProfile(
     "linear", collection_id=TEAM, missing_ticket_id="DES-99999", assignee_id=VIEWER, since_filter=True,
-    create={"subject": "Printer jams", "description": "Every morning.", "priority": "high"})])
+    sort={"by": "created_at", "direction": "asc"},   # orderBy createdAt, read from the end (last/before)
+    create={"subject": "Printer jams", "description": "<p>Every morning.</p>", "priority": "high"},
+    comment="<p>Seen it too</p>", edited_comment="<p>Seen it twice</p>")])   # Markdown read as HTML

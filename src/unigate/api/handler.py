@@ -79,6 +79,16 @@ def downstream_rate_limits(session: Any, spec: Any) -> dict[str, str]:
     return {}
 
 
+def error_rate_limits(gateway: Gateway, scope: Scope, exc: Exception) -> dict[str, str]:
+    """The ``x-downstream-ratelimit-*`` headers of an error answer (a 429, a refusal, a typed error
+    raised after calls went through): a client paces itself on failures too."""
+    session = getattr(exc, "session", None)  # set by dispatch: the calls made before the error
+    connector = gateway.registry.connectors.get(scope.get("state", {}).get("service_id", ""))
+    if session is None or connector is None:
+        return {}
+    return downstream_rate_limits(session, connector.spec)
+
+
 async def parse_request(request: Request, resource: str, operation: str) -> UnifiedRequest:
     if not request.scope.get("query_string"):  # no query: every parameter takes its default
         unified = UnifiedRequest(resource=resource, operation=operation, path_params=dict(request.path_params))

@@ -299,7 +299,11 @@ class Connector:
                                                                query_pass_through=True))
             return fetch
 
-        window = await list_window(ctx, op, plan, fetch_with)
+        try:
+            window = await list_window(ctx, op, plan, fetch_with)
+        except UnifiedError as exc:
+            await self.explain_refusal(ctx, op, exc)
+            raise
         if op.collection_exists and not window.records:
             await self.check_collection_exists(ctx)   # an empty page of a collection that may not exist
         records = self.map_records(ctx, await run_steps(self, ctx, op.prepare, window.records))
@@ -363,8 +367,7 @@ class Connector:
             response = await self.send(ctx, op, DownstreamCall(self.call_id(ctx, op), op.method,
                                                                self.path(ctx, op.path or ""), self._query(ctx, op), body))
         except UnifiedError as exc:
-            if op.collection_exists and 400 <= exc.status_code < 500 and exc.status_code not in (401, 429):
-                await self.check_collection_exists(ctx, refused=exc)   # refused: because the collection is not there?
+            await self.explain_refusal(ctx, op, exc)
             raise
         if op.read_back is not None:   # the write answered without the new record (204)
             return OperationResult({"id": await write_steps.read_back(self, ctx, op.read_back, body)})
@@ -475,6 +478,12 @@ class Connector:
         response = await self.send(ctx, one, DownstreamCall(call_id, one.method, self.path(ctx, one.path or ""),
                                                             self._query(ctx, one)))   # as tickets.one sends it
         self.in_collection(ctx, path, _select_one(response.body, one.record))
+
+    async def explain_refusal(self, ctx: OperationContext, op: OperationSpec, exc: UnifiedError) -> None:
+        """A list or create refused with a 4xx (not 401, 429) under ``collection_exists``: because the
+        collection is not there? Its 404 is then the answer (``check_collection_exists``)."""
+        if op.collection_exists and 400 <= exc.status_code < 500 and exc.status_code not in (401, 429):
+            await self.check_collection_exists(ctx, refused=exc)
 
     async def check_collection_exists(self, ctx: OperationContext, refused: UnifiedError | None = None) -> None:
         """Read the path's collection with collections.one (call id ``collection_exists``): its 404 is

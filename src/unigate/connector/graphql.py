@@ -73,8 +73,8 @@ async def send_graphql(ctx: OperationContext, request: RequestSpec, call: Downst
     if (failed or not is_mutation(request.document or "")) and ctx.applied and ctx.applied[-1] == call.call_id:
         ctx.applied.pop()   # a query POSTed reads, a mutation answered without data wrote nothing
     if errors:
-        raise graphql_error(ctx.service_id, call.call_id, errors, creating=ctx.request.operation == "add",
-                            variables=variables)
+        creating = ctx.request.operation == "add" and is_mutation(request.document or "")   # not a read of it
+        raise graphql_error(ctx.service_id, call.call_id, errors, creating=creating, variables=variables)
     return response
 
 

@@ -267,7 +267,8 @@ class HttpSpec(_Strict):
     rate_limit_headers: dict[str, str] = Field(
         default_factory=dict,
         description="The tracker's rate-limit response headers passed on to the client as "
-                    "`x-downstream-ratelimit-<name>` (from the last downstream answer that carried them): "
+                    "`x-downstream-ratelimit-<name>` (from the last downstream answer that carried them; on error "
+                    "answers too): "
                     "`{name: the tracker's header}`.",
         examples=[{"requests-remaining": "x-ratelimit-requests-remaining", "complexity": "x-complexity"}])
 
@@ -498,8 +499,8 @@ class OperationSpec(_Strict):
                                      "sent again with an update.", examples=[[{"call_id": "tickets_add_status",
                                      "sent": "$.issue.status_id", "created": "$.issue.status.id"}]])
     collection_exists: bool = Field(
-        False, description="`all`/`add`: an empty page or a refused create reads `collections.one`; its 404 is "
-        "the answer.", examples=[True])
+        False, description="`all`/`add`: an empty page, a refused list or a refused create reads `collections.one`; "
+        "its 404 is the answer.", examples=[True])
     prepare: list[PrepareStepSpec] = Field(
         default_factory=list, description="Steps run on the downstream records before they are mapped (reads) "
         "or on the downstream body before it is sent (writes), in order.",

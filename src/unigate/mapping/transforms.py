@@ -303,6 +303,24 @@ def _join(options: dict[str, Any]) -> Transform:
     return Transform(read, _identity)
 
 
+def _markdown(options: dict[str, Any]) -> Transform:
+    """Rich text stored as Markdown (Linear): read as the canonical HTML, HTML written as CommonMark
+    (text that is not HTML is Markdown already: kept). unigate.mapping.markdown, imported on first use."""
+    def read(value: Any) -> Any:
+        from unigate.mapping.markdown import markdown_to_html
+
+        return markdown_to_html(value) if isinstance(value, str) else value
+
+    def write(value: Any) -> Any:
+        from unigate.mapping.markdown import html_to_markdown
+
+        if value is not None and not isinstance(value, str):
+            raise TransformError("expected HTML or Markdown text")
+        return None if value is None else html_to_markdown(value)
+
+    return Transform(read, write)
+
+
 def _fixed(transform: Transform) -> TransformFactory:
     return lambda options: transform
 
@@ -315,6 +333,7 @@ BUILT_IN: dict[str, TransformFactory] = {
     "tags": lambda o: _object_list("id", "name", o),
     "first_of": _first_of,
     "join": _join,
+    "markdown": _markdown,
 }
 for _name, _factory in BUILT_IN.items():
     COMPONENTS.register("transform", _name, _factory)

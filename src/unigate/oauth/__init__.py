@@ -21,13 +21,15 @@ from unigate.vault.crypto import SecretBox
 from unigate.vault.store import ConnectionStore
 
 
-def build(store: ConnectionStore, registry: ConnectorRegistry, box: SecretBox, *,
-          wrap_transport: TransportWrapper | None = None, leases: Leases | None = None) -> TokenManager:
-    """The gateway's OAuth2: its flows (``.flows``) and its token refresher; ``wrap_transport``
-    interposes on the calls to providers (tests: a provider's public host served locally); ``leases``:
-    refreshes are single-flight across the processes sharing them, not only within this one."""
+def build(store: ConnectionStore, registry: ConnectorRegistry, box: SecretBox,
+          origins: dict[str, str] | None = None, *, wrap_transport: TransportWrapper | None = None,
+          leases: Leases | None = None) -> TokenManager:
+    """The gateway's OAuth2: its flows (``.flows``) and its token refresher; ``origins``: the
+    operator's ``UNIGATE_OAUTH_ORIGINS`` (manifest OAuth2 endpoints reached elsewhere);
+    ``wrap_transport`` interposes on the calls to providers (tests: a provider's public host served
+    locally); ``leases``: refreshes are single-flight across the processes sharing them, not only within this one."""
     client = TokenClient(wrap_transport=wrap_transport)
-    flows = OAuthFlows(store, registry, StateSigner(box.derive("oauth-state")), client)
+    flows = OAuthFlows(store, registry, StateSigner(box.derive("oauth-state")), client, origins)
     return TokenManager(flows, client, RefreshLocks(leases))
 
 

@@ -47,11 +47,12 @@ GATEWAY_RETURN_PATHS: list[str] = []
 
 class OAuthFlows:
     def __init__(self, store: ConnectionStore, registry: ConnectorRegistry, signer: StateSigner,
-                 tokens: TokenClient) -> None:
+                 tokens: TokenClient, origins: dict[str, str] | None = None) -> None:
         self.store = store
         self.registry = registry
         self.signer = signer
         self.tokens = tokens
+        self.origins = origins or {}   # the operator's UNIGATE_OAUTH_ORIGINS
 
     # -- what a connector and an app declare ------------------------------------------------------------
     def oauth2_of(self, service_id: str) -> tuple[Connector, OAuth2Spec]:
@@ -82,6 +83,12 @@ class OAuthFlows:
             raise OAuthConnectorError("Connection settings needed before authorization",
                                       f"{exc}; set it on the connection first (PATCH the connection's settings)") from None
 
+    def endpoint(self, connector: Connector, app_id: str, consumer_id: str, template: str) -> str:
+        """A manifest OAuth2 endpoint (authorize, token, post-token URL), rendered, at the origin the
+        operator maps its own to (``UNIGATE_OAUTH_ORIGINS``; only the operator can: the token endpoint
+        receives the app's client secret, so no connection setting may move it)."""
+        return at_origin(self.render(connector, app_id, consumer_id, template), self.origins)
+
     # -- 1. the link ------------------------------------------------------------------------------------
     def authorize_link(self, base_url: str, app_id: str, consumer_id: str, service_id: str) -> str:
         state = self.signer.sign("link", LINK_TTL, app=app_id, consumer=consumer_id, service=service_id)
@@ -98,7 +105,7 @@ class OAuthFlows:
         client = self.client(app_id, service_id)
         redirect = allowed_redirect(client, redirect_uri, base_url)
         consumer_id = str(claims.get("consumer") or "")
-        url = self.render(connector, app_id, consumer_id, spec.authorize_url)
+        url = self.endpoint(connector, app_id, consumer_id, spec.authorize_url)
         extra = {k: self.render(connector, app_id, consumer_id, v) for k, v in spec.authorize_params.items()}
         verifier = pkce.new_verifier()
         flow = OAuthFlow(secrets.token_urlsafe(24), app_id, consumer_id, service_id, redirect,
@@ -127,7 +134,7 @@ class OAuthFlows:
         client = self.client(flow.app_id, flow.service_id)
         try:
             tokens = await self.tokens.exchange(
-                spec, client, self.render(connector, flow.app_id, flow.consumer_id, spec.token_url), code,
+                spec, client, self.endpoint(connector, flow.app_id, flow.consumer_id, spec.token_url), code,
                 flow.callback_uri, flow.verifier if spec.pkce else None)
         except TokenEndpointError as exc:
             raise OAuthCodeExchangeError("Code exchange failed", exc.message) from None
@@ -152,7 +159,7 @@ class OAuthFlows:
                           access_token: str) -> dict[str, Any]:
         if not spec.post_token:
             return {}
-        urls = [self.render(connector, flow.app_id, flow.consumer_id, step.url) for step in spec.post_token]
+        urls = [self.endpoint(connector, flow.app_id, flow.consumer_id, step.url) for step in spec.post_token]
         try:
             return await self.tokens.post_token(spec, urls, access_token)
         except TokenEndpointError as exc:
@@ -163,6 +170,14 @@ def oauth_actor(app_id: str, consumer_id: str) -> Actor:
     """Who the audit trail names for the vault changes of OAuth (tokens stored, refreshed; a connection
     marked invalid): ``oauth:<app id>``, for the consumer."""
     return Actor("oauth", app_id, None, app_id, consumer_id)
+
+
+def at_origin(url: str, origins: dict[str, str]) -> str:
+    """``url`` with its origin (``scheme://host[:port]``) replaced when ``origins`` maps it."""
+    for origin, replacement in origins.items():
+        if url == origin or url.startswith((origin + "/", origin + "?")):
+            return replacement + url[len(origin):]
+    return url
 
 
 def allowed_redirect(client: OAuthClient, redirect_uri: str | None, base_url: str) -> str:

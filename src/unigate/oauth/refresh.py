@@ -147,7 +147,7 @@ class TokenManager:
         if not refresh_token or client is None:
             reason = "no refresh token" if not refresh_token else "the app's OAuth client was removed"
             raise await self._invalid(current, f"its access token was refused and it cannot be refreshed ({reason})")
-        token_url = self.flows.render(connector, current.app_id, current.consumer_id, spec.token_url)
+        token_url = self.flows.endpoint(connector, current.app_id, current.consumer_id, spec.token_url)
         self.refreshes += 1
         try:
             tokens = await self.tokens.refresh(spec, client, token_url, str(refresh_token))
