@@ -37,8 +37,12 @@ def test_a_refused_url_never_shows_its_password() -> None:
     assert "hunter2" not in str(refused.value)
 
 
-def test_the_cli_names_the_refused_database_in_one_sentence(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["vault", "app-list"], env={"UNIGATE_DATABASE": "postgresql:"})
+COMMANDS_ON_THE_DATABASE = [["vault", "app-list"], ["webhooks", "list"], ["webhooks", "outbox"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_THE_DATABASE, ids=" ".join)
+def test_the_cli_names_the_refused_database_in_one_sentence(tmp_path: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(main, command, env={"UNIGATE_DATABASE": "postgresql:"})
     assert result.exit_code == 1
     assert "is not a database unigate supports" in result.output
     assert not Path("postgresql:").exists()
@@ -120,9 +124,10 @@ def test_a_database_migrated_by_a_newer_unigate_is_refused(database: Path | str)
     engine.dispose()
 
 
-def test_a_database_that_cannot_be_reached_is_one_sentence_without_its_password() -> None:
+@pytest.mark.parametrize("command", COMMANDS_ON_THE_DATABASE, ids=" ".join)
+def test_a_database_that_cannot_be_reached_is_one_sentence_without_its_password(command: list[str]) -> None:
     url = "postgresql://unigate:hunter2@127.0.0.1:1/unigate"  # nothing listens on port 1
-    result = CliRunner().invoke(main, ["vault", "app-list"], env={"UNIGATE_DATABASE": url,
+    result = CliRunner().invoke(main, command, env={"UNIGATE_DATABASE": url,
                                                                   "UNIGATE_SECRET_KEY": generate_secret_key()})
     assert result.exit_code == 1
     assert "Error: cannot use the database postgresql+psycopg://unigate:***@127.0.0.1:1/unigate" in result.output

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
+from unigate import cli_common
 from unigate.db import DatabaseUnavailableError
 from unigate.mapping.spec import MappingFileError, load_mapping_file
-from unigate.settings import Settings
 from unigate.unified import UNIFIED
 from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key, load_secret_key, write_key_file
 from unigate.vault.models import Connection
@@ -30,29 +30,9 @@ if TYPE_CHECKING:
     from unigate.vault.models import Connection
 
 
-def _configure_logging(level: str, fmt: str = "text") -> None:
-    """Root logging: every line with its request id, secrets redacted, as text or JSON (UNIGATE_LOG_FORMAT)."""
-    from unigate.observability.logs import configure
-
-    try:
-        configure(level, fmt)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _settings() -> Settings:
-    """Settings from the environment; a value that cannot be used (an unsupported UNIGATE_DATABASE) is a sentence."""
-    try:
-        return Settings.from_env()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _secret_key() -> str:
-    try:
-        return load_secret_key()
-    except SecretKeyError as exc:
-        raise click.ClickException(str(exc)) from None
+_configure_logging = cli_common.configure_logging
+_settings = cli_common.settings
+_secret_key = cli_common.secret_key
 
 
 @click.group()

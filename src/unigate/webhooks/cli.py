@@ -10,37 +10,24 @@ from typing import TYPE_CHECKING
 import click
 import orjson
 
-from unigate.settings import Settings
+from unigate.cli_common import configure_logging as _configure_logging
+from unigate.cli_common import secret_key as _secret_key
+from unigate.cli_common import settings as _settings
+from unigate.db import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from unigate.app import Gateway
     from unigate.webhooks.store import WebhookStore
 
 
-def _secret_key() -> str:
-    from unigate.vault.crypto import SecretKeyError, load_secret_key
-
-    try:
-        return load_secret_key()
-    except SecretKeyError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _configure_logging(level: str, fmt: str) -> None:
-    from unigate.observability.logs import configure
-
-    try:
-        configure(level, fmt)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _store() -> WebhookStore:
     from unigate.vault.crypto import SecretBox
     from unigate.webhooks.store import WebhookStore
 
-    settings = Settings.from_env()
-    return WebhookStore(settings.database, SecretBox(_secret_key()))
+    try:
+        return WebhookStore(_settings().database, SecretBox(_secret_key()))
+    except DatabaseUnavailableError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _when(ts: float | None) -> str:
@@ -123,7 +110,7 @@ def worker(engine: str, dsn: str | None) -> None:
         except ImportError:
             raise click.ClickException("--engine procrastinate needs the `worker` extra: "
                                        "pip install 'unigate[worker]'") from None
-    settings = Settings.from_env()
+    settings = _settings()
     _configure_logging(settings.log_level, settings.log_format)
     gateway = build_gateway(settings, _secret_key())
     asyncio.run(_work(gateway, engine, dsn))
