@@ -124,18 +124,39 @@ ISSUE_PATH = "/repos/{collection_id|pair}/issues/{ticket_id|int}"
 _UNSET = object()
 
 
+class _Current:
+    """The issue an update addresses, read once when a write needs it (``tickets_update_labels``);
+    a create's is empty."""
+
+    def __init__(self, connector: Any, ctx: Any) -> None:
+        self.connector, self.ctx = connector, ctx
+        self.issue: dict[str, Any] | None = None
+
+    async def read(self) -> dict[str, Any]:
+        if self.issue is None:
+            self.issue = await self._fetch() if self.ctx.request.operation == "update" else {}
+        return self.issue
+
+    async def _fetch(self) -> dict[str, Any]:
+        response = await self.ctx.call("tickets_update_labels", "GET", self.connector.path(self.ctx, ISSUE_PATH))
+        return response.body if isinstance(response.body, dict) else {}
+
+    async def labels(self) -> list[str]:
+        return label_names((await self.read()).get("labels"))
+
+
 async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options: dict[str, Any]) -> list[Any]:
     """A write body's ``_status``, ``_priority`` and tag ids -> ``state``/``state_reason`` and ``labels``."""
-    body, conventions = records[0], LabelConventions(options)
+    body, conventions, issue = records[0], LabelConventions(options), _Current(connector, ctx)
     wanted_status, wanted_priority = body.pop("_status", _UNSET), body.pop("_priority", _UNSET)
     tags_sent = body.pop("labels", _UNSET)
-    if wanted_priority is not _UNSET and await _priority_in_field(connector, ctx, body, wanted_priority, options):
+    if wanted_priority is not _UNSET and await _priority_in_field(connector, ctx, body, wanted_priority, options, issue):
         wanted_priority = _UNSET   # held in the organisation's issue field: the labels stay as they are
     if wanted_status is not _UNSET:
         body.update(_state(wanted_status))
     if wanted_status is _UNSET and wanted_priority is _UNSET and tags_sent is _UNSET:
         return records
-    current = await _current_labels(connector, ctx) if ctx.request.operation == "update" else []
+    current = await issue.labels()
     names = ([n for n in current if not conventions.is_convention(n)] if tags_sent is _UNSET
              else await _tag_names(connector, ctx, tags_sent))
     names += _priority_labels(conventions, current, wanted_priority)
@@ -148,30 +169,42 @@ async def labels_for_write(connector: Any, ctx: Any, records: list[Any], options
 
 
 async def _priority_in_field(connector: Any, ctx: Any, body: dict[str, Any], wanted: Any,
-                             options: dict[str, Any]) -> bool:
+                             options: dict[str, Any], issue: _Current) -> bool:
     """Write the priority as the organisation's single-select issue field named by the option
     ``priority_field`` (a connection setting) when the repository's owner has one; False: it has
-    none (a user's repository, or the setting is empty), the label convention applies."""
-    name = str(options.get("priority_field") or "")
-    owner = str(ctx.request.path_params.get("collection_id", "")).split("~")[0]
-    if not name or not owner:
-        return False
-    try:
-        fields = await connector.lookup(ctx, "issue_fields_lookup", f"/orgs/{quote(owner, safe='')}/issue-fields", "$")
-    except EntityNotFoundError:
-        return False   # not an organisation: no issue fields
-    field = next((f for f in fields if str(f.get("name", "")).casefold() == name.casefold()
-                  and f.get("data_type") == "single_select"), None)
+    none (a user's repository, or the setting is empty), the label convention applies. Null clears
+    the issue's value of the field (``_clear_field``: a DELETE after the write, GitHub's create and
+    update taking no empty value) and, returning False, any priority label too (the read falls back
+    to the labels)."""
+    field = await _priority_field(connector, ctx, options)
     if field is None:
         return False
     if wanted is None:
-        raise_invalid("priority", f"the priority is the issue field {name!r}, which GitHub does not take empty")
+        if any(v.get("issue_field_id") == field["id"] for v in (await issue.read()).get("issue_field_values") or []
+               if isinstance(v, dict)):
+            body["_clear_field"] = field["id"]
+        return False
     option = next((o for o in field.get("options") or [] if level_of_option(o.get("name")) == wanted), None)
     if option is None:
-        raise_invalid("priority", f"one of {', '.join(LEVELS)} with an option of the issue field {name!r} "
+        raise_invalid("priority", f"one of {', '.join(LEVELS)} with an option of the issue field {field['name']!r} "
                                   f"({', '.join(str(o.get('name')) for o in field.get('options') or [])})")
     body.setdefault("issue_field_values", []).append({"field_id": field["id"], "value": option["name"]})
     return True
+
+
+async def _priority_field(connector: Any, ctx: Any, options: dict[str, Any]) -> dict[str, Any] | None:
+    """The single-select issue field ``priority_field`` of the repository's organisation (None: no
+    setting, a user's repository, or an organisation without that field)."""
+    name = str(options.get("priority_field") or "")
+    owner = str(ctx.request.path_params.get("collection_id", "")).split("~")[0]
+    if not name or not owner:
+        return None
+    try:
+        fields = await connector.lookup(ctx, "issue_fields_lookup", f"/orgs/{quote(owner, safe='')}/issue-fields", "$")
+    except EntityNotFoundError:
+        return None   # not an organisation: no issue fields
+    return next((f for f in fields if str(f.get("name", "")).casefold() == name.casefold()
+                 and f.get("data_type") == "single_select"), None)
 
 
 def _state(wanted: Any) -> dict[str, Any]:
@@ -191,11 +224,6 @@ def _priority_labels(conventions: LabelConventions, current: list[str], wanted: 
         raise_invalid("priority", f"one of {', '.join(conventions.priorities)} (labels "
                                   f"{', '.join(conventions.priorities.values())})")
     return [conventions.priorities[wanted]]
-
-
-async def _current_labels(connector: Any, ctx: Any) -> list[str]:
-    response = await ctx.call("tickets_update_labels", "GET", connector.path(ctx, ISSUE_PATH))
-    return label_names(response.body.get("labels") if isinstance(response.body, dict) else [])
 
 
 async def _tag_names(connector: Any, ctx: Any, tags_sent: Any) -> list[str]:
@@ -248,16 +276,22 @@ ISSUES_PATH = "/repos/{collection_id|pair}/issues"
 async def issue_write(ctx: OperationContext, call: DownstreamCall, options: dict[str, Any]) -> Any:
     """The create (POST) or edit (PATCH); a ``parent_id`` written (``_parent``) is checked first (an
     issue of this repository, not a pull request, not the issue itself), then linked after the write
-    through the sub-issues endpoints, which take the child's issue **id**. An edit changing only the
-    parent reads the issue instead of patching it."""
+    through the sub-issues endpoints, which take the child's issue **id**. A priority field value
+    cleared (``_clear_field``) is deleted after the write (``tickets_priority_clear``). An edit
+    changing nothing else is not patched (the issue is read instead when the parent changes); a
+    call failing after another succeeded is reported partly applied, naming the calls made."""
     body = dict(call.body or {})
-    wanted = body.pop("_parent", _UNSET)
-    if wanted is _UNSET:
-        return await _send(ctx, call, body)
-    parent = await _checked_parent(ctx, wanted)
+    wanted, clear = body.pop("_parent", _UNSET), body.pop("_clear_field", None)
+    parent = None if wanted is _UNSET else await _checked_parent(ctx, wanted)
+    response = None
     if body or call.method == "POST" or ctx.targeted(call.call_id):
         response = await _send(ctx, call, body)
-    else:
+    if clear is not None:
+        cleared = await ctx.call("tickets_priority_clear", "DELETE", f"{call.path}/issue-field-values/{int(clear)}")
+        response = response or cleared
+    if wanted is _UNSET:
+        return response
+    if response is None or not isinstance(response.body, dict):
         response = await ctx.call("tickets_parent_child", "GET", call.path)
     await _link(ctx, response.body if isinstance(response.body, dict) else {}, parent)
     return response
@@ -303,6 +337,7 @@ issue_write.calls = {  # type: ignore[attr-defined]
     "tickets_parent_child": ("GET", ISSUE_PATH),
     "tickets_parent_link": ("POST", ISSUES_PATH + "/{parent_id}/sub_issues"),
     "tickets_parent_unlink": ("DELETE", ISSUES_PATH + "/{old_parent_id}/sub_issue"),
+    "tickets_priority_clear": ("DELETE", ISSUE_PATH + "/issue-field-values/{issue_field_id}"),
 }
 
 labels_for_write.calls = {  # type: ignore[attr-defined]
