@@ -135,5 +135,7 @@ def connector_fixtures(service_id: str, consumers: dict[str, dict[str, Any]] | N
     def client_fixture(tracker: ConnectorUnderTest) -> Iterator[httpx.Client]:
         with tracker.client() as client:
             yield client
+        if tracker.simulator is not None:   # the faults a test planned end with it (a fault lasts until cleared):
+            tracker.simulator.app.clear_faults()   # module fixtures set up before the next client ask the tracker
 
     return tracker_fixture, sim_fixture, harness_fixture, client_fixture
