@@ -9,10 +9,8 @@ app's backend and the consumer's browser going through ``/vault/authorize`` -> t
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
@@ -20,37 +18,22 @@ from unigate.oauth.pkce import s256
 from unigate.plugins.registry import ConnectorRegistry
 from unigate.simulation.oauth_server import OAuthServer
 from unigate.testing.harness import GatewayHarness
+from unigate.testing.oauth_flow import APP_REDIRECT, register_client, walk
 
 __all__ = ["APP_REDIRECT", "authorize", "oauth_gateway", "s256"]   # s256: a PKCE verifier's challenge
-
-APP_REDIRECT = "https://app.example/integrations/connected"
 
 
 def oauth_gateway(tmp: Path, service_id: str, server: OAuthServer, origins: dict[str, str]) -> GatewayHarness:
     """A gateway reaching ``origins`` (the manifest's OAuth2 origins) at the simulator's, whose app has
     an OAuth client for ``service_id`` that ``server`` knows (redirect URIs: the gateway's callback)."""
     harness = GatewayHarness(tmp, registry=ConnectorRegistry.load(), settings={"oauth_origins": tuple(origins.items())})
-    client_id, client_secret = f"{service_id}-client", "cs_" + secrets.token_urlsafe(24)
-    server.register(client_id, client_secret, [f"{harness.server.url}/vault/callback"])
-    with harness.client() as app:
-        response = app.patch(f"/vault/oauth-clients/issue-tracking/{service_id}", json={
-            "client_id": client_id, "client_secret": client_secret, "redirect_uris": [APP_REDIRECT]})
-        assert response.status_code == 200, response.text
+    register_client(harness, service_id, server, f"{service_id}-client")
     return harness
 
 
 def authorize(vault: httpx.Client, service_id: str, settings: dict[str, Any]) -> httpx.Response:
     """The consumer's connection given ``settings``, then its whole authorization; the gateway's
     redirect to the provider (asserted: the flow returns to the app)."""
-    connection = f"/vault/connections/issue-tracking/{service_id}"
-    response = vault.patch(connection, json={"settings": settings})
-    assert response.status_code == 200, response.text
-    link = str(response.json()["data"]["authorize_url"]) + "&" + urlencode({"redirect_uri": APP_REDIRECT})
-    with httpx.Client(timeout=30, follow_redirects=False) as browser:
-        to_provider = browser.get(link)
-        assert to_provider.status_code == 302, to_provider.text
-        to_callback = browser.get(to_provider.headers["location"])   # consent at the provider
-        assert to_callback.status_code == 302, to_callback.text
-        back = browser.get(to_callback.headers["location"])   # the gateway's /vault/callback
-        assert (back.status_code, back.headers.get("location")) == (302, APP_REDIRECT), back.text
-    return to_provider
+    hops = walk(vault, service_id, settings)
+    assert (hops.back.status_code, hops.back.headers.get("location")) == (302, APP_REDIRECT), hops.back.text
+    return hops.redirect

@@ -16,6 +16,7 @@ with the issued access token, and its refresh::
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,34 @@ class Hops:
 
     to_provider: httpx.URL     # the gateway's redirect: the manifest's authorize_url with the flow's parameters
     back: httpx.Response       # the gateway's answer to the provider's callback (a redirect to the app)
+    redirect: httpx.Response   # the gateway's answer to the authorize link (the 302 to the provider)
+
+
+def register_client(harness: GatewayHarness, service_id: str, server: OAuthServer, client_id: str) -> None:
+    """``server`` knows an OAuth client ``client_id`` whose redirect URI is the gateway's callback, and the
+    harness's app uses it for ``service_id`` (its own redirect: :data:`APP_REDIRECT`)."""
+    secret = "cs_" + secrets.token_urlsafe(24)
+    server.register(client_id, secret, [f"{harness.server.url}/vault/callback"])
+    with harness.client() as app:
+        made = app.patch(f"/vault/oauth-clients/issue-tracking/{service_id}",
+                         json={"client_id": client_id, "client_secret": secret, "redirect_uris": [APP_REDIRECT]})
+        assert made.status_code == 200, made.text
+
+
+def walk(vault: httpx.Client, service_id: str, settings: dict[str, Any],
+         local: Callable[[httpx.URL], httpx.URL] = lambda url: url) -> Hops:
+    """The consumer's connection set up with ``settings`` through ``vault`` (the app's backend), then the
+    browser's walk: the authorize link, the provider's consent (at ``local(url)``), the gateway's callback."""
+    made = vault.patch(f"/vault/connections/issue-tracking/{service_id}", json={"settings": settings})
+    assert made.status_code == 200, made.text
+    link = made.json()["data"]["authorize_url"] + "&" + urlencode({"redirect_uri": APP_REDIRECT})
+    with httpx.Client(timeout=30, follow_redirects=False) as browser:
+        redirect = browser.get(link)
+        assert redirect.status_code == 302, redirect.text
+        at_provider = httpx.URL(redirect.headers["location"])
+        consent = browser.get(local(at_provider))
+        assert consent.status_code == 302, consent.text
+        return Hops(at_provider, browser.get(consent.headers["location"]), redirect)
 
 
 @dataclass
@@ -71,27 +100,13 @@ class OAuthUnderTest:
         simulator = Simulator(control, BackgroundServer(in_front(server, control)).start())
         routes = HostRoutes(dict.fromkeys(public_hosts, simulator.url))
         harness = GatewayHarness(tmp, registry=registry, wrap_oauth_transport=routes)
-        client_id, secret = f"unigate-{service_id}", "cs_" + secrets.token_urlsafe(24)
-        server.register(client_id, secret, [f"{harness.server.url}/vault/callback"])
-        with harness.client() as app:
-            made = app.patch(f"/vault/oauth-clients/issue-tracking/{service_id}",
-                             json={"client_id": client_id, "client_secret": secret, "redirect_uris": [APP_REDIRECT]})
-            assert made.status_code == 200, made.text
-        return cls(service_id, server, simulator, harness, routes, client_id)
+        register_client(harness, service_id, server, f"unigate-{service_id}")
+        return cls(service_id, server, simulator, harness, routes, f"unigate-{service_id}")
 
     def authorize(self, consumer: str, settings: dict[str, Any]) -> Hops:
         """``consumer``'s connection set up with ``settings``, then authorized through the provider."""
-        with self.harness.client(consumer_id=consumer) as vault, \
-                httpx.Client(timeout=30, follow_redirects=False) as browser:
-            made = vault.patch(f"/vault/connections/issue-tracking/{self.service_id}", json={"settings": settings})
-            assert made.status_code == 200, made.text
-            link = made.json()["data"]["authorize_url"] + "&" + urlencode({"redirect_uri": APP_REDIRECT})
-            to_provider = browser.get(link)
-            assert to_provider.status_code == 302, to_provider.text
-            at_provider = httpx.URL(to_provider.headers["location"])
-            consent = browser.get(self.routes.local(at_provider))
-            assert consent.status_code == 302, consent.text
-            return Hops(at_provider, browser.get(consent.headers["location"]))
+        with self.harness.client(consumer_id=consumer) as vault:
+            return walk(vault, self.service_id, settings, self.routes.local)
 
     def client(self, consumer: str) -> httpx.Client:
         return self.harness.client(self.service_id, consumer_id=consumer)
