@@ -1,12 +1,13 @@
 """What does the request log cost? The same gateway with the log on and off, measured in one run.
 
-    python bench/request_log.py [--seconds 3] [--repeat 5] [--clients 1,8,32]
+    python bench/request_log.py [--seconds 3] [--repeat 5] [--clients 1,8,32] [--writer process|thread]
 
 Starts a simulated AgentsMesh (no injected latency) and two `unigate serve` processes in front of it,
 each with its own vault: one with UNIGATE_REQUEST_LOG=on (the default), one with it off. A separate
 load-generator process drives each, in interleaved rounds (a noisy neighbour hits both alike), for GET
 one ticket and list 100 tickets. Per round and mode it measures req/s and the gateway process's CPU
-time per request (user + system, all its threads, the log's writer included, from /proc). Prints per
+time per request (user + system, all its threads and its children: the log's writer process or thread
+included, from /proc). Prints per
 case the on/off req/s ratio per round and its median, and the off/on ratio of CPU per request (the
 figure a busy machine disturbs least: it does not depend on how much CPU the neighbours leave).
 Target: on/off >= 0.95. Then checks that nothing was lost: every request the logging gateway answered
@@ -39,12 +40,16 @@ MODES = ("on", "off")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of process ``pid`` (all its threads) so far; NaN where /proc has no stat."""
+    """User + system CPU so far of process ``pid`` (all its threads) and of its live children (the
+    request log's writer process); NaN where /proc has no stat."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in children)
 
 
 def log_counters(port: int) -> dict[str, float]:
@@ -112,6 +117,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--writer", choices=("process", "thread"), default="process",
+                        help="UNIGATE_REQUEST_LOG_WRITER of the logging gateway (default: process, as served)")
     args = parser.parse_args()
     clients_list = [int(c) for c in args.clients.split(",")]
     ctx = mp.get_context("spawn")
@@ -128,6 +135,7 @@ def main() -> None:
                 directory.mkdir()
                 env, headers[mode] = prepare_vault(directory, f"http://127.0.0.1:{sim_port}")
                 env["UNIGATE_REQUEST_LOG"] = mode
+                env["UNIGATE_REQUEST_LOG_WRITER"] = args.writer
                 ports[mode] = free_port()
                 gateways[mode], _ = start_gateway(env, ports[mode])
             run = Run(ports, {m: g.pid for m, g in gateways.items()}, headers)

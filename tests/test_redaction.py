@@ -6,6 +6,8 @@ and tests/test_secrets_in_query.py; here each rule is pinned down on plain value
 
 from __future__ import annotations
 
+import pickle
+
 from unigate.downstream.redact import REDACTED, Redactor
 
 
@@ -120,3 +122,12 @@ def test_a_url_that_cannot_be_parsed_is_shown_without_its_query() -> None:
 
 def test_a_url_that_cannot_be_parsed_and_has_no_query_keeps_its_end() -> None:
     assert Redactor(["s3cret"]).url("http://[not-an-ip]/p/s3cret") == f"http://[not-an-ip]/p/{REDACTED}"
+
+
+def test_a_redactor_sent_to_the_log_writer_process_redacts_as_the_original() -> None:
+    original = Redactor(["s3cret-token-value-0042", "k9x"])
+    copy = pickle.loads(pickle.dumps(original))
+    text = "token=s3cret-token-value-0042&key=k9x&word=k9xylophone, s3cret-token-value-0042%20"
+    assert copy.text(text) == original.text(text) != text
+    assert "k9xylophone" in copy.text(text)  # a short secret only as a whole word
+    assert pickle.loads(pickle.dumps(Redactor(["s3cret-token-value-0042", "k9x"]))) is copy  # one per set of secrets

@@ -106,7 +106,8 @@ def build_gateway(settings: Settings, secret_key: str, *, store: ConnectionStore
     dispatcher.tokens = oauth.build(store, registry, box, dict(settings.oauth_origins),
                                     wrap_transport=wrap_oauth_transport, leases=webhook_store)
     request_log = RequestLog(webhook_store.engine if webhook_store else settings.database, enabled=settings.request_log,
-                             retention_days=settings.log_retention_days, max_rows=settings.log_max_rows)
+                             retention_days=settings.log_retention_days, max_rows=settings.log_max_rows,
+                             writer=settings.request_log_writer, log_settings=(settings.log_level, settings.log_format))
     return Gateway(settings, store, registry, pool, dispatcher, request_log, webhook_store)
 
 

@@ -32,6 +32,9 @@ class Settings:
     connection_cache: int = 1024                 # connections whose state is kept (unigate.connection_state)
     # observability (unigate.observability)
     request_log: bool = True         # UNIGATE_REQUEST_LOG=off: no request is recorded (per app: app-update --no-logs)
+    # UNIGATE_REQUEST_LOG_WRITER: "process" (a child process writes the log, off the request path's
+    # interpreter lock) or "thread" (a thread of the gateway's process: no process to start)
+    request_log_writer: str = "process"
     log_retention_days: float = 14.0  # request log rows older than this are deleted
     log_max_rows: int = 100_000       # and only the newest this many are kept
     log_format: str = "text"          # UNIGATE_LOG_FORMAT: text or json (one object per line)
@@ -77,6 +80,7 @@ class Settings:
             redis_prefix=env.get("UNIGATE_REDIS_PREFIX", cls.redis_prefix),
             connection_cache=int(env.get("UNIGATE_CONNECTION_CACHE", cls.connection_cache)),
             request_log=_switch(env.get("UNIGATE_REQUEST_LOG"), cls.request_log),
+            request_log_writer=_log_writer(env.get("UNIGATE_REQUEST_LOG_WRITER", cls.request_log_writer)),
             log_retention_days=float(env.get("UNIGATE_LOG_RETENTION_DAYS", cls.log_retention_days)),
             log_max_rows=int(env.get("UNIGATE_LOG_MAX_ROWS", cls.log_max_rows)),
             log_format=env.get("UNIGATE_LOG_FORMAT", cls.log_format).strip().lower(),
@@ -104,6 +108,13 @@ def _database(value: str) -> Path | str:
     ``UnsupportedDatabaseError``."""
     parsed = parse_database(value)
     return parsed.path if parsed.path is not None else value.strip()
+
+
+def _log_writer(value: str) -> str:
+    writer = value.strip().lower()
+    if writer not in ("process", "thread"):
+        raise ValueError(f"UNIGATE_REQUEST_LOG_WRITER must be process or thread, not {value!r}")
+    return writer
 
 
 def _allowed(value: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ their value).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -36,8 +37,11 @@ class Redactor:
         self.secrets = sorted(forms, key=len, reverse=True)
         short = {form for s in values if len(s) < SUBSTRING_MIN_LENGTH for form in _url_forms(s)} - forms
         self.short_secrets = sorted(short, key=len, reverse=True)
-        self._short = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, self.short_secrets)) + r")(?!\w)")
-                       if short else None)
+        self._short = _whole_words(tuple(self.short_secrets))
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Pickled as its forms (the request log's writer process): one Redactor per set of secrets there."""
+        return _restored, (tuple(self.secrets), tuple(self.short_secrets))
 
     def text(self, value: str) -> str:
         for secret in self.secrets:
@@ -77,3 +81,17 @@ class Redactor:
 def _url_forms(secret: str) -> set[str]:
     """``secret`` as written and percent-encoded the ways clients and servers write URLs."""
     return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), quote_plus(secret, safe="/")}
+
+
+def _whole_words(short_secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Short secrets are replaced only as whole words (a 3-letter token inside a word is no leak)."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, short_secrets)) + r")(?!\w)") if short_secrets else None
+
+
+@functools.lru_cache(maxsize=256)
+def _restored(secrets: tuple[str, ...], short_secrets: tuple[str, ...]) -> Redactor:
+    """The Redactor whose forms these are (unpickling: see ``Redactor.__reduce__``)."""
+    redactor = Redactor.__new__(Redactor)
+    redactor.secrets, redactor.short_secrets = list(secrets), list(short_secrets)
+    redactor._short = _whole_words(short_secrets)
+    return redactor

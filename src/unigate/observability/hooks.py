@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from unigate.downstream.models import RawCall
 from unigate.errors import UnauthorizedError, UnifiedError
 from unigate.observability import metrics
 from unigate.observability.requestlog import RequestRecord, exchange
@@ -70,7 +69,7 @@ def answered(gateway: Gateway, scope: Mapping[str, Any], request_id: str, trace:
         started=time.time() - elapsed, duration_ms=elapsed * 1000,
         error_type=getattr(error, "type_name", type(error).__name__) if error is not None else None,
         error_message=getattr(error, "message", None) or (str(error) if error is not None else None),
-        calls=[_unparsed(c) for c in session.calls] if session is not None else (),
+        calls=session.calls if session is not None else (),
         redactor=session.redactor if session is not None else None,
         service_name=connector.spec.name if connector is not None else service_id,
         base_url=host, source_ip=client[0] if client else None,
@@ -88,16 +87,6 @@ def _caller(gateway: Gateway, trace: Trace, error: BaseException | None) -> tupl
     service_id = headers.get("x-apideck-service-id", "").strip()
     known = service_id if service_id in gateway.registry.connectors else ""
     return app_id, headers.get("x-apideck-consumer-id", "").strip(), known
-
-
-def _unparsed(call: RawCall) -> RawCall:
-    """The call without its parsed body (the log keeps the body's bytes): a page of parsed tickets
-    waiting in the queue would be work for every garbage collection until it is written."""
-    if call.body is None:
-        return call
-    return RawCall(call.call_id, call.method, call.url, call.query, call.status_code, None, call.duration_ms,
-                   call.request_headers, call.request_body, call.response_headers, call.response_excerpt,
-                   call.response_size, call.retries, call.error, call.started_at)
 
 
 def raw_calls(session: DownstreamSession) -> dict[str, Any]:

@@ -2,8 +2,17 @@
 
 **Recording** (``RequestLog.record``) costs the request a deque append: the record holds references
 to what the request already has (its ``RawCall`` list, the session's ``Redactor``); nothing is
-redacted, serialised or written on the request path. A background thread drains the queue every
-``interval`` seconds, in batches, through a database connection of its own: it redacts (the connection's
+redacted or written on the request path. A background thread drains the queue every ``interval``
+seconds, in batches. **Where the batches are written** is the ``writer``:
+
+- ``"process"`` (``UNIGATE_REQUEST_LOG_WRITER``, the default for a gateway built from its settings): the
+  thread pickles each batch to a child process (``unigate.observability.logwriter``), which writes it as
+  below; the request path pays only for :func:`~unigate.observability.logwriter.to_wire`. A child that
+  dies is started again (at most every ``RESPAWN_EVERY`` seconds); the records it had not written are
+  counted as dropped.
+- ``"thread"``: the thread writes them itself (tests, the CLI, embedded use: no process to start).
+
+Either way the batch goes through a database connection of the writer's own: it redacts (the connection's
 credential values, and header names that carry credentials), caps bodies at ``body_cap`` bytes,
 skips apps whose log is off (``apps.request_log``, ``unigate vault app-update --no-logs``), inserts
 (``STATEMENT_ROWS`` rows an INSERT statement: a quarter of the CPU of a statement per row), and applies
@@ -36,7 +45,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote_plus
 
 import orjson
@@ -45,11 +54,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from unigate.db import DatabaseURL, is_sqlite, open_database, schema, transaction
+from unigate.downstream.models import RawCall
 from unigate.downstream.redact import REDACTED, SENSITIVE_PARAMS, Redactor
 from unigate.observability import metrics
-
-if TYPE_CHECKING:
-    from unigate.downstream.models import RawCall
+from unigate.observability.logwriter import Wire, WriterConfig, WriterProcess, to_wire
 
 log = logging.getLogger("unigate.requestlog")
 
@@ -58,6 +66,8 @@ QUEUE_SIZE = 10_000        # records waiting to be written; past it the oldest a
 BATCH = 500                # records per transaction
 INTERVAL = 0.25            # seconds between drains
 DROP_REPORT_EVERY = 10.0   # seconds between warnings that records were dropped
+RESPAWN_EVERY = 1.0        # seconds at least between two starts of the writer process
+WRITERS = ("process", "thread")
 OK_EXCERPT = 2 * 1024      # bytes of a successful answer's body kept (a failed one's: BODY_CAP); raw=true has it all
 _NO_SECRETS = Redactor([])
 # header names whose values are credentials whatever they hold (the values are also redacted by value)
@@ -151,9 +161,18 @@ class RequestRecord:
 class RequestLog:
     def __init__(self, database: Engine | DatabaseURL | str | Path, *, enabled: bool = True,
                  retention_days: float = 14.0, max_rows: int = 100_000, queue_size: int = QUEUE_SIZE,
-                 body_cap: int = BODY_CAP, interval: float = INTERVAL) -> None:
+                 body_cap: int = BODY_CAP, interval: float = INTERVAL, writer: str = "thread",
+                 log_settings: tuple[str, str] = ("INFO", "text")) -> None:
         """On ``database``: an engine the caller owns (the gateway's), or ``UNIGATE_DATABASE``'s value
-        (an engine of the log's own, opened when first needed, disposed by :meth:`close`)."""
+        (an engine of the log's own, opened when first needed, disposed by :meth:`close`). ``writer``:
+        ``"thread"`` or ``"process"`` (see the module's doc); ``log_settings``: the writer process's log
+        level and format."""
+        if writer not in WRITERS:
+            raise ValueError(f"UNIGATE_REQUEST_LOG_WRITER must be process or thread, not {writer!r}")
+        self.writer = writer
+        self._log_settings = log_settings
+        self._url = (database.url.render_as_string(hide_password=False) if isinstance(database, Engine)
+                     else str(database))  # the writer process's database (the pipe carries it, never argv)
         self._engine = database if isinstance(database, Engine) else None
         self.database = database if isinstance(database, DatabaseURL | str) else str(
             database.url if isinstance(database, Engine) else database)
@@ -164,7 +183,7 @@ class RequestLog:
         self.interval = interval
         self.dropped = 0
         self.written = 0
-        self._queue: deque[RequestRecord] = deque(maxlen=queue_size)
+        self._queue: deque[RequestRecord | Wire] = deque(maxlen=queue_size)
         self._wake = threading.Event()
         self._enqueued = 0   # records queued (the request path's count)
         self._done = 0       # records taken off the queue and handled (the writer's count)
@@ -177,6 +196,8 @@ class RequestLog:
         self._start_lock = threading.Lock()
         self._conn: Connection | None = None  # the writer thread's
         self._owned = False                   # the engine is the log's own (disposed by close)
+        self._process: WriterProcess | None = None  # writer "process": the child, started with the thread
+        self._spawned_at = -RESPAWN_EVERY
 
     @property
     def engine(self) -> Engine:
@@ -201,7 +222,11 @@ class RequestLog:
         if len(queue) == queue.maxlen:
             self.dropped += 1
             metrics.LOG_DROPPED.inc()
-        queue.append(entry)
+        if self.writer == "process":
+            queue.append(to_wire(entry))
+        else:  # held until written: the parsed bodies would be work for every garbage collection
+            entry.calls = [_unparsed(c) for c in entry.calls]
+            queue.append(entry)
         self._enqueued += 1
         if self._thread is None:
             self._start()
@@ -232,6 +257,10 @@ class RequestLog:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        else:
+            self._disconnect()  # write_batch called directly (the writer process)
+        if self._process is not None:
+            self._process.close(timeout)
         if self._owned and self._engine is not None:
             self._engine.dispose()
 
@@ -265,23 +294,69 @@ class RequestLog:
             except SQLAlchemyError:
                 log.debug("request log: closing a broken connection failed", exc_info=True)
 
-    def _drain(self) -> bool:
-        """Write what is queued, ``BATCH`` records a transaction; True if anything was written."""
-        wrote = False
+    def _drain(self) -> None:
+        """Hand what is queued to the writer, ``BATCH`` records at a time."""
         while self._queue:
-            batch: list[RequestRecord] = []
+            batch: list[Any] = []
             while self._queue and len(batch) < BATCH:
                 batch.append(self._queue.popleft())
-            try:
-                self._write(self._connection(), batch)
-                wrote = True
-            except Exception:  # the log must never take the gateway down
-                log.exception("could not write %d request log records", len(batch))
-                self._disconnect()
-            if wrote:
-                self._retain_after_batch()
-            self._done += len(batch)  # after retention: what flush() waited for is written and retained
-        return wrote
+            if self.writer == "process":
+                self._hand_over(batch)
+            else:
+                self.write_batch(batch)
+                self._done += len(batch)  # after retention: what flush() waited for is written and retained
+
+    def write_batch(self, batch: list[RequestRecord], *, retain_now: bool = False) -> int:
+        """Write ``batch`` in one transaction, then apply retention (by age too if ``retain_now``); the
+        rows written (0 if the database failed: logged, never raised)."""
+        self._retain_due = self._retain_due or retain_now
+        try:
+            written = self._write(self._connection(), batch)
+        except Exception:  # the log must never take the gateway down
+            log.exception("could not write %d request log records", len(batch))
+            self._disconnect()
+            return 0
+        self._retain_after_batch()
+        return written
+
+    # -- the writer process ----------------------------------------------------------------------
+    def _hand_over(self, batch: list[Any]) -> None:
+        retain, self._retain_due = self._retain_due, False
+        process = self._writer_process()
+        if process is None or not process.send(batch, retain):
+            self._lost(len(batch))
+
+    def _writer_process(self) -> WriterProcess | None:
+        """The running child, started (again) if it is not, at most every ``RESPAWN_EVERY`` seconds."""
+        process = self._process
+        if process is not None and process.alive():
+            return process
+        now = time.monotonic()
+        if now - self._spawned_at < RESPAWN_EVERY:
+            return None
+        self._spawned_at = now
+        if process is not None:
+            log.warning("request log: the writer process stopped; starting another")
+            process.close(0)
+        config = WriterConfig(self._url, self.retention_days, self.max_rows, self.body_cap, *self._log_settings)
+        self._process = process = WriterProcess(config, self._acked, self._lost)
+        try:
+            process.start()
+        except OSError:
+            log.exception("request log: could not start the writer process")
+            return None
+        return process
+
+    def _acked(self, handled: int, written: int) -> None:
+        """The writer process handled ``handled`` records, ``written`` of them stored (its reader thread)."""
+        self.written += written
+        metrics.LOG_WRITTEN.inc(written)
+        self._done += handled
+
+    def _lost(self, records: int) -> None:
+        """``records`` never reached the database (the writer process was gone): counted as dropped."""
+        self.dropped += records
+        metrics.LOG_DROPPED.inc(records)
 
     def _report_drops(self) -> None:
         """Say in the gateway's log that records were dropped (at most every DROP_REPORT_EVERY seconds)."""
@@ -289,16 +364,16 @@ class RequestLog:
         if dropped == self._reported_drops or now - self._reported_at < DROP_REPORT_EVERY:
             return
         log.warning("request log: %d requests not logged (%d since the gateway started): its queue of %d was "
-                    "full, the oldest records were dropped; the writer cannot keep up with this load "
-                    "(unigate_request_log_dropped_total)", dropped - self._reported_drops, dropped,
+                    "full (the writer cannot keep up with this load) or its writer process stopped before writing "
+                    "them (unigate_request_log_dropped_total)", dropped - self._reported_drops, dropped,
                     self._queue.maxlen)
         self._reported_drops, self._reported_at = dropped, now
 
-    def _write(self, conn: Connection, batch: list[RequestRecord]) -> None:
+    def _write(self, conn: Connection, batch: list[RequestRecord]) -> int:
         off = set(conn.execute(_LOGS_OFF).scalars())
         rows = [self._row(r) for r in batch if r.app_id not in off]
         if not rows:
-            return
+            return 0
         with transaction(conn):  # a few statements for the batch: the database works through each without the GIL
             if is_sqlite(conn):
                 for sql, params in _statements(rows):
@@ -308,6 +383,7 @@ class RequestLog:
                 conn.exec_driver_sql(_insert(1, "%s"), rows)
         self.written += len(rows)
         metrics.LOG_WRITTEN.inc(len(rows))
+        return len(rows)
 
     def _row(self, r: RequestRecord) -> tuple[Any, ...]:
         redactor = r.redactor or _NO_SECRETS
@@ -348,6 +424,16 @@ class RequestLog:
         """Delete rows older than ``retention_days`` (at most every few seconds)."""
         if self.retention_days > 0:
             conn.execute(delete(_LOG).where(_LOG.c.ts < time.time() - self.retention_days * 86400))
+
+
+def _unparsed(call: RawCall) -> RawCall:
+    """The call without its parsed body (the log keeps the body's bytes): a page of parsed tickets
+    waiting in the queue would be work for every garbage collection until it is written."""
+    if call.body is None:
+        return call
+    return RawCall(call.call_id, call.method, call.url, call.query, call.status_code, None, call.duration_ms,
+                   call.request_headers, call.request_body, call.response_headers, call.response_excerpt,
+                   call.response_size, call.retries, call.error, call.started_at)
 
 
 def exchange(call: RawCall, redactor: Redactor, body_cap: int = BODY_CAP) -> dict[str, Any]:
@@ -395,7 +481,8 @@ def _quoted(text: str) -> str:
 def _headers(headers: Any, redactor: Redactor) -> dict[str, str]:
     if not headers:
         return {}
-    raw = getattr(headers, "raw", None)  # httpx.Headers: (name, value) bytes as received
+    # httpx.Headers' .raw, or that list as the writer process gets it: (name, value) bytes as received
+    raw = headers if isinstance(headers, list) else getattr(headers, "raw", None)
     out: dict[str, str] = {}
     for name, value in raw if raw is not None else headers.items():
         lower, secret = _HEADER_NAMES.get(name) or _header_name(name)

@@ -79,7 +79,10 @@ class GatewayHarness:
     api_key: str = field(init=False)
 
     def __post_init__(self) -> None:
-        settings = Settings(database=self.database or self.tmp / "vault.db", transport=self.transport, **self.settings)
+        # the request log written by a thread unless a test asks for the writer process (a child per harness
+        # would cost every test module its start-up; tests/test_request_log_process.py runs that one)
+        settings = Settings(database=self.database or self.tmp / "vault.db", transport=self.transport,
+                            **{"request_log_writer": "thread", **self.settings})
         self.gateway = build_gateway(settings, self.secret_key, registry=self.registry,
                                      wrap_transport=self.wrap_transport, wrap_oauth_transport=self.wrap_oauth_transport)
         # served as `unigate serve` serves it: with the head timeout and size cap
