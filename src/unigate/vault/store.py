@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection as SAConnection
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -278,7 +278,7 @@ class ConnectionStore:
         vault since. SQLite: only when ``data_version`` says another connection committed is the generation
         read; PostgreSQL: the generation is read on every lookup (one indexed single-row read)."""
         if self._sqlite:
-            version = self._run(text("PRAGMA data_version")).scalar()
+            version = self._data_version()
             if version == self._seen_version:
                 return self._cache
             self._seen_version = version
@@ -288,6 +288,16 @@ class ConnectionStore:
             self._cache.clear()
             self._seen_generation = generation
         return self._cache
+
+    def _data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on the store's connection, read through the driver itself: it is
+        read on every lookup, and a statement through SQLAlchemy (a compiled statement, a cursor result)
+        cost ~20 times the read (docs/benchmarks.md)."""
+        with self._lock:
+            driver = self._live().connection.dbapi_connection
+            assert driver is not None
+            row = driver.execute("PRAGMA data_version").fetchone()
+            return int(row[0])
 
     def _write(self, statement: Executable, *, sealed: bool = False,
                audit: dict[str, Any] | None = None) -> CursorResult[*tuple[Any, ...]]:
