@@ -15,8 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from unigate.cli import main
-from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engine, legacy, open_database, upgrade
-from unigate.db import migrate
+from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engine, legacy, migrate, open_database, upgrade
 from unigate.db.engine import write
 from unigate.db.migrate import BASELINE, LEGACY_FENCE, head
 from unigate.db.schema import metadata
