@@ -240,6 +240,18 @@ def test_an_oauth_tracker_the_app_has_no_client_for_is_shown_not_connectable(har
     assert 'href="/connect/issue-tracking/jira"' in page.get("/connect/").text   # connectable once registered
 
 
+def test_a_connection_made_without_the_apps_oauth_client_stays_reachable(harness: GatewayHarness,
+                                                                         consumer: str) -> None:
+    app = app_offering(harness, ["jira"])   # e.g. tokens imported by the operator, as the sandbox does
+    harness.store.create_consumer(app["x-apideck-app-id"], consumer)
+    harness.store.create_connection(app["x-apideck-app-id"], consumer, "jira", settings={"cloud_id": "c-1"},
+                                    credentials={"access_token": "at_imported"})
+    page = narrow_page(harness, app, consumer)
+    assert 'href="/connect/issue-tracking/jira">Jira' in page.get("/connect/").text
+    jira = page.get("/connect/issue-tracking/jira").text
+    assert "Connected" in jira and 'id="unavailable"' not in jira and 'id="disconnect"' in jira
+
+
 def test_a_tracker_the_app_does_not_offer_has_no_page(harness: GatewayHarness, sim: Simulator, consumer: str) -> None:
     app = app_offering(harness, ["codimir"])
     page = narrow_page(harness, app, consumer)
