@@ -15,8 +15,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from unigate.cli import main
-from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engine, legacy, open_database, upgrade
-from unigate.db.migrate import LEGACY_FENCE, head
+from unigate.db import SchemaTooNewError, UnsupportedDatabaseError, create_engine, legacy, migrate, open_database, upgrade
+from unigate.db.engine import write
+from unigate.db.migrate import BASELINE, LEGACY_FENCE, head
 from unigate.db.schema import metadata
 from unigate.settings import Settings
 from unigate.vault.crypto import generate_secret_key
@@ -86,6 +87,18 @@ def test_a_change_to_a_vault_table_moves_the_generation_on_both_backends(databas
 def test_migrating_twice_changes_nothing(database: Path | str) -> None:
     engine = create_engine(database)
     assert upgrade(engine) == upgrade(engine) == head()
+    engine.dispose()
+
+
+def test_apps_of_a_vault_at_the_baseline_offer_every_connector_after_the_upgrade(database: Path | str) -> None:
+    engine = create_engine(database)
+    with write(engine) as conn:   # the vault as unigate left it before revision 0002 (apps.services)
+        migrate._run(conn, "upgrade", BASELINE)
+        conn.exec_driver_sql("INSERT INTO apps (id, name, api_key_hash) VALUES ('kept', 'Kept', 'h')")
+    assert upgrade(engine) == head()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id, services FROM apps").all() == [("kept", None)]
+        assert _schema_drift(conn) == []
     engine.dispose()
 
 

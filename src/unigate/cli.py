@@ -19,7 +19,7 @@ from unigate.db import DatabaseUnavailableError
 from unigate.mapping.spec import MappingFileError, load_mapping_file
 from unigate.unified import UNIFIED
 from unigate.vault.crypto import SecretBox, SecretKeyError, generate_secret_key, load_secret_key, write_key_file
-from unigate.vault.models import Connection
+from unigate.vault.models import App, Connection
 from unigate.vault.store import ConnectionStore, VaultError
 
 if TYPE_CHECKING:
@@ -391,16 +391,44 @@ def rotate_key(new_key_file: Path | None, new_key_env: str | None, write_new_key
                "cursors issued with the old key are no longer valid.", err=True)
 
 
+SERVICES_HELP = ("the connectors the app offers its consumers, comma-separated service ids (`unigate connectors` "
+                 "lists them), or 'all' (the default): the Vault API and the connect page list only these, the "
+                 "unified API refuses the others")
+
+
+def _chosen_services(value: str) -> list[str] | None:
+    """``--services``: None for ``all``, else the service ids, each an installed connector."""
+    from unigate.vault.validation import check_service
+
+    if value.strip().lower() == "all":
+        return None
+    services = [s.strip() for s in value.split(",") if s.strip()]
+    if not services:
+        raise click.BadParameter("name at least one service id, or 'all'", param_hint="--services")
+    registry = _registry()
+    with _vault_errors():
+        for service_id in services:
+            check_service(registry, service_id)
+    return services
+
+
+def _app_view(app: App) -> dict[str, object]:
+    return {"app_id": app.id, "name": app.name, "strict": app.strict,
+            "services": "all" if app.services is None else list(app.services)}
+
+
 @vault.command("app-create")
 @click.argument("name")
 @click.option("--app-id", default=None)
 @click.option("--strict", is_flag=True, help="refuse writes a tracker cannot store as sent (400) instead of "
               "answering them with meta.warnings; a request's x-unigate-strict header wins")
-def app_create(name: str, app_id: str | None, strict: bool) -> None:
+@click.option("--services", default="all", show_default=True, metavar="ID,ID|all", help=SERVICES_HELP)
+def app_create(name: str, app_id: str | None, strict: bool, services: str) -> None:
     """Create an app; prints its API key once (only a hash is stored)."""
+    chosen = _chosen_services(services)
     with _vault_errors():
-        app, api_key = _store().create_app(name, app_id=app_id, strict=strict)
-    _echo({"app_id": app.id, "name": app.name, "strict": app.strict, "api_key": api_key})
+        app, api_key = _store().create_app(name, app_id=app_id, strict=strict, services=chosen)
+    _echo({**_app_view(app), "api_key": api_key})
     click.echo("Store the api_key now: it cannot be shown again.", err=True)
 
 
@@ -443,7 +471,7 @@ def app_delete(app_id: str, yes: bool) -> None:
 
 @vault.command("app-list")
 def app_list() -> None:
-    _echo([{"app_id": a.id, "name": a.name} for a in _store().list_apps()])
+    _echo([{"app_id": a.id, "name": a.name, "services": _app_view(a)["services"]} for a in _store().list_apps()])
 
 
 @vault.command("app-update")
@@ -453,8 +481,10 @@ def app_list() -> None:
 @click.option("--strict/--no-strict", "strict", default=None,
               help="refuse writes a tracker cannot store as sent (400) instead of answering them with "
                    "meta.warnings; a request's x-unigate-strict header wins")
-def app_update(app_id: str, logs: bool | None, strict: bool | None) -> None:
+@click.option("--services", default=None, metavar="ID,ID|all", help=SERVICES_HELP)
+def app_update(app_id: str, logs: bool | None, strict: bool | None, services: str | None) -> None:
     """Change an app's settings; a running gateway follows at once."""
+    chosen = _chosen_services(services) if services is not None else None
     store = _store()
     with _vault_errors():
         store.require_app(app_id)
@@ -462,7 +492,11 @@ def app_update(app_id: str, logs: bool | None, strict: bool | None) -> None:
             store.set_request_log(app_id, logs)
         if strict is not None:
             store.set_strict(app_id, strict)
-        _echo({"app_id": app_id, "logs": store.request_log_enabled(app_id), "strict": store.get_app(app_id).strict})
+        if services is not None:
+            store.set_services(app_id, chosen)
+        app = store.get_app(app_id)
+        _echo({"app_id": app_id, "logs": store.request_log_enabled(app_id), "strict": app.strict,
+               "services": _app_view(app)["services"]})
 
 
 @main.command()

@@ -128,6 +128,14 @@ class ConnectorNotFoundError(UnifiedError):
     type_name = "ConnectorNotFoundError"
 
 
+class IntegrationNotFoundError(UnifiedError):
+    """The connector is installed but the app does not offer it to its consumers
+    (``unigate vault app-update --services``)."""
+
+    status_code = 404
+    type_name = "IntegrationNotFoundError"
+
+
 class EntityNotFoundError(UnifiedError):
     status_code = 404
     type_name = "EntityNotFoundError"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from urllib.parse import quote
 
 import httpx
@@ -14,7 +16,7 @@ from unigate.vault_api import connections
 from unigate.vault_api.context import VaultRequest
 from unigate_connectors.agentsmesh import simulator as agentsmesh
 
-from .conftest import PAGE, agentsmesh_form, browser, csrf, session_uri
+from .conftest import PAGE, agentsmesh_form, browser, create_session, csrf, session_uri
 
 
 def connected(harness: GatewayHarness, sim: Simulator, consumer: str, **session: object) -> httpx.Client:
@@ -198,3 +200,120 @@ def test_an_oauth_connector_gets_a_connect_with_button_that_returns_to_the_page(
     back = quote(f"{harness.server.url}{PAGE}?notice=authorized", safe="")
     link = f"{harness.server.url}/vault/authorize/agentsmesh/test-app?consumer={consumer}&amp;redirect_uri={back}"
     assert f'<a class="button" href="{link}" rel="noreferrer" id="oauth">Connect with AgentsMesh</a>' in html
+
+
+# -- the trackers the app offers (unigate vault app-update --services) ------------------------------------
+def app_offering(harness: GatewayHarness, services: list[str]) -> dict[str, str]:
+    """The backend headers of a new app offering ``services`` to its consumers."""
+    app, api_key = harness.store.create_app("Narrow", app_id=f"app-{uuid.uuid4().hex[:10]}", services=services)
+    return {"authorization": f"Bearer {api_key}", "x-apideck-app-id": app.id}
+
+
+def narrow_session(harness: GatewayHarness, app: dict[str, str], consumer: str,
+                   service_id: str | None = None) -> httpx.Response:
+    headers = {**app, "x-apideck-consumer-id": consumer, **({"x-apideck-service-id": service_id} if service_id else {})}
+    with httpx.Client(base_url=harness.server.url, headers=headers, timeout=30) as app_backend:
+        return app_backend.post("/vault/sessions")
+
+
+def narrow_page(harness: GatewayHarness, app: dict[str, str], consumer: str) -> httpx.Client:
+    created = narrow_session(harness, app, consumer)
+    assert created.status_code == 200, created.text
+    return browser(harness, created.json()["data"]["session_uri"])
+
+
+def test_the_page_lists_only_the_trackers_the_app_offers(harness: GatewayHarness, consumer: str) -> None:
+    html = narrow_page(harness, app_offering(harness, ["agentsmesh", "codimir"]), consumer).get("/connect/").text
+    assert re.findall(r'href="/connect/issue-tracking/([a-z-]+)"', html) == ["agentsmesh", "codimir"]
+    assert html.count('class="card"') == 2 and "Opine" not in html
+
+
+def test_an_oauth_tracker_the_app_has_no_client_for_is_shown_not_connectable(harness: GatewayHarness,
+                                                                             consumer: str) -> None:
+    app = app_offering(harness, ["agentsmesh", "jira"])
+    page = narrow_page(harness, app, consumer)
+    card = re.search(r'<li class="card" id="tracker-jira">(.*?)</li>', page.get("/connect/").text, re.S)
+    assert card is not None and "Not available yet" in card.group(1) and "href" not in card.group(1)
+    jira = page.get("/connect/issue-tracking/jira").text
+    assert 'id="unavailable"' in jira and 'id="oauth"' not in jira and "<form" not in jira
+    harness.store.set_oauth_client(app["x-apideck-app-id"], "jira", "jira-client", "jira-secret")
+    assert 'href="/connect/issue-tracking/jira"' in page.get("/connect/").text   # connectable once registered
+
+
+def test_a_connection_made_without_the_apps_oauth_client_stays_reachable(harness: GatewayHarness,
+                                                                         consumer: str) -> None:
+    app = app_offering(harness, ["jira"])   # e.g. tokens imported by the operator, as the sandbox does
+    harness.store.create_consumer(app["x-apideck-app-id"], consumer)
+    harness.store.create_connection(app["x-apideck-app-id"], consumer, "jira", settings={"cloud_id": "c-1"},
+                                    credentials={"access_token": "at_imported"})
+    page = narrow_page(harness, app, consumer)
+    assert 'href="/connect/issue-tracking/jira">Jira' in page.get("/connect/").text
+    jira = page.get("/connect/issue-tracking/jira").text
+    assert "Connected" in jira and 'id="unavailable"' not in jira and 'id="disconnect"' in jira
+
+
+def test_a_tracker_the_app_does_not_offer_has_no_page(harness: GatewayHarness, sim: Simulator, consumer: str) -> None:
+    app = app_offering(harness, ["codimir"])
+    page = narrow_page(harness, app, consumer)
+    assert page.get(PAGE).status_code == 404
+    token = csrf(page.get("/connect/issue-tracking/codimir").text)
+    assert page.post(PAGE, data={"csrf": token, **agentsmesh_form(sim)}).status_code == 404
+    assert harness.store.find_connection(app["x-apideck-app-id"], consumer, "agentsmesh") is None
+
+
+def test_a_session_for_a_tracker_the_app_does_not_offer_is_refused(harness: GatewayHarness, consumer: str) -> None:
+    refused = narrow_session(harness, app_offering(harness, ["agentsmesh"]), consumer, service_id="codimir")
+    body = refused.json()
+    assert (refused.status_code, body["type_name"]) == (404, "IntegrationNotFoundError"), body
+    assert "session_uri" not in refused.text
+
+
+def test_a_session_stops_reaching_a_tracker_the_app_stops_offering(harness: GatewayHarness, consumer: str) -> None:
+    app = app_offering(harness, ["agentsmesh", "codimir"])
+    created = narrow_session(harness, app, consumer, service_id="agentsmesh")
+    page = browser(harness, created.json()["data"]["session_uri"])
+    assert page.get(PAGE).status_code == 200
+    harness.store.set_services(app["x-apideck-app-id"], ["codimir"])
+    assert page.get(PAGE).status_code == 404
+
+
+# -- branding and the way back -----------------------------------------------------------------------------
+def test_the_apps_logo_is_shown_in_the_header(harness: GatewayHarness, consumer: str) -> None:
+    page = browser(harness, session_uri(harness, consumer, {"theme": {"logo": "https://cdn.example.com/acme.png?v=2&s=64"}}))
+    header = page.get("/connect/").text.split("</header>")[0]
+    assert '<img src="https://cdn.example.com/acme.png?v=2&amp;s=64" alt="" class="logo"' in header
+
+
+@pytest.mark.parametrize("logo", ["javascript:alert(document.cookie)", "data:image/svg+xml,<svg onload=alert(1)>",
+                                  "//cdn.example.com/acme.png", "https://user:pw@cdn.example.com/acme.png"])
+def test_an_unsafe_logo_is_refused_and_never_rendered(harness: GatewayHarness, consumer: str, logo: str) -> None:
+    refused = create_session(harness, consumer, {"theme": {"logo": logo}})
+    body = refused.json()
+    assert (refused.status_code, body["type_name"]) == (400, "RequestValidationError"), body
+    assert "theme.logo" in str(body["detail"]) and "session_uri" not in refused.text
+
+
+def test_done_returns_to_the_sessions_redirect_uri_once_connected(harness: GatewayHarness, sim: Simulator,
+                                                                  consumer: str) -> None:
+    back = "https://app.example/settings?tab=integrations&from=connect"
+    page = browser(harness, session_uri(harness, consumer, {"redirect_uri": back}))
+    assert 'id="done"' not in page.get(PAGE).text   # not connected yet
+    page.post(PAGE, data={"csrf": csrf(page.get(PAGE).text), **agentsmesh_form(sim)})
+    html = page.get(PAGE).text
+    shown = back.replace("&", "&amp;")
+    assert f'<a class="button" href="{shown}" rel="noreferrer" id="done">Done: back to Test app</a>' in html
+    assert f'<a href="{shown}" rel="noreferrer">Back to Test app</a>' in html
+
+
+def test_without_a_redirect_uri_there_is_no_done(harness: GatewayHarness, sim: Simulator, consumer: str) -> None:
+    html = connected(harness, sim, consumer).get(PAGE).text
+    assert "Connected" in html and 'id="done"' not in html and "Back to" not in html
+
+
+@pytest.mark.parametrize("redirect_uri", ["javascript:alert(1)", "ftp://app.example/", "//app.example/settings",
+                                          "https://user:pw@app.example/settings", "data:text/html,hi"])
+def test_an_unsafe_redirect_uri_is_refused(harness: GatewayHarness, consumer: str, redirect_uri: str) -> None:
+    refused = create_session(harness, consumer, {"redirect_uri": redirect_uri})
+    body = refused.json()
+    assert (refused.status_code, body["type_name"]) == (400, "RequestValidationError"), body
+    assert "redirect_uri" in str(body["detail"])

@@ -71,7 +71,7 @@ def provider_reset(provider: Provider) -> Iterator[None]:
     yield
     server = provider.server
     server.access_ttl, server.token_delay, server.deny_next, server.echo_in_errors = 3600.0, 0.0, False, False
-    server.revoke_after_write = False
+    server.revoke_after_write, server.sites = False, None
 
 
 @pytest.fixture
@@ -93,9 +93,9 @@ def browser() -> Iterator[httpx.Client]:
         yield client
 
 
-def authorize_url(vault: httpx.Client, provider: Provider) -> str:
+def authorize_url(vault: httpx.Client, provider: Provider, service: str = SERVICE) -> str:
     """The consumer's connection set up with its base URL; its ``authorize_url``."""
-    response = vault.patch(CONNECTION, json={"settings": {"base_url": provider.url}})
+    response = vault.patch(f"/vault/connections/issue-tracking/{service}", json={"settings": {"base_url": provider.url}})
     assert response.status_code == 200, response.text
     return str(response.json()["data"]["authorize_url"])
 
@@ -126,9 +126,9 @@ def start(browser: httpx.Client, url: str, redirect_uri: str | None = APP_REDIRE
     return Hops(to_provider, to_callback)
 
 
-def connect(vault: httpx.Client, browser: httpx.Client, provider: Provider) -> httpx.Response:
+def connect(vault: httpx.Client, browser: httpx.Client, provider: Provider, service: str = SERVICE) -> httpx.Response:
     """A full authorization; the gateway's answer to the callback (asserted to return to the app)."""
-    hops = start(browser, authorize_url(vault, provider))
+    hops = start(browser, authorize_url(vault, provider, service))
     back = browser.get(hops.callback_url)
     assert (back.status_code, back.headers.get("location")) == (302, APP_REDIRECT), back.text
     return back
@@ -140,5 +140,5 @@ def error(response: httpx.Response, status: int, type_name: str) -> dict[str, An
     return body
 
 
-def tickets(vault: httpx.Client) -> httpx.Response:
-    return vault.get("/issue-tracking/collections/1/tickets", headers={"x-apideck-service-id": SERVICE})
+def tickets(vault: httpx.Client, service: str = SERVICE, **params: str) -> httpx.Response:
+    return vault.get("/issue-tracking/collections/1/tickets", params=params, headers={"x-apideck-service-id": service})

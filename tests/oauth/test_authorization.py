@@ -12,7 +12,7 @@ from unigate.oauth import flow, pkce
 from unigate.simulation.oauth_server import CLOUD_ID
 from unigate.testing import GatewayHarness
 
-from .conftest import CLIENT_ID, CONNECTION, Provider, authorize_url, connect, start, tickets, with_redirect
+from .conftest import CLIENT_ID, CONNECTION, Provider, authorize_url, connect, error, start, tickets, with_redirect
 
 
 def test_an_oauth_connector_offers_an_authorize_url(vault: httpx.Client) -> None:
@@ -48,6 +48,20 @@ def test_full_flow_makes_the_connection_callable_and_its_calls_carry_the_token(
     assert [t["subject"] for t in response.json()["data"]] == ["Login fails", "Slow search"]
     [call] = provider.server.tracker_calls()[-1:]
     assert call["authorization"].startswith("Bearer at_") and call["status"] == 200
+
+
+def test_authorized_until_the_setting_the_authorization_did_not_find_is_set(
+        vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    provider.server.sites = []   # the user granted no site: the post-token lookup finds no cloud id
+    connect(vault, browser, provider)
+    data = vault.get(CONNECTION).json()["data"]
+    assert (data["state"], data["health"]) == ("authorized", "missing_settings")
+    assert "cloud_id" not in data["settings"] and data["settings"]["base_url"] == provider.url
+    error(tickets(vault), 422, "ConnectionSettingsError")
+    completed = vault.patch(CONNECTION, json={"settings": {"cloud_id": CLOUD_ID}})
+    assert completed.status_code == 200, completed.text
+    assert (completed.json()["data"]["state"], completed.json()["data"]["health"]) == ("callable", "ok")
+    assert tickets(vault).status_code == 200   # with the tokens the authorization stored
 
 
 def test_the_code_is_exchanged_with_the_pkce_verifier_of_its_challenge(

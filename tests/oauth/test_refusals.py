@@ -102,6 +102,17 @@ def test_an_app_without_an_oauth_client_gets_oauth_credentials_not_found(
                                   "redirect_uris": saved["redirect_uris"]})
 
 
+def test_a_link_to_a_tracker_the_app_no_longer_offers_gets_integration_not_found(
+        harness: GatewayHarness, vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
+    url = authorize_url(vault, provider)
+    harness.store.set_services("test-app", ["jira"])
+    try:
+        error(browser.get(with_redirect(url)), 404, "IntegrationNotFoundError")
+        assert vault.get(CONNECTION).json()["data"]["authorize_url"] is None
+    finally:
+        harness.store.set_services("test-app", None)
+
+
 def test_a_denied_authorization_answers_oauth_connector_error(
         vault: httpx.Client, browser: httpx.Client, provider: Provider) -> None:
     provider.server.deny_next = True

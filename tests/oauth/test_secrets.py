@@ -1,5 +1,6 @@
 """No OAuth secret (client secret, authorization code, PKCE verifier, access or refresh token) in the
-gateway's logs, its error bodies or its request log, even when the provider quotes them back."""
+gateway's logs, its error bodies or its request log, even when the provider quotes them back; nor in clear in
+the database, on either backend."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import logging
 
 import httpx
 import pytest
+
+from unigate.testing import GatewayHarness
+from unigate.testing.databases import stored_bytes
 
 from .conftest import CLIENT_SECRET, Provider, authorize_url, connect, error, start, tickets
 
@@ -64,3 +68,20 @@ def test_no_secret_in_the_request_log(vault: httpx.Client, browser: httpx.Client
     logs = vault.get("/vault/logs", params={"limit": 50})
     assert logs.status_code == 200, logs.text
     assert [s for s in secrets_seen(provider) if s in logs.text] == []
+
+
+def test_tokens_are_encrypted_at_rest(harness: GatewayHarness, vault: httpx.Client, browser: httpx.Client,
+                                      provider: Provider, consumer: str) -> None:
+    """After a full authorization and a refresh (rotated tokens): no token, nor the client secret or the PKCE
+    verifier, in any row (PostgreSQL, SQLite) nor in the SQLite file, its WAL or its shared-memory index."""
+    connect(vault, browser, provider)
+    provider.server.revoke_all(refresh=False)
+    assert tickets(vault).status_code == 200          # refreshed: a second access and refresh token
+    harness.gateway.request_log.flush()
+    tokens = {*provider.server.access_tokens, *provider.server.refresh_tokens}
+    assert len([t for t in tokens if t.startswith("rt_")]) >= 2
+    stored = stored_bytes(harness.database)
+    assert consumer.encode() in stored and provider.url.encode() in stored   # the scan reads what is stored
+    assert [s for s in secrets_seen(provider) | tokens if s.encode() in stored] == []
+    connection = harness.store.find_connection("test-app", consumer, "oauthtracker")
+    assert connection is not None and connection.credentials["access_token"] in provider.server.access_tokens

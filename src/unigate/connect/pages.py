@@ -47,11 +47,13 @@ def stored(page: Page, service_id: str) -> Connection | None:
 
 
 async def index(page: Page) -> Response:
-    """The trackers the gateway offers, each with the consumer's connection state."""
+    """The trackers the app offers, each with the consumer's connection state (one that needs the app's
+    OAuth client first is shown as not available yet, with no link)."""
     if page.session.service_id:
         return redirect(base(page.session.service_id))
     listed = await call(connections.all_, page.vault_request())
-    return page.render("index.html", connections=listed, notice=notice(page))
+    offered = [c for c in listed if c["integration_state"] != "disabled"]
+    return page.render("index.html", connections=offered, notice=notice(page))
 
 
 async def connection(page: Page, service_id: str, *, error: UnifiedError | None = None) -> Response:

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope
 
 from unigate.connect import pages
 from unigate.connect.web import PREFIX, Page, begin, open_page, problem, secured, templates
-from unigate.errors import EntityNotFoundError, RequestValidationError, UnifiedError
+from unigate.errors import EntityNotFoundError, IntegrationNotFoundError, RequestValidationError, UnifiedError
 from unigate.vault_api.views import UNIFIED_API
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ async def _respond(gateway: Gateway, request: Request, method: str) -> Response:
     if args and args[0] not in gateway.registry.connectors:
         raise EntityNotFoundError("Not found", "no such integration")
     page: Page = open_page(gateway, request)
+    if args and not page.app.enables(args[0]):
+        raise IntegrationNotFoundError("Not found", "the application does not offer this integration")
     return await screen(page, *args)
 
 

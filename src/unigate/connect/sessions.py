@@ -1,6 +1,7 @@
 """Connect-page sessions: ``POST /vault/sessions`` (vault.yml ``sessionsCreate``) and the session token.
 
-A session is scoped to one consumer of one app (and, with ``x-apideck-service-id``, to one service).
+A session is scoped to one consumer of one app (and, with ``x-apideck-service-id``, to one service the app
+offers).
 Its token is opaque and signed: the session (ids, expiry, settings, theme, redirect URI) compressed
 and sealed with Fernet (AES-CBC + HMAC-SHA256) under a key derived from the vault's secret key for
 this one purpose, so it cannot be read, forged or altered, and it expires (``session_length``,
@@ -31,7 +32,7 @@ from unigate.errors import RequestValidationError, UnauthorizedError
 from unigate.vault_api.bodies import ConsumerMetadataIn, parse
 from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.envelope import ok
-from unigate.vault_api.lookup import connector_of
+from unigate.vault_api.lookup import integration_of
 from unigate.vault_api.views import UNIFIED_API
 
 PURPOSE = "unigate connect-page session v1"
@@ -178,10 +179,11 @@ def unseal(token: str, key: bytes, now: float | None = None) -> Session:
 
 
 def _scope(ctx: VaultRequest) -> str | None:
-    """The one service the session is for (``x-apideck-service-id``), checked to be installed."""
+    """The one service the session is for (``x-apideck-service-id``), checked to be installed (404
+    ``ConnectorNotFoundError``) and offered by the app (404 ``IntegrationNotFoundError``)."""
     service_id = ctx.headers.get("x-apideck-service-id", "").strip() or None
     if service_id is not None:
-        connector_of(VaultRequest(ctx.gateway, ctx.request, ctx.app, ctx.key_id, ctx.headers,
+        integration_of(VaultRequest(ctx.gateway, ctx.request, ctx.app, ctx.key_id, ctx.headers,
                                   {"unified_api": UNIFIED_API, "service_id": service_id}))
     return service_id
 

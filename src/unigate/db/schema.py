@@ -75,6 +75,8 @@ apps = Table(
     _created(),
     Column("request_log", Integer, nullable=False, server_default=text("1")),
     Column("strict", Integer, nullable=False, server_default=text("0")),
+    # the connectors the app offers its consumers, a JSON list of service ids; NULL: every installed one
+    Column("services", Text),
 )
 
 consumers = Table(

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from unigate.connector.base import Connector
 from unigate.errors import (
+    IntegrationNotFoundError,
     OAuthCodeExchangeError,
     OAuthConnectorError,
     OAuthCredentialsNotFoundError,
@@ -103,6 +104,9 @@ class OAuthFlows:
             raise OAuthInvalidStateError("Invalid state", "the state was issued for another app or connector")
         connector, spec = self.oauth2_of(service_id)
         client = self.client(app_id, service_id)
+        if not self.store.get_app(app_id).enables(service_id):
+            raise IntegrationNotFoundError("Integration not enabled", f"the application does not offer {service_id} "
+                                           "to its consumers")
         redirect = allowed_redirect(client, redirect_uri, base_url)
         consumer_id = str(claims.get("consumer") or "")
         url = self.endpoint(connector, app_id, consumer_id, spec.authorize_url)

@@ -10,10 +10,13 @@ Authorization server (RFC 6749, RFC 7636, RFC 7009):
   HTTP Basic or form fields. Errors as RFC 6749 §5.2 says: 400 ``{"error", "error_description"}``, 401
   ``invalid_client`` with ``WWW-Authenticate``. ``token_delay`` slows it down (single-flight tests).
 - ``POST /oauth/revoke``: revokes an access or refresh token.
-- ``GET /oauth/accessible-resources``: the sites the token reaches (Atlassian's cloud id lookup).
+- ``GET /oauth/accessible-resources``: the sites the token reaches (Atlassian's cloud id lookup); ``sites = []``
+  answers none, as for a user who granted no site (the connection is then ``authorized``, its cloud id missing).
 
 The tracker (``/api/{cloud_id}/projects``, ``/api/{cloud_id}/projects/{id}/issues``) wants a valid,
-unexpired, unrevoked access token as ``Authorization: Bearer``; else 401.
+unexpired, unrevoked access token as ``Authorization: Bearer``, else 401; or, for a manifest placing the
+token elsewhere, only where ``token_query`` (a query parameter) or ``token_header`` and ``token_scheme``
+(a header ``<scheme> <token>``, or the bare token when the scheme is empty) say.
 
 Test controls are plain methods and attributes (``expire_access_tokens``, ``revoke_all``,
 ``access_ttl``...); ``calls`` records each request (method, path, form or query, status).
@@ -74,6 +77,10 @@ class OAuthServer:
     deny_next: bool = False
     echo_in_errors: bool = False   # error descriptions quote what was sent (as some providers do)
     revoke_after_write: bool = False   # a successful write revokes the access tokens (a token revoked mid-operation)
+    token_header: str = "authorization"   # where the tracker takes the access token: this header...
+    token_scheme: str = "Bearer"          # ...as "<scheme> <token>" ("": the bare token)
+    token_query: str | None = None        # or this query parameter only
+    sites: list[dict[str, Any]] | None = None   # what accessible-resources answers (None: the one site; []: none granted)
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, Token] = field(default_factory=dict)
     refresh_tokens: dict[str, Token] = field(default_factory=dict)
@@ -123,7 +130,7 @@ class OAuthServer:
     def _record(self, request: Request, status: int, form: dict[str, str] | None = None) -> None:
         self.calls.append({"method": request.method, "path": request.url.path, "query": dict(request.query_params),
                            "form": form or {}, "authorization": request.headers.get("authorization"),
-                           "status": status})
+                           "headers": dict(request.headers), "status": status})
 
     async def authorize(self, request: Request) -> Response:
         q = request.query_params
@@ -218,9 +225,18 @@ class OAuthServer:
         self._record(request, 200, form)
         return Response(status_code=200)   # RFC 7009 §2.2: 200 whether or not the token was known
 
+    def presented(self, request: Request) -> str | None:
+        """The access token where the tracker takes it (``token_query``, else ``token_header``), or None."""
+        if self.token_query is not None:
+            return request.query_params.get(self.token_query)
+        value = request.headers.get(self.token_header)
+        if value is None or not self.token_scheme:
+            return value
+        scheme, _, token = value.partition(" ")
+        return token if scheme.lower() == self.token_scheme.lower() else None
+
     def _bearer(self, request: Request) -> Token | None:
-        header = request.headers.get("authorization", "")
-        token = self.access_tokens.get(header[7:]) if header.lower().startswith("bearer ") else None
+        token = self.access_tokens.get(self.presented(request) or "")
         if token is None or token.revoked or (token.expires_at is not None and token.expires_at < time.time()):
             return None
         return token
@@ -235,8 +251,8 @@ class OAuthServer:
 
     async def resources(self, request: Request) -> Response:
         site = str(request.base_url).rstrip("/")
-        return self._protected(request, [{"id": CLOUD_ID, "url": site, "name": "Simulated site",
-                                          "scopes": ["read", "write"]}])
+        granted = [{"id": CLOUD_ID, "url": site, "name": "Simulated site", "scopes": ["read", "write"]}]
+        return self._protected(request, granted if self.sites is None else self.sites)
 
     async def projects(self, request: Request) -> Response:
         if request.path_params["cloud_id"] != CLOUD_ID:

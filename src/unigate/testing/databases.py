@@ -105,8 +105,8 @@ def postgres_url(postgres_run: PostgresRun) -> str:
 
 
 def stored_bytes(database: Path | str) -> bytes:
-    """Everything stored in ``database``: every row of every table, and on SQLite the file and its WAL
-    (what a secret must never appear in, in clear)."""
+    """Everything stored in ``database``: every row of every table, and on SQLite the file, its WAL and its
+    shared-memory index (what a secret must never appear in, in clear)."""
     from unigate.db import create_engine, parse_database
     from unigate.db.schema import metadata
 
@@ -117,8 +117,8 @@ def stored_bytes(database: Path | str) -> bytes:
     finally:
         engine.dispose()
     parsed = parse_database(database)
-    files = [p.read_bytes() for p in (parsed.path, Path(f"{parsed.path}-wal")) if p is not None and p.exists()] \
-        if parsed.is_sqlite else []
+    paths = (parsed.path, Path(f"{parsed.path}-wal"), Path(f"{parsed.path}-shm")) if parsed.is_sqlite else ()
+    files = [p.read_bytes() for p in paths if p is not None and p.exists()]
     return b"\n".join([*rows, *files])
 
 

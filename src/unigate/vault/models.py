@@ -11,6 +11,11 @@ class App:
     id: str
     name: str
     strict: bool = False   # writes a tracker cannot store as sent are refused, not warned about
+    services: tuple[str, ...] | None = None   # the connectors it offers its consumers; None: every installed one
+
+    def enables(self, service_id: str) -> bool:
+        """Whether the app offers ``service_id`` to its consumers (``unigate vault app-update --services``)."""
+        return self.services is None or service_id in self.services
 
 
 @dataclass(frozen=True)

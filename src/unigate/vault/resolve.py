@@ -4,7 +4,9 @@
 ``x-apideck-consumer-id`` names the consumer within that app (so one app never reaches another
 app's consumers, nor one consumer another's connections); ``x-apideck-service-id`` picks among
 the consumer's enabled connections of the unified API and is required only when there are
-several.
+several. A connection to a connector the app no longer offers (``unigate vault app-update --services``)
+is not used: 422 ``ConnectorDisabledError``, as Apideck answers for "a connector that has since been
+disabled".
 """
 
 from __future__ import annotations
@@ -70,9 +72,14 @@ def resolve_app_connection(
         if not match[0].enabled:
             raise ConnectorDisabledError("Connection disabled", f"the {service_id} connection of consumer "
                                          f"{consumer_id!r} is disabled; enable it to use it")
+        if not app.enables(service_id):
+            raise _not_offered([service_id])
         return app, match[0]
-    enabled = [c for c in connections if c.enabled]
+    enabled = [c for c in connections if c.enabled and app.enables(c.service_id)]
     if not enabled:
+        stale = [c.service_id for c in connections if c.enabled]   # all of connectors the app no longer offers
+        if stale:
+            raise _not_offered(stale)
         raise ConnectionNotFoundError("Connection not found", f"consumer {consumer_id!r} has no enabled "
                                       f"{unified_api} connection")
     if len(enabled) > 1:
@@ -82,3 +89,8 @@ def resolve_app_connection(
             f"({', '.join(c.service_id for c in enabled)}); choose one with x-apideck-service-id",
         )
     return app, enabled[0]
+
+
+def _not_offered(service_ids: list[str]) -> ConnectorDisabledError:
+    return ConnectorDisabledError("Integration disabled", f"the application no longer offers {', '.join(service_ids)} "
+                                  "to its consumers (`unigate vault app-update --services`)")

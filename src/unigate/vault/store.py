@@ -328,21 +328,25 @@ class ConnectionStore:
 
     # -- apps ----------------------------------------------------------------------------------
     def create_app(self, name: str, app_id: str | None = None, api_key: str | None = None, *,
-                   strict: bool = False) -> tuple[App, str]:
+                   strict: bool = False, services: Sequence[str] | None = None) -> tuple[App, str]:
         """Create an app; returns it with its API key, which is stored only as a hash. ``strict``: its
-        writes a tracker cannot store as sent are refused instead of warned about."""
+        writes a tracker cannot store as sent are refused instead of warned about. ``services``: the
+        connectors it offers its consumers (None: every installed one)."""
         app_id = app_id or secrets.token_urlsafe(18)
         api_key = api_key or new_api_key()
+        chosen = _services(services)
+        changes: dict[str, Any] = {"name": {"to": name}, "strict": {"to": strict}}
+        if chosen is not None:
+            changes["services"] = {"to": list(chosen)}
         try:
             self._write(insert(apps).values(id=app_id, name=name, api_key_hash=hash_api_key(api_key),
-                                            strict=int(strict)),
-                        audit={"action": "app.created", "target": app_id, "app_id": app_id,
-                               "changes": {"name": {"to": name}, "strict": {"to": strict}}})
+                                            strict=int(strict), services=_services_column(chosen)),
+                        audit={"action": "app.created", "target": app_id, "app_id": app_id, "changes": changes})
         except VaultError:
             if self.app_exists(app_id):
                 raise VaultError(f"an app with id {app_id!r} already exists; choose another id") from None
             raise
-        return App(app_id, name, strict), api_key
+        return App(app_id, name, strict, chosen), api_key
 
     def app_exists(self, app_id: str) -> bool:
         return self._row(select(apps.c.id).where(apps.c.id == app_id)) is not None
@@ -413,14 +417,14 @@ class ConnectionStore:
         key = ("app", app_id)
         row = cache.get(key)
         if row is None:
-            row = self._row(select(apps.c.id, apps.c.name, apps.c.api_key_hash, apps.c.strict).where(apps.c.id == app_id))
+            row = self._row(select(apps.c.api_key_hash, *_APP_COLUMNS).where(apps.c.id == app_id))
             if row is not None:  # unknown ids are not remembered
                 cache.put(key, tuple(row))
         candidate = hash_api_key(api_key)
-        expected = row[2] if row else hash_api_key("")  # compare anyway: no timing hint
+        expected = row[0] if row else hash_api_key("")  # compare anyway: no timing hint
         if row is None or not hmac.compare_digest(candidate, expected):
             return None
-        return App(row[0], row[1], bool(row[3]))
+        return _app(row[1:])
 
     def set_strict(self, app_id: str, strict: bool) -> None:
         """Refuse this app's writes a tracker cannot store as sent, or answer them with meta.warnings
@@ -434,10 +438,23 @@ class ConnectionStore:
             raise VaultError(_no_app(app_id))
 
     def get_app(self, app_id: str) -> App:
-        row = self._row(select(apps.c.id, apps.c.name, apps.c.strict).where(apps.c.id == app_id))
+        row = self._row(select(*_APP_COLUMNS).where(apps.c.id == app_id))
         if row is None:
             raise VaultError(_no_app(app_id))
-        return App(row[0], row[1], bool(row[2]))
+        return _app(row)
+
+    def set_services(self, app_id: str, services: Sequence[str] | None) -> App:
+        """The connectors the app offers its consumers (None: every installed one): the Vault API and the
+        connect page list only these, and the unified API refuses the others
+        (``unigate vault app-update --services``)."""
+        with self._transaction():
+            before = self.get_app(app_id)
+            chosen = _services(services)
+            if chosen != before.services:
+                self._write(update(apps).where(apps.c.id == app_id).values(services=_services_column(chosen)),
+                            audit={"action": "app.updated", "target": app_id, "app_id": app_id, "changes": {
+                                "services": {"from": _shown(before.services), "to": _shown(chosen)}}})
+        return replace(before, services=chosen)
 
     def set_request_log(self, app_id: str, enabled: bool) -> None:
         """Record this app's requests in the request log, or not (``unigate vault app-update --[no-]logs``)."""
@@ -450,8 +467,8 @@ class ConnectionStore:
         return bool(row[0])
 
     def list_apps(self) -> list[App]:
-        rows = self._run(select(apps.c.id, apps.c.name, apps.c.strict).order_by(apps.c.id)).all()
-        return [App(r[0], r[1], bool(r[2])) for r in rows]
+        rows = self._run(select(*_APP_COLUMNS).order_by(apps.c.id)).all()
+        return [_app(r) for r in rows]
 
     # -- consumers -----------------------------------------------------------------------------
     def create_consumer(self, app_id: str, consumer_id: str, metadata: dict[str, Any] | None = None) -> Consumer:
@@ -910,6 +927,28 @@ def _no_app(app_id: str) -> str:
 
 def _no_connection(connection_id: str) -> str:
     return f"there is no connection {connection_id!r} (`unigate vault connection-list` lists them)"
+
+
+_APP_COLUMNS = (apps.c.id, apps.c.name, apps.c.strict, apps.c.services)
+
+
+def _app(row: Sequence[Any]) -> App:
+    """An ``App`` from the ``_APP_COLUMNS`` of its row."""
+    return App(row[0], row[1], bool(row[2]), None if row[3] is None else tuple(orjson.loads(row[3])))
+
+
+def _services(services: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Services as stored: each once, sorted (None: every installed connector)."""
+    return None if services is None else tuple(sorted(set(services)))
+
+
+def _services_column(services: tuple[str, ...] | None) -> str | None:
+    return None if services is None else orjson.dumps(list(services)).decode()
+
+
+def _shown(services: tuple[str, ...] | None) -> list[str] | str:
+    """Services as the audit trail and the CLI show them: the list, or ``all``."""
+    return "all" if services is None else list(services)
 
 
 def _consumer_is(app_id: str, consumer_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

@@ -2,7 +2,13 @@
 ``connectionsAll``, ``connectionsOne``, ``connectionsAdd``, ``connectionsUpdate``, ``connectionsDelete``,
 ``validateConnectionState``).
 
-Every installed connector is listed for the consumer: ``available`` until the consumer adds it.
+Every connector the app offers (``unigate vault app-update --services``; by default every installed one) is
+listed for the consumer: ``available`` until the consumer adds it. Its ``integration_state`` is ``configured``,
+or ``needs_configuration`` for an OAuth2 connector the app has no OAuth client for (its consumers cannot
+authorize it yet). A connection the consumer made to a connector the app no longer offers is listed too, with
+``integration_state`` ``disabled``: it can be read and deleted, not changed or validated, and the unified API
+refuses it (``ConnectorDisabledError``). Any other connector the app does not offer is 404
+``IntegrationNotFoundError``.
 ``settings`` carries the connector's settings *and* credentials by name, as Apideck's Vault does
 (its form fields); the gateway stores the credentials encrypted and never returns them. ``PATCH``
 merges what it is given into the connection (a null value removes a setting, a credential or a
@@ -34,7 +40,15 @@ from unigate.vault_api.bodies import ConnectionIn, parse
 from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.custom_mappings import mappings_view, target_key
 from unigate.vault_api.envelope import no_content, ok
-from unigate.vault_api.lookup import connector_of, etag, existing, expected_revision
+from unigate.vault_api.lookup import (
+    connector_of,
+    etag,
+    existing,
+    expected_revision,
+    integration_of,
+    integration_state,
+    require_integration,
+)
 from unigate.vault_api.views import MAPPED_RESOURCE, UNIFIED_API, connection_view, state_of
 
 # The OAuth extension point: functions (request, connector) -> the URL the request's consumer authorizes the
@@ -46,7 +60,8 @@ authorize_urls: list[AuthorizeUrl] = []
 def view(ctx: VaultRequest, connector: Connector, connection: Connection | None) -> dict[str, Any]:
     status = ctx.gateway.store.connection_status(connection.id) if connection is not None else None
     url = next((u for u in (f(ctx, connector) for f in authorize_urls) if u), None)
-    return connection_view(ctx.gateway.registry, connector, connection, status, authorize_url=url)
+    return connection_view(ctx.gateway.registry, connector, connection, status, authorize_url=url,
+                           integration_state=integration_state(ctx, connector))
 
 
 def answer(ctx: VaultRequest, connector: Connector, connection: Connection) -> Response:
@@ -63,7 +78,8 @@ def all_(ctx: VaultRequest) -> Response:
         return ok([])
     store, registry = ctx.gateway.store, ctx.gateway.registry
     mine = {c.service_id: c for c in store.connections_of(ctx.app.id, consumer_id, UNIFIED_API)} if consumer_id else {}
-    listed = [(registry.connectors[s], mine.get(s)) for s in sorted(registry.connectors)]
+    offered = [s for s in sorted(registry.connectors) if ctx.app.enables(s) or s in mine]
+    listed = [(registry.connectors[s], mine.get(s)) for s in offered]
     if configured is not None:
         listed = [(k, c) for k, c in listed if (c is not None) == (configured == "true")]
     return ok([view(ctx, k, c) for k, c in listed])
@@ -73,12 +89,13 @@ def one(ctx: VaultRequest) -> Response:
     connector = connector_of(ctx)
     connection = ctx.gateway.store.find_connection(ctx.app.id, ctx.consumer_id(), connector.spec.service_id)
     if connection is None:
+        require_integration(ctx, connector.spec.service_id)
         return ok(view(ctx, connector, None))
     return answer(ctx, connector, connection)
 
 
 def add(ctx: VaultRequest) -> Response:
-    connector = connector_of(ctx)
+    connector = integration_of(ctx)
     body = parse(ConnectionIn, ctx.body)
     with ctx.gateway.store.transaction():
         found = ctx.gateway.store.find_connection(ctx.app.id, ctx.consumer_id(), connector.spec.service_id)
@@ -90,7 +107,7 @@ def add(ctx: VaultRequest) -> Response:
 
 
 def update(ctx: VaultRequest) -> Response:
-    connector = connector_of(ctx)
+    connector = integration_of(ctx)
     body = parse(ConnectionIn, ctx.body)
     store = ctx.gateway.store
     with store.transaction():
@@ -120,7 +137,7 @@ def delete(ctx: VaultRequest) -> Response:
 async def validate(ctx: VaultRequest) -> Response:
     """Check the connection: its required settings and credentials, then one read through the gateway.
     Refused credentials make it ``invalid``; other failures answer their typed error."""
-    connector = connector_of(ctx)
+    connector = integration_of(ctx)
     if ctx.body not in (None, {}):
         raise RequestValidationError("Invalid request body", {"body": "send an empty object: validation uses the "
                                                                       "stored credentials"})

@@ -24,7 +24,7 @@ from unigate.vault_api import connections
 from unigate.vault_api.bodies import _In, parse
 from unigate.vault_api.context import VaultRequest
 from unigate.vault_api.envelope import no_content, ok
-from unigate.vault_api.lookup import connector_of
+from unigate.vault_api.lookup import connector_of, has_oauth_client
 
 if TYPE_CHECKING:
     from unigate.app import Gateway
@@ -71,12 +71,14 @@ async def callback(gateway: Gateway, request: Request, params: dict[str, str]) -
 
 
 def authorize_link(ctx: VaultRequest, connector: Connector) -> str | None:
-    """A connection's ``authorize_url`` (OAuth2 connectors, for the request's consumer)."""
-    consumer_id = ctx.consumer_id(required=False)
-    if connector.spec.connection.oauth2 is None or not consumer_id:
+    """A connection's ``authorize_url`` (OAuth2 connectors the app offers and has an OAuth client for, for the
+    request's consumer): None where following it could only end in an error."""
+    consumer_id, service_id = ctx.consumer_id(required=False), connector.spec.service_id
+    offered = connector.spec.connection.oauth2 is not None and ctx.app.enables(service_id)
+    if not consumer_id or not offered or not has_oauth_client(ctx, service_id):
         return None
     base = base_url(ctx.gateway, ctx.request) or ""
-    return flows(ctx.gateway).authorize_link(base, ctx.app.id, consumer_id, connector.spec.service_id)
+    return flows(ctx.gateway).authorize_link(base, ctx.app.id, consumer_id, service_id)
 
 
 connections.authorize_urls.append(authorize_link)

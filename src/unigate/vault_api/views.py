@@ -109,14 +109,16 @@ def mapping_view(key: str, value: str, consumer_id: str) -> dict[str, Any]:
 
 
 def connection_view(registry: ConnectorRegistry, connector: Connector, connection: Connection | None,
-                    status: ConnectionStatus | None, *, authorize_url: str | None = None) -> dict[str, Any]:
+                    status: ConnectionStatus | None, *, authorize_url: str | None = None,
+                    integration_state: str = "configured") -> dict[str, Any]:
     """A ``Connection`` (``connection`` None: ``available``, not yet added). ``authorize_url``: where an
-    OAuth connector's consumer authorizes (None until the connector declares OAuth)."""
+    OAuth connector's consumer authorizes (None until the connector declares OAuth). ``integration_state``:
+    the app's integration of the connector (``unigate.vault_api.lookup.integration_state``)."""
     spec = connector.spec
     state = state_of(registry, connection, status)
     view: dict[str, Any] = {
         "id": f"{UNIFIED_API}+{spec.service_id}", "service_id": spec.service_id, "name": spec.name,
-        "unified_api": UNIFIED_API, "state": state, "integration_state": "configured",
+        "unified_api": UNIFIED_API, "state": state, "integration_state": integration_state,
         "auth_type": auth_type(connector), "status": "live",
         "enabled": connection.enabled if connection is not None else False,
         "authorize_url": authorize_url, "revoke_url": None,

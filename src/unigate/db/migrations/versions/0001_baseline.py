@@ -5,9 +5,10 @@ webhook_subscriptions, webhook_watermarks, webhook_fingerprints, webhook_outbox,
 A vault made by the legacy migrations (``unigate.db.legacy``) is brought to version 7 by them and
 stamped with this revision instead (``unigate.db.migrate``): its tables are these.
 
-The tables are created from ``unigate.db.schema`` as it stands for this revision. A later migration that
-changes a table must first freeze that table's revision-0001 shape here (tests/test_db_migrations.py fails
-on a fresh database otherwise: this revision would create the new shape and the later one would fail).
+The tables are created from ``unigate.db.schema``, except those a later revision changed, whose revision-0001
+shape is frozen here (``_FROZEN``: ``apps``, changed by 0002). A later migration that changes a table must first
+freeze that table here (tests/test_db.py fails on a fresh database otherwise: this revision would create the new
+shape and the later one would fail).
 
 Revision ID: 0001
 Revises:
@@ -16,8 +17,9 @@ Revises:
 from __future__ import annotations
 
 from alembic import op
+from sqlalchemy import Column, Integer, MetaData, Table, Text, text
 
-from unigate.db.schema import GENERATION_TABLES, metadata
+from unigate.db.schema import GENERATION_TABLES, metadata, utc_now
 
 revision = "0001"
 down_revision = None
@@ -34,9 +36,23 @@ END $$
 """
 
 
+# tables as this revision made them, where a later revision changed them (0002: apps.services)
+_FROZEN = MetaData()
+Table(
+    "apps", _FROZEN,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("api_key_hash", Text, nullable=False),
+    Column("created_at", Text, nullable=False, server_default=utc_now()),
+    Column("request_log", Integer, nullable=False, server_default=text("1")),
+    Column("strict", Integer, nullable=False, server_default=text("0")),
+)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
-    metadata.create_all(bind)
+    _FROZEN.create_all(bind)
+    metadata.create_all(bind, tables=[t for t in metadata.sorted_tables if t.name not in _FROZEN.tables])
     op.execute("INSERT INTO vault_generation (n) VALUES (0)")
     if bind.dialect.name == "sqlite":
         _sqlite_triggers()
