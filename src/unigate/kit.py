@@ -16,7 +16,9 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
 - **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`; a writer raises
   :class:`TransformError` on a value it cannot convert),
   :class:`Preparer`, :class:`Paginator` (gets a :class:`PageRequest`, returns a :class:`Window`),
-  :class:`RequestBuilder` (gets a :class:`DownstreamCall`); :func:`read_datetime` and
+  :class:`RequestBuilder` (gets a :class:`DownstreamCall`), :class:`AuthScheme` (gets the
+  :class:`AuthRequest` about to be sent, the connection's credentials and the manifest's
+  ``http.auth.options``; sets headers or query parameters on it); :func:`read_datetime` and
   :func:`datetime_writer` for timestamp transforms.
 - **Label conventions** (trackers with open/closed and labels): :class:`LabelConventions` and
   :func:`label_names` for a preparer; :func:`page_start`, :func:`status_label_filter` and
@@ -45,6 +47,7 @@ from unigate.connector.paginator import PageRequest, Paginator, Window
 from unigate.connector.prepare import Preparer
 from unigate.connector.requests import DownstreamCall, RequestBuilder
 from unigate.cursor import CursorPosition
+from unigate.downstream.auth import AuthRequest, AuthScheme
 from unigate.errors import (
     ConflictError,
     ConnectorExecutionError,
@@ -66,6 +69,8 @@ from unigate.simulation.oauth_server import OAuthServer
 
 __all__ = [
     "COMPONENTS",
+    "AuthRequest",
+    "AuthScheme",
     "BackgroundServer",
     "ComponentError",
     "Components",
