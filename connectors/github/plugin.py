@@ -14,8 +14,17 @@ from typing import Any
 
 import yaml
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.github import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import (
+    ConnectorDefinition,
+    Paginator,
+    Preparer,
+    RequestBuilder,
+    SandboxProfile,
+    TransformFactory,
+    hookimpl,
+    packaged_mapping,
+)
+from unigate_connectors.github import components
 
 VARIANTS = {
     "github-server": ("GitHub Enterprise Server", {
@@ -54,6 +63,29 @@ def variant(manifest: dict[str, Any], service_id: str) -> dict[str, Any]:
     if service_id == "github-server":
         copy["connection"]["oauth2"].update(SERVER_OAUTH)
     return copy
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"github_repository_id": components.repository_id,
+            "github_number_in_url": components.number_in_url,
+            "github_priority": components.issue_priority}
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"github_labels": components.labels_for_write,
+            "github_issue_fields": components.issue_field_values}
+
+
+@hookimpl
+def register_paginators() -> dict[str, Paginator]:
+    return {"github_link": components.link_pages}
+
+
+@hookimpl
+def register_request_builders() -> dict[str, RequestBuilder]:
+    return {"github_issue_write": components.issue_write}
 
 
 @hookimpl

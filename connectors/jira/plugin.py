@@ -8,8 +8,16 @@ from typing import Any
 
 import yaml
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.jira import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import (
+    ConnectorDefinition,
+    Preparer,
+    RequestBuilder,
+    SandboxProfile,
+    TransformFactory,
+    hookimpl,
+    packaged_mapping,
+)
+from unigate_connectors.jira import components
 
 PACKAGE = "unigate_connectors.jira"
 
@@ -41,6 +49,24 @@ def api_token_sandbox() -> SandboxProfile:
     return SandboxProfile(create_app=simulator.create_app, settings={"base_url": "{url}"},
                           credentials={"email": simulator.API_EMAIL, "api_token": simulator.API_TOKEN},
                           curl_path="/issue-tracking/collections/ENG/tickets?limit=2")
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"jira_adf": components.jira_adf,
+            "jira_user": components.jira_user}
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"jira_labels": components.jira_labels,
+            "jira_custom_fields": components.jira_custom_fields}
+
+
+@hookimpl
+def register_request_builders() -> dict[str, RequestBuilder]:
+    return {"jira_search": components.jira_search,
+            "jira_issue_write": components.jira_issue_write}
 
 
 @hookimpl
