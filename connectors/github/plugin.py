@@ -9,7 +9,6 @@ OAuth endpoints are on the server's own origin.
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 import yaml
@@ -22,6 +21,7 @@ from unigate.kit import (
     SandboxProfile,
     TransformFactory,
     hookimpl,
+    manifest_variant,
     packaged_mapping,
 )
 from unigate_connectors.github import components
@@ -57,12 +57,8 @@ def variant(manifest: dict[str, Any], service_id: str) -> dict[str, Any]:
     """The manifest under another service id, with that variant's name, base URL setting and, for
     github-server, OAuth endpoints on the server's origin."""
     name, base_url = VARIANTS[service_id]
-    copy = deepcopy(manifest)
-    copy.update(service_id=service_id, name=name)
-    copy["connection"]["settings"]["base_url"] = base_url
-    if service_id == "github-server":
-        copy["connection"]["oauth2"].update(SERVER_OAUTH)
-    return copy
+    oauth = {f"connection.oauth2.{k}": v for k, v in SERVER_OAUTH.items()} if service_id == "github-server" else {}
+    return manifest_variant(manifest, service_id, name, {"connection.settings.base_url": base_url, **oauth})
 
 
 @hookimpl

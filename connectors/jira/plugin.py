@@ -15,6 +15,7 @@ from unigate.kit import (
     SandboxProfile,
     TransformFactory,
     hookimpl,
+    manifest_variant,
     packaged_mapping,
 )
 from unigate_connectors.jira import components
@@ -30,8 +31,8 @@ def _load(name: str) -> dict[str, Any]:
 def api_token_manifest() -> dict[str, Any]:
     """manifest.yaml with api-token.yaml's identity and connection, its http merged over."""
     manifest, overlay = _load("manifest.yaml"), _load("api-token.yaml")
-    http = {k: v for k, v in manifest["http"].items() if k != "base_url"}
-    return {**manifest, **overlay, "http": {**http, **overlay["http"]}}
+    http = {f"http.{k}": v for k, v in overlay["http"].items()}
+    return manifest_variant(manifest, overlay["service_id"], overlay["name"], {"connection": overlay["connection"], **http})
 
 
 def oauth_sandbox() -> SandboxProfile:
