@@ -1,4 +1,4 @@
-"""The schema of a mapping file (``mappings/<connector>.yaml``), validated on load.
+"""The schema of a mapping file (a connector's manifest, ``connectors/<name>/manifest.yaml``), validated on load.
 
 A mapping file says everything a conventional REST tracker needs: how to reach it (base URL,
 auth headers, error body), and per unified resource the downstream endpoints of each operation
