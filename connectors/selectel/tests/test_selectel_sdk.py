@@ -1,15 +1,11 @@
-"""The official SDK (apideck-unify) against Selectel's simulator: the shared SDK suite
-(``unigate.testing.sdk_suite``; what the connector does not support asserted as the SDK's 501
-``APIError``), plus the faults only a simulator can inject."""
+"""The official SDK (apideck-unify) against Selectel's simulator: the shared SDK suite (a status update
+closes, users and deletes answer the SDK's 501), and the faults only a simulator injects."""
 
 from __future__ import annotations
 
-from unigate.testing.sdk import (
-    SdkProfile,
-    simulated_sdk_target,
-    test_rate_limited_tracker_is_api_error_429,
-    test_tracker_payment_required_is_typed_402,
-)
+from unigate.testing.sdk import SdkProfile, simulated_sdk_target
+from unigate.testing.sdk import test_rate_limited_tracker_is_api_error_429 as test_rate_limited_tracker_is_api_error_429
+from unigate.testing.sdk import test_tracker_payment_required_is_typed_402 as test_tracker_payment_required_is_typed_402
 from unigate.testing.sdk_suite import *  # noqa: F403 - the shared tests, which this module runs
 
 NO_USERS = frozenset({"users.list", "users.get"})
@@ -23,5 +19,3 @@ PROFILES = [
 ]
 
 _sdk_trackers, sdk_target = simulated_sdk_target(PROFILES)
-
-__all__ = ["test_rate_limited_tracker_is_api_error_429", "test_tracker_payment_required_is_typed_402"]
