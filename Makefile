@@ -47,7 +47,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/mapping.py
 
 # Re-record every cassette (the gateway's downstream traffic) against the simulators and the real trackers
-# (cassettes/ beside each test module: connectors/<name>/tests/cassettes/, tests/sdk/cassettes/); needs root for Redmine.
+# (cassettes/ beside each test module: connectors/<name>/tests/cassettes/); needs root for Redmine.
 cassettes: $(VENV)/.installed
 	scripts/trackers/start-all.sh
 	UNIGATE_RECORD_CASSETTES=1 $(BIN)/python -m pytest -q -k "recorded or live or acceptance"

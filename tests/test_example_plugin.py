@@ -28,3 +28,5 @@ def test_example_gitea_plugin_installs_and_passes_its_tests(tmp_path: Path) -> N
     assert "test_gitea_acceptance.py::TestGiteaAcceptance::" in venv.pytest(EXAMPLE, "--collect-only").stdout
     shown = venv.run("-m", "unigate.cli", "connectors", "show", "gitea")
     assert shown.returncode == 0 and "tickets_update_labels" in shown.stdout, shown.stdout + shown.stderr
+    checked = venv.run("-m", "unigate.cli", "connectors", "readme", "gitea", str(EXAMPLE / "README.md"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr   # its README's call table is current

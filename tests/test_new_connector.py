@@ -14,6 +14,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from unigate.cli import main
+from unigate.connector.base import Connector
+from unigate.connector_info import BEGIN_CALLS, with_calls_table
+from unigate.mapping.spec import load_mapping_file
 from unigate.testing.outoftree import ThrowawayVenv
 
 
@@ -28,6 +31,8 @@ def test_scaffolded_package_installs_and_passes_its_own_tests(tmp_path: Path) ->
     assert " passed" in run.stdout and "failed" not in run.stdout
     listed = venv.run("-m", "unigate.cli", "connectors")
     assert "acme-cloud" in listed.stdout, listed.stdout + listed.stderr
+    checked = venv.run("-m", "unigate.cli", "connectors", "readme", "acme-cloud", str(package / "README.md"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr   # its call table is the manifest's, current
 
 
 def test_scaffold_declares_the_entry_point_and_ships_the_manifest(tmp_path: Path) -> None:
@@ -37,6 +42,14 @@ def test_scaffold_declares_the_entry_point_and_ships_the_manifest(tmp_path: Path
     assert project["tool"]["setuptools"]["package-data"] == {"unigate_acme": ["manifest.yaml"]}
     readme = (tmp_path / "unigate-acme" / "README.md").read_text()
     assert "| the tracker... | write | example |" in readme
+
+
+def test_scaffold_readme_has_the_call_table_generated_from_its_manifest(tmp_path: Path) -> None:
+    CliRunner().invoke(main, ["new-connector", "acme", "--dir", str(tmp_path)])
+    readme = (tmp_path / "unigate-acme" / "README.md").read_text()
+    connector = Connector(load_mapping_file(tmp_path / "unigate-acme" / "unigate_acme" / "manifest.yaml"))
+    assert BEGIN_CALLS in readme and "| `tickets_all` | tickets.all | `GET /projects/{collection_id}/issues` |" in readme
+    assert with_calls_table(readme, connector) == readme
 
 
 def test_a_name_that_is_no_service_id_or_an_existing_directory_is_refused(tmp_path: Path) -> None:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-REPLAYED = ["connectors/redmine/tests/test_redmine_live.py", "connectors/roundup/tests/test_roundup_live.py",
-            "tests/sdk/test_sdk_live.py",  # the official SDK against Redmine and Roundup
-            *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("connectors/*/tests/test_*_recorded.py"))]
+# the live suites (and the official SDK's) of each connector with a real server (connectors/<name>/tracker/)
+LIVE = [f"connectors/{t.parent.name}/tests/test_{t.parent.name}_{suite}.py"
+        for t in sorted(ROOT.glob("connectors/*/tracker")) for suite in ("live", "sdk_live")]
+REPLAYED = [*LIVE, *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("connectors/*/tests/test_*_recorded.py"))]
 MIN_REPLAYED = 100  # Redmine and Roundup live suites, the SDK's live suite, the recorded seed-tracker tests
 
 

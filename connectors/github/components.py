@@ -26,7 +26,6 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 from unigate.kit import (
-    COMPONENTS,
     CursorPosition,
     DownstreamCall,
     EntityNotFoundError,
@@ -44,7 +43,6 @@ from unigate.kit import (
 
 STATUSES = {"open": ("open", None), "in_progress": ("open", None), "closed": ("closed", None),
             "not_planned": ("closed", "not_planned")}   # closing without a reason: GitHub's completed
-SOURCE = "unigate_connectors.github"
 _NEXT = re.compile(r'<[^>]*>\s*;\s*rel="?next"?')
 MAX_CALLS = 50      # pages read for one unified page or one lookup (5,000 labels at 100 a page)
 LOOKUP_TTL = 300.0  # seconds a repository's labels are kept per connection
@@ -345,11 +343,3 @@ labels_for_write.calls = {  # type: ignore[attr-defined]
     "issue_fields_lookup": ("GET", "/orgs/{owner}/issue-fields"),
     "labels_lookup": ("GET", LABELS_PATH),
 }
-
-COMPONENTS.register("paginator", "github_link", link_pages, source=SOURCE)
-COMPONENTS.register("transform", "github_repository_id", repository_id, source=SOURCE)
-COMPONENTS.register("transform", "github_number_in_url", number_in_url, source=SOURCE)
-COMPONENTS.register("transform", "github_priority", issue_priority, source=SOURCE)
-COMPONENTS.register("preparer", "github_labels", labels_for_write, source=SOURCE)
-COMPONENTS.register("preparer", "github_issue_fields", issue_field_values, source=SOURCE)
-COMPONENTS.register("request", "github_issue_write", issue_write, source=SOURCE)

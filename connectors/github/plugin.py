@@ -9,13 +9,22 @@ OAuth endpoints are on the server's own origin.
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 import yaml
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.github import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import (
+    ConnectorDefinition,
+    Paginator,
+    Preparer,
+    RequestBuilder,
+    SandboxProfile,
+    TransformFactory,
+    hookimpl,
+    manifest_variant,
+    packaged_mapping,
+)
+from unigate_connectors.github import components
 
 VARIANTS = {
     "github-server": ("GitHub Enterprise Server", {
@@ -48,12 +57,31 @@ def variant(manifest: dict[str, Any], service_id: str) -> dict[str, Any]:
     """The manifest under another service id, with that variant's name, base URL setting and, for
     github-server, OAuth endpoints on the server's origin."""
     name, base_url = VARIANTS[service_id]
-    copy = deepcopy(manifest)
-    copy.update(service_id=service_id, name=name)
-    copy["connection"]["settings"]["base_url"] = base_url
-    if service_id == "github-server":
-        copy["connection"]["oauth2"].update(SERVER_OAUTH)
-    return copy
+    oauth = {f"connection.oauth2.{k}": v for k, v in SERVER_OAUTH.items()} if service_id == "github-server" else {}
+    return manifest_variant(manifest, service_id, name, {"connection.settings.base_url": base_url, **oauth})
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"github_repository_id": components.repository_id,
+            "github_number_in_url": components.number_in_url,
+            "github_priority": components.issue_priority}
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"github_labels": components.labels_for_write,
+            "github_issue_fields": components.issue_field_values}
+
+
+@hookimpl
+def register_paginators() -> dict[str, Paginator]:
+    return {"github_link": components.link_pages}
+
+
+@hookimpl
+def register_request_builders() -> dict[str, RequestBuilder]:
+    return {"github_issue_write": components.issue_write}
 
 
 @hookimpl

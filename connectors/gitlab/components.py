@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 from unigate.kit import (
-    COMPONENTS,
     CursorPosition,
     LabelConventions,
     PageRequest,
@@ -35,7 +34,6 @@ from unigate.kit import (
 )
 
 STATUSES = ("open", "in_progress", "closed")
-SOURCE = "unigate_connectors.gitlab"
 MAX_CALLS = 50
 ISSUE_PATH = "/projects/{collection_id|int}/issues/{ticket_id|int}"
 
@@ -156,7 +154,3 @@ async def _current_labels(connector: Any, ctx: Any) -> list[str]:
 
 
 labels_for_write.calls = {"tickets_update_labels": ("GET", ISSUE_PATH)}  # type: ignore[attr-defined]
-
-COMPONENTS.register("paginator", "gitlab_pages", next_page_header, source=SOURCE)
-COMPONENTS.register("paginator", "gitlab_keyset", keyset_pages, source=SOURCE)
-COMPONENTS.register("preparer", "gitlab_labels", labels_for_write, source=SOURCE)

@@ -7,13 +7,12 @@ URL setting only.
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 import yaml
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.gitlab import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import ConnectorDefinition, Paginator, Preparer, SandboxProfile, hookimpl, manifest_variant, packaged_mapping
+from unigate_connectors.gitlab import components
 
 SERVER_BASE_URL = {"description": "Root URL of the self-managed instance, without /api/v4: https://gitlab.example.com",
                    "required": True}
@@ -33,10 +32,19 @@ def sandbox() -> SandboxProfile:
 
 def server(manifest: dict[str, Any]) -> dict[str, Any]:
     """The manifest as ``gitlab-server``: the instance's URL is required."""
-    copy = deepcopy(manifest)
-    copy.update(service_id="gitlab-server", name="GitLab (self-managed)")
-    copy["connection"]["settings"]["base_url"] = SERVER_BASE_URL
-    return copy
+    return manifest_variant(manifest, "gitlab-server", "GitLab (self-managed)",
+                            {"connection.settings.base_url": SERVER_BASE_URL})
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"gitlab_labels": components.labels_for_write}
+
+
+@hookimpl
+def register_paginators() -> dict[str, Paginator]:
+    return {"gitlab_pages": components.next_page_header,
+            "gitlab_keyset": components.keyset_pages}
 
 
 @hookimpl

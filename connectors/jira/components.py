@@ -38,8 +38,6 @@ from unigate.kit import (
     jql_datetime,
 )
 
-SOURCE = "unigate_connectors.jira"
-
 
 # -- ADF ------------------------------------------------------------------------------------------
 def _read_adf(value: Any) -> Any:
@@ -244,11 +242,3 @@ async def jira_labels(connector: Connector, ctx: OperationContext, records: list
                       options: dict[str, Any]) -> list[Any]:
     """``GET /label`` pages plain names: each becomes a record ``{"name": label}``."""
     return [{"name": label} for label in records]
-
-
-COMPONENTS.register("preparer", "jira_labels", jira_labels, source=SOURCE)
-COMPONENTS.register("transform", "jira_adf", jira_adf, source=SOURCE)
-COMPONENTS.register("transform", "jira_user", jira_user, source=SOURCE)
-COMPONENTS.register("request", "jira_search", jira_search, source=SOURCE)
-COMPONENTS.register("request", "jira_issue_write", jira_issue_write, source=SOURCE)
-COMPONENTS.register("preparer", "jira_custom_fields", jira_custom_fields, source=SOURCE)

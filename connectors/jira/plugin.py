@@ -8,8 +8,17 @@ from typing import Any
 
 import yaml
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.jira import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import (
+    ConnectorDefinition,
+    Preparer,
+    RequestBuilder,
+    SandboxProfile,
+    TransformFactory,
+    hookimpl,
+    manifest_variant,
+    packaged_mapping,
+)
+from unigate_connectors.jira import components
 
 PACKAGE = "unigate_connectors.jira"
 
@@ -22,8 +31,8 @@ def _load(name: str) -> dict[str, Any]:
 def api_token_manifest() -> dict[str, Any]:
     """manifest.yaml with api-token.yaml's identity and connection, its http merged over."""
     manifest, overlay = _load("manifest.yaml"), _load("api-token.yaml")
-    http = {k: v for k, v in manifest["http"].items() if k != "base_url"}
-    return {**manifest, **overlay, "http": {**http, **overlay["http"]}}
+    http = {f"http.{k}": v for k, v in overlay["http"].items()}
+    return manifest_variant(manifest, overlay["service_id"], overlay["name"], {"connection": overlay["connection"], **http})
 
 
 def oauth_sandbox() -> SandboxProfile:
@@ -41,6 +50,24 @@ def api_token_sandbox() -> SandboxProfile:
     return SandboxProfile(create_app=simulator.create_app, settings={"base_url": "{url}"},
                           credentials={"email": simulator.API_EMAIL, "api_token": simulator.API_TOKEN},
                           curl_path="/issue-tracking/collections/ENG/tickets?limit=2")
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"jira_adf": components.jira_adf,
+            "jira_user": components.jira_user}
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"jira_labels": components.jira_labels,
+            "jira_custom_fields": components.jira_custom_fields}
+
+
+@hookimpl
+def register_request_builders() -> dict[str, RequestBuilder]:
+    return {"jira_search": components.jira_search,
+            "jira_issue_write": components.jira_issue_write}
 
 
 @hookimpl

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from unigate.kit import (
-    COMPONENTS,
     Connector,
     CursorPosition,
     OperationContext,
@@ -24,7 +23,6 @@ from unigate.kit import (
     Window,
 )
 
-SOURCE = "unigate_connectors.linear"
 MAX_CALLS = 50
 
 
@@ -123,7 +121,3 @@ def _chosen(states: list[dict[str, Any]], wanted: str) -> str:
         raise RequestValidationError("Unknown Linear workflow state", {
             "status": f"the team has no state for {wanted!r}; its states: {known}"})
     return str(found["id"])
-
-
-COMPONENTS.register("paginator", "linear_relay", linear_relay, source=SOURCE)
-COMPONENTS.register("preparer", "linear_state", linear_state, source=SOURCE)

@@ -3,8 +3,8 @@ and two named components (``components.py``)."""
 
 from __future__ import annotations
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.linear import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import ConnectorDefinition, Paginator, Preparer, SandboxProfile, hookimpl, packaged_mapping
+from unigate_connectors.linear import components
 
 
 def sandbox() -> SandboxProfile:
@@ -13,6 +13,16 @@ def sandbox() -> SandboxProfile:
 
     return SandboxProfile(create_app=simulator.create_app, settings={"base_url": "{url}"},
                           credentials={"api_key": simulator.API_KEY}, curl_path="/issue-tracking/collections")
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"linear_state": components.linear_state}
+
+
+@hookimpl
+def register_paginators() -> dict[str, Paginator]:
+    return {"linear_relay": components.linear_relay}
 
 
 @hookimpl

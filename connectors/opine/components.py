@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.kit import COMPONENTS, Transform
+from unigate.kit import Transform
 
 
 def opine_most_severe(options: dict[str, Any]) -> Transform:
@@ -22,6 +22,3 @@ def opine_most_severe(options: dict[str, Any]) -> Transform:
         return next((p for p in order if p in present), None)
 
     return Transform(read, lambda value: value)
-
-
-COMPONENTS.register("transform", "opine_most_severe", opine_most_severe, source="opine")

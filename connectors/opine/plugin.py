@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from unigate.kit import ConnectorDefinition, SandboxProfile, hookimpl, packaged_mapping
-from unigate_connectors.opine import components  # noqa: F401 - registers the component the manifest names
+from unigate.kit import ConnectorDefinition, SandboxProfile, TransformFactory, hookimpl, packaged_mapping
+from unigate_connectors.opine import components
 
 
 def sandbox() -> SandboxProfile:
@@ -16,6 +16,11 @@ def sandbox() -> SandboxProfile:
         credentials={"api_key": simulator.DEFAULT_API_KEY},
         curl_path="/issue-tracking/collections/organization/tickets?limit=2",
     )
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"opine_most_severe": components.opine_most_severe}
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.kit import COMPONENTS, Transform
+from unigate.kit import Transform
 
 IN_PROGRESS = "in progress"
 CLOSED_NAMES = {"closed", "rejected"}
@@ -37,6 +37,3 @@ def redmine_status_transform(options: dict[str, Any]) -> Transform:
     """The component: reads with :func:`redmine_status`; writes the value as given (the field's
     ``lookup`` turns it into a status id)."""
     return Transform(redmine_status, _as_given)
-
-
-COMPONENTS.register("transform", "redmine_status", redmine_status_transform, source="unigate_connectors.redmine")

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
-from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
-from unigate_connectors.redmine import components  # noqa: F401 - registers the redmine_status transform
+from unigate.kit import ConnectorDefinition, LiveProfile, TransformFactory, hookimpl, packaged_mapping
+from unigate_connectors.redmine import components
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"redmine_status": components.redmine_status_transform}
 
 
 @hookimpl

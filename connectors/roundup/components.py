@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unigate.kit import COMPONENTS, Connector, OperationContext, Transform, datetime_writer, read_datetime
+from unigate.kit import Connector, OperationContext, Transform, datetime_writer, read_datetime
 
 ROUNDUP_DATE = "%Y-%m-%d.%H:%M:%S"
 
@@ -56,7 +56,3 @@ async def _keyword_ids(connector: Connector, ctx: OperationContext, names: list[
 
 roundup_keywords.calls = {"tickets_keywords": ("GET", "/keyword"),  # type: ignore[attr-defined]
                           "tickets_keywords_add": ("POST", "/keyword")}
-
-COMPONENTS.register("transform", "roundup_datetime", roundup_datetime, source="roundup")
-COMPONENTS.register("preparer", "roundup_element", roundup_element, source="roundup")
-COMPONENTS.register("preparer", "roundup_keywords", roundup_keywords, source="roundup")

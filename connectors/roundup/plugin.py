@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from unigate.kit import ConnectorDefinition, LiveProfile, hookimpl, packaged_mapping
-from unigate_connectors.roundup import components  # noqa: F401 - registers the components the manifest names
+from unigate.kit import ConnectorDefinition, LiveProfile, Preparer, TransformFactory, hookimpl, packaged_mapping
+from unigate_connectors.roundup import components
+
+
+@hookimpl
+def register_transforms() -> dict[str, TransformFactory]:
+    return {"roundup_datetime": components.roundup_datetime}
+
+
+@hookimpl
+def register_record_preparers() -> dict[str, Preparer]:
+    return {"roundup_element": components.roundup_element,
+            "roundup_keywords": components.roundup_keywords}
 
 
 @hookimpl

@@ -18,11 +18,8 @@ class SelectelConnector(Connector):
     # -- tickets --------------------------------------------------------------------------------
     @implements("tickets.add")
     async def tickets_add(self, ctx: OperationContext) -> OperationResult:
-        body = ctx.request.body or {}
-        missing = [name for name in ("subject", "description") if not body.get(name)]
-        if missing:
-            why = f"required by {self.spec.name} (the description becomes the first comment)"
-            raise RequestValidationError("Missing required fields", dict.fromkeys(missing, why))
+        """The create, its status kept out of the body: a new ticket is always open (the manifest's
+        ``required`` fields, subject and description, are checked before)."""
         op = self.operation("tickets", "add")
         downstream = self.downstream_body(ctx, op)
         if downstream.pop(STATUS_ACTION, None) not in (None, "reopen"):

@@ -5,12 +5,13 @@ description cannot drift from what the gateway does."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from unigate.connector.base import Connector
 from unigate.connector.capabilities import capabilities
 from unigate.connector.declared_calls import lookup_calls, step_calls
-from unigate.mapping.spec import OPERATIONS, RESOURCES, SettingSpec
+from unigate.mapping.spec import OPERATIONS, RESOURCES, MappingFile, OperationSpec, SettingSpec
 
 # settings every connection may set, read by the dispatcher rather than by a mapping file
 GENERIC_SETTINGS: dict[str, SettingSpec] = {
@@ -33,53 +34,11 @@ def graphql_operation(document: str | None) -> str:
 
 def info(connector: Connector) -> dict[str, Any]:
     """The connector as data (``unigate connectors show --json``)."""
-    spec = connector.spec
-    cls = type(connector)
+    spec, cls = connector.spec, type(connector)
     operations: dict[str, list[str]] = {}
-    quirks: list[str] = []
-    filters: dict[str, list[dict[str, Any]]] = {}
-    sorts: dict[str, dict[str, Any]] = {}
-    calls: list[dict[str, Any]] = []
-    for resource in RESOURCES:
-        declared = spec.resources.get(resource)
-        for operation in OPERATIONS:
-            if not connector.supports(resource, operation):
-                continue
-            operations.setdefault(resource, []).append(operation)
-            name = f"{resource}.{operation}"
-            implementation = cls.implementations.get((resource, operation))
-            if implementation is not None:
-                quirks.append(name)
-                calls.extend({"call_id": call_id, "operation": name, "method": None, "path": None,
-                              "note": "made by the connector's own implementation; see its README"}
-                             for call_id in implementation.__unigate_implements__[1])  # type: ignore[attr-defined]
-            op = declared.operations.get(operation) if declared is not None else None
-            if op is None:
-                continue
-            if op.filters:
-                filters[name] = [{"filter": f, "param": s.param,
-                                  "values": sorted(s.values) if s.values is not None else None,
-                                  "strict": s.strict} for f, s in op.filters.items()]
-            if op.sort is not None and (op.sort.fields or op.sort.natural):
-                sorts[name] = {"by": sorted(op.sort.fields), "natural": list(op.sort.natural)}
-            if op.static is not None:
-                calls.append({"call_id": None, "operation": name, "method": None, "path": None,
-                              "note": f"{len(op.static)} record(s) fixed in the mapping file, no call"})
-                continue
-            graphql = op.request is not None and op.request.style == "graphql"
-            calls.append({"call_id": op.call_id or f"{resource}_{operation}", "operation": name,
-                          "method": "POST" if graphql else op.method, "path": op.path,
-                          "note": graphql_operation(op.request.document) if graphql else None})  # type: ignore[union-attr]
-            for split in op.split:
-                calls.append({"call_id": split.call_id, "operation": name, "method": split.method,
-                              "path": split.path, "note": f"fields {', '.join(split.fields)}"})
-            calls.extend(step_calls(spec, resource, operation, op))
-    calls.extend(lookup_calls(spec))
-    declared_ids = {c["call_id"] for c in calls}
-    for call_id in cls.code_call_ids:  # set directly by a subclass (its README says how)
-        if call_id not in declared_ids:
-            calls.append({"call_id": call_id, "operation": "(connector code)", "method": None, "path": None,
-                          "note": "made by the connector's Python; see its README"})
+    for resource, operation in _supported(connector):
+        operations.setdefault(resource, []).append(operation)
+    declared = list(_declared(connector))
     return {
         "service_id": spec.service_id,
         "name": spec.name,
@@ -89,12 +48,74 @@ def info(connector: Connector) -> dict[str, Any]:
         "generic_settings": [_setting(k, s) for k, s in GENERIC_SETTINGS.items()],
         "credentials": [_setting(k, s) for k, s in spec.connection.credentials.items()],
         "operations": operations,
-        "quirk_operations": quirks,
-        "filters": filters,
-        "sorts": sorts,
-        "calls": calls,
+        "quirk_operations": [f"{r}.{o}" for r, o in _supported(connector) if (r, o) in cls.implementations],
+        "filters": {name: _filters(op) for name, op in declared if op.filters},
+        "sorts": {name: {"by": sorted(op.sort.fields), "natural": list(op.sort.natural)} for name, op in declared
+                  if op.sort is not None and (op.sort.fields or op.sort.natural)},
+        "calls": _calls(connector),
         "capabilities": capabilities(connector),
     }
+
+
+def _supported(connector: Connector) -> Iterator[tuple[str, str]]:
+    """(resource, operation) of each operation the connector serves, in the unified model's order."""
+    return ((r, o) for r in RESOURCES for o in OPERATIONS if connector.supports(r, o))
+
+
+def _operation(spec: MappingFile, resource: str, operation: str) -> OperationSpec | None:
+    declared = spec.resources.get(resource)
+    return declared.operations.get(operation) if declared is not None else None
+
+
+def _declared(connector: Connector) -> Iterator[tuple[str, OperationSpec]]:
+    """``resource.operation`` and its manifest entry, for each operation served that the manifest declares."""
+    for resource, operation in _supported(connector):
+        op = _operation(connector.spec, resource, operation)
+        if op is not None:
+            yield f"{resource}.{operation}", op
+
+
+def _filters(op: OperationSpec) -> list[dict[str, Any]]:
+    return [{"filter": f, "param": s.param, "values": sorted(s.values) if s.values is not None else None,
+             "strict": s.strict} for f, s in op.filters.items()]
+
+
+def _calls(connector: Connector) -> list[dict[str, Any]]:
+    """Every downstream call the connector may make, by operation: its own implementations' declared
+    calls, the manifest's, the lookups', then the ids its Python sets directly."""
+    spec, cls = connector.spec, type(connector)
+    calls: list[dict[str, Any]] = []
+    for resource, operation in _supported(connector):
+        name = f"{resource}.{operation}"
+        implementation = cls.implementations.get((resource, operation))
+        if implementation is not None:
+            calls.extend({"call_id": call_id, "operation": name, "method": None, "path": None,
+                          "note": "made by the connector's own implementation; see its README"}
+                         for call_id in implementation.__unigate_implements__[1])  # type: ignore[attr-defined]
+        op = _operation(spec, resource, operation)
+        if op is not None:
+            calls.extend(_declared_calls(spec, resource, operation, op))
+    calls.extend(lookup_calls(spec))
+    declared_ids = {c["call_id"] for c in calls}
+    calls.extend({"call_id": call_id, "operation": "(connector code)", "method": None, "path": None,
+                  "note": "made by the connector's Python; see its README"}   # set directly by a subclass
+                 for call_id in cls.code_call_ids if call_id not in declared_ids)
+    return calls
+
+
+def _declared_calls(spec: MappingFile, resource: str, operation: str, op: OperationSpec) -> list[dict[str, Any]]:
+    """The calls the manifest declares for one operation: its own, its split calls and its steps'."""
+    name = f"{resource}.{operation}"
+    if op.static is not None:
+        return [{"call_id": None, "operation": name, "method": None, "path": None,
+                 "note": f"{len(op.static)} record(s) fixed in the mapping file, no call"}]
+    graphql = op.request is not None and op.request.style == "graphql"
+    calls = [{"call_id": op.call_id or f"{resource}_{operation}", "operation": name,
+              "method": "POST" if graphql else op.method, "path": op.path,
+              "note": graphql_operation(op.request.document) if graphql else None}]  # type: ignore[union-attr]
+    calls += [{"call_id": split.call_id, "operation": name, "method": split.method, "path": split.path,
+               "note": f"fields {', '.join(split.fields)}"} for split in op.split]
+    return calls + step_calls(spec, resource, operation, op)
 
 
 def _settings_lines(entries: list[dict[str, Any]], *, credentials: bool = False) -> list[str]:

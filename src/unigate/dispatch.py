@@ -1,9 +1,9 @@
 """Dispatch: a resolved connection + a unified request -> the connector's result.
 
 Picks the connector for ``connection.service_id``, checks the connection has the settings and
-credentials the connector declares, builds the downstream session (base URL, auth headers,
-redaction of every credential value), decodes the cursor, runs the operation and encodes the
-next/previous cursors.
+credentials the connector declares, builds the downstream session (base URL, auth headers, the
+manifest's auth scheme component (``unigate.downstream.auth``), redaction of every credential
+value), decodes the cursor, runs the operation and encodes the next/previous cursors.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from unigate.components import COMPONENTS
 from unigate.connection_state import ConnectionState, ConnectionStates
 from unigate.connector.base import Connector
 from unigate.connector.context import OperationContext, OperationResult, UnifiedRequest
 from unigate.cursor import CursorCodec, CursorPosition
+from unigate.downstream.auth import ConnectionAuth
 from unigate.downstream.client import DownstreamSession
 from unigate.downstream.conditional import Validators
 from unigate.downstream.limiter import account_key
@@ -30,8 +32,8 @@ from unigate.errors import (
     ConnectorOperationUnsupportedError,
     UnifiedError,
 )
-from unigate.mapping.spec import SettingSpec
-from unigate.mapping.template import TemplateError, compile_template
+from unigate.mapping.spec import AuthSchemeSpec, SettingSpec
+from unigate.mapping.template import TemplateError, compile_template, render_value
 from unigate.oauth.client import placement_headers, placement_query
 from unigate.oauth.refresh import retryable
 from unigate.plugins.registry import ConnectorRegistry
@@ -111,7 +113,8 @@ class Dispatcher:
         if state is None:
             context = template_context(connector, connection, None)
             endpoint = _endpoint(connector, connection, context, self.pool.limits.max_body)
-            account = account_key(connection.service_id, endpoint.base_url, endpoint.headers, endpoint.query,
+            identity = {**endpoint.query, **endpoint.auth.fingerprint()} if endpoint.auth else endpoint.query
+            account = account_key(connection.service_id, endpoint.base_url, endpoint.headers, identity,
                                   self.account_salt)
             state = self.states.put(connection, ConnectionState(context["settings"], context["credentials"], endpoint,
                                                                 account=account))
@@ -167,7 +170,18 @@ def _endpoint(connector: Connector, connection: Connection, context: dict[str, A
     return Endpoint(base_url, headers, query, _timeout(connection, http.timeout),
                     ErrorPaths(http.errors.message, http.errors.code, http.errors.detail, http.errors.statuses), Redactor(secrets),
                     _max_body(connection, max_body), http.rate_limit,
-                    Validators() if http.conditional else None)
+                    Validators() if http.conditional else None, _auth(http.auth, context))
+
+
+def _auth(auth: AuthSchemeSpec | None, context: dict[str, Any]) -> ConnectionAuth | None:
+    """``http.auth``: the named scheme with the connection's credentials and its options rendered."""
+    if auth is None:
+        return None
+    try:
+        options = render_value(auth.options, context)
+    except TemplateError as exc:
+        raise ConnectionSettingsError("Connection settings incomplete", str(exc)) from None
+    return ConnectionAuth(auth.scheme, COMPONENTS.get("auth", auth.scheme), context["credentials"], options)
 
 
 def _timeout(connection: Connection, default: float) -> float:

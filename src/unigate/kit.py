@@ -7,7 +7,8 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
 - **Registering**: :data:`hookimpl` on ``unigate_connectors()`` (returning
   :class:`ConnectorDefinition`, with an optional :class:`SandboxProfile` for a simulator and
   :class:`LiveProfile` for a real server) and on the ``register_*`` component hooks;
-  :func:`packaged_mapping` finds a manifest shipped as package data.
+  :func:`packaged_mapping` finds a manifest shipped as package data; :func:`manifest_variant` serves
+  one manifest as several connectors (another service id, name and a few replaced values).
 - **Quirks**: subclass :class:`Connector` and declare an operation's own implementation with
   :func:`implements` (``@implements("tickets.update")``) only where it is genuinely procedural,
   otherwise register a named component (:data:`COMPONENTS` kinds:
@@ -16,7 +17,9 @@ rule (``tests/test_kit_surface.py`` checks it), so what they do any third-party 
 - **Component signatures**: :class:`TransformFactory` (returns a :class:`Transform`; a writer raises
   :class:`TransformError` on a value it cannot convert),
   :class:`Preparer`, :class:`Paginator` (gets a :class:`PageRequest`, returns a :class:`Window`),
-  :class:`RequestBuilder` (gets a :class:`DownstreamCall`); :func:`read_datetime` and
+  :class:`RequestBuilder` (gets a :class:`DownstreamCall`), :class:`AuthScheme` (gets the
+  :class:`AuthRequest` about to be sent, the connection's credentials and the manifest's
+  ``http.auth.options``; sets headers or query parameters on it); :func:`read_datetime` and
   :func:`datetime_writer` for timestamp transforms.
 - **Label conventions** (trackers with open/closed and labels): :class:`LabelConventions` and
   :func:`label_names` for a preparer; :func:`page_start`, :func:`status_label_filter` and
@@ -45,6 +48,7 @@ from unigate.connector.paginator import PageRequest, Paginator, Window
 from unigate.connector.prepare import Preparer
 from unigate.connector.requests import DownstreamCall, RequestBuilder
 from unigate.cursor import CursorPosition
+from unigate.downstream.auth import AuthRequest, AuthScheme
 from unigate.errors import (
     ConflictError,
     ConnectorExecutionError,
@@ -60,12 +64,14 @@ from unigate.mapping.adf import adf_to_html, html_to_adf
 from unigate.mapping.jql import Clause as JqlClause
 from unigate.mapping.jql import JqlError, build_jql, jql_datetime
 from unigate.mapping.transforms import Transform, TransformError, TransformFactory, datetime_writer, read_datetime
-from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, packaged_mapping
+from unigate.plugins import ConnectorDefinition, LiveProfile, SandboxProfile, hookimpl, manifest_variant, packaged_mapping
 from unigate.simulation import BackgroundServer, SimulatorControl
 from unigate.simulation.oauth_server import OAuthServer
 
 __all__ = [
     "COMPONENTS",
+    "AuthRequest",
+    "AuthScheme",
     "BackgroundServer",
     "ComponentError",
     "Components",
@@ -109,6 +115,7 @@ __all__ = [
     "is_dropped",
     "jql_datetime",
     "label_names",
+    "manifest_variant",
     "packaged_mapping",
     "page_start",
     "read_datetime",

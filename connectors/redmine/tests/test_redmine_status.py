@@ -1,11 +1,11 @@
-"""The ``redmine_status`` transform (components.py) on statuses the live Redmine 5.0 never shows."""
+"""The ``redmine_status`` transform (components.py, registered by plugin.py's hook) on statuses the live
+Redmine 5.0 never shows."""
 
 from __future__ import annotations
 
 import pytest
 
-import unigate_connectors.redmine.plugin  # noqa: F401 - registers the component, as loading the plugin does
-from unigate.kit import COMPONENTS
+from unigate_connectors.redmine.plugin import register_transforms
 
 
 @pytest.mark.parametrize(("status", "unified"), [
@@ -16,4 +16,4 @@ from unigate.kit import COMPONENTS
     (None, None),                                 # an issue without a status
 ])
 def test_a_status_record_reads_as_a_unified_status(status: object, unified: str | None) -> None:
-    assert COMPONENTS.get("transform", "redmine_status")({}).read(status) == unified
+    assert register_transforms()["redmine_status"]({}).read(status) == unified

@@ -188,6 +188,13 @@ def test_create_without_description_is_refused_before_any_call(client: httpx.Cli
     assert "description" in response.json()["detail"] and sim.requests() == []
 
 
+def test_create_with_a_blank_subject_and_no_description_names_both_before_any_call(
+        client: httpx.Client, sim: Simulator) -> None:
+    response = client.post(TICKETS, json={"subject": "  "})   # the manifest's `required: true` fields
+    assert error_of(response) == (400, "RequestValidationError")
+    assert set(response.json()["detail"]) == {"subject", "description"} and sim.requests() == []
+
+
 def test_create_as_closed_creates_an_open_ticket_and_warns(client: httpx.Client, sim: Simulator) -> None:
     response = client.post(TICKETS, json={"subject": "x", "description": "y", "status": "closed"})
     assert response.status_code == 201 and [w["field"] for w in response.json()["meta"]["warnings"]] == ["status"]

@@ -43,7 +43,7 @@ from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.models import CAPTURE_BYTES, DownstreamResponse, Endpoint, ErrorPaths, RawCall
 from unigate.downstream.redact import Redactor
 from unigate.downstream.retry import DEFAULT_RETRY, RetryPolicy
-from unigate.downstream.send import INVALID_JSON, Answer, Outgoing, SendFailure, parse_body, send_once
+from unigate.downstream.send import INVALID_JSON, Answer, Outgoing, SendFailure, parse_body, send_once, target_of
 
 __all__ = ["DownstreamResponse", "DownstreamSession", "Endpoint", "ErrorPaths", "RawCall"]
 
@@ -81,23 +81,24 @@ class DownstreamSession:
         deadline = time.monotonic() + (self.limit.wait if self.limit is not None else 0.0)
         while True:
             last, started = attempt + 1 >= attempts, time.perf_counter()
+            sent = out if self.endpoint.auth is None else self.endpoint.auth.sign(out)   # each attempt signed anew
             try:
-                answer, queued = await self._attempt(out, deadline)
+                answer, queued = await self._attempt(sent, deadline)
             except SendFailure as failure:
-                self._record(out, attempt, started, failure=failure)
+                self._record(sent, attempt, started, failure=failure)
                 if last or not self.retry.after_failure(failure):
-                    raise failure_error(self.service_id, self.endpoint, out, failure) from None
+                    raise failure_error(self.service_id, self.endpoint, sent, failure) from None
                 self.hooks.retried(self.service_id, failure.kind)
                 attempt += 1
                 continue
             if queued:   # refused for the rate limit, and its wait fits: not an attempt of the retry policy's
-                self._record(out, attempt, started, answer=answer, body=parse_body(answer.body))
+                self._record(sent, attempt, started, answer=answer, body=parse_body(answer.body))
                 self.hooks.retried(self.service_id, "rate_limited")
                 attempts, attempt = attempts + 1, attempt + 1
                 continue
             delay = None if last else self.retry.after_answer(answer.response)
             if delay is None:
-                return self._answered(out, attempt, started, answer)
+                return self._answered(sent, attempt, started, answer, key=out.target)
             self.hooks.retried(self.service_id, str(answer.response.status_code), delay)
             await asyncio.sleep(delay)
             attempt += 1
@@ -122,16 +123,16 @@ class DownstreamSession:
         content = None
         if body is not None:
             content, sent["content-type"] = body
-        # the query encoded here as httpx would (quote_plus): httpx's own params merging costs more
-        target = f"{url}?{urlencode(query)}" if query else url
+        target = target_of(url, query)
         if method == "GET" and self.endpoint.validators is not None:   # http.conditional: If-None-Match
             sent.update(self.endpoint.validators.headers(target))
         return Outgoing(call_id, method, url, query, target, sent, content)
 
-    def _answered(self, out: Outgoing, attempt: int, started: float, answer: Answer) -> DownstreamResponse:
+    def _answered(self, out: Outgoing, attempt: int, started: float, answer: Answer, *, key: str) -> DownstreamResponse:
+        """The answer of ``out`` (as sent); ``key``: its URL before an auth scheme signed it (ETags are kept by it)."""
         validators = self.endpoint.validators if out.method == "GET" else None
         status = answer.response.status_code
-        kept = validators.kept(out.target, answer.response.headers) if validators and status == 304 else None
+        kept = validators.kept(key, answer.response.headers) if validators and status == 304 else None
         if kept is not None:   # not modified: the answer kept with its ETag (recorded as answered: a 304)
             self._record(out, attempt, started, answer=answer, body=parse_body(answer.body))
             return DownstreamResponse(200, kept[1], kept[0])
@@ -141,7 +142,7 @@ class DownstreamSession:
         if error is not None:
             raise error
         if validators is not None and status == 200 and body is not INVALID_JSON:
-            validators.keep(out.target, body, answer.response.headers, len(answer.body))
+            validators.keep(key, body, answer.response.headers, len(answer.body))
         return DownstreamResponse(status, answer.response.headers, body)
 
     def _record(self, out: Outgoing, attempt: int, started: float, *, answer: Answer | None = None,

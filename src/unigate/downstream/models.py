@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from unigate.downstream.auth import ConnectionAuth
 from unigate.downstream.conditional import Validators
 from unigate.downstream.redact import Redactor
 from unigate.mapping.spec import RateLimitSpec, StatusErrorSpec
@@ -69,3 +70,4 @@ class Endpoint:
     max_body: int = DEFAULT_MAX_BODY  # bytes of one answer read at most
     rate_limit: RateLimitSpec | None = None   # the manifest's http.rate_limit
     validators: Validators | None = None      # http.conditional: this connection's ETag'd GET answers
+    auth: ConnectionAuth | None = None        # http.auth: the scheme completing each request (downstream.auth)

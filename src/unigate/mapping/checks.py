@@ -66,6 +66,8 @@ def _check_http(found: _Found, spec: MappingFile, known: set[str]) -> None:
     found.template("http.query", spec.http.query, known)
     if spec.http.basic_auth is not None:
         found.template("http.basic_auth", spec.http.basic_auth.model_dump(), known)
+    if spec.http.auth is not None:
+        found.template("http.auth.options", spec.http.auth.options, known)
     for name in ("message", "code", "detail"):
         for i, p in enumerate(getattr(spec.http.errors, name)):
             found.path(f"http.errors.{name}.{i}", p)

@@ -1,5 +1,6 @@
-"""Load-time checks of ``prepare``, ``request``, ``listed``, ``then`` and pagination styles: every
-named component is registered, templates name known variables, GraphQL documents are valid."""
+"""Load-time checks of ``prepare``, ``request``, ``listed``, ``then``, pagination styles and the
+``http.auth`` scheme: every named component is registered, templates name known variables, GraphQL
+documents are valid."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ def step_problems(spec: MappingFile, source: str) -> list[tuple[str, str]]:
     known = {f"settings.{k}" for k in spec.connection.settings} | {
         f"credentials.{k}" for k in spec.connection.credentials} | PATH_VARIABLES
     problems: list[tuple[str, str]] = []
+    if spec.http.auth is not None:
+        unknown = _unknown("auth", spec.http.auth.scheme, ())
+        problems += [("http.auth.scheme", unknown)] if unknown else []
     for rname, resource in spec.resources.items():
         for oname, op in resource.operations.items():
             where = f"resources.{rname}.operations.{oname}"

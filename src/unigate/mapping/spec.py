@@ -1,4 +1,4 @@
-"""The schema of a mapping file (``mappings/<connector>.yaml``), validated on load.
+"""The schema of a mapping file (a connector's manifest, ``connectors/<name>/manifest.yaml``), validated on load.
 
 A mapping file says everything a conventional REST tracker needs: how to reach it (base URL,
 auth headers, error body), and per unified resource the downstream endpoints of each operation
@@ -217,6 +217,20 @@ class BasicAuthSpec(_Strict):
                           examples=["{credentials.password}"])
 
 
+class AuthSchemeSpec(_Strict):
+    """A named auth scheme component puts the credentials on each downstream request (a signature over
+    the request, a timestamp): for what `headers`, `query` and `basic_auth` templates cannot say."""
+
+    scheme: str = Field(description="Name of an auth scheme component a plugin registers with its "
+                        "`register_auth_schemes` hook (`unigate.kit.AuthScheme`); a name nobody registered fails "
+                        "the load.", examples=["acme_hmac"])
+    options: dict[str, Any] = Field(default_factory=dict, description="What the scheme is given besides the "
+                                    "request and the connection's credentials; strings are templates over "
+                                    "`settings` and `credentials`, rendered once per connection.",
+                                    examples=[{"key_id": "{credentials.key_id}", "secret": "{credentials.secret}",
+                                               "header": "X-Acme-Signature"}])
+
+
 class RateLimitSpec(_Strict):
     """The tracker's rate-limit headers and refusals: read into Apideck's `x-downstream-ratelimit-*`
     response headers, and refusals other than a 429 (GitHub's 403s) answered as `ConnectorRateLimitError`."""
@@ -247,6 +261,10 @@ class HttpSpec(_Strict):
     basic_auth: BasicAuthSpec | None = Field(
         None, description="HTTP Basic credentials; sets the `Authorization` header.",
         examples=[{"username": "{credentials.username}", "password": "{credentials.password}"}])
+    auth: AuthSchemeSpec | None = Field(
+        None, description="A named auth scheme component completing each request with its credentials (after "
+        "`headers` and `query`, before every attempt of a call).",
+        examples=[{"scheme": "acme_hmac", "options": {"secret": "{credentials.secret}"}}])
     query: dict[str, str] = Field(default_factory=dict, description="Query parameter templates sent on "
                                   "every call.", examples=[{"api_version": "2"}])
     timeout: float = Field(15.0, description="Seconds to wait for the tracker; a connection's `timeout` "

@@ -258,7 +258,10 @@ def register_request_builders() -> dict[str, Any]:  # type: ignore[empty-body]
 
 @hookspec
 def register_auth_schemes() -> dict[str, Any]:  # type: ignore[empty-body]
-    """Auth schemes a manifest names with ``http.auth: {scheme: <name>}``."""
+    """Auth schemes a manifest names with ``http.auth: {scheme: <name>, options: {...}}``: each a
+    :class:`unigate.kit.AuthScheme`, called as ``scheme(request, credentials, options)`` before every
+    attempt of every downstream call to set headers or query parameters on the
+    :class:`unigate.kit.AuthRequest` (a signature over its method, path, query and body)."""
 
 
 @hookspec

@@ -65,6 +65,7 @@ class LoadFailure:
 class ConnectorRegistry:
     connectors: dict[str, Connector] = field(default_factory=dict)
     definitions: dict[str, ConnectorDefinition] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)   # service id -> the plugin module or manifest providing it
     failures: list[LoadFailure] = field(default_factory=list)
     plugins: pluggy.PluginManager = field(default_factory=lambda: _plugin_manager())
 
@@ -74,6 +75,12 @@ class ConnectorRegistry:
     @property
     def builtin_failures(self) -> list[LoadFailure]:
         return [f for f in self.failures if f.builtin]
+
+    def builtin_folders(self) -> dict[str, str]:
+        """Service id -> the folder of ``connectors/`` providing it, for each built-in connector
+        (a folder may provide several: ``jira`` and ``jira-api-token``)."""
+        return {service_id: origin[len(BUILTIN_PREFIX):].split(".")[0]
+                for service_id, origin in sorted(self.origins.items()) if origin.startswith(BUILTIN_PREFIX)}
 
     @classmethod
     def load(cls, eps: list[EntryPoint] | None = None,
@@ -149,7 +156,7 @@ class ConnectorRegistry:
             return
         for definition in definitions:
             try:
-                self._add(definition, _mapping_of(definition))
+                self._add(definition, _mapping_of(definition), module.__name__)
             except Exception as exc:  # noqa: BLE001
                 self._fail(definition.service_id, module.__name__, exc, builtin)
 
@@ -164,11 +171,12 @@ class ConnectorRegistry:
     def _add_manifest(self, path: Path, *, source: str, module: str, builtin: bool) -> None:
         try:
             spec = load_mapping_file(path)
-            self._add(ConnectorDefinition(service_id=spec.service_id, mapping=path), spec)
+            origin = str(path) if module == CONNECTORS_DIR_ENV else module   # the file, or `package:manifest.yaml`
+            self._add(ConnectorDefinition(service_id=spec.service_id, mapping=path), spec, origin)
         except Exception as exc:  # noqa: BLE001
             self._fail(source, module, exc, builtin)
 
-    def _add(self, definition: ConnectorDefinition, spec: MappingFile) -> None:
+    def _add(self, definition: ConnectorDefinition, spec: MappingFile, origin: str) -> None:
         from unigate.connector.base import Connector
 
         if spec.service_id != definition.service_id:
@@ -179,6 +187,7 @@ class ConnectorRegistry:
         connector_class = definition.connector_class or Connector
         self.connectors[definition.service_id] = connector_class(spec)
         self.definitions[definition.service_id] = definition
+        self.origins[definition.service_id] = origin
 
     def _fail(self, source: str, module: str, exc: BaseException, builtin: bool) -> None:
         message = str(exc) or type(exc).__name__

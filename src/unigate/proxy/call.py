@@ -3,7 +3,8 @@
 The connection is resolved as for the unified API (``resolve_connection``); the downstream URL is
 checked against the connection's origin (``unigate.proxy.target``) before anything is opened;
 the connection's credentials are injected as its connector's mapping injects them (headers,
-query parameters, basic auth: the dispatcher's ``Endpoint``), unless
+query parameters, basic auth: the dispatcher's ``Endpoint``; an ``http.auth`` scheme completes the
+request, its body read whole first to be signed: ``unigate.downstream.auth``), unless
 ``x-apideck-downstream-authorization`` is given, which replaces them (the mapping's other, fixed
 headers are still sent).
 
@@ -38,6 +39,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from unigate.disconnect import until_disconnect
+from unigate.downstream.auth import AuthRequest, ConnectionAuth
 from unigate.downstream.errors import too_large_error
 from unigate.downstream.logfilter import active as active_redactor
 from unigate.downstream.models import Endpoint, RawCall
@@ -101,12 +103,15 @@ async def _call(gateway: Gateway, scope: Scope, receive: Receive, method: str, r
     endpoint = session.endpoint
     url = _target(value, endpoint, request_id)
     timeout = timeout_seconds(headers, endpoint.timeout)
-    url, out_headers = _inject(url, forwarded_request_headers(header_list), endpoint,
-                               headers.get("x-apideck-downstream-authorization", "").strip() or None)
-    content = _request_body(receive, headers, out_headers)
+    replaced = headers.get("x-apideck-downstream-authorization", "").strip() or None
+    url, out_headers = _inject(url, forwarded_request_headers(header_list), endpoint, replaced)
+    body = _request_body(receive, headers, out_headers)
     active_redactor.set(endpoint.redactor)  # httpx's own log line of the call (logfilter)
     if session.limit is not None:   # its turn in the tracker account's rate-limit budget (429 past the wait)
         await session.limit.admit(time.monotonic() + session.limit.wait)
+    content: AsyncIterator[bytes] | bytes | None = body
+    if endpoint.auth is not None and replaced is None:   # http.auth: the scheme completes the request, last
+        url, out_headers, content = await _signed(endpoint.auth, target_method, url, out_headers, body)
     return await _send(session, target_method, url, content, out_headers, _Call(
         session.service_id, target_method, url, endpoint, timeout, request_id), headers)
 
@@ -170,6 +175,21 @@ def _inject(url: httpx.URL, headers: list[tuple[str, str]], endpoint: Endpoint,
         kept = [(k, v) for k, v in parse_qsl(url.query.decode("ascii"), keep_blank_values=True) if k not in query]
         url = url.copy_with(query=urlencode([*kept, *query.items()]).encode("ascii"))
     return url, headers
+
+
+async def _signed(auth: ConnectionAuth, method: str, url: httpx.URL, headers: list[tuple[str, str]],
+                  content: AsyncIterator[bytes] | None) -> tuple[httpx.URL, list[tuple[str, str]], bytes | None]:
+    """The call as the connection's auth scheme completes it; the body read whole first: it may be signed."""
+    body = None if content is None else b"".join([chunk async for chunk in content])
+    query = parse_qsl(url.query.decode("ascii"), keep_blank_values=True)
+    before = dict(headers)
+    request = auth.request(AuthRequest(method, str(url.copy_with(query=None)), list(query), dict(before), body))
+    after = {k.lower(): v for k, v in request.headers.items()}
+    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    headers = [(k, v) for k, v in headers if k in after and k not in changed] + list(changed.items())
+    if request.query != query:
+        url = url.copy_with(query=urlencode(request.query).encode("ascii"))
+    return url, headers, body
 
 
 def _encoded(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:

@@ -3,9 +3,10 @@
 :func:`scaffold` renders the templates in ``templates/`` (Jinja2) into ``<directory>/unigate-<name>/``:
 ``pyproject.toml`` (the ``unigate.connectors`` entry point, the manifest as package data),
 ``unigate_<name>/{plugin.py, manifest.yaml, simulator.py}``, a README with the decision table of
-what to write where, and ``tests/`` running the acceptance suite (``unigate.testing.acceptance``)
-against the simulator stub. The stub serves a small made-up REST tracker; the author replaces it,
-and the manifest, with the real tracker's, keeping the tests green. docs/plugins.md walks through it.
+what to write where and the call table generated from the manifest, and ``tests/`` running the
+acceptance suite (``unigate.testing.acceptance``) against the simulator stub. The stub serves a
+small made-up REST tracker; the author replaces it, and the manifest, with the real tracker's,
+keeping the tests green. docs/plugins.md walks through it.
 """
 
 from __future__ import annotations
@@ -67,4 +68,14 @@ def scaffold(name: str, directory: Path) -> Path:
         path = root / target.format(package=names.package, module=names.module)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(env.get_template(template).render(n=names))
+    _write_calls_table(root / "README.md", root / names.package / "manifest.yaml")
     return root
+
+
+def _write_calls_table(readme: Path, manifest: Path) -> None:
+    """The README's generated call table, from the manifest just written (``unigate connectors readme``'s)."""
+    from unigate.connector.base import Connector
+    from unigate.connector_info import with_calls_table
+    from unigate.mapping.spec import load_mapping_file
+
+    readme.write_text(with_calls_table(readme.read_text(), Connector(load_mapping_file(manifest))))

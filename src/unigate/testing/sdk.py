@@ -13,7 +13,7 @@ operations it answers 501 for, the filter and sort it serves); the same test fun
 every profile. Operations a connector does not support are asserted, not skipped: the SDK must
 raise ``APIError`` with status 501 and type ``ConnectorOperationUnsupportedError``.
 
-A plugin author reuses it like the built-in connectors' ``tests/sdk`` modules do::
+A plugin author reuses it like the built-in connectors' ``tests/test_<name>_sdk*.py`` modules do::
 
     from unigate.testing.sdk import SdkProfile, simulated_sdk_target, test_ticket_lifecycle, ...
 

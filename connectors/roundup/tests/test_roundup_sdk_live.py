@@ -1,37 +1,30 @@
-"""The official SDK (apideck-unify) against the real Redmine and Roundup (``unigate.testing.sdk``).
+"""The official SDK (apideck-unify) against the real Roundup (``unigate.testing.sdk``): the shared SDK suite.
 
-The same tests as the simulated trackers', through ``unigate.testing.live``: live when the servers
-run (``scripts/trackers/start-all.sh``), recording with ``UNIGATE_RECORD_CASSETTES=1``, replaying
-``tests/sdk/cassettes/<service>/live/sdk_*.yaml`` otherwise (or with ``UNIGATE_LIVE_TRACKERS=off``).
-Requests carry no clock or random values: ids come from responses, so a replay asks what the
-recording asked. Tickets the tests create are deleted (Roundup: retired) before they end.
+Through ``unigate.testing.live``: live when the server runs (``connectors/roundup/tracker/start.sh``),
+recording with ``UNIGATE_RECORD_CASSETTES=1``, replaying ``cassettes/roundup/live/sdk_*.yaml`` beside
+this module otherwise (or with ``UNIGATE_LIVE_TRACKERS=off``). Requests carry no clock or random
+values: ids come from responses, so a replay asks what the recording asked. Tickets the tests
+create are deleted (retired) before they end.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from apideck_unify import models
 
 from unigate.testing.sdk import SdkProfile, SdkTarget, expect_error, get_ticket, live_sdk_target, new_ticket
 from unigate.testing.sdk_suite import *  # noqa: F403 - the shared tests, which this module runs
 
-REDMINE = SdkProfile("redmine", collection_id="demo", paging_collection="paging", missing_ticket_id="99999999",
-                     create={"subject": "Printer jams", "description": "Every morning.", "priority": "high",
-                             "type_": "bug", "due_date": datetime(2030, 1, 31, tzinfo=UTC)},
-                     since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="5")
 ROUNDUP = SdkProfile("roundup", collection_id="issue", missing_ticket_id="99999999",
                      create={"subject": "Printer jams", "description": "Every morning.", "priority": "high"},
                      unsupported=frozenset({"comments.update", "comments.delete"}),
                      since_filter=True, sort={"by": "created_at", "direction": "desc"}, assignee_id="1",
                      tag_seed={"subject": "Tagged for the SDK", "tags": [{"name": "sdk-listed"}]})
 
-_sdk_trackers, sdk_target = live_sdk_target([REDMINE, ROUNDUP])
+_sdk_trackers, sdk_target = live_sdk_target([ROUNDUP])
 
 
-@pytest.mark.parametrize("sdk_target", [ROUNDUP], ids=["roundup"], indirect=True)
 def test_stale_write_is_a_conflict(sdk_target: SdkTarget) -> None:
     """An update pinned to an etag someone else's write made stale: Roundup's 412, the gateway's 409.
 
