@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,18 +39,20 @@ import httpx, orjson
 sys.path.insert(0, sys.argv[1])
 from tests.support.manifest_gateway import manifest_gateway
 from unigate.simulation.budget_tracker import SERVICE_ID, TICKETS, TOKEN, manifest
-url, key, redis_url, prefix, start = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
-calls, concurrency = int(sys.argv[7]), int(sys.argv[8])
+url, key, redis_url, prefix = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+calls, concurrency = int(sys.argv[6]), int(sys.argv[7])
 settings = {"redis_url": redis_url or None, "redis_prefix": prefix}
 gateway = manifest_gateway(Path(tempfile.mkdtemp()), SERVICE_ID, manifest(), url, credentials={"token": TOKEN},
                            secret_key=key, settings=settings)
+sys.stdout.write("ready\\n")
+sys.stdout.flush()
+sys.stdin.readline()  # both start together, once both gateways are up
 async def run():
     async with httpx.AsyncClient(base_url=gateway.server.url, headers=gateway.headers(SERVICE_ID), timeout=60) as c:
         gate = asyncio.Semaphore(concurrency)
         async def one(i):
             async with gate:
                 return (await c.get(f"{TICKETS}/{1 + i % 20}")).status_code
-        await asyncio.sleep(max(0.0, start - time.time()))
         return await asyncio.gather(*(one(i) for i in range(calls)))
 statuses = asyncio.run(run())
 gateway.stop()
@@ -70,30 +71,38 @@ def tracker() -> Iterator[tuple[Simulator, FixedWindow]]:
 KEY = generate_secret_key()
 
 
-def two_processes(url: str, redis_url: str, prefix: str) -> Counter[int]:
-    key, start = KEY, time.time() + 6   # both start together, once both gateways are up
-    args = [str(ROOT), url, key, redis_url, prefix, str(start), str(CALLS), str(CONCURRENCY)]
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-               for _ in range(2)]
+def two_processes(url: str, redis_url: str, prefix: str, tmp: Path) -> Counter[int]:
+    """Both workers' statuses; each sends its calls once both have said their gateway is up."""
+    args = [str(ROOT), url, KEY, redis_url, prefix, str(CALLS), str(CONCURRENCY)]
+    logs = [tmp / f"worker{n}.err" for n in range(2)]
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=log.open("wb")) for log in logs]
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.stdout is not None and worker.stdout.readline() == b"ready\n", log.read_text()[-2000:]
     statuses: Counter[int] = Counter()
     for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err.decode()[-2000:]
+        assert worker.stdin is not None
+        worker.stdin.write(b"go\n")
+        worker.stdin.flush()
+    for worker, log in zip(workers, logs, strict=True):
+        out, _ = worker.communicate(timeout=120)
+        assert worker.returncode == 0, log.read_text()[-2000:]
         statuses.update(orjson.loads(out))
     return statuses
 
 
 def test_processes_sharing_the_budget_through_redis_start_from_what_others_learned(
-        tracker: tuple[Simulator, FixedWindow], redis_prefix: str) -> None:
+        tracker: tuple[Simulator, FixedWindow], redis_prefix: str, tmp_path: Path) -> None:
     sim, policy = tracker
-    assert two_processes(sim.url, REDIS_URL, redis_prefix) == Counter({200: 2 * CALLS})
+    assert two_processes(sim.url, REDIS_URL, redis_prefix, tmp_path) == Counter({200: 2 * CALLS})
     learning = policy.refused
     assert learning >= LIMIT                     # the first contact: both processes' first calls at once
-    assert two_processes(sim.url, REDIS_URL, redis_prefix) == Counter({200: 2 * CALLS})
+    assert two_processes(sim.url, REDIS_URL, redis_prefix, tmp_path) == Counter({200: 2 * CALLS})
     assert policy.refused - learning <= LIMIT // 2
 
 
-def test_processes_each_with_its_own_budget_start_knowing_nothing(tracker: tuple[Simulator, FixedWindow]) -> None:
+def test_processes_each_with_its_own_budget_start_knowing_nothing(
+        tracker: tuple[Simulator, FixedWindow], tmp_path: Path) -> None:
     sim, policy = tracker
-    assert two_processes(sim.url, "", "") == Counter({200: 2 * CALLS})
+    assert two_processes(sim.url, "", "", tmp_path) == Counter({200: 2 * CALLS})
     assert policy.refused >= LIMIT
