@@ -296,8 +296,11 @@ class ConnectionStore:
         with self._lock:
             driver = self._live().connection.dbapi_connection
             assert driver is not None
-            row = driver.execute("PRAGMA data_version").fetchone()
-            return int(row[0])
+            cursor = driver.execute("PRAGMA data_version")
+            try:
+                return int(cursor.fetchone()[0])
+            finally:
+                cursor.close()  # no statement left open on the connection (a BEGIN IMMEDIATE would then fail)
 
     def _write(self, statement: Executable, *, sealed: bool = False,
                audit: dict[str, Any] | None = None) -> CursorResult[*tuple[Any, ...]]:
